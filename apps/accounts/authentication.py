@@ -1,0 +1,46 @@
+"""DRF authentication by named API token: `Authorization: Token <key>`."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+
+from apps.accounts.models import ApiToken
+
+LAST_USED_PRECISION = timedelta(seconds=60)
+
+
+class ApiTokenAuthentication(BaseAuthentication):
+    """Looks the token up by its prefix and compares hashes; records when it was last used (to the minute)."""
+
+    keyword = "Token"
+
+    def authenticate(self, request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Invalid token header: give exactly `Token <key>`.")
+        try:
+            key = parts[1].decode("ascii")
+        except UnicodeError as exc:
+            raise exceptions.AuthenticationFailed("Invalid token header: the key must be ASCII.") from exc
+        return self.authenticate_credentials(key)
+
+    def authenticate_credentials(self, key: str):
+        prefix = key[: ApiToken.PREFIX_LENGTH]
+        candidates = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True)
+        token = next((t for t in candidates if t.matches(key)), None)
+        if token is None:
+            raise exceptions.AuthenticationFailed("Invalid or revoked token.")
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+        return token.user, token
+
+    def authenticate_header(self, request) -> str:
+        return self.keyword

@@ -1,0 +1,88 @@
+"""Users, the role profiles shown to them, and named API tokens stored hashed."""
+
+import hashlib
+import hmac
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+
+
+class User(AbstractUser):
+    """A person or a service account (a pipeline) using Deploydesk."""
+
+    is_service_account = models.BooleanField(
+        default=False, help_text="A program (e.g. a CI/CD pipeline) rather than a person; it signs in with tokens only."
+    )
+
+    class Meta:
+        ordering = ["username"]
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+    @property
+    def role_names(self) -> list[str]:
+        return sorted(g.name for g in self.groups.all())
+
+
+class CompetencyProfile(models.TextChoices):
+    """The competency profiles of the ITIL 4 practice guides."""
+
+    LEADER = "leader", "Leader"
+    ADMINISTRATOR = "administrator", "Administrator"
+    COORDINATOR = "coordinator", "Coordinator / communicator"
+    METHODS_EXPERT = "methods_expert", "Methods and tools expert"
+    TECHNICAL_EXPERT = "technical_expert", "Technical expert"
+
+
+class RoleProfile(models.Model):
+    """What a role (a Django group) is for, and the competency profile it calls for."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="profile")
+    competency_profile = models.CharField(max_length=32, choices=CompetencyProfile.choices)
+    description = models.TextField()
+    competencies = models.TextField(help_text="The skills the practice expects of people in this role.")
+
+    class Meta:
+        ordering = ["group__name"]
+
+    def __str__(self) -> str:
+        return f"{self.group.name} ({self.get_competency_profile_display()})"
+
+
+def token_hash(key: str) -> str:
+    """Tokens are random and long, so a plain SHA-256 keyed with the secret key is enough to store them."""
+    return hmac.new(settings.SECRET_KEY.encode(), key.encode(), hashlib.sha256).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A named token for the API; only its hash is stored, the key is shown once when it is created."""
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=PREFIX_LENGTH, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "name"], condition=models.Q(revoked_at__isnull=True), name="unique_active_token_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def matches(self, key: str) -> bool:
+        return hmac.compare_digest(self.key_hash, token_hash(key))

@@ -1,0 +1,82 @@
+"""The five roles of DESIGN.md §1: their names, competency profiles and the model permissions they grant."""
+
+from django.apps import apps as global_apps
+
+MANAGER = "Deployment manager"
+PRACTITIONER = "Deployment practitioner"
+SERVICE_OWNER = "Service owner"
+PRODUCT_OWNER = "Product owner"
+AUDITOR = "Auditor"
+ROLES = [MANAGER, PRACTITIONER, SERVICE_OWNER, PRODUCT_OWNER, AUDITOR]
+
+PROFILES = {
+    MANAGER: (
+        "leader",
+        "Plans deployments, approves or rejects them, schedules them, resolves conflicts, owns deployment "
+        "models and runs their reviews, watches the KPIs.",
+        "Leadership and decision-making, risk assessment, planning and scheduling, stakeholder management.",
+    ),
+    PRACTITIONER: (
+        "technical_expert",
+        "Carries out the deployments assigned to them: records component and environment checks, execution "
+        "notes and verification evidence, and reports failures.",
+        "Deep knowledge of the platforms and tooling deployed to, automation, troubleshooting, verification.",
+    ),
+    SERVICE_OWNER: (
+        "coordinator",
+        "Sees every deployment that touches their services, signs off production deployments where the model "
+        "asks for it, takes part in reviews and rates deployments.",
+        "Communication with consumers and the service desk, coordination across teams, service knowledge.",
+    ),
+    PRODUCT_OWNER: (
+        "methods_expert",
+        "Requests deployments for the products they own, follows them through the process and rates them.",
+        "Knowledge of the product and its release methods, requirements and acceptance criteria.",
+    ),
+    AUDITOR: (
+        "administrator",
+        "Reads everything, changes nothing; exports registers, audit trails and KPI reports.",
+        "Record-keeping, reporting, compliance and control frameworks, attention to evidence.",
+    ),
+}
+
+# Model permissions each role holds globally ("app_label.codename"). Object permissions (owners of a
+# service, practitioners assigned to a deployment) are granted by the services that change those links.
+ROLE_PERMISSIONS: dict[str, list[str]] = {
+    MANAGER: [
+        "accounts.view_user",
+    ],
+    PRACTITIONER: [],
+    SERVICE_OWNER: [],
+    PRODUCT_OWNER: [],
+    AUDITOR: [
+        "accounts.view_user",
+    ],
+}
+
+
+def roles_sync(*, apps=global_apps) -> None:
+    """Create the role groups if missing and give each exactly the permissions of ROLE_PERMISSIONS."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    RoleProfile = apps.get_model("accounts", "RoleProfile")
+    for name in ROLES:
+        group, _ = Group.objects.get_or_create(name=name)
+        profile, description, competencies = PROFILES[name]
+        RoleProfile.objects.update_or_create(
+            group=group,
+            defaults={"competency_profile": profile, "description": description, "competencies": competencies},
+        )
+        wanted = []
+        for dotted in ROLE_PERMISSIONS[name]:
+            app_label, codename = dotted.split(".", 1)
+            perm = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if perm is not None:
+                wanted.append(perm)
+        group.permissions.set(wanted)
+
+
+def roles_sync_after_migrate(sender, **kwargs) -> None:
+    """post_migrate fires once per app; the last app's signal comes after every permission exists."""
+    if sender.label == list(global_apps.get_app_configs())[-1].label:
+        roles_sync()

@@ -1,0 +1,65 @@
+"""Pages of one's own account: login, profile with roles, API tokens."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
+from django.views.generic import TemplateView
+
+from apps.accounts.forms import ApiTokenForm, LoginForm
+from apps.accounts.models import ApiToken
+from apps.accounts.selectors import api_token_list, role_profile_list
+from apps.accounts.services import api_token_create, api_token_revoke
+
+NEW_KEY_SESSION = "deploydesk_new_token_key"
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    template_name = "registration/login.html"
+    redirect_authenticated_user = True
+
+
+class ProfileView(LoginRequiredMixin, TemplateView):
+    template_name = "accounts/profile.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["roles"] = role_profile_list(user=self.request.user)
+        ctx["tokens"] = api_token_list(user=self.request.user)
+        ctx["form"] = kwargs.get("form") or ApiTokenForm()
+        ctx["new_key"] = self.request.session.pop(NEW_KEY_SESSION, None)
+        return ctx
+
+
+class ApiTokenCreateView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                token, key = api_token_create(user=request.user, name=form.cleaned_data["name"])
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            else:
+                request.session[NEW_KEY_SESSION] = {"name": token.name, "key": key}
+                messages.success(request, f"Token “{token.name}” created. Copy it now: it will not be shown again.")
+                return redirect("accounts:profile")
+        view = ProfileView()
+        view.setup(request)
+        return view.render_to_response(view.get_context_data(form=form), status=400)
+
+
+class ApiTokenRevokeView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int):
+        token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+        api_token_revoke(token=token, actor=request.user)
+        messages.success(request, f"Token “{token.name}” revoked.")
+        return redirect("accounts:profile")

@@ -1,0 +1,40 @@
+"""OpenAPI post-processing: document the error bodies that every operation can answer with."""
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "code": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": True},
+        "conflicts": {"type": "array", "items": {"type": "string"}},
+    },
+    "required": ["detail"],
+}
+DESCRIPTIONS = {
+    "400": "Bad input: the body or a query parameter is invalid.",
+    "401": "Not authenticated: give `Authorization: Token <key>` or sign in.",
+    "403": "Not allowed: the role or the rules (e.g. segregation of duties) forbid it.",
+    "404": "Not there, or not visible to you.",
+    "409": "Conflict: schedule clash, freeze, promotion gate, failed check or stale version.",
+    "503": "The database or the task broker is unavailable.",
+}
+
+
+def add_error_responses(result, generator, request, public):
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            codes = ["400", "401", "403", "503"]
+            if "{" in path:
+                codes.append("404")
+            if method != "get":
+                codes.append("409")
+            responses = operation.setdefault("responses", {})
+            for code in codes:
+                responses.setdefault(
+                    code, {"description": DESCRIPTIONS[code], "content": {"application/json": {"schema": ref}}}
+                )
+    return result

@@ -1,0 +1,38 @@
+"""The "next actions" on the home page: each app contributes the work waiting for the user."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+
+
+@dataclass
+class NextAction:
+    title: str
+    url: str
+    count: int | None = None
+    detail: str = ""
+    items: list = field(default_factory=list)
+
+
+# Providers take the user and return NextAction rows; apps append theirs here (in their own module).
+PROVIDERS: list[Callable] = []
+
+
+def _account_actions(user) -> list[NextAction]:
+    actions = []
+    if not user.groups.exists():
+        actions.append(
+            NextAction("Ask an administrator for a role", reverse("accounts:profile"), detail="You hold no role yet.")
+        )
+    return actions
+
+
+PROVIDERS.append(_account_actions)
+
+
+def next_actions_for(user) -> list[NextAction]:
+    actions: list[NextAction] = []
+    for provider in PROVIDERS:
+        actions.extend(provider(user))
+    return actions

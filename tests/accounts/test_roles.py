@@ -1,0 +1,36 @@
+"""Tests of apps/accounts/roles.py and its data migration."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from apps.accounts import roles
+from apps.accounts.models import RoleProfile
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_five_roles_exist_after_migrate_with_their_profiles():
+    assert set(Group.objects.values_list("name", flat=True)) >= set(roles.ROLES)
+    profiles = dict(RoleProfile.objects.values_list("group__name", "competency_profile"))
+    assert profiles == {
+        "Deployment manager": "leader",
+        "Deployment practitioner": "technical_expert",
+        "Service owner": "coordinator",
+        "Product owner": "methods_expert",
+        "Auditor": "administrator",
+    }
+
+
+def test_roles_hold_exactly_their_listed_permissions():
+    roles.roles_sync()
+    for name, perms in roles.ROLE_PERMISSIONS.items():
+        group = Group.objects.get(name=name)
+        held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
+        assert held == set(perms), name
+
+
+def test_roles_sync_is_idempotent():
+    roles.roles_sync()
+    roles.roles_sync()
+    assert Group.objects.filter(name__in=roles.ROLES).count() == 5
+    assert RoleProfile.objects.count() == 5
