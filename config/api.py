@@ -4,13 +4,17 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api.views import MeView
+from apps.core.registry import app_modules
 
+# Each domain app's api/urls.py defines `register(router)` for its ViewSets and may add `urlpatterns`.
 router = DefaultRouter()
-
-API_APPS: list[str] = []
+extra = []
+for module in app_modules("api.urls"):
+    module.register(router)
+    extra.extend(getattr(module, "urlpatterns", []))
 
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
-    *[path("", include(f"apps.{app}.api.urls")) for app in API_APPS],
+    *extra,
     path("", include(router.urls)),
 ]

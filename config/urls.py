@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.accounts.views import LoginView
+from apps.core.registry import app_modules
 from apps.core.views import health
 
 admin.site.site_header = "Deploydesk administration"
@@ -21,4 +22,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("apps.core.urls")),
+    *[path("", include(module)) for module in app_modules("urls")],
 ]

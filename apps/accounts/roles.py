@@ -41,16 +41,87 @@ PROFILES = {
 }
 
 # Model permissions each role holds globally ("app_label.codename"). Object permissions (owners of a
-# service, practitioners assigned to a deployment) are granted by the services that change those links.
+# service, practitioners assigned to a deployment or cleared for an environment) are granted by the services
+# that change those links. Permissions of models that do not exist (yet) are skipped by roles_sync.
+_REFERENCE = [
+    "environments.environment",
+    "environments.environmentcheck",
+    "environments.freezewindow",
+    "environments.maintenancewindow",
+    "catalog.service",
+    "catalog.servicecomponent",
+    "catalog.componentversion",
+    "catalog.supplier",
+    "deployment_models.deploymentmodel",
+    "deployment_models.modelstage",
+    "deployment_models.responsibility",
+]
+_DEPLOYMENT = [
+    "deployments.deployment",
+    "deployments.approval",
+    "deployments.check",
+    "deployments.incidentlink",
+    "deployments.feedback",
+    "deployments.deploymentproblem",
+]
+_REVIEWS = ["reviews.modelreview", "reviews.improvementinitiative"]
+
+
+def _crud(models: list[str], verbs=("view", "add", "change", "delete")) -> list[str]:
+    return [f"{m.split('.')[0]}.{verb}_{m.split('.')[1]}" for m in models for verb in verbs]
+
+
+def _view(models: list[str]) -> list[str]:
+    return _crud(models, verbs=("view",))
+
+
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     MANAGER: [
         "accounts.view_user",
+        *_crud(_REFERENCE),
+        "environments.deploy_to_environment",
+        *_crud(_DEPLOYMENT, verbs=("view", "add", "change")),
+        "deployments.view_deploymentevent",
+        "deployments.approve_deployment",
+        "deployments.execute_deployment",
+        "deployments.override_deployment",
+        *_crud(_REVIEWS, verbs=("view", "add", "change")),
+        "reports.view_kpis",
+        "reports.view_audit",
+        "reports.export_records",
     ],
-    PRACTITIONER: [],
-    SERVICE_OWNER: [],
-    PRODUCT_OWNER: [],
+    PRACTITIONER: [
+        *_view(_REFERENCE),
+        "deployments.view_deployment",
+        "deployments.add_deployment",
+        "deployments.change_deployment",
+        "deployments.view_deploymentevent",
+        *_view(_DEPLOYMENT),
+        *_view(_REVIEWS),
+    ],
+    SERVICE_OWNER: [
+        *_view(_REFERENCE),
+        "deployments.add_deployment",
+        *_view(_REVIEWS),
+        "reports.view_kpis",
+        "reports.export_records",
+    ],
+    PRODUCT_OWNER: [
+        *_view(_REFERENCE),
+        "deployments.add_deployment",
+        *_view(_REVIEWS),
+        "reports.view_kpis",
+        "reports.export_records",
+    ],
     AUDITOR: [
         "accounts.view_user",
+        *_view(_REFERENCE),
+        *_view(_DEPLOYMENT),
+        "deployments.view_deploymentevent",
+        *_view(_REVIEWS),
+        "reports.view_kpis",
+        "reports.view_audit",
+        "reports.export_records",
     ],
 }
 

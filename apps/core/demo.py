@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from apps.accounts import roles
+from apps.core.registry import app_modules
 
 # username, first name, last name, role (None = administrator)
 DEMO_USERS = [
@@ -39,5 +40,6 @@ def seed_users() -> dict:
     return users
 
 
-# Each app appends a function taking the users dict; they run in order and are idempotent.
-SEEDERS = [lambda users: None]
+def seeders() -> list:
+    """Each domain app's demo.py has `seed(users)`; they run in dependency order and are idempotent."""
+    return [module.seed for module in app_modules("demo")]

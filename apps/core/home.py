@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 
 from django.urls import reverse
 
+from apps.core.registry import app_modules
+
 
 @dataclass
 class NextAction:
@@ -15,7 +17,7 @@ class NextAction:
     items: list = field(default_factory=list)
 
 
-# Providers take the user and return NextAction rows; apps append theirs here (in their own module).
+# Providers take the user and return NextAction rows.
 PROVIDERS: list[Callable] = []
 
 
@@ -32,7 +34,8 @@ PROVIDERS.append(_account_actions)
 
 
 def next_actions_for(user) -> list[NextAction]:
+    """The account's own actions, then each domain app's `home.next_actions(user)`."""
     actions: list[NextAction] = []
-    for provider in PROVIDERS:
+    for provider in PROVIDERS + [m.next_actions for m in app_modules("home")]:
         actions.extend(provider(user))
     return actions

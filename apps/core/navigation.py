@@ -22,6 +22,15 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("Home", "core:home"),
+    NavItem("Deployments", "deployments:deployment_list"),
+    NavItem("Calendar", "reports:calendar"),
+    NavItem("What is where", "reports:matrix"),
+    NavItem("Environments", "environments:environment_list"),
+    NavItem("Services", "catalog:service_list"),
+    NavItem("Models", "deployment_models:model_list"),
+    NavItem("Reviews", "reviews:review_list"),
+    NavItem("KPIs", "reports:kpis", perm="reports.view_kpis"),
+    NavItem("Audit", "reports:audit", perm="reports.view_audit"),
     NavItem("API", "api-docs"),
     NavItem("Admin", "admin:index", staff_only=True),
 ]

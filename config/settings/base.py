@@ -36,6 +36,12 @@ INSTALLED_APPS = [
     "django_htmx",
     "apps.core",
     "apps.accounts",
+    "apps.environments",
+    "apps.catalog",
+    "apps.deployment_models",
+    "apps.deployments",
+    "apps.reviews",
+    "apps.reports",
 ]
 
 MIDDLEWARE = [

@@ -1,7 +1,7 @@
 """Tests of apps/accounts/roles.py and its data migration."""
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 
 from apps.accounts import roles
 from apps.accounts.models import RoleProfile
@@ -21,12 +21,25 @@ def test_the_five_roles_exist_after_migrate_with_their_profiles():
     }
 
 
+def test_every_listed_permission_exists():
+    existing = {f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.select_related("content_type")}
+    for name, perms in roles.ROLE_PERMISSIONS.items():
+        assert set(perms) <= existing, (name, sorted(set(perms) - existing))
+
+
 def test_roles_hold_exactly_their_listed_permissions():
     roles.roles_sync()
     for name, perms in roles.ROLE_PERMISSIONS.items():
         group = Group.objects.get(name=name)
         held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
         assert held == set(perms), name
+
+
+def test_the_auditor_holds_no_write_permission():
+    writes = [
+        p for p in roles.ROLE_PERMISSIONS[roles.AUDITOR] if p.split(".")[1].startswith(("add_", "change_", "delete_"))
+    ]
+    assert writes == []
 
 
 def test_roles_sync_is_idempotent():

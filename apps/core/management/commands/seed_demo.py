@@ -20,6 +20,6 @@ class Command(BaseCommand):
             return
         with transaction.atomic():
             users = demo.seed_users()
-            for seeder in demo.SEEDERS:
+            for seeder in demo.seeders():
                 seeder(users)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready ({len(users)} demo users)."))

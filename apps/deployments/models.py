@@ -1,0 +1,326 @@
+"""Deployments and what the process records about them: approvals, checks, events, incidents, feedback, problems."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from apps.catalog.models import ComponentVersion, Service, Supplier
+from apps.deployment_models.models import DeploymentModel, ModelStage
+from apps.deployments.workflow import Status
+from apps.environments.models import Environment
+
+
+class Action(models.TextChoices):
+    DEPLOY = "deploy", "Deploy"
+    REMOVE = "remove", "Remove"
+
+
+class Trigger(models.TextChoices):
+    REQUIREMENT = "requirement", "New or changed requirement"
+    RELEASE = "release", "New feature or release"
+    TECHNICAL_CHANGE = "technical_change", "Technical or operational change"
+    THIRD_PARTY = "third_party", "Third-party requirement"
+    RETIREMENT = "retirement", "Retirement"
+    TROUBLESHOOTING = "troubleshooting", "Support or troubleshooting"
+    SERVICE_REQUEST = "service_request", "Service request"
+
+
+class Channel(models.TextChoices):
+    WEB = "web", "Web"
+    API = "api", "API"
+    ADMIN = "admin", "Admin"
+    SYSTEM = "system", "System"
+
+
+class Deployment(models.Model):
+    """Moving component versions into (or removing them from) an environment, under a deployment model."""
+
+    reference = models.CharField(max_length=20, unique=True, null=True, editable=False)
+    title = models.CharField(max_length=200)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.DEPLOY)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.RELEASE)
+    model = models.ForeignKey(
+        DeploymentModel, null=True, blank=True, on_delete=models.PROTECT, related_name="deployments"
+    )
+    stage = models.ForeignKey(ModelStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="deployments")
+    component_versions = models.ManyToManyField(ComponentVersion, related_name="deployments", blank=True)
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="deployments")
+    change_ref = models.CharField("Change record", max_length=100, blank=True)
+    release_ref = models.CharField("Release record", max_length=100, blank=True)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_deployments"
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_deployments",
+        verbose_name="deployment manager",
+    )
+    practitioners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="assigned_deployments", blank=True)
+    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments")
+    planned_start = models.DateTimeField(null=True, blank=True)
+    planned_end = models.DateTimeField(null=True, blank=True)
+    actual_start = models.DateTimeField(null=True, blank=True)
+    actual_end = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.DRAFT, editable=False)
+    outcome = models.TextField(blank=True)
+    requirements = models.TextField(blank=True)
+    acceptance_criteria = models.TextField(blank=True, help_text="One acceptance check per line.")
+    is_rollback = models.BooleanField(
+        default=False, help_text="A stated rollback: deploying an older version than the one in the environment."
+    )
+    handover_note = models.TextField(
+        blank=True, help_text="For the service desk: knowledge-base and onboarding updates."
+    )
+    override_count = models.PositiveIntegerField(default=0, editable=False)
+    external_id = models.CharField(max_length=200, blank=True, help_text="The pipeline run that created it.")
+    submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False, help_text="For optimistic locking.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-planned_start", "-id"]
+        permissions = [
+            ("approve_deployment", "Can approve, reject and schedule deployments"),
+            ("execute_deployment", "Can carry out deployments (start, check, complete, fail, roll back)"),
+            ("override_deployment", "Can override conflicts and gates with a justification"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-planned_start"], name="dep_status_start"),
+            models.Index(fields=["environment", "planned_start"], name="dep_env_start"),
+            models.Index(fields=["service", "-planned_start"], name="dep_service_start"),
+            models.Index(fields=["model", "-planned_start"], name="dep_model_start"),
+            models.Index(fields=["requester", "-planned_start"], name="dep_requester_start"),
+            models.Index(fields=["-planned_start", "-id"], name="dep_start_id"),
+            models.Index(fields=["-created_at", "-id"], name="dep_created_id"),
+            models.Index(fields=["external_id"], name="dep_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference or 'DEP-new'} {self.title}"
+
+    def clean(self):
+        if self.planned_start and self.planned_end and self.planned_end <= self.planned_start:
+            raise ValidationError({"planned_end": "The planned end must be after the planned start."})
+        if self.actual_start and self.actual_end and self.actual_end < self.actual_start:
+            raise ValidationError({"actual_end": "The actual end cannot be before the actual start."})
+
+    @staticmethod
+    def reference_for(pk: int) -> str:
+        return f"DEP-{pk:06d}"
+
+    @property
+    def is_removal(self) -> bool:
+        return self.action == Action.REMOVE
+
+
+class ApprovalRole(models.TextChoices):
+    MANAGER = "manager", "Deployment manager"
+    SERVICE_OWNER = "service_owner", "Service owner"
+
+
+class Decision(models.TextChoices):
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Approval(models.Model):
+    """One person's decision on a deployment's plan; superseded when the plan changes."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="approvals")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="approvals")
+    role = models.CharField(max_length=20, choices=ApprovalRole.choices)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    superseded = models.BooleanField(default=False, help_text="The plan changed after this decision.")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} by {self.user} ({self.get_role_display()})"
+
+
+class CheckKind(models.TextChoices):
+    COMPONENT = "component", "Component"
+    ENVIRONMENT = "environment", "Environment"
+    ACCEPTANCE = "acceptance", "Acceptance"
+
+
+class CheckResult(models.TextChoices):
+    PENDING = "pending", "Pending"
+    PASS = "pass", "Pass"
+    FAIL = "fail", "Fail"
+    NOT_APPLICABLE = "n_a", "Not applicable"
+
+
+class Check(models.Model):
+    """A verification the deployment records: of a component, of the target environment, or of acceptance."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="checks")
+    kind = models.CharField(max_length=12, choices=CheckKind.choices)
+    description = models.CharField(max_length=300)
+    result = models.CharField(max_length=8, choices=CheckResult.choices, default=CheckResult.PENDING)
+    evidence = models.TextField(blank=True)
+    component_version = models.ForeignKey(
+        ComponentVersion, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    observed_checksum = models.CharField(max_length=64, blank=True)
+    required = models.BooleanField(default=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["deployment", "kind", "id"]
+        indexes = [models.Index(fields=["deployment", "kind", "result"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.description} — {self.get_result_display()}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    EDITED = "edited", "Edited"
+    TRANSITION = "transition", "Transition"
+    APPROVAL = "approval", "Approval"
+    CHECK = "check", "Check"
+    COMMENT = "comment", "Comment"
+    OVERRIDE = "override", "Override"
+    COMMUNICATION = "communication", "Communication"
+    ASSIGNMENT = "assignment", "Assignment"
+    INCIDENT = "incident", "Incident"
+    PROBLEM = "problem", "Problem"
+    FEEDBACK = "feedback", "Feedback"
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class DeploymentEvent(models.Model):
+    """The append-only timeline of a deployment: transitions, comments, checks, approvals, communications."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    token_name = models.CharField(max_length=100, blank=True)
+    kind = models.CharField(max_length=16, choices=EventKind.choices)
+    from_status = models.CharField(max_length=24, blank=True)
+    to_status = models.CharField(max_length=24, blank=True)
+    comment = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["deployment", "at", "id"], name="event_dep_at")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind} {self.from_status}→{self.to_status}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.pop("force_append_only_bypass", False):
+            raise AppendOnlyError("Deployment events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Deployment events are append-only.")
+
+
+class IncidentLink(models.Model):
+    """An incident attributed to the deployment."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="incidents")
+    incident_ref = models.CharField(max_length=100)
+    title = models.CharField(max_length=200, blank=True)
+    severity = models.CharField(max_length=10, blank=True)
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["opened_at"]
+        constraints = [models.UniqueConstraint(fields=["deployment", "incident_ref"], name="unique_incident_link")]
+
+    def __str__(self) -> str:
+        return self.incident_ref
+
+
+class Feedback(models.Model):
+    """A stakeholder's 1–5 rating of the lead time and the quality of a completed deployment."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="feedback")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rating_lead_time = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    rating_quality = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    comment = models.TextField(blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["at"]
+        constraints = [
+            models.UniqueConstraint(fields=["deployment", "user"], name="one_feedback_per_user"),
+            models.CheckConstraint(
+                condition=models.Q(rating_lead_time__gte=1, rating_lead_time__lte=5), name="rating_lead_time_1_5"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating_quality__gte=1, rating_quality__lte=5), name="rating_quality_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: lead time {self.rating_lead_time}/5, quality {self.rating_quality}/5"
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class DeploymentProblem(models.Model):
+    """A problem or error found during the deployment."""
+
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="problems")
+    description = models.TextField()
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.MEDIUM)
+    resolved = models.BooleanField(default=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()}: {self.description[:60]}"
+
+
+class IdempotencyKey(models.Model):
+    """Remembers an API client's `Idempotency-Key` so a retried create returns the first result."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=200)
+    deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="unique_idempotency_key")]
+
+    def __str__(self) -> str:
+        return self.key
