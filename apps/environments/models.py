@@ -1,5 +1,6 @@
 """Environments deployments go into, their standing verification checks, and freeze and maintenance windows."""
 
+import datetime as dt
 import zoneinfo
 
 from django.conf import settings
@@ -103,6 +104,75 @@ class WindowBase(models.Model):
 
     class Meta:
         abstract = True
+
+    def clean(self) -> None:
+        """Check the period and the fields its recurrence rule needs; clear the fields it does not use."""
+        errors: dict[str, list[str]] = {}
+
+        def add(field: str, message: str) -> None:
+            errors.setdefault(field, []).append(message)
+
+        if self.start and self.end:
+            if self.end < self.start:
+                add("end", "The end must be after the start.")
+            elif self.end == self.start:
+                add("end", "The window has zero length: the end must be after the start.")
+        rule = self.recurrence
+        if rule == Recurrence.ONE_OFF and not self.end:
+            add("end", "A one-off window needs an end.")
+        if rule == Recurrence.WEEKLY:
+            for field in ("weekly_start_day", "weekly_end_day"):
+                value = getattr(self, field)
+                if value is None:
+                    add(field, "A weekly window needs a day of the week (0 = Monday … 6 = Sunday).")
+                elif not 0 <= value <= 6:
+                    add(field, f"{value} is not a day of the week: use 0 (Monday) to 6 (Sunday).")
+            for field in ("start_time", "end_time"):
+                if getattr(self, field) is None:
+                    add(field, "A weekly window needs a time of day.")
+            if (
+                "weekly_end_day" not in errors
+                and "end_time" not in errors
+                and "start_time" not in errors
+                and "weekly_start_day" not in errors
+                and self.weekly_start_day == self.weekly_end_day
+                and self.start_time == self.end_time
+            ):
+                add("end_time", "The weekly window has zero length: it must end at another day or time.")
+        if rule == Recurrence.MONTH_END:
+            if self.month_end_days is None:
+                add("month_end_days", "A month-end window needs the number of last days of the month (1–10).")
+            elif not 1 <= self.month_end_days <= 10:
+                add("month_end_days", "The month-end window covers 1 to 10 last days of the month.")
+        if rule == Recurrence.HOLIDAYS:
+            self._clean_holidays(add)
+        if errors:
+            raise ValidationError(errors)
+        self._drop_unused_fields()
+
+    def _clean_holidays(self, add) -> None:
+        values = self.holidays
+        if isinstance(values, str):
+            values = [v.strip() for v in values.replace("\n", ",").split(",") if v.strip()]
+        if not isinstance(values, list) or not values:
+            add("holidays", 'A holidays window needs a list of ISO dates, e.g. ["2026-12-25", "2026-12-26"].')
+            return
+        days = set()
+        for value in values:
+            try:
+                days.add(dt.date.fromisoformat(str(value).strip()))
+            except ValueError:
+                add("holidays", f"“{value}” is not an ISO date (YYYY-MM-DD).")
+        self.holidays = [d.isoformat() for d in sorted(days)]
+
+    def _drop_unused_fields(self) -> None:
+        rule = self.recurrence
+        if rule != Recurrence.WEEKLY:
+            self.weekly_start_day = self.weekly_end_day = self.start_time = self.end_time = None
+        if rule != Recurrence.MONTH_END:
+            self.month_end_days = None
+        if rule != Recurrence.HOLIDAYS:
+            self.holidays = []
 
 
 class FreezeWindow(WindowBase):
