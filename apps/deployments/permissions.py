@@ -1,0 +1,103 @@
+"""Who may do what to one deployment: the roles of DESIGN.md §1 on top of object permissions."""
+
+from apps.accounts import roles
+from apps.accounts.selectors import user_has_role
+from apps.core.permissions import user_can
+from apps.deployments import workflow
+from apps.deployments.models import Deployment
+
+
+def is_manager(user) -> bool:
+    return user_can(user, "deployments.approve_deployment")
+
+
+def is_service_owner_of(user, deployment: Deployment) -> bool:
+    return user.is_authenticated and deployment.service.owners.filter(pk=user.pk).exists()
+
+
+def is_assigned_practitioner(user, deployment: Deployment) -> bool:
+    return user.is_authenticated and deployment.practitioners.filter(pk=user.pk).exists()
+
+
+def requires_clearance(environment) -> bool:
+    """Practitioners need a clearance (object permission) for production environments."""
+    return environment.is_production
+
+
+def practitioner_may_execute(user, deployment: Deployment) -> bool:
+    if not is_assigned_practitioner(user, deployment):
+        return False
+    if not user_can(user, "deployments.execute_deployment", deployment):
+        return False
+    if requires_clearance(deployment.environment):
+        return user_can(user, "environments.deploy_to_environment", deployment.environment)
+    return True
+
+
+def may_request_for_service(user, service) -> bool:
+    """Create/edit/submit: managers and practitioners for any service; owners and product owners for theirs."""
+    if not user_can(user, "deployments.add_deployment"):
+        return False
+    if user_can(user, "deployments.view_deployment"):
+        return True
+    return user_can(user, "catalog.request_service_deployment", service)
+
+
+def actor_capacities(user, deployment: Deployment, transition: workflow.Transition) -> set[str]:
+    """The capacities (requester, manager, practitioner, signoff) in which `user` may take `transition`."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    capacities = set()
+    if workflow.MANAGER in transition.actors and is_manager(user):
+        capacities.add(workflow.MANAGER)
+    if (
+        workflow.REQUESTER in transition.actors
+        and deployment.requester_id == user.pk
+        and may_request_for_service(user, deployment.service)
+    ):
+        capacities.add(workflow.REQUESTER)
+    if workflow.PRACTITIONER in transition.actors and practitioner_may_execute(user, deployment):
+        capacities.add(workflow.PRACTITIONER)
+    if (
+        workflow.SIGNOFF in transition.actors
+        and deployment.stage is not None
+        and deployment.stage.requires_service_owner_approval
+        and user_has_role(user, roles.SERVICE_OWNER)
+        and is_service_owner_of(user, deployment)
+    ):
+        capacities.add(workflow.SIGNOFF)
+    return capacities
+
+
+def available_transitions(user, deployment: Deployment) -> list[workflow.Transition]:
+    """The transitions the page offers this user now; the service checks again when one is taken."""
+    result = []
+    for transition in workflow.transitions_from(deployment.status):
+        capacities = actor_capacities(user, deployment, transition)
+        if transition.name in ("approve", "reject") and deployment.requester_id == user.pk:
+            capacities.discard(workflow.MANAGER)  # segregation of duties
+        if capacities:
+            result.append(transition)
+    return result
+
+
+def may_edit(user, deployment: Deployment) -> bool:
+    if deployment.status not in (workflow.Status.DRAFT, workflow.Status.PENDING_APPROVAL, workflow.Status.APPROVED):
+        return False
+    if is_manager(user):
+        return True
+    return (
+        deployment.requester_id == user.pk
+        and deployment.status == workflow.Status.DRAFT
+        and may_request_for_service(user, deployment.service)
+    )
+
+
+def may_execute(user, deployment: Deployment) -> bool:
+    return is_manager(user) or practitioner_may_execute(user, deployment)
+
+
+def may_give_feedback(user, deployment: Deployment) -> bool:
+    return deployment.status == workflow.Status.COMPLETED and (
+        deployment.requester_id == user.pk or is_service_owner_of(user, deployment)
+    )

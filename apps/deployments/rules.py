@@ -1,0 +1,208 @@
+"""The rules of the deployment process that look at the rest of the world: conflicts, promotion, check gates."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Q
+from packaging.version import InvalidVersion, Version
+
+from apps.deployments import workflow
+from apps.deployments.models import Action, Check, CheckKind, CheckResult, Deployment
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Something that clashes with a deployment's plan; `code` says which rule (DESIGN.md §2 "Conflicts")."""
+
+    code: str  # environment_busy, component_busy, freeze, outside_maintenance, practitioner_busy, downgrade
+    message: str
+    other: str = ""  # the reference of the other deployment, if any
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _overlapping(start: datetime, end: datetime, exclude_pk: int | None):
+    qs = Deployment.objects.filter(
+        status__in=workflow.PLANNED, planned_start__lt=end, planned_end__gt=start, planned_start__isnull=False
+    )
+    return qs.exclude(pk=exclude_pk) if exclude_pk else qs
+
+
+def version_key(text: str):
+    """Orders version strings: PEP 440 where they parse, otherwise by their dotted numeric parts."""
+    try:
+        return (0, Version(text), ())
+    except InvalidVersion:
+        parts = tuple(int(p) if p.isdigit() else 0 for p in text.replace("-", ".").split("."))
+        return (1, Version("0"), parts)
+
+
+def plan_conflicts(
+    *,
+    environment,
+    start: datetime | None,
+    end: datetime | None,
+    versions=(),
+    practitioners=(),
+    is_rollback: bool = False,
+    action: str = Action.DEPLOY,
+    exclude_pk: int | None = None,
+) -> list[Conflict]:
+    """Every conflict of a plan: (a) environment busy, (b) component busy, (c) freeze or outside maintenance,
+    (d) practitioner booked twice, (e) downgrade without a stated rollback."""
+    from apps.environments.selectors import freeze_conflicts, maintenance_window_covers
+
+    if environment is None or start is None or end is None or end <= start:
+        return []
+    conflicts: list[Conflict] = []
+    overlapping = _overlapping(start, end, exclude_pk)
+    if not environment.allows_parallel_deployments:
+        for ref, title in overlapping.filter(environment=environment).values_list("reference", "title")[:20]:
+            conflicts.append(
+                Conflict(
+                    "environment_busy",
+                    f"{ref} “{title}” overlaps in {environment}, which allows no parallel deployments.",
+                    ref,
+                )
+            )
+    versions = list(versions)
+    components = {v.component_id: v for v in versions}
+    if components:
+        busy = (
+            overlapping.filter(component_versions__component_id__in=components.keys())
+            .values_list("reference", "environment__name", "component_versions__component__name")
+            .distinct()[:20]
+        )
+        for ref, env_name, comp in busy:
+            conflicts.append(
+                Conflict("component_busy", f"{ref} deploys {comp} in {env_name} in an overlapping window.", ref)
+            )
+    for hit in freeze_conflicts(environment=environment, start=start, end=end):
+        conflicts.append(
+            Conflict(
+                "freeze",
+                f"Freeze “{hit.window.name}” ({hit.start:%Y-%m-%d %H:%M}–{hit.end:%Y-%m-%d %H:%M} UTC): "
+                f"{hit.window.reason}",
+            )
+        )
+    if not maintenance_window_covers(environment=environment, start=start, end=end):
+        conflicts.append(
+            Conflict("outside_maintenance", f"{environment} accepts deployments only inside its maintenance windows.")
+        )
+    practitioner_ids = [getattr(p, "pk", p) for p in practitioners]
+    if practitioner_ids:
+        booked = (
+            overlapping.filter(practitioners__in=practitioner_ids)
+            .values_list("reference", "practitioners__username")
+            .distinct()[:20]
+        )
+        for ref, username in booked:
+            if username is not None:
+                conflicts.append(
+                    Conflict("practitioner_busy", f"{username} is booked on {ref} in an overlapping window.", ref)
+                )
+    if action == Action.DEPLOY and not is_rollback:
+        for version in versions:
+            current = current_version_in(environment=environment, component_id=version.component_id)
+            if current is not None and version_key(version.version) < version_key(current):
+                conflicts.append(
+                    Conflict(
+                        "downgrade",
+                        f"{version.component.name} {version.version} is older than {current} already in {environment}; "
+                        "deploy it only as a stated rollback.",
+                    )
+                )
+    return conflicts
+
+
+def current_version_in(*, environment, component_id: int) -> str | None:
+    """The version of a component last deployed (completed, not removed) in an environment."""
+    row = (
+        Deployment.objects.filter(
+            environment=environment,
+            status=workflow.Status.COMPLETED,
+            component_versions__component_id=component_id,
+        )
+        .order_by("-actual_end", "-id")
+        .values_list("action", "component_versions__version", "component_versions__component_id")
+    )
+    for action, version, comp_id in row[:10]:
+        if comp_id == component_id:
+            return None if action == Action.REMOVE else version
+    return None
+
+
+def deployment_conflicts(deployment: Deployment) -> list[Conflict]:
+    return plan_conflicts(
+        environment=deployment.environment,
+        start=deployment.planned_start,
+        end=deployment.planned_end,
+        versions=deployment.component_versions.select_related("component"),
+        practitioners=list(deployment.practitioners.all()),
+        is_rollback=deployment.is_rollback,
+        action=deployment.action,
+        exclude_pk=deployment.pk,
+    )
+
+
+def start_conflicts(deployment: Deployment, now: datetime) -> list[Conflict]:
+    """Starting now: a freeze over [now, planned end], or an environment whose maintenance windows exclude it."""
+    from datetime import timedelta
+
+    from apps.environments.selectors import freeze_conflicts, maintenance_window_covers
+
+    end = max(deployment.planned_end or now, now + timedelta(minutes=1))
+    conflicts = [
+        Conflict("freeze", f"Freeze “{hit.window.name}” is in force: {hit.window.reason}")
+        for hit in freeze_conflicts(environment=deployment.environment, start=now, end=end)
+    ]
+    if not maintenance_window_covers(environment=deployment.environment, start=now, end=end):
+        conflicts.append(
+            Conflict("outside_maintenance", f"{deployment.environment} is outside its maintenance windows now.")
+        )
+    return conflicts
+
+
+def promotion_gaps(deployment: Deployment) -> list[str]:
+    """Versions that have not completed the previous stage of the model's flow (empty when the gate is open)."""
+    from apps.deployment_models.selectors import previous_stage
+
+    if deployment.action != Action.DEPLOY or deployment.stage is None:
+        return []
+    previous = previous_stage(stage=deployment.stage)
+    if previous is None:
+        return []
+    gaps = []
+    for version in deployment.component_versions.select_related("component"):
+        done = Deployment.objects.filter(
+            environment_id=previous.environment_id,
+            status=workflow.Status.COMPLETED,
+            action=Action.DEPLOY,
+            component_versions=version,
+        ).exists()
+        if not done:
+            gaps.append(
+                f"{version.component.name} {version.version} has no completed deployment in "
+                f"{previous.environment} (the previous stage of {deployment.model})."
+            )
+    return gaps
+
+
+GATES = {
+    "confirm-components": (CheckKind.COMPONENT, "component"),
+    "confirm-environment": (CheckKind.ENVIRONMENT, "environment"),
+    "complete": (CheckKind.ACCEPTANCE, "acceptance"),
+}
+
+
+def unpassed_checks(deployment: Deployment, transition: str) -> list[Check]:
+    """Required checks of the kind a gate needs that have not passed (pass or n/a)."""
+    gate = GATES.get(transition)
+    if gate is None:
+        return []
+    return list(
+        deployment.checks.filter(kind=gate[0], required=True).exclude(
+            Q(result=CheckResult.PASS) | Q(result=CheckResult.NOT_APPLICABLE)
+        )
+    )

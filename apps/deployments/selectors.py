@@ -1,0 +1,74 @@
+"""Permission-aware reads of deployments: what each user may see, and the lists built on it."""
+
+from django.db.models import Q, QuerySet
+
+from apps.catalog.models import Service
+from apps.core.permissions import user_can
+from apps.deployments import workflow
+from apps.deployments.models import Approval, Check, Deployment, DeploymentEvent
+
+
+def deployment_visible_q(user) -> Q | None:
+    """None when the user sees every deployment; otherwise the filter of what they may see (DESIGN.md §1)."""
+    if user_can(user, "deployments.view_deployment"):
+        return None
+    owned = Service.objects.filter(Q(owners=user) | Q(product_owners=user)).values("pk")
+    return (
+        Q(service_id__in=owned)
+        | Q(requester=user)
+        | Q(pk__in=Deployment.practitioners.through.objects.filter(user=user).values("deployment_id"))
+    )
+
+
+def deployment_list(*, user, base: QuerySet | None = None) -> QuerySet[Deployment]:
+    """The deployments `user` may see, with what a list row shows joined in (a constant number of queries)."""
+    qs = base if base is not None else Deployment.objects.all()
+    if not user.is_authenticated:
+        return qs.none()
+    q = deployment_visible_q(user)
+    if q is not None:
+        qs = qs.filter(q)
+    return qs.select_related("environment", "service", "model", "requester", "manager")
+
+
+def deployment_get(*, user, pk: int) -> Deployment:
+    """One deployment the user may see; `Deployment.DoesNotExist` (→ 404) otherwise."""
+    return (
+        deployment_list(user=user)
+        .select_related("stage", "supplier", "stage__environment")
+        .prefetch_related("component_versions__component", "practitioners", "service__owners")
+        .get(pk=pk)
+    )
+
+
+def deployment_events(*, deployment: Deployment) -> QuerySet[DeploymentEvent]:
+    return deployment.events.select_related("actor").order_by("at", "id")
+
+
+def deployment_checks(*, deployment: Deployment) -> QuerySet[Check]:
+    return deployment.checks.select_related("recorded_by", "component_version__component").order_by("kind", "id")
+
+
+def deployment_approvals(*, deployment: Deployment) -> QuerySet[Approval]:
+    return deployment.approvals.select_related("user").order_by("at", "id")
+
+
+def awaiting_approval(*, user) -> QuerySet[Deployment]:
+    """Pending deployments this user could decide on (managers: all but their own; owners: their sign-offs)."""
+    qs = deployment_list(user=user).filter(status=workflow.Status.PENDING_APPROVAL).exclude(requester=user)
+    if user_can(user, "deployments.approve_deployment"):
+        return qs.order_by("planned_start", "id")
+    return qs.filter(stage__requires_service_owner_approval=True, service__owners=user).order_by("planned_start", "id")
+
+
+def my_work(*, user) -> QuerySet[Deployment]:
+    """Open deployments assigned to the user as practitioner, soonest first."""
+    return (
+        deployment_list(user=user)
+        .filter(practitioners=user, status__in=[workflow.Status.APPROVED, *workflow.IN_PROGRESS])
+        .order_by("planned_start", "id")
+    )
+
+
+def my_requests(*, user) -> QuerySet[Deployment]:
+    return deployment_list(user=user).filter(requester=user).exclude(status__in=workflow.FINAL).order_by("-id")

@@ -1,0 +1,27 @@
+"""Every write on deployments: planning, the state machine, and what the process records."""
+
+from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.planning import deployment_create, deployment_update
+from apps.deployments.services.records import (
+    check_record,
+    comment_add,
+    feedback_submit,
+    incident_link_add,
+    problem_add,
+    problem_resolve,
+)
+from apps.deployments.services.transitions import deployment_transition
+
+__all__ = [
+    "Context",
+    "check_record",
+    "comment_add",
+    "deployment_create",
+    "deployment_transition",
+    "deployment_update",
+    "event_record",
+    "feedback_submit",
+    "incident_link_add",
+    "problem_add",
+    "problem_resolve",
+]

@@ -1,0 +1,183 @@
+"""What the process records on a deployment besides its status: checks, comments, incidents, problems, feedback."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.exceptions import ConflictError
+from apps.core.permissions import user_can
+from apps.deployments import workflow
+from apps.deployments.models import (
+    Check,
+    CheckKind,
+    CheckResult,
+    Deployment,
+    DeploymentProblem,
+    EventKind,
+    Feedback,
+    IncidentLink,
+    Severity,
+)
+from apps.deployments.permissions import is_manager, may_execute, may_give_feedback
+from apps.deployments.selectors import deployment_visible_q
+from apps.deployments.services.events import Context, event_record
+
+# Which checks may be recorded in which state: each kind up to the gate that needs it.
+RECORDABLE = {
+    CheckKind.COMPONENT: (workflow.Status.APPROVED, workflow.Status.VERIFYING_COMPONENTS),
+    CheckKind.ENVIRONMENT: (
+        workflow.Status.APPROVED,
+        workflow.Status.VERIFYING_COMPONENTS,
+        workflow.Status.VERIFYING_ENVIRONMENT,
+    ),
+    CheckKind.ACCEPTANCE: (workflow.Status.EXECUTING, workflow.Status.VERIFYING),
+}
+
+
+@transaction.atomic
+def check_record(*, ctx: Context, check: Check, result: str, evidence: str = "", observed_checksum: str = "") -> Check:
+    """Record a check's result with evidence. A component check whose observed checksum differs from the
+    version's recorded SHA-256 fails, whatever result was given."""
+    deployment = Deployment.objects.select_for_update().get(pk=check.deployment_id)
+    if not may_execute(ctx.actor, deployment):
+        raise PermissionDenied("Only the assigned practitioners or a deployment manager record checks.")
+    if result not in CheckResult.values or result == CheckResult.PENDING:
+        raise ValidationError({"result": "Give a result: pass, fail or n_a."})
+    if deployment.status not in RECORDABLE[check.kind]:
+        raise ConflictError(
+            f"{check.get_kind_display()} checks cannot be recorded while {deployment.reference} is "
+            f"{deployment.get_status_display().lower()}.",
+            code="invalid_state",
+        )
+    observed = (observed_checksum or "").strip().lower()
+    if observed and (len(observed) != 64 or any(c not in "0123456789abcdef" for c in observed)):
+        raise ValidationError({"observed_checksum": "A SHA-256 checksum is 64 hexadecimal characters."})
+    note = ""
+    if check.kind == CheckKind.COMPONENT and check.component_version_id and result == CheckResult.PASS:
+        expected = check.component_version.checksum
+        if expected and not observed:
+            raise ValidationError({"observed_checksum": "Give the checksum you observed; this version has one."})
+        if expected and observed != expected:
+            result = CheckResult.FAIL
+            note = f"Checksum mismatch: observed {observed}, expected {expected}."
+    check.result = result
+    check.evidence = (evidence or "").strip() + (("\n" if evidence else "") + note if note else "")
+    check.observed_checksum = observed
+    check.recorded_by = ctx.actor
+    check.recorded_at = timezone.now()
+    check.save()
+    deployment.version += 1
+    deployment.save(update_fields=["version", "updated_at"])
+    event_record(
+        deployment=deployment,
+        ctx=ctx,
+        kind=EventKind.CHECK,
+        comment=f"{check.get_kind_display()} check “{check.description}”: {check.get_result_display()}. {note}".strip(),
+        data={"check_id": check.pk, "result": result},
+    )
+    return check
+
+
+@transaction.atomic
+def comment_add(*, ctx: Context, deployment: Deployment, comment: str):
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": "Write a comment."})
+    if not (_may_see(ctx.actor, deployment) and user_can(ctx.actor, "deployments.add_deployment")):
+        raise PermissionDenied("You may not comment on this deployment.")
+    return event_record(deployment=deployment, ctx=ctx, kind=EventKind.COMMENT, comment=comment)
+
+
+def _may_see(user, deployment: Deployment) -> bool:
+    q = deployment_visible_q(user)
+    return q is None or Deployment.objects.filter(q, pk=deployment.pk).exists()
+
+
+@transaction.atomic
+def incident_link_add(
+    *, ctx: Context, deployment: Deployment, incident_ref: str, title: str = "", severity: str = "", opened_at=None
+) -> IncidentLink:
+    """Attribute an incident to the deployment (managers and its practitioners)."""
+    if not may_execute(ctx.actor, deployment):
+        raise PermissionDenied("Only a deployment manager or an assigned practitioner links incidents.")
+    incident_ref = (incident_ref or "").strip()
+    if not incident_ref:
+        raise ValidationError({"incident_ref": "Give the incident's reference."})
+    try:
+        with transaction.atomic():
+            link = IncidentLink.objects.create(
+                deployment=deployment,
+                incident_ref=incident_ref[:100],
+                title=(title or "")[:200],
+                severity=(severity or "")[:10],
+                opened_at=opened_at or timezone.now(),
+                created_by=ctx.actor,
+            )
+    except IntegrityError as exc:
+        raise ValidationError({"incident_ref": f"{incident_ref} is already linked."}) from exc
+    event_record(deployment=deployment, ctx=ctx, kind=EventKind.INCIDENT, comment=f"Incident {incident_ref} linked.")
+    return link
+
+
+@transaction.atomic
+def problem_add(*, ctx: Context, deployment: Deployment, description: str, severity: str) -> DeploymentProblem:
+    if not may_execute(ctx.actor, deployment):
+        raise PermissionDenied("Only a deployment manager or an assigned practitioner records problems.")
+    description = (description or "").strip()
+    if not description:
+        raise ValidationError({"description": "Describe the problem."})
+    if severity not in Severity.values:
+        raise ValidationError({"severity": f"Choose one of {', '.join(Severity.values)}."})
+    problem = DeploymentProblem.objects.create(
+        deployment=deployment, description=description, severity=severity, created_by=ctx.actor
+    )
+    event_record(deployment=deployment, ctx=ctx, kind=EventKind.PROBLEM, comment=f"Problem ({severity}): {description}")
+    return problem
+
+
+@transaction.atomic
+def problem_resolve(*, ctx: Context, problem: DeploymentProblem) -> DeploymentProblem:
+    if not may_execute(ctx.actor, problem.deployment):
+        raise PermissionDenied("Only a deployment manager or an assigned practitioner resolves problems.")
+    if not problem.resolved:
+        problem.resolved, problem.resolved_at = True, timezone.now()
+        problem.save(update_fields=["resolved", "resolved_at"])
+        event_record(deployment=problem.deployment, ctx=ctx, kind=EventKind.PROBLEM, comment="Problem resolved.")
+    return problem
+
+
+@transaction.atomic
+def feedback_submit(
+    *, ctx: Context, deployment: Deployment, rating_lead_time, rating_quality, comment: str = ""
+) -> Feedback:
+    """The requester and the service owners rate a completed deployment's lead time and quality, once each."""
+    if not may_give_feedback(ctx.actor, deployment) and not (
+        is_manager(ctx.actor) and deployment.requester_id == ctx.actor.pk
+    ):
+        if deployment.status != workflow.Status.COMPLETED:
+            raise ConflictError("Only completed deployments are rated.", code="invalid_state")
+        raise PermissionDenied("Only the requester and the owners of the service rate a deployment.")
+    errors = {}
+    ratings = {}
+    for field, value in (("rating_lead_time", rating_lead_time), ("rating_quality", rating_quality)):
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            number = 0
+        if not 1 <= number <= 5:
+            errors[field] = "Rate from 1 (poor) to 5 (excellent)."
+        ratings[field] = number
+    if errors:
+        raise ValidationError(errors)
+    if Feedback.objects.filter(deployment=deployment, user=ctx.actor).exists():
+        raise ConflictError("You have already rated this deployment.", code="already_rated")
+    feedback = Feedback.objects.create(
+        deployment=deployment, user=ctx.actor, comment=(comment or "").strip(), **ratings
+    )
+    event_record(
+        deployment=deployment,
+        ctx=ctx,
+        kind=EventKind.FEEDBACK,
+        comment=f"Rated lead time {ratings['rating_lead_time']}/5, quality {ratings['rating_quality']}/5.",
+    )
+    return feedback

@@ -1,0 +1,277 @@
+"""The only code that changes a deployment's status: `deployment_transition` (DESIGN.md §2, STYLE.md rule 2)."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.exceptions import ConflictError
+from apps.core.permissions import user_can
+from apps.deployment_models.models import ModelStatus
+from apps.deployments import rules, workflow
+from apps.deployments.models import (
+    Approval,
+    ApprovalRole,
+    Check,
+    CheckKind,
+    Decision,
+    Deployment,
+    EventKind,
+)
+from apps.deployments.permissions import actor_capacities
+from apps.deployments.services.events import Context, event_record
+
+S = workflow.Status
+
+
+def _override_allowed(ctx: Context, override_reason: str) -> bool:
+    return bool(override_reason.strip()) and user_can(ctx.actor, "deployments.override_deployment")
+
+
+def _refuse_or_override(ctx, deployment, problems: list, override_reason: str, code: str, what: str) -> list:
+    """Refuse with a 409 unless a deployment manager overrides with a justification; returns what was overridden."""
+    if not problems:
+        return []
+    if override_reason.strip() and not user_can(ctx.actor, "deployments.override_deployment"):
+        raise PermissionDenied("Only a deployment manager may override, and always with a justification.")
+    if not _override_allowed(ctx, override_reason):
+        raise ConflictError(
+            f"{deployment.reference}: {what}. A deployment manager may override with a justification.",
+            code=code,
+            conflicts=[str(p) for p in problems],
+        )
+    return [str(p) for p in problems]
+
+
+def required_approvals(deployment: Deployment) -> int:
+    stage = deployment.stage
+    return max(stage.approvals_required, 1) if stage is not None else 1
+
+
+def _is_pre_approved(deployment: Deployment) -> bool:
+    stage = deployment.stage
+    return (
+        stage is not None
+        and stage.pre_approved
+        and deployment.model is not None
+        and deployment.model.status == ModelStatus.ACTIVE  # a pilot model never pre-approves
+    )
+
+
+def _approval_complete(deployment: Deployment) -> bool:
+    valid = deployment.approvals.filter(decision=Decision.APPROVED, superseded=False)
+    if valid.count() < required_approvals(deployment):
+        return False
+    if deployment.stage is not None and deployment.stage.requires_service_owner_approval:
+        return valid.filter(role=ApprovalRole.SERVICE_OWNER).exists()
+    return True
+
+
+def checks_ensure(deployment: Deployment) -> int:
+    """Create the checks the plan calls for, once: one per component version, one per standing check of the
+    environment, one per acceptance criterion of the stage and of the deployment. Returns how many were added."""
+    existing = set(deployment.checks.values_list("kind", "description"))
+    wanted: list[Check] = []
+
+    def add(kind, description, **extra):
+        description = description[:300]
+        if (kind, description) not in existing:
+            existing.add((kind, description))
+            wanted.append(Check(deployment=deployment, kind=kind, description=description, **extra))
+
+    for version in deployment.component_versions.select_related("component"):
+        verb = "removal of" if deployment.is_removal else "integrity of"
+        detail = " against its SHA-256 checksum" if version.checksum else " against the authorised repository"
+        add(
+            CheckKind.COMPONENT,
+            f"Verify {verb} {version.component.name} {version.version}{detail}",
+            component_version=version,
+        )
+    for check in deployment.environment.standing_checks.filter(is_active=True):
+        add(CheckKind.ENVIRONMENT, check.description)
+    criteria = deployment.stage.acceptance_checks if deployment.stage is not None else []
+    criteria += [line.strip() for line in deployment.acceptance_criteria.splitlines() if line.strip()]
+    for line in criteria:
+        add(CheckKind.ACCEPTANCE, line)
+    Check.objects.bulk_create(wanted)
+    return len(wanted)
+
+
+def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str, list, dict]:
+    actor = ctx.actor
+    if deployment.requester_id == actor.pk:
+        raise PermissionDenied("Segregation of duties: the requester of a deployment cannot approve it.")
+    if deployment.approvals.filter(user=actor, superseded=False).exists():
+        raise ConflictError(f"You have already decided on {deployment.reference}.", code="already_decided")
+    overridden = _refuse_or_override(
+        ctx,
+        deployment,
+        rules.deployment_conflicts(deployment),
+        override_reason,
+        "schedule_conflict",
+        "the plan conflicts",
+    )
+    overridden += _refuse_or_override(
+        ctx,
+        deployment,
+        rules.promotion_gaps(deployment),
+        override_reason,
+        "promotion_gate",
+        "the promotion gate is closed",
+    )
+    role = ApprovalRole.MANAGER if workflow.MANAGER in capacities else ApprovalRole.SERVICE_OWNER
+    Approval.objects.create(deployment=deployment, user=actor, role=role, decision=Decision.APPROVED, comment=comment)
+    if _approval_complete(deployment):
+        return S.APPROVED, overridden, {"approval_role": role}
+    have = deployment.approvals.filter(decision=Decision.APPROVED, superseded=False).count()
+    return (
+        S.PENDING_APPROVAL,
+        overridden,
+        {
+            "approval_role": role,
+            "approvals": have,
+            "approvals_required": required_approvals(deployment),
+        },
+    )
+
+
+def _validate_submittable(deployment: Deployment) -> None:
+    errors = {}
+    if not deployment.planned_start or not deployment.planned_end:
+        errors["planned_start"] = "Plan a window (start and end) before submitting."
+    if not deployment.component_versions.exists():
+        errors["component_versions"] = "Name at least one component version."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def deployment_transition(
+    *,
+    ctx: Context,
+    deployment: Deployment,
+    transition: str,
+    comment: str = "",
+    override_reason: str = "",
+    expected_version: int | None = None,
+) -> Deployment:
+    """Take `transition`: lock the row, check the table, the actor and the rules, save, record the event and
+    notify the stakeholders after commit. Refusals raise and change nothing."""
+    spec = workflow.TRANSITIONS.get(transition)
+    if spec is None:
+        raise ValidationError({"transition": f"Unknown action “{transition}”."})
+    comment = (comment or "").strip()
+    override_reason = (override_reason or "").strip()
+    locked = (
+        Deployment.objects.select_for_update()
+        .select_related("stage", "model", "environment", "service")
+        .get(pk=deployment.pk)
+    )
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(
+            f"{locked.reference} was changed by someone else (version {expected_version}, now {locked.version}). "
+            "Reload it and try again.",
+            code="stale_version",
+        )
+    capacities = actor_capacities(ctx.actor, locked, spec)
+    if not capacities:
+        raise PermissionDenied(f"You may not {spec.label.lower()} {locked.reference}.")
+    if locked.status not in spec.sources:
+        raise ConflictError(
+            f"{locked.reference} is {locked.get_status_display().lower()}: “{spec.label}” is not possible now.",
+            code="invalid_transition",
+        )
+    if spec.needs_comment and not comment:
+        raise ValidationError({"comment": f"Say why ({spec.label.lower()})."})
+    now = timezone.now()
+    target, overridden, data = spec.target, [], {}
+    event_comment = comment
+
+    if transition == "submit":
+        _validate_submittable(locked)
+        locked.submitted_at = now
+        conflicts = rules.deployment_conflicts(locked)
+        if conflicts:
+            data["conflicts"] = [str(c) for c in conflicts]
+        if _is_pre_approved(locked) and not conflicts and not rules.promotion_gaps(locked):
+            target = S.APPROVED
+            locked.approved_at = now
+            data["pre_approved_by"] = str(locked.model)
+            event_comment = (comment + "\n" if comment else "") + (
+                f"Approved at once: stage {locked.stage.order} ({locked.environment}) of {locked.model} "
+                "is pre-approved."
+            )
+    elif transition == "approve":
+        target, overridden, data = _approve(ctx, locked, capacities, comment, override_reason)
+        if target == S.APPROVED:
+            locked.approved_at = now
+    elif transition == "reject":
+        if locked.requester_id == ctx.actor.pk and workflow.MANAGER in capacities and len(capacities) == 1:
+            raise PermissionDenied("Segregation of duties: the requester of a deployment cannot reject it.")
+        role = ApprovalRole.MANAGER if workflow.MANAGER in capacities else ApprovalRole.SERVICE_OWNER
+        Approval.objects.create(
+            deployment=locked, user=ctx.actor, role=role, decision=Decision.REJECTED, comment=comment
+        )
+    elif transition == "revise":
+        locked.approvals.filter(superseded=False).update(superseded=True)
+        locked.submitted_at = None
+    elif transition == "start":
+        overridden = _refuse_or_override(
+            ctx, locked, rules.start_conflicts(locked, now), override_reason, "freeze", "it cannot start now"
+        )
+        overridden += _refuse_or_override(
+            ctx, locked, rules.promotion_gaps(locked), override_reason, "promotion_gate", "the promotion gate is closed"
+        )
+        locked.actual_start = now
+    elif transition in rules.GATES:
+        unpassed = rules.unpassed_checks(locked, transition)
+        if unpassed:
+            raise ConflictError(
+                f"{locked.reference}: {len(unpassed)} required {rules.GATES[transition][1]} check(s) not passed.",
+                code="checks_not_passed",
+                conflicts=[c.description for c in unpassed],
+            )
+        if transition == "complete":
+            locked.actual_end = now
+            if comment:
+                locked.outcome = comment
+    elif transition == "fail":
+        locked.actual_end = now
+        locked.outcome = comment
+    elif transition == "roll-back":
+        locked.outcome = (locked.outcome + "\n" if locked.outcome else "") + f"Rolled back: {comment}"
+
+    from_status = locked.status
+    locked.status = target
+    locked.version += 1
+    if overridden:
+        locked.override_count += 1
+    locked.save()
+    if target == S.APPROVED:
+        checks_ensure(locked)
+    if overridden:
+        event_record(
+            deployment=locked,
+            ctx=ctx,
+            kind=EventKind.OVERRIDE,
+            comment=override_reason,
+            data={"transition": transition, "overridden": overridden},
+        )
+    event_record(
+        deployment=locked,
+        ctx=ctx,
+        kind=EventKind.TRANSITION if target != from_status else EventKind.APPROVAL,
+        from_status=from_status,
+        to_status=target,
+        comment=event_comment,
+        data={"transition": transition, **data},
+        notify=True,
+    )
+    if transition == "complete":
+        transaction.on_commit(lambda: _ask_feedback(locked.pk))
+    return locked
+
+
+def _ask_feedback(deployment_id: int) -> None:
+    from apps.deployments.tasks import enqueue_feedback_request
+
+    enqueue_feedback_request(deployment_id)

@@ -1,0 +1,66 @@
+"""Background work of the deployment process (django-q2): notifications. Tasks take ids and do nothing twice."""
+
+from django.db import transaction
+from django_q.tasks import async_task
+
+from apps.deployments.models import Deployment, DeploymentEvent, EventKind
+from apps.deployments.services.events import Context, event_record
+
+
+def enqueue_notification(event_id: int) -> None:
+    async_task("apps.deployments.tasks.notify_event", event_id, task_name=f"notify-event-{event_id}")
+
+
+def enqueue_feedback_request(deployment_id: int) -> None:
+    async_task("apps.deployments.tasks.request_feedback", deployment_id, task_name=f"feedback-{deployment_id}")
+
+
+def _already_sent(deployment_id: int, marker: str) -> bool:
+    return DeploymentEvent.objects.filter(
+        deployment_id=deployment_id, kind=EventKind.COMMUNICATION, data__marker=marker
+    ).exists()
+
+
+def notify_event(event_id: int) -> list[str]:
+    """E-mail the stakeholders about one event and record the communication. Run twice, it sends once; if the
+    mail server is down it raises, and django-q2 retries it later."""
+    from apps.deployments.notifications import send_event_mail
+
+    event = DeploymentEvent.objects.select_related("deployment__service", "deployment__requester", "actor").get(
+        pk=event_id
+    )
+    marker = f"event:{event_id}"
+    with transaction.atomic():
+        Deployment.objects.select_for_update().filter(pk=event.deployment_id).first()
+        if _already_sent(event.deployment_id, marker):
+            return []
+        recipients = send_event_mail(event)
+        if recipients:
+            event_record(
+                deployment=event.deployment,
+                ctx=Context(actor=None, channel="system"),
+                kind=EventKind.COMMUNICATION,
+                comment=f"E-mail sent to {', '.join(recipients)}.",
+                data={"marker": marker, "recipients": recipients, "about_event": event_id},
+            )
+    return recipients
+
+
+def request_feedback(deployment_id: int) -> list[str]:
+    from apps.deployments.notifications import send_feedback_request
+
+    marker = f"feedback:{deployment_id}"
+    with transaction.atomic():
+        deployment = Deployment.objects.select_for_update().select_related("requester", "service").get(pk=deployment_id)
+        if _already_sent(deployment_id, marker):
+            return []
+        recipients = send_feedback_request(deployment)
+        if recipients:
+            event_record(
+                deployment=deployment,
+                ctx=Context(actor=None, channel="system"),
+                kind=EventKind.COMMUNICATION,
+                comment=f"Asked {', '.join(recipients)} to rate lead time and quality.",
+                data={"marker": marker, "recipients": recipients},
+            )
+    return recipients
