@@ -2,6 +2,7 @@
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -19,6 +20,30 @@ class AutomationLevel(models.TextChoices):
     MANUAL = "manual", "Manual"
     PARTLY_AUTOMATED = "partly_automated", "Partly automated"
     FULLY_AUTOMATED = "fully_automated", "Fully automated"
+
+
+# The factors a model is chosen on (the practice guide's list), keyed as stored in `selection_factors`.
+SELECTION_FACTORS = [
+    ("automation", "Automation"),
+    ("cost", "Cost"),
+    ("expected_frequency", "Expected frequency"),
+    ("requirement_change_rate", "Rate of requirement change"),
+    ("technology_change_rate", "Rate of technology change"),
+    ("component_flaw_risk", "Risk of component flaws"),
+    ("source", "Source"),
+    ("user_adoption", "User adoption"),
+    ("consumer_visibility", "Visibility to consumers"),
+]
+SELECTION_FACTOR_KEYS = [key for key, _ in SELECTION_FACTORS]
+MAX_APPROVALS = 10
+MAX_STAGE_ORDER = 1000
+MAX_REVIEW_INTERVAL_MONTHS = 36
+
+
+def _bad_choices(values, allowed) -> list:
+    if not isinstance(values, list):
+        return [values]
+    return [v for v in values if v not in allowed]
 
 
 class DeploymentModel(models.Model):
@@ -69,6 +94,35 @@ class DeploymentModel(models.Model):
     def next_review_from(self, day):
         return day + relativedelta(months=self.review_interval_months)
 
+    def clean(self):
+        # Imported here: the catalog and deployments apps import this module.
+        from apps.catalog.models import ComponentSource, ComponentType
+        from apps.deployments.models import Trigger
+
+        errors = {}
+        if bad := _bad_choices(self.component_types, ComponentType.values):
+            errors["component_types"] = f"Unknown component type(s): {', '.join(map(str, bad))}."
+        if bad := _bad_choices(self.component_sources, ComponentSource.values):
+            errors["component_sources"] = f"Unknown component source(s): {', '.join(map(str, bad))}."
+        if bad := _bad_choices(self.triggers, Trigger.values):
+            errors["triggers"] = f"Unknown trigger(s): {', '.join(map(str, bad))}."
+        if not isinstance(self.selection_factors, dict):
+            errors["selection_factors"] = "Selection factors are a mapping of factor → text."
+        elif bad := [k for k, v in self.selection_factors.items() if k not in SELECTION_FACTOR_KEYS]:
+            errors["selection_factors"] = f"Unknown selection factor(s): {', '.join(map(str, bad))}."
+        elif any(not isinstance(v, str) for v in self.selection_factors.values()):
+            errors["selection_factors"] = "Each selection factor is a text."
+        if self.review_interval_months is not None and not 1 <= self.review_interval_months <= MAX_REVIEW_INTERVAL_MONTHS:
+            errors["review_interval_months"] = f"The review interval is 1 to {MAX_REVIEW_INTERVAL_MONTHS} months."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def selection_factor_rows(self) -> list[tuple[str, str]]:
+        """(label, text) for every factor, in the practice guide's order; empty text where none was given."""
+        factors = self.selection_factors if isinstance(self.selection_factors, dict) else {}
+        return [(label, factors.get(key, "")) for key, label in SELECTION_FACTORS]
+
 
 class ModelStage(models.Model):
     """A stage of a model's flow through environments, with its criteria and approval rules."""
@@ -93,6 +147,27 @@ class ModelStage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} · {self.order}. {self.environment}"
+
+    def clean(self):
+        errors = {}
+        if self.order is not None and not 1 <= self.order <= MAX_STAGE_ORDER:
+            errors["order"] = f"The order is a number from 1 to {MAX_STAGE_ORDER}."
+        approvals = self.approvals_required
+        if approvals is not None and not 0 <= approvals <= MAX_APPROVALS:
+            errors["approvals_required"] = f"A stage needs between 0 and {MAX_APPROVALS} approvals."
+        elif self.pre_approved and approvals:
+            # Pre-approved means approved on submit: asking for approvals as well would be a contradiction.
+            errors["approvals_required"] = "A pre-approved stage is approved on submit: it needs 0 approvals."
+        elif self.requires_service_owner_approval and not approvals:
+            errors["approvals_required"] = (
+                "A service-owner sign-off is one of the approvals: a stage that requires it needs at least 1."
+            )
+        if self.pre_approved and self.requires_service_owner_approval:
+            errors["requires_service_owner_approval"] = (
+                "A pre-approved stage cannot require a service-owner sign-off: it is approved on submit."
+            )
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def acceptance_checks(self) -> list[str]:

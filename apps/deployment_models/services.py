@@ -1,0 +1,347 @@
+"""Every write to deployment models, their stages and responsibilities, with the versioning rules.
+
+Rules kept here (DESIGN.md §2):
+- Only deployment managers (the model permissions of apps/accounts/roles.py) write; a refusal changes nothing.
+- Only a `draft` or `pilot` model may be changed. An `active` or `retired` model is immutable: changing it means
+  `model_new_version`, which copies it (stages and responsibilities included) as a draft with version + 1.
+- A stage: order 1..1000 and unique in its model; an environment at most once per model; 0..10 approvals; a
+  service-owner sign-off counts as one of the approvals (so it needs ≥ 1). A **pre-approved stage needs 0
+  approvals and no sign-off**: it is approved on submit, so asking for approvals too is refused as a contradiction.
+- Responsibilities: one row per activity × role; at most one Accountable per activity, and a model can only go to
+  pilot or active when every activity it lists has exactly one Accountable.
+- Lifecycle: draft → pilot → active → retired (draft → active and draft/pilot → retired allowed). Activation needs
+  at least one stage, sets `activated_at` and `next_review_due`, and retires the previously active version.
+"""
+
+from datetime import date
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.core.exceptions import ConflictError
+from apps.core.permissions import user_can
+from apps.deployment_models.models import DeploymentModel, ModelStage, ModelStatus, Raci, Responsibility
+from apps.environments.models import Environment
+
+MODEL_FIELDS = {
+    "name",
+    "description",
+    "owner",
+    "component_types",
+    "component_sources",
+    "automation_level",
+    "dimension_organisations_people",
+    "dimension_information_technology",
+    "dimension_value_streams_processes",
+    "dimension_partners_suppliers",
+    "selection_factors",
+    "triggers",
+    "rollback_procedure",
+    "rollback_rehearsed_on",
+    "review_interval_months",
+}
+STAGE_FIELDS = {
+    "environment",
+    "order",
+    "entry_criteria",
+    "exit_criteria",
+    "acceptance_criteria",
+    "approvals_required",
+    "requires_service_owner_approval",
+    "pre_approved",
+}
+
+
+def _require(actor, perm: str, what: str) -> None:
+    if not user_can(actor, f"deployment_models.{perm}"):
+        raise PermissionDenied(f"Only deployment managers may {what}.")
+
+
+def _unknown(fields: dict, allowed: set) -> None:
+    if extra := sorted(set(fields) - allowed):
+        raise ValidationError(f"Unknown field(s): {', '.join(extra)}.")
+
+
+def _lock(model: DeploymentModel) -> DeploymentModel:
+    return DeploymentModel.objects.select_for_update().get(pk=model.pk)
+
+
+def _require_editable(model: DeploymentModel) -> None:
+    if not model.is_editable:
+        raise ConflictError(
+            f"{model} is {model.get_status_display().lower()} and cannot be changed: "
+            "make a new version of it and change that.",
+            code="model_immutable",
+        )
+
+
+def _save(obj) -> None:
+    obj.full_clean()
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError as exc:  # a concurrent write won the race for a unique value
+        raise ValidationError("This clashes with a change saved at the same time; reload and try again.") from exc
+
+
+# --- models ---------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def model_create(*, actor, name: str, **fields) -> DeploymentModel:
+    """Create a draft deployment model, version 1."""
+    _require(actor, "add_deploymentmodel", "create deployment models")
+    _unknown(fields, MODEL_FIELDS - {"name"})
+    name = (name or "").strip()
+    if name and DeploymentModel.objects.filter(name__iexact=name).exists():
+        raise ValidationError({"name": f"A model named “{name}” exists already: make a new version of it instead."})
+    model = DeploymentModel(name=name, status=ModelStatus.DRAFT, version=1, **fields)
+    if model.owner is None:
+        model.owner = actor
+    _save(model)
+    return model
+
+
+@transaction.atomic
+def model_update(*, model: DeploymentModel, actor, **fields) -> DeploymentModel:
+    """Change a draft or pilot model; an active or retired one is immutable (ConflictError)."""
+    _require(actor, "change_deploymentmodel", "change deployment models")
+    _unknown(fields, MODEL_FIELDS)
+    locked = _lock(model)
+    _require_editable(locked)
+    if "name" in fields:
+        name = (fields["name"] or "").strip()
+        fields["name"] = name
+        if name != locked.name:
+            if locked.previous_version_id or locked.next_versions.exists():
+                raise ValidationError({"name": "Every version of a model shares its name: it cannot be renamed."})
+            if DeploymentModel.objects.filter(name__iexact=name).exclude(pk=locked.pk).exists():
+                raise ValidationError({"name": f"A model named “{name}” exists already."})
+    for key, value in fields.items():
+        setattr(locked, key, value)
+    _save(locked)
+    return locked
+
+
+@transaction.atomic
+def model_new_version(*, model: DeploymentModel, actor) -> DeploymentModel:
+    """Copy an active or retired model, its stages and responsibilities, as a draft with the next version number."""
+    _require(actor, "add_deploymentmodel", "make new model versions")
+    source = _lock(model)
+    if source.is_editable:
+        raise ConflictError(
+            f"{source} is still {source.get_status_display().lower()}: change it directly instead.", code="editable"
+        )
+    pending = (
+        DeploymentModel.objects.select_for_update()
+        .filter(name=source.name, status__in=[ModelStatus.DRAFT, ModelStatus.PILOT])
+        .order_by("-version")
+        .first()
+    )
+    if pending is not None:
+        raise ConflictError(
+            f"Version {pending.version} of “{source.name}” is already in {pending.status}: "
+            "finish or retire it before making another.",
+            code="newer_draft_exists",
+        )
+    latest = DeploymentModel.objects.filter(name=source.name).aggregate(v=Max("version"))["v"] or source.version
+    copy = DeploymentModel(
+        **{field: getattr(source, field) for field in MODEL_FIELDS},
+        version=latest + 1,
+        status=ModelStatus.DRAFT,
+        previous_version=source,
+    )
+    copy.owner = source.owner or actor
+    _save(copy)
+    ModelStage.objects.bulk_create(
+        ModelStage(model=copy, **{f: getattr(stage, f) for f in STAGE_FIELDS}) for stage in source.stages.all()
+    )
+    Responsibility.objects.bulk_create(
+        Responsibility(model=copy, activity=r.activity, role=r.role, raci=r.raci) for r in source.responsibilities.all()
+    )
+    return copy
+
+
+def _check_ready(model: DeploymentModel, target: str) -> None:
+    if not model.stages.exists():
+        raise ValidationError(f"{model} needs at least one stage before it can become {target}.")
+    activities = {r.activity for r in model.responsibilities.all()}
+    accountable = {r.activity for r in model.responsibilities.all() if r.raci == Raci.ACCOUNTABLE}
+    if missing := sorted(activities - accountable):
+        raise ValidationError(f"Every activity needs one Accountable role; missing for: {', '.join(missing)}.")
+
+
+def _transition_refused(model: DeploymentModel, action: str) -> ConflictError:
+    return ConflictError(
+        f"{model} is {model.get_status_display().lower()}: it cannot be {action}.", code="invalid_transition"
+    )
+
+
+@transaction.atomic
+def model_pilot(*, model: DeploymentModel, actor) -> DeploymentModel:
+    """Draft → pilot ("model testing"): deployments under it are overseen, none of its stages is pre-approved."""
+    _require(actor, "change_deploymentmodel", "pilot deployment models")
+    locked = _lock(model)
+    if locked.status != ModelStatus.DRAFT:
+        raise _transition_refused(locked, "piloted")
+    _check_ready(locked, "a pilot")
+    locked.status = ModelStatus.PILOT
+    locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def model_activate(*, model: DeploymentModel, actor, today: date | None = None) -> DeploymentModel:
+    """Draft or pilot → active; the previously active version of the same name is retired."""
+    _require(actor, "change_deploymentmodel", "activate deployment models")
+    locked = _lock(model)
+    if locked.status not in (ModelStatus.DRAFT, ModelStatus.PILOT):
+        raise _transition_refused(locked, "activated")
+    _check_ready(locked, "active")
+    now = timezone.now()
+    today = today or timezone.localdate()
+    for old in DeploymentModel.objects.select_for_update().filter(name=locked.name, status=ModelStatus.ACTIVE):
+        old.status, old.retired_at = ModelStatus.RETIRED, now
+        old.save(update_fields=["status", "retired_at", "updated_at"])
+    locked.status, locked.activated_at = ModelStatus.ACTIVE, now
+    locked.next_review_due = locked.next_review_from(today)
+    locked.save(update_fields=["status", "activated_at", "next_review_due", "updated_at"])
+    return locked
+
+
+@transaction.atomic
+def model_retire(*, model: DeploymentModel, actor) -> DeploymentModel:
+    """Draft, pilot or active → retired: no new deployment may use it."""
+    _require(actor, "change_deploymentmodel", "retire deployment models")
+    locked = _lock(model)
+    if locked.status == ModelStatus.RETIRED:
+        raise _transition_refused(locked, "retired again")
+    locked.status, locked.retired_at = ModelStatus.RETIRED, timezone.now()
+    locked.save(update_fields=["status", "retired_at", "updated_at"])
+    return locked
+
+
+# --- stages ---------------------------------------------------------------------------------------------------
+
+
+def _check_stage_unique(stage: ModelStage) -> None:
+    others = ModelStage.objects.filter(model_id=stage.model_id).exclude(pk=stage.pk).select_related("environment")
+    errors = {}
+    for other in others:
+        if stage.order is not None and other.order == stage.order:
+            errors["order"] = f"Order {stage.order} is already the stage into {other.environment}."
+        if stage.environment_id and other.environment_id == stage.environment_id:
+            errors["environment"] = f"{other.environment} is already stage {other.order} of this model."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _check_environment(environment) -> None:
+    if not isinstance(environment, Environment):
+        raise ValidationError({"environment": "Choose an environment."})
+
+
+@transaction.atomic
+def stage_add(*, model: DeploymentModel, actor, environment: Environment, order: int | None = None, **fields):
+    """Add a stage to a draft or pilot model; without an order it goes last."""
+    _require(actor, "add_modelstage", "change model stages")
+    _unknown(fields, STAGE_FIELDS - {"environment", "order"})
+    locked = _lock(model)
+    _require_editable(locked)
+    _check_environment(environment)
+    if order is None:
+        order = (locked.stages.aggregate(m=Max("order"))["m"] or 0) + 1
+    stage = ModelStage(model=locked, environment=environment, order=order, **fields)
+    stage.full_clean(validate_unique=False, validate_constraints=False)
+    _check_stage_unique(stage)
+    _save(stage)
+    return stage
+
+
+@transaction.atomic
+def stage_update(*, stage: ModelStage, actor, **fields) -> ModelStage:
+    """Change a stage of a draft or pilot model."""
+    _require(actor, "change_modelstage", "change model stages")
+    _unknown(fields, STAGE_FIELDS)
+    _require_editable(_lock(stage.model))
+    locked = ModelStage.objects.select_for_update().get(pk=stage.pk)
+    if "environment" in fields:
+        _check_environment(fields["environment"])
+    for key, value in fields.items():
+        setattr(locked, key, value)
+    locked.full_clean(validate_unique=False, validate_constraints=False)
+    _check_stage_unique(locked)
+    _save(locked)
+    return locked
+
+
+@transaction.atomic
+def stage_remove(*, stage: ModelStage, actor) -> None:
+    """Remove a stage of a draft or pilot model."""
+    _require(actor, "delete_modelstage", "change model stages")
+    _require_editable(_lock(stage.model))
+    ModelStage.objects.filter(pk=stage.pk).delete()
+
+
+@transaction.atomic
+def stage_reorder(*, model: DeploymentModel, actor, stage_ids: list[int]) -> list[ModelStage]:
+    """Put the model's stages in the order of `stage_ids` (every stage once), numbered 1, 2, 3…"""
+    _require(actor, "change_modelstage", "change model stages")
+    locked = _lock(model)
+    _require_editable(locked)
+    stages = {s.pk: s for s in locked.stages.select_for_update()}
+    try:
+        ids = [int(i) for i in stage_ids]
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("The new order lists stage ids.") from exc
+    if sorted(ids) != sorted(stages):
+        raise ValidationError("The new order must list every stage of the model exactly once.")
+    # Two passes, so the unique (model, order) constraint never sees two stages on the same number.
+    offset = max([s.order for s in stages.values()] + [len(ids)]) + 1
+    for position, pk in enumerate(ids, start=1):
+        ModelStage.objects.filter(pk=pk).update(order=offset + position)
+    for position, pk in enumerate(ids, start=1):
+        ModelStage.objects.filter(pk=pk).update(order=position)
+    return list(locked.stages.select_related("environment"))
+
+
+def stage_move(*, stage: ModelStage, actor, direction: str) -> list[ModelStage]:
+    """Swap a stage with its neighbour ("up" = earlier, "down" = later)."""
+    if direction not in ("up", "down"):
+        raise ValidationError("Move a stage up or down.")
+    ids = list(ModelStage.objects.filter(model_id=stage.model_id).order_by("order").values_list("pk", flat=True))
+    i = ids.index(stage.pk)
+    j = i - 1 if direction == "up" else i + 1
+    if 0 <= j < len(ids):
+        ids[i], ids[j] = ids[j], ids[i]
+    return stage_reorder(model=stage.model, actor=actor, stage_ids=ids)
+
+
+# --- responsibilities -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def responsibility_add(*, model: DeploymentModel, actor, activity: str, role: str, raci: str) -> Responsibility:
+    """Say who does what: one RACI letter per activity × role; one Accountable per activity."""
+    _require(actor, "add_responsibility", "change responsibilities")
+    locked = _lock(model)
+    _require_editable(locked)
+    row = Responsibility(model=locked, activity=(activity or "").strip(), role=(role or "").strip(), raci=raci)
+    row.full_clean(validate_unique=False, validate_constraints=False)
+    existing = list(locked.responsibilities.filter(activity__iexact=row.activity))
+    if clash := next((r for r in existing if r.role.lower() == row.role.lower()), None):
+        raise ValidationError({"role": f"{clash.role} already holds “{clash.raci}” for {clash.activity}."})
+    if raci == Raci.ACCOUNTABLE and (acc := next((r for r in existing if r.raci == Raci.ACCOUNTABLE), None)):
+        raise ValidationError({"raci": f"{acc.activity} already has an Accountable role ({acc.role}): only one."})
+    _save(row)
+    return row
+
+
+@transaction.atomic
+def responsibility_remove(*, responsibility: Responsibility, actor) -> None:
+    """Remove a RACI row of a draft or pilot model."""
+    _require(actor, "delete_responsibility", "change responsibilities")
+    _require_editable(_lock(responsibility.model))
+    Responsibility.objects.filter(pk=responsibility.pk).delete()
