@@ -1,0 +1,51 @@
+"""The one FilterSet of the deployment register, used by the HTML list, the API, the exports and the calendar."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from apps.catalog.models import Service
+from apps.deployment_models.models import DeploymentModel
+from apps.deployments.models import Action, Deployment, Trigger
+from apps.deployments.workflow import Status
+from apps.environments.models import Environment, EnvironmentKind
+
+ORDERING = [
+    ("planned_start", "planned_start"),
+    ("reference", "reference"),
+    ("title", "title"),
+    ("status", "status"),
+    ("environment__order", "environment"),
+    ("service__name", "service"),
+    ("created_at", "created_at"),
+    ("actual_end", "actual_end"),
+]
+
+
+class DeploymentFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_text", label="Text")
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    action = django_filters.ChoiceFilter(choices=Action.choices)
+    trigger = django_filters.ChoiceFilter(choices=Trigger.choices)
+    environment = django_filters.ModelChoiceFilter(queryset=Environment.objects.all())
+    environment_kind = django_filters.ChoiceFilter(field_name="environment__kind", choices=EnvironmentKind.choices)
+    service = django_filters.ModelChoiceFilter(queryset=Service.objects.all())
+    model = django_filters.ModelChoiceFilter(queryset=DeploymentModel.objects.all())
+    requester = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.all())
+    practitioner = django_filters.ModelChoiceFilter(
+        field_name="practitioners", queryset=get_user_model().objects.all(), label="Practitioner"
+    )
+    planned_from = django_filters.IsoDateTimeFilter(field_name="planned_end", lookup_expr="gte", label="Planned from")
+    planned_to = django_filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="lt", label="Planned to")
+    external_id = django_filters.CharFilter()
+    ordering = django_filters.OrderingFilter(fields=ORDERING)
+
+    class Meta:
+        model = Deployment
+        fields = ["q", "status", "action", "trigger", "environment", "service", "model", "requester", "practitioner"]
+
+    def filter_text(self, queryset, name, value):
+        value = value.strip()[:200]
+        if not value:
+            return queryset
+        return queryset.filter(Q(reference__iexact=value) | Q(title__icontains=value) | Q(change_ref__iexact=value))
