@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.urls import reverse
 
 from apps.deployments.models import Deployment, DeploymentEvent
 
@@ -19,7 +18,7 @@ def stakeholders(deployment: Deployment) -> list[str]:
 
 
 def deployment_url(deployment: Deployment) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("deployments:deployment_detail", args=[deployment.pk])
+    return f"{settings.SITE_URL.rstrip('/')}/deployments/{deployment.pk}/"  # a stable address (DESIGN.md §5)
 
 
 def event_message(event: DeploymentEvent) -> tuple[str, str]:

@@ -1,0 +1,130 @@
+"""Factories for deployments: `DeploymentFactory` puts a row in any status (for table tests); `plan` and
+`advance` reach states through the services, as users would."""
+
+import datetime as dt
+
+import factory
+from django.utils import timezone
+from guardian.shortcuts import assign_perm
+
+from apps.deployments.models import Action, Deployment, Trigger
+from apps.deployments.services import Context, check_record, deployment_create, deployment_transition
+from apps.deployments.workflow import Status
+from tests.factories.accounts import UserFactory
+from tests.factories.catalog import ComponentVersionFactory, ServiceFactory
+from tests.factories.environments import EnvironmentFactory
+
+
+def soon(days: int = 10, hour: int = 10) -> dt.datetime:
+    """A whole hour `days` from now (UTC), far from the world's freeze window."""
+    base = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=days)
+    return base.replace(hour=hour)
+
+
+class DeploymentFactory(factory.django.DjangoModelFactory):
+    """A deployment row written directly — for tests that need a given status without walking the process."""
+
+    class Meta:
+        model = Deployment
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Deploy release {n}")
+    action = Action.DEPLOY
+    trigger = Trigger.RELEASE
+    service = factory.SubFactory(ServiceFactory)
+    environment = factory.SubFactory(EnvironmentFactory)
+    requester = factory.SubFactory(UserFactory, roles=["product_owner"])
+    planned_start = factory.LazyFunction(lambda: soon(10))
+    planned_end = factory.LazyAttribute(lambda o: o.planned_start + dt.timedelta(hours=2))
+    status = Status.DRAFT
+
+    @factory.post_generation
+    def reference(self, create, extracted, **kwargs):
+        if create:
+            self.reference = Deployment.reference_for(self.pk)
+            Deployment.objects.filter(pk=self.pk).update(reference=self.reference)
+
+    @factory.post_generation
+    def versions(self, create, extracted, **kwargs):
+        if not create:
+            return
+        if extracted is None:
+            extracted = [ComponentVersionFactory(component__service=self.service)]
+        self.component_versions.set(extracted)
+
+    @factory.post_generation
+    def practitioners(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.practitioners.set(extracted)
+            for user in extracted:
+                assign_perm("deployments.execute_deployment", user, self)
+
+
+def plan(*, requester, service, environment, versions, model=None, start=None, hours=2, practitioners=(), **extra):
+    """Create a draft through the service, as a requester would."""
+    start = start or soon(10)
+    data = {
+        "title": extra.pop("title", f"Deploy {', '.join(v.version for v in versions)} to {environment}"),
+        "service": service,
+        "environment": environment,
+        "model": model,
+        "component_versions": list(versions),
+        "planned_start": start,
+        "planned_end": start + dt.timedelta(hours=hours),
+        **extra,
+    }
+    deployment = deployment_create(ctx=Context(actor=requester), data=data)
+    if practitioners:
+        from apps.deployments.services import deployment_update
+
+        manager = UserFactory(roles=["manager"])
+        deployment = deployment_update(
+            ctx=Context(actor=manager),
+            deployment=deployment,
+            data={"practitioners": list(practitioners)},
+            expected_version=None,
+        )
+    return deployment
+
+
+def pass_checks(deployment, actor, kind) -> None:
+    for check in deployment.checks.filter(kind=kind):
+        observed = check.component_version.checksum if check.component_version_id else ""
+        check_record(ctx=Context(actor=actor), check=check, result="pass", evidence="ok", observed_checksum=observed)
+
+
+PATH = ["submit", "approve", "start", "confirm-components", "confirm-environment", "finish-execution", "complete"]
+
+
+def advance(deployment, *, to: str, manager, practitioner=None, approvers=()):
+    """Walk a deployment through the process to status `to`, passing every check on the way."""
+    actor_exec = practitioner or manager
+    target_order = {
+        Status.PENDING_APPROVAL: 1,
+        Status.APPROVED: 2,
+        Status.VERIFYING_COMPONENTS: 3,
+        Status.VERIFYING_ENVIRONMENT: 4,
+        Status.EXECUTING: 5,
+        Status.VERIFYING: 6,
+        Status.COMPLETED: 7,
+    }[to]
+    for name in PATH[:target_order]:
+        deployment.refresh_from_db()
+        if name == "submit":
+            deployment_transition(ctx=Context(actor=deployment.requester), deployment=deployment, transition="submit")
+        elif name == "approve":
+            deployment.refresh_from_db()
+            if deployment.status == Status.APPROVED:
+                continue
+            for approver in approvers or [manager]:
+                deployment_transition(ctx=Context(actor=approver), deployment=deployment, transition="approve")
+        else:
+            if name == "confirm-components":
+                pass_checks(deployment, actor_exec, "component")
+            if name == "confirm-environment":
+                pass_checks(deployment, actor_exec, "environment")
+            if name == "complete":
+                pass_checks(deployment, actor_exec, "acceptance")
+            deployment_transition(ctx=Context(actor=actor_exec), deployment=deployment, transition=name)
+    deployment.refresh_from_db()
+    return deployment
