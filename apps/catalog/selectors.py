@@ -1,0 +1,156 @@
+"""Every permission-aware read of the catalog; other apps call these names (see DESIGN.md §2)."""
+
+from types import SimpleNamespace
+
+from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
+
+from apps.accounts import roles
+from apps.accounts.selectors import user_has_role
+from apps.catalog.models import ComponentVersion, Criticality, Service, ServiceComponent, Supplier
+from apps.core.permissions import objects_for_user, user_can
+
+CRITICALITY_RANK = {Criticality.LOW: 1, Criticality.MEDIUM: 2, Criticality.HIGH: 3, Criticality.CRITICAL: 4}
+
+
+def _signed_in(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def _apply_filters(filterset_class, filters, queryset: QuerySet, user=None) -> QuerySet:
+    if not filters:
+        return queryset
+    return filterset_class(filters, queryset=queryset, request=SimpleNamespace(user=user)).qs
+
+
+def criticality_rank():
+    """An integer for sorting services by criticality (low → critical) instead of alphabetically."""
+    return Case(
+        *[When(criticality=value, then=Value(rank)) for value, rank in CRITICALITY_RANK.items()],
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def service_list(*, user, filters=None) -> QuerySet[Service]:
+    """Every service, for everyone signed in (the catalog is read by every role), with owners prefetched."""
+    if not _signed_in(user):
+        return Service.objects.none()
+    from apps.catalog.filters import ServiceFilterSet
+
+    qs = (
+        Service.objects.annotate(component_count=Count("components", distinct=True), criticality_rank=criticality_rank())
+        .prefetch_related("owners", "product_owners")
+        .order_by("name")
+    )
+    return _apply_filters(ServiceFilterSet, filters, qs, user)
+
+
+def service_get(*, user, slug: str) -> Service | None:
+    """One service by slug, or None when it is not there or the user may not see it."""
+    return service_list(user=user).filter(slug=slug).first()
+
+
+def services_owned_by(*, user) -> QuerySet[Service]:
+    """The services the user is an owner of."""
+    if not _signed_in(user):
+        return Service.objects.none()
+    return Service.objects.filter(owners=user).order_by("name")
+
+
+def services_product_owned_by(*, user) -> QuerySet[Service]:
+    """The services the user is a product owner of."""
+    if not _signed_in(user):
+        return Service.objects.none()
+    return Service.objects.filter(product_owners=user).order_by("name")
+
+
+def services_for_requester(*, user) -> QuerySet[Service]:
+    """The active services the user may request deployments for: all of them for deployment managers and
+    practitioners (and administrators); for service and product owners, those they hold
+    `catalog.request_service_deployment` on (granted by service_set_owners to owners and product owners)."""
+    if not _signed_in(user):
+        return Service.objects.none()
+    qs = Service.objects.filter(is_active=True).order_by("name")
+    if user.is_superuser or user_has_role(user, roles.MANAGER) or user_has_role(user, roles.PRACTITIONER):
+        return qs
+    return objects_for_user(user, "catalog.request_service_deployment", qs)
+
+
+def user_manages_service(*, user, service: Service) -> bool:
+    """Whether the user may manage the components and versions of `service`: a deployment manager (global
+    `change_servicecomponent`) or an owner of the service (object permission `manage_service_components`)."""
+    return user_can(user, "catalog.change_servicecomponent") or user_can(
+        user, "catalog.manage_service_components", service
+    )
+
+
+def user_may_manage_services(*, user) -> bool:
+    """Whether the user may add and change services and suppliers (deployment managers)."""
+    return user_can(user, "catalog.change_service")
+
+
+def component_list(*, user, service: Service | None = None, filters=None) -> QuerySet[ServiceComponent]:
+    """Components (optionally of one service) with their service, suppliers and version count."""
+    if not _signed_in(user):
+        return ServiceComponent.objects.none()
+    from apps.catalog.filters import ComponentFilterSet
+
+    qs = (
+        ServiceComponent.objects.select_related("service")
+        .prefetch_related("suppliers")
+        .annotate(version_count=Count("versions", distinct=True))
+        .order_by("service__name", "name")
+    )
+    if service is not None:
+        qs = qs.filter(service=service)
+    return _apply_filters(ComponentFilterSet, filters, qs)
+
+
+def component_get(*, user, pk) -> ServiceComponent | None:
+    return component_list(user=user).filter(pk=pk).first()
+
+
+def component_version_list(
+    *, user, component: ServiceComponent | None = None, filters=None
+) -> QuerySet[ComponentVersion]:
+    """Versions (optionally of one component), newest first, with their component and service."""
+    if not _signed_in(user):
+        return ComponentVersion.objects.none()
+    from apps.catalog.filters import ComponentVersionFilterSet
+
+    qs = ComponentVersion.objects.select_related("component__service").order_by(
+        "component__service__name", "component__name", "-created_at", "-pk"
+    )
+    if component is not None:
+        qs = qs.filter(component=component).order_by("-created_at", "-pk")
+    return _apply_filters(ComponentVersionFilterSet, filters, qs)
+
+
+def component_version_get(*, user, pk) -> ComponentVersion | None:
+    return component_version_list(user=user).filter(pk=pk).first()
+
+
+def components_with_versions(*, user, service: Service) -> QuerySet[ServiceComponent]:
+    """A service's components, each with its versions (newest first) and suppliers, in a fixed number of queries."""
+    return component_list(user=user, service=service).prefetch_related(
+        Prefetch("versions", queryset=ComponentVersion.objects.order_by("-created_at", "-pk"))
+    )
+
+
+def supplier_list(*, user, filters=None) -> QuerySet[Supplier]:
+    """Every supplier, for everyone signed in, with the number of components it supplies."""
+    if not _signed_in(user):
+        return Supplier.objects.none()
+    from apps.catalog.filters import SupplierFilterSet
+
+    qs = Supplier.objects.annotate(component_count=Count("components", distinct=True)).order_by("name")
+    return _apply_filters(SupplierFilterSet, filters, qs)
+
+
+def supplier_get(*, user, pk) -> Supplier | None:
+    return supplier_list(user=user).filter(pk=pk).first()
+
+
+def service_suppliers(*, service: Service) -> QuerySet[Supplier]:
+    """The suppliers of any component of a service."""
+    return Supplier.objects.filter(components__service=service).distinct().order_by("name")
