@@ -1,0 +1,238 @@
+"""Reads on environments and windows: lists, freeze conflicts, maintenance cover, clearances and free slots."""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+from guardian.shortcuts import get_users_with_perms
+
+from apps.core.exceptions import ConflictError
+from apps.core.permissions import objects_for_user, user_can
+from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
+from apps.environments.windows import Period, window_occurrences
+
+SEARCH_HORIZON = dt.timedelta(days=90)
+PREVIEW_WEEKS = 8
+
+
+@dataclass(frozen=True)
+class FreezeHit:
+    """One occurrence of a freeze window that overlaps a period."""
+
+    window: FreezeWindow
+    start: dt.datetime
+    end: dt.datetime
+
+    def __str__(self) -> str:
+        scope = self.window.environment.name if self.window.environment_id else "every environment"
+        return f"Freeze “{self.window.name}” ({scope}): {self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M} UTC"
+
+
+def _signed_in(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def _filtered(filterset_class, data, queryset: QuerySet) -> QuerySet:
+    if not data:
+        return queryset
+    return filterset_class(data, queryset=queryset).qs
+
+
+# --- lists ----------------------------------------------------------------------------------------------------
+
+
+def environment_list(*, user, filters=None) -> QuerySet[Environment]:
+    """Every environment for a signed-in user (reference data everyone reads), with owner and check counts."""
+    from apps.environments.filters import EnvironmentFilterSet
+
+    if not _signed_in(user):
+        return Environment.objects.none()
+    queryset = Environment.objects.select_related("owner").annotate(
+        check_count=Count("standing_checks", filter=Q(standing_checks__is_active=True), distinct=True),
+        freeze_count=Count("freeze_windows", distinct=True),
+        maintenance_count=Count("maintenance_windows", distinct=True),
+    )
+    return _filtered(EnvironmentFilterSet, filters, queryset)
+
+
+def environment_get(*, user, slug: str) -> Environment:
+    """One environment with its owner and active checks; Environment.DoesNotExist when absent or not visible."""
+    active_checks = Prefetch("standing_checks", queryset=EnvironmentCheck.objects.order_by("order", "id"))
+    return environment_list(user=user).prefetch_related(active_checks).get(slug=slug)
+
+
+def freeze_window_list(*, user, filters=None) -> QuerySet[FreezeWindow]:
+    """Freeze windows, all-environment ones included, for a signed-in user."""
+    from apps.environments.filters import FreezeWindowFilterSet
+
+    if not _signed_in(user):
+        return FreezeWindow.objects.none()
+    return _filtered(FreezeWindowFilterSet, filters, FreezeWindow.objects.select_related("environment"))
+
+
+def maintenance_window_list(*, user, filters=None) -> QuerySet[MaintenanceWindow]:
+    """Maintenance windows for a signed-in user."""
+    from apps.environments.filters import MaintenanceWindowFilterSet
+
+    if not _signed_in(user):
+        return MaintenanceWindow.objects.none()
+    return _filtered(MaintenanceWindowFilterSet, filters, MaintenanceWindow.objects.select_related("environment"))
+
+
+def cleared_practitioners(*, environment: Environment) -> list:
+    """The users cleared for `environment` by an object permission, by username."""
+    users = get_users_with_perms(
+        environment, only_with_perms_in=["deploy_to_environment"], with_superusers=False, with_group_users=False
+    )
+    return list(users.order_by("username"))
+
+
+def clearance_candidates(*, environment: Environment) -> QuerySet:
+    """Active users who could be cleared (not cleared yet), for the clearance form."""
+    cleared = [u.pk for u in cleared_practitioners(environment=environment)]
+    return get_user_model().objects.filter(is_active=True).exclude(pk__in=cleared).order_by("username")
+
+
+# --- rules used by deployments --------------------------------------------------------------------------------
+
+
+def _windows_during(queryset: QuerySet, start: dt.datetime, end: dt.datetime) -> QuerySet:
+    return queryset.filter(start__lt=end).filter(Q(end__isnull=True) | Q(end__gt=start))
+
+
+def _freezes_for(environment: Environment | None) -> QuerySet[FreezeWindow]:
+    scope = Q(environment__isnull=True)
+    if environment is not None:
+        scope |= Q(environment=environment)
+    return FreezeWindow.objects.filter(scope).select_related("environment")
+
+
+def freeze_conflicts(*, environment: Environment | None, start: dt.datetime, end: dt.datetime) -> list[FreezeHit]:
+    """Every occurrence of a freeze window of `environment`, or of every environment, overlapping [start, end)."""
+    if start is None or end is None or end <= start:
+        return []
+    hits = [
+        FreezeHit(window=window, start=begin, end=finish)
+        for window in _windows_during(_freezes_for(environment), start, end)
+        for begin, finish in window_occurrences(window, start, end)
+    ]
+    return sorted(hits, key=lambda hit: (hit.start, hit.window.pk))
+
+
+def _maintenance_periods(environment: Environment, start: dt.datetime, end: dt.datetime) -> list[Period]:
+    """The merged occurrences of the environment's maintenance windows overlapping [start, end)."""
+    periods = []
+    for window in _windows_during(MaintenanceWindow.objects.filter(environment=environment), start, end):
+        periods.extend(window_occurrences(window, start, end))
+    merged: list[Period] = []
+    for begin, finish in sorted(periods):
+        if merged and begin <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], finish))
+        else:
+            merged.append((begin, finish))
+    return merged
+
+
+def maintenance_window_covers(*, environment: Environment, start: dt.datetime, end: dt.datetime) -> bool:
+    """True when the environment needs no maintenance window, or one of its windows holds for all of [start, end]."""
+    if not environment.requires_maintenance_window:
+        return True
+    if start is None or end is None or end < start:
+        return False
+    probe_end = end if end > start else start + dt.timedelta(microseconds=1)
+    return any(begin <= start and end <= finish for begin, finish in _maintenance_periods(environment, start, probe_end))
+
+
+def practitioner_is_cleared(*, user, environment: Environment) -> bool:
+    """True when `user` may carry out deployments in `environment` (cleared for it, or globally by role)."""
+    return user_can(user, "environments.deploy_to_environment", environment)
+
+
+def next_free_slot(
+    *,
+    environment: Environment,
+    duration: dt.timedelta,
+    after: dt.datetime,
+    busy: Iterable[tuple[dt.datetime, dt.datetime]] = (),
+) -> tuple[dt.datetime, dt.datetime]:
+    """The first (start, end) of `duration`, starting at or after `after`, outside every freeze, inside a
+    maintenance window when the environment requires one, and overlapping no (start, end) of `busy`.
+
+    The earliest free start is `after` itself or the end of something that blocks (a freeze occurrence, a busy
+    period) or the start of a maintenance occurrence, so only those candidates are tried. Raises ConflictError
+    when nothing is free within 90 days.
+    """
+    if duration <= dt.timedelta(0):
+        raise ValueError("duration must be positive")
+    horizon_end = after + SEARCH_HORIZON + duration
+    blocked = [(hit.start, hit.end) for hit in freeze_conflicts(environment=environment, start=after, end=horizon_end)]
+    blocked += [(b, e) for b, e in busy if b is not None and e is not None and e > after and b < horizon_end]
+    maintenance = (
+        _maintenance_periods(environment, after, horizon_end) if environment.requires_maintenance_window else None
+    )
+    candidates = {after} | {e for _, e in blocked if e > after}
+    if maintenance is not None:
+        candidates |= {b for b, _ in maintenance if b > after}
+    for start in sorted(candidates):
+        if start > after + SEARCH_HORIZON:
+            break
+        end = start + duration
+        if any(b < end and start < e for b, e in blocked):
+            continue
+        if maintenance is not None and not any(b <= start and end <= e for b, e in maintenance):
+            continue
+        return start, end
+    raise ConflictError(
+        f"No free slot of {duration} in {environment.name} within {SEARCH_HORIZON.days} days.", code="no_free_slot"
+    )
+
+
+# --- previews -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PreviewRow:
+    """One upcoming occurrence of a window and the visible planned deployments that overlap it."""
+
+    start: dt.datetime
+    end: dt.datetime
+    deployments: list
+
+
+def window_preview(*, window, user, weeks: int = PREVIEW_WEEKS, now: dt.datetime | None = None) -> dict:
+    """The window's occurrences over the coming weeks and the planned deployments each overlaps.
+
+    For a freeze window those deployments are blocked by it; for a maintenance window they fall inside it.
+    Only deployments the user may see are listed; `hidden` counts the others.
+    """
+    from apps.deployments.models import Deployment
+    from apps.deployments.workflow import PLANNED
+
+    now = now or timezone.now()
+    until = now + dt.timedelta(weeks=weeks)
+    occurrences = window_occurrences(window, now, until)
+    rows = [PreviewRow(start=b, end=e, deployments=[]) for b, e in occurrences]
+    hidden = 0
+    if occurrences:
+        deployments = Deployment.objects.filter(
+            status__in=PLANNED, planned_start__lt=occurrences[-1][1], planned_end__gt=occurrences[0][0]
+        )
+        if window.environment_id is not None:
+            deployments = deployments.filter(environment_id=window.environment_id)
+        deployments = deployments.select_related("environment", "service").order_by("planned_start", "id")
+        visible = set(
+            objects_for_user(user, "deployments.view_deployment", deployments).values_list("pk", flat=True)
+        )
+        counted = set()
+        for deployment in deployments:
+            for row in rows:
+                if deployment.planned_start < row.end and row.start < deployment.planned_end:
+                    if deployment.pk in visible:
+                        row.deployments.append(deployment)
+                    else:
+                        counted.add(deployment.pk)
+        hidden = len(counted)
+    return {"rows": rows, "hidden": hidden, "until": until, "now": now}

@@ -1,0 +1,241 @@
+"""Every write on environments, their standing checks, clearances and freeze and maintenance windows."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils.text import slugify
+from guardian.shortcuts import assign_perm, remove_perm
+
+from apps.core.permissions import user_can
+from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
+
+DEPLOY_PERM = "environments.deploy_to_environment"
+
+ENVIRONMENT_FIELDS = {
+    "name",
+    "slug",
+    "kind",
+    "purpose",
+    "order",
+    "controlled",
+    "allows_parallel_deployments",
+    "requires_maintenance_window",
+    "owner",
+    "is_active",
+}
+WINDOW_FIELDS = {
+    "environment",
+    "name",
+    "recurrence",
+    "start",
+    "end",
+    "time_zone",
+    "weekly_start_day",
+    "weekly_end_day",
+    "start_time",
+    "end_time",
+    "month_end_days",
+    "holidays",
+}
+FREEZE_FIELDS = WINDOW_FIELDS | {"reason"}
+
+
+def _require(actor, perm: str, message: str) -> None:
+    if not user_can(actor, perm):
+        raise PermissionDenied(message)
+
+
+def _assign(instance, fields: dict, allowed: set[str]) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
+    for name, value in fields.items():
+        setattr(instance, name, value)
+
+
+def _save(instance, actor) -> None:
+    """full_clean() then save, turning a uniqueness race into the same ValidationError as the check."""
+    instance.full_clean()
+    instance._history_user = actor
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        raise ValidationError("The record clashes with an existing one (a name or slug already in use).") from exc
+
+
+# --- environments ---------------------------------------------------------------------------------------------
+
+
+def _check_environment_unique(environment: Environment) -> None:
+    others = Environment.objects.exclude(pk=environment.pk)
+    errors = {}
+    if environment.slug and others.filter(slug=environment.slug).exists():
+        errors["slug"] = f"An environment with the slug “{environment.slug}” already exists; choose another."
+    if environment.name and others.filter(name__iexact=environment.name).exists():
+        errors["name"] = f"An environment named “{environment.name}” already exists."
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def environment_create(*, actor, name: str, slug: str = "", kind: str, **fields) -> Environment:
+    """Create an environment; the slug defaults to the slugified name and must be unique."""
+    _require(actor, "environments.add_environment", "Only deployment managers can create environments.")
+    environment = Environment(name=(name or "").strip(), slug=(slug or "").strip() or slugify(name or ""), kind=kind)
+    _assign(environment, fields, ENVIRONMENT_FIELDS)
+    _check_environment_unique(environment)
+    _save(environment, actor)
+    return environment
+
+
+@transaction.atomic
+def environment_update(*, environment: Environment, actor, **fields) -> Environment:
+    """Change an environment's fields (any of name, slug, kind, purpose, order, controlled, owner, ...)."""
+    _require(actor, "environments.change_environment", "Only deployment managers can change environments.")
+    environment = Environment.objects.select_for_update().get(pk=environment.pk)
+    _assign(environment, fields, ENVIRONMENT_FIELDS)
+    _check_environment_unique(environment)
+    _save(environment, actor)
+    return environment
+
+
+# --- standing checks ------------------------------------------------------------------------------------------
+
+
+def _check_description_unique(check: EnvironmentCheck) -> None:
+    description = (check.description or "").strip()
+    check.description = description
+    if (
+        EnvironmentCheck.objects.filter(environment_id=check.environment_id, description__iexact=description)
+        .exclude(pk=check.pk)
+        .exists()
+    ):
+        raise ValidationError({"description": f"“{description}” is already a standing check of this environment."})
+
+
+@transaction.atomic
+def environment_check_add(
+    *, environment: Environment, description: str, actor, order: int | None = None
+) -> EnvironmentCheck:
+    """Add a standing check that every deployment into the environment must record; appended at the end."""
+    _require(actor, "environments.add_environmentcheck", "Only deployment managers can add standing checks.")
+    if order is None:
+        last = environment.standing_checks.order_by("-order").values_list("order", flat=True).first()
+        order = 0 if last is None else last + 1
+    check = EnvironmentCheck(environment=environment, description=description, order=order)
+    _check_description_unique(check)
+    _save(check, actor)
+    return check
+
+
+@transaction.atomic
+def environment_check_update(*, check: EnvironmentCheck, actor, **fields) -> EnvironmentCheck:
+    """Change a standing check's description, order or whether it is still in force (is_active)."""
+    _require(actor, "environments.change_environmentcheck", "Only deployment managers can change standing checks.")
+    check = EnvironmentCheck.objects.select_for_update().get(pk=check.pk)
+    _assign(check, fields, {"description", "order", "is_active"})
+    _check_description_unique(check)
+    _save(check, actor)
+    return check
+
+
+@transaction.atomic
+def environment_check_remove(*, check: EnvironmentCheck, actor) -> None:
+    """Remove a standing check (its history stays; deployments keep the checks they recorded)."""
+    _require(actor, "environments.delete_environmentcheck", "Only deployment managers can remove standing checks.")
+    check._history_user = actor
+    check.delete()
+
+
+# --- clearances -----------------------------------------------------------------------------------------------
+
+
+def _require_clearance_manager(actor) -> None:
+    _require(
+        actor, "environments.change_environment", "Only deployment managers can clear practitioners for environments."
+    )
+
+
+@transaction.atomic
+def environment_clear_practitioner(*, environment: Environment, user, actor) -> None:
+    """Clear `user` to carry out deployments in `environment` (guardian object permission deploy_to_environment)."""
+    _require_clearance_manager(actor)
+    if user is None or not user.is_active:
+        raise ValidationError({"user": "Only an active user can be cleared for an environment."})
+    assign_perm(DEPLOY_PERM, user, environment)
+
+
+@transaction.atomic
+def environment_unclear_practitioner(*, environment: Environment, user, actor) -> None:
+    """Withdraw `user`'s clearance for `environment` (a global role permission, if any, is not touched)."""
+    _require_clearance_manager(actor)
+    remove_perm(DEPLOY_PERM, user, environment)
+
+
+# --- freeze and maintenance windows ---------------------------------------------------------------------------
+
+
+def _window_clean_input(fields: dict) -> dict:
+    if "holidays" in fields and fields["holidays"] is None:
+        fields = {**fields, "holidays": []}
+    return fields
+
+
+@transaction.atomic
+def freeze_window_create(*, actor, **fields) -> FreezeWindow:
+    """Create a freeze window (environment None = every environment), one-off or recurring."""
+    _require(actor, "environments.add_freezewindow", "Only deployment managers can create freeze windows.")
+    window = FreezeWindow()
+    _assign(window, _window_clean_input(fields), FREEZE_FIELDS)
+    _save(window, actor)
+    return window
+
+
+@transaction.atomic
+def freeze_window_update(*, window: FreezeWindow, actor, **fields) -> FreezeWindow:
+    """Change a freeze window; the whole window is validated again."""
+    _require(actor, "environments.change_freezewindow", "Only deployment managers can change freeze windows.")
+    window = FreezeWindow.objects.select_for_update().get(pk=window.pk)
+    _assign(window, _window_clean_input(fields), FREEZE_FIELDS)
+    _save(window, actor)
+    return window
+
+
+@transaction.atomic
+def freeze_window_delete(*, window: FreezeWindow, actor) -> None:
+    """Delete a freeze window (its history stays)."""
+    _require(actor, "environments.delete_freezewindow", "Only deployment managers can delete freeze windows.")
+    window._history_user = actor
+    window.delete()
+
+
+@transaction.atomic
+def maintenance_window_create(*, actor, **fields) -> MaintenanceWindow:
+    """Create a maintenance window of one environment, one-off or recurring."""
+    _require(actor, "environments.add_maintenancewindow", "Only deployment managers can create maintenance windows.")
+    window = MaintenanceWindow()
+    _assign(window, _window_clean_input(fields), WINDOW_FIELDS)
+    _save(window, actor)
+    return window
+
+
+@transaction.atomic
+def maintenance_window_update(*, window: MaintenanceWindow, actor, **fields) -> MaintenanceWindow:
+    """Change a maintenance window; the whole window is validated again."""
+    _require(
+        actor, "environments.change_maintenancewindow", "Only deployment managers can change maintenance windows."
+    )
+    window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
+    _assign(window, _window_clean_input(fields), WINDOW_FIELDS)
+    _save(window, actor)
+    return window
+
+
+@transaction.atomic
+def maintenance_window_delete(*, window: MaintenanceWindow, actor) -> None:
+    """Delete a maintenance window (its history stays)."""
+    _require(
+        actor, "environments.delete_maintenancewindow", "Only deployment managers can delete maintenance windows."
+    )
+    window._history_user = actor
+    window.delete()
