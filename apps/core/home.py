@@ -39,3 +39,9 @@ def next_actions_for(user) -> list[NextAction]:
     for provider in PROVIDERS + [m.next_actions for m in app_modules("home")]:
         actions.extend(provider(user))
     return actions
+
+
+def dashboard_for(user):
+    """The dashboard panels (KPI tiles, today's and this week's deployments) from `apps.reports.dashboard`."""
+    modules = app_modules("dashboard")
+    return modules[0].dashboard_for(user) if modules else None

@@ -7,7 +7,7 @@ from django.views.generic import TemplateView
 
 from apps.accounts.selectors import role_profile_list
 from apps.core.health import health_report
-from apps.core.home import next_actions_for
+from apps.core.home import dashboard_for, next_actions_for
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
@@ -19,6 +19,7 @@ class HomeView(LoginRequiredMixin, TemplateView):
         ctx = super().get_context_data(**kwargs)
         ctx["roles"] = role_profile_list(user=self.request.user)
         ctx["next_actions"] = next_actions_for(self.request.user)
+        ctx["dashboard"] = dashboard_for(self.request.user)
         return ctx
 
 
