@@ -4,7 +4,14 @@ import django_filters
 from django.db.models import Q
 
 from apps.catalog.models import ComponentSource, ComponentType
-from apps.deployment_models.models import AutomationLevel, DeploymentModel, ModelStage, ModelStatus, Raci, Responsibility
+from apps.deployment_models.models import (
+    AutomationLevel,
+    DeploymentModel,
+    ModelStage,
+    ModelStatus,
+    Raci,
+    Responsibility,
+)
 
 
 class DeploymentModelFilterSet(django_filters.FilterSet):

@@ -112,10 +112,31 @@ class DeploymentModel(models.Model):
             errors["selection_factors"] = f"Unknown selection factor(s): {', '.join(map(str, bad))}."
         elif any(not isinstance(v, str) for v in self.selection_factors.values()):
             errors["selection_factors"] = "Each selection factor is a text."
-        if self.review_interval_months is not None and not 1 <= self.review_interval_months <= MAX_REVIEW_INTERVAL_MONTHS:
+        if (
+            self.review_interval_months is not None
+            and not 1 <= self.review_interval_months <= MAX_REVIEW_INTERVAL_MONTHS
+        ):
             errors["review_interval_months"] = f"The review interval is 1 to {MAX_REVIEW_INTERVAL_MONTHS} months."
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def component_type_labels(self) -> list[str]:
+        from apps.catalog.models import ComponentType
+
+        return [dict(ComponentType.choices).get(v, v) for v in self.component_types or []]
+
+    @property
+    def component_source_labels(self) -> list[str]:
+        from apps.catalog.models import ComponentSource
+
+        return [dict(ComponentSource.choices).get(v, v) for v in self.component_sources or []]
+
+    @property
+    def trigger_labels(self) -> list[str]:
+        from apps.deployments.models import Trigger
+
+        return [dict(Trigger.choices).get(v, v) for v in self.triggers or []]
 
     @property
     def selection_factor_rows(self) -> list[tuple[str, str]]:

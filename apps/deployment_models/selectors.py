@@ -1,6 +1,6 @@
 """Every read of deployment models that other apps and the pages rely on; permission-aware where a user is given."""
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.core.permissions import objects_for_user
@@ -20,7 +20,7 @@ def model_list(*, user, filters=None) -> QuerySet:
     from apps.deployment_models.filters import DeploymentModelFilterSet
 
     queryset = objects_for_user(user, VIEW_PERM, DeploymentModel.objects.all())
-    queryset = _with_stages(queryset).annotate(stage_count=Count("stages", distinct=True))
+    queryset = _with_stages(queryset).order_by("name", "-version")
     if filters is not None:
         queryset = DeploymentModelFilterSet(filters, queryset=queryset).qs
     return queryset
@@ -97,3 +97,24 @@ def responsibility_list(*, user, filters=None) -> QuerySet:
     if filters is not None:
         queryset = ResponsibilityFilterSet(filters, queryset=queryset).qs
     return queryset
+
+
+def model_available_actions(*, model: DeploymentModel, user) -> dict[str, bool]:
+    """Which lifecycle buttons to draw for this user; the services check again."""
+    from apps.core.permissions import user_can
+
+    can_change = user_can(user, "deployment_models.change_deploymentmodel")
+    pending = (
+        DeploymentModel.objects.filter(name=model.name, status__in=[ModelStatus.DRAFT, ModelStatus.PILOT])
+        .exclude(pk=model.pk)
+        .exists()
+    )
+    return {
+        "edit": can_change and model.is_editable,
+        "pilot": can_change and model.status == ModelStatus.DRAFT,
+        "activate": can_change and model.status in (ModelStatus.DRAFT, ModelStatus.PILOT),
+        "retire": can_change and model.status != ModelStatus.RETIRED,
+        "new_version": user_can(user, "deployment_models.add_deploymentmodel")
+        and not model.is_editable
+        and not pending,
+    }
