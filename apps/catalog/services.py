@@ -23,6 +23,7 @@ OWNER_PERMS = (
 )
 PRODUCT_OWNER_PERMS = ("catalog.request_service_deployment",)
 
+RESERVED_SLUGS = {"new"}  # /services/new/ is the form
 SERVICE_FIELDS = ("name", "description", "criticality", "is_active")
 COMPONENT_FIELDS = ("name", "type", "source", "description")
 VERSION_FIELDS = ("version", "repository_ref", "checksum", "notes")
@@ -77,7 +78,7 @@ def _check_service_name(name: str, *, exclude_pk: int | None = None) -> None:
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:140] or "service"
     slug, n = base, 2
-    while Service.objects.filter(slug=slug).exists():
+    while slug in RESERVED_SLUGS or Service.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -253,7 +254,14 @@ def component_version_create(
 ) -> ComponentVersion:
     """Register a version of a component with its DML / asset-register reference and SHA-256 checksum."""
     _require_manages(actor, component.service, "catalog.add_componentversion")
-    _check_version(component, version)
+    errors: dict[str, list[str]] = {}
+    for check in (lambda: _check_version(component, version), lambda: normalise_checksum(checksum)):
+        try:
+            check()
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
     obj = ComponentVersion(
         component=component,
         version=version.strip(),

@@ -1,0 +1,185 @@
+"""API ViewSets of the catalog: the same selectors, FilterSets and services as the pages."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.catalog import selectors, services
+from apps.catalog.api.serializers import (
+    ComponentSerializer,
+    ComponentVersionRegisterInputSerializer,
+    ComponentVersionSerializer,
+    ServiceSerializer,
+    SupplierSerializer,
+)
+from apps.catalog.filters import ComponentFilterSet, ComponentVersionFilterSet, ServiceFilterSet, SupplierFilterSet
+from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier
+from apps.core.permissions import user_can
+
+
+def _require(user, perm: str, message: str) -> None:
+    if not user_can(user, perm):
+        raise PermissionDenied(message)
+
+
+def _require_manages(user, service) -> None:
+    if not selectors.user_manages_service(user=user, service=service):
+        raise PermissionDenied(f"Only deployment managers and owners of “{service.name}” may change its components.")
+
+
+class CatalogViewSet(viewsets.ModelViewSet):
+    """Lists filtered by the shared FilterSet (its `ordering` parameter sorts); writes go to the services."""
+
+    filter_backends = [DjangoFilterBackend]
+
+    def selector_queryset(self):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.queryset
+        return self.selector_queryset()
+
+    def _respond(self, instance, code=status.HTTP_200_OK):
+        instance = self.get_queryset().get(pk=instance.pk)  # re-read with the list's prefetches
+        return Response(self.get_serializer(instance).data, status=code)
+
+
+class ServiceViewSet(CatalogViewSet):
+    """Services with their owners and product owners (user ids). Managers write; changing owners grants and
+    revokes their object permissions."""
+
+    queryset = Service.objects.none()
+    serializer_class = ServiceSerializer
+    filterset_class = ServiceFilterSet
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def selector_queryset(self):
+        return selectors.service_list(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        _require(request.user, "catalog.add_service", "Only deployment managers may add services.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        service = services.service_create(actor=request.user, **serializer.validated_data)
+        return self._respond(service, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        service = self.get_object()
+        _require(request.user, "catalog.change_service", "Only deployment managers may change services.")
+        serializer = self.get_serializer(service, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        services.service_update(service=service, actor=request.user, **serializer.validated_data)
+        return self._respond(service)
+
+
+class ComponentViewSet(CatalogViewSet):
+    """Components of services with their suppliers. Managers, and owners of the component's service, write."""
+
+    queryset = ServiceComponent.objects.none()
+    serializer_class = ComponentSerializer
+    filterset_class = ComponentFilterSet
+
+    def selector_queryset(self):
+        return selectors.component_list(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        component = services.component_create(actor=request.user, **serializer.validated_data)
+        return self._respond(component, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        component = self.get_object()
+        _require_manages(request.user, component.service)
+        serializer = self.get_serializer(component, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        service = data.pop("service", component.service)
+        if service.pk != component.service_id:
+            raise ValidationError({"service": "A component cannot move to another service."})
+        services.component_update(component=component, actor=request.user, **data)
+        return self._respond(component)
+
+    def destroy(self, request, *args, **kwargs):
+        services.component_delete(component=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ComponentVersionViewSet(CatalogViewSet):
+    """Versions of components, with their DML / asset-register reference and SHA-256 checksum (lower-cased)."""
+
+    queryset = ComponentVersion.objects.none()
+    serializer_class = ComponentVersionSerializer
+    filterset_class = ComponentVersionFilterSet
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def selector_queryset(self):
+        return selectors.component_version_list(user=self.request.user)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version = services.component_version_create(actor=request.user, **serializer.validated_data)
+        return self._respond(version, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        version = self.get_object()
+        _require_manages(request.user, version.component.service)
+        serializer = self.get_serializer(version, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        component = data.pop("component", version.component)
+        if component.pk != version.component_id:
+            raise ValidationError({"component": "A version cannot move to another component."})
+        services.component_version_update(component_version=version, actor=request.user, **data)
+        return self._respond(version)
+
+    @extend_schema(
+        request=ComponentVersionRegisterInputSerializer,
+        responses={
+            200: OpenApiResponse(ComponentVersionSerializer, description="Already registered with this checksum."),
+            201: OpenApiResponse(ComponentVersionSerializer, description="Registered now."),
+        },
+        description="For pipelines: register the version that was built, or get it when it is registered already. "
+        "A registered version with a different checksum is refused with 400.",
+    )
+    @action(detail=False, methods=["post"])
+    def register(self, request):
+        serializer = ComponentVersionRegisterInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        version, created = services.component_version_get_or_create(actor=request.user, **serializer.validated_data)
+        return self._respond(version, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class SupplierViewSet(CatalogViewSet):
+    """Suppliers and the components they supply. Managers write."""
+
+    queryset = Supplier.objects.none()
+    serializer_class = SupplierSerializer
+    filterset_class = SupplierFilterSet
+
+    def selector_queryset(self):
+        return selectors.supplier_list(user=self.request.user).prefetch_related("components")
+
+    def create(self, request, *args, **kwargs):
+        _require(request.user, "catalog.add_supplier", "Only deployment managers may add suppliers.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        supplier = services.supplier_create(actor=request.user, **serializer.validated_data)
+        return self._respond(supplier, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        supplier = self.get_object()
+        _require(request.user, "catalog.change_supplier", "Only deployment managers may change suppliers.")
+        serializer = self.get_serializer(supplier, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        services.supplier_update(supplier=supplier, actor=request.user, **serializer.validated_data)
+        return self._respond(supplier)
+
+    def destroy(self, request, *args, **kwargs):
+        services.supplier_delete(supplier=self.get_object(), actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
