@@ -1,0 +1,103 @@
+"""Admin for the catalog: list filters, search and history; owner changes go through service_set_owners so that
+object permissions follow."""
+
+from django import forms
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier, validate_sha256
+from apps.catalog.services import service_set_owners
+
+
+class ComponentInline(admin.TabularInline):
+    model = ServiceComponent
+    fields = ("name", "type", "source")
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Service)
+class ServiceAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "slug", "criticality", "is_active", "owner_names")
+    list_filter = ("criticality", "is_active")
+    search_fields = ("name", "slug", "description", "owners__username", "product_owners__username")
+    prepopulated_fields = {"slug": ("name",)}
+    filter_horizontal = ("owners", "product_owners")
+    inlines = [ComponentInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("owners")
+
+    @admin.display(description="Owners")
+    def owner_names(self, obj) -> str:
+        return ", ".join(u.username for u in obj.owners.all())
+
+    def save_related(self, request, form, formsets, change):
+        # owners and product owners are set by the service (with their object permissions), not by save_m2m
+        owners = form.cleaned_data.pop("owners", None)
+        product_owners = form.cleaned_data.pop("product_owners", None)
+        super().save_related(request, form, formsets, change)
+        if owners is not None or product_owners is not None:
+            service = form.instance
+            service_set_owners(
+                service=service,
+                owners=service.owners.all() if owners is None else owners,
+                product_owners=service.product_owners.all() if product_owners is None else product_owners,
+                actor=request.user,
+            )
+
+    def delete_model(self, request, obj):
+        service_set_owners(service=obj, owners=[], product_owners=[], actor=request.user)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            service_set_owners(service=obj, owners=[], product_owners=[], actor=request.user)
+        super().delete_queryset(request, queryset)
+
+
+class VersionInline(admin.TabularInline):
+    model = ComponentVersion
+    fields = ("version", "repository_ref", "checksum")
+    extra = 0
+
+
+@admin.register(ServiceComponent)
+class ServiceComponentAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "service", "type", "source")
+    list_filter = ("type", "source", "service")
+    search_fields = ("name", "description", "service__name")
+    list_select_related = ("service",)
+    autocomplete_fields = ("service",)
+    filter_horizontal = ("suppliers",)
+    inlines = [VersionInline]
+
+
+class ComponentVersionAdminForm(forms.ModelForm):
+    class Meta:
+        model = ComponentVersion
+        fields = "__all__"
+
+    def clean_checksum(self):
+        # accept uppercase, as the services do
+        value = (self.cleaned_data.get("checksum") or "").strip().lower()
+        validate_sha256(value)
+        return value
+
+
+@admin.register(ComponentVersion)
+class ComponentVersionAdmin(SimpleHistoryAdmin):
+    form = ComponentVersionAdminForm
+    list_display = ("version", "component", "repository_ref", "created_at")
+    list_filter = ("component__type", "component__service")
+    search_fields = ("version", "repository_ref", "checksum", "component__name", "component__service__name")
+    list_select_related = ("component__service",)
+    autocomplete_fields = ("component",)
+    readonly_fields = ("created_at",)
+
+
+@admin.register(Supplier)
+class SupplierAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "kind", "contract_ref")
+    list_filter = ("kind",)
+    search_fields = ("name", "contract_ref", "contacts")
