@@ -1,0 +1,129 @@
+"""API shapes of deployment models, stages and responsibilities; writes are validated again by the services."""
+
+from rest_framework import serializers
+
+from apps.catalog.models import ComponentSource, ComponentType
+from apps.deployment_models.models import (
+    MAX_APPROVALS,
+    MAX_REVIEW_INTERVAL_MONTHS,
+    MAX_STAGE_ORDER,
+    SELECTION_FACTOR_KEYS,
+    DeploymentModel,
+    ModelStage,
+    Responsibility,
+)
+from apps.deployments.models import Trigger
+from apps.environments.models import Environment
+
+STAGE_FIELDS = [
+    "id",
+    "model",
+    "environment",
+    "environment_name",
+    "order",
+    "approvals_required",
+    "requires_service_owner_approval",
+    "pre_approved",
+    "entry_criteria",
+    "exit_criteria",
+    "acceptance_criteria",
+]
+
+
+class ModelStageSerializer(serializers.ModelSerializer):
+    model = serializers.PrimaryKeyRelatedField(queryset=DeploymentModel.objects.all())
+    environment = serializers.PrimaryKeyRelatedField(queryset=Environment.objects.all())
+    environment_name = serializers.CharField(source="environment.name", read_only=True)
+    order = serializers.IntegerField(min_value=1, max_value=MAX_STAGE_ORDER, required=False)
+    approvals_required = serializers.IntegerField(min_value=0, max_value=MAX_APPROVALS, default=1)
+
+    class Meta:
+        model = ModelStage
+        fields = STAGE_FIELDS
+        validators = []  # uniqueness is checked by the service, with clearer messages
+
+    def get_fields(self):
+        fields = super().get_fields()
+        if self.instance is not None:
+            fields["model"].read_only = True  # a stage never moves to another model
+        return fields
+
+
+class NestedStageSerializer(serializers.ModelSerializer):
+    environment_name = serializers.CharField(source="environment.name", read_only=True)
+    environment_slug = serializers.CharField(source="environment.slug", read_only=True)
+
+    class Meta:
+        model = ModelStage
+        fields = ["id", "environment", "environment_name", "environment_slug", *STAGE_FIELDS[4:]]
+        read_only_fields = fields
+
+
+class ResponsibilitySerializer(serializers.ModelSerializer):
+    model = serializers.PrimaryKeyRelatedField(queryset=DeploymentModel.objects.all())
+
+    class Meta:
+        model = Responsibility
+        fields = ["id", "model", "activity", "role", "raci"]
+        validators = []
+
+
+class DeploymentModelSerializer(serializers.ModelSerializer):
+    component_types = serializers.ListField(child=serializers.ChoiceField(ComponentType.choices), required=False)
+    component_sources = serializers.ListField(child=serializers.ChoiceField(ComponentSource.choices), required=False)
+    triggers = serializers.ListField(child=serializers.ChoiceField(Trigger.choices), required=False)
+    selection_factors = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=2000),
+        required=False,
+        help_text=f"Text per factor; keys: {', '.join(SELECTION_FACTOR_KEYS)}.",
+    )
+    review_interval_months = serializers.IntegerField(min_value=1, max_value=MAX_REVIEW_INTERVAL_MONTHS, default=3)
+    stages = NestedStageSerializer(many=True, read_only=True)
+    responsibilities = ResponsibilitySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = DeploymentModel
+        fields = [
+            "id",
+            "name",
+            "version",
+            "status",
+            "automation_level",
+            "component_types",
+            "component_sources",
+            "next_review_due",
+            "stages",
+            "description",
+            "owner",
+            "previous_version",
+            "dimension_organisations_people",
+            "dimension_information_technology",
+            "dimension_value_streams_processes",
+            "dimension_partners_suppliers",
+            "selection_factors",
+            "triggers",
+            "rollback_procedure",
+            "rollback_rehearsed_on",
+            "review_interval_months",
+            "activated_at",
+            "retired_at",
+            "responsibilities",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "version",
+            "status",
+            "next_review_due",
+            "previous_version",
+            "activated_at",
+            "retired_at",
+            "created_at",
+            "updated_at",
+        ]
+        validators = []
+
+    def validate_selection_factors(self, value):
+        if unknown := sorted(set(value) - set(SELECTION_FACTOR_KEYS)):
+            raise serializers.ValidationError(f"Unknown factor(s): {', '.join(unknown)}.")
+        return value

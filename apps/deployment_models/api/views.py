@@ -1,0 +1,178 @@
+"""API ViewSets of deployment models, stages and responsibilities: reads through selectors, writes through services."""
+
+from django.core.exceptions import PermissionDenied
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.core.permissions import user_can
+from apps.deployment_models import selectors, services
+from apps.deployment_models.api.serializers import (
+    DeploymentModelSerializer,
+    ModelStageSerializer,
+    ResponsibilitySerializer,
+)
+from apps.deployment_models.filters import DeploymentModelFilterSet, ModelStageFilterSet, ResponsibilityFilterSet
+from apps.deployment_models.models import DeploymentModel, ModelStage, Responsibility
+
+
+class CanViewModels(permissions.IsAuthenticated):
+    """Reading needs the role's view permission; writing is decided (and refused with 403) by the services."""
+
+    message = "Your roles do not include reading deployment models."
+
+    def has_permission(self, request, view):
+        return super().has_permission(request, view) and user_can(
+            request.user, "deployment_models.view_deploymentmodel"
+        )
+
+
+def _require_write(request, perm: str) -> None:
+    # Checked before the body is parsed, so a non-manager gets 403 rather than a 400 about their input.
+    if not user_can(request.user, f"deployment_models.{perm}"):
+        raise PermissionDenied("Only deployment managers may change deployment models.")
+
+
+class _Base(viewsets.GenericViewSet):
+    permission_classes = [CanViewModels]
+    filter_backends = [DjangoFilterBackend]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List deployment models (filter: status, automation_level, component_type, q)"),
+    create=extend_schema(summary="Create a draft deployment model"),
+    update=extend_schema(summary="Change a draft or pilot model (409 when active or retired)"),
+    partial_update=extend_schema(summary="Change a draft or pilot model (409 when active or retired)"),
+)
+class DeploymentModelViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.UpdateModelMixin, _Base
+):
+    """Deployment models with their stages (read) and RACI rows; an active model is immutable."""
+
+    queryset = DeploymentModel.objects.none()
+    serializer_class = DeploymentModelSerializer
+    filterset_class = DeploymentModelFilterSet
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return DeploymentModel.objects.none()
+        return selectors.model_list(user=self.request.user).prefetch_related("responsibilities")
+
+    def create(self, request, *args, **kwargs):
+        _require_write(request, "add_deploymentmodel")
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        _require_write(request, "change_deploymentmodel")
+        return super().update(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        serializer.instance = services.model_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = services.model_update(
+            model=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def _lifecycle(self, request, service, status=200):
+        model = self.get_object()
+        result = service(model=model, actor=request.user)
+        result = self.get_queryset().get(pk=result.pk)
+        return Response(self.get_serializer(result).data, status=status)
+
+    @extend_schema(request=None, responses=DeploymentModelSerializer, summary="Draft → pilot (model testing)")
+    @action(detail=True, methods=["post"])
+    def pilot(self, request, pk=None):
+        return self._lifecycle(request, services.model_pilot)
+
+    @extend_schema(
+        request=None,
+        responses=DeploymentModelSerializer,
+        summary="Draft or pilot → active; retires the previously active version",
+    )
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        return self._lifecycle(request, services.model_activate)
+
+    @extend_schema(
+        request=None,
+        responses={201: DeploymentModelSerializer},
+        summary="Copy an active or retired model (stages, RACI) as a draft, version + 1",
+    )
+    @action(detail=True, methods=["post"], url_path="new-version")
+    def new_version(self, request, pk=None):
+        return self._lifecycle(request, services.model_new_version, status=201)
+
+    @extend_schema(request=None, responses=DeploymentModelSerializer, summary="Retire a model")
+    @action(detail=True, methods=["post"])
+    def retire(self, request, pk=None):
+        return self._lifecycle(request, services.model_retire)
+
+
+class ModelStageViewSet(viewsets.ModelViewSet, _Base):
+    """Stages of the models' flows; changing one of an active model answers 409."""
+
+    queryset = ModelStage.objects.none()
+    serializer_class = ModelStageSerializer
+    filterset_class = ModelStageFilterSet
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ModelStage.objects.none()
+        return selectors.stage_list(user=self.request.user).order_by("model_id", "order")
+
+    def create(self, request, *args, **kwargs):
+        _require_write(request, "add_modelstage")
+        return super().create(request, *args, **kwargs)
+
+    def update(self, request, *args, **kwargs):
+        _require_write(request, "change_modelstage")
+        return super().update(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        _require_write(request, "delete_modelstage")
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.stage_add(model=data.pop("model"), actor=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        data.pop("model", None)
+        serializer.instance = services.stage_update(stage=serializer.instance, actor=self.request.user, **data)
+
+    def perform_destroy(self, instance):
+        services.stage_remove(stage=instance, actor=self.request.user)
+
+
+class ResponsibilityViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, mixins.DestroyModelMixin, _Base
+):
+    """RACI rows of the models: activity × role × letter, one Accountable per activity."""
+
+    queryset = Responsibility.objects.none()
+    serializer_class = ResponsibilitySerializer
+    filterset_class = ResponsibilityFilterSet
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Responsibility.objects.none()
+        return selectors.responsibility_list(user=self.request.user).order_by("model_id", "activity", "role")
+
+    def create(self, request, *args, **kwargs):
+        _require_write(request, "add_responsibility")
+        return super().create(request, *args, **kwargs)
+
+    def destroy(self, request, *args, **kwargs):
+        _require_write(request, "delete_responsibility")
+        return super().destroy(request, *args, **kwargs)
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.responsibility_add(model=data.pop("model"), actor=self.request.user, **data)
+
+    def perform_destroy(self, instance):
+        services.responsibility_remove(responsibility=instance, actor=self.request.user)
