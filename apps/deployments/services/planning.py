@@ -97,7 +97,9 @@ def deployment_create(*, ctx: Context, data: dict, idempotency_key: str = "") ->
     if practitioners and not is_manager(actor) and ctx.channel != "api":
         practitioners = []  # assignment is the manager's; a requester's suggestion is ignored on pages
     scalar = {
-        k: v for k, v in data.items() if k in EDITABLE_FIELDS and k not in ("component_versions", "practitioners")
+        k: v
+        for k, v in data.items()
+        if k in (*EDITABLE_FIELDS, "external_id") and k not in ("component_versions", "practitioners")
     }
     deployment = Deployment(requester=actor, **scalar)
     deployment.full_clean(exclude=["reference"])

@@ -1,0 +1,305 @@
+"""API shapes of deployments and what the process records on them (DESIGN.md §5); input is parsed here and
+written by the services."""
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier
+from apps.core.permissions import objects_for_user
+from apps.deployment_models.models import DeploymentModel
+from apps.deployments.models import (
+    Check,
+    CheckResult,
+    Deployment,
+    DeploymentEvent,
+    DeploymentProblem,
+    Feedback,
+    IncidentLink,
+    Severity,
+)
+from apps.environments.models import Environment
+
+MAX_ID = 2**63 - 1  # larger ids cannot exist; DRF would pass them to the database
+MAX_TEXT = 20_000  # a generous bound for free-text fields, so a huge body is a 400 rather than a stored megabyte
+
+DEPLOYMENT_FIELDS = [
+    "id",
+    "reference",
+    "title",
+    "action",
+    "trigger",
+    "model",
+    "service",
+    "component_versions",
+    "environment",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+    "status",
+    "requester",
+    "practitioners",
+    "version",
+    "change_ref",
+    "release_ref",
+    "manager",
+    "supplier",
+    "requirements",
+    "acceptance_criteria",
+    "is_rollback",
+    "outcome",
+    "handover_note",
+    "external_id",
+    "stage",
+    "created_at",
+    "updated_at",
+    "submitted_at",
+    "approved_at",
+    "override_count",
+]
+# what a client may write on POST (besides `component`/`version`/...) and on PATCH/PUT
+WRITABLE_FIELDS = [
+    "title",
+    "action",
+    "trigger",
+    "model",
+    "service",
+    "component_versions",
+    "environment",
+    "planned_start",
+    "planned_end",
+    "change_ref",
+    "release_ref",
+    "manager",
+    "practitioners",
+    "supplier",
+    "requirements",
+    "acceptance_criteria",
+    "is_rollback",
+    "handover_note",
+    "outcome",
+]
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """A related id, looked up only among the objects the requesting user may see; an unknown id is a 400."""
+
+    def __init__(self, **kwargs):
+        self.scope = kwargs.pop("scope")
+        kwargs.setdefault("queryset", self.scope(None))
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        return self.scope(getattr(request, "user", None))
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or (isinstance(data, int) and not 0 < data <= MAX_ID):
+            self.fail("does_not_exist", pk_value=data)
+        if isinstance(data, str) and (not data.isdigit() or int(data) > MAX_ID):
+            self.fail("incorrect_type", data_type="str")
+        if not isinstance(data, int | str):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+def _signed_in(user) -> bool:
+    return user is not None and user.is_authenticated and user.is_active
+
+
+def _scope(model, view_perm: str | None = None):
+    def scope(user):
+        if not _signed_in(user):
+            return model.objects.none()
+        qs = model.objects.all()
+        return objects_for_user(user, view_perm, qs) if view_perm else qs
+
+    return scope
+
+
+services = _scope(Service)
+environments = _scope(Environment)
+suppliers = _scope(Supplier)
+components = _scope(ServiceComponent)
+component_versions = _scope(ComponentVersion)
+deployment_models = _scope(DeploymentModel, "deployment_models.view_deploymentmodel")
+
+
+def users(user):
+    if not _signed_in(user):
+        return get_user_model().objects.none()
+    return get_user_model().objects.filter(is_active=True)
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": f"^({'|'.join(Severity.values)})$", "description": ", ".join(Severity.values)}
+)
+class SeverityField(serializers.ChoiceField):
+    """Documented as a pattern, not an enum: the same values as a service's criticality would otherwise give two
+    names to one OpenAPI enum."""
+
+
+class DeploymentSerializer(serializers.ModelSerializer):
+    """A deployment as clients read it. `version` is the optimistic-locking counter to send back on edits."""
+
+    component_versions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    practitioners = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Deployment
+        fields = DEPLOYMENT_FIELDS
+        read_only_fields = DEPLOYMENT_FIELDS
+
+
+class _DeploymentWriteSerializer(serializers.ModelSerializer):
+    model = IdField(scope=deployment_models, required=False, allow_null=True)
+    service = IdField(scope=services)
+    environment = IdField(scope=environments)
+    component_versions = IdField(scope=component_versions, many=True, required=False)
+    manager = IdField(scope=users, required=False, allow_null=True)
+    practitioners = IdField(scope=users, many=True, required=False)
+    supplier = IdField(scope=suppliers, required=False, allow_null=True)
+    requirements = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    acceptance_criteria = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    handover_note = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    outcome = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+
+    class Meta:
+        model = Deployment
+        fields = WRITABLE_FIELDS
+
+    def validate(self, attrs):
+        start = attrs.get("planned_start", getattr(self.instance, "planned_start", None))
+        end = attrs.get("planned_end", getattr(self.instance, "planned_end", None))
+        if start and end and end <= start:
+            raise serializers.ValidationError({"planned_end": "The planned end must be after the planned start."})
+        return attrs
+
+
+class DeploymentCreateInputSerializer(_DeploymentWriteSerializer):
+    """A new deployment. A pipeline may name one component version by `component` + `version` (the version
+    string) + `repository_ref` + `checksum` instead of (or besides) `component_versions` ids: the version is
+    registered in the catalog if it is not there yet."""
+
+    external_id = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, help_text="The pipeline run that created it."
+    )
+    component = IdField(
+        scope=components, required=False, write_only=True, help_text="A component of `service` (pipelines)."
+    )
+    version = serializers.CharField(
+        max_length=100,
+        required=False,
+        write_only=True,
+        help_text="With `component`: the component version string, e.g. `1.4.2` (not the locking version).",
+    )
+    repository_ref = serializers.CharField(max_length=500, required=False, allow_blank=True, write_only=True)
+    checksum = serializers.CharField(max_length=100, required=False, allow_blank=True, write_only=True)
+
+    class Meta(_DeploymentWriteSerializer.Meta):
+        fields = [*WRITABLE_FIELDS, "external_id", "component", "version", "repository_ref", "checksum"]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        component = attrs.get("component")
+        if component is not None:
+            if not (attrs.get("version") or "").strip():
+                raise serializers.ValidationError({"version": "Give the component's version string."})
+            if component.service_id != attrs["service"].pk:
+                raise serializers.ValidationError(
+                    {"component": f"“{component.name}” is a component of another service."}
+                )
+        else:
+            for name in ("repository_ref", "checksum"):
+                if attrs.get(name):
+                    raise serializers.ValidationError({name: "Only with `component` and `version`."})
+            attrs.pop("version", None)  # a copied representation's locking version means nothing on create
+        return attrs
+
+
+class DeploymentUpdateInputSerializer(_DeploymentWriteSerializer):
+    """An edit: `version` is the one the client read; a stale one is refused with 409."""
+
+    version = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, help_text="The `version` of the deployment as you read it."
+    )
+
+    class Meta(_DeploymentWriteSerializer.Meta):
+        fields = [*WRITABLE_FIELDS, "version"]
+
+
+class TransitionInputSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT, default="")
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_TEXT,
+        default="",
+        help_text="Deployment managers only: the justification for overriding a conflict, freeze or gate.",
+    )
+    version = serializers.IntegerField(
+        required=False, min_value=1, max_value=MAX_ID, help_text="If given, refused with 409 when stale."
+    )
+
+
+class DeploymentEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DeploymentEvent
+        fields = ["id", "at", "actor", "channel", "token_name", "kind", "from_status", "to_status", "comment", "data"]
+        read_only_fields = fields
+
+
+class CheckSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Check
+        fields = [
+            "id",
+            "kind",
+            "description",
+            "result",
+            "evidence",
+            "component_version",
+            "observed_checksum",
+            "required",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class CheckRecordInputSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=[c for c in CheckResult.choices if c[0] != CheckResult.PENDING])
+    evidence = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT, default="")
+    observed_checksum = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, default="", help_text="SHA-256, 64 hex digits."
+    )
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    rating_lead_time = serializers.IntegerField(min_value=1, max_value=5)
+    rating_quality = serializers.IntegerField(min_value=1, max_value=5)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT, default="")
+
+    class Meta:
+        model = Feedback
+        fields = ["id", "user", "rating_lead_time", "rating_quality", "comment", "at"]
+        read_only_fields = ["id", "user", "at"]
+
+
+class IncidentLinkSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = IncidentLink
+        fields = ["id", "incident_ref", "title", "severity", "opened_at", "resolved_at", "created_by"]
+        read_only_fields = ["id", "resolved_at", "created_by"]
+        extra_kwargs = {"opened_at": {"required": False}}
+
+
+class ProblemSerializer(serializers.ModelSerializer):
+    description = serializers.CharField(max_length=MAX_TEXT)
+    severity = SeverityField(choices=Severity.choices, default=Severity.MEDIUM)
+
+    class Meta:
+        model = DeploymentProblem
+        fields = ["id", "description", "severity", "resolved", "created_by", "created_at", "resolved_at"]
+        read_only_fields = ["id", "resolved", "created_by", "created_at", "resolved_at"]

@@ -1,0 +1,25 @@
+"""Mounts the deployments API under /api/v1/: the resource with its transition actions, and its records."""
+
+from django.urls import re_path
+
+from apps.deployments.api import views
+
+ID = r"(?P<pk>[^/.]+)"  # any segment: the views answer 404 (JSON) for ids that are not there or not visible
+
+
+def register(router) -> None:
+    router.register("deployments", views.DeploymentViewSet, basename="deployment")
+
+
+urlpatterns = [
+    re_path(rf"^deployments/{ID}/events/$", views.DeploymentEventListView.as_view(), name="deployment-events"),
+    re_path(rf"^deployments/{ID}/checks/$", views.CheckListView.as_view(), name="deployment-checks"),
+    re_path(
+        rf"^deployments/{ID}/checks/(?P<check_id>[^/.]+)/$",
+        views.CheckDetailView.as_view(),
+        name="deployment-check-detail",
+    ),
+    re_path(rf"^deployments/{ID}/feedback/$", views.FeedbackListView.as_view(), name="deployment-feedback"),
+    re_path(rf"^deployments/{ID}/incidents/$", views.IncidentLinkListView.as_view(), name="deployment-incidents"),
+    re_path(rf"^deployments/{ID}/problems/$", views.ProblemListView.as_view(), name="deployment-problems"),
+]

@@ -1,0 +1,401 @@
+"""The deployments API (DESIGN.md §5): thin views over the deployment services and selectors.
+
+What a user may not see is a 404 (the selector is the queryset); the services decide what they may do (403),
+what the rules refuse (409) and what input is wrong (400), through the project's exception handler.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.urls import reverse
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, generics, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.pagination import CursorPagination
+from rest_framework.response import Response
+
+from apps.catalog.models import ComponentVersion
+from apps.catalog.services import component_version_get_or_create, normalise_checksum
+from apps.deployments import workflow
+from apps.deployments.api.serializers import (
+    MAX_ID,
+    CheckRecordInputSerializer,
+    CheckSerializer,
+    DeploymentCreateInputSerializer,
+    DeploymentEventSerializer,
+    DeploymentSerializer,
+    DeploymentUpdateInputSerializer,
+    FeedbackSerializer,
+    IncidentLinkSerializer,
+    ProblemSerializer,
+    TransitionInputSerializer,
+)
+from apps.deployments.filters import DeploymentFilterSet
+from apps.deployments.models import (
+    Channel,
+    Check,
+    Deployment,
+    DeploymentEvent,
+    DeploymentProblem,
+    Feedback,
+    IdempotencyKey,
+    IncidentLink,
+)
+from apps.deployments.selectors import deployment_checks, deployment_events, deployment_list
+from apps.deployments.services import (
+    Context,
+    check_record,
+    deployment_create,
+    deployment_transition,
+    deployment_update,
+    feedback_submit,
+    incident_link_add,
+    problem_add,
+)
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retrying a POST with the same key returns the deployment the first one created (200).",
+)
+DEPLOYMENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The deployment's id.")
+CHECK_ID = OpenApiParameter("check_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The check's id.")
+
+
+class DeploymentCursorPagination(CursorPagination):
+    """Keyset pagination on the primary key: deep pages cost the same as the first, and rows never repeat."""
+
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class TimelineCursorPagination(DeploymentCursorPagination):
+    """Records of one deployment (events, checks, feedback …) oldest first."""
+
+    ordering = "id"
+
+
+class DeploymentApiFilterSet(DeploymentFilterSet):
+    """The register's FilterSet without `ordering`: API lists are in keyset order (newest first)."""
+
+    ordering = None
+
+
+def _ctx(request) -> Context:
+    return Context.from_request(request, channel=Channel.API)
+
+
+def _transition_action(name: str):
+    spec = workflow.TRANSITIONS[name]
+    sources = ", ".join(spec.sources)
+
+    def handler(self, request, pk=None):
+        return self.take_transition(request, name)
+
+    handler.__name__ = name.replace("-", "_")
+    handler.__doc__ = f"{spec.label}: {sources} → {spec.target}."
+    handler = extend_schema(
+        request=TransitionInputSerializer,
+        responses={200: DeploymentSerializer},
+        summary=f"{spec.label} ({sources} → {spec.target})",
+        description=(
+            f"Takes the `{name}` transition and returns the deployment. "
+            + ("A `comment` saying why is required. " if spec.needs_comment else "")
+            + "Refused with 403 when you may not take it (segregation of duties included), 409 when the deployment "
+            "is not in a source state, its `version` is stale, or a conflict, freeze, promotion gate or unpassed "
+            "check stands in the way and no deployment manager overrode it with `override_reason`."
+        ),
+        operation_id=f"deployments_{name.replace('-', '_')}",
+        tags=["deployments"],
+    )(handler)
+    return action(detail=True, methods=["post"], url_path=name, url_name=name)(handler)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="The deployments you may see",
+        description="Filtered like the register; cursor-paginated newest first (follow `next`).",
+    ),
+    retrieve=extend_schema(
+        summary="One deployment",
+        description="A pipeline waiting for approval polls this until `status` is `approved`.",
+    ),
+)
+class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Deployments: list, read, create, edit (with `version`) and the process transitions as actions.
+    There is no DELETE: a deployment is cancelled, never removed."""
+
+    queryset = Deployment.objects.none()
+    serializer_class = DeploymentSerializer
+    pagination_class = DeploymentCursorPagination
+    filterset_class = DeploymentApiFilterSet
+    filter_backends = [DjangoFilterBackend]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Deployment.objects.none()
+        return deployment_list(user=self.request.user).prefetch_related("component_versions", "practitioners")
+
+    def _fresh(self, pk: int) -> Deployment:
+        return self.get_queryset().get(pk=pk)
+
+    def _respond(self, deployment: Deployment, code: int = status.HTTP_200_OK, headers=None) -> Response:
+        data = DeploymentSerializer(self._fresh(deployment.pk), context=self.get_serializer_context()).data
+        return Response(data, status=code, headers=headers)
+
+    @extend_schema(
+        request=DeploymentCreateInputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: DeploymentSerializer,
+            200: OpenApiResponse(DeploymentSerializer, description="A retry with a known `Idempotency-Key`."),
+        },
+        summary="Plan a deployment (a draft)",
+        description=(
+            "Related ids must be ones you may see (otherwise 400). A pipeline may name its build with `component` "
+            "+ `version` + `repository_ref` + `checksum` instead of `component_versions`: the version is registered "
+            "if it is new. With an `Idempotency-Key` header a retried POST answers 200 with the same deployment."
+        ),
+    )
+    def create(self, request, *args, **kwargs):
+        key = (request.headers.get("Idempotency-Key") or "").strip()
+        if len(key) > 200:
+            raise exceptions.ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+        if key:
+            replay = IdempotencyKey.objects.filter(user=request.user, key=key).values_list("deployment_id", flat=True)
+            if replay:
+                return self._respond(Deployment(pk=replay[0]))
+        serializer = DeploymentCreateInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        component = data.pop("component", None)
+        build = {name: data.pop(name, "") for name in ("version", "repository_ref", "checksum")}
+        with transaction.atomic():
+            if component is not None:
+                version = _component_version(request, component, build)
+                data["component_versions"] = [v for v in data.get("component_versions", []) if v.pk != version.pk]
+                data["component_versions"].append(version)
+            deployment = deployment_create(ctx=_ctx(request), data=data, idempotency_key=key)
+        location = reverse("deployment-detail", kwargs={"pk": deployment.pk})
+        return self._respond(deployment, status.HTTP_201_CREATED, headers={"Location": location})
+
+    @extend_schema(
+        request=DeploymentUpdateInputSerializer,
+        responses={200: DeploymentSerializer},
+        summary="Edit a deployment",
+        description="Send the `version` you read: missing → 400, stale → 409. Changing the window, environment or "
+        "component versions of an approved deployment sends it back for approval.",
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self._update(request, partial=True)
+
+    @extend_schema(
+        request=DeploymentUpdateInputSerializer,
+        responses={200: DeploymentSerializer},
+        summary="Replace a deployment's editable fields",
+        description="Like PATCH, but `title`, `service` and `environment` are required. Send the `version` you read.",
+    )
+    def update(self, request, *args, **kwargs):
+        return self._update(request, partial=False)
+
+    def _update(self, request, *, partial: bool) -> Response:
+        deployment = self.get_object()
+        serializer = DeploymentUpdateInputSerializer(
+            deployment, data=request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "version" not in data:
+            raise exceptions.ValidationError({"version": ["Send the `version` of the deployment you read."]})
+        expected = data.pop("version")
+        deployment = deployment_update(ctx=_ctx(request), deployment=deployment, data=data, expected_version=expected)
+        return self._respond(deployment)
+
+    def take_transition(self, request, name: str) -> Response:
+        deployment = self.get_object()
+        serializer = TransitionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        deployment = deployment_transition(
+            ctx=_ctx(request),
+            deployment=deployment,
+            transition=name,
+            comment=serializer.validated_data["comment"],
+            override_reason=serializer.validated_data["override_reason"],
+            expected_version=serializer.validated_data.get("version"),
+        )
+        return self._respond(deployment)
+
+
+for _name in workflow.TRANSITIONS:
+    setattr(DeploymentViewSet, _name.replace("-", "_"), _transition_action(_name))
+
+
+def _component_version(request, component, build: dict) -> ComponentVersion:
+    """The named build: an existing version with the same checksum is used as it is (any requester may);
+    otherwise it is registered, which the catalog allows to deployment managers and the service's owners."""
+    existing = ComponentVersion.objects.filter(component=component, version=build["version"].strip()).first()
+    if existing is not None and build["checksum"]:
+        try:
+            same = normalise_checksum(build["checksum"]) == existing.checksum
+        except ValidationError:  # a malformed checksum: the catalog service below reports it
+            same = False
+        if same:
+            return existing
+    elif existing is not None:
+        return existing
+    version, _created = component_version_get_or_create(
+        component=component,
+        version=build["version"],
+        repository_ref=build["repository_ref"],
+        checksum=build["checksum"],
+        actor=request.user,
+    )
+    return version
+
+
+class _DeploymentChildMixin:
+    """Views under `deployments/{pk}/`: the deployment must be one the user may see (404 otherwise)."""
+
+    filter_backends: list = []
+    pagination_class = TimelineCursorPagination
+
+    def get_deployment(self) -> Deployment:
+        if not hasattr(self, "_deployment"):
+            raw = str(self.kwargs.get("pk", ""))
+            if not raw.isdigit() or int(raw) > MAX_ID:
+                raise exceptions.NotFound()
+            try:
+                self._deployment = deployment_list(user=self.request.user).get(pk=int(raw))
+            except Deployment.DoesNotExist as exc:
+                raise exceptions.NotFound() from exc
+        return self._deployment
+
+    def fake(self) -> bool:
+        return getattr(self, "swagger_fake_view", False)
+
+
+@extend_schema(parameters=[DEPLOYMENT_ID], summary="A deployment's timeline (oldest first)", tags=["deployments"])
+class DeploymentEventListView(_DeploymentChildMixin, generics.ListAPIView):
+    """Every transition, approval, check, comment and API call, with who, when, the channel and the token name."""
+
+    serializer_class = DeploymentEventSerializer
+    queryset = DeploymentEvent.objects.none()
+
+    def get_queryset(self):
+        if self.fake():
+            return DeploymentEvent.objects.none()
+        return deployment_events(deployment=self.get_deployment())
+
+
+@extend_schema(parameters=[DEPLOYMENT_ID], summary="A deployment's checks", tags=["deployments"])
+class CheckListView(_DeploymentChildMixin, generics.ListAPIView):
+    """The component, environment and acceptance checks (made when the deployment is approved)."""
+
+    serializer_class = CheckSerializer
+    queryset = Check.objects.none()
+
+    def get_queryset(self):
+        if self.fake():
+            return Check.objects.none()
+        return deployment_checks(deployment=self.get_deployment())
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[DEPLOYMENT_ID, CHECK_ID], summary="One check", tags=["deployments"]),
+    patch=extend_schema(
+        parameters=[DEPLOYMENT_ID, CHECK_ID],
+        request=CheckRecordInputSerializer,
+        responses={200: CheckSerializer},
+        summary="Record a check's result",
+        description="Assigned practitioners and deployment managers. A component check passed with an "
+        "`observed_checksum` that differs from the version's SHA-256 is recorded as failed.",
+        tags=["deployments"],
+    ),
+)
+class CheckDetailView(_DeploymentChildMixin, generics.GenericAPIView):
+    serializer_class = CheckSerializer
+    queryset = Check.objects.none()
+    http_method_names = ["get", "patch", "head", "options"]
+
+    def get_check(self) -> Check:
+        raw = str(self.kwargs.get("check_id", ""))
+        if not raw.isdigit() or int(raw) > MAX_ID:
+            raise exceptions.NotFound()
+        try:
+            return deployment_checks(deployment=self.get_deployment()).get(pk=int(raw))
+        except Check.DoesNotExist as exc:
+            raise exceptions.NotFound() from exc
+
+    def get(self, request, *args, **kwargs):
+        return Response(CheckSerializer(self.get_check()).data)
+
+    def patch(self, request, *args, **kwargs):
+        check = self.get_check()
+        serializer = CheckRecordInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        check = check_record(ctx=_ctx(request), check=check, **serializer.validated_data)
+        return Response(CheckSerializer(check).data)
+
+
+class _ChildListCreateView(_DeploymentChildMixin, generics.ListCreateAPIView):
+    def create(self, request, *args, **kwargs):
+        deployment = self.get_deployment()
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        obj = self.perform_service(request, deployment, dict(serializer.validated_data))
+        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[DEPLOYMENT_ID], summary="Ratings of a deployment", tags=["deployments"]),
+    post=extend_schema(
+        parameters=[DEPLOYMENT_ID],
+        summary="Rate a completed deployment",
+        description="The requester and the service's owners, once each, 1–5 for lead time and quality.",
+        tags=["deployments"],
+    ),
+)
+class FeedbackListView(_ChildListCreateView):
+    serializer_class = FeedbackSerializer
+    queryset = Feedback.objects.none()
+
+    def get_queryset(self):
+        return Feedback.objects.none() if self.fake() else self.get_deployment().feedback.all()
+
+    def perform_service(self, request, deployment, data):
+        return feedback_submit(ctx=_ctx(request), deployment=deployment, **data)
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[DEPLOYMENT_ID], summary="Incidents attributed to a deployment", tags=["deployments"]),
+    post=extend_schema(parameters=[DEPLOYMENT_ID], summary="Attribute an incident", tags=["deployments"]),
+)
+class IncidentLinkListView(_ChildListCreateView):
+    serializer_class = IncidentLinkSerializer
+    queryset = IncidentLink.objects.none()
+
+    def get_queryset(self):
+        return IncidentLink.objects.none() if self.fake() else self.get_deployment().incidents.all()
+
+    def perform_service(self, request, deployment, data):
+        return incident_link_add(ctx=_ctx(request), deployment=deployment, **data)
+
+
+@extend_schema_view(
+    get=extend_schema(parameters=[DEPLOYMENT_ID], summary="Problems found during a deployment", tags=["deployments"]),
+    post=extend_schema(parameters=[DEPLOYMENT_ID], summary="Record a problem", tags=["deployments"]),
+)
+class ProblemListView(_ChildListCreateView):
+    serializer_class = ProblemSerializer
+    queryset = DeploymentProblem.objects.none()
+
+    def get_queryset(self):
+        return DeploymentProblem.objects.none() if self.fake() else self.get_deployment().problems.all()
+
+    def perform_service(self, request, deployment, data):
+        return problem_add(ctx=_ctx(request), deployment=deployment, **data)

@@ -1,0 +1,154 @@
+"""Permission-matrix rows for the deployments API: every endpoint, every role (tests/matrix.py)."""
+
+import datetime as dt
+
+from apps.deployments import workflow
+from tests.factories.catalog import sha256_of
+from tests.factories.deployments import soon
+from tests.matrix import api
+
+BASE = "/api/v1/deployments/"
+ALLOWED, FORBIDDEN, HIDDEN, CONFLICT = 200, 403, 404, 409
+EXECUTORS = {"manager", "practitioner", "admin"}  # may execute w.deployment (assigned and cleared, or managers)
+
+
+def _detail(attr: str, suffix: str = ""):
+    def url(w) -> str:
+        return f"{BASE}{getattr(w, attr).pk}/{suffix}"
+
+    url.__name__ = f"{attr}_{suffix.strip('/') or 'detail'}"
+    return url
+
+
+def _new_deployment(w) -> dict:
+    start = soon(20)
+    return {
+        "title": "Shop 1.0.0 to test (matrix)",
+        "service": w.service.pk,
+        "environment": w.env_test.pk,
+        "component_versions": [w.version_1.pk],
+        "planned_start": start.isoformat(),
+        "planned_end": (start + dt.timedelta(hours=1)).isoformat(),
+    }
+
+
+def _full_draft(w) -> dict:
+    return {**_new_deployment(w), "environment": w.env_staging.pk, "component_versions": [w.version_2.pk], "version": 1}
+
+
+def _component_check(w) -> str:
+    check = w.deployment.checks.get(kind="component")
+    return f"{BASE}{w.deployment.pk}/checks/{check.pk}/"
+
+
+def _transition_row(name: str):
+    """Transitions on w.deployment (approved; requested by the product owner; the practitioner assigned)."""
+    spec = workflow.TRANSITIONS[name]
+    possible = workflow.Status.APPROVED in spec.sources
+    if workflow.PRACTITIONER in spec.actors:
+        allowed = EXECUTORS
+    else:  # requester and/or manager (or a signing-off owner, not asked for by this stage)
+        allowed = {"manager", "admin"} | ({"product_owner"} if workflow.REQUESTER in spec.actors else set())
+    expected = {
+        role: (ALLOWED if possible else CONFLICT) if role in allowed else FORBIDDEN
+        for role in ("manager", "practitioner", "service_owner", "product_owner", "auditor", "admin")
+    }
+    return api(
+        _detail("deployment", f"{name}/"),
+        method="post",
+        data={"comment": "From the permission matrix."},
+        name=f"POST deployments/{{id}}/{name}/",
+        norole=HIDDEN,
+        **expected,
+    )
+
+
+ROWS = [
+    api(BASE, name="GET deployments/"),
+    api(
+        BASE,
+        method="post",
+        data=_new_deployment,
+        default=201,
+        auditor=FORBIDDEN,
+        norole=FORBIDDEN,
+        name="POST deployments/",
+    ),
+    api(_detail("deployment"), norole=HIDDEN, name="GET deployments/{id}/"),
+    api(
+        _detail("other_deployment"),
+        norole=HIDDEN,
+        service_owner=HIDDEN,
+        product_owner=HIDDEN,
+        name="GET deployments/{id}/ (another service)",
+    ),
+    api(
+        _detail("draft"),
+        method="patch",
+        data={"title": "Shop 1.1.0 to staging (edited)", "version": 1},
+        practitioner=FORBIDDEN,
+        service_owner=FORBIDDEN,
+        auditor=FORBIDDEN,
+        norole=HIDDEN,
+        name="PATCH deployments/{id}/",
+    ),
+    api(
+        _detail("draft"),
+        method="put",
+        data=_full_draft,
+        practitioner=FORBIDDEN,
+        service_owner=FORBIDDEN,
+        auditor=FORBIDDEN,
+        norole=HIDDEN,
+        name="PUT deployments/{id}/",
+    ),
+    api(_detail("draft"), method="delete", default=405, name="DELETE deployments/{id}/"),
+    *[_transition_row(name) for name in workflow.TRANSITIONS],
+    api(_detail("deployment", "events/"), norole=HIDDEN, name="GET deployments/{id}/events/"),
+    api(_detail("deployment", "checks/"), norole=HIDDEN, name="GET deployments/{id}/checks/"),
+    api(_component_check, norole=HIDDEN, name="GET deployments/{id}/checks/{check_id}/"),
+    api(
+        _component_check,
+        method="patch",
+        data={"result": "pass", "evidence": "sha256sum", "observed_checksum": sha256_of("shop-web-1.0.0")},
+        default=FORBIDDEN,
+        manager=ALLOWED,
+        practitioner=ALLOWED,
+        admin=ALLOWED,
+        norole=HIDDEN,
+        name="PATCH deployments/{id}/checks/{check_id}/",
+    ),
+    api(_detail("deployment", "feedback/"), norole=HIDDEN, name="GET deployments/{id}/feedback/"),
+    api(
+        _detail("deployment", "feedback/"),
+        method="post",
+        data={"rating_lead_time": 4, "rating_quality": 5},
+        default=CONFLICT,  # only completed deployments are rated
+        norole=HIDDEN,
+        name="POST deployments/{id}/feedback/",
+    ),
+    api(_detail("deployment", "incidents/"), norole=HIDDEN, name="GET deployments/{id}/incidents/"),
+    api(
+        _detail("deployment", "incidents/"),
+        method="post",
+        data={"incident_ref": "INC-4711", "title": "Checkout slow"},
+        default=FORBIDDEN,
+        manager=201,
+        practitioner=201,
+        admin=201,
+        norole=HIDDEN,
+        name="POST deployments/{id}/incidents/",
+    ),
+    api(_detail("deployment", "problems/"), norole=HIDDEN, name="GET deployments/{id}/problems/"),
+    api(
+        _detail("deployment", "problems/"),
+        method="post",
+        data={"description": "Cache warm-up slow", "severity": "low"},
+        default=FORBIDDEN,
+        manager=201,
+        practitioner=201,
+        admin=201,
+        norole=HIDDEN,
+        name="POST deployments/{id}/problems/",
+    ),
+]
