@@ -1,0 +1,70 @@
+"""API of the audit trail: `audit-entries`, read-only, scoped like the audit-trail export."""
+
+from django.core.exceptions import ValidationError
+from rest_framework import permissions, serializers, viewsets
+from rest_framework.pagination import CursorPagination
+
+from apps.core.permissions import user_can
+from apps.reports.exports import EXPORT_PERM, audit_entry_list
+from apps.reports.models import AuditEntry
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "id",
+            "at",
+            "actor",
+            "actor_name",
+            "channel",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "changes",
+            "service_id",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class AuditEntryPagination(CursorPagination):
+    """Keyset paging by id: constant cost on the ten-thousandth page of millions of entries."""
+
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class CanReadAuditTrail(permissions.BasePermission):
+    message = "Only deployment managers, auditors and service or product owners may read the audit trail."
+
+    def has_permission(self, request, view) -> bool:
+        return user_can(request.user, "reports.view_audit") or user_can(request.user, EXPORT_PERM)
+
+
+class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
+    """Audit entries (newest first); filters object_type, object_id, actor, channel, action, service, from, to."""
+
+    queryset = AuditEntry.objects.none()
+    serializer_class = AuditEntrySerializer
+    permission_classes = [permissions.IsAuthenticated, CanReadAuditTrail]
+    pagination_class = AuditEntryPagination
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AuditEntry.objects.none()
+        params = self.request.query_params.copy()
+        for key in ("cursor", "page_size"):
+            params.pop(key, None)
+        try:
+            return audit_entry_list(user=self.request.user, params=params)
+        except ValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from exc
+
+
+def register(router) -> None:
+    router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")

@@ -1,0 +1,215 @@
+"""What is where: environment × service (or component) — the version in each environment, the last deployment,
+and what is on its way. Each part is one SQL query ranked with window functions, never a query per cell."""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, QuerySet, Window
+from django.db.models.functions import RowNumber
+
+from apps.deployments import workflow
+from apps.deployments.filters import DeploymentFilterSet
+from apps.deployments.models import Action, Deployment
+from apps.deployments.selectors import deployment_list
+from apps.environments.models import Environment
+
+SERVICE, COMPONENT = "service", "component"
+FINISHED = (workflow.Status.COMPLETED, workflow.Status.FAILED, workflow.Status.ROLLED_BACK)
+ON_ITS_WAY = (workflow.Status.APPROVED, *workflow.IN_PROGRESS)
+MATRIX_FILTERS = ("service", "environment", "environment_kind", "model")
+UPCOMING_SHOWN = 3
+
+
+@dataclass
+class Cell:
+    versions: list[dict] = field(default_factory=list)  # {"component", "version", "reference", "at", "id"}
+    last: dict | None = None  # {"reference", "status", "at", "id"}
+    upcoming: list[dict] = field(default_factory=list)  # {"reference", "status", "planned_start", "id"}
+    upcoming_count: int = 0
+
+    @property
+    def empty(self) -> bool:
+        return not (self.versions or self.last or self.upcoming)
+
+
+@dataclass
+class MatrixRow:
+    key: int
+    label: str
+    service: str
+    cells: list[Cell]
+
+
+@dataclass
+class MatrixData:
+    by: str
+    environments: list[Environment]
+    rows: list[MatrixRow]
+
+
+def matrix_base(*, user, params=None) -> QuerySet[Deployment]:
+    """The user's visible deployments, narrowed by the matrix's filters (a subset of the register's)."""
+    data = None
+    if params:
+        data = params.copy()
+        for key in list(data.keys()):
+            if key not in MATRIX_FILTERS:
+                del data[key]
+    filterset = DeploymentFilterSet(data or None, queryset=deployment_list(user=user))
+    return filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
+
+
+def _current_versions(base: QuerySet[Deployment]) -> list[dict]:
+    """Per (environment, component): the latest completed deployment touching it; a removal means nothing there."""
+    through = Deployment.component_versions.through
+    rows = (
+        through.objects.filter(
+            deployment__in=base.filter(status=workflow.Status.COMPLETED).order_by().values("pk"),
+        )
+        .annotate(
+            environment_id=F("deployment__environment_id"),
+            component_id=F("componentversion__component_id"),
+            rank=Window(
+                RowNumber(),
+                partition_by=[F("deployment__environment_id"), F("componentversion__component_id")],
+                order_by=[F("deployment__actual_end").desc(nulls_last=True), F("deployment_id").desc()],
+            ),
+        )
+        .filter(rank=1)
+        .values(
+            "environment_id",
+            "component_id",
+            "deployment_id",
+            action=F("deployment__action"),
+            reference=F("deployment__reference"),
+            at=F("deployment__actual_end"),
+            version=F("componentversion__version"),
+            component=F("componentversion__component__name"),
+            service_id=F("componentversion__component__service_id"),
+            service=F("componentversion__component__service__name"),
+        )
+    )
+    return [row for row in rows if row["action"] != Action.REMOVE]
+
+
+def _last_deployments(base: QuerySet[Deployment], by: str) -> list[dict]:
+    """Per (environment, service or component): the last finished deployment."""
+    if by == COMPONENT:
+        through = Deployment.component_versions.through
+        qs = through.objects.filter(deployment__in=base.filter(status__in=FINISHED).order_by().values("pk"))
+        key, env, prefix = F("componentversion__component_id"), F("deployment__environment_id"), "deployment__"
+    else:
+        qs = base.filter(status__in=FINISHED).order_by()
+        key, env, prefix = F("service_id"), F("environment_id"), ""
+    rows = (
+        qs.annotate(
+            row_key=key,
+            env_id=env,
+            rank=Window(
+                RowNumber(),
+                partition_by=[env, key],
+                order_by=[F(f"{prefix}actual_end").desc(nulls_last=True), F(f"{prefix}id").desc()],
+            ),
+        )
+        .filter(rank=1)
+        .values(
+            "row_key",
+            "env_id",
+            id=F(f"{prefix}id"),
+            reference=F(f"{prefix}reference"),
+            status=F(f"{prefix}status"),
+            at=F(f"{prefix}actual_end"),
+        )
+    )
+    return list(rows)
+
+
+def _upcoming(base: QuerySet[Deployment], by: str) -> list[dict]:
+    """Per (environment, service or component): the approved or in-progress deployments, soonest first (3 shown)."""
+    if by == COMPONENT:
+        through = Deployment.component_versions.through
+        qs = through.objects.filter(deployment__in=base.filter(status__in=ON_ITS_WAY).order_by().values("pk"))
+        key, env, prefix = F("componentversion__component_id"), F("deployment__environment_id"), "deployment__"
+    else:
+        qs = base.filter(status__in=ON_ITS_WAY).order_by()
+        key, env, prefix = F("service_id"), F("environment_id"), ""
+    rows = (
+        qs.annotate(
+            row_key=key,
+            env_id=env,
+            rank=Window(
+                RowNumber(),
+                partition_by=[env, key],
+                order_by=[F(f"{prefix}planned_start").asc(nulls_last=True), F(f"{prefix}id").asc()],
+            ),
+            count=Window(Count("*"), partition_by=[env, key]),
+        )
+        .filter(rank__lte=UPCOMING_SHOWN)
+        .values(
+            "row_key",
+            "env_id",
+            "count",
+            id=F(f"{prefix}id"),
+            reference=F(f"{prefix}reference"),
+            status=F(f"{prefix}status"),
+            planned_start=F(f"{prefix}planned_start"),
+        )
+    )
+    return list(rows)
+
+
+def _row_labels(by: str, current: list[dict], base: QuerySet[Deployment], keys: set[int]) -> dict[int, tuple]:
+    """(label, service) of every row key, in one query."""
+    if by == COMPONENT:
+        from apps.catalog.models import ServiceComponent
+
+        qs = ServiceComponent.objects.filter(pk__in=keys).values_list("pk", "name", "service__name")
+        return {pk: (name, service) for pk, name, service in qs}
+    from apps.catalog.models import Service
+
+    return {pk: (name, name) for pk, name in Service.objects.filter(pk__in=keys).values_list("pk", "name")}
+
+
+def matrix_build(*, user, params=None, by: str = SERVICE) -> MatrixData:
+    """The environment × service (or component) matrix of what the user may see: five queries whatever its size."""
+    by = COMPONENT if by == COMPONENT else SERVICE
+    base = matrix_base(user=user, params=params)
+    environments = list(Environment.objects.filter(is_active=True).order_by("order", "name"))
+    column = {env.pk: i for i, env in enumerate(environments)}
+    current = _current_versions(base)
+    last = _last_deployments(base, by)
+    upcoming = _upcoming(base, by)
+    keys = {row["component_id"] if by == COMPONENT else row["service_id"] for row in current}
+    keys |= {row["row_key"] for row in last} | {row["row_key"] for row in upcoming}
+    labels = _row_labels(by, current, base, keys)
+    grid: dict[int, list[Cell]] = {key: [Cell() for _ in environments] for key in keys}
+    for row in current:
+        if row["environment_id"] not in column:
+            continue
+        key = row["component_id"] if by == COMPONENT else row["service_id"]
+        grid[key][column[row["environment_id"]]].versions.append(
+            {
+                "component": row["component"],
+                "version": row["version"],
+                "reference": row["reference"],
+                "at": row["at"],
+                "id": row["deployment_id"],
+            }
+        )
+    for row in last:
+        if row["env_id"] in column:
+            grid[row["row_key"]][column[row["env_id"]]].last = row
+    for row in upcoming:
+        if row["env_id"] in column:
+            cell = grid[row["row_key"]][column[row["env_id"]]]
+            cell.upcoming.append(row)
+            cell.upcoming_count = row["count"]
+    for cells in grid.values():
+        for cell in cells:
+            cell.versions.sort(key=lambda v: v["component"])
+            cell.upcoming.sort(key=lambda u: (u["planned_start"] is None, u["planned_start"], u["id"]))
+    rows = [
+        MatrixRow(key=key, label=labels.get(key, ("?", ""))[0], service=labels.get(key, ("?", ""))[1], cells=cells)
+        for key, cells in grid.items()
+    ]
+    rows.sort(key=lambda r: (r.service.lower(), r.label.lower()))
+    return MatrixData(by=by, environments=environments, rows=rows)

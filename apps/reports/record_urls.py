@@ -1,0 +1,23 @@
+"""URLs of the records part of reports: calendar and feeds, matrix, exports and their jobs, audit, printables."""
+
+from django.urls import path
+
+from apps.reports.record_views import audit, calendar, exports, matrix, printable
+
+urlpatterns = [
+    path("calendar/", calendar.CalendarView.as_view(), name="calendar"),
+    path("calendar.ics", calendar.CalendarIcsView.as_view(), name="calendar_ics"),
+    path("calendar/feed/<str:token>.ics", calendar.CalendarFeedView.as_view(), name="calendar_feed"),
+    path("matrix/", matrix.MatrixView.as_view(), name="matrix"),
+    path("audit/", audit.AuditView.as_view(), name="audit"),
+    path("exports/", exports.ExportListView.as_view(), name="export_list"),
+    path("exports/deployments.csv", exports.ExportDeploymentsCsvView.as_view(), name="export_deployments_csv"),
+    path("exports/deployments.xlsx", exports.ExportDeploymentsXlsxView.as_view(), name="export_deployments_xlsx"),
+    path("exports/audit-trail.csv", exports.ExportAuditCsvView.as_view(), name="export_audit_csv"),
+    path("exports/audit-pack.zip", exports.ExportAuditPackView.as_view(), name="export_audit_pack"),
+    path("exports/jobs/<int:pk>/", exports.ExportJobView.as_view(), name="export_job"),
+    path("exports/jobs/<int:pk>/status/", exports.ExportJobStatusView.as_view(), name="export_job_status"),
+    path("exports/jobs/<int:pk>/download/", exports.ExportJobDownloadView.as_view(), name="export_job_download"),
+    path("deployments/<int:pk>/report/", printable.DeploymentReportView.as_view(), name="deployment_report"),
+    path("reviews/<int:pk>/report/", printable.ReviewReportView.as_view(), name="review_report"),
+]

@@ -1,0 +1,77 @@
+"""The audit-trail page: the latest entries, filtered and paged by id, and the "Verify chain" button."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.views.generic import TemplateView
+
+from apps.core.permissions import user_can
+from apps.reports.audit import audit_verify
+from apps.reports.exports import EXPORT_PERM, AuditEntryFilterSet, audit_entry_list
+from apps.reports.models import AuditEntry
+
+PAGE_SIZE = 50
+VIEW_AUDIT = "reports.view_audit"
+
+
+def _int(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+class AuditView(LoginRequiredMixin, TemplateView):
+    """GET: entries newest first, `?before=<id>` for older ones (keyset paging). POST: verify the whole chain."""
+
+    template_name = "reports/audit.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and not user_can(request.user, VIEW_AUDIT):
+            raise PermissionDenied("Only deployment managers and auditors may read the audit trail.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        errors = None
+        params = request.GET.copy()
+        before = _int(params.pop("before", [None])[0])
+        try:
+            qs = audit_entry_list(user=request.user, params=params)
+        except ValidationError as exc:
+            errors = exc.message_dict
+            qs = AuditEntry.objects.none()
+        if before:
+            qs = qs.filter(id__lt=before)
+        entries = list(qs.select_related("actor").order_by("-id")[: PAGE_SIZE + 1])
+        has_more = len(entries) > PAGE_SIZE
+        entries = entries[:PAGE_SIZE]
+        ctx = self.get_context_data(
+            entries=entries,
+            older=entries[-1].pk if has_more and entries else None,
+            before=before,
+            query=params.urlencode(),
+            filter=AuditEntryFilterSet(request.GET or None),
+            errors=errors,
+            can_export=user_can(request.user, EXPORT_PERM),
+            object_types=AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct()[:100],
+        )
+        return self.render_to_response(ctx, status=400 if errors else 200)
+
+    def post(self, request, *args, **kwargs):
+        result = audit_verify()
+        if result.ok:
+            messages.success(request, f"OK: {result.checked} entries verified. The audit chain is intact.")
+        else:
+            entry = AuditEntry.objects.filter(pk=result.first_broken_id).first()
+            where = f"#{result.first_broken_id}"
+            if entry is not None:
+                where += (
+                    f" ({entry.at:%Y-%m-%d %H:%M:%S} UTC, {entry.object_type} {entry.object_id} {entry.object_repr})"
+                )
+            messages.error(
+                request,
+                f"The audit chain is broken at entry {where}: {result.reason}. "
+                f"{result.checked} entries before it verified.",
+            )
+        return redirect("reports:audit")
