@@ -64,3 +64,47 @@ def request_feedback(deployment_id: int) -> list[str]:
                 data={"marker": marker, "recipients": recipients},
             )
     return recipients
+
+
+def remind_upcoming_deployments() -> int:
+    """Hourly: e-mail the practitioners of each approved deployment that starts within the next day, once."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.utils import timezone
+
+    from apps.deployments.notifications import deployment_url
+    from apps.deployments.workflow import Status
+
+    now = timezone.now()
+    due = Deployment.objects.filter(
+        status=Status.APPROVED, planned_start__gte=now, planned_start__lt=now + timedelta(days=1)
+    ).select_related("environment", "service")
+    sent = 0
+    for deployment in due.iterator():
+        marker = f"reminder:{deployment.pk}:{deployment.planned_start:%Y%m%d%H%M}"
+        with transaction.atomic():
+            Deployment.objects.select_for_update().filter(pk=deployment.pk).first()
+            if _already_sent(deployment.pk, marker):
+                continue
+            recipients = sorted({p.email for p in deployment.practitioners.all() if p.email and p.is_active})
+            if not recipients:
+                continue
+            send_mail(
+                f"[{deployment.reference}] Starts {deployment.planned_start:%Y-%m-%d %H:%M} UTC: {deployment.title}",
+                f"You are assigned to {deployment.reference} in {deployment.environment} for {deployment.service}, "
+                f"planned {deployment.planned_start:%Y-%m-%d %H:%M}–{deployment.planned_end:%H:%M} UTC.\n\n"
+                f"{deployment_url(deployment)}\n",
+                settings.DEFAULT_FROM_EMAIL,
+                recipients,
+            )
+            event_record(
+                deployment=deployment,
+                ctx=Context(actor=None, channel="system"),
+                kind=EventKind.COMMUNICATION,
+                comment=f"Reminder sent to {', '.join(recipients)}.",
+                data={"marker": marker, "recipients": recipients},
+            )
+            sent += 1
+    return sent

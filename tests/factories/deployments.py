@@ -108,8 +108,12 @@ def advance(deployment, *, to: str, manager, practitioner=None, approvers=()):
         Status.VERIFYING: 6,
         Status.COMPLETED: 7,
     }[to]
+    from apps.deployments.workflow import TRANSITIONS
+
     for name in PATH[:target_order]:
         deployment.refresh_from_db()
+        if deployment.status not in TRANSITIONS[name].sources:
+            continue  # already past this step
         if name == "submit":
             deployment_transition(ctx=Context(actor=deployment.requester), deployment=deployment, transition="submit")
         elif name == "approve":

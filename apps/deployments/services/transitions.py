@@ -162,7 +162,7 @@ def deployment_transition(
     comment = (comment or "").strip()
     override_reason = (override_reason or "").strip()
     locked = (
-        Deployment.objects.select_for_update()
+        Deployment.objects.select_for_update(of=("self",))
         .select_related("stage", "model", "environment", "service")
         .get(pk=deployment.pk)
     )
@@ -268,7 +268,15 @@ def deployment_transition(
     )
     if transition == "complete":
         transaction.on_commit(lambda: _ask_feedback(locked.pk))
+    if transition in ("fail", "roll-back"):
+        transaction.on_commit(lambda: _after_failure(locked.pk))
     return locked
+
+
+def _after_failure(deployment_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("apps.reviews.tasks.on_deployment_failed", deployment_id, task_name=f"failure-review-{deployment_id}")
 
 
 def _ask_feedback(deployment_id: int) -> None:

@@ -1,0 +1,92 @@
+"""Concurrency on PostgreSQL: two people deciding or editing the same deployment at once cannot both win."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from apps.core.exceptions import ConflictError
+from apps.deployments.models import Approval, Deployment
+from apps.deployments.services import Context, deployment_transition, deployment_update
+from apps.deployments.workflow import Status
+from tests.factories.accounts import UserFactory
+from tests.factories.deployments import DeploymentFactory
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are exercised on PostgreSQL (CI runs this suite there too)")
+
+
+def _run_together(*calls):
+    """Run the calls in threads released at the same moment; return each one's result or exception."""
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def run(i, call):
+        try:
+            barrier.wait()
+            results[i] = call()
+        except Exception as exc:  # the loser's refusal is the point of the test
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_two_managers_approving_at_once_record_one_decision_each_and_one_transition():
+    requester = UserFactory(roles=["product_owner"])
+    m1, m2 = UserFactory(roles=["manager"]), UserFactory(roles=["manager"])
+    d = DeploymentFactory(status=Status.PENDING_APPROVAL, requester=requester)
+    results = _run_together(
+        lambda: deployment_transition(ctx=Context(actor=m1), deployment=d, transition="approve", expected_version=1),
+        lambda: deployment_transition(ctx=Context(actor=m2), deployment=d, transition="approve", expected_version=1),
+    )
+    winners = [r for r in results if isinstance(r, Deployment)]
+    losers = [r for r in results if isinstance(r, ConflictError)]
+    assert len(winners) == 1 and len(losers) == 1
+    assert losers[0].code in ("stale_version", "invalid_transition")
+    d.refresh_from_db()
+    assert d.status == Status.APPROVED and d.version == 2
+    assert Approval.objects.filter(deployment=d).count() == 1
+    assert d.events.filter(kind="transition").count() == 1
+
+
+def test_two_edits_from_the_same_version_keep_the_first():
+    manager_a, manager_b = UserFactory(roles=["manager"]), UserFactory(roles=["manager"])
+    d = DeploymentFactory(status=Status.DRAFT)
+    results = _run_together(
+        lambda: deployment_update(ctx=Context(actor=manager_a), deployment=d, data={"title": "A"}, expected_version=1),
+        lambda: deployment_update(ctx=Context(actor=manager_b), deployment=d, data={"title": "B"}, expected_version=1),
+    )
+    winners = [r for r in results if isinstance(r, Deployment)]
+    losers = [r for r in results if isinstance(r, ConflictError)]
+    assert len(winners) == 1 and len(losers) == 1 and losers[0].code == "stale_version"
+    d.refresh_from_db()
+    assert d.title == winners[0].title and d.version == 2
+    assert d.events.filter(kind="edited").count() == 1
+
+
+def test_many_threads_transitioning_the_same_deployment_move_it_once():
+    manager = UserFactory(roles=["manager"])
+    d = DeploymentFactory(status=Status.APPROVED)
+    results = _run_together(
+        *[lambda: deployment_transition(ctx=Context(actor=manager), deployment=d, transition="start") for _ in range(6)]
+    )
+    assert sum(isinstance(r, Deployment) for r in results) == 1, results
+    assert all(isinstance(r, ConflictError) for r in results if not isinstance(r, Deployment))
+    d.refresh_from_db()
+    assert d.status == Status.VERIFYING_COMPONENTS
+    assert d.events.filter(kind="transition").count() == 1
+    from apps.reports.audit import audit_verify
+
+    assert audit_verify().ok
