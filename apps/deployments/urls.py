@@ -1,0 +1,31 @@
+"""URLs of the deployment pages (DESIGN.md §5: stable addresses people can bookmark)."""
+
+from django.urls import path
+
+from apps.deployments import views
+
+app_name = "deployments"
+
+urlpatterns = [
+    path("deployments/", views.DeploymentListView.as_view(), name="deployment_list"),
+    path("deployments/new/", views.DeploymentCreateView.as_view(), name="deployment_create"),
+    path("deployments/mine/", views.MyWorkView.as_view(), name="my_work"),
+    path("deployments/approvals/", views.ApprovalsView.as_view(), name="approvals"),
+    path("deployments/<int:pk>/", views.DeploymentDetailView.as_view(), name="deployment_detail"),
+    path("deployments/<int:pk>/edit/", views.DeploymentUpdateView.as_view(), name="deployment_update"),
+    path(
+        "deployments/<int:pk>/transition/<str:action>/",
+        views.DeploymentTransitionView.as_view(),
+        name="deployment_transition",
+    ),
+    path("deployments/<int:pk>/checks/<int:check_id>/", views.CheckRecordView.as_view(), name="check_record"),
+    path("deployments/<int:pk>/comments/", views.CommentAddView.as_view(), name="comment_add"),
+    path("deployments/<int:pk>/incidents/", views.IncidentAddView.as_view(), name="incident_add"),
+    path("deployments/<int:pk>/problems/", views.ProblemAddView.as_view(), name="problem_add"),
+    path(
+        "deployments/<int:pk>/problems/<int:problem_id>/resolve/",
+        views.ProblemResolveView.as_view(),
+        name="problem_resolve",
+    ),
+    path("deployments/<int:pk>/feedback/", views.FeedbackSubmitView.as_view(), name="feedback_submit"),
+]

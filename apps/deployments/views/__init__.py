@@ -1,0 +1,35 @@
+"""The deployment pages (pages.py) and the POST endpoints of a deployment's page (actions.py)."""
+
+from apps.deployments.views.actions import (
+    CheckRecordView,
+    CommentAddView,
+    DeploymentTransitionView,
+    FeedbackSubmitView,
+    IncidentAddView,
+    ProblemAddView,
+    ProblemResolveView,
+)
+from apps.deployments.views.pages import (
+    ApprovalsView,
+    DeploymentCreateView,
+    DeploymentDetailView,
+    DeploymentListView,
+    DeploymentUpdateView,
+    MyWorkView,
+)
+
+__all__ = [
+    "ApprovalsView",
+    "CheckRecordView",
+    "CommentAddView",
+    "DeploymentCreateView",
+    "DeploymentDetailView",
+    "DeploymentListView",
+    "DeploymentTransitionView",
+    "DeploymentUpdateView",
+    "FeedbackSubmitView",
+    "IncidentAddView",
+    "MyWorkView",
+    "ProblemAddView",
+    "ProblemResolveView",
+]

@@ -1,0 +1,171 @@
+"""The POST endpoints of a deployment's page: each calls one service, then redirects back with a message or
+re-renders the page with the error (400 bad input, 403 not allowed, 409 conflict) — nothing half-written."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
+
+from apps.core.exceptions import ConflictError
+from apps.deployments import services, workflow
+from apps.deployments.forms import (
+    CheckRecordForm,
+    CommentForm,
+    FeedbackForm,
+    IncidentForm,
+    ProblemForm,
+    apply_errors,
+)
+from apps.deployments.permissions import is_manager
+from apps.deployments.services import Context
+from apps.deployments.views.common import conflict_extra, render_detail, transition_form, visible_deployment
+
+
+class _DeploymentAction(LoginRequiredMixin, View):
+    """Looks up the visible deployment (404 otherwise), validates the form, runs `perform`, and answers."""
+
+    http_method_names = ["post"]
+    form_class = None
+    form_key = ""  # the context name of the form on the page
+    success_message = ""
+
+    def make_form(self, request, deployment, **kwargs):
+        return self.form_class(request.POST, auto_id=f"{self.form_key.split('_')[0]}-%s")
+
+    def bound_extra(self, form, **kwargs) -> dict:
+        return {self.form_key: form}
+
+    def perform(self, request, deployment, form, **kwargs):
+        raise NotImplementedError
+
+    def post(self, request, pk: int, **kwargs):
+        deployment = visible_deployment(request, pk)
+        self.prepare(request, deployment, **kwargs)
+        form = self.make_form(request, deployment, **kwargs)
+        if not form.is_valid():
+            return render_detail(
+                request, deployment, status=400, error="Please correct the form.", **self.bound_extra(form, **kwargs)
+            )
+        try:
+            message = self.perform(request, deployment, form, **kwargs)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+            errors = "; ".join(exc.messages)
+            return render_detail(request, deployment, status=400, error=errors, **self.bound_extra(form, **kwargs))
+        except ConflictError as exc:
+            extra = conflict_extra(exc, **self.retry(form))
+            return render_detail(request, deployment, status=409, **extra, **self.bound_extra(form, **kwargs))
+        messages.success(request, message or self.success_message)
+        return redirect("deployments:deployment_detail", pk=deployment.pk)
+
+    def prepare(self, request, deployment, **kwargs) -> None:
+        """Look up the sub-object of the URL (404 when it is not of this deployment)."""
+
+    def retry(self, form) -> dict:
+        return {}
+
+
+class DeploymentTransitionView(_DeploymentAction):
+    """Take one transition of the state machine; the service checks the table, the actor and the rules."""
+
+    def prepare(self, request, deployment, action: str = "") -> None:
+        if action not in workflow.TRANSITIONS:
+            raise Http404("No such action.")
+
+    def make_form(self, request, deployment, action: str = ""):
+        return transition_form(deployment, action, manager=is_manager(request.user), data=request.POST)
+
+    def bound_extra(self, form, action: str = "") -> dict:
+        return {"transition_forms": {action: form}}
+
+    def retry(self, form) -> dict:
+        return {"transition": self.kwargs.get("action", ""), "comment": form.cleaned_data.get("comment", "")}
+
+    def perform(self, request, deployment, form, action: str = ""):
+        data = form.cleaned_data
+        updated = services.deployment_transition(
+            ctx=Context.from_request(request),
+            deployment=deployment,
+            transition=action,
+            comment=data.get("comment", ""),
+            override_reason=data.get("override_reason", "") or "",
+            expected_version=data.get("version"),
+        )
+        spec = workflow.TRANSITIONS[action]
+        if updated.status == spec.target:
+            return f"{updated.reference}: {spec.label} — now {updated.get_status_display().lower()}."
+        return f"{updated.reference}: your decision is recorded; it is {updated.get_status_display().lower()}."
+
+
+class CheckRecordView(_DeploymentAction):
+    form_class = CheckRecordForm
+
+    def prepare(self, request, deployment, check_id: int = 0) -> None:
+        self.check_obj = get_object_or_404(deployment.checks.select_related("component_version"), pk=check_id)
+
+    def make_form(self, request, deployment, check_id: int = 0):
+        return CheckRecordForm(request.POST, auto_id=f"check{check_id}-%s")
+
+    def bound_extra(self, form, check_id: int = 0) -> dict:
+        return {"check_forms": {check_id: form}}
+
+    def perform(self, request, deployment, form, check_id: int = 0):
+        check = services.check_record(
+            ctx=Context.from_request(request),
+            check=self.check_obj,
+            result=form.cleaned_data["result"],
+            evidence=form.cleaned_data["evidence"],
+            observed_checksum=form.cleaned_data["observed_checksum"],
+        )
+        return f"Check “{check.description}” recorded: {check.get_result_display()}."
+
+
+class CommentAddView(_DeploymentAction):
+    form_class = CommentForm
+    form_key = "comment_form"
+    success_message = "Comment added."
+
+    def perform(self, request, deployment, form):
+        services.comment_add(
+            ctx=Context.from_request(request), deployment=deployment, comment=form.cleaned_data["comment"]
+        )
+
+
+class IncidentAddView(_DeploymentAction):
+    form_class = IncidentForm
+    form_key = "incident_form"
+
+    def perform(self, request, deployment, form):
+        link = services.incident_link_add(ctx=Context.from_request(request), deployment=deployment, **form.cleaned_data)
+        return f"Incident {link.incident_ref} linked."
+
+
+class ProblemAddView(_DeploymentAction):
+    form_class = ProblemForm
+    form_key = "problem_form"
+    success_message = "Problem recorded."
+
+    def perform(self, request, deployment, form):
+        services.problem_add(ctx=Context.from_request(request), deployment=deployment, **form.cleaned_data)
+
+
+class ProblemResolveView(LoginRequiredMixin, View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk: int, problem_id: int):
+        deployment = visible_deployment(request, pk)
+        problem = get_object_or_404(deployment.problems.all(), pk=problem_id)
+        services.problem_resolve(ctx=Context.from_request(request), problem=problem)
+        messages.success(request, "Problem marked as resolved.")
+        return redirect("deployments:deployment_detail", pk=deployment.pk)
+
+
+class FeedbackSubmitView(_DeploymentAction):
+    form_class = FeedbackForm
+    form_key = "feedback_form"
+    success_message = "Thank you: your rating is recorded."
+
+    def perform(self, request, deployment, form):
+        services.feedback_submit(ctx=Context.from_request(request), deployment=deployment, **form.cleaned_data)

@@ -1,0 +1,221 @@
+"""Permission-matrix rows for every deployment page and POST endpoint, including object-level cases.
+
+Visibility (DESIGN.md §1): managers, practitioners, auditors and administrators see every deployment; the service
+owner and the product owner see w.service's (w.draft, w.deployment) but not w.other_deployment; a user with no
+role sees none (404). Practitioners see all, so an unassigned one is refused (403), not hidden.
+"""
+
+import datetime as dt
+
+from apps.deployments.services import Context, problem_add
+from tests.factories.catalog import sha256_of
+from tests.factories.deployments import DeploymentFactory, soon
+from tests.matrix import page
+
+FMT = "%Y-%m-%dT%H:%M"
+
+
+def plan_data(w, deployment=None, **changes) -> dict:
+    """The plan form's POST data: a new deployment of w.service, or `deployment` as it is (with its version)."""
+    if deployment is None:
+        start = soon(20)
+        data = {
+            "title": "Matrix deployment",
+            "action": "deploy",
+            "trigger": "release",
+            "service": w.service.pk,
+            "environment": w.env_test.pk,
+            "component_versions": [w.version_2.pk],
+            "planned_start": start.strftime(FMT),
+            "planned_end": (start + dt.timedelta(hours=2)).strftime(FMT),
+        }
+    else:
+        deployment.refresh_from_db()
+        data = {
+            "title": deployment.title + " (edited)",
+            "action": deployment.action,
+            "trigger": deployment.trigger,
+            "service": deployment.service_id,
+            "environment": deployment.environment_id,
+            "component_versions": list(deployment.component_versions.values_list("pk", flat=True)),
+            "planned_start": deployment.planned_start.strftime(FMT),
+            "planned_end": deployment.planned_end.strftime(FMT),
+            "version": deployment.version,
+        }
+    data.update(changes)
+    return data
+
+
+def completed(w):
+    """A completed deployment of w.service requested by the product owner (made on first use)."""
+    if not hasattr(w, "matrix_completed"):
+        w.matrix_completed = DeploymentFactory(
+            status="completed",
+            service=w.service,
+            environment=w.env_test,
+            requester=w.users["product_owner"],
+            versions=[w.version_1],
+            title="Shop 1.0.0 to test (done)",
+        )
+    return w.matrix_completed
+
+
+def problem(w):
+    if not hasattr(w, "matrix_problem"):
+        w.matrix_problem = problem_add(
+            ctx=Context(actor=w.users["manager"]), deployment=w.deployment, description="Slow start", severity="low"
+        )
+    return w.matrix_problem
+
+
+def component_check(w):
+    return w.deployment.checks.filter(kind="component").first()
+
+
+def url(name: str):
+    return lambda w: f"/deployments/{getattr(w, name).pk}/"
+
+
+HIDDEN = {"norole": 404}  # w.draft and w.deployment: only the role-less user cannot see them
+OTHER_HIDDEN = {"norole": 404, "service_owner": 404, "product_owner": 404}  # w.other_deployment
+EXECUTE = {"practitioner": 302, "manager": 302, "admin": 302}  # w.deployment: manager, assigned practitioner
+REQUESTERS = {"manager": 302, "practitioner": 302, "service_owner": 302, "product_owner": 302, "admin": 302}
+
+ROWS = [
+    page("/deployments/", name="register"),
+    page("/deployments/?status=draft&ordering=-reference&q=Shop", name="register filtered and sorted"),
+    page("/deployments/mine/", name="my work"),
+    page("/deployments/approvals/", name="awaiting my approval"),
+    page("/deployments/new/", default=200, norole=403, auditor=403, name="plan form"),
+    page(
+        "/deployments/new/",
+        method="post",
+        data=lambda w: plan_data(w),
+        default=403,
+        **REQUESTERS,
+        name="plan form save",
+    ),
+    page(url("draft"), **HIDDEN, name="detail w.draft"),
+    page(url("deployment"), **HIDDEN, name="detail w.deployment"),
+    page(url("other_deployment"), **OTHER_HIDDEN, name="detail w.other_deployment"),
+    page(
+        lambda w: f"/deployments/{w.draft.pk}/edit/",
+        default=403,
+        manager=200,
+        product_owner=200,
+        admin=200,
+        norole=404,
+        name="edit w.draft (requester and managers)",
+    ),
+    page(
+        lambda w: f"/deployments/{w.other_deployment.pk}/edit/",
+        default=403,
+        manager=200,
+        admin=200,
+        **OTHER_HIDDEN,
+        name="edit w.other_deployment",
+    ),
+    page(
+        lambda w: f"/deployments/{w.draft.pk}/edit/",
+        method="post",
+        data=lambda w: plan_data(w, w.draft),
+        default=403,
+        manager=302,
+        product_owner=302,
+        admin=302,
+        norole=404,
+        name="edit w.draft save",
+    ),
+    page(
+        lambda w: f"/deployments/{w.draft.pk}/transition/submit/",
+        method="post",
+        default=403,
+        manager=302,
+        product_owner=302,
+        admin=302,
+        norole=404,
+        name="submit w.draft",
+    ),
+    page(
+        lambda w: f"/deployments/{w.other_deployment.pk}/transition/submit/",
+        method="post",
+        default=403,
+        manager=302,
+        admin=302,
+        **OTHER_HIDDEN,
+        name="submit w.other_deployment",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/transition/start/",
+        method="post",
+        default=403,
+        **EXECUTE,
+        norole=404,
+        name="start w.deployment (assigned practitioner)",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/checks/{component_check(w).pk}/",
+        method="post",
+        data=lambda w: {"result": "pass", "evidence": "sha verified", "observed_checksum": sha256_of("shop-web-1.0.0")},
+        default=403,
+        **EXECUTE,
+        norole=404,
+        name="record a check of w.deployment",
+    ),
+    page(
+        lambda w: f"/deployments/{w.draft.pk}/comments/",
+        method="post",
+        data={"comment": "Looks good."},
+        default=403,
+        **REQUESTERS,
+        norole=404,
+        name="comment on w.draft",
+    ),
+    page(
+        lambda w: f"/deployments/{w.other_deployment.pk}/comments/",
+        method="post",
+        data={"comment": "Looks good."},
+        default=403,
+        manager=302,
+        practitioner=302,
+        admin=302,
+        **OTHER_HIDDEN,
+        name="comment on w.other_deployment",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/incidents/",
+        method="post",
+        data={"incident_ref": "INC-1001", "title": "Checkout errors", "severity": "high"},
+        default=403,
+        **EXECUTE,
+        norole=404,
+        name="link an incident to w.deployment",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/problems/",
+        method="post",
+        data={"description": "Cache warm-up slow", "severity": "low"},
+        default=403,
+        **EXECUTE,
+        norole=404,
+        name="record a problem on w.deployment",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/problems/{problem(w).pk}/resolve/",
+        method="post",
+        default=403,
+        **EXECUTE,
+        norole=404,
+        name="resolve a problem of w.deployment",
+    ),
+    page(
+        lambda w: f"/deployments/{completed(w).pk}/feedback/",
+        method="post",
+        data={"rating_lead_time": 4, "rating_quality": 5, "comment": "Smooth"},
+        default=403,
+        product_owner=302,
+        service_owner=302,
+        norole=404,
+        name="rate a completed deployment (requester, service owner)",
+    ),
+]
