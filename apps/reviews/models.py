@@ -53,6 +53,9 @@ class ModelReview(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    # the communication to the stakeholders of the services using the model, sent once after an update or retire
+    outcome_notified_at = models.DateTimeField(null=True, blank=True)
+    outcome_recipients = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -79,6 +82,15 @@ class ModelReview(models.Model):
     def clean(self):
         if self.period_start and self.period_end and self.period_end < self.period_start:
             raise ValidationError({"period_end": "The period must end on or after its start."})
+
+    @property
+    def is_open(self) -> bool:
+        return self.status != ReviewStatus.COMPLETED
+
+    def is_overdue(self, today=None) -> bool:
+        from django.utils import timezone
+
+        return self.is_open and self.due_date < (today or timezone.localdate())
 
 
 class InitiativeStatus(models.TextChoices):
@@ -108,3 +120,7 @@ class ImprovementInitiative(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status in (InitiativeStatus.DONE, InitiativeStatus.DROPPED)
