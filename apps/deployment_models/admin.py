@@ -97,6 +97,37 @@ class DeploymentModelAdmin(SimpleHistoryAdmin):
         "created_at",
         "updated_at",
     )
+    fieldsets = (
+        (None, {"fields": ("name", "version", "status", "description", "owner", "previous_version")}),
+        ("Applicability", {"fields": ("component_types", "component_sources", "automation_level", "triggers")}),
+        (
+            "The four dimensions",
+            {
+                "fields": (
+                    "dimension_organisations_people",
+                    "dimension_information_technology",
+                    "dimension_value_streams_processes",
+                    "dimension_partners_suppliers",
+                )
+            },
+        ),
+        ("Selection factors (JSON: factor → text)", {"fields": ("selection_factors",)}),
+        (
+            "Rollback and review",
+            {
+                "fields": (
+                    "rollback_procedure",
+                    "rollback_rehearsed_on",
+                    "review_interval_months",
+                    "next_review_due",
+                    "activated_at",
+                    "retired_at",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
     inlines = [ModelStageInline, ResponsibilityInline]
     actions = ["pilot", "activate", "new_version", "retire"]
 
