@@ -35,6 +35,14 @@ class _WindowFilterSet(django_filters.FilterSet):
         label="Sort by",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            is_select = hasattr(field, "choices")
+            field.widget.attrs.setdefault(
+                "class", "form-select form-select-sm" if is_select else "form-control form-control-sm"
+            )
+
     def search(self, queryset, name, value):
         return queryset.filter(name__icontains=value)
 

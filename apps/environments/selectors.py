@@ -5,9 +5,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
-from guardian.shortcuts import get_users_with_perms
+from guardian.models import UserObjectPermission
 
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import objects_for_user, user_can
@@ -50,10 +51,14 @@ def environment_list(*, user, filters=None) -> QuerySet[Environment]:
 
     if not _signed_in(user):
         return Environment.objects.none()
-    queryset = Environment.objects.select_related("owner").annotate(
-        check_count=Count("standing_checks", filter=Q(standing_checks__is_active=True), distinct=True),
-        freeze_count=Count("freeze_windows", distinct=True),
-        maintenance_count=Count("maintenance_windows", distinct=True),
+    queryset = (
+        Environment.objects.select_related("owner")
+        .annotate(
+            check_count=Count("standing_checks", filter=Q(standing_checks__is_active=True), distinct=True),
+            freeze_count=Count("freeze_windows", distinct=True),
+            maintenance_count=Count("maintenance_windows", distinct=True),
+        )
+        .order_by("order", "name")
     )
     return _filtered(EnvironmentFilterSet, filters, queryset)
 
@@ -84,10 +89,12 @@ def maintenance_window_list(*, user, filters=None) -> QuerySet[MaintenanceWindow
 
 def cleared_practitioners(*, environment: Environment) -> list:
     """The users cleared for `environment` by an object permission, by username."""
-    users = get_users_with_perms(
-        environment, only_with_perms_in=["deploy_to_environment"], with_superusers=False, with_group_users=False
-    )
-    return list(users.order_by("username"))
+    granted = UserObjectPermission.objects.filter(
+        content_type=ContentType.objects.get_for_model(Environment),
+        object_pk=str(environment.pk),
+        permission__codename="deploy_to_environment",
+    ).values("user_id")
+    return list(get_user_model().objects.filter(pk__in=granted, is_active=True).order_by("username"))
 
 
 def clearance_candidates(*, environment: Environment) -> QuerySet:
@@ -143,7 +150,9 @@ def maintenance_window_covers(*, environment: Environment, start: dt.datetime, e
     if start is None or end is None or end < start:
         return False
     probe_end = end if end > start else start + dt.timedelta(microseconds=1)
-    return any(begin <= start and end <= finish for begin, finish in _maintenance_periods(environment, start, probe_end))
+    return any(
+        begin <= start and end <= finish for begin, finish in _maintenance_periods(environment, start, probe_end)
+    )
 
 
 def practitioner_is_cleared(*, user, environment: Environment) -> bool:
@@ -223,9 +232,7 @@ def window_preview(*, window, user, weeks: int = PREVIEW_WEEKS, now: dt.datetime
         if window.environment_id is not None:
             deployments = deployments.filter(environment_id=window.environment_id)
         deployments = deployments.select_related("environment", "service").order_by("planned_start", "id")
-        visible = set(
-            objects_for_user(user, "deployments.view_deployment", deployments).values_list("pk", flat=True)
-        )
+        visible = set(objects_for_user(user, "deployments.view_deployment", deployments).values_list("pk", flat=True))
         counted = set()
         for deployment in deployments:
             for row in rows:

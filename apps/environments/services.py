@@ -2,9 +2,11 @@
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
+from apps.core.exceptions import ConflictError
 from apps.core.permissions import user_can
 from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 
@@ -37,6 +39,7 @@ WINDOW_FIELDS = {
     "holidays",
 }
 FREEZE_FIELDS = WINDOW_FIELDS | {"reason"}
+RESERVED_SLUGS = {"new"}
 
 
 def _require(actor, perm: str, message: str) -> None:
@@ -69,7 +72,9 @@ def _save(instance, actor) -> None:
 def _check_environment_unique(environment: Environment) -> None:
     others = Environment.objects.exclude(pk=environment.pk)
     errors = {}
-    if environment.slug and others.filter(slug=environment.slug).exists():
+    if environment.slug in RESERVED_SLUGS:
+        errors["slug"] = f"“{environment.slug}” is reserved for a page address; choose another slug."
+    elif environment.slug and others.filter(slug=environment.slug).exists():
         errors["slug"] = f"An environment with the slug “{environment.slug}” already exists; choose another."
     if environment.name and others.filter(name__iexact=environment.name).exists():
         errors["name"] = f"An environment named “{environment.name}” already exists."
@@ -94,9 +99,26 @@ def environment_update(*, environment: Environment, actor, **fields) -> Environm
     _require(actor, "environments.change_environment", "Only deployment managers can change environments.")
     environment = Environment.objects.select_for_update().get(pk=environment.pk)
     _assign(environment, fields, ENVIRONMENT_FIELDS)
+    if "slug" in fields and not (environment.slug or "").strip():
+        environment.slug = slugify(environment.name or "")
     _check_environment_unique(environment)
     _save(environment, actor)
     return environment
+
+
+@transaction.atomic
+def environment_delete(*, environment: Environment, actor) -> None:
+    """Delete an environment nothing refers to; one with deployments or model stages is refused (deactivate it)."""
+    _require(actor, "environments.delete_environment", "Only deployment managers can delete environments.")
+    environment._history_user = actor
+    try:
+        with transaction.atomic():
+            environment.delete()
+    except (ProtectedError, RestrictedError) as exc:
+        raise ConflictError(
+            f"“{environment.name}” is used by deployments or deployment models; mark it inactive instead.",
+            code="environment_in_use",
+        ) from exc
 
 
 # --- standing checks ------------------------------------------------------------------------------------------
@@ -222,9 +244,7 @@ def maintenance_window_create(*, actor, **fields) -> MaintenanceWindow:
 @transaction.atomic
 def maintenance_window_update(*, window: MaintenanceWindow, actor, **fields) -> MaintenanceWindow:
     """Change a maintenance window; the whole window is validated again."""
-    _require(
-        actor, "environments.change_maintenancewindow", "Only deployment managers can change maintenance windows."
-    )
+    _require(actor, "environments.change_maintenancewindow", "Only deployment managers can change maintenance windows.")
     window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
     _assign(window, _window_clean_input(fields), WINDOW_FIELDS)
     _save(window, actor)
@@ -234,8 +254,6 @@ def maintenance_window_update(*, window: MaintenanceWindow, actor, **fields) -> 
 @transaction.atomic
 def maintenance_window_delete(*, window: MaintenanceWindow, actor) -> None:
     """Delete a maintenance window (its history stays)."""
-    _require(
-        actor, "environments.delete_maintenancewindow", "Only deployment managers can delete maintenance windows."
-    )
+    _require(actor, "environments.delete_maintenancewindow", "Only deployment managers can delete maintenance windows.")
     window._history_user = actor
     window.delete()

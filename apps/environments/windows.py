@@ -63,7 +63,10 @@ def _month_end(window, first: dt.date, last: dt.date, tz) -> Iterator[Period]:
         length = calendar.monthrange(year, month)[1]
         begin_day = dt.date(year, month, max(1, length - days + 1))
         next_month = dt.date(year + (month == 12), month % 12 + 1, 1)
-        yield _aware(dt.datetime.combine(begin_day, dt.time()), tz), _aware(dt.datetime.combine(next_month, dt.time()), tz)
+        yield (
+            _aware(dt.datetime.combine(begin_day, dt.time()), tz),
+            _aware(dt.datetime.combine(next_month, dt.time()), tz),
+        )
         year, month = next_month.year, next_month.month
 
 

@@ -1,0 +1,88 @@
+"""API shapes of environments, standing checks and freeze and maintenance windows (DESIGN.md §5)."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
+
+
+class EnvironmentCheckSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EnvironmentCheck
+        fields = ["id", "description", "order", "is_active"]
+        read_only_fields = fields
+
+
+class EnvironmentSerializer(serializers.ModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), allow_null=True, required=False
+    )
+    standing_checks = EnvironmentCheckSerializer(many=True, read_only=True)
+    slug = serializers.SlugField(max_length=100, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=100)
+
+    class Meta:
+        model = Environment
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "kind",
+            "order",
+            "controlled",
+            "allows_parallel_deployments",
+            "requires_maintenance_window",
+            "purpose",
+            "owner",
+            "is_active",
+            "standing_checks",
+        ]
+
+
+WINDOW_FIELDS = [
+    "id",
+    "environment",
+    "name",
+    "start",
+    "end",
+    "recurrence",
+    "time_zone",
+    "weekly_start_day",
+    "start_time",
+    "weekly_end_day",
+    "end_time",
+    "month_end_days",
+    "holidays",
+]
+
+
+class _WindowSerializer(serializers.ModelSerializer):
+    weekly_start_day = serializers.IntegerField(
+        min_value=0, max_value=6, allow_null=True, required=False, help_text="0 = Monday … 6 = Sunday"
+    )
+    weekly_end_day = serializers.IntegerField(
+        min_value=0, max_value=6, allow_null=True, required=False, help_text="0 = Monday … 6 = Sunday"
+    )
+    month_end_days = serializers.IntegerField(min_value=1, max_value=10, allow_null=True, required=False)
+    holidays = serializers.ListField(
+        child=serializers.DateField(), required=False, help_text="ISO dates, for recurrence `holidays`."
+    )
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if "holidays" in value:
+            value["holidays"] = [day.isoformat() for day in value["holidays"]]
+        return value
+
+
+class FreezeWindowSerializer(_WindowSerializer):
+    class Meta:
+        model = FreezeWindow
+        fields = [*WINDOW_FIELDS, "reason"]
+        extra_kwargs = {"environment": {"help_text": "null = every environment."}}
+
+
+class MaintenanceWindowSerializer(_WindowSerializer):
+    class Meta:
+        model = MaintenanceWindow
+        fields = WINDOW_FIELDS
