@@ -114,13 +114,18 @@ def _last_deployments(base: QuerySet[Deployment], by: str) -> list[dict]:
         .values(
             "row_key",
             "env_id",
-            id=F(f"{prefix}id"),
-            reference=F(f"{prefix}reference"),
-            status=F(f"{prefix}status"),
-            at=F(f"{prefix}actual_end"),
+            dep_id=F(f"{prefix}id"),
+            dep_reference=F(f"{prefix}reference"),
+            dep_status=F(f"{prefix}status"),
+            dep_at=F(f"{prefix}actual_end"),
         )
     )
-    return list(rows)
+    return [_plain(row) for row in rows]
+
+
+def _plain(row: dict) -> dict:
+    """Drop the `dep_` prefixes (names that would clash with Deployment's own fields inside the query)."""
+    return {key.removeprefix("dep_"): value for key, value in row.items()}
 
 
 def _upcoming(base: QuerySet[Deployment], by: str) -> list[dict]:
@@ -148,13 +153,13 @@ def _upcoming(base: QuerySet[Deployment], by: str) -> list[dict]:
             "row_key",
             "env_id",
             "count",
-            id=F(f"{prefix}id"),
-            reference=F(f"{prefix}reference"),
-            status=F(f"{prefix}status"),
-            planned_start=F(f"{prefix}planned_start"),
+            dep_id=F(f"{prefix}id"),
+            dep_reference=F(f"{prefix}reference"),
+            dep_status=F(f"{prefix}status"),
+            dep_planned_start=F(f"{prefix}planned_start"),
         )
     )
-    return list(rows)
+    return [_plain(row) for row in rows]
 
 
 def _row_labels(by: str, current: list[dict], base: QuerySet[Deployment], keys: set[int]) -> dict[int, tuple]:

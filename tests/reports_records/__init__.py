@@ -1,0 +1,1 @@
+"""Tests of the records part of reports: calendar, matrix, exports, audit trail, printable reports."""

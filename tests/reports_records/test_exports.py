@@ -1,0 +1,270 @@
+"""Exports read back: CSV (csv module), Excel (openpyxl), audit trail, audit pack (zip + manifest); scope and auth."""
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from apps.deployments.models import Deployment
+from apps.reports.exports import AUDIT_HEADER, DEPLOYMENT_HEADER
+from apps.reports.models import AuditEntry
+from tests.factories.accounts import token_for
+from tests.reports_records.conftest import client_for, many_deployments
+
+
+def _body(response) -> bytes:
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def _csv(response) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(_body(response).decode())))
+
+
+def test_register_csv_holds_every_visible_deployment_with_its_fields(rec):
+    # given a manager, who sees every deployment
+    w = rec
+    # when they export the register as CSV
+    response = client_for(w.users["manager"]).get("/exports/deployments.csv")
+    # then it streams one row per deployment, with the record's fields
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"].startswith("text/csv")
+    rows = _csv(response)
+    assert list(rows[0].keys()) == DEPLOYMENT_HEADER
+    assert sorted(r["reference"] for r in rows) == sorted(Deployment.objects.values_list("reference", flat=True))
+    done = next(r for r in rows if r["reference"] == w.completed.reference)
+    w.completed.refresh_from_db()
+    assert done["title"] == w.completed.title
+    assert done["status"] == "completed"
+    assert done["service"] == "Online shop"
+    assert done["environment"] == "Test"
+    assert done["component_versions"] == "shop-web 1.0.0"
+    assert done["requester"] == "product_owner"
+    assert done["planned_start"] == w.completed.planned_start.isoformat()
+    assert done["actual_end"] == w.completed.actual_end.isoformat()
+    assert done["override_count"] == "0"
+
+
+def test_register_csv_uses_the_register_filters(rec):
+    # given deployments in test and staging
+    w = rec
+    # when the export is filtered to staging
+    rows = _csv(client_for(w.users["auditor"]).get(f"/exports/deployments.csv?environment={w.env_staging.pk}"))
+    # then only staging rows come back
+    assert [r["reference"] for r in rows] == [w.draft.reference]
+
+
+def test_register_csv_with_several_versions_joins_them(rec):
+    # given a deployment of two component versions
+    w = rec
+    d = many_deployments(w, 1)[0]
+    d.component_versions.add(w.version_1)
+    # when exported
+    rows = _csv(client_for(w.users["manager"]).get("/exports/deployments.csv?q=" + d.reference))
+    # then both versions are in one cell
+    assert sorted(rows[0]["component_versions"].split("; ")) == ["shop-web 1.0.0", "shop-web 1.1.0"]
+
+
+def test_csv_cells_cannot_carry_spreadsheet_formulas(rec):
+    # given a deployment whose title starts like a formula
+    w = rec
+    Deployment.objects.filter(pk=w.draft.pk).update(title="=HYPERLINK(\"http://evil\")")
+    # when exported
+    rows = _csv(client_for(w.users["manager"]).get(f"/exports/deployments.csv?q={w.draft.reference}"))
+    # then the cell is text, not a formula
+    assert rows[0]["title"] == "'=HYPERLINK(\"http://evil\")"
+
+
+def test_register_xlsx_reads_back_like_the_csv(rec):
+    # given the auditor
+    w = rec
+    # when they export Excel
+    response = client_for(w.users["auditor"]).get("/exports/deployments.xlsx")
+    # then the workbook has the header and every deployment
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(_body(response)), read_only=True).active
+    values = list(sheet.iter_rows(values_only=True))
+    assert list(values[0]) == DEPLOYMENT_HEADER
+    refs = sorted(row[0] for row in values[1:])
+    assert refs == sorted(Deployment.objects.values_list("reference", flat=True))
+    done = next(row for row in values[1:] if row[0] == w.completed.reference)
+    assert done[DEPLOYMENT_HEADER.index("component_versions")] == "shop-web 1.0.0"
+    assert done[DEPLOYMENT_HEADER.index("status")] == "completed"
+
+
+def test_audit_trail_csv_holds_every_entry_with_its_hashes(rec):
+    # given an auditor
+    w = rec
+    # when they export the audit trail
+    rows = _csv(client_for(w.users["auditor"]).get("/exports/audit-trail.csv"))
+    # then every entry is there in id order, with its chain and changes as JSON
+    entries = list(AuditEntry.objects.order_by("id"))
+    assert list(rows[0].keys()) == AUDIT_HEADER
+    assert [int(r["id"]) for r in rows] == [e.pk for e in entries]
+    for row, entry in zip(rows, entries, strict=True):
+        assert row["hash"] == entry.hash
+        assert row["prev_hash"] == entry.prev_hash
+        assert json.loads(row["changes"]) == entry.changes
+
+
+def test_audit_trail_csv_filters_by_period(rec):
+    w = rec
+    rows = _csv(client_for(w.users["auditor"]).get("/exports/audit-trail.csv?from=2000-01-01&to=2000-12-31"))
+    assert rows == []
+
+
+def test_audit_pack_zip_has_every_file_and_a_manifest_that_matches(rec):
+    # given an auditor and a period that covers the world
+    w = rec
+    # when they download the audit pack
+    response = client_for(w.users["auditor"]).get("/exports/audit-pack.zip?from=2000-01-01&to=2100-12-31")
+    # then the ZIP holds the four CSVs and a SHA-256 manifest that matches each of them
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(_body(response)))
+    names = set(archive.namelist())
+    assert names == {"deployments.csv", "audit-trail.csv", "approvals.csv", "overrides.csv", "MANIFEST.sha256"}
+    manifest = {}
+    for line in archive.read("MANIFEST.sha256").decode().splitlines():
+        digest, name = line.split("  ")
+        manifest[name] = digest
+    assert set(manifest) == names - {"MANIFEST.sha256"}
+    for name, digest in manifest.items():
+        assert hashlib.sha256(archive.read(name)).hexdigest() == digest
+    approvals = list(csv.DictReader(io.StringIO(archive.read("approvals.csv").decode())))
+    assert [(a["deployment"], a["user"], a["decision"]) for a in approvals] == [
+        (w.completed.reference, "manager", "approved")
+    ]
+    register = list(csv.DictReader(io.StringIO(archive.read("deployments.csv").decode())))
+    assert {r["reference"] for r in register} == set(Deployment.objects.values_list("reference", flat=True))
+
+
+def test_audit_pack_lists_overrides(rec):
+    # given an approval that a manager overrode (a freeze on production)
+    from apps.deployments.services import Context, deployment_transition
+    from tests.factories.deployments import plan
+
+    w = rec
+    frozen = plan(
+        requester=w.users["product_owner"],
+        service=w.service,
+        environment=w.env_prod,
+        versions=[w.version_1],
+        start=w.freeze.start,
+        title="Hotfix in the freeze",
+    )
+    deployment_transition(ctx=Context(actor=w.users["product_owner"]), deployment=frozen, transition="submit")
+    frozen.refresh_from_db()
+    deployment_transition(
+        ctx=Context(actor=w.users["manager"]),
+        deployment=frozen,
+        transition="approve",
+        override_reason="Security fix cannot wait",
+    )
+    # when the pack is exported
+    response = client_for(w.users["auditor"]).get("/exports/audit-pack.zip")
+    archive = zipfile.ZipFile(io.BytesIO(_body(response)))
+    overrides = list(csv.DictReader(io.StringIO(archive.read("overrides.csv").decode())))
+    # then the override is there with its justification
+    assert [(o["deployment"], o["actor"], o["justification"]) for o in overrides] == [
+        (frozen.reference, "manager", "Security fix cannot wait")
+    ]
+
+
+@pytest.mark.parametrize("role", ["service_owner", "product_owner"])
+def test_owner_exports_hold_nothing_of_other_services(rec, role):
+    # given a service or product owner of w.service only
+    w = rec
+    client = client_for(w.users[role])
+    # when they export the register (CSV and Excel), the audit trail and the pack
+    csv_body = _body(client.get("/exports/deployments.csv")).decode()
+    xlsx = load_workbook(io.BytesIO(_body(client.get("/exports/deployments.xlsx"))), read_only=True).active
+    audit = _csv(client.get("/exports/audit-trail.csv"))
+    pack = zipfile.ZipFile(io.BytesIO(_body(client.get("/exports/audit-pack.zip"))))
+    # then nothing of the other service is in any of them
+    assert w.other_deployment.reference not in csv_body
+    assert w.completed.reference in csv_body
+    assert w.other_deployment.reference not in {row[0] for row in xlsx.iter_rows(values_only=True)}
+    assert audit, "their own services' entries are there"
+    assert {r["service_id"] for r in audit} == {str(w.service.pk)}
+    for name in pack.namelist():
+        assert w.other_deployment.reference.encode() not in pack.read(name)
+
+
+@pytest.mark.parametrize(
+    "url", ["/exports/deployments.csv", "/exports/deployments.xlsx", "/exports/audit-trail.csv", "/exports/audit-pack.zip"]
+)
+@pytest.mark.parametrize(("role", "status"), [("practitioner", 403), ("norole", 403), ("auditor", 200)])
+def test_exports_are_refused_to_practitioners_and_users_without_a_role(rec, url, role, status):
+    assert client_for(rec.users[role]).get(url).status_code == status
+
+
+def test_exports_send_anonymous_browsers_to_the_login_form(rec):
+    from django.test import Client
+
+    response = Client().get("/exports/deployments.csv")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_exports_accept_an_api_token_and_refuse_a_bad_one(rec):
+    # given an auditor's API token
+    from django.test import Client
+
+    w = rec
+    key = token_for(w.users["auditor"])
+    # when a script downloads with it, or with a wrong key
+    ok = Client().get("/exports/deployments.csv", HTTP_AUTHORIZATION=f"Token {key}")
+    bad = Client().get("/exports/deployments.csv", HTTP_AUTHORIZATION="Token not-a-key")
+    # then the good token gets the CSV and the bad one a JSON 401
+    assert ok.status_code == 200
+    assert w.other_deployment.reference in _body(ok).decode()
+    assert bad.status_code == 401
+    assert bad.json()["code"] == "not_authenticated"
+
+
+def test_a_practitioner_token_is_refused(rec):
+    from django.test import Client
+
+    key = token_for(rec.users["practitioner"])
+    assert Client().get("/exports/deployments.csv", HTTP_AUTHORIZATION=f"Token {key}").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "query", ["environment=abc", "status=nonsense", "planned_from=yesterday", "service=999999"]
+)
+def test_bad_filters_give_a_json_400(rec, query):
+    response = client_for(rec.users["manager"]).get(f"/exports/deployments.csv?{query}")
+    assert response.status_code == 400
+    assert "errors" in response.json()
+
+
+@pytest.mark.parametrize("query", ["from=2024-13-01", "to=nope", "from=2025-02-01&to=2025-01-01"])
+def test_bad_periods_give_a_json_400(rec, query):
+    for url in ("/exports/audit-trail.csv", "/exports/audit-pack.zip"):
+        assert client_for(rec.users["auditor"]).get(f"{url}?{query}").status_code == 400
+
+
+def _queries_for_export(client) -> tuple[int, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        rows = _csv(client.get("/exports/deployments.csv"))
+    return len(ctx.captured_queries), len(rows)
+
+
+def test_csv_export_queries_do_not_grow_with_rows(rec):
+    # given the export of few deployments, then of ten times more
+    w = rec
+    client = client_for(w.users["manager"])
+    many_deployments(w, 2)
+    few_queries, few_rows = _queries_for_export(client)
+    many_deployments(w, 45)
+    many_queries, many_rows = _queries_for_export(client)
+    # then the number of queries is the same
+    assert (few_rows, many_rows) == (5, 50)
+    assert few_queries == many_queries
