@@ -1,0 +1,204 @@
+"""The calendar page (month, week), freezes and conflicts, iCalendar downloads and the per-user secret feed."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from icalendar import Calendar
+
+from apps.deployments.services import Context, deployment_transition
+from apps.reports.calendar import calendar_build
+from apps.reports.record_models import CalendarFeedToken
+from tests.factories.accounts import token_for
+from tests.factories.deployments import plan
+from tests.reports_records.conftest import client_for, many_deployments
+
+
+def _ics(response) -> Calendar:
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/calendar")
+    return Calendar.from_ical(response.content)
+
+
+def _uids(cal: Calendar) -> set[str]:
+    return {str(event["uid"]) for event in cal.walk("VEVENT")}
+
+
+def test_month_view_shows_the_deployments_of_the_month(world):
+    # given the world's deployments, planned 12 to 16 days from now
+    w = world
+    day = w.deployment.planned_start.date()
+    # when the manager opens the month that holds w.deployment
+    response = client_for(w.users["manager"]).get(f"/calendar/?date={day:%Y-%m-%d}")
+    # then it is on the page, with previous/next links
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert w.deployment.reference in html
+    assert 'data-testid="calendar-prev"' in html and 'data-testid="calendar-next"' in html
+    assert response.context["cal"].title == f"{day:%B %Y}"
+
+
+def test_week_view_lists_deployments_per_environment(world):
+    w = world
+    day = w.deployment.planned_start.date()
+    response = client_for(w.users["manager"]).get(f"/calendar/?view=week&date={day:%Y-%m-%d}")
+    assert response.status_code == 200
+    cal = response.context["cal"]
+    assert cal.view == "week"
+    assert cal.start == day - dt.timedelta(days=day.weekday())
+    rows = dict(cal.by_environment)
+    test_days = next(days for env, days in cal.by_environment if env == w.env_test)
+    assert w.deployment in [d for dd in test_days for d in dd.deployments]
+    assert len(rows) == 3
+
+
+def test_the_calendar_shows_only_what_the_user_may_see(world):
+    # given a service owner of the shop only
+    w = world
+    day = w.other_deployment.planned_start.date()
+    # when they open the calendar and the .ics for that month
+    page = client_for(w.users["service_owner"]).get(f"/calendar/?date={day:%Y-%m-%d}")
+    cal = _ics(client_for(w.users["service_owner"]).get("/calendar.ics"))
+    # then the payroll deployment is in neither
+    assert w.other_deployment not in page.context["cal"].deployments
+    assert w.other_deployment.reference not in page.content.decode()
+    assert f"{w.other_deployment.reference}@deploydesk" not in _uids(cal)
+    assert f"{w.draft.reference}@deploydesk" in _uids(cal)
+
+
+def test_the_calendar_filters_like_the_register(world):
+    w = world
+    day = w.deployment.planned_start.date()
+    response = client_for(w.users["manager"]).get(f"/calendar/?date={day:%Y-%m-%d}&service={w.other_service.pk}")
+    assert response.context["cal"].deployments == [w.other_deployment]
+
+
+def test_freezes_are_shown_and_deployments_inside_them_conflict(world):
+    # given two pending deployments overlapping in production (no parallel deployments) inside the freeze
+    w = world
+    start = w.freeze.start + dt.timedelta(hours=2)
+    first, second = (
+        plan(
+            requester=w.users["product_owner"],
+            service=w.service,
+            environment=w.env_prod,
+            versions=[v],
+            start=start,
+            title=title,
+        )
+        for v, title in ((w.version_1, "Prod A"), (w.version_2, "Prod B"))
+    )
+    for d in (first, second):
+        deployment_transition(ctx=Context(actor=w.users["product_owner"]), deployment=d, transition="submit")
+    # when the manager opens that month
+    response = client_for(w.users["manager"]).get(f"/calendar/?date={start:%Y-%m-%d}")
+    cal = response.context["cal"]
+    # then the freeze occurrence is listed, and both deployments are marked with both conflicts
+    assert [occ.window for occ in cal.freezes] == [w.freeze]
+    for d, other in ((first, second), (second, first)):
+        reasons = " ".join(cal.conflicts[d.pk])
+        assert f"Overlaps {other.reference}" in reasons
+        assert "Quarter close" in reasons
+        assert "same component" in reasons
+    assert 'data-testid="calendar-conflict"' in response.content.decode()
+
+
+def test_a_bad_date_or_filter_is_a_400_not_a_500(world):
+    client = client_for(world.users["manager"])
+    assert client.get("/calendar/?date=2024-02-30").status_code == 400
+    assert client.get("/calendar/?environment=abc").status_code == 400
+    assert client.get("/calendar.ics?from=nope").status_code == 400
+
+
+def test_month_view_queries_do_not_grow_with_deployments(world):
+    w = world
+    client = client_for(w.users["manager"])
+    day = w.deployment.planned_start.date()
+    url = f"/calendar/?date={day:%Y-%m-%d}"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    many_deployments(w, 20, start=w.deployment.planned_start)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert len(response.context["cal"].deployments) >= 23
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_ics_has_deployments_and_freezes_with_their_details(world):
+    # given the world (a freeze next month, deployments in the coming weeks)
+    w = world
+    # when the manager downloads the .ics
+    cal = _ics(client_for(w.users["manager"]).get("/calendar.ics"))
+    # then every planned deployment is an event with its reference, window, status, environment and link
+    events = {str(e["uid"]): e for e in cal.walk("VEVENT")}
+    event = events[f"{w.deployment.reference}@deploydesk"]
+    assert str(event["summary"]) == f"{w.deployment.reference} {w.deployment.title}"
+    assert event.decoded("dtstart") == w.deployment.planned_start
+    assert event.decoded("dtend") == w.deployment.planned_end
+    assert "Status: Approved" in str(event["description"])
+    assert "Environment: Test" in str(event["description"])
+    assert f"/deployments/{w.deployment.pk}/" in str(event["description"])
+    freezes = [e for uid, e in events.items() if uid.startswith(f"freeze-{w.freeze.pk}-")]
+    assert len(freezes) == 1
+    assert freezes[0].decoded("dtstart") == w.freeze.start
+
+
+def test_ics_by_api_token(world):
+    key = token_for(world.users["auditor"])
+    cal = _ics(Client().get("/calendar.ics", HTTP_AUTHORIZATION=f"Token {key}"))
+    assert f"{world.other_deployment.reference}@deploydesk" in _uids(cal)
+    assert Client().get("/calendar.ics", HTTP_AUTHORIZATION="Token wrong").status_code == 401
+    assert Client().get("/calendar.ics").status_code == 302
+
+
+def test_secret_feed_can_be_created_used_rotated_and_revoked(world):
+    # given a service owner on the calendar page
+    w = world
+    client = client_for(w.users["service_owner"])
+    # when they create a feed URL
+    response = client.post("/calendar/", {"action": "rotate"}, follow=True)
+    url = response.context["feed_url"]
+    assert url and "/calendar/feed/" in url
+    path = url.split("testserver", 1)[1]
+    # then a calendar program without a session reads their deployments only
+    cal = _ics(Client().get(path))
+    assert f"{w.draft.reference}@deploydesk" in _uids(cal)
+    assert f"{w.other_deployment.reference}@deploydesk" not in _uids(cal)
+    assert CalendarFeedToken.objects.get(user=w.users["service_owner"]).last_used_at is not None
+    # and the URL is shown once only
+    assert client.get("/calendar/").context["feed_url"] == ""
+    # when they rotate it, the old URL stops working
+    new_url = client.post("/calendar/", {"action": "rotate"}, follow=True).context["feed_url"]
+    assert new_url != url
+    assert Client().get(path).status_code == 404
+    new_path = new_url.split("testserver", 1)[1]
+    assert Client().get(new_path).status_code == 200
+    # when they revoke it, no URL works
+    client.post("/calendar/", {"action": "revoke"})
+    assert Client().get(new_path).status_code == 404
+    assert not CalendarFeedToken.objects.filter(user=w.users["service_owner"]).exists()
+
+
+def test_feed_of_a_deactivated_user_is_gone(world):
+    w = world
+    client = client_for(w.users["auditor"])
+    url = client.post("/calendar/", {"action": "rotate"}, follow=True).context["feed_url"]
+    w.users["auditor"].is_active = False
+    w.users["auditor"].save()
+    assert Client().get(url.split("testserver", 1)[1]).status_code == 404
+
+
+@pytest.mark.parametrize("key", ["x", "a" * 300, "../../etc/passwd"])
+def test_unknown_feed_keys_are_404(world, key):
+    assert Client().get(f"/calendar/feed/{key}.ics").status_code == 404
+
+
+def test_calendar_build_month_grid_is_whole_weeks(world):
+    data = calendar_build(user=world.users["manager"], params=None, view="month", anchor=dt.date(2026, 2, 11))
+    assert data.start == dt.date(2026, 1, 26)
+    assert data.end == dt.date(2026, 3, 2)
+    assert all(len(week) == 7 for week in data.weeks)
+    assert (data.previous, data.next) == (dt.date(2026, 1, 1), dt.date(2026, 3, 1))
