@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow, Recurrence
+from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 
 WEEKDAYS = [
     ("", "—"),

@@ -50,7 +50,7 @@ def _require(actor, perm: str, message: str) -> None:
 def _assign(instance, fields: dict, allowed: set[str]) -> None:
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError({name: "This field cannot be set here." for name in sorted(unknown)})
+        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
     for name, value in fields.items():
         setattr(instance, name, value)
 
