@@ -76,7 +76,7 @@ class ServiceComponentAdmin(SimpleHistoryAdmin):
 class ComponentVersionAdminForm(forms.ModelForm):
     class Meta:
         model = ComponentVersion
-        fields = "__all__"
+        fields = ("component", "version", "repository_ref", "checksum", "notes")
 
     def clean_checksum(self):
         # accept uppercase, as the services do

@@ -39,7 +39,15 @@ COMPONENTS = [
     ("Payments", "PCI DSS attestation", "documentation", "external_service", [], ["2023", "2024"], "documentation"),
     ("Payments", "Card tokenisation service", "software", "external_service", [], ["2024.1", "2024.2"], "software"),
     ("Data warehouse", "Customer master data", "data", "in_house", [], ["2024-05", "2024-06", "2024-07"], "data"),
-    ("Data warehouse", "Analytics platform licence", "licence", "vendor", ["Northwind Software"], ["FY24", "FY25"], "licence"),
+    (
+        "Data warehouse",
+        "Analytics platform licence",
+        "licence",
+        "vendor",
+        ["Northwind Software"],
+        ["FY24", "FY25"],
+        "licence",
+    ),
     (
         "Branch office network",
         "Branch router",
@@ -85,7 +93,9 @@ def seed(users: dict) -> None:
         for name in ("Online shop", "Payments"):
             service = services[name]
             owners = set(service.owners.all()) | {owner}
-            pos = set(service.product_owners.all()) | ({product_owner} if product_owner and name == "Online shop" else set())
+            pos = set(service.product_owners.all()) | (
+                {product_owner} if product_owner and name == "Online shop" else set()
+            )
             service_set_owners(service=service, owners=owners, product_owners=pos, actor=manager)
 
     suppliers = {}

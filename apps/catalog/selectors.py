@@ -38,7 +38,9 @@ def service_list(*, user, filters=None) -> QuerySet[Service]:
     from apps.catalog.filters import ServiceFilterSet
 
     qs = (
-        Service.objects.annotate(component_count=Count("components", distinct=True), criticality_rank=criticality_rank())
+        Service.objects.annotate(
+            component_count=Count("components", distinct=True), criticality_rank=criticality_rank()
+        )
         .prefetch_related("owners", "product_owners")
         .order_by("name")
     )

@@ -106,7 +106,9 @@ def service_create(
 
 
 @transaction.atomic
-def service_update(*, service: Service, actor, owners: Iterable | None = None, product_owners=None, **fields) -> Service:
+def service_update(
+    *, service: Service, actor, owners: Iterable | None = None, product_owners=None, **fields
+) -> Service:
     """Change a service's name, description, criticality or activity (deployment managers); the slug stays, so
     bookmarked addresses keep working. Owners and product owners, when given, go through service_set_owners."""
     _require(actor, "catalog.change_service", "Only deployment managers may change services.")
@@ -229,9 +231,7 @@ def component_delete(*, component: ServiceComponent, actor) -> None:
     """Remove a component and its versions, unless a deployment refers to one of them (the record must hold)."""
     _require_manages(actor, component.service, "catalog.delete_servicecomponent")
     if component.versions.filter(deployments__isnull=False).exists():
-        raise ValidationError(
-            f"“{component.name}” cannot be removed: deployments refer to its versions."
-        )
+        raise ValidationError(f"“{component.name}” cannot be removed: deployments refer to its versions.")
     component.delete()
 
 

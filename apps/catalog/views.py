@@ -148,7 +148,11 @@ class ServiceCreateView(ServiceFormView):
         return user_can(self.request.user, "catalog.add_service")
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "title": "New service", "cancel_url": reverse("catalog:service_list")}
+        return {
+            **super().get_context_data(**kwargs),
+            "title": "New service",
+            "cancel_url": reverse("catalog:service_list"),
+        }
 
     def save(self, data):
         return services.service_create(actor=self.request.user, **data)
@@ -221,7 +225,11 @@ class ComponentCreateView(ServiceFormView):
 
     def get_context_data(self, **kwargs):
         url = reverse("catalog:service_detail", args=[self.service.slug])
-        return {**super().get_context_data(**kwargs), "title": f"New component of {self.service.name}", "cancel_url": url}
+        return {
+            **super().get_context_data(**kwargs),
+            "title": f"New component of {self.service.name}",
+            "cancel_url": url,
+        }
 
     def save(self, data):
         return services.component_create(service=self.service, actor=self.request.user, **data)
@@ -348,7 +356,11 @@ class SupplierCreateView(ServiceFormView):
         return user_can(self.request.user, "catalog.add_supplier")
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "title": "New supplier", "cancel_url": reverse("catalog:supplier_list")}
+        return {
+            **super().get_context_data(**kwargs),
+            "title": "New supplier",
+            "cancel_url": reverse("catalog:supplier_list"),
+        }
 
     def save(self, data):
         return services.supplier_create(actor=self.request.user, **data)

@@ -1,7 +1,7 @@
 """Permission-matrix rows for the catalog pages and API resources (every role, every URL)."""
 
-from tests.matrix import api, page
 from tests.factories.catalog import sha256_of
+from tests.matrix import api, page
 
 FORBIDDEN = 403
 # roles that may not write anything in the catalog

@@ -72,7 +72,11 @@ def test_only_managers_create_services(world, role):
 def test_service_update_keeps_the_slug(world):
     service_update(service=world.service, name="Web shop", criticality="critical", actor=world.users["manager"])
     world.service.refresh_from_db()
-    assert (world.service.name, world.service.slug, world.service.criticality) == ("Web shop", "online-shop", "critical")
+    assert (world.service.name, world.service.slug, world.service.criticality) == (
+        "Web shop",
+        "online-shop",
+        "critical",
+    )
 
 
 def test_service_update_refused_for_the_service_owner(world):
@@ -116,7 +120,10 @@ def test_promoting_a_product_owner_grants_owner_permissions(world):
 def test_set_owners_refused_for_non_managers_and_nothing_changes(world):
     with pytest.raises(PermissionDenied):
         service_set_owners(
-            service=world.service, owners=[world.users["auditor"]], product_owners=[], actor=world.users["service_owner"]
+            service=world.service,
+            owners=[world.users["auditor"]],
+            product_owners=[],
+            actor=world.users["service_owner"],
         )
     assert list(world.service.owners.all()) == [world.users["service_owner"]]
     assert get_perms(world.users["auditor"], world.service) == []
@@ -168,7 +175,9 @@ def test_component_update_links_suppliers_and_refuses_duplicate_names(world):
     other = supplier_create(name="Parcel Co", kind="shipping", actor=world.users["manager"])
     component_update(component=world.component, suppliers=[other], actor=world.users["service_owner"])
     assert list(world.component.suppliers.all()) == [other]
-    component_create(service=world.service, name="shop-db", type="data", source="in_house", actor=world.users["manager"])
+    component_create(
+        service=world.service, name="shop-db", type="data", source="in_house", actor=world.users["manager"]
+    )
     with pytest.raises(ValidationError) as exc:
         component_update(component=world.component, name="SHOP-DB", actor=world.users["manager"])
     assert "already has a component" in exc.value.message_dict["name"][0]
@@ -208,7 +217,11 @@ def test_version_create_lowercases_an_uppercase_checksum(world):
 def test_version_create_refuses_a_malformed_checksum(world, checksum):
     with pytest.raises(ValidationError) as exc:
         component_version_create(
-            component=world.component, version="9.9.9", repository_ref="dml://x", checksum=checksum, actor=world.users["manager"]
+            component=world.component,
+            version="9.9.9",
+            repository_ref="dml://x",
+            checksum=checksum,
+            actor=world.users["manager"],
         )
     assert "64 lowercase hexadecimal" in exc.value.message_dict["checksum"][0]
     assert not ComponentVersion.objects.filter(version="9.9.9").exists()
@@ -240,7 +253,10 @@ def test_the_same_version_string_is_fine_on_another_component(world):
 def test_version_create_refused_on_another_owners_service(world):
     with pytest.raises(PermissionDenied):
         component_version_create(
-            component=world.other_component, version="4.0.0", repository_ref="dml://x", actor=world.users["service_owner"]
+            component=world.other_component,
+            version="4.0.0",
+            repository_ref="dml://x",
+            actor=world.users["service_owner"],
         )
     assert world.other_component.versions.count() == 1
 

@@ -56,7 +56,10 @@ class ComponentVersionRegisterInputSerializer(serializers.Serializer):
 
 class SupplierSerializer(serializers.ModelSerializer):
     components = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=ServiceComponent.objects.all(), required=False, help_text="Ids of the components it supplies."
+        many=True,
+        queryset=ServiceComponent.objects.all(),
+        required=False,
+        help_text="Ids of the components it supplies.",
     )
 
     class Meta:
