@@ -1,0 +1,122 @@
+"""What is where: the version in each environment, the last deployment, what is on its way; scope; query count."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.catalog.services import component_version_create
+from apps.deployments.models import Action
+from apps.deployments.workflow import Status
+from apps.reports.matrix import matrix_build
+from tests.factories.accounts import UserFactory
+from tests.factories.deployments import advance, plan, soon
+from tests.reports_records.conftest import client_for
+
+
+def _cell(data, label: str, env):
+    row = next(r for r in data.rows if r.label == label)
+    return row.cells[[e.pk for e in data.environments].index(env.pk)]
+
+
+def test_matrix_shows_the_current_version_the_last_deployment_and_what_is_coming(rec):
+    # given shop-web 1.0.0 completed in test, and 1.1.0 approved for test next
+    w = rec
+    coming = plan(
+        requester=w.users["product_owner"],
+        service=w.service,
+        environment=w.env_test,
+        versions=[w.version_2],
+        start=soon(30),
+        title="Shop 1.1.0 to test",
+    )
+    advance(coming, to=Status.APPROVED, manager=w.users["manager"])
+    # when the manager opens the matrix
+    response = client_for(w.users["manager"]).get("/matrix/")
+    data = response.context["matrix"]
+    # then the shop's test cell says 1.0.0 (by w.completed), last deployment w.completed, and 1.1.0 on its way
+    assert response.status_code == 200
+    assert [e.name for e in data.environments] == ["Test", "Staging", "Production"]
+    cell = _cell(data, "Online shop", w.env_test)
+    assert [(v["component"], v["version"], v["reference"]) for v in cell.versions] == [
+        ("shop-web", "1.0.0", w.completed.reference)
+    ]
+    assert cell.last["reference"] == w.completed.reference
+    assert cell.last["status"] == "completed"
+    assert [u["reference"] for u in cell.upcoming] == [coming.reference]
+    assert _cell(data, "Online shop", w.env_prod).empty
+
+
+def test_a_later_version_replaces_the_earlier_and_a_removal_clears_it(rec):
+    # given 1.1.0 completed in test after 1.0.0, and payroll deployed then removed from test
+    w = rec
+    manager, boss = w.users["manager"], UserFactory(roles=["manager"])  # the requester cannot approve
+    newer = plan(
+        requester=manager, service=w.service, environment=w.env_test, versions=[w.version_2], start=soon(20)
+    )
+    advance(newer, to=Status.COMPLETED, manager=boss)
+    payroll = plan(
+        requester=manager, service=w.other_service, environment=w.env_test, versions=[w.other_version], start=soon(22)
+    )
+    advance(payroll, to=Status.COMPLETED, manager=boss)
+    removal = plan(
+        requester=manager,
+        service=w.other_service,
+        environment=w.env_test,
+        versions=[w.other_version],
+        start=soon(24),
+        action=Action.REMOVE,
+    )
+    advance(removal, to=Status.COMPLETED, manager=boss)
+    # when the matrix is built by component
+    data = matrix_build(user=manager, by="component")
+    # then shop-web is at 1.1.0 in test and payroll-batch is nowhere
+    assert [v["version"] for v in _cell(data, "shop-web", w.env_test).versions] == ["1.1.0"]
+    assert _cell(data, "payroll-batch", w.env_test).versions == []
+    assert _cell(data, "payroll-batch", w.env_test).last["reference"] == removal.reference
+
+
+def test_the_matrix_by_component_page(rec):
+    response = client_for(rec.users["auditor"]).get("/matrix/?by=component")
+    assert response.status_code == 200
+    assert response.context["matrix"].by == "component"
+    assert "shop-web" in response.content.decode()
+
+
+def test_a_service_owner_sees_only_their_services(rec):
+    # given the payroll deployment completed in test
+    w = rec
+    advance(w.other_deployment, to=Status.COMPLETED, manager=UserFactory(roles=["manager"]))
+    # when the shop's service owner opens the matrix (both ways)
+    for by in ("service", "component"):
+        response = client_for(w.users["service_owner"]).get(f"/matrix/?by={by}")
+        html = response.content.decode()
+        # then payroll is not there
+        assert "Payroll" not in [r.service for r in response.context["matrix"].rows]
+        assert w.other_deployment.reference not in html
+        assert "3.2.0" not in html
+    assert "Payroll" in [r.label for r in matrix_build(user=w.users["auditor"]).rows]
+
+
+def test_matrix_queries_do_not_grow_with_services_and_deployments(rec):
+    w = rec
+    client = client_for(w.users["manager"])
+    client.get("/matrix/")
+    with CaptureQueriesContext(connection) as few:
+        client.get("/matrix/")
+    manager, boss = w.users["manager"], UserFactory(roles=["manager"])
+    for i in range(4):
+        version = component_version_create(
+            component=w.other_component, version=f"4.{i}.0", repository_ref=f"dml://x/{i}", actor=manager
+        )
+        d = plan(
+            requester=manager, service=w.other_service, environment=w.env_staging, versions=[version], start=soon(40 + i)
+        )
+        advance(d, to=Status.COMPLETED, manager=boss)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get("/matrix/")
+    assert [v["version"] for v in _cell(response.context["matrix"], "Payroll", w.env_staging).versions] == ["4.3.0"]
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_matrix_ignores_unknown_filters_and_survives_bad_ones(rec):
+    client = client_for(rec.users["manager"])
+    assert client.get("/matrix/?service=abc&by=nonsense&status=zzz").status_code == 200
