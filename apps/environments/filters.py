@@ -65,7 +65,7 @@ class FreezeWindowFilterSet(_WindowFilterSet):
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(reason__icontains=value))
 
-    def filter_applies_to(self, queryset, name, value):
+    def filter_applies_to(self, queryset, name, value: Environment):
         return queryset.filter(Q(environment=value) | Q(environment__isnull=True))
 
 
