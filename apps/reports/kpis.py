@@ -603,3 +603,28 @@ def kpi_drilldown(
     if spec.key in ("model_adoption_rate", "compliance_exceptions"):
         order = ["-planned_start", "-id"]
     return qs.order_by(*order)
+
+
+HEADLINE = ("success_rate", "throughput_per_week", "lead_time_median_hours", "change_failure_rate", "backlog")
+
+
+def kpi_headline(*, user, start: dt.date, end: dt.date) -> dict[str, KpiValue]:
+    """The dashboard's headline KPIs (HEADLINE) — the same definitions as kpi_report, in three queries."""
+    base = kpi_base(user=user)
+    period = Period(start, end)
+    c = _finished_counts(base, period)
+    lead = _lead_times(base, period)
+    backlog = base.filter(status=Status.APPROVED).count()
+    values = [
+        _value("success_rate", _pct(c["completed"], c["finished"]), c["completed"], c["finished"]),
+        _value("throughput_per_week", _ratio(c["completed"], period.weeks), c["completed"], round(period.weeks, 4)),
+        _value("lead_time_median_hours", _hours(lead.get(0.5)), c["lead_n"]),
+        _value(
+            "change_failure_rate",
+            _pct(c["prod_change_failures"], c["prod_finished"]),
+            c["prod_change_failures"],
+            c["prod_finished"],
+        ),
+        _value("backlog", backlog, backlog),
+    ]
+    return {v.metric.key: v for v in values}
