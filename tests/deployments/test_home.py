@@ -1,0 +1,43 @@
+"""The deployments' next actions on the home page."""
+
+import pytest
+
+from apps.deployments.home import next_actions
+from apps.deployments.services import Context, deployment_transition, feedback_submit
+from apps.deployments.workflow import Status
+from tests.factories.deployments import DeploymentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def titles(user) -> dict:
+    return {a.title: a.count for a in next_actions(user)}
+
+
+def test_manager_sees_pending_approvals(world):
+    deployment_transition(ctx=Context(actor=world.users["product_owner"]), deployment=world.draft, transition="submit")
+    assert titles(world.users["manager"])["Deployments awaiting my approval"] == 1
+
+
+def test_practitioner_sees_their_work(world):
+    assert titles(world.users["practitioner"])["My work"] == 1
+
+
+def test_product_owner_sees_open_requests_and_ratings_to_give(world):
+    # given two completed deployments the product owner requested, one already rated
+    done = [
+        DeploymentFactory(status=Status.COMPLETED, service=world.service, requester=world.users["product_owner"])
+        for _ in range(2)
+    ]
+    feedback_submit(
+        ctx=Context(actor=world.users["product_owner"]), deployment=done[0], rating_lead_time=4, rating_quality=4
+    )
+    actions = {a.title: a for a in next_actions(world.users["product_owner"])}
+    assert actions["My open requests"].count == 2  # w.draft and w.deployment
+    assert actions["Rate completed deployments"].count == 1
+    assert done[1].reference in actions["Rate completed deployments"].detail
+    assert actions["Rate completed deployments"].url.endswith("#feedback")
+
+
+def test_users_without_work_get_nothing(world):
+    assert titles(world.users["auditor"]) == {}

@@ -1,0 +1,642 @@
+"""Deployment pages: the register, planning and editing, the deployment page and its POST endpoints."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from apps.deployments.models import Action, Check, Deployment, DeploymentEvent, DeploymentProblem, Feedback
+from apps.deployments.services import Context, deployment_transition, deployment_update
+from apps.deployments.workflow import Status
+from tests.deployments.matrix import FMT, plan_data
+from tests.factories.accounts import UserFactory
+from tests.factories.catalog import sha256_of
+from tests.factories.deployments import DeploymentFactory, advance, plan, soon
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(client, user):
+    client.force_login(user)
+    return client
+
+
+def detail(d) -> str:
+    return reverse("deployments:deployment_detail", args=[d.pk])
+
+
+def transition_url(d, action: str) -> str:
+    return reverse("deployments:deployment_transition", args=[d.pk, action])
+
+
+def pending_in_freeze(w):
+    """A pending deployment of w.service to production inside the world's freeze window."""
+    d = plan(
+        requester=w.users["product_owner"],
+        service=w.service,
+        environment=w.env_prod,
+        versions=[w.version_2],
+        start=w.freeze.start + dt.timedelta(hours=3),
+        title="Shop 1.1.0 to production",
+    )
+    deployment_transition(ctx=Context(actor=w.users["product_owner"]), deployment=d, transition="submit")
+    d.refresh_from_db()
+    return d
+
+
+# --- the register -----------------------------------------------------------------------------------------------
+
+
+def test_register_shows_a_service_owner_only_their_services_deployments(client, world):
+    # given the owner of w.service
+    client_for(client, world.users["service_owner"])
+    # when they open the register
+    response = client.get(reverse("deployments:deployment_list"))
+    # then they see w.service's deployments and not the other service's
+    assert response.status_code == 200
+    refs = {d.reference for d in response.context["deployments"]}
+    assert refs == {world.draft.reference, world.deployment.reference}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("status=draft", {"draft", "other_deployment"}),
+        ("status=approved", {"deployment"}),
+        ("status=draft&status=approved", {"draft", "deployment", "other_deployment"}),
+        ("q=Payroll", {"other_deployment"}),
+        ("service={service}", {"draft", "deployment"}),
+        ("environment={staging}", {"draft"}),
+        ("practitioner={practitioner}", {"deployment"}),
+        ("requester={manager}", {"other_deployment"}),
+    ],
+)
+def test_register_filters(client, world, query, expected):
+    # given the manager, who sees everything
+    client_for(client, world.users["manager"])
+    query = query.format(
+        service=world.service.pk,
+        staging=world.env_staging.pk,
+        practitioner=world.users["practitioner"].pk,
+        manager=world.users["manager"].pk,
+    )
+    # when they filter the register
+    response = client.get(reverse("deployments:deployment_list") + "?" + query)
+    # then exactly the matching deployments are listed
+    assert response.status_code == 200
+    assert {d.reference for d in response.context["deployments"]} == {getattr(world, n).reference for n in expected}
+
+
+def test_register_filters_by_planned_window(client, world):
+    client_for(client, world.users["manager"])
+    start = world.deployment.planned_start
+    before, after = start - dt.timedelta(hours=1), start + dt.timedelta(hours=1)
+    query = f"planned_from={before.strftime(FMT)}&planned_to={after.strftime(FMT)}"
+    response = client.get(reverse("deployments:deployment_list") + "?" + query)
+    assert [d.reference for d in response.context["deployments"]] == [world.deployment.reference]
+
+
+@pytest.mark.parametrize(("ordering", "first"), [("reference", "draft"), ("-reference", "other_deployment")])
+def test_register_sorts_by_column(client, world, ordering, first):
+    client_for(client, world.users["manager"])
+    response = client.get(reverse("deployments:deployment_list") + f"?ordering={ordering}")
+    assert response.context["deployments"][0].reference == getattr(world, first).reference
+    # the column header links to the opposite order
+    column = next(c for c in response.context["columns"] if c["label"] == "Reference")
+    assert ("ordering=-reference" in column["url"]) == (ordering == "reference")
+
+
+def test_register_shows_removals_with_a_badge(client, world):
+    DeploymentFactory(service=world.service, environment=world.env_test, action=Action.REMOVE, title="Retire shop-web")
+    client_for(client, world.users["manager"])
+    response = client.get(reverse("deployments:deployment_list") + "?action=remove")
+    assert response.content.decode().count('data-testid="removal-badge"') == 1
+
+
+def test_register_survives_malformed_filters(client, world):
+    client_for(client, world.users["manager"])
+    response = client.get(
+        reverse("deployments:deployment_list")
+        + "?status=bogus&environment=abc&planned_from=yesterday&ordering=password&page=zz&service=-1"
+    )
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [5, 60])
+def test_register_queries_do_not_grow_with_rows(client, world, django_assert_max_num_queries, rows):
+    # given many deployments with models, managers and practitioners
+    practitioner = world.users["practitioner"]
+    for _ in range(rows):
+        DeploymentFactory(service=world.service, environment=world.env_test, practitioners=[practitioner])
+    client_for(client, world.users["manager"])
+    # when the register is shown (page 1 and, for 60 rows, page 2), the queries stay bounded
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("deployments:deployment_list") + "?ordering=-planned_start")
+    assert len(response.context["deployments"]) == min(50, rows + 3)
+    with django_assert_max_num_queries(12):
+        client.get(reverse("deployments:deployment_list") + "?page=2")
+
+
+@pytest.mark.parametrize("rows", [5, 60])
+def test_queues_queries_do_not_grow_with_rows(client, world, django_assert_max_num_queries, rows):
+    practitioner = world.users["practitioner"]
+    for _ in range(rows):
+        DeploymentFactory(
+            service=world.service, environment=world.env_test, status=Status.APPROVED, practitioners=[practitioner]
+        )
+    client_for(client, practitioner)
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("deployments:my_work"))
+    assert len(response.context["deployments"]) == min(50, rows + 1)
+
+
+def test_approvals_page_lists_pending_for_the_manager(client, world):
+    d = pending_in_freeze(world)
+    client_for(client, world.users["manager"])
+    response = client.get(reverse("deployments:approvals"))
+    assert [x.pk for x in response.context["deployments"]] == [d.pk]
+
+
+# --- planning ---------------------------------------------------------------------------------------------------
+
+
+def test_plan_form_offers_a_product_owner_only_their_services(client, world):
+    client_for(client, world.users["product_owner"])
+    response = client.get(reverse("deployments:deployment_create"))
+    form = response.context["form"]
+    assert list(form.fields["service"].queryset) == [world.service]
+    assert "practitioners" not in form.fields
+    assert set(form.fields["component_versions"].queryset) == {world.version_1, world.version_2}
+
+
+def test_plan_form_gives_managers_the_assignment_fields(client, world):
+    client_for(client, world.users["manager"])
+    form = client.get(reverse("deployments:deployment_create")).context["form"]
+    assert {"manager", "practitioners"} <= set(form.fields)
+
+
+def test_planning_a_deployment_saves_a_draft(client, world):
+    # given a product owner
+    client_for(client, world.users["product_owner"])
+    # when they save the plan form
+    response = client.post(reverse("deployments:deployment_create"), plan_data(world, title="Shop 1.1.0 to test"))
+    # then a draft exists with them as requester and a creation event, and they see its page
+    d = Deployment.objects.get(title="Shop 1.1.0 to test")
+    assert response.status_code == 302
+    assert response.url == detail(d)
+    assert (d.status, d.requester, list(d.component_versions.all())) == (
+        Status.DRAFT,
+        world.users["product_owner"],
+        [world.version_2],
+    )
+    assert d.events.get().channel == "web"
+
+
+def test_checking_a_plan_shows_conflicts_and_the_next_free_window_without_saving(client, world):
+    # given a product owner planning into production during the freeze
+    client_for(client, world.users["product_owner"])
+    start = world.freeze.start + dt.timedelta(hours=2)
+    data = plan_data(
+        world,
+        title="In the freeze",
+        environment=world.env_prod.pk,
+        planned_start=start.strftime(FMT),
+        planned_end=(start + dt.timedelta(hours=2)).strftime(FMT),
+        check="1",
+    )
+    count = Deployment.objects.count()
+    # when they check the plan
+    response = client.post(reverse("deployments:deployment_create"), data)
+    # then the freeze is shown, with a free window after it, and nothing is saved
+    assert response.status_code == 200
+    assert [c.code for c in response.context["plan_conflicts"]] == ["freeze"]
+    slot_start, _ = response.context["free_slot"]
+    assert slot_start >= world.freeze.end
+    assert "Quarter close" in response.content.decode()
+    assert Deployment.objects.count() == count
+
+
+def test_checking_a_clear_plan_says_so(client, world):
+    client_for(client, world.users["product_owner"])
+    response = client.post(reverse("deployments:deployment_create"), plan_data(world, check="1"))
+    assert response.context["plan_conflicts"] == []
+    assert 'data-testid="no-conflicts"' in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"service": "other"}, "service"),
+        ({"planned_end": "start"}, "planned_end"),
+        ({"component_versions": "other"}, "component_versions"),
+        ({"planned_start": "not a date"}, "planned_start"),
+        ({"title": ""}, "title"),
+    ],
+)
+def test_bad_plans_are_form_errors_and_nothing_is_saved(client, world, changes, field):
+    client_for(client, world.users["product_owner"])
+    data = plan_data(world)
+    for key, value in changes.items():
+        data[key] = {
+            "other": world.other_service.pk if key == "service" else [world.other_version.pk],
+            "start": data["planned_start"],
+        }.get(value, value)
+    count = Deployment.objects.count()
+    response = client.post(reverse("deployments:deployment_create"), data)
+    assert response.status_code == 400
+    assert field in response.context["form"].errors
+    assert Deployment.objects.count() == count
+
+
+def test_a_model_without_a_stage_in_the_environment_is_a_form_error(client, world):
+    from tests.factories.deployment_models import DeploymentModelFactory, ModelStageFactory
+
+    model = DeploymentModelFactory(active=True)
+    ModelStageFactory(model=model, environment=world.env_staging, order=1)
+    client_for(client, world.users["manager"])
+    response = client.post(reverse("deployments:deployment_create"), plan_data(world, model=model.pk))
+    assert response.status_code == 400
+    assert "environment" in response.context["form"].errors
+
+
+# --- editing ----------------------------------------------------------------------------------------------------
+
+
+def test_editing_saves_and_bumps_the_version(client, world):
+    client_for(client, world.users["product_owner"])
+    response = client.post(
+        reverse("deployments:deployment_update", args=[world.draft.pk]), plan_data(world, world.draft, title="Renamed")
+    )
+    world.draft.refresh_from_db()
+    assert response.status_code == 302
+    assert (world.draft.title, world.draft.version) == ("Renamed", 2)
+
+
+def test_a_stale_version_is_refused_and_the_first_save_kept(client, world):
+    # given the requester opened the edit form at version 1
+    data = plan_data(world, world.draft, title="Second save")
+    # and the manager saved a change meanwhile
+    deployment_update(
+        ctx=Context(actor=world.users["manager"]),
+        deployment=world.draft,
+        data={"title": "First save"},
+        expected_version=1,
+    )
+    client_for(client, world.users["product_owner"])
+    # when the requester saves with the old version
+    response = client.post(reverse("deployments:deployment_update", args=[world.draft.pk]), data)
+    # then it is refused with a clear message, and the first save stands
+    assert response.status_code == 409
+    assert "changed by someone else" in response.content.decode()
+    world.draft.refresh_from_db()
+    assert (world.draft.title, world.draft.version) == ("First save", 2)
+
+
+def test_changing_the_window_of_an_approved_deployment_sends_it_back_for_approval(client, world):
+    client_for(client, world.users["manager"])
+    start = soon(30)
+    data = plan_data(
+        world,
+        world.deployment,
+        planned_start=start.strftime(FMT),
+        planned_end=(start + dt.timedelta(hours=1)).strftime(FMT),
+        practitioners=[world.users["practitioner"].pk],
+    )
+    response = client.post(reverse("deployments:deployment_update", args=[world.deployment.pk]), data)
+    world.deployment.refresh_from_db()
+    assert response.status_code == 302
+    assert world.deployment.status == Status.PENDING_APPROVAL
+
+
+def test_a_requester_cannot_edit_after_submitting(client, world):
+    deployment_transition(ctx=Context(actor=world.users["product_owner"]), deployment=world.draft, transition="submit")
+    client_for(client, world.users["product_owner"])
+    response = client.get(reverse("deployments:deployment_update", args=[world.draft.pk]))
+    assert response.status_code == 403
+
+
+# --- the deployment page ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "name", "expected"),
+    [
+        ("manager", "draft", ["submit", "cancel"]),
+        ("product_owner", "draft", ["submit", "cancel"]),
+        ("service_owner", "draft", []),
+        ("auditor", "draft", []),
+        ("practitioner", "deployment", ["start"]),
+        ("manager", "deployment", ["start", "cancel"]),
+        ("product_owner", "deployment", ["cancel"]),
+    ],
+)
+def test_the_page_offers_only_the_available_transitions(client, world, role, name, expected):
+    client_for(client, world.users[role])
+    response = client.get(detail(getattr(world, name)))
+    html = response.content.decode()
+    assert [t.name for t, _ in response.context["transitions"]] == expected
+    for action in ["submit", "approve", "reject", "start", "cancel", "complete"]:
+        assert (f'data-testid="transition-{action}"' in html) == (action in expected)
+
+
+def test_the_requester_does_not_see_approve_on_their_own_deployment(client, world):
+    d = plan(
+        requester=world.users["manager"], service=world.service, environment=world.env_test, versions=[world.version_1]
+    )
+    deployment_transition(ctx=Context(actor=world.users["manager"]), deployment=d, transition="submit")
+    client_for(client, world.users["manager"])
+    response = client.get(detail(d))
+    assert [t.name for t, _ in response.context["transitions"]] == ["cancel"]
+
+
+def test_the_page_shows_plan_checks_timeline_and_conflicts(client, world):
+    d = pending_in_freeze(world)
+    client_for(client, world.users["manager"])
+    html = client.get(detail(d)).content.decode()
+    assert 'data-testid="status-badge" data-status="pending_approval"' in html
+    assert 'data-testid="timeline"' in html
+    assert html.count('data-testid="event"') == 2
+    assert 'data-testid="conflicts"' in html and "Quarter close" in html
+    assert 'name="override_reason"' in html  # managers may justify an override
+
+
+def test_practitioners_get_no_override_field(client, world):
+    client_for(client, world.users["practitioner"])
+    html = client.get(detail(world.deployment)).content.decode()
+    assert 'data-testid="transition-start"' in html
+    assert 'name="override_reason"' not in html
+
+
+def test_a_service_owner_of_another_service_gets_404_everywhere(client, world):
+    outsider = UserFactory(roles=["service_owner"])
+    client_for(client, outsider)
+    d = world.deployment
+    check = d.checks.first()
+    for method, url in [
+        ("get", detail(d)),
+        ("get", reverse("deployments:deployment_update", args=[d.pk])),
+        ("post", transition_url(d, "start")),
+        ("post", reverse("deployments:check_record", args=[d.pk, check.pk])),
+        ("post", reverse("deployments:comment_add", args=[d.pk])),
+        ("post", reverse("deployments:incident_add", args=[d.pk])),
+        ("post", reverse("deployments:problem_add", args=[d.pk])),
+        ("post", reverse("deployments:feedback_submit", args=[d.pk])),
+    ]:
+        assert getattr(client, method)(url).status_code == 404, url
+
+
+# --- transitions ------------------------------------------------------------------------------------------------
+
+
+def test_the_requester_approving_their_own_deployment_is_refused(client, world):
+    # given a deployment the manager requested and submitted
+    manager = world.users["manager"]
+    d = plan(requester=manager, service=world.service, environment=world.env_test, versions=[world.version_1])
+    deployment_transition(ctx=Context(actor=manager), deployment=d, transition="submit")
+    events = DeploymentEvent.objects.filter(deployment=d).count()
+    client_for(client, manager)
+    # when the manager posts approve
+    response = client.post(transition_url(d, "approve"), {"comment": "fine by me"})
+    # then segregation of duties refuses it and nothing changed
+    assert response.status_code == 403
+    d.refresh_from_db()
+    assert d.status == Status.PENDING_APPROVAL
+    assert d.approvals.count() == 0
+    assert DeploymentEvent.objects.filter(deployment=d).count() == events
+
+
+def test_an_unassigned_practitioner_is_refused_not_hidden(client, world):
+    other = UserFactory(roles=["practitioner"])
+    client_for(client, other)
+    response = client.post(transition_url(world.deployment, "start"))
+    world.deployment.refresh_from_db()
+    assert response.status_code == 403
+    assert world.deployment.status == Status.APPROVED
+
+
+def test_a_conflict_is_shown_and_a_manager_may_override_with_a_justification(client, world):
+    # given a pending deployment inside a freeze window
+    d = pending_in_freeze(world)
+    client_for(client, world.users["manager"])
+    # when the manager approves it
+    response = client.post(transition_url(d, "approve"), {"comment": "ok", "version": d.version})
+    # then the conflict is shown with an override form, and it stays pending
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert 'data-testid="error-conflicts"' in html and "Quarter close" in html
+    assert 'data-testid="override-form"' in html
+    d.refresh_from_db()
+    assert d.status == Status.PENDING_APPROVAL
+    # when they retry with a justification
+    response = client.post(transition_url(d, "approve"), {"comment": "ok", "override_reason": "Security fix"})
+    # then it is approved, and the override counted and recorded
+    d.refresh_from_db()
+    assert response.status_code == 302
+    assert (d.status, d.override_count) == (Status.APPROVED, 1)
+    assert d.events.filter(kind="override", comment="Security fix").exists()
+
+
+def test_a_transition_needing_a_comment_without_one_is_a_400(client, world):
+    d = pending_in_freeze(world)
+    client_for(client, world.users["manager"])
+    response = client.post(transition_url(d, "reject"), {"comment": ""})
+    d.refresh_from_db()
+    assert response.status_code == 400
+    assert d.status == Status.PENDING_APPROVAL
+    assert "comment" in response.context["transitions"][1][1].errors
+
+
+def test_a_stale_version_on_a_transition_is_refused(client, world):
+    client_for(client, world.users["practitioner"])
+    response = client.post(transition_url(world.deployment, "start"), {"version": world.deployment.version - 1})
+    assert response.status_code == 409
+    world.deployment.refresh_from_db()
+    assert world.deployment.status == Status.APPROVED
+
+
+def test_a_transition_not_open_now_is_a_409(client, world):
+    client_for(client, world.users["manager"])
+    response = client.post(transition_url(world.draft, "complete"))
+    assert response.status_code in (403, 409)
+    world.draft.refresh_from_db()
+    assert world.draft.status == Status.DRAFT
+
+
+def test_an_unknown_action_is_a_404(client, world):
+    client_for(client, world.users["manager"])
+    assert client.post(transition_url(world.draft, "explode")).status_code == 404
+
+
+def test_a_get_on_a_post_endpoint_is_refused(client, world):
+    client_for(client, world.users["manager"])
+    assert client.get(transition_url(world.draft, "submit")).status_code == 405
+
+
+def test_the_assigned_practitioner_carries_a_deployment_through_the_pages(client, world):
+    # given the approved w.deployment and its practitioner
+    d = world.deployment
+    client_for(client, world.users["practitioner"])
+    # when they start it, record every check and take each step
+    assert client.post(transition_url(d, "start"), {"comment": "go"}).status_code == 302
+    for step, kind in [
+        ("confirm-components", "component"),
+        ("confirm-environment", "environment"),
+        ("finish-execution", None),
+        ("complete", "acceptance"),
+    ]:
+        for check in Check.objects.filter(deployment=d, kind=kind) if kind else []:
+            observed = check.component_version.checksum if check.component_version_id else ""
+            r = client.post(
+                reverse("deployments:check_record", args=[d.pk, check.pk]),
+                {"result": "pass", "evidence": "verified", "observed_checksum": observed},
+            )
+            assert r.status_code == 302, r.content.decode()[:500]
+        response = client.post(transition_url(d, step), {"comment": f"{step} done"})
+        assert response.status_code == 302, step
+    # then it is completed, every step in the timeline from the web channel
+    d.refresh_from_db()
+    assert d.status == Status.COMPLETED
+    assert set(d.events.filter(kind="transition").values_list("channel", flat=True)) == {"web"}
+
+
+def test_confirming_components_with_checks_not_passed_shows_them(client, world):
+    d = world.deployment
+    deployment_transition(ctx=Context(actor=world.users["practitioner"]), deployment=d, transition="start")
+    client_for(client, world.users["practitioner"])
+    response = client.post(transition_url(d, "confirm-components"))
+    assert response.status_code == 409
+    assert response.context["error_code"] == "checks_not_passed"
+    assert 'data-testid="override-form"' not in response.content.decode()
+
+
+# --- checks, comments, incidents, problems, feedback ----------------------------------------------------------------
+
+
+def test_a_wrong_checksum_fails_the_check(client, world):
+    d = world.deployment
+    check = d.checks.get(kind="component")
+    client_for(client, world.users["practitioner"])
+    response = client.post(
+        reverse("deployments:check_record", args=[d.pk, check.pk]),
+        {"result": "pass", "evidence": "copied", "observed_checksum": sha256_of("tampered")},
+    )
+    check.refresh_from_db()
+    assert response.status_code == 302
+    assert check.result == "fail"
+    assert "Checksum mismatch" in check.evidence
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"result": "pass", "observed_checksum": "xyz"},  # not a SHA-256
+        {"result": "pass", "observed_checksum": ""},  # the version has a checksum: it must be given
+        {"result": "maybe"},
+    ],
+)
+def test_bad_check_input_is_a_400_and_nothing_changes(client, world, data):
+    d = world.deployment
+    check = d.checks.get(kind="component")
+    client_for(client, world.users["practitioner"])
+    response = client.post(reverse("deployments:check_record", args=[d.pk, check.pk]), data)
+    check.refresh_from_db()
+    assert response.status_code == 400
+    assert check.result == "pending"
+
+
+def test_a_check_of_another_deployment_is_a_404(client, world):
+    check = world.deployment.checks.first()
+    client_for(client, world.users["manager"])
+    url = reverse("deployments:check_record", args=[world.draft.pk, check.pk])
+    assert client.post(url, {"result": "pass"}).status_code == 404
+
+
+def test_checks_cannot_be_recorded_out_of_their_state(client, world):
+    # given an acceptance check of an approved (not yet executed) deployment
+    d = world.deployment
+    check = Check.objects.create(deployment=d, kind="acceptance", description="Smoke test passed")
+    client_for(client, world.users["practitioner"])
+    # when the practitioner records it, it is refused and stays pending
+    response = client.post(reverse("deployments:check_record", args=[d.pk, check.pk]), {"result": "pass"})
+    check.refresh_from_db()
+    assert response.status_code == 409
+    assert check.result == "pending"
+
+
+def test_comment_is_added_to_the_timeline(client, world):
+    client_for(client, world.users["service_owner"])
+    response = client.post(reverse("deployments:comment_add", args=[world.draft.pk]), {"comment": "Mind the cache"})
+    assert response.status_code == 302
+    assert world.draft.events.filter(kind="comment", comment="Mind the cache").exists()
+
+
+def test_an_empty_comment_is_a_400(client, world):
+    client_for(client, world.users["service_owner"])
+    response = client.post(reverse("deployments:comment_add", args=[world.draft.pk]), {"comment": ""})
+    assert response.status_code == 400
+    assert not world.draft.events.filter(kind="comment").exists()
+
+
+def test_incidents_link_once(client, world):
+    client_for(client, world.users["practitioner"])
+    url = reverse("deployments:incident_add", args=[world.deployment.pk])
+    first = client.post(url, {"incident_ref": "INC-7", "title": "Slow checkout", "severity": "high"})
+    second = client.post(url, {"incident_ref": "INC-7"})
+    assert (first.status_code, second.status_code) == (302, 400)
+    assert world.deployment.incidents.count() == 1
+
+
+def test_problems_are_recorded_and_resolved(client, world):
+    client_for(client, world.users["practitioner"])
+    client.post(
+        reverse("deployments:problem_add", args=[world.deployment.pk]), {"description": "Disk full", "severity": "high"}
+    )
+    problem = DeploymentProblem.objects.get(deployment=world.deployment)
+    response = client.post(reverse("deployments:problem_resolve", args=[world.deployment.pk, problem.pk]))
+    problem.refresh_from_db()
+    assert response.status_code == 302
+    assert problem.resolved
+
+
+def test_a_problem_of_another_deployment_is_a_404(client, world):
+    from apps.deployments.services import problem_add
+
+    problem = problem_add(
+        ctx=Context(actor=world.users["manager"]), deployment=world.deployment, description="x", severity="low"
+    )
+    client_for(client, world.users["manager"])
+    assert client.post(reverse("deployments:problem_resolve", args=[world.draft.pk, problem.pk])).status_code == 404
+
+
+def test_the_requester_rates_a_completed_deployment_once(client, world):
+    # given a completed deployment the product owner requested
+    d = advance(
+        world.deployment, to=Status.COMPLETED, manager=world.users["manager"], practitioner=world.users["practitioner"]
+    )
+    client_for(client, world.users["product_owner"])
+    assert 'id="feedback"' in client.get(detail(d)).content.decode()
+    url = reverse("deployments:feedback_submit", args=[d.pk])
+    # when they rate it twice
+    first = client.post(url, {"rating_lead_time": 4, "rating_quality": 5, "comment": "Quick"})
+    second = client.post(url, {"rating_lead_time": 1, "rating_quality": 1})
+    # then the first rating counts, the second is refused
+    assert (first.status_code, second.status_code) == (302, 409)
+    assert list(Feedback.objects.filter(deployment=d).values_list("rating_lead_time", "rating_quality")) == [(4, 5)]
+    assert 'id="feedback"' not in client.get(detail(d)).content.decode()
+
+
+@pytest.mark.parametrize("data", [{"rating_lead_time": 6, "rating_quality": 3}, {"rating_lead_time": "x"}, {}])
+def test_bad_ratings_are_a_400(client, world, data):
+    d = DeploymentFactory(status=Status.COMPLETED, service=world.service, requester=world.users["product_owner"])
+    client_for(client, world.users["product_owner"])
+    assert client.post(reverse("deployments:feedback_submit", args=[d.pk]), data).status_code == 400
+    assert not Feedback.objects.exists()
+
+
+def test_rating_an_open_deployment_is_refused(client, world):
+    client_for(client, world.users["product_owner"])
+    response = client.post(
+        reverse("deployments:feedback_submit", args=[world.deployment.pk]), {"rating_lead_time": 3, "rating_quality": 3}
+    )
+    assert response.status_code == 409
+    assert not Feedback.objects.exists()
