@@ -1,0 +1,30 @@
+"""The demo deployments: every status, reached through the services, and idempotent."""
+
+import pytest
+
+from apps.core.demo import seed_users, seeders
+from apps.deployments.models import Deployment, Feedback, IncidentLink
+from apps.deployments.workflow import Status
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_seed_covers_every_status_and_runs_twice_without_change():
+    # given the demo users and the seeds of every app
+    users = seed_users()
+    # when every seed runs, twice
+    for seed in seeders():
+        seed(users)
+    count = Deployment.objects.count()
+    for seed in seeders():
+        seed(users)
+    # then every status is there once, with real timelines, feedback and incidents, and nothing doubled
+    assert Deployment.objects.count() == count
+    assert set(Deployment.objects.values_list("status", flat=True)) == set(Status.values)
+    assert Deployment.objects.filter(action="remove").exists()
+    assert Deployment.objects.filter(status=Status.APPROVED, practitioners=users["practitioner"]).exists()
+    assert Feedback.objects.exists() and IncidentLink.objects.exists()
+    completed = Deployment.objects.filter(status=Status.COMPLETED).first()
+    assert completed.events.filter(channel="system", kind="transition").count() >= 4
+    assert not completed.checks.filter(result="pending").exists()
+    assert completed.actual_end < completed.planned_end
