@@ -1,0 +1,143 @@
+"""Fast bulk loading for the benchmark data set: COPY on PostgreSQL, batched INSERTs elsewhere."""
+
+from collections.abc import Iterable, Sequence
+
+from django.db import connection, models
+from django.db.models.fields import NOT_PROVIDED
+
+
+def columns_of(model: type[models.Model]) -> list[models.Field]:
+    return list(model._meta.concrete_fields)
+
+
+def default_row(model: type[models.Model]) -> dict:
+    row = {}
+    for f in columns_of(model):
+        if f.default is not NOT_PROVIDED:
+            row[f.attname] = f.get_default()
+        elif f.null:
+            row[f.attname] = None
+        elif isinstance(f, models.CharField | models.TextField):
+            row[f.attname] = ""
+    return row
+
+
+def _prepare(field: models.Field, value):
+    if value is None:
+        return None
+    if isinstance(field, models.JSONField):
+        import json
+
+        return json.dumps(value)
+    return value
+
+
+def copy_rows(model: type[models.Model], rows: Iterable[dict], fields: Sequence[str] | None = None) -> int:
+    """Insert `rows` (dicts keyed by attname) into the model's table; returns how many."""
+    all_fields = {f.attname: f for f in columns_of(model)}
+    names = list(fields) if fields else list(all_fields)
+    cols = [all_fields[n] for n in names]
+    table = connection.ops.quote_name(model._meta.db_table)
+    col_sql = ", ".join(connection.ops.quote_name(f.column) for f in cols)
+    count = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({col_sql}) FROM STDIN") as copy:  # noqa: S608 (names from models)
+                for row in rows:
+                    copy.write_row([_prepare(f, row.get(f.attname)) for f in cols])
+                    count += 1
+        else:
+            placeholders = ", ".join(["%s"] * len(cols))
+            sql = f"INSERT INTO {table} ({col_sql}) VALUES ({placeholders})"  # noqa: S608 (names from models)
+            batch = []
+            for row in rows:
+                batch.append([_prepare(f, row.get(f.attname)) for f in cols])
+                if len(batch) >= 5000:
+                    cursor.executemany(sql, batch)
+                    count += len(batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+    return count
+
+
+def next_id(model: type[models.Model]) -> int:
+    last = model.objects.order_by("-pk").values_list("pk", flat=True).first()
+    return (last or 0) + 1
+
+
+def reset_sequence(model: type[models.Model]) -> None:
+    if connection.vendor != "postgresql":
+        return
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), COALESCE((SELECT MAX(id) FROM "  # noqa: S608
+            + connection.ops.quote_name(table)
+            + "), 1))",
+            [table],
+        )
+
+
+def copy_text(model: type[models.Model], columns: Sequence[str], lines: list[str]) -> int:
+    """COPY pre-formatted tab-separated `lines` (attnames in `columns`, `\\N` for NULL) on PostgreSQL; on other
+    databases parse them back and INSERT. Every NOT NULL column without a default must be in `columns`."""
+    fields = {f.attname: f for f in columns_of(model)}
+    missing = [
+        n for n, f in fields.items() if not f.null and n not in columns and not (f.primary_key and "id" not in columns)
+    ]
+    if missing:
+        raise ValueError(f"{model.__name__}: columns {missing} are NOT NULL and not generated")
+    if not lines:
+        return 0
+    table = connection.ops.quote_name(model._meta.db_table)
+    col_sql = ", ".join(connection.ops.quote_name(fields[c].column) for c in columns)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({col_sql}) FROM STDIN") as copy:  # noqa: S608
+            copy.write("".join(lines))
+        return len(lines)
+    rows = [[None if v == "\\N" else v for v in line.rstrip("\n").split("\t")] for line in lines]
+    return copy_rows(model, (dict(zip(columns, r, strict=True)) for r in rows), columns)
+
+
+def bulk_load_session() -> None:
+    """On PostgreSQL, skip FK triggers (the generator keeps references consistent) and synchronous commits."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+            cursor.execute("SET synchronous_commit = off")
+
+
+class IndexesDropped:
+    """On PostgreSQL, drop the plain (non-constraint) indexes of some tables for a bulk load and rebuild them after:
+    building an index once over sorted data is many times faster than maintaining it row by row."""
+
+    def __init__(self, models_: Sequence[type[models.Model]]):
+        self.tables = [m._meta.db_table for m in models_]
+        self.definitions: list[str] = []
+
+    def __enter__(self):
+        if connection.vendor != "postgresql":
+            return self
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """SELECT i.indexname, i.indexdef FROM pg_indexes i
+                   WHERE i.tablename = ANY(%s) AND NOT EXISTS (
+                     SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)""",
+                [self.tables],
+            )
+            rows = cursor.fetchall()
+            for name, definition in rows:
+                self.definitions.append(definition)
+                cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        return self
+
+    def __exit__(self, *exc):
+        if connection.vendor != "postgresql":
+            return False
+        with connection.cursor() as cursor:
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            for definition in self.definitions:
+                cursor.execute(definition)
+        return False
