@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from apps.core.permissions import objects_for_user, user_can
@@ -36,8 +37,15 @@ def review_list(*, user, filters=None, request=None) -> QuerySet[ModelReview]:
     return queryset
 
 
+def _pk(pk) -> int:
+    if not str(pk).isdigit():
+        raise Http404("No such review.")
+    return int(pk)
+
+
 def review_get(*, user, pk) -> ModelReview:
     """One review the user may see, with its people and initiatives; 404 otherwise."""
+    pk = _pk(pk)
     queryset = (
         _reviews(user)
         .select_related("model", "facilitator", "new_model_version", "trigger_deployment")
@@ -98,7 +106,7 @@ def initiative_list(*, user, filters=None, request=None) -> QuerySet[Improvement
 
 
 def initiative_get(*, user, pk) -> ImprovementInitiative:
-    return get_object_or_404(initiative_list(user=user), pk=pk)
+    return get_object_or_404(initiative_list(user=user), pk=_pk(pk))
 
 
 def initiative_may_change(*, initiative: ImprovementInitiative, user) -> bool:

@@ -85,9 +85,12 @@ def test_failure_rate_counts_failed_and_rolled_back_among_finished():
 
 
 def test_chart_has_one_stacked_bar_per_month():
-    a = {"months": [{"month": "2030-01", "completed": 3, "failed": 1, "other": 0}, {"month": "2030-02",
-                                                                                        "completed": 0, "failed": 0,
-                                                                                        "other": 2}]}
+    a = {
+        "months": [
+            {"month": "2030-01", "completed": 3, "failed": 1, "other": 0},
+            {"month": "2030-02", "completed": 0, "failed": 0, "other": 2},
+        ]
+    }
     chart = chart_bars(a)
     assert [b["label"] for b in chart["bars"]] == ["2030-01", "2030-02"]
     assert [s["key"] for s in chart["bars"][0]["segments"]] == ["completed", "failed"]

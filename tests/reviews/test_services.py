@@ -180,8 +180,9 @@ def test_complete_refused_before_start_after_completion_and_to_non_managers(mana
         services.review_complete(review=planned, actor=manager, decision="keep", findings="x")
     review = ModelReviewFactory(facilitator=manager, in_progress=True)
     with pytest.raises(PermissionDenied):
-        services.review_complete(review=review, actor=UserFactory(roles=["practitioner"]), decision="retire",
-                                 findings="x")
+        services.review_complete(
+            review=review, actor=UserFactory(roles=["practitioner"]), decision="retire", findings="x"
+        )
     review.model.refresh_from_db()
     assert review.model.status == ModelStatus.ACTIVE and _snapshot(review)[0] == ReviewStatus.IN_PROGRESS
     services.review_complete(review=review, actor=manager, decision="keep", findings="Fine")
