@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint migrate demo worker schedules clean
+.PHONY: install run test lint migrate demo bench clean
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,9 @@ lint: install
 
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: install
+	bash scripts/bench.sh
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -1,0 +1,16 @@
+"""Benchmark settings: production settings served over plain HTTP on 127.0.0.1 (no TLS redirect, no secure cookies)."""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-key-not-for-production-use-0123456789abcdef")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+
+from .prod import *  # noqa: E402, F403
+
+SECURE_SSL_REDIRECT = False
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+SECURE_HSTS_SECONDS = 0
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+AXES_ENABLED = False
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
