@@ -58,6 +58,11 @@ class VersionChoiceField(forms.ModelMultipleChoiceField):
         return f"{obj.component.service.name} · {obj.component.name} {obj.version}"
 
 
+def _person(user) -> str:
+    full = user.get_full_name()
+    return f"{full} ({user.username})" if full else user.username
+
+
 class DeploymentForm(forms.Form):
     """The plan of a deployment (create and edit). Managers also assign the manager and the practitioners."""
 
@@ -112,6 +117,8 @@ class DeploymentForm(forms.Form):
             users = get_user_model().objects.filter(is_active=True).order_by("username")
             self.fields["manager"].queryset = users.filter(groups__name="Deployment manager").distinct()
             self.fields["practitioners"].queryset = users.filter(groups__name="Deployment practitioner").distinct()
+            self.fields["manager"].label_from_instance = _person
+            self.fields["practitioners"].label_from_instance = _person
         else:
             del self.fields["manager"]
             del self.fields["practitioners"]

@@ -581,3 +581,30 @@ def test_approvals_are_recorded_with_role_and_comment(world):
     deployment_transition(ctx=ctx(world.users["manager"]), deployment=d, transition="reject", comment="Wrong window")
     approval = Approval.objects.get(deployment=d)
     assert (approval.decision, approval.role, approval.comment) == ("rejected", "manager", "Wrong window")
+
+
+def test_mail_server_down_the_transition_succeeds_and_the_notification_is_retried(
+    world, settings, django_capture_on_commit_callbacks
+):
+    from django_q.models import Schedule
+
+    # given a mail server that refuses connections
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    # when a transition happens
+    with django_capture_on_commit_callbacks(execute=True):
+        d = deployment_transition(ctx=ctx(world.users["product_owner"]), deployment=world.draft, transition="submit")
+    # then it succeeded, nothing was sent, and a retry is scheduled
+    d.refresh_from_db()
+    assert d.status == Status.PENDING_APPROVAL
+    assert not d.events.filter(kind="communication").exists()
+    retry = Schedule.objects.get(func="apps.deployments.tasks.notify_event")
+    event = d.events.filter(kind="transition").latest("id")
+    assert retry.args == f"({event.pk}, 2)" and retry.schedule_type == Schedule.ONCE
+    # when the mail server is back and the retry runs, the mail goes out once
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    mail.outbox.clear()
+    assert notify_event(event.pk, 2)
+    assert notify_event(event.pk, 3) == []
+    assert len(mail.outbox) == 1
+    assert d.events.filter(kind="communication").count() == 1
