@@ -49,5 +49,9 @@ def user(db):
 
 
 @pytest.fixture(autouse=True)
-def _mail_outbox_clean(settings):
+def _isolated(settings):
+    """Mail in memory, and no lockout counters carried from one test to the next."""
+    from django.core.cache import cache
+
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    cache.clear()

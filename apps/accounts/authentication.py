@@ -2,6 +2,8 @@
 
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -9,6 +11,19 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from apps.accounts.models import ApiToken
 
 LAST_USED_PRECISION = timedelta(seconds=60)
+
+
+def _failure_limit() -> int:
+    """Failed token attempts allowed per address before a lockout (like django-axes for the login form)."""
+    return getattr(settings, "API_AUTH_FAILURE_LIMIT", 20)
+
+
+def _cool_off_seconds() -> int:
+    return int(settings.AXES_COOLOFF_TIME.total_seconds())
+
+
+def _lock_key(request) -> str:
+    return f"api-token-failures:{request.META.get('REMOTE_ADDR', '')}"
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -20,13 +35,26 @@ class ApiTokenAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword.lower().encode():
             return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Invalid token header: give exactly `Token <key>`.")
+        lock_key = _lock_key(request)
+        if (cache.get(lock_key) or 0) >= _failure_limit():
+            raise exceptions.Throttled(
+                detail="Too many failed token attempts from your address; try again later.",
+                wait=_cool_off_seconds(),
+            )
         try:
-            key = parts[1].decode("ascii")
-        except UnicodeError as exc:
-            raise exceptions.AuthenticationFailed("Invalid token header: the key must be ASCII.") from exc
-        return self.authenticate_credentials(key)
+            if len(parts) != 2:
+                raise exceptions.AuthenticationFailed("Invalid token header: give exactly `Token <key>`.")
+            try:
+                key = parts[1].decode("ascii")
+            except UnicodeError as exc:
+                raise exceptions.AuthenticationFailed("Invalid token header: the key must be ASCII.") from exc
+            return self.authenticate_credentials(key)
+        except exceptions.AuthenticationFailed:
+            try:
+                cache.incr(lock_key)
+            except ValueError:
+                cache.set(lock_key, 1, timeout=_cool_off_seconds())
+            raise
 
     def authenticate_credentials(self, key: str):
         prefix = key[: ApiToken.PREFIX_LENGTH]
