@@ -121,8 +121,8 @@ class ModelStageForm(forms.ModelForm):
     approvals_required = forms.IntegerField(
         min_value=0,
         max_value=MAX_APPROVALS,
-        initial=1,
-        help_text="0 for a pre-approved stage; a service-owner sign-off counts as one of them.",
+        required=False,
+        help_text="Empty: 0 for a pre-approved stage, else 1. A service-owner sign-off counts as one of them.",
     )
 
     class Meta:

@@ -253,6 +253,8 @@ def stage_add(*, model: DeploymentModel, actor, environment: Environment, order:
     _check_environment(environment)
     if order is None:
         order = (locked.stages.aggregate(m=Max("order"))["m"] or 0) + 1
+    if fields.get("approvals_required") is None:
+        fields["approvals_required"] = 0 if fields.get("pre_approved") else 1
     stage = ModelStage(model=locked, environment=environment, order=order, **fields)
     stage.full_clean(validate_unique=False, validate_constraints=False)
     _check_stage_unique(stage)

@@ -161,9 +161,7 @@ class StageUpdateView(PermissionRequiredMixin, TemplateView):
         stage = _stage(request, pk, stage_id)
         form = ModelStageForm(request.POST, instance=ModelStage.objects.get(pk=stage.pk), submit_label="Save")
         if form.is_valid():
-            kwargs = form.service_kwargs()
-            if kwargs.get("order") is None:
-                kwargs.pop("order", None)
+            kwargs = {k: v for k, v in form.service_kwargs().items() if v is not None}
             try:
                 services.stage_update(stage=stage, actor=request.user, **kwargs)
             except (ValidationError, ConflictError) as exc:

@@ -170,6 +170,13 @@ def test_model_bad_input_is_400(world, manager_client, data):
     assert _snapshot() == before
 
 
+def test_a_pre_approved_stage_defaults_to_no_approvals(world, manager_client):
+    payload = {"model": world.draft_model.pk, "environment": world.env_prod.pk, "pre_approved": True}
+    response = _post(manager_client, "/api/v1/model-stages/", payload)
+    assert response.status_code == 201, response.json()
+    assert (response.json()["approvals_required"], response.json()["order"]) == (0, 2)
+
+
 def test_malformed_json_is_400(world, manager_client):
     response = manager_client.post("/api/v1/model-stages/", "{not json", content_type="application/json")
     assert response.status_code == 400

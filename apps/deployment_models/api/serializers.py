@@ -35,7 +35,9 @@ class ModelStageSerializer(serializers.ModelSerializer):
     environment = serializers.PrimaryKeyRelatedField(queryset=Environment.objects.all())
     environment_name = serializers.CharField(source="environment.name", read_only=True)
     order = serializers.IntegerField(min_value=1, max_value=MAX_STAGE_ORDER, required=False)
-    approvals_required = serializers.IntegerField(min_value=0, max_value=MAX_APPROVALS, default=1)
+    approvals_required = serializers.IntegerField(
+        min_value=0, max_value=MAX_APPROVALS, required=False, help_text="Default: 0 when pre-approved, else 1."
+    )
 
     class Meta:
         model = ModelStage
