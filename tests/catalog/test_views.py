@@ -199,3 +199,13 @@ def test_duplicate_supplier_and_bad_kind_are_form_errors(manager_client, world):
 def test_unknown_objects_are_404(manager_client, world):
     for url in ["/services/nope/", "/components/999999/", "/versions/999999/edit/", "/suppliers/999999/"]:
         assert manager_client.get(url).status_code == 404, url
+
+
+def test_home_lists_components_of_my_services_without_versions(client, world):
+    # given a component of the owner's service with no version
+    ComponentFactory(service=world.service, name="shop-cdn")
+    client.force_login(world.users["service_owner"])
+    # when the owner opens the home page
+    html = client.get("/").content.decode()
+    # then it asks them to register its versions
+    assert "Register versions of your components" in html and "shop-cdn" in html
