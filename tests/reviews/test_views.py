@@ -124,3 +124,11 @@ def test_participant_adds_a_note_from_the_workspace(client, manager):
     assert client.post(f"/reviews/{review.pk}/notes/", {"text": ""}).status_code == 302
     review.refresh_from_db()
     assert "Monitoring lagged" in review.findings
+
+
+def test_pages_render_without_facilitator_or_owner(signed_in):
+    # given a review planned by the task without a facilitator, and an initiative without an owner
+    initiative = ImprovementInitiativeFactory(review=ModelReviewFactory(facilitator=None, in_progress=True))
+    # when / then every page that shows people renders
+    for url in (f"/reviews/{initiative.review_id}/", "/reviews/", "/initiatives/"):
+        assert signed_in.get(url).status_code == 200, url
