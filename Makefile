@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint migrate demo bench clean
+.PHONY: install run test lint migrate demo bench backup restore clean
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,13 @@ test: lint
 
 bench: install
 	bash scripts/bench.sh
+
+backup: install
+	$(PY) manage.py backup
+
+# make restore FILE=backups/deploydesk-20261126-101500.dump
+restore: install
+	$(PY) manage.py restore "$(FILE)" --yes
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles
