@@ -154,7 +154,7 @@ def notify_review_outcome(review_id: int) -> list[str]:
     User = get_user_model()
     with transaction.atomic():
         review = (
-            ModelReview.objects.select_for_update()
+            ModelReview.objects.select_for_update(of=("self",))
             .select_related("model", "new_model_version")
             .filter(pk=review_id, status=ReviewStatus.COMPLETED, outcome_notified_at__isnull=True)
             .first()
