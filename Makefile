@@ -19,6 +19,7 @@ migrate: install
 
 demo: migrate
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py seed_demo
+	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py setup_schedules
 
 run: demo
 	DJANGO_SETTINGS_MODULE=config.settings.dev bash scripts/run.sh

@@ -5,10 +5,12 @@ import json
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from rest_framework.test import APIClient
 
 from tests.matrix import ROLES, Row
+from tests.world import build_world
 
 TESTS_DIR = Path(__file__).parent
 
@@ -22,7 +24,6 @@ def _collect_rows() -> list[Row]:
 
 
 ROWS = _collect_rows()
-CASES = [pytest.param(row, role, id=f"{row}-{role}") for row in ROWS for role in ROLES]
 
 
 def _request(client, row: Row, url: str, data):
@@ -34,19 +35,39 @@ def _request(client, row: Row, url: str, data):
     return method(url, data or {})
 
 
-@pytest.mark.parametrize(("row", "role"), CASES)
-def test_permission_matrix(world, row: Row, role: str):
-    # given a client signed in as `role` (or anonymous)
-    client = APIClient()
-    if role != "anonymous":
-        client.force_login(world.users[role])
-    url = row.resolve_url(world)
-    # when it requests the row's URL
-    response = _request(client, row, url, row.resolve_data(world))
-    # then it gets exactly the status the matrix says
-    assert response.status_code == row.expected[role], (
-        f"{row} as {role}: expected {row.expected[role]}, got {response.status_code}"
-    )
+@pytest.fixture(scope="module")
+def matrix_world(django_db_setup, django_db_blocker):
+    """The shared world, built once for the whole matrix inside a transaction that is rolled back at the end;
+    each test's own transaction (the `db` fixture) nests inside it as a savepoint."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[str(r) for r in ROWS])
+def test_permission_matrix(matrix_world, db, row: Row):
+    """Each role's request runs in a savepoint that is rolled back, so every role meets the same world and a
+    write by one role cannot change what the next one sees."""
+    world = matrix_world
+    mismatches = []
+    for role in ROLES:
+        with transaction.atomic():
+            # given a client signed in as `role` (or anonymous)
+            client = APIClient()
+            if role != "anonymous":
+                client.force_login(world.users[role])
+            # when it requests the row's URL
+            response = _request(client, row, row.resolve_url(world), row.resolve_data(world))
+            # then it gets exactly the status the matrix says
+            if response.status_code != row.expected[role]:
+                mismatches.append(f"{role}: expected {row.expected[role]}, got {response.status_code}")
+            transaction.set_rollback(True)
+    assert not mismatches, f"{row}: " + "; ".join(mismatches)
 
 
 def _named_patterns(resolver: URLResolver, prefix: str = "") -> set[str]:
@@ -69,7 +90,8 @@ def _is_format_suffix(name: str) -> bool:
     return False
 
 
-def test_every_url_has_a_matrix_row(world):
+def test_every_url_has_a_matrix_row(matrix_world, db):
+    world = matrix_world
     # given every named URL of the project
     all_names = {n for n in _named_patterns(get_resolver()) if n not in IGNORED}
     # when the matrix rows are resolved
