@@ -2,10 +2,12 @@
 
 import datetime as dt
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import wraps
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Avg,
@@ -31,7 +33,7 @@ from apps.deployment_models.models import ModelStatus
 from apps.deployments.models import Check, CheckResult, Deployment, Feedback, IncidentLink
 from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.deployments.workflow import Status
-from apps.environments.models import EnvironmentKind
+from apps.environments.models import Environment, EnvironmentKind
 
 VIEW_KPIS = "reports.view_kpis"
 DEFAULT_DAYS = 90
@@ -107,19 +109,45 @@ def percentiles(qs: QuerySet, value, fractions: tuple[float, ...], group=None) -
     return result
 
 
+def without_jit(func):
+    """Runs `func` inside fast_aggregates()."""
+
+    @wraps(func)
+    def wrapper(*args, **kwargs):
+        with fast_aggregates():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@contextmanager
+def fast_aggregates():
+    """On PostgreSQL, switch JIT compilation off for these statements: their cost estimates (subplans over tens of
+    thousands of rows) trigger JIT, whose compilation takes longer than the queries themselves (seconds)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+        yield
+
+
 # --- what each metric counts ---------------------------------------------------------------------------------
 
 FINISHED = (Status.COMPLETED, Status.FAILED, Status.ROLLED_BACK)
 COMPLETED = Q(status=Status.COMPLETED)
 FAILED = Q(status__in=(Status.FAILED, Status.ROLLED_BACK))
-PRODUCTION = Q(environment__kind=EnvironmentKind.PRODUCTION)
+# `environment_id IN (...)` and `id IN (...)` rather than joins or EXISTS: PostgreSQL hashes these small sets once
+# instead of probing an index per deployment.
+PRODUCTION = Q(environment__in=Environment.objects.filter(kind=EnvironmentKind.PRODUCTION).values("pk"))
 ON_SCHEDULE = Q(actual_start__gte=F("planned_start"), actual_end__lte=F("planned_end"))
 AGREED_MODEL = Q(model__status__in=(ModelStatus.ACTIVE, ModelStatus.PILOT, ModelStatus.RETIRED))
 NOT_PLANNED = (Status.DRAFT, Status.CANCELLED)
 
 
 def has_incident() -> Q:
-    return Q(Exists(IncidentLink.objects.filter(deployment=OuterRef("pk"))))
+    return Q(pk__in=IncidentLink.objects.values("deployment_id"))
 
 
 def has_feedback() -> Q:
@@ -444,6 +472,7 @@ def _value(key: str, value, numerator=None, denominator=None) -> KpiValue:
     return KpiValue(METRICS[key], value, numerator, denominator)
 
 
+@without_jit
 def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=None, model=None) -> KpiReport:
     """Every KPI of DESIGN.md §3 over the deployments `user` may see, for the days start..end (inclusive).
 
@@ -531,6 +560,7 @@ def _as_date(value) -> dt.date:
     return value
 
 
+@without_jit
 def kpi_trend(
     *, user, start: dt.date, end: dt.date, bucket: str = "week", environment=None, service=None, model=None
 ) -> list[TrendPoint]:
@@ -608,6 +638,7 @@ def kpi_drilldown(
 HEADLINE = ("success_rate", "throughput_per_week", "lead_time_median_hours", "change_failure_rate", "backlog")
 
 
+@without_jit
 def kpi_headline(*, user, start: dt.date, end: dt.date) -> dict[str, KpiValue]:
     """The dashboard's headline KPIs (HEADLINE) — the same definitions as kpi_report, in three queries."""
     base = kpi_base(user=user)
