@@ -19,39 +19,39 @@ def _feed(w) -> str:
 
 
 def _job(w):
-    """A finished export of the auditor's, with its file on disk."""
+    """A finished export of the auditor's, with its file on disk (made anew: each role's request is rolled back)."""
     from apps.reports.record_models import ExportJob, ExportStatus
 
-    if getattr(w, "export_job", None) is None:
-        relative = "exports/matrix-test-deployments.csv"
-        path = Path(settings.MEDIA_ROOT) / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("reference\n")
-        w.export_job = ExportJob.objects.create(
-            user=w.users["auditor"],
-            kind="deployments_csv",
-            status=ExportStatus.DONE,
-            file=relative,
-            filename="deployments.csv",
-            total=0,
-        )
-    return w.export_job
+    relative = "exports/matrix-test-deployments.csv"
+    path = Path(settings.MEDIA_ROOT) / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("reference\n")
+    return ExportJob.objects.create(
+        user=w.users["auditor"],
+        kind="deployments_csv",
+        status=ExportStatus.DONE,
+        file=relative,
+        filename="deployments.csv",
+        total=0,
+    )
 
 
 def _review(w):
+    """The world's review if the reviews world made one; otherwise one made anew (each role's request is rolled back)."""
     from apps.reviews.models import ModelReview
 
-    if getattr(w, "review", None) is None:
-        today = dt.date.today()
-        w.review = ModelReview.objects.create(
-            model=w.model,
-            kind="ad_hoc",
-            period_start=today - dt.timedelta(days=90),
-            period_end=today,
-            due_date=today + dt.timedelta(days=7),
-            findings="Checks were skipped twice.",
-        )
-    return w.review
+    existing = getattr(w, "review", None)
+    if existing is not None and ModelReview.objects.filter(pk=existing.pk).exists():
+        return existing
+    today = dt.date.today()
+    return ModelReview.objects.create(
+        model=w.model,
+        kind="ad_hoc",
+        period_start=today - dt.timedelta(days=90),
+        period_end=today,
+        due_date=today + dt.timedelta(days=7),
+        findings="Checks were skipped twice.",
+    )
 
 
 def _audit_entry(w):
