@@ -24,3 +24,5 @@ urlpatterns = [
     path("", include("apps.core.urls")),
     *[path("", include(module)) for module in app_modules("urls")],
 ]
+
+handler500 = "apps.core.views.server_error"

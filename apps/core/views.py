@@ -23,6 +23,30 @@ class HomeView(LoginRequiredMixin, TemplateView):
         return ctx
 
 
+def server_error(request, *args, **kwargs):
+    """handler500: a database outage is a 503 with a clear message; anything else a plain 500 — never a trace."""
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+    from django.http import HttpResponse
+    from django.template.loader import render_to_string
+
+    from apps.core.middleware import MESSAGE
+
+    exc = sys.exc_info()[1]
+    wants_json = request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
+    if isinstance(exc, OperationalError | InterfaceError):
+        if wants_json:
+            response = JsonResponse({"detail": MESSAGE, "code": "database_unavailable"}, status=503)
+        else:
+            response = HttpResponse(render_to_string("503.html", {"message": MESSAGE}), status=503)
+        response["Retry-After"] = "30"
+        return response
+    if wants_json:
+        return JsonResponse({"detail": "Internal error; it has been logged.", "code": "server_error"}, status=500)
+    return HttpResponse(render_to_string("500.html"), status=500)
+
+
 @never_cache
 def health(request):
     healthy, report = health_report()
