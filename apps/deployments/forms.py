@@ -1,6 +1,7 @@
 """Forms of the deployment pages: they parse input and hand it to the services; errors come back onto them."""
 
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -125,6 +126,27 @@ class DeploymentForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
+        self.helper.layout = self._layout()
+
+    def _layout(self) -> Layout:
+        def row(*names, widths=()):
+            present = [n for n in names if n in self.fields]
+            sizes = list(widths) or [12 // max(len(present), 1)] * len(present)
+            return Row(*[Column(n, css_class=f"col-md-{w}") for n, w in zip(present, sizes, strict=True)]) or None
+
+        parts = [
+            row("title", "action", "trigger", widths=(6, 2, 4)),
+            row("service", "model", "environment"),
+            "component_versions",
+            row("planned_start", "planned_end"),
+            row("change_ref", "release_ref", "supplier"),
+            row("requirements", "acceptance_criteria"),
+            "is_rollback",
+            row("manager", "practitioners") if "manager" in self.fields else None,
+            "handover_note" if "handover_note" in self.fields else None,
+            "version" if "version" in self.fields else None,
+        ]
+        return Layout(*[p for p in parts if p is not None])
 
     def clean(self):
         cleaned = super().clean()

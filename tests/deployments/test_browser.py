@@ -173,7 +173,7 @@ def test_request_reschedule_approve_execute_and_rate(live_server, browser: Brows
     pat.get_by_test_id("transition-form-complete").get_by_label("Comment").fill("Smoke tests green.")
     pat.get_by_test_id("transition-complete").click()
     expect(pat.get_by_test_id("status-badge")).to_have_text("Completed")
-    expect(pat.get_by_test_id("timeline")).to_contain_text("verifying → completed")
+    expect(pat.get_by_test_id("timeline")).to_contain_text("Verifying deployment → Completed")
 
     # the requester rates it
     po.goto(f"{base}/deployments/{deployment.pk}/")

@@ -38,3 +38,12 @@ def result_style(result: str) -> str:
 @register.filter
 def get_item(mapping, key):
     return mapping.get(key) if mapping else None
+
+
+@register.filter
+def status_label(status: str) -> str:
+    """The human name of a status value ("pending_approval" → "Pending approval")."""
+    try:
+        return Status(status).label
+    except ValueError:
+        return status

@@ -32,6 +32,12 @@ def visible_deployment(request, pk: int) -> Deployment:
 
 def transition_form(deployment: Deployment, name: str, *, manager: bool, data=None) -> TransitionForm:
     form = TransitionForm(data, auto_id=f"t-{name}-%s", initial={"version": deployment.version})
+    spec = workflow.TRANSITIONS.get(name)
+    if spec is not None and spec.needs_comment:
+        form.fields["comment"].label = "Comment (required: say why)"
+    form.fields["comment"].widget.attrs.update({"rows": 1, "placeholder": "Optional note for the timeline"})
+    if spec is not None and spec.needs_comment:
+        form.fields["comment"].widget.attrs["placeholder"] = "Why?"
     if not manager:
         del form.fields["override_reason"]
     return form
