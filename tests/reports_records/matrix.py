@@ -37,7 +37,7 @@ def _job(w):
 
 
 def _review(w):
-    """The world's review if the reviews world made one; otherwise one made anew (each role's request is rolled back)."""
+    """The world's review if there is one; otherwise one made anew (each role's request is rolled back)."""
     from apps.reviews.models import ModelReview
 
     existing = getattr(w, "review", None)

@@ -85,7 +85,9 @@ def test_audit_page_filters_by_actor_channel_and_dates(world):
 def test_audit_page_pages_by_id(world):
     # given more than a page of entries
     for i in range(60):
-        audit_append(actor=None, channel="system", action="note", object_type="test.thing", object_id=i, object_repr="x")
+        audit_append(
+            actor=None, channel="system", action="note", object_type="test.thing", object_id=i, object_repr="x"
+        )
     client = client_for(world.users["auditor"])
     # when the first page and the next are read
     first = client.get("/audit/")
@@ -106,7 +108,9 @@ def test_audit_page_queries_are_bounded(world):
     with CaptureQueriesContext(connection) as few:
         client.get("/audit/")
     for i in range(60):
-        audit_append(actor=None, channel="system", action="note", object_type="test.thing", object_id=i, object_repr="x")
+        audit_append(
+            actor=None, channel="system", action="note", object_type="test.thing", object_id=i, object_repr="x"
+        )
     with CaptureQueriesContext(connection) as many:
         client.get("/audit/")
     assert len(many.captured_queries) == len(few.captured_queries)

@@ -72,11 +72,11 @@ def test_register_csv_with_several_versions_joins_them(rec):
 def test_csv_cells_cannot_carry_spreadsheet_formulas(rec):
     # given a deployment whose title starts like a formula
     w = rec
-    Deployment.objects.filter(pk=w.draft.pk).update(title="=HYPERLINK(\"http://evil\")")
+    Deployment.objects.filter(pk=w.draft.pk).update(title='=HYPERLINK("http://evil")')
     # when exported
     rows = _csv(client_for(w.users["manager"]).get(f"/exports/deployments.csv?q={w.draft.reference}"))
     # then the cell is text, not a formula
-    assert rows[0]["title"] == "'=HYPERLINK(\"http://evil\")"
+    assert rows[0]["title"] == '\'=HYPERLINK("http://evil")'
 
 
 def test_register_xlsx_reads_back_like_the_csv(rec):
@@ -195,7 +195,8 @@ def test_owner_exports_hold_nothing_of_other_services(rec, role):
 
 
 @pytest.mark.parametrize(
-    "url", ["/exports/deployments.csv", "/exports/deployments.xlsx", "/exports/audit-trail.csv", "/exports/audit-pack.zip"]
+    "url",
+    ["/exports/deployments.csv", "/exports/deployments.xlsx", "/exports/audit-trail.csv", "/exports/audit-pack.zip"],
 )
 @pytest.mark.parametrize(("role", "status"), [("practitioner", 403), ("norole", 403), ("auditor", 200)])
 def test_exports_are_refused_to_practitioners_and_users_without_a_role(rec, url, role, status):
@@ -233,9 +234,7 @@ def test_a_practitioner_token_is_refused(rec):
     assert Client().get("/exports/deployments.csv", HTTP_AUTHORIZATION=f"Token {key}").status_code == 403
 
 
-@pytest.mark.parametrize(
-    "query", ["environment=abc", "status=nonsense", "planned_from=yesterday", "service=999999"]
-)
+@pytest.mark.parametrize("query", ["environment=abc", "status=nonsense", "planned_from=yesterday", "service=999999"])
 def test_bad_filters_give_a_json_400(rec, query):
     response = client_for(rec.users["manager"]).get(f"/exports/deployments.csv?{query}")
     assert response.status_code == 400

@@ -49,9 +49,7 @@ def test_a_later_version_replaces_the_earlier_and_a_removal_clears_it(rec):
     # given 1.1.0 completed in test after 1.0.0, and payroll deployed then removed from test
     w = rec
     manager, boss = w.users["manager"], UserFactory(roles=["manager"])  # the requester cannot approve
-    newer = plan(
-        requester=manager, service=w.service, environment=w.env_test, versions=[w.version_2], start=soon(20)
-    )
+    newer = plan(requester=manager, service=w.service, environment=w.env_test, versions=[w.version_2], start=soon(20))
     advance(newer, to=Status.COMPLETED, manager=boss)
     payroll = plan(
         requester=manager, service=w.other_service, environment=w.env_test, versions=[w.other_version], start=soon(22)
@@ -108,7 +106,11 @@ def test_matrix_queries_do_not_grow_with_services_and_deployments(rec):
             component=w.other_component, version=f"4.{i}.0", repository_ref=f"dml://x/{i}", actor=manager
         )
         d = plan(
-            requester=manager, service=w.other_service, environment=w.env_staging, versions=[version], start=soon(40 + i)
+            requester=manager,
+            service=w.other_service,
+            environment=w.env_staging,
+            versions=[version],
+            start=soon(40 + i),
         )
         advance(d, to=Status.COMPLETED, manager=boss)
     with CaptureQueriesContext(connection) as many:
