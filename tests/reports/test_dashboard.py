@@ -146,5 +146,5 @@ def test_dashboard_query_count_is_constant(d, extra, django_assert_max_num_queri
     noon = dt.datetime.combine(timezone.localdate(), dt.time(12), tzinfo=timezone.get_current_timezone())
     for _ in range(extra):
         DeploymentFactory(status=Status.APPROVED, planned_start=noon, planned_end=noon + dt.timedelta(hours=1))
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         dashboard_for(d.manager)

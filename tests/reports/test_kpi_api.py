@@ -148,5 +148,5 @@ def test_the_schema_documents_the_resource(k):
 
 def test_query_count_is_constant(k, django_assert_max_num_queries):
     client = client_for(k.manager)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(16):
         client.get(URL, PERIOD)

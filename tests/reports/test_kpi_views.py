@@ -159,7 +159,7 @@ def test_anonymous_goes_to_login(k):
 
 def test_kpi_page_query_count_is_constant(k, django_assert_max_num_queries):
     client = client_for(k.manager)
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(21):
         client.get(URL, PERIOD)
 
 

@@ -206,5 +206,5 @@ def test_monthly_trend_fills_empty_months(k):
 
 
 def test_report_takes_a_constant_number_of_queries(k, django_assert_max_num_queries):
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(11):
         kpi_report(user=k.manager, start=FIRST, end=LAST)
