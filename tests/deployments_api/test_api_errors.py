@@ -49,6 +49,11 @@ MALFORMED = {
         b' "rating_quality": 1e308, "result": "pass", "incident_ref": "", "description": ""}',
         "application/json",
     ),
+    "unicode digits as ids": (
+        '{"manager": "²", "service": "١٢", "component_versions": ["³"], "comment": ["²"], "result": "²",'
+        ' "rating_lead_time": "²", "rating_quality": "²", "incident_ref": ["²"], "description": ["²"]}'.encode(),
+        "application/json",
+    ),
     "unknown content type": (b"<deployment/>", "application/xml"),
 }
 
@@ -67,3 +72,21 @@ def test_malformed_bodies_are_json_errors_never_500(world, client_for, method, u
         if response.status_code != expected or not is_json or not response.json().get("detail"):
             wrong.append((body, response.status_code, response.content[:200]))
     assert wrong == []
+
+
+def test_multipart_with_odd_values_is_a_400_not_a_500(world, client_for):
+    # given the body schemathesis found: multipart, a superscript digit as an id, a negative id in a list
+    client = client_for("manager")
+    data = {"manager": "²", "component_versions": "-8563271", "handover_note": ["[]", "{}"], "version": "1"}
+    # when it is sent to the edit endpoint
+    response = client.patch(f"{BASE}{world.draft.pk}/", data, format="multipart")
+    # then it is a JSON 400
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) >= {"manager", "component_versions"}
+
+
+@pytest.mark.parametrize("odd", ["%C2%B2", "%D9%A1", "1e3"])
+def test_unicode_digits_in_paths_are_404(world, client_for, odd):
+    client = client_for("manager")
+    for url in (f"{BASE}{odd}/", f"{BASE}{odd}/events/", f"{BASE}{world.deployment.pk}/checks/{odd}/"):
+        assert client.get(url).status_code == 404, url

@@ -82,6 +82,15 @@ WRITABLE_FIELDS = [
 ]
 
 
+def parse_id(raw) -> int | None:
+    """`raw` as a positive id, or None. Only ASCII digits: `"²".isdigit()` is true but `int("²")` fails."""
+    text = str(raw)
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
 class IdField(serializers.PrimaryKeyRelatedField):
     """A related id, looked up only among the objects the requesting user may see; an unknown id is a 400."""
 
@@ -97,7 +106,7 @@ class IdField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or (isinstance(data, int) and not 0 < data <= MAX_ID):
             self.fail("does_not_exist", pk_value=data)
-        if isinstance(data, str) and (not data.isdigit() or int(data) > MAX_ID):
+        if isinstance(data, str) and parse_id(data) is None:
             self.fail("incorrect_type", data_type="str")
         if not isinstance(data, int | str):
             self.fail("incorrect_type", data_type=type(data).__name__)

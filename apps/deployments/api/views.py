@@ -19,7 +19,6 @@ from apps.catalog.models import ComponentVersion
 from apps.catalog.services import component_version_get_or_create, normalise_checksum
 from apps.deployments import workflow
 from apps.deployments.api.serializers import (
-    MAX_ID,
     CheckRecordInputSerializer,
     CheckSerializer,
     DeploymentCreateInputSerializer,
@@ -30,6 +29,7 @@ from apps.deployments.api.serializers import (
     IncidentLinkSerializer,
     ProblemSerializer,
     TransitionInputSerializer,
+    parse_id,
 )
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import (
@@ -140,6 +140,13 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if getattr(self, "swagger_fake_view", False):
             return Deployment.objects.none()
         return deployment_list(user=self.request.user).prefetch_related("component_versions", "practitioners")
+
+    def get_object(self) -> Deployment:
+        pk = parse_id(self.kwargs.get(self.lookup_field, ""))  # ids are ASCII digits only, everywhere
+        if pk is None:
+            raise exceptions.NotFound()
+        self.kwargs[self.lookup_field] = pk
+        return super().get_object()
 
     def _fresh(self, pk: int) -> Deployment:
         return self.get_queryset().get(pk=pk)
@@ -266,11 +273,11 @@ class _DeploymentChildMixin:
 
     def get_deployment(self) -> Deployment:
         if not hasattr(self, "_deployment"):
-            raw = str(self.kwargs.get("pk", ""))
-            if not raw.isdigit() or int(raw) > MAX_ID:
+            pk = parse_id(self.kwargs.get("pk", ""))
+            if pk is None:
                 raise exceptions.NotFound()
             try:
-                self._deployment = deployment_list(user=self.request.user).get(pk=int(raw))
+                self._deployment = deployment_list(user=self.request.user).get(pk=pk)
             except Deployment.DoesNotExist as exc:
                 raise exceptions.NotFound() from exc
         return self._deployment
@@ -323,11 +330,11 @@ class CheckDetailView(_DeploymentChildMixin, generics.GenericAPIView):
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_check(self) -> Check:
-        raw = str(self.kwargs.get("check_id", ""))
-        if not raw.isdigit() or int(raw) > MAX_ID:
+        pk = parse_id(self.kwargs.get("check_id", ""))
+        if pk is None:
             raise exceptions.NotFound()
         try:
-            return deployment_checks(deployment=self.get_deployment()).get(pk=int(raw))
+            return deployment_checks(deployment=self.get_deployment()).get(pk=pk)
         except Check.DoesNotExist as exc:
             raise exceptions.NotFound() from exc
 
