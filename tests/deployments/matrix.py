@@ -47,25 +47,23 @@ def plan_data(w, deployment=None, **changes) -> dict:
 
 
 def completed(w):
-    """A completed deployment of w.service requested by the product owner (made on first use)."""
-    if not hasattr(w, "matrix_completed"):
-        w.matrix_completed = DeploymentFactory(
-            status="completed",
-            service=w.service,
-            environment=w.env_test,
-            requester=w.users["product_owner"],
-            versions=[w.version_1],
-            title="Shop 1.0.0 to test (done)",
-        )
-    return w.matrix_completed
+    """A completed deployment of w.service requested by the product owner. Made afresh for each role's request
+    (the harness rolls every request back), so it stays out of the shared world."""
+    return DeploymentFactory(
+        status="completed",
+        service=w.service,
+        environment=w.env_test,
+        requester=w.users["product_owner"],
+        versions=[w.version_1],
+        title="Shop 1.0.0 to test (done)",
+    )
 
 
 def problem(w):
-    if not hasattr(w, "matrix_problem"):
-        w.matrix_problem = problem_add(
-            ctx=Context(actor=w.users["manager"]), deployment=w.deployment, description="Slow start", severity="low"
-        )
-    return w.matrix_problem
+    """An open problem of w.deployment, made afresh for each role's request."""
+    return problem_add(
+        ctx=Context(actor=w.users["manager"]), deployment=w.deployment, description="Slow start", severity="low"
+    )
 
 
 def component_check(w):
