@@ -65,7 +65,11 @@ class ReviewViewSet(_Base):
         return selectors.review_get(user=self.request.user, pk=self.kwargs["pk"])
 
     def perform_create(self, serializer):
-        serializer.instance = services.review_create(actor=self.request.user, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        # findings, lessons and decision are recorded once the review has started: a 400 here, not review_create's 500
+        if recorded := sorted(key for key in services.RECORD_FIELDS if data.pop(key, None)):
+            raise ValidationError(dict.fromkeys(recorded, "Recorded once the review has started: PATCH it then."))
+        serializer.instance = services.review_create(actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
