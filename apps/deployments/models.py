@@ -102,6 +102,8 @@ class Deployment(models.Model):
             models.Index(fields=["-planned_start", "-id"], name="dep_start_id"),
             models.Index(fields=["-created_at", "-id"], name="dep_created_id"),
             models.Index(fields=["external_id"], name="dep_external_id"),
+            models.Index(fields=["status", "actual_end"], name="dep_status_end"),  # KPIs: finished in a period
+            models.Index(fields=["service", "environment", "status", "actual_end"], name="dep_restore"),
         ]
 
     def __str__(self) -> str:
@@ -184,7 +186,14 @@ class Check(models.Model):
 
     class Meta:
         ordering = ["deployment", "kind", "id"]
-        indexes = [models.Index(fields=["deployment", "kind", "result"])]
+        indexes = [
+            models.Index(fields=["deployment", "kind", "result"]),
+            models.Index(
+                fields=["deployment"],
+                condition=models.Q(required=True) & ~models.Q(result__in=["pass", "n_a"]),
+                name="check_unpassed_required",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.description} — {self.get_result_display()}"

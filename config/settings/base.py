@@ -87,6 +87,8 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
+    # JIT compiles each analytical query for seconds and then saves milliseconds: off for this workload
+    DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -132,8 +134,8 @@ else:
 Q_CLUSTER = {
     "name": "deploydesk",
     "workers": env.int("DEPLOYDESK_WORKERS", default=2),
-    "timeout": 300,
-    "retry": 360,
+    "timeout": env.int("DEPLOYDESK_TASK_TIMEOUT", default=300),
+    "retry": env.int("DEPLOYDESK_TASK_RETRY", default=360),  # an unacknowledged task is delivered again after this
     "max_attempts": 5,
     "queue_limit": 50,
     "catch_up": False,
@@ -148,6 +150,7 @@ else:
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+EMAIL_BACKEND = env.str("DEPLOYDESK_EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Deploydesk <deploydesk@localhost>")
 SITE_URL = env.str("DEPLOYDESK_SITE_URL", default="http://127.0.0.1:8000")
 
