@@ -147,12 +147,18 @@ def deployment_conflicts(deployment: Deployment) -> list[Conflict]:
 
 
 def start_conflicts(deployment: Deployment, now: datetime) -> list[Conflict]:
-    """Starting now: a freeze over [now, planned end], or an environment whose maintenance windows exclude it."""
+    """Starting now: a freeze while it runs (from now, for its planned duration), or outside maintenance windows."""
     from datetime import timedelta
 
     from apps.environments.selectors import freeze_conflicts, maintenance_window_covers
 
-    end = max(deployment.planned_end or now, now + timedelta(minutes=1))
+    # it runs from now for as long as it was planned to take
+    duration = (
+        deployment.planned_end - deployment.planned_start
+        if deployment.planned_start and deployment.planned_end
+        else timedelta(hours=1)
+    )
+    end = now + max(duration, timedelta(minutes=1))
     conflicts = [
         Conflict("freeze", f"Freeze “{hit.window.name}” is in force: {hit.window.reason}")
         for hit in freeze_conflicts(environment=deployment.environment, start=now, end=end)
