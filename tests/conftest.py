@@ -4,6 +4,8 @@ import os
 import shutil
 
 import pytest
+from django.db import transaction
+from django.db.models import Model
 from rest_framework.test import APIClient
 
 from tests.factories.accounts import UserFactory
@@ -32,10 +34,71 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    return bool(
+        (marker and marker.kwargs.get("transaction")) or "live_server" in fixtures or "transactional_db" in fixtures
+    )
+
+
+def _transactional_modules(session) -> set:
+    cached = getattr(session, "_deploydesk_transactional_modules", None)
+    if cached is None:
+        cached = {item.module.__name__ for item in session.items if _is_transactional(item)}
+        session._deploydesk_transactional_modules = cached
+    return cached
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_world(request):
+    """The world built once per test module inside a transaction rolled back after the module; each test's own
+    transaction nests in it as a savepoint, so tests still start from the same world. Module-scoped and autouse
+    so it opens before any test's transaction; built only for modules whose tests use `world`."""
+    module = request.module.__name__
+    uses_world = any(
+        item.module.__name__ == module and "world" in getattr(item, "fixturenames", ())
+        for item in request.session.items
+    )
+    if not uses_world or module in _transactional_modules(request.session):
+        yield None
+        return
+    request.getfixturevalue("django_db_setup")
+    django_db_blocker = request.getfixturevalue("django_db_blocker")
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def _refresh(world) -> None:
+    """Re-read every object of the world, so a test sees it as the database has it after the last rollback."""
+    for value in vars(world).values():
+        objects = value.values() if isinstance(value, dict) else [value]
+        for obj in objects:
+            if isinstance(obj, Model) and obj.pk is not None:
+                obj.refresh_from_db()
+                for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache", "_role_cache"):
+                    obj.__dict__.pop(cache, None)
+
+
 @pytest.fixture
-def world(db):
-    """One user per role and the objects each later capability adds (tests/world.py)."""
-    return build_world()
+def world(request):
+    """One user per role and the objects each later capability adds (tests/world.py).
+
+    Shared by the tests of a module (rolled back after each test), unless the module has transactional tests
+    (live server, real workers), which get a fresh world each."""
+    if request.module.__name__ in _transactional_modules(request.session):
+        request.getfixturevalue("transactional_db" if _is_transactional(request.node) else "db")
+        return build_world()
+    shared = request.getfixturevalue("_module_world")
+    request.getfixturevalue("db")
+    _refresh(shared)
+    return shared
 
 
 @pytest.fixture
