@@ -178,6 +178,29 @@ def compute_analysis(*, model: DeploymentModel, start: dt.date, end: dt.date) ->
     }
 
 
+def analysis_for(analysis, user) -> dict:
+    """The analysis as `user` may read it: the failed deployments and incidents it lists by name are only those of
+    deployments the user may see (DESIGN.md §1); the counts stay the model's, over every service using it."""
+    from apps.deployments.selectors import deployment_visible_q
+
+    if not isinstance(analysis, dict):
+        return {}
+    q = deployment_visible_q(user) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
+    if q is None:
+        return analysis
+    failures = [row for row in analysis.get("failures") or [] if isinstance(row, dict)]
+    incidents = [row for row in analysis.get("incident_list") or [] if isinstance(row, dict)]
+    ids = {row.get("id") for row in failures} | {row.get("deployment_id") for row in incidents}
+    ids.discard(None)
+    visible = set(Deployment.objects.filter(q, pk__in=ids).values_list("pk", flat=True)) if ids else set()
+    shown = dict(analysis)
+    if "failures" in analysis:
+        shown["failures"] = [row for row in failures if row.get("id") in visible]
+    if "incident_list" in analysis:
+        shown["incident_list"] = [row for row in incidents if row.get("deployment_id") in visible]
+    return shown
+
+
 CHART_WIDTH, CHART_HEIGHT, CHART_BOTTOM = 480, 160, 20
 
 

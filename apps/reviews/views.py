@@ -11,6 +11,7 @@ from django.views.generic import ListView, TemplateView
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import user_can
 from apps.reviews import selectors, services
+from apps.reviews.analysis import analysis_for
 from apps.reviews.filters import STATES, ImprovementInitiativeFilterSet, ModelReviewFilterSet
 from apps.reviews.forms import (
     InitiativeForm,
@@ -109,7 +110,7 @@ class ReviewDetailView(PermissionRequiredMixin, TemplateView):
         review = selectors.review_get(user=self.request.user, pk=kwargs["pk"])
         ctx.update(
             review=review,
-            a=review.analysis or {},
+            a=analysis_for(review.analysis, self.request.user),
             chart=selectors.review_chart(review=review),
             initiatives=list(selectors.review_initiatives(review=review)),
             actions=selectors.review_available_actions(review=review, user=self.request.user),

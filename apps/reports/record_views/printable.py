@@ -9,6 +9,7 @@ from django.views.generic import TemplateView
 from apps.core.permissions import user_can
 from apps.deployments import selectors
 from apps.deployments.models import Deployment
+from apps.reviews.analysis import analysis_for
 from apps.reviews.models import ModelReview
 
 
@@ -48,7 +49,7 @@ class ReviewReportView(LoginRequiredMixin, TemplateView):
             ModelReview.objects.select_related("model", "facilitator", "new_model_version", "trigger_deployment"),
             pk=kwargs["pk"],
         )
-        analysis = review.analysis if isinstance(review.analysis, dict) else {}
+        analysis = analysis_for(review.analysis, self.request.user)  # only the deployments the user may see
         ctx.update(
             review=review,
             participants=review.participants.order_by("username"),

@@ -4,6 +4,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from apps.deployment_models.models import DeploymentModel
+from apps.reviews.analysis import analysis_for
 from apps.reviews.models import ImprovementInitiative, ModelReview, ReviewDecision
 
 User = get_user_model()
@@ -52,6 +53,13 @@ class ReviewSerializer(serializers.ModelSerializer):
         ]
         # uniqueness is the services' business (409 with a clear message), not a serializer validator's
         validators = []
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if "analysis" in data:  # the failures and incidents it names: only those the reader may see
+            data["analysis"] = analysis_for(data["analysis"], getattr(request, "user", None))
+        return data
 
 
 class ReviewCompleteInputSerializer(serializers.Serializer):

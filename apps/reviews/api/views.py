@@ -83,7 +83,7 @@ class ReviewViewSet(_Base):
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
         review = services.review_start(review=self.get_object(), actor=request.user)
-        return Response(ReviewSerializer(review).data)
+        return Response(ReviewSerializer(review, context=self.get_serializer_context()).data)
 
     @extend_schema(request=ReviewCompleteInputSerializer, responses=ReviewSerializer)
     @action(detail=True, methods=["post"])
@@ -92,7 +92,7 @@ class ReviewViewSet(_Base):
         data = ReviewCompleteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         review = services.review_complete(review=review, actor=request.user, **data.validated_data)
-        return Response(ReviewSerializer(review).data)
+        return Response(ReviewSerializer(review, context=self.get_serializer_context()).data)
 
 
 class ImprovementViewSet(_Base):
