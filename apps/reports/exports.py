@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Aggregate, CharField, F, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Aggregate, CharField, F, Func, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 from django.http import QueryDict
 
@@ -43,16 +43,23 @@ DEPLOYMENT_COLUMNS = [
     ("component_versions", "export_versions"),
     ("requester", "requester__username"),
     ("manager", "manager__username"),
-    ("planned_start", "planned_start"),
-    ("planned_end", "planned_end"),
-    ("actual_start", "actual_start"),
-    ("actual_end", "actual_end"),
+    ("planned_start", "export_planned_start"),
+    ("planned_end", "export_planned_end"),
+    ("actual_start", "export_actual_start"),
+    ("actual_end", "export_actual_end"),
     ("change_ref", "change_ref"),
     ("release_ref", "release_ref"),
     ("override_count", "override_count"),
     ("outcome", "outcome"),
 ]
 DEPLOYMENT_HEADER = [name for name, _ in DEPLOYMENT_COLUMNS]
+TIME_COLUMNS = ("planned_start", "planned_end", "actual_start", "actual_end")
+# user-entered text that could start like a spreadsheet formula (times are formatted by the database)
+DEPLOYMENT_TEXT = [
+    i
+    for i, (name, _) in enumerate(DEPLOYMENT_COLUMNS)
+    if name not in (*TIME_COLUMNS, "model_version", "override_count")
+]
 AUDIT_HEADER = [
     "id",
     "at",
@@ -150,9 +157,31 @@ def versions_subquery() -> Subquery:
     return Subquery(rows, output_field=CharField())
 
 
-def deployment_rows(queryset: QuerySet[Deployment]) -> Iterator[tuple]:
-    """One tuple per deployment, in DEPLOYMENT_HEADER order, streamed from a server-side cursor."""
-    qs = queryset.annotate(export_versions=versions_subquery())
+class IsoUtc(Func):
+    """A date-time as ISO 8601 text in UTC, formatted by the database: a million rows are not parsed into Python
+    datetimes only to be formatted back into text."""
+
+    output_field = CharField()
+
+    def as_sql(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="CAST(%(expressions)s AS TEXT)", **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = """to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # SQLite keeps UTC date-times as text 'YYYY-MM-DD HH:MM:SS[.ffffff]'
+        return super().as_sql(
+            compiler, connection, template="(REPLACE(%(expressions)s, ' ', 'T') || '+00:00')", **extra
+        )
+
+
+def deployment_rows(queryset: QuerySet[Deployment], *, text_times: bool = True) -> Iterator[tuple]:
+    """One tuple per deployment, in DEPLOYMENT_HEADER order, streamed from a server-side cursor. Times are ISO text
+    from the database (`text_times`), or datetimes for Excel."""
+    times = {f"export_{name}": IsoUtc(name) if text_times else F(name) for name in TIME_COLUMNS}
+    qs = queryset.annotate(export_versions=versions_subquery(), **times)
     yield from qs.values_list(*[field for _, field in DEPLOYMENT_COLUMNS]).iterator(chunk_size=CHUNK)
 
 
@@ -254,6 +283,7 @@ def override_rows(deployments: QuerySet[Deployment]) -> Iterator[tuple]:
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_CHARS = frozenset("=+-@\t\r")
 
 
 def cell(value):
@@ -269,14 +299,33 @@ def cell(value):
     return value
 
 
-def csv_chunks(header: list[str], rows: Iterable[tuple], progress: Progress = None, batch: int = 500) -> Iterator[str]:
-    """CSV text in chunks of `batch` rows, for a StreamingHttpResponse or a file."""
+def _guarded(rows: Iterable[tuple], text_columns: list[int]) -> Iterator[list]:
+    """Rows of text, numbers and None (csv writes None as empty): only the text columns need the formula guard."""
+    for row in rows:
+        row = list(row)
+        for i in text_columns:
+            value = row[i]
+            if value and value[0] in FORMULA_CHARS:
+                row[i] = "'" + value
+        yield row
+
+
+def csv_chunks(
+    header: list[str],
+    rows: Iterable[tuple],
+    progress: Progress = None,
+    batch: int = 500,
+    text_columns: list[int] | None = None,
+) -> Iterator[str]:
+    """CSV text in chunks of `batch` rows, for a StreamingHttpResponse or a file. With `text_columns`, the rows hold
+    only text, numbers and None, and only those columns are guarded (the fast path of the register export)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     count = 0
-    for row in rows:
-        writer.writerow([cell(v) for v in row])
+    cells = _guarded(rows, text_columns) if text_columns is not None else ([cell(v) for v in row] for row in rows)
+    for row in cells:
+        writer.writerow(row)
         count += 1
         if count % batch == 0:
             yield buffer.getvalue()
@@ -289,11 +338,17 @@ def csv_chunks(header: list[str], rows: Iterable[tuple], progress: Progress = No
         progress(count)
 
 
-def write_csv(path: str, header: list[str], rows: Iterable[tuple], progress: Progress = None) -> str:
+def write_csv(
+    path: str,
+    header: list[str],
+    rows: Iterable[tuple],
+    progress: Progress = None,
+    text_columns: list[int] | None = None,
+) -> str:
     """Writes a CSV file; returns its SHA-256."""
     digest = hashlib.sha256()
     with open(path, "wb") as out:
-        for chunk in csv_chunks(header, rows, progress):
+        for chunk in csv_chunks(header, rows, progress, text_columns=text_columns):
             data = chunk.encode()
             digest.update(data)
             out.write(data)
@@ -337,16 +392,16 @@ def _pack_params(params) -> QueryDict:
     return params
 
 
-def audit_pack_parts(*, user, params) -> list[tuple[str, list[str], Iterable[tuple]]]:
+def audit_pack_parts(*, user, params) -> list[tuple[str, list[str], Iterable[tuple], list[int] | None]]:
     """The CSV files of an audit pack for the period `from`–`to` (and the register filters)."""
     params = _pack_params(params)
     deployments = export_deployments(user=user, params=params)
     audit = audit_entry_list(user=user, params=params)
     return [
-        ("deployments.csv", DEPLOYMENT_HEADER, deployment_rows(deployments)),
-        ("audit-trail.csv", AUDIT_HEADER, audit_rows(audit)),
-        ("approvals.csv", APPROVAL_HEADER, approval_rows(deployments)),
-        ("overrides.csv", OVERRIDE_HEADER, override_rows(deployments)),
+        ("deployments.csv", DEPLOYMENT_HEADER, deployment_rows(deployments), DEPLOYMENT_TEXT),
+        ("audit-trail.csv", AUDIT_HEADER, audit_rows(audit), None),
+        ("approvals.csv", APPROVAL_HEADER, approval_rows(deployments), None),
+        ("overrides.csv", OVERRIDE_HEADER, override_rows(deployments), None),
     ]
 
 
@@ -357,7 +412,7 @@ def write_audit_pack(path: str, *, user, params, progress: Progress = None) -> N
     written = [0]  # rows of the files already in the archive, for the progress bar
 
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, header, rows in parts:
+        for name, header, rows, text_columns in parts:
             digest = hashlib.sha256()
             last = [0]
 
@@ -367,7 +422,7 @@ def write_audit_pack(path: str, *, user, params, progress: Progress = None) -> N
                     progress(written[0] + n)
 
             with archive.open(name, "w", force_zip64=True) as member:
-                for chunk in csv_chunks(header, rows, step):
+                for chunk in csv_chunks(header, rows, step, text_columns=text_columns):
                     data = chunk.encode()
                     digest.update(data)
                     member.write(data)

@@ -55,9 +55,9 @@ def _write(job: ExportJob, path: Path, progress) -> None:
     user, params = job.user, job.params
     if job.kind == ExportKind.DEPLOYMENTS_CSV:
         rows = exports.deployment_rows(exports.export_deployments(user=user, params=params))
-        exports.write_csv(str(path), exports.DEPLOYMENT_HEADER, rows, progress)
+        exports.write_csv(str(path), exports.DEPLOYMENT_HEADER, rows, progress, text_columns=exports.DEPLOYMENT_TEXT)
     elif job.kind == ExportKind.DEPLOYMENTS_XLSX:
-        rows = exports.deployment_rows(exports.export_deployments(user=user, params=params))
+        rows = exports.deployment_rows(exports.export_deployments(user=user, params=params), text_times=False)
         exports.write_xlsx(str(path), exports.DEPLOYMENT_HEADER, rows, progress)
     elif job.kind == ExportKind.AUDIT_CSV:
         rows = exports.audit_rows(exports.audit_entry_list(user=user, params=params))

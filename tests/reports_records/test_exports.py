@@ -1,6 +1,7 @@
 """Exports read back: CSV (csv module), Excel (openpyxl), audit trail, audit pack (zip + manifest); scope and auth."""
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -44,8 +45,9 @@ def test_register_csv_holds_every_visible_deployment_with_its_fields(rec):
     assert done["environment"] == "Test"
     assert done["component_versions"] == "shop-web 1.0.0"
     assert done["requester"] == "product_owner"
-    assert done["planned_start"] == w.completed.planned_start.isoformat()
-    assert done["actual_end"] == w.completed.actual_end.isoformat()
+    assert dt.datetime.fromisoformat(done["planned_start"]) == w.completed.planned_start
+    assert dt.datetime.fromisoformat(done["actual_end"]) == w.completed.actual_end
+    assert done["actual_start"].endswith("+00:00")
     assert done["override_count"] == "0"
 
 

@@ -78,7 +78,8 @@ class ExportDeploymentsCsvView(ExportView):
     def respond(self, request):
         rows = exports.deployment_rows(exports.export_deployments(user=request.user, params=request.GET))
         response = StreamingHttpResponse(
-            exports.csv_chunks(exports.DEPLOYMENT_HEADER, rows), content_type="text/csv; charset=utf-8"
+            exports.csv_chunks(exports.DEPLOYMENT_HEADER, rows, text_columns=exports.DEPLOYMENT_TEXT),
+            content_type="text/csv; charset=utf-8",
         )
         response["Content-Disposition"] = f'attachment; filename="{_stamped("deployments.csv")}"'
         return response
@@ -94,7 +95,7 @@ class ExportDeploymentsXlsxView(ExportView):
         if qs.count() > exports.BACKGROUND_ROWS:
             return _background(request, self.kind)
         handle = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 — FileResponse closes it
-        exports.write_xlsx(handle, exports.DEPLOYMENT_HEADER, exports.deployment_rows(qs))
+        exports.write_xlsx(handle, exports.DEPLOYMENT_HEADER, exports.deployment_rows(qs, text_times=False))
         handle.seek(0)
         return FileResponse(
             handle,
