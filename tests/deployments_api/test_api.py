@@ -95,7 +95,16 @@ def test_list_filters_like_the_register(world, client_for, query, expected):
 
 
 @pytest.mark.parametrize(
-    "query", ["status=nonsense", "environment=abc", "planned_from=yesterday", "service=99999999999999999999999"]
+    "query",
+    [
+        "status=nonsense",
+        "environment=abc",
+        "planned_from=yesterday",
+        "service=99999999999999999999999",
+        "q=a%00b",
+        "external_id=%00",
+        "cursor=not-a-cursor",
+    ],
 )
 def test_bad_filters_are_400(world, client_for, query):
     response = client_for("manager").get(f"{BASE}?{query}")

@@ -73,6 +73,12 @@ class DeploymentCursorPagination(CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound as exc:  # DRF says 404; a cursor the client mangled is bad input
+            raise exceptions.ValidationError({"cursor": [str(self.invalid_cursor_message)]}) from exc
+
 
 class TimelineCursorPagination(DeploymentCursorPagination):
     """Records of one deployment (events, checks, feedback …) oldest first."""
