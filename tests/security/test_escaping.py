@@ -207,6 +207,64 @@ PAGES = [
 ]
 
 
+# the planted fields each detail page must show, escaped (proves every field is swept where it is displayed)
+FIELDS_SHOWN = {
+    "/environments/{env}/": ["Env", "Purpose", "Standing check"],
+    "/freeze-windows/": ["Freeze", "Freeze reason"],
+    "/maintenance-windows/": ["Maintenance"],
+    "/services/{service}/": ["Service", "Service description", "Component"],
+    "/components/{component}/": ["Component", "Component description", "V", "dml://repo", "Version notes"],
+    "/suppliers/{supplier}/": ["Supplier", "Contract", "Contacts"],
+    "/models/{model}/": [
+        "Model",
+        "Model description",
+        "Dim people",
+        "Dim tech",
+        "Dim streams",
+        "Dim partners",
+        "Rollback",
+        "Entry",
+        "Exit",
+        "Stage acceptance",
+        "Activity",
+        "Role",
+    ],
+    "/deployments/{deployment}/": [
+        "Deployment",
+        "CHG",
+        "REL",
+        "Requirements",
+        "Acceptance",
+        "Complete comment",  # the completion comment becomes the outcome (the planted outcome is replaced)
+        "Handover",
+        "Comment",
+        "Submit comment",
+        "Evidence component",
+        "Evidence environment",
+        "Evidence acceptance",
+        "Incident",
+        "Problem",
+        "Feedback",
+    ],
+    "/reviews/{review}/": ["Findings", "Lessons", "Reason", "Note", "Improvement"],
+    "/initiatives/": ["Improvement", "CR"],
+}
+
+
+def _fields_shown(w, address: str) -> list[str]:
+    x = w.x
+    keys = {
+        "env": x.env_slug,
+        "service": x.service["slug"],
+        "component": x.component["id"],
+        "supplier": x.supplier["id"],
+        "model": x.model["id"],
+        "deployment": x.deployment.pk,
+        "review": x.review["id"],
+    }
+    return next((labels for path, labels in FIELDS_SHOWN.items() if path.format(**keys) == address), [])
+
+
 def _page_id(index: int, entry) -> str:
     who, url, _ = entry
     name = getattr(url, "__qualname__", "")
@@ -248,6 +306,8 @@ def test_planted_payloads_come_back_escaped(xw, db, entry):
             assert marker not in html, f"{address} as {who}: unescaped {marker!r}"
         if shows:
             assert ESCAPED in html, f"{address} as {who}: the planted text is not shown"
+        missing = [label for label in _fields_shown(xw, address) if f"{label} {ESCAPED}" not in html]
+        assert not missing, f"{address} as {who}: planted fields not shown escaped: {missing}"
         assert_strict_csp(response, address)
         if who != "admin":  # the Django admin's own templates are Django's, not ours
             assert not inline_code_problems(html), f"{address}: {inline_code_problems(html)}"
