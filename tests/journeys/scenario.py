@@ -47,9 +47,7 @@ def at(days: int, hour: int) -> dt.datetime:
 def build() -> Scenario:
     s = Scenario()
     for key, (username, first, last, roles) in PEOPLE.items():
-        s.users[key] = UserFactory(
-            username=username, first_name=first, last_name=last, password=PASSWORD, roles=roles
-        )
+        s.users[key] = UserFactory(username=username, first_name=first, last_name=last, password=PASSWORD, roles=roles)
     s.users["admin"] = UserFactory(
         username="ada", first_name="Ada", last_name="Admin", password=PASSWORD, is_staff=True, is_superuser=True
     )
@@ -78,7 +76,10 @@ def build() -> Scenario:
         actor=manager,
     )
     payments = service_create(name="Payments", criticality="critical", owners=[s.users["other_owner"]], actor=manager)
-    for service, component, versions in ((shop, "shop-web", ("2.0.0", "2.1.0", "2.2.0")), (payments, "pay-api", ("3.4.0",))):
+    for service, component, versions in (
+        (shop, "shop-web", ("2.0.0", "2.1.0", "2.2.0")),
+        (payments, "pay-api", ("3.4.0",)),
+    ):
         made = component_create(
             service=service, name=component, type=ComponentType.SOFTWARE, source=ComponentSource.IN_HOUSE, actor=manager
         )
@@ -100,12 +101,28 @@ def build() -> Scenario:
         description="Web applications built in house, promoted test → staging → production.",
         rollback_procedure="Redeploy the previous version from the DML.",
     )
-    stage_add(model=s.model, actor=manager, environment=s.envs["test"], pre_approved=True,
-              acceptance_criteria="Regression suite passed")
-    stage_add(model=s.model, actor=manager, environment=s.envs["staging"], approvals_required=1,
-              acceptance_criteria="Smoke test passed")
-    stage_add(model=s.model, actor=manager, environment=s.envs["production"], approvals_required=2,
-              requires_service_owner_approval=True, acceptance_criteria="Smoke test passed\nNo new errors in the logs")
+    stage_add(
+        model=s.model,
+        actor=manager,
+        environment=s.envs["test"],
+        pre_approved=True,
+        acceptance_criteria="Regression suite passed",
+    )
+    stage_add(
+        model=s.model,
+        actor=manager,
+        environment=s.envs["staging"],
+        approvals_required=1,
+        acceptance_criteria="Smoke test passed",
+    )
+    stage_add(
+        model=s.model,
+        actor=manager,
+        environment=s.envs["production"],
+        approvals_required=2,
+        requires_service_owner_approval=True,
+        acceptance_criteria="Smoke test passed\nNo new errors in the logs",
+    )
     s.model = model_activate(model=s.model, actor=manager)
 
     po, pat = s.users["product_owner"], s.users["practitioner"]
@@ -131,17 +148,39 @@ def build() -> Scenario:
     # 2.0.0 went through test and staging; production waits for Sam's sign-off (Maria approved already)
     deployment("shop_200_test", "shop-web 2.0.0", "test", at(-9, 9), to=Status.COMPLETED)
     deployment("shop_200_staging", "shop-web 2.0.0", "staging", at(-6, 9), practitioners=[pat], to=Status.COMPLETED)
-    prod = deployment("shop_200_production", "shop-web 2.0.0", "production", at(3, 20), practitioners=[pat],
-                      to=Status.PENDING_APPROVAL, change_ref="CHG-1042")
+    prod = deployment(
+        "shop_200_production",
+        "shop-web 2.0.0",
+        "production",
+        at(3, 20),
+        practitioners=[pat],
+        to=Status.PENDING_APPROVAL,
+        change_ref="CHG-1042",
+    )
     deployment_transition(ctx=Context(actor=manager), deployment=prod, transition="approve", comment="Plan is sound.")
     # 2.1.0 passed test and is approved for staging tomorrow, assigned to Pat
     deployment("shop_210_test", "shop-web 2.1.0", "test", at(-2, 9), to=Status.COMPLETED)
     deployment("shop_210_staging", "shop-web 2.1.0", "staging", at(1, 10), practitioners=[pat], to=Status.APPROVED)
     # payments asks for the same staging slot (staging runs one deployment at a time), and a clean test slot
-    deployment("pay_340_staging", "pay-api 3.4.0", "staging", at(1, 11), requester=s.users["other_owner"],
-               service=payments, to=Status.PENDING_APPROVAL)
-    deployment("pay_340_test", "pay-api 3.4.0", "test", at(2, 9), requester=s.users["other_owner"],
-               service=payments, model=None, to=Status.PENDING_APPROVAL)
+    deployment(
+        "pay_340_staging",
+        "pay-api 3.4.0",
+        "staging",
+        at(1, 11),
+        requester=s.users["other_owner"],
+        service=payments,
+        to=Status.PENDING_APPROVAL,
+    )
+    deployment(
+        "pay_340_test",
+        "pay-api 3.4.0",
+        "test",
+        at(2, 9),
+        requester=s.users["other_owner"],
+        service=payments,
+        model=None,
+        to=Status.PENDING_APPROVAL,
+    )
     for d in s.deployments.values():
         d.refresh_from_db()
     return s

@@ -41,7 +41,9 @@ def test_manager_decides_the_approval_queue_and_watches_the_kpis(world, journey)
 
     # and she rejects it with a comment
     reject = page.get_by_test_id("transition-form-reject")
-    reject.get_by_label("Comment").fill("Staging is booked for shop-web 2.1.0 then; pass test first and pick another slot.")
+    reject.get_by_label("Comment").fill(
+        "Staging is booked for shop-web 2.1.0 then; pass test first and pick another slot."
+    )
     page.get_by_test_id("transition-reject").click()
     expect(page.get_by_test_id("status-badge")).to_have_text("Rejected")
     expect(page.get_by_test_id("approvals")).to_contain_text("pass test first")
