@@ -42,25 +42,29 @@ def _is_transactional(item) -> bool:
     )
 
 
-def _transactional_modules(session) -> set:
-    cached = getattr(session, "_deploydesk_transactional_modules", None)
+def _shares_world(session, module: str) -> bool:
+    """A module shares one world when every one of its tests uses it (others may count rows from zero) and none
+    needs a live server or a real transaction."""
+    cached = getattr(session, "_deploydesk_sharing", None)
     if cached is None:
-        cached = {item.module.__name__ for item in session.items if _is_transactional(item)}
-        session._deploydesk_transactional_modules = cached
-    return cached
+        by_module: dict[str, list] = {}
+        for item in session.items:
+            by_module.setdefault(item.module.__name__, []).append(item)
+        cached = {
+            name
+            for name, items in by_module.items()
+            if all("world" in getattr(i, "fixturenames", ()) for i in items) and not any(map(_is_transactional, items))
+        }
+        session._deploydesk_sharing = cached
+    return module in cached
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _module_world(request):
     """The world built once per test module inside a transaction rolled back after the module; each test's own
     transaction nests in it as a savepoint, so tests still start from the same world. Module-scoped and autouse
-    so it opens before any test's transaction; built only for modules whose tests use `world`."""
-    module = request.module.__name__
-    uses_world = any(
-        item.module.__name__ == module and "world" in getattr(item, "fixturenames", ())
-        for item in request.session.items
-    )
-    if not uses_world or module in _transactional_modules(request.session):
+    so it opens before any test's transaction; built only for modules that share it (see _shares_world)."""
+    if not _shares_world(request.session, request.module.__name__):
         yield None
         return
     request.getfixturevalue("django_db_setup")
@@ -90,9 +94,8 @@ def _refresh(world) -> None:
 def world(request):
     """One user per role and the objects each later capability adds (tests/world.py).
 
-    Shared by the tests of a module (rolled back after each test), unless the module has transactional tests
-    (live server, real workers), which get a fresh world each."""
-    if request.module.__name__ in _transactional_modules(request.session):
+    Shared by the tests of a module (rolled back after each test) where every test uses it; otherwise fresh."""
+    if not _shares_world(request.session, request.module.__name__):
         request.getfixturevalue("transactional_db" if _is_transactional(request.node) else "db")
         return build_world()
     shared = request.getfixturevalue("_module_world")
