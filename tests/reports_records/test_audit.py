@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.reports.audit import audit_append
 from apps.reports.models import AuditEntry
-from tests.reports_records.conftest import client_for
+from tests.reports_records.helpers import client_for
 
 
 def test_command_says_ok_with_the_count_when_the_chain_holds(world, capsys):

@@ -13,7 +13,7 @@ from apps.reports.calendar import calendar_build
 from apps.reports.record_models import CalendarFeedToken
 from tests.factories.accounts import token_for
 from tests.factories.deployments import plan
-from tests.reports_records.conftest import client_for, many_deployments
+from tests.reports_records.helpers import client_for, many_deployments
 
 
 def _ics(response) -> Calendar:

@@ -14,7 +14,7 @@ from apps.deployments.models import Deployment
 from apps.reports.exports import AUDIT_HEADER, DEPLOYMENT_HEADER
 from apps.reports.models import AuditEntry
 from tests.factories.accounts import token_for
-from tests.reports_records.conftest import client_for, many_deployments
+from tests.reports_records.helpers import client_for, many_deployments
 
 
 def _body(response) -> bytes:

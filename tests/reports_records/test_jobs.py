@@ -11,7 +11,7 @@ from apps.reports import exports
 from apps.reports.record_models import ExportJob, ExportStatus
 from apps.reports.tasks import export_job_run
 from tests.factories.accounts import token_for
-from tests.reports_records.conftest import client_for
+from tests.reports_records.helpers import client_for
 
 
 def _file(response) -> bytes:

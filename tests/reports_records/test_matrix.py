@@ -9,7 +9,7 @@ from apps.deployments.workflow import Status
 from apps.reports.matrix import matrix_build
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import advance, plan, soon
-from tests.reports_records.conftest import client_for
+from tests.reports_records.helpers import client_for
 
 
 def _cell(data, label: str, env):
