@@ -1,6 +1,7 @@
 """API shapes of environments, standing checks and freeze and maintenance windows (DESIGN.md §5)."""
 
 from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
@@ -56,7 +57,14 @@ WINDOW_FIELDS = [
 ]
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$", "example": "22:00:00"})
+class LocalTimeField(serializers.TimeField):
+    """A wall-clock time in the window's own time zone (no UTC offset), e.g. `22:00:00`."""
+
+
 class _WindowSerializer(serializers.ModelSerializer):
+    start_time = LocalTimeField(allow_null=True, required=False, help_text="Local time in the window's time zone.")
+    end_time = LocalTimeField(allow_null=True, required=False, help_text="Local time in the window's time zone.")
     weekly_start_day = serializers.IntegerField(
         min_value=0, max_value=6, allow_null=True, required=False, help_text="0 = Monday … 6 = Sunday"
     )
