@@ -59,7 +59,8 @@ class Journey:
 
     def __init__(self, browser: Browser, base: str, username: str, shots: Path):
         self.browser, self.base, self.username, self.shots = browser, base, username, shots
-        self.context = browser.new_context(viewport=DESKTOP, base_url=base)
+        # reduced motion: Bootstrap then neither animates alerts nor scrolls smoothly, so pictures are taken at rest
+        self.context = browser.new_context(viewport=DESKTOP, base_url=base, reduced_motion="reduce")
         self.context.set_default_timeout(10_000)
         self.page: Page = self.context.new_page()
         self.checked: list[str] = []
@@ -103,7 +104,9 @@ class Journey:
 
     def on_phone(self, path: str, *, navbar: bool = True) -> Page:
         """The same session at a phone's width: `path` must not scroll sideways and the menu must fold away."""
-        phone = self.browser.new_context(viewport=PHONE, base_url=self.base, storage_state=self.context.storage_state())
+        phone = self.browser.new_context(
+            viewport=PHONE, base_url=self.base, reduced_motion="reduce", storage_state=self.context.storage_state()
+        )
         self.extra_contexts.append(phone)
         page = phone.new_page()
         response = page.goto(path)

@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.catalog.models import ComponentSource, ComponentType
 from apps.catalog.services import component_create, component_version_create, service_create
 from apps.deployment_models.services import model_activate, model_create, stage_add
-from apps.deployments.services import Context, deployment_transition
+from apps.deployments.services import Context, deployment_transition, deployment_update
 from apps.deployments.workflow import Status
 from apps.environments.models import EnvironmentKind
 from apps.environments.services import environment_check_add, environment_clear_practitioner, environment_create
@@ -137,9 +137,15 @@ def build() -> Scenario:
             model=extra.pop("model", s.model),
             start=start,
             title=f"{version} to {s.envs[env].name.lower()}",
-            practitioners=practitioners,
             **extra,
         )
+        if practitioners:  # Maria assigns them, as she would on the plan form
+            made = deployment_update(
+                ctx=Context(actor=manager),
+                deployment=made,
+                data={"practitioners": list(practitioners)},
+                expected_version=None,
+            )
         if to:
             made = advance(made, to=to, manager=manager, practitioner=pat if practitioners else None)
         s.deployments[key] = made
