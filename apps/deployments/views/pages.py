@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views import View
 
 from apps.core.exceptions import ConflictError
+from apps.core.pagination import CappedPaginator, capped_count, keyset_page
 from apps.core.permissions import user_can
 from apps.deployments import rules, selectors, workflow
 from apps.deployments.filters import DeploymentFilterSet
@@ -33,6 +34,40 @@ COLUMNS = [
 
 def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+KEYSET_ORDERINGS = {"": True, "-planned_start": True, "planned_start": False}  # ordering → descending
+
+
+def _register_page(request, qs, ordering: str):
+    """Keyset pages for the planned-window orders (fast at any depth), a capped offset paginator for the others;
+    the count stops at COUNT_CAP so a million rows are not counted on every view."""
+    count, exact = capped_count(qs)
+    total = f"{count:,}" if exact else f"more than {count:,}"
+    if ordering in KEYSET_ORDERINGS:
+        page = keyset_page(
+            qs,
+            key="planned_start",
+            descending=KEYSET_ORDERINGS[ordering],
+            after=request.GET.get("after", ""),
+            before=request.GET.get("before", ""),
+            size=PAGE_SIZE,
+        )
+        link = lambda **kw: "?" + _querystring(request.GET, **{"after": None, "before": None, "page": None, **kw})  # noqa: E731
+        pager = {
+            "previous_url": link(before=page.previous_token) if page.has_previous else "",
+            "next_url": link(after=page.next_token) if page.has_next else "",
+            "label": f"{total} deployments",
+        }
+        return page, pager
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    link = lambda n: "?" + _querystring(request.GET, page=str(n))  # noqa: E731
+    pager = {
+        "previous_url": link(page.previous_page_number()) if page.has_previous() else "",
+        "next_url": link(page.next_page_number()) if page.has_next() else "",
+        "label": f"Page {page.number} of {page.paginator.num_pages} ({total} deployments)",
+    }
+    return page, pager
 
 
 def _querystring(params, **changes) -> str:
@@ -69,13 +104,14 @@ class DeploymentListView(LoginRequiredMixin, View):
                     "sorted": ("desc" if ordering.startswith("-") else "asc") if current == key else "",
                 }
             )
-        page = _page(request, qs)
+        page, pager = _register_page(request, qs, ordering)
         return render(
             request,
             "deployments/deployment_list.html",
             {
                 "filter": filterset,
                 "page": page,
+                "pager": pager,
                 "deployments": page.object_list,
                 "columns": columns,
                 "page_query": _querystring(request.GET, page=None),
