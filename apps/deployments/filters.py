@@ -1,5 +1,7 @@
 """The one FilterSet of the deployment register, used by the HTML list, the API, the exports and the calendar."""
 
+import re
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -9,6 +11,8 @@ from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import Action, Deployment, Trigger
 from apps.deployments.workflow import Status
 from apps.environments.models import Environment, EnvironmentKind
+
+REFERENCE_RE = re.compile(r"(?i)DEP-\d{6,}")
 
 ORDERING = [
     ("planned_start", "planned_start"),
@@ -45,7 +49,11 @@ class DeploymentFilterSet(django_filters.FilterSet):
         fields = ["q", "status", "action", "trigger", "environment", "service", "model", "requester", "practitioner"]
 
     def filter_text(self, queryset, name, value):
+        """A reference finds that deployment; anything else searches titles (a trigram index on PostgreSQL) and
+        change records."""
         value = value.strip()[:200]
         if not value:
             return queryset
-        return queryset.filter(Q(reference__iexact=value) | Q(title__icontains=value) | Q(change_ref__iexact=value))
+        if REFERENCE_RE.fullmatch(value):
+            return queryset.filter(reference=value.upper())
+        return queryset.filter(Q(title__icontains=value) | Q(change_ref=value))

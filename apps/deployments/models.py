@@ -102,6 +102,7 @@ class Deployment(models.Model):
             models.Index(fields=["-planned_start", "-id"], name="dep_start_id"),
             models.Index(fields=["-created_at", "-id"], name="dep_created_id"),
             models.Index(fields=["external_id"], name="dep_external_id"),
+            models.Index(fields=["change_ref"], name="dep_change_ref"),
             models.Index(fields=["status", "actual_end"], name="dep_status_end"),  # KPIs: finished in a period
             models.Index(fields=["service", "environment", "status", "actual_end"], name="dep_restore"),
         ]
