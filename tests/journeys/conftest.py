@@ -115,6 +115,8 @@ class Journey:
         if navbar:
             expect(toggler).to_be_visible()
             expect(page.locator("#mainnav")).to_be_hidden()
+        else:  # the Django admin folds its sidebar away instead
+            expect(page.locator("#nav-sidebar")).to_be_hidden()
         overflow = page.evaluate(
             "() => [document.documentElement.scrollWidth, window.innerWidth,"
             " [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right >"
