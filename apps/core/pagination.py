@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import F, Q, QuerySet
 from django.utils.functional import cached_property
 
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 
 
 def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:

@@ -28,7 +28,7 @@ ORDERING = [
 
 class DeploymentFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="filter_text", label="Text")
-    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices, distinct=False)
     action = django_filters.ChoiceFilter(choices=Action.choices)
     trigger = django_filters.ChoiceFilter(choices=Trigger.choices)
     environment = django_filters.ModelChoiceFilter(queryset=Environment.objects.all())

@@ -217,7 +217,7 @@ def run(*, repeats: int = 15, writers: int = 4, writes: int = 200, export_full: 
                 f"/deployments/?status=completed&environment={env_id}&ordering=-planned_start",
                 "register",
             ),
-            ("register: text search", "/deployments/?q=Release+7.1", "register"),
+            ("register: text search", "/deployments/?q=service+0042", "register"),
             (
                 f"register: page {deep_page:,}",
                 f"/deployments/?after={_deep_keyset((deep_page - 1) * 50 - 1)}",

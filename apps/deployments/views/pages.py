@@ -12,6 +12,7 @@ from django.views import View
 from apps.core.exceptions import ConflictError
 from apps.core.pagination import CappedPaginator, capped_count, keyset_page
 from apps.core.permissions import user_can
+from apps.core.widgets import FastSelect
 from apps.deployments import rules, selectors, workflow
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.forms import DateTimeLocalInput, DeploymentEditForm, DeploymentForm
@@ -34,6 +35,33 @@ COLUMNS = [
 
 def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _filter_choices() -> dict[str, list]:
+    """The register's long filter lists as (id, label) rows read straight from the database (no model objects)."""
+    from django.contrib.auth import get_user_model
+
+    from apps.catalog.models import Service
+    from apps.deployment_models.models import DeploymentModel
+    from apps.environments.models import Environment
+
+    people = [
+        (pk, f"{first} {last}".strip() or username)
+        for pk, first, last, username in get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("first_name", "last_name", "username")
+        .values_list("pk", "first_name", "last_name", "username")
+    ]
+    return {
+        "environment": list(Environment.objects.order_by("order", "name").values_list("pk", "name")),
+        "service": list(Service.objects.order_by("name").values_list("pk", "name")),
+        "model": [
+            (pk, f"{n} v{v}")
+            for pk, n, v in DeploymentModel.objects.order_by("name", "-version").values_list("pk", "name", "version")
+        ],
+        "requester": people,
+        "practitioner": people,
+    }
 
 
 KEYSET_ORDERINGS = {"": True, "-planned_start": True, "planned_start": False}  # ordering → descending
@@ -86,6 +114,10 @@ class DeploymentListView(LoginRequiredMixin, View):
         filterset = DeploymentFilterSet(request.GET or None, queryset=selectors.deployment_list(user=request.user))
         for name in ("planned_from", "planned_to"):
             filterset.form.fields[name].widget = DateTimeLocalInput()
+        for name, choices in _filter_choices().items():
+            field = filterset.form.fields[name]
+            field.widget = FastSelect(attrs=field.widget.attrs)
+            field.widget.choices = [("", "---------"), *choices]
         qs = filterset.qs
         ordering = request.GET.get("ordering", "")
         if ordering:
