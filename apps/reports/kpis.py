@@ -34,6 +34,7 @@ from apps.deployments.models import Check, CheckResult, Deployment, Feedback, In
 from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.deployments.workflow import Status
 from apps.environments.models import Environment, EnvironmentKind
+from apps.reports.kpi_cache import cached_kpi
 
 VIEW_KPIS = "reports.view_kpis"
 DEFAULT_DAYS = 90
@@ -472,6 +473,7 @@ def _value(key: str, value, numerator=None, denominator=None) -> KpiValue:
     return KpiValue(METRICS[key], value, numerator, denominator)
 
 
+@cached_kpi(VIEW_KPIS)
 @without_jit
 def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=None, model=None) -> KpiReport:
     """Every KPI of DESIGN.md §3 over the deployments `user` may see, for the days start..end (inclusive).
@@ -560,6 +562,7 @@ def _as_date(value) -> dt.date:
     return value
 
 
+@cached_kpi(VIEW_KPIS)
 @without_jit
 def kpi_trend(
     *, user, start: dt.date, end: dt.date, bucket: str = "week", environment=None, service=None, model=None
@@ -638,6 +641,7 @@ def kpi_drilldown(
 HEADLINE = ("success_rate", "throughput_per_week", "lead_time_median_hours", "change_failure_rate", "backlog")
 
 
+@cached_kpi(VIEW_KPIS)
 @without_jit
 def kpi_headline(*, user, start: dt.date, end: dt.date) -> dict[str, KpiValue]:
     """The dashboard's headline KPIs (HEADLINE) — the same definitions as kpi_report, in three queries."""

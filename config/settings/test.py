@@ -11,3 +11,4 @@ Q_CLUSTER = {**Q_CLUSTER, "sync": env.bool("Q_SYNC", default=True)}
 ALLOWED_HOSTS = ["*"]
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+DEPLOYDESK_KPI_CACHE_SECONDS = 0  # tests compute figures right after changing the data

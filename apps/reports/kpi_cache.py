@@ -1,0 +1,52 @@
+"""A short-lived cache in front of the KPI aggregates: a million deployments aggregate in seconds, not in the
+300 ms a dashboard may take, and KPIs do not need to be fresher than a few minutes (DEPLOYDESK_KPI_CACHE_SECONDS).
+
+The key holds the user's scope (everything, or the user's own services) and every argument, so nobody is served a
+figure computed over deployments they may not see. The permission is checked before the cache is read."""
+
+import datetime as dt
+import functools
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model
+
+from apps.core.permissions import user_can
+from apps.deployments.selectors import deployment_visible_q
+
+
+def _part(value) -> str:
+    if isinstance(value, Model):
+        return f"{value._meta.label_lower}:{value.pk}"
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    return repr(value)
+
+
+def scope_of(user) -> str:
+    return "all" if deployment_visible_q(user) is None else f"user:{user.pk}"
+
+
+def cached_kpi(permission: str):
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*, user, **kwargs):
+            seconds = getattr(settings, "DEPLOYDESK_KPI_CACHE_SECONDS", 300)
+            if not user_can(user, permission):
+                raise PermissionDenied("Only deployment managers, service and product owners and auditors see KPIs.")
+            if seconds <= 0:
+                return func(user=user, **kwargs)
+            raw = "|".join([func.__name__, scope_of(user), *(f"{k}={_part(v)}" for k, v in sorted(kwargs.items()))])
+            key = "kpi:" + hashlib.sha256(raw.encode()).hexdigest()
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
+            result = func(user=user, **kwargs)
+            cache.set(key, result, seconds)
+            return result
+
+        return wrapper
+
+    return decorate
