@@ -245,6 +245,7 @@ def run(*, repeats: int = 15, writers: int = 4, writes: int = 200, export_full: 
                     _queries(user, path),
                     target_ms=TARGETS_MS.get(target),
                     status=status,
+                    extra={"first_request_ms": round(_timed.cold or 0, 1)},
                 )
             )
             _print_row(figures[-1], out)
@@ -268,6 +269,7 @@ def run(*, repeats: int = 15, writers: int = 4, writes: int = 200, export_full: 
                     _queries(user, path, {"HTTP_ACCEPT": "application/json"}),
                     target_ms=target,
                     status=status,
+                    extra={"first_request_ms": round(_timed.cold or 0, 1)},
                 )
             )
             _print_row(figures[-1], out)
