@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint migrate demo bench backup restore clean
+.PHONY: install run test lint migrate demo bench backup restore docs clean
 
 $(STAMP): requirements.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 
+PYTEST_ARGS ?= -q -n 2
 test: lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
@@ -41,6 +42,9 @@ backup: install
 # make restore FILE=backups/deploydesk-20261126-101500.dump
 restore: install
 	$(PY) manage.py restore "$(FILE)" --yes
+
+docs: install
+	bash scripts/docs.sh
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles

@@ -36,4 +36,5 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_repr}"
 
+
 from apps.reports.record_models import CalendarFeedToken, ExportJob  # noqa: E402,F401

@@ -107,9 +107,9 @@ class Server:
         )
         for _ in range(100):
             try:
-                requests.get(self.url + "/health/", timeout=2)
+                requests.get(self.url + "/health/", timeout=10)
                 return
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.2)
         raise RuntimeError("gunicorn did not start")
 
