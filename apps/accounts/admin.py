@@ -13,6 +13,7 @@ class UserAdmin(DjangoUserAdmin):
     fieldsets = (*DjangoUserAdmin.fieldsets, ("Deploydesk", {"fields": ("is_service_account",)}))
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_service_account")
     list_filter = (*DjangoUserAdmin.list_filter, "is_service_account")
+    readonly_fields = ("last_login", "date_joined")
 
 
 @admin.register(RoleProfile)

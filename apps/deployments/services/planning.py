@@ -107,7 +107,7 @@ def deployment_create(*, ctx: Context, data: dict, idempotency_key: str = "") ->
     deployment.stage = _stage_for(deployment)
     deployment.save()
     deployment.reference = Deployment.reference_for(deployment.pk)
-    Deployment.objects.filter(pk=deployment.pk).update(reference=deployment.reference)
+    deployment.save(update_fields=["reference"])  # recorded in the history, so the audit trail names it
     deployment.component_versions.set(versions)
     if practitioners:
         deployment.practitioners.set(practitioners)
