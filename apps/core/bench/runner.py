@@ -192,12 +192,11 @@ def _deep_keyset(offset_rows: int) -> str:
 
 
 def _deep_cursor(offset_rows: int) -> str:
-    """A DRF cursor pointing `offset_rows` into the register ordered by (-planned_start, -id)."""
+    """A DRF cursor `offset_rows` into the API list, which is ordered by -id (keyset on the primary key)."""
     from base64 import b64encode
 
-    row = Deployment.objects.order_by("-planned_start", "-id").values_list("planned_start", flat=True)[offset_rows]
-    querystring = urllib.parse.urlencode({"p": str(row)})
-    return b64encode(querystring.encode()).decode()
+    pk = Deployment.objects.order_by("-id").values_list("id", flat=True)[offset_rows]
+    return b64encode(urllib.parse.urlencode({"p": str(pk)}).encode()).decode()
 
 
 def run(*, repeats: int = 15, writers: int = 4, writes: int = 200, export_full: bool = True, out=sys.stdout) -> dict:
