@@ -22,9 +22,12 @@ class Conflict:
         return self.message
 
 
-def _overlapping(start: datetime, end: datetime, exclude_pk: int | None):
+def _overlapping(start: datetime, end: datetime, exclude_pk: int | None, booked_only: bool = False):
     qs = Deployment.objects.filter(
-        status__in=workflow.PLANNED, planned_start__lt=end, planned_end__gt=start, planned_start__isnull=False
+        status__in=workflow.BOOKED if booked_only else workflow.PLANNED,
+        planned_start__lt=end,
+        planned_end__gt=start,
+        planned_start__isnull=False,
     )
     return qs.exclude(pk=exclude_pk) if exclude_pk else qs
 
@@ -48,6 +51,7 @@ def plan_conflicts(
     is_rollback: bool = False,
     action: str = Action.DEPLOY,
     exclude_pk: int | None = None,
+    booked_only: bool = False,
 ) -> list[Conflict]:
     """Every conflict of a plan: (a) environment busy, (b) component busy, (c) freeze or outside maintenance,
     (d) practitioner booked twice, (e) downgrade without a stated rollback."""
@@ -56,7 +60,7 @@ def plan_conflicts(
     if environment is None or start is None or end is None or end <= start:
         return []
     conflicts: list[Conflict] = []
-    overlapping = _overlapping(start, end, exclude_pk)
+    overlapping = _overlapping(start, end, exclude_pk, booked_only)
     if not environment.allows_parallel_deployments:
         for ref, title in overlapping.filter(environment=environment).values_list("reference", "title")[:20]:
             conflicts.append(
@@ -133,8 +137,11 @@ def current_version_in(*, environment, component_id: int) -> str | None:
     return None
 
 
-def deployment_conflicts(deployment: Deployment) -> list[Conflict]:
+def deployment_conflicts(deployment: Deployment, *, booked_only: bool = False) -> list[Conflict]:
+    """Conflicts of a deployment's plan; `booked_only` counts only approved or running deployments as holding
+    their windows (what approval refuses), otherwise pending ones are shown too (what planning warns about)."""
     return plan_conflicts(
+        booked_only=booked_only,
         environment=deployment.environment,
         start=deployment.planned_start,
         end=deployment.planned_end,

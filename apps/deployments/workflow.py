@@ -23,7 +23,8 @@ class Status(models.TextChoices):
 IN_PROGRESS = (Status.VERIFYING_COMPONENTS, Status.VERIFYING_ENVIRONMENT, Status.EXECUTING, Status.VERIFYING)
 FINAL = (Status.COMPLETED, Status.ROLLED_BACK, Status.CANCELLED)
 OPEN = (Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED, *IN_PROGRESS)
-PLANNED = (Status.PENDING_APPROVAL, Status.APPROVED, *IN_PROGRESS)  # occupy their window
+PLANNED = (Status.PENDING_APPROVAL, Status.APPROVED, *IN_PROGRESS)  # shown as occupying their window
+BOOKED = (Status.APPROVED, *IN_PROGRESS)  # hold their window: approving another overlapping one is refused
 
 # Who may take a transition: the requester, a deployment manager, an assigned (and cleared) practitioner,
 # or a service owner signing off. The service checks the actor against these.

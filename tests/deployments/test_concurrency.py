@@ -90,3 +90,27 @@ def test_many_threads_transitioning_the_same_deployment_move_it_once():
     from apps.reports.audit import audit_verify
 
     assert audit_verify().ok
+
+
+def test_two_approvals_booking_the_same_window_cannot_both_win():
+    from apps.environments.models import Environment
+
+    requester = UserFactory(roles=["product_owner"])
+    m1, m2 = UserFactory(roles=["manager"]), UserFactory(roles=["manager"])
+    prod = Environment.objects.create(name="Prod", slug="prod", kind="production", allows_parallel_deployments=False)
+    a = DeploymentFactory(status=Status.PENDING_APPROVAL, environment=prod, requester=requester)
+    b = DeploymentFactory(
+        status=Status.PENDING_APPROVAL,
+        environment=prod,
+        requester=requester,
+        planned_start=a.planned_start,
+        planned_end=a.planned_end,
+    )
+    results = _run_together(
+        lambda: deployment_transition(ctx=Context(actor=m1), deployment=a, transition="approve"),
+        lambda: deployment_transition(ctx=Context(actor=m2), deployment=b, transition="approve"),
+    )
+    winners = [r for r in results if isinstance(r, Deployment)]
+    losers = [r for r in results if isinstance(r, ConflictError)]
+    assert len(winners) == 1 and len(losers) == 1 and losers[0].code == "schedule_conflict", results
+    assert Deployment.objects.filter(pk__in=[a.pk, b.pk], status=Status.APPROVED).count() == 1

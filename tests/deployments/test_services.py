@@ -608,3 +608,15 @@ def test_mail_server_down_the_transition_succeeds_and_the_notification_is_retrie
     assert notify_event(event.pk, 3) == []
     assert len(mail.outbox) == 1
     assert d.events.filter(kind="communication").count() == 1
+
+
+def test_a_pending_request_does_not_block_approval_but_an_approved_one_does(world):
+    first = _pending(world, world.env_prod, soon(3), [world.version_1])
+    second = _pending(world, world.env_prod, soon(3), [world.version_2])
+    # both pending: the first can be approved; the pending second is no booking
+    assert deployment_transition(ctx=ctx(world.users["manager"]), deployment=first, transition="approve").status == (
+        Status.APPROVED
+    )
+    # now the first holds the window: the second is refused
+    with pytest.raises(ConflictError):
+        deployment_transition(ctx=ctx(world.users["manager"]), deployment=second, transition="approve")

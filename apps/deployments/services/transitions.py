@@ -19,6 +19,7 @@ from apps.deployments.models import (
 )
 from apps.deployments.permissions import actor_capacities
 from apps.deployments.services.events import Context, event_record
+from apps.environments.models import Environment
 
 S = workflow.Status
 
@@ -105,7 +106,7 @@ def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str
     overridden = _refuse_or_override(
         ctx,
         deployment,
-        rules.deployment_conflicts(deployment),
+        rules.deployment_conflicts(deployment, booked_only=True),
         override_reason,
         "schedule_conflict",
         "the plan conflicts",
@@ -172,6 +173,10 @@ def deployment_transition(
             "Reload it and try again.",
             code="stale_version",
         )
+    if transition in ("approve", "start"):
+        # Serialise decisions that book an environment's time: two approvals of overlapping windows in the same
+        # environment run one after the other, so the second sees the first and refuses (or is overridden).
+        Environment.objects.select_for_update().filter(pk=locked.environment_id).first()
     capacities = actor_capacities(ctx.actor, locked, spec)
     if not capacities:
         raise PermissionDenied(f"You may not {spec.label.lower()} {locked.reference}.")
