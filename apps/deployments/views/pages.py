@@ -86,6 +86,8 @@ def _register_page(request, qs, ordering: str):
             "previous_url": link(before=page.previous_token) if page.has_previous else "",
             "next_url": link(after=page.next_token) if page.has_next else "",
             "label": f"{total} deployments",
+            "count": count,
+            "exact": exact,
         }
         return page, pager
     page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -94,6 +96,8 @@ def _register_page(request, qs, ordering: str):
         "previous_url": link(page.previous_page_number()) if page.has_previous() else "",
         "next_url": link(page.next_page_number()) if page.has_next() else "",
         "label": f"Page {page.number} of {page.paginator.num_pages} ({total} deployments)",
+        "count": count,
+        "exact": exact,
     }
     return page, pager
 
@@ -137,6 +141,7 @@ class DeploymentListView(LoginRequiredMixin, View):
                 }
             )
         page, pager = _register_page(request, qs, ordering)
+        total, total_exact = pager["count"], pager["exact"]
         return render(
             request,
             "deployments/deployment_list.html",
@@ -144,6 +149,8 @@ class DeploymentListView(LoginRequiredMixin, View):
                 "filter": filterset,
                 "page": page,
                 "pager": pager,
+                "total": total,
+                "total_exact": total_exact,
                 "deployments": page.object_list,
                 "columns": columns,
                 "page_query": _querystring(request.GET, page=None),
