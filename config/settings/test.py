@@ -12,3 +12,19 @@ ALLOWED_HOSTS = ["*"]
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 DEPLOYDESK_KPI_CACHE_SECONDS = 0  # tests compute figures right after changing the data
+
+# Parallel test workers must not clear each other's cache: with Redis, each xdist worker gets its own database
+# (12, 13, …), apart from the broker's (REDIS_URL's own number).
+_REDIS_URL = env.str("REDIS_URL", default="")
+if _REDIS_URL:
+    import os
+    from urllib.parse import urlsplit
+
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    _db = 12 + int(_worker[2:] or 0) if _worker.startswith("gw") else 12
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": urlsplit(_REDIS_URL)._replace(path=f"/{_db}").geturl(),
+        }
+    }
