@@ -7,13 +7,9 @@ from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Valu
 from apps.accounts import roles
 from apps.accounts.selectors import user_has_role
 from apps.catalog.models import ComponentVersion, Criticality, Service, ServiceComponent, Supplier
-from apps.core.permissions import objects_for_user, user_can
+from apps.core.permissions import is_signed_in, objects_for_user, user_can
 
 CRITICALITY_RANK = {Criticality.LOW: 1, Criticality.MEDIUM: 2, Criticality.HIGH: 3, Criticality.CRITICAL: 4}
-
-
-def _signed_in(user) -> bool:
-    return user is not None and user.is_authenticated and user.is_active
 
 
 def _apply_filters(filterset_class, filters, queryset: QuerySet, user=None) -> QuerySet:
@@ -33,7 +29,7 @@ def criticality_rank():
 
 def service_list(*, user, filters=None) -> QuerySet[Service]:
     """Every service, for everyone signed in (the catalog is read by every role), with owners prefetched."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return Service.objects.none()
     from apps.catalog.filters import ServiceFilterSet
 
@@ -54,14 +50,14 @@ def service_get(*, user, slug: str) -> Service | None:
 
 def services_owned_by(*, user) -> QuerySet[Service]:
     """The services the user is an owner of."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return Service.objects.none()
     return Service.objects.filter(owners=user).order_by("name")
 
 
 def services_product_owned_by(*, user) -> QuerySet[Service]:
     """The services the user is a product owner of."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return Service.objects.none()
     return Service.objects.filter(product_owners=user).order_by("name")
 
@@ -70,7 +66,7 @@ def services_for_requester(*, user) -> QuerySet[Service]:
     """The active services the user may request deployments for: all of them for deployment managers and
     practitioners (and administrators); for service and product owners, those they hold
     `catalog.request_service_deployment` on (granted by service_set_owners to owners and product owners)."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return Service.objects.none()
     qs = Service.objects.filter(is_active=True).order_by("name")
     if user.is_superuser or user_has_role(user, roles.MANAGER) or user_has_role(user, roles.PRACTITIONER):
@@ -93,7 +89,7 @@ def user_may_manage_services(*, user) -> bool:
 
 def component_list(*, user, service: Service | None = None, filters=None) -> QuerySet[ServiceComponent]:
     """Components (optionally of one service) with their service, suppliers and version count."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return ServiceComponent.objects.none()
     from apps.catalog.filters import ComponentFilterSet
 
@@ -116,7 +112,7 @@ def component_version_list(
     *, user, component: ServiceComponent | None = None, filters=None
 ) -> QuerySet[ComponentVersion]:
     """Versions (optionally of one component), newest first, with their component and service."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return ComponentVersion.objects.none()
     from apps.catalog.filters import ComponentVersionFilterSet
 
@@ -141,7 +137,7 @@ def components_with_versions(*, user, service: Service) -> QuerySet[ServiceCompo
 
 def supplier_list(*, user, filters=None) -> QuerySet[Supplier]:
     """Every supplier, for everyone signed in, with the number of components it supplies."""
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return Supplier.objects.none()
     from apps.catalog.filters import SupplierFilterSet
 

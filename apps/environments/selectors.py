@@ -11,7 +11,7 @@ from django.utils import timezone
 from guardian.models import UserObjectPermission
 
 from apps.core.exceptions import ConflictError
-from apps.core.permissions import objects_for_user, user_can
+from apps.core.permissions import is_signed_in, objects_for_user, user_can
 from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 from apps.environments.windows import Period, window_occurrences
 
@@ -32,10 +32,6 @@ class FreezeHit:
         return f"Freeze “{self.window.name}” ({scope}): {self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M} UTC"
 
 
-def _signed_in(user) -> bool:
-    return user is not None and user.is_authenticated and user.is_active
-
-
 def _filtered(filterset_class, data, queryset: QuerySet) -> QuerySet:
     if not data:
         return queryset
@@ -49,7 +45,7 @@ def environment_list(*, user, filters=None) -> QuerySet[Environment]:
     """Every environment for a signed-in user (reference data everyone reads), with owner and check counts."""
     from apps.environments.filters import EnvironmentFilterSet
 
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return Environment.objects.none()
     queryset = (
         Environment.objects.select_related("owner")
@@ -73,7 +69,7 @@ def freeze_window_list(*, user, filters=None) -> QuerySet[FreezeWindow]:
     """Freeze windows, all-environment ones included, for a signed-in user."""
     from apps.environments.filters import FreezeWindowFilterSet
 
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return FreezeWindow.objects.none()
     return _filtered(FreezeWindowFilterSet, filters, FreezeWindow.objects.select_related("environment"))
 
@@ -82,7 +78,7 @@ def maintenance_window_list(*, user, filters=None) -> QuerySet[MaintenanceWindow
     """Maintenance windows for a signed-in user."""
     from apps.environments.filters import MaintenanceWindowFilterSet
 
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return MaintenanceWindow.objects.none()
     return _filtered(MaintenanceWindowFilterSet, filters, MaintenanceWindow.objects.select_related("environment"))
 

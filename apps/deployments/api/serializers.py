@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier
-from apps.core.permissions import objects_for_user
+from apps.core.permissions import is_signed_in, objects_for_user
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import (
     Check,
@@ -113,13 +113,9 @@ class IdField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
-def _signed_in(user) -> bool:
-    return user is not None and user.is_authenticated and user.is_active
-
-
 def _scope(model, view_perm: str | None = None):
     def scope(user):
-        if not _signed_in(user):
+        if not is_signed_in(user):
             return model.objects.none()
         qs = model.objects.all()
         return objects_for_user(user, view_perm, qs) if view_perm else qs
@@ -136,7 +132,7 @@ deployment_models = _scope(DeploymentModel, "deployment_models.view_deploymentmo
 
 
 def users(user):
-    if not _signed_in(user):
+    if not is_signed_in(user):
         return get_user_model().objects.none()
     return get_user_model().objects.filter(is_active=True)
 
