@@ -5,8 +5,11 @@ django-simple-history writes (field changes of every core record). Appends are s
 PostgreSQL; SQLite serialises writers) so the chain never forks.
 """
 
+import functools
 import hashlib
 import json
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -48,7 +51,56 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_ID])
 
 
-@transaction.atomic
+_batch = threading.local()
+
+
+@contextmanager
+def audit_batch():
+    """Collect the entries appended inside the block and chain them in one step at its end.
+
+    A service that writes several records (each with its history entry) and an event wraps its work in this, so
+    the chain's lock is taken once, just before the transaction commits, instead of at the first entry — the
+    lock is held for milliseconds, not for the rest of the service. Nested blocks join the outermost. Entries
+    are dropped when the block raises (its transaction rolls back with them).
+    """
+    if getattr(_batch, "entries", None) is not None:
+        yield
+        return
+    _batch.entries = []
+    try:
+        yield
+        entries = _batch.entries
+    finally:
+        _batch.entries = None
+    _chain(entries)
+
+
+def atomic_audited(func):
+    """`transaction.atomic` for a service, with the audit entries of the call chained in one step at its end."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with transaction.atomic(), audit_batch():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+@transaction.atomic(savepoint=False)
+def _chain(entries: list[AuditEntry]) -> None:
+    if not entries:
+        return
+    _lock_chain()
+    prev = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+    for entry in entries:
+        entry.prev_hash = prev
+        entry.hash = prev = entry_hash(prev, entry)
+    if len(entries) == 1:
+        entries[0].save(force_insert=True)
+    else:
+        AuditEntry.objects.bulk_create(entries)  # ids follow list order: the chain's order
+
+
 def audit_append(
     *,
     actor,
@@ -61,9 +113,7 @@ def audit_append(
     service_id: int | None = None,
     at=None,
 ) -> AuditEntry:
-    """Append one entry to the chain."""
-    _lock_chain()
-    last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
+    """Append one entry to the chain (inside `audit_batch()`, when the batch ends)."""
     actor_obj = actor if getattr(actor, "is_authenticated", False) else None
     entry = AuditEntry(
         at=at or timezone.now(),
@@ -76,10 +126,12 @@ def audit_append(
         object_repr=str(object_repr)[:300],
         changes=json.loads(json.dumps(changes or {}, default=str)),
         service_id=service_id,
-        prev_hash=last or GENESIS,
     )
-    entry.hash = entry_hash(entry.prev_hash, entry)
-    entry.save()
+    batch = getattr(_batch, "entries", None)
+    if batch is not None:
+        batch.append(entry)
+    else:
+        _chain([entry])
     return entry
 
 

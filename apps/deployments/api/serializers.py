@@ -127,7 +127,12 @@ services = _scope(Service)
 environments = _scope(Environment)
 suppliers = _scope(Supplier)
 components = _scope(ServiceComponent)
-component_versions = _scope(ComponentVersion)
+
+
+def component_versions(user):
+    return _scope(ComponentVersion)(user).select_related("component")  # the plan checks each version's service
+
+
 deployment_models = _scope(DeploymentModel, "deployment_models.view_deploymentmodel")
 
 

@@ -157,8 +157,11 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def _fresh(self, pk: int) -> Deployment:
         return self.get_queryset().get(pk=pk)
 
-    def _respond(self, deployment: Deployment, code: int = status.HTTP_200_OK, headers=None) -> Response:
-        data = DeploymentSerializer(self._fresh(deployment.pk), context=self.get_serializer_context()).data
+    def _respond(
+        self, deployment: Deployment, code: int = status.HTTP_200_OK, headers=None, *, reread: bool = True
+    ) -> Response:
+        instance = self._fresh(deployment.pk) if reread else deployment
+        data = DeploymentSerializer(instance, context=self.get_serializer_context()).data
         return Response(data, status=code, headers=headers)
 
     @extend_schema(
@@ -195,7 +198,11 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
                 data["component_versions"].append(version)
             deployment = deployment_create(ctx=_ctx(request), data=data, idempotency_key=key)
         location = reverse("deployment-detail", kwargs={"pk": deployment.pk})
-        return self._respond(deployment, status.HTTP_201_CREATED, headers={"Location": location})
+        # a deployment just planned is answered as written (its relations kept by the service); a replay is re-read
+        just_planned = "component_versions" in getattr(deployment, "_prefetched_objects_cache", {})
+        return self._respond(
+            deployment, status.HTTP_201_CREATED, headers={"Location": location}, reread=not just_planned
+        )
 
     @extend_schema(
         request=DeploymentUpdateInputSerializer,

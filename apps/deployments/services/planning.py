@@ -1,7 +1,7 @@
 """Planning writes: create a deployment, edit its plan (an approval holds only for the plan it approved)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.core.exceptions import ConflictError
@@ -10,6 +10,7 @@ from apps.deployments import workflow
 from apps.deployments.models import Deployment, EventKind, IdempotencyKey
 from apps.deployments.permissions import is_manager, may_edit, may_request_for_service
 from apps.deployments.services.events import Context, event_record
+from apps.reports.audit import atomic_audited
 
 PLAN_FIELDS = ("planned_start", "planned_end", "environment", "component_versions")
 EDITABLE_FIELDS = (
@@ -76,7 +77,27 @@ def _sync_practitioner_permissions(deployment: Deployment, before: set[int], aft
             remove_perm("deployments.execute_deployment", user, deployment)
 
 
-@transaction.atomic
+def _remember(deployment: Deployment, **related) -> None:
+    """Keep the many-to-many values just written on the instance, as a prefetch would, so reading them back
+    (e.g. to answer the API call) costs no query."""
+    cache = deployment.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, objects in related.items():
+        queryset = getattr(deployment, name).all()
+        queryset._result_cache = list(objects)
+        queryset._prefetch_done = True
+        cache[name] = queryset
+
+
+def _reserve_id() -> int | None:
+    """The next deployment id from PostgreSQL's sequence (None elsewhere: the insert assigns it)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence('deployments_deployment', 'id'))")
+        return cursor.fetchone()[0]
+
+
+@atomic_audited
 def deployment_create(*, ctx: Context, data: dict, idempotency_key: str = "") -> Deployment:
     """Plan a new deployment as a draft. `data` holds model fields; m2m as lists of objects.
 
@@ -102,13 +123,20 @@ def deployment_create(*, ctx: Context, data: dict, idempotency_key: str = "") ->
         if k in (*EDITABLE_FIELDS, "external_id") and k not in ("component_versions", "practitioners")
     }
     deployment = Deployment(requester=actor, **scalar)
-    deployment.full_clean(exclude=["reference"])
+    loaded = [name for name, value in scalar.items() if isinstance(value, models.Model)]  # read from the database
+    deployment.full_clean(exclude=["reference", "requester", *loaded])
     _validate_plan(deployment, versions, deployment.model)
     deployment.stage = _stage_for(deployment)
-    deployment.save()
-    deployment.reference = Deployment.reference_for(deployment.pk)
-    deployment.save(update_fields=["reference"])  # recorded in the history, so the audit trail names it
-    deployment.component_versions.set(versions)
+    deployment.pk = _reserve_id()
+    if deployment.pk is not None:  # the reference is in the first insert, so its history (and audit) names it
+        deployment.reference = Deployment.reference_for(deployment.pk)
+        deployment.save(force_insert=True)
+    else:
+        deployment.save()
+        deployment.reference = Deployment.reference_for(deployment.pk)
+        deployment.save(update_fields=["reference"])  # recorded in the history, so the audit trail names it
+    if versions:
+        deployment.component_versions.add(*versions)
     if practitioners:
         deployment.practitioners.set(practitioners)
         _sync_practitioner_permissions(deployment, set(), practitioners)
@@ -118,6 +146,7 @@ def deployment_create(*, ctx: Context, data: dict, idempotency_key: str = "") ->
                 IdempotencyKey.objects.create(user=actor, key=idempotency_key, deployment=deployment)
         except IntegrityError as exc:
             raise ConflictError("A request with this Idempotency-Key is being processed.", code="idempotency") from exc
+    _remember(deployment, component_versions=versions, practitioners=practitioners)
     event_record(
         deployment=deployment,
         ctx=ctx,
@@ -128,7 +157,7 @@ def deployment_create(*, ctx: Context, data: dict, idempotency_key: str = "") ->
     return deployment
 
 
-@transaction.atomic
+@atomic_audited
 def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expected_version: int | None) -> Deployment:
     """Edit a deployment. A stale `expected_version` is refused (409) and the first save kept; changing the plan
     of an approved deployment sends it back for approval and supersedes the approvals it had."""

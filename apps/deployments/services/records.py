@@ -21,6 +21,7 @@ from apps.deployments.models import (
 from apps.deployments.permissions import is_manager, may_execute, may_give_feedback
 from apps.deployments.selectors import deployment_visible_q
 from apps.deployments.services.events import Context, event_record
+from apps.reports.audit import atomic_audited
 
 # Which checks may be recorded in which state: each kind up to the gate that needs it.
 RECORDABLE = {
@@ -34,7 +35,7 @@ RECORDABLE = {
 }
 
 
-@transaction.atomic
+@atomic_audited
 def check_record(*, ctx: Context, check: Check, result: str, evidence: str = "", observed_checksum: str = "") -> Check:
     """Record a check's result with evidence. A component check whose observed checksum differs from the
     version's recorded SHA-256 fails, whatever result was given."""
@@ -78,7 +79,7 @@ def check_record(*, ctx: Context, check: Check, result: str, evidence: str = "",
     return check
 
 
-@transaction.atomic
+@atomic_audited
 def comment_add(*, ctx: Context, deployment: Deployment, comment: str):
     comment = (comment or "").strip()
     if not comment:
@@ -93,7 +94,7 @@ def _may_see(user, deployment: Deployment) -> bool:
     return q is None or Deployment.objects.filter(q, pk=deployment.pk).exists()
 
 
-@transaction.atomic
+@atomic_audited
 def incident_link_add(
     *, ctx: Context, deployment: Deployment, incident_ref: str, title: str = "", severity: str = "", opened_at=None
 ) -> IncidentLink:
@@ -119,7 +120,7 @@ def incident_link_add(
     return link
 
 
-@transaction.atomic
+@atomic_audited
 def problem_add(*, ctx: Context, deployment: Deployment, description: str, severity: str) -> DeploymentProblem:
     if not may_execute(ctx.actor, deployment):
         raise PermissionDenied("Only a deployment manager or an assigned practitioner records problems.")
@@ -135,7 +136,7 @@ def problem_add(*, ctx: Context, deployment: Deployment, description: str, sever
     return problem
 
 
-@transaction.atomic
+@atomic_audited
 def problem_resolve(*, ctx: Context, problem: DeploymentProblem) -> DeploymentProblem:
     if not may_execute(ctx.actor, problem.deployment):
         raise PermissionDenied("Only a deployment manager or an assigned practitioner resolves problems.")
@@ -146,7 +147,7 @@ def problem_resolve(*, ctx: Context, problem: DeploymentProblem) -> DeploymentPr
     return problem
 
 
-@transaction.atomic
+@atomic_audited
 def feedback_submit(
     *, ctx: Context, deployment: Deployment, rating_lead_time, rating_quality, comment: str = ""
 ) -> Feedback:

@@ -20,6 +20,7 @@ from apps.deployments.models import (
 from apps.deployments.permissions import actor_capacities
 from apps.deployments.services.events import Context, event_record
 from apps.environments.models import Environment
+from apps.reports.audit import atomic_audited
 
 S = workflow.Status
 
@@ -145,7 +146,7 @@ def _validate_submittable(deployment: Deployment) -> None:
         raise ValidationError(errors)
 
 
-@transaction.atomic
+@atomic_audited
 def deployment_transition(
     *,
     ctx: Context,
