@@ -1,9 +1,15 @@
-"""Widgets that stay fast on long lists: a <select> rendered in Python rather than one template per option."""
+"""Form rendering that stays fast on long lists: a <select> rendered in Python rather than one template per option,
+and filter fields rendered once per process for each value and set of choices they can show."""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString, mark_safe
 
 
 class FastSelect(forms.Select):
@@ -23,3 +29,67 @@ class FastSelect(forms.Select):
             ),
         )
         return format_html("<select{}>{}</select>", flatatt(final), options)
+
+
+FIELD_CACHE_SIZE = 256
+_field_html: OrderedDict[tuple, SafeString] = OrderedDict()
+_field_lock = threading.Lock()
+
+
+def _frozen(value):
+    if isinstance(value, list | tuple):
+        return tuple(str(v) for v in value)
+    return value if value is None or isinstance(value, str | int) else str(value)
+
+
+def _field_key(field: forms.BoundField) -> tuple | None:
+    """What a field's markup depends on, or None when that cannot be told cheaply (errors, choices from a query).
+    The key holds the choices themselves, so a renamed service or a new environment is a new key, never stale."""
+    if field.errors:
+        return None
+    widget = field.field.widget
+    choices = getattr(widget, "choices", ())
+    if isinstance(choices, ModelChoiceIterator):
+        return None  # reading it would query; FastSelect fields carry their choices as a list
+    return (
+        type(field.form).__qualname__,
+        field.form.is_bound,
+        field.html_name,
+        field.auto_id,
+        str(field.label),
+        str(field.help_text),
+        field.field.required,
+        type(widget),
+        tuple(sorted((k, str(v)) for k, v in widget.attrs.items())),
+        tuple(choices),
+        _frozen(field.value()),
+    )
+
+
+def rendered_fields(
+    form: forms.Form, render: Callable[[forms.BoundField], str], *, exclude: Iterable[str] = ()
+) -> list[SafeString]:
+    """`render(field)` for each field of `form` but the excluded ones. A field's markup is a function of its name,
+    label, widget, choices and value, so it is remembered per process under those (a bounded LRU): the register's
+    filter form (700 options) would otherwise cost more than the rest of its page. Fields with errors are always
+    rendered afresh."""
+    out = []
+    for field in form:
+        if field.name in exclude:
+            continue
+        key = _field_key(field)
+        html = None
+        if key is not None:
+            with _field_lock:
+                html = _field_html.get(key)
+                if html is not None:
+                    _field_html.move_to_end(key)
+        if html is None:
+            html = render(field)
+            if key is not None:
+                with _field_lock:
+                    _field_html[key] = html
+                    while len(_field_html) > FIELD_CACHE_SIZE:
+                        _field_html.popitem(last=False)
+        out.append(html)
+    return out

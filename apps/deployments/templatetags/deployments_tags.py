@@ -1,7 +1,13 @@
-"""Template helpers of the deployment pages: status colours and sortable column links."""
+"""Template helpers of the deployment pages: status colours and badges, and the register's rows."""
+
+from html import escape
 
 from django import template
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
+from apps.deployments.models import Action
 from apps.deployments.workflow import Status
 
 register = template.Library()
@@ -20,8 +26,15 @@ STATUS_STYLE = {
     Status.ROLLED_BACK: "dark",
     Status.CANCELLED: "light",
 }
+STATUS_LABEL = {str(value): str(label) for value, label in Status.choices}
 
 RESULT_STYLE = {"pending": "secondary", "pass": "success", "fail": "danger", "n_a": "light"}
+
+REMOVAL_BADGE = (
+    ' <span class="badge text-bg-danger-subtle border border-danger-subtle text-danger-emphasis"'
+    ' data-testid="removal-badge">Removal</span>'
+)
+NO_MODEL = '<span class="text-muted">—</span>'
 
 
 @register.filter
@@ -47,3 +60,55 @@ def status_label(status: str) -> str:
         return Status(status).label
     except ValueError:
         return status
+
+
+def _e(value) -> str:
+    return escape(str(value))
+
+
+def _status_badge(d) -> str:
+    status = _e(d.status)
+    html = (
+        f'<span class="badge status-badge text-bg-{STATUS_STYLE.get(d.status, "secondary")}" data-testid="status-badge"'
+        f' data-status="{status}">{_e(STATUS_LABEL.get(d.status, d.status))}</span>'
+    )
+    return html + REMOVAL_BADGE if d.action == Action.REMOVE else html
+
+
+@register.simple_tag
+def status_badge(d) -> SafeString:
+    """A deployment's status badge, and a "Removal" badge when it removes components."""
+    return mark_safe(_status_badge(d))  # noqa: S308 (every value escaped in _status_badge)
+
+
+def _window(d) -> str:
+    if not d.planned_start:
+        return '<span class="text-muted">not planned</span>'
+    start, end = timezone.localtime(d.planned_start), d.planned_end and timezone.localtime(d.planned_end)
+    return f"{start:%Y-%m-%d %H:%M} – {f'{end:%Y-%m-%d %H:%M}' if end else ''}"
+
+
+@register.simple_tag
+def deployment_rows(deployments, empty: str = "") -> SafeString:
+    """The rows of a deployment table built in one pass of Python: 50 rows through a template (and an include per
+    row) cost several times the SQL of the register page."""
+    before, after = reverse("deployments:deployment_detail", args=[0]).rsplit("0", 1)  # one reverse, not 50
+    rows = []
+    for d in deployments:
+        reference = _e(d.reference)
+        model = f"{_e(d.model.name)} v{_e(d.model.version)}" if d.model else NO_MODEL
+        rows.append(
+            f'    <tr data-testid="deployment-row" data-reference="{reference}">\n'
+            f'      <td class="text-nowrap"><a href="{before}{d.pk}{after}">{reference}</a></td>\n'
+            f"      <td>{_e(d.title)}</td>\n"
+            f'      <td class="text-nowrap">{_status_badge(d)}\n</td>\n'
+            f"      <td>{_e(d.environment.name)}</td>\n"
+            f"      <td>{_e(d.service.name)}</td>\n"
+            f"      <td>{model}</td>\n"
+            f'      <td class="text-nowrap small">{_window(d)}</td>\n'
+            "    </tr>\n"
+        )
+    if not rows:
+        message = _e(empty) if empty else "No deployments match."
+        rows.append(f'    <tr><td colspan="7" class="text-muted" data-testid="empty">{message}</td></tr>\n')
+    return mark_safe("".join(rows))  # noqa: S308 (every value escaped above)

@@ -1,18 +1,21 @@
 """The deployment pages: the register, planning and editing, a deployment's page, my work and my approvals."""
 
 import datetime as dt
+import hashlib
 
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views import View
 
 from apps.core.exceptions import ConflictError
-from apps.core.pagination import CappedPaginator, capped_count, keyset_page
+from apps.core.pagination import COUNT_CAP, CappedPaginator, capped_count, keyset_page
 from apps.core.permissions import user_can
-from apps.core.widgets import FastSelect
+from apps.core.widgets import FastSelect, rendered_fields
 from apps.deployments import rules, selectors, workflow
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.forms import DateTimeLocalInput, DeploymentEditForm, DeploymentForm
@@ -31,6 +34,20 @@ COLUMNS = [
     (None, "Model"),
     ("planned_start", "Planned window"),
 ]
+# what a register row shows (templatetags.deployments_tags.deployment_rows): no other column is read
+ROW_FIELDS = (
+    "id",
+    "reference",
+    "title",
+    "status",
+    "action",
+    "planned_start",
+    "planned_end",
+    "environment__name",
+    "service__name",
+    "model__name",
+    "model__version",
+)
 
 
 def _page(request, queryset):
@@ -67,10 +84,28 @@ def _filter_choices() -> dict[str, list]:
 KEYSET_ORDERINGS = {"": True, "-planned_start": True, "planned_start": False}  # ordering → descending
 
 
+OVER_CAP_SECONDS = 60
+
+
+def _register_count(qs) -> tuple[int, bool]:
+    """The capped count of the register's rows. That a filter matches more than COUNT_CAP rows is remembered for a
+    minute (per filter and user scope: the key is the count's SQL): reaching the cap reads a thousand rows, which costs
+    more than the page itself for a text search or a broad filter, and "more than 1,000" stays true. Exact counts
+    are read every time."""
+    sql, params = qs.order_by().query.sql_with_params()
+    key = "deployments:register-over-cap:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+    if cache.get(key):
+        return COUNT_CAP, False
+    count, exact = capped_count(qs)
+    if not exact:
+        cache.set(key, True, OVER_CAP_SECONDS)
+    return count, exact
+
+
 def _register_page(request, qs, ordering: str):
     """Keyset pages for the planned-window orders (fast at any depth), a capped offset paginator for the others;
     the count stops at COUNT_CAP so a million rows are not counted on every view."""
-    count, exact = capped_count(qs)
+    count, exact = _register_count(qs)
     total = f"{count:,}" if exact else f"more than {count:,}"
     if ordering in KEYSET_ORDERINGS:
         page = keyset_page(
@@ -90,7 +125,9 @@ def _register_page(request, qs, ordering: str):
             "exact": exact,
         }
         return page, pager
-    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = CappedPaginator(qs, PAGE_SIZE)
+    paginator.count = count  # counted above: not a second time
+    page = paginator.get_page(request.GET.get("page"))
     link = lambda n: "?" + _querystring(request.GET, page=str(n))  # noqa: E731
     pager = {
         "previous_url": link(page.previous_page_number()) if page.has_previous() else "",
@@ -122,7 +159,7 @@ class DeploymentListView(LoginRequiredMixin, View):
             field = filterset.form.fields[name]
             field.widget = FastSelect(attrs=field.widget.attrs)
             field.widget.choices = [("", "---------"), *choices]
-        qs = filterset.qs
+        qs = filterset.qs.select_related(None).select_related("environment", "service", "model").only(*ROW_FIELDS)
         ordering = request.GET.get("ordering", "")
         if ordering:
             qs = qs.order_by(*qs.query.order_by, "-id")
@@ -147,6 +184,7 @@ class DeploymentListView(LoginRequiredMixin, View):
             "deployments/deployment_list.html",
             {
                 "filter": filterset,
+                "filter_fields": rendered_fields(filterset.form, as_crispy_field, exclude=("ordering",)),
                 "page": page,
                 "pager": pager,
                 "total": total,
