@@ -80,7 +80,9 @@ def atomic_audited(func):
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
-        with transaction.atomic(), audit_batch():
+        # called by another service: its failure fails the caller too, so no savepoint of its own is needed
+        nested = getattr(_batch, "entries", None) is not None
+        with transaction.atomic(savepoint=not nested), audit_batch():
             return func(*args, **kwargs)
 
     return wrapper

@@ -74,6 +74,16 @@ ROWS = [
         norole=FORBIDDEN,
         name="POST deployments/",
     ),
+    api(
+        f"{BASE}bulk/",
+        method="post",
+        data=lambda w: {"deployments": [_new_deployment(w), {**_new_deployment(w), "title": "Shop 1.0.0 (second)"}]},
+        default=201,
+        auditor=FORBIDDEN,
+        norole=FORBIDDEN,
+        name="POST deployments/bulk/",
+    ),
+    api(f"{BASE}bulk/", default=405, name="GET deployments/bulk/"),
     api(_detail("deployment"), norole=HIDDEN, name="GET deployments/{id}/"),
     api(
         _detail("other_deployment"),

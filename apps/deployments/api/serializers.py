@@ -18,6 +18,7 @@ from apps.deployments.models import (
     IncidentLink,
     Severity,
 )
+from apps.deployments.services.planning import BULK_LIMIT
 from apps.environments.models import Environment
 
 MAX_ID = 2**63 - 1  # larger ids cannot exist; DRF would pass them to the database
@@ -110,7 +111,12 @@ class IdField(serializers.PrimaryKeyRelatedField):
             self.fail("incorrect_type", data_type="str")
         if not isinstance(data, int | str):
             self.fail("incorrect_type", data_type=type(data).__name__)
-        return super().to_internal_value(data)
+        # one lookup per id and request: the items of a bulk call often name the same service and environment
+        memo = self.context.setdefault("_id_lookups", {}) if isinstance(self.context, dict) else {}
+        key = (self.scope, str(data))
+        if key not in memo:
+            memo[key] = super().to_internal_value(data)
+        return memo[key]
 
 
 def _scope(model, view_perm: str | None = None):
@@ -226,6 +232,18 @@ class DeploymentCreateInputSerializer(_DeploymentWriteSerializer):
                     raise serializers.ValidationError({name: "Only with `component` and `version`."})
             attrs.pop("version", None)  # a copied representation's locking version means nothing on create
         return attrs
+
+
+class DeploymentBulkInputSerializer(serializers.Serializer):
+    """Several deployments planned in one call: each item as for a single POST."""
+
+    deployments = DeploymentCreateInputSerializer(many=True, allow_empty=False, max_length=BULK_LIMIT)
+
+
+class DeploymentBulkSerializer(serializers.Serializer):
+    """The deployments a bulk call planned, in the order they were sent."""
+
+    deployments = DeploymentSerializer(many=True, read_only=True)
 
 
 class DeploymentUpdateInputSerializer(_DeploymentWriteSerializer):

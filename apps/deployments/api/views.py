@@ -4,8 +4,6 @@ What a user may not see is a 404 (the selector is the queryset); the services de
 what the rules refuse (409) and what input is wrong (400), through the project's exception handler.
 """
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -15,12 +13,12 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
-from apps.catalog.models import ComponentVersion
-from apps.catalog.services import component_version_get_or_create, normalise_checksum
 from apps.deployments import workflow
 from apps.deployments.api.serializers import (
     CheckRecordInputSerializer,
     CheckSerializer,
+    DeploymentBulkInputSerializer,
+    DeploymentBulkSerializer,
     DeploymentCreateInputSerializer,
     DeploymentEventSerializer,
     DeploymentSerializer,
@@ -44,9 +42,13 @@ from apps.deployments.models import (
 )
 from apps.deployments.selectors import deployment_checks, deployment_events, deployment_list
 from apps.deployments.services import (
+    BULK_LIMIT,
     Context,
+    ItemInvalid,
+    bulk_idempotency_keys,
     check_record,
-    deployment_create,
+    deployment_register,
+    deployment_register_many,
     deployment_transition,
     deployment_update,
     feedback_submit,
@@ -90,6 +92,13 @@ class DeploymentApiFilterSet(DeploymentFilterSet):
     """The register's FilterSet without `ordering`: API lists are in keyset order (newest first)."""
 
     ordering = None
+
+
+def _idempotency_key(request, *, limit: int) -> str:
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    if len(key) > limit:
+        raise exceptions.ValidationError({"Idempotency-Key": [f"At most {limit} characters."]})
+    return key
 
 
 def _ctx(request) -> Context:
@@ -179,30 +188,62 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         ),
     )
     def create(self, request, *args, **kwargs):
-        key = (request.headers.get("Idempotency-Key") or "").strip()
-        if len(key) > 200:
-            raise exceptions.ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+        key = _idempotency_key(request, limit=200)
         if key:
             replay = IdempotencyKey.objects.filter(user=request.user, key=key).values_list("deployment_id", flat=True)
             if replay:
                 return self._respond(Deployment(pk=replay[0]))
         serializer = DeploymentCreateInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        component = data.pop("component", None)
-        build = {name: data.pop(name, "") for name in ("version", "repository_ref", "checksum")}
-        with transaction.atomic():
-            if component is not None:
-                version = _component_version(request, component, build)
-                data["component_versions"] = [v for v in data.get("component_versions", []) if v.pk != version.pk]
-                data["component_versions"].append(version)
-            deployment = deployment_create(ctx=_ctx(request), data=data, idempotency_key=key)
+        deployment = deployment_register(ctx=_ctx(request), data=serializer.validated_data, idempotency_key=key)
         location = reverse("deployment-detail", kwargs={"pk": deployment.pk})
         # a deployment just planned is answered as written (its relations kept by the service); a replay is re-read
         just_planned = "component_versions" in getattr(deployment, "_prefetched_objects_cache", {})
         return self._respond(
             deployment, status.HTTP_201_CREATED, headers={"Location": location}, reread=not just_planned
         )
+
+    @extend_schema(
+        request=DeploymentBulkInputSerializer,
+        parameters=[IDEMPOTENCY_HEADER],
+        responses={
+            201: DeploymentBulkSerializer,
+            200: OpenApiResponse(DeploymentBulkSerializer, description="A retry with a known `Idempotency-Key`."),
+        },
+        summary="Plan several deployments in one call",
+        description=(
+            f"1 to {BULK_LIMIT} deployments, each as for `POST deployments/`, planned all or none: a refused item "
+            "rolls the call back and its errors are at its position in `errors.deployments`. With an "
+            "`Idempotency-Key` (at most 196 characters) a retried call answers 200 with the same deployments."
+        ),
+    )
+    @action(detail=False, methods=["post"], url_path="bulk")
+    def bulk(self, request):
+        key = _idempotency_key(request, limit=196)
+        if key:
+            remembered = dict(
+                IdempotencyKey.objects.filter(user=request.user, key__in=bulk_idempotency_keys(key)).values_list(
+                    "key", "deployment_id"
+                )
+            )
+            if remembered:
+                ids = [remembered[k] for k in bulk_idempotency_keys(key) if k in remembered]
+                found = self.get_queryset().in_bulk(ids)
+                return self._respond_many([found[pk] for pk in ids if pk in found], status.HTTP_200_OK)
+        serializer = DeploymentBulkInputSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        items = serializer.validated_data["deployments"]
+        try:
+            deployments = deployment_register_many(ctx=_ctx(request), items=items, idempotency_key=key)
+        except ItemInvalid as exc:
+            raise exceptions.ValidationError(
+                {"deployments": {str(exc.index): exc.errors}}
+            ) from exc
+        return self._respond_many(deployments, status.HTTP_201_CREATED)
+
+    def _respond_many(self, deployments: list[Deployment], code: int) -> Response:
+        data = DeploymentBulkSerializer({"deployments": deployments}, context=self.get_serializer_context()).data
+        return Response(data, status=code)
 
     @extend_schema(
         request=DeploymentUpdateInputSerializer,
@@ -253,29 +294,6 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 for _name in workflow.TRANSITIONS:
     setattr(DeploymentViewSet, _name.replace("-", "_"), _transition_action(_name))
-
-
-def _component_version(request, component, build: dict) -> ComponentVersion:
-    """The named build: an existing version with the same checksum is used as it is (any requester may);
-    otherwise it is registered, which the catalog allows to deployment managers and the service's owners."""
-    existing = ComponentVersion.objects.filter(component=component, version=build["version"].strip()).first()
-    if existing is not None and build["checksum"]:
-        try:
-            same = normalise_checksum(build["checksum"]) == existing.checksum
-        except ValidationError:  # a malformed checksum: the catalog service below reports it
-            same = False
-        if same:
-            return existing
-    elif existing is not None:
-        return existing
-    version, _created = component_version_get_or_create(
-        component=component,
-        version=build["version"],
-        repository_ref=build["repository_ref"],
-        checksum=build["checksum"],
-        actor=request.user,
-    )
-    return version
 
 
 class _DeploymentChildMixin:

@@ -1,7 +1,15 @@
 """Every write on deployments: planning, the state machine, and what the process records."""
 
 from apps.deployments.services.events import Context, event_record
-from apps.deployments.services.planning import deployment_create, deployment_update
+from apps.deployments.services.planning import (
+    BULK_LIMIT,
+    ItemInvalid,
+    bulk_idempotency_keys,
+    deployment_create,
+    deployment_register,
+    deployment_register_many,
+    deployment_update,
+)
 from apps.deployments.services.records import (
     check_record,
     comment_add,
@@ -13,6 +21,11 @@ from apps.deployments.services.records import (
 from apps.deployments.services.transitions import deployment_transition
 
 __all__ = [
+    "BULK_LIMIT",
+    "ItemInvalid",
+    "bulk_idempotency_keys",
+    "deployment_register",
+    "deployment_register_many",
     "Context",
     "check_record",
     "comment_add",

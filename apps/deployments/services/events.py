@@ -22,6 +22,24 @@ class Context:
         return cls(actor=request.user, channel=channel, token_name=getattr(token, "name", "") or "")
 
 
+def _event(
+    *, deployment: Deployment, ctx: Context, kind: str, comment="", from_status="", to_status="", data=None
+) -> DeploymentEvent:
+    actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
+    return DeploymentEvent(
+        deployment=deployment,
+        at=timezone.now(),
+        actor=actor,
+        channel=ctx.channel,
+        token_name=ctx.token_name,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        comment=comment,
+        data=data or {},
+    )
+
+
 def event_record(
     *,
     deployment: Deployment,
@@ -34,19 +52,16 @@ def event_record(
     notify: bool = False,
 ) -> DeploymentEvent:
     """Append an event to the deployment's timeline; with `notify`, e-mail the stakeholders after commit."""
-    actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
-    event = DeploymentEvent.objects.create(
+    event = _event(
         deployment=deployment,
-        at=timezone.now(),
-        actor=actor,
-        channel=ctx.channel,
-        token_name=ctx.token_name,
+        ctx=ctx,
         kind=kind,
+        comment=comment,
         from_status=from_status,
         to_status=to_status,
-        comment=comment,
-        data=data or {},
+        data=data,
     )
+    event.save(force_insert=True)
     from apps.reports.audit import audit_deployment_event
 
     audit_deployment_event(event)
@@ -55,3 +70,15 @@ def event_record(
 
         transaction.on_commit(lambda: enqueue_notification(event.pk))
     return event
+
+
+def events_record_many(*, ctx: Context, kind: str, events: list[tuple[Deployment, dict]]) -> list[DeploymentEvent]:
+    """The same event on many deployments (one insert): `events` holds each deployment with its fields
+    (comment, from_status, to_status, data). No notifications."""
+    from apps.reports.audit import audit_deployment_event
+
+    built = [_event(deployment=d, ctx=ctx, kind=kind, **fields) for d, fields in events]
+    DeploymentEvent.objects.bulk_create(built)
+    for event in built:
+        audit_deployment_event(event)
+    return built

@@ -1,16 +1,21 @@
 """Planning writes: create a deployment, edit its plan (an approval holds only for the plan it approved)."""
 
+from dataclasses import dataclass
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
+from apps.catalog.models import ComponentVersion
+from apps.catalog.services import component_version_get_or_create, normalise_checksum
 from apps.core.exceptions import ConflictError
 from apps.deployment_models.models import ModelStatus
 from apps.deployments import workflow
 from apps.deployments.models import Deployment, EventKind, IdempotencyKey
 from apps.deployments.permissions import is_manager, may_edit, may_request_for_service
-from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.events import Context, event_record, events_record_many
 from apps.reports.audit import atomic_audited
+from apps.reports.history import record_history
 
 PLAN_FIELDS = ("planned_start", "planned_end", "environment", "component_versions")
 EDITABLE_FIELDS = (
@@ -88,26 +93,19 @@ def _remember(deployment: Deployment, **related) -> None:
         cache[name] = queryset
 
 
-def _reserve_id() -> int | None:
-    """The next deployment id from PostgreSQL's sequence (None elsewhere: the insert assigns it)."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence('deployments_deployment', 'id'))")
-        return cursor.fetchone()[0]
+@dataclass
+class _Plan:
+    """A validated deployment, not yet written, with its many-to-many values."""
+
+    deployment: Deployment
+    versions: list
+    practitioners: list
+    idempotency_key: str = ""
 
 
-@atomic_audited
-def deployment_create(*, ctx: Context, data: dict, idempotency_key: str = "") -> Deployment:
-    """Plan a new deployment as a draft. `data` holds model fields; m2m as lists of objects.
-
-    With an `idempotency_key`, a retried call by the same user returns the deployment the first call created.
-    """
+def _plan(ctx: Context, data: dict, idempotency_key: str = "") -> _Plan:
+    """Check who may plan what and validate it; nothing is written."""
     actor = ctx.actor
-    if idempotency_key:
-        existing = IdempotencyKey.objects.filter(user=actor, key=idempotency_key).select_related("deployment").first()
-        if existing:
-            return existing.deployment
     service = data.get("service")
     if service is None:
         raise ValidationError({"service": "Choose the service the deployment is for."})
@@ -127,34 +125,174 @@ def deployment_create(*, ctx: Context, data: dict, idempotency_key: str = "") ->
     deployment.full_clean(exclude=["reference", "requester", *loaded])
     _validate_plan(deployment, versions, deployment.model)
     deployment.stage = _stage_for(deployment)
-    deployment.pk = _reserve_id()
-    if deployment.pk is not None:  # the reference is in the first insert, so its history (and audit) names it
-        deployment.reference = Deployment.reference_for(deployment.pk)
-        deployment.save(force_insert=True)
+    return _Plan(deployment, versions, practitioners, idempotency_key)
+
+
+def _reserve_ids(count: int) -> list[int] | None:
+    """The next deployment ids from PostgreSQL's sequence (None elsewhere: the insert assigns them)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('deployments_deployment', 'id')) FROM generate_series(1, %s)",
+            [count],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
+    """Insert planned deployments with everything that goes with them, a few statements for any number:
+    the rows (with their reference), their history and audit entries, relations, idempotency keys, events."""
+    deployments = [plan.deployment for plan in plans]
+    ids = _reserve_ids(len(plans))
+    if ids is not None:  # the reference is in the insert, so the history (and the audit trail) names it
+        for deployment, pk in zip(deployments, ids, strict=True):
+            deployment.pk, deployment.reference = pk, Deployment.reference_for(pk)
+        Deployment.objects.bulk_create(deployments)
     else:
-        deployment.save()
-        deployment.reference = Deployment.reference_for(deployment.pk)
-        deployment.save(update_fields=["reference"])  # recorded in the history, so the audit trail names it
-    if versions:
-        deployment.component_versions.add(*versions)
-    if practitioners:
-        deployment.practitioners.set(practitioners)
-        _sync_practitioner_permissions(deployment, set(), practitioners)
-    if idempotency_key:
+        Deployment.objects.bulk_create(deployments)
+        for deployment in deployments:
+            deployment.reference = Deployment.reference_for(deployment.pk)
+        Deployment.objects.bulk_update(deployments, ["reference"])
+    actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
+    history = Deployment.history.bulk_history_create(deployments, default_user=actor)
+    for deployment, record in zip(deployments, history or [], strict=False):  # none when history is off
+        record_history(sender=type(record), instance=deployment, history_instance=record)
+    versions_through = Deployment.component_versions.through
+    versions_through.objects.bulk_create(
+        versions_through(deployment_id=plan.deployment.pk, componentversion_id=version.pk)
+        for plan in plans
+        for version in plan.versions
+    )
+    practitioners_through = Deployment.practitioners.through
+    practitioners_through.objects.bulk_create(
+        practitioners_through(deployment_id=plan.deployment.pk, user_id=user.pk)
+        for plan in plans
+        for user in plan.practitioners
+    )
+    for plan in plans:
+        if plan.practitioners:
+            _sync_practitioner_permissions(plan.deployment, set(), plan.practitioners)
+        _remember(plan.deployment, component_versions=plan.versions, practitioners=plan.practitioners)
+    keys = [
+        IdempotencyKey(user=ctx.actor, key=plan.idempotency_key, deployment=plan.deployment)
+        for plan in plans
+        if plan.idempotency_key
+    ]
+    if keys:
         try:
             with transaction.atomic():
-                IdempotencyKey.objects.create(user=actor, key=idempotency_key, deployment=deployment)
+                IdempotencyKey.objects.bulk_create(keys)
         except IntegrityError as exc:
             raise ConflictError("A request with this Idempotency-Key is being processed.", code="idempotency") from exc
-    _remember(deployment, component_versions=versions, practitioners=practitioners)
-    event_record(
-        deployment=deployment,
+    events_record_many(
         ctx=ctx,
         kind=EventKind.CREATED,
-        to_status=deployment.status,
-        comment=f"{deployment.get_action_display()} planned in {deployment.environment}.",
+        events=[
+            (d, {"to_status": d.status, "comment": f"{d.get_action_display()} planned in {d.environment}."})
+            for d in deployments
+        ],
     )
-    return deployment
+    return deployments
+
+
+@atomic_audited
+def deployment_create(*, ctx: Context, data: dict, idempotency_key: str = "") -> Deployment:
+    """Plan a new deployment as a draft. `data` holds model fields; m2m as lists of objects.
+
+    With an `idempotency_key`, a retried call by the same user returns the deployment the first call created.
+    """
+    if idempotency_key:
+        existing = IdempotencyKey.objects.filter(user=ctx.actor, key=idempotency_key).select_related("deployment")
+        if existing := existing.first():
+            return existing.deployment
+    return _write(ctx, [_plan(ctx, data, idempotency_key)])[0]
+
+
+class ItemInvalid(ValidationError):
+    """One item of a bulk call was refused: `index` names it, `errors` holds its field errors."""
+
+    def __init__(self, index: int, exc: ValidationError):
+        self.index = index
+        self.errors = (
+            {("non_field_errors" if k == "__all__" else k): v for k, v in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {"non_field_errors": exc.messages}
+        )
+        first = next(iter(self.errors.values()))[0]
+        super().__init__({"deployments": [f"Deployment {index + 1}: {first}"]})
+
+
+BULK_LIMIT = 100  # deployments in one registration call
+
+
+def _build_version(actor, component, build: dict) -> ComponentVersion:
+    """The build a pipeline names: an existing version with the same checksum (or none given) is used as it is
+    (any requester may); otherwise it is registered, which the catalog allows to deployment managers and the
+    service's owners."""
+    existing = ComponentVersion.objects.filter(component=component, version=build["version"].strip()).first()
+    if existing is not None and build["checksum"]:
+        try:
+            same = normalise_checksum(build["checksum"]) == existing.checksum
+        except ValidationError:  # a malformed checksum: the catalog service below reports it
+            same = False
+        if same:
+            return existing
+    elif existing is not None:
+        return existing
+    version, _created = component_version_get_or_create(
+        component=component,
+        version=build["version"],
+        repository_ref=build["repository_ref"],
+        checksum=build["checksum"],
+        actor=actor,
+    )
+    return version
+
+
+def _with_build(ctx: Context, data: dict) -> dict:
+    """`data` with the build a pipeline names by `component` + `version` + `repository_ref` + `checksum` among
+    its component versions (registered in the catalog if it is new)."""
+    data = dict(data)
+    component = data.pop("component", None)
+    build = {name: data.pop(name, "") for name in ("version", "repository_ref", "checksum")}
+    if component is not None:
+        version = _build_version(ctx.actor, component, build)
+        others = [v for v in data.get("component_versions", []) if v.pk != version.pk]
+        data["component_versions"] = [*others, version]
+    return data
+
+
+@atomic_audited
+def deployment_register(*, ctx: Context, data: dict, idempotency_key: str = "") -> Deployment:
+    """A pipeline plans a deployment (the API's POST): `deployment_create` with the build it names."""
+    return deployment_create(ctx=ctx, data=_with_build(ctx, data), idempotency_key=idempotency_key)
+
+
+def bulk_idempotency_keys(idempotency_key: str, count: int = BULK_LIMIT) -> list[str]:
+    """The keys under which the deployments of one bulk call are remembered, in the call's order."""
+    return [f"{idempotency_key}#{i}" for i in range(count)]
+
+
+@atomic_audited
+def deployment_register_many(*, ctx: Context, items: list[dict], idempotency_key: str = "") -> list[Deployment]:
+    """Several deployments in one call (a pipeline planning a release across services), all or none: the first
+    refused item stops the call and its error names the item. Written in a few statements for all of them."""
+    if not items or len(items) > BULK_LIMIT:
+        raise ValidationError({"deployments": f"Send 1 to {BULK_LIMIT} deployments."})
+    keys = bulk_idempotency_keys(idempotency_key, len(items)) if idempotency_key else [""] * len(items)
+    if idempotency_key:
+        remembered = IdempotencyKey.objects.filter(user=ctx.actor, key__in=keys).select_related("deployment")
+        by_key = {k.key: k.deployment for k in remembered}
+        if by_key:
+            return [by_key[k] for k in keys if k in by_key]
+    plans = []
+    for index, (data, key) in enumerate(zip(items, keys, strict=True)):
+        try:
+            plans.append(_plan(ctx, _with_build(ctx, data), key))
+        except ValidationError as exc:
+            raise ItemInvalid(index, exc) from exc
+    return _write(ctx, plans)
 
 
 @atomic_audited
