@@ -66,30 +66,41 @@ def _field_key(field: forms.BoundField) -> tuple | None:
     )
 
 
+def _remembered(key: tuple | None, render: Callable[[], str]) -> SafeString:
+    if key is None:
+        return render()
+    with _field_lock:
+        html = _field_html.get(key)
+        if html is not None:
+            _field_html.move_to_end(key)
+            return html
+    html = render()
+    with _field_lock:
+        _field_html[key] = html
+        while len(_field_html) > FIELD_CACHE_SIZE:
+            _field_html.popitem(last=False)
+    return html
+
+
+def rendered_field(field: forms.BoundField, render: Callable[[forms.BoundField], str]) -> SafeString:
+    """`render(field)`, remembered per process (a bounded LRU) under what the markup is a function of: the field's
+    name, label, widget, choices and value. Fields with errors are always rendered afresh."""
+    return _remembered(_field_key(field), lambda: render(field))
+
+
 def rendered_fields(
     form: forms.Form, render: Callable[[forms.BoundField], str], *, exclude: Iterable[str] = ()
 ) -> list[SafeString]:
-    """`render(field)` for each field of `form` but the excluded ones. A field's markup is a function of its name,
-    label, widget, choices and value, so it is remembered per process under those (a bounded LRU): the register's
-    filter form (700 options) would otherwise cost more than the rest of its page. Fields with errors are always
-    rendered afresh."""
-    out = []
-    for field in form:
-        if field.name in exclude:
-            continue
-        key = _field_key(field)
-        html = None
-        if key is not None:
-            with _field_lock:
-                html = _field_html.get(key)
-                if html is not None:
-                    _field_html.move_to_end(key)
-        if html is None:
-            html = render(field)
-            if key is not None:
-                with _field_lock:
-                    _field_html[key] = html
-                    while len(_field_html) > FIELD_CACHE_SIZE:
-                        _field_html.popitem(last=False)
-        out.append(html)
-    return out
+    """`rendered_field` for each field of `form` but the excluded ones: the register's filter form (700 options)
+    would otherwise cost more than the rest of its page."""
+    return [rendered_field(field, render) for field in form if field.name not in exclude]
+
+
+def rendered_form(form: forms.Form, render: Callable[[forms.Form], str]) -> SafeString:
+    """`render(form)` for an empty (unbound) form, remembered like `rendered_field`: the deployment page draws the
+    same comment, incident and problem forms on every view. A bound form is always rendered afresh."""
+    if form.is_bound:
+        return render(form)
+    keys = tuple(_field_key(field) for field in form)
+    key = None if None in keys else ("form", type(form).__qualname__, form.prefix, str(form.auto_id), keys)
+    return _remembered(key, lambda: render(form))

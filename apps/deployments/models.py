@@ -8,7 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.catalog.models import ComponentVersion, Service, Supplier
 from apps.deployment_models.models import DeploymentModel, ModelStage
-from apps.deployments.workflow import Status
+from apps.deployments.workflow import PLANNED, Status
 from apps.environments.models import Environment
 
 
@@ -105,6 +105,12 @@ class Deployment(models.Model):
             models.Index(fields=["change_ref"], name="dep_change_ref"),
             models.Index(fields=["status", "actual_end"], name="dep_status_end"),  # KPIs: finished in a period
             models.Index(fields=["service", "environment", "status", "actual_end"], name="dep_restore"),
+            # conflicts: the deployments holding a window that overlaps a plan (a few thousand open among millions)
+            models.Index(
+                fields=["environment", "planned_end"],
+                condition=models.Q(status__in=PLANNED),
+                name="dep_planned_env_end",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -3,7 +3,8 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Q
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 from packaging.version import InvalidVersion, Version
 
 from apps.deployments import workflow
@@ -106,9 +107,10 @@ def plan_conflicts(
                 conflicts.append(
                     Conflict("practitioner_busy", f"{username} is booked on {ref} in an overlapping window.", ref)
                 )
-    if action == Action.DEPLOY and not is_rollback:
+    if action == Action.DEPLOY and not is_rollback and versions:
+        currents = current_versions_in(environment=environment, component_ids=[v.component_id for v in versions])
         for version in versions:
-            current = current_version_in(environment=environment, component_id=version.component_id)
+            current = currents.get(version.component_id)
             if current is not None and version_key(version.version) < version_key(current):
                 conflicts.append(
                     Conflict(
@@ -120,21 +122,34 @@ def plan_conflicts(
     return conflicts
 
 
-def current_version_in(*, environment, component_id: int) -> str | None:
-    """The version of a component last deployed (completed, not removed) in an environment."""
-    row = (
+def current_versions_in(*, environment, component_ids) -> dict[int, str | None]:
+    """For each component, the version last deployed (completed, not removed) in an environment, in one query;
+    components never deployed there are absent."""
+    rows = (
         Deployment.objects.filter(
             environment=environment,
             status=workflow.Status.COMPLETED,
-            component_versions__component_id=component_id,
+            component_versions__component_id__in=set(component_ids),
         )
-        .order_by("-actual_end", "-id")
+        .annotate(
+            latest=Window(
+                RowNumber(),
+                partition_by=F("component_versions__component_id"),
+                order_by=[F("actual_end").desc(), F("id").desc()],
+            )
+        )
+        .filter(latest=1)
         .values_list("action", "component_versions__version", "component_versions__component_id")
     )
-    for action, version, comp_id in row[:10]:
-        if comp_id == component_id:
-            return None if action == Action.REMOVE else version
-    return None
+    return {comp_id: None if action == Action.REMOVE else version for action, version, comp_id in rows}
+
+
+def _versions(deployment: Deployment) -> list:
+    """The deployment's component versions with their components: the ones its page prefetched, else one query."""
+    prefetched = getattr(deployment, "_prefetched_objects_cache", {})
+    if "component_versions" in prefetched:
+        return list(prefetched["component_versions"])
+    return list(deployment.component_versions.select_related("component"))
 
 
 def deployment_conflicts(deployment: Deployment, *, booked_only: bool = False) -> list[Conflict]:
@@ -145,7 +160,7 @@ def deployment_conflicts(deployment: Deployment, *, booked_only: bool = False) -
         environment=deployment.environment,
         start=deployment.planned_start,
         end=deployment.planned_end,
-        versions=deployment.component_versions.select_related("component"),
+        versions=_versions(deployment),
         practitioners=list(deployment.practitioners.all()),
         is_rollback=deployment.is_rollback,
         action=deployment.action,
@@ -186,15 +201,18 @@ def promotion_gaps(deployment: Deployment) -> list[str]:
     previous = previous_stage(stage=deployment.stage)
     if previous is None:
         return []
+    versions = _versions(deployment)
+    done = set(
+        Deployment.component_versions.through.objects.filter(
+            componentversion_id__in=[v.pk for v in versions],
+            deployment__environment_id=previous.environment_id,
+            deployment__status=workflow.Status.COMPLETED,
+            deployment__action=Action.DEPLOY,
+        ).values_list("componentversion_id", flat=True)
+    )
     gaps = []
-    for version in deployment.component_versions.select_related("component"):
-        done = Deployment.objects.filter(
-            environment_id=previous.environment_id,
-            status=workflow.Status.COMPLETED,
-            action=Action.DEPLOY,
-            component_versions=version,
-        ).exists()
-        if not done:
+    for version in versions:
+        if version.pk not in done:
             gaps.append(
                 f"{version.component.name} {version.version} has no completed deployment in "
                 f"{previous.environment} (the previous stage of {deployment.model})."

@@ -1,8 +1,8 @@
 """Permission-aware reads of deployments: what each user may see, and the lists built on it."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from apps.catalog.models import Service
+from apps.catalog.models import ComponentVersion, Service
 from apps.core.permissions import user_can
 from apps.deployments import workflow
 from apps.deployments.models import Approval, Check, Deployment, DeploymentEvent
@@ -32,11 +32,17 @@ def deployment_list(*, user, base: QuerySet | None = None) -> QuerySet[Deploymen
 
 
 def deployment_get(*, user, pk: int) -> Deployment:
-    """One deployment the user may see; `Deployment.DoesNotExist` (→ 404) otherwise."""
+    """One deployment the user may see, with what its page and its printable report show joined in or prefetched
+    (three queries, four with a supplier); `Deployment.DoesNotExist` (→ 404) otherwise. The supplier, seldom set,
+    is prefetched rather than joined: every outer join costs PostgreSQL more to plan than the row costs to read."""
     return (
         deployment_list(user=user)
-        .select_related("stage", "supplier", "stage__environment")
-        .prefetch_related("component_versions__component", "practitioners", "service__owners")
+        .select_related("stage")
+        .prefetch_related(
+            "supplier",
+            Prefetch("component_versions", queryset=ComponentVersion.objects.select_related("component")),
+            "practitioners",
+        )
         .get(pk=pk)
     )
 

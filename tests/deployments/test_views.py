@@ -10,7 +10,7 @@ from apps.deployments.services import Context, deployment_transition, deployment
 from apps.deployments.workflow import Status
 from tests.deployments.matrix import FMT, plan_data
 from tests.factories.accounts import UserFactory
-from tests.factories.catalog import sha256_of
+from tests.factories.catalog import ComponentVersionFactory, sha256_of
 from tests.factories.deployment_models import DeploymentModelFactory
 from tests.factories.deployments import DeploymentFactory, advance, plan, soon
 
@@ -463,6 +463,31 @@ def test_the_page_shows_plan_checks_timeline_and_conflicts(client, world):
     assert html.count('data-testid="event"') == 2
     assert 'data-testid="conflicts"' in html and "Quarter close" in html
     assert 'name="override_reason"' in html  # managers may justify an override
+
+
+@pytest.mark.parametrize("rows", [1, 4])
+def test_the_page_queries_do_not_grow_with_rows(client, world, django_assert_max_num_queries, rows):
+    # given an approved deployment with n versions (each older than one completed in test), n practitioners and n
+    # comments: its page reads conflicts, promotion gaps and the timeline
+    newer = [ComponentVersionFactory(component__service=world.service, version="5.0") for _ in range(rows)]
+    DeploymentFactory(service=world.service, environment=world.env_test, status=Status.COMPLETED, versions=newer)
+    d = DeploymentFactory(
+        service=world.service,
+        environment=world.env_test,
+        model=world.model,
+        stage=world.stage_test,
+        status=Status.APPROVED,
+        versions=[ComponentVersionFactory(component=v.component, version="1.0") for v in newer],
+        practitioners=[UserFactory(roles=["practitioner"]) for _ in range(rows)],
+    )
+    client_for(client, world.users["manager"])
+    for n in range(rows):
+        client.post(reverse("deployments:comment_add", args=[d.pk]), {"comment": f"Note {n}"})
+    # when the manager opens it, the queries stay bounded (session, user, permissions, the deployment with its
+    # versions and practitioners, the assignment, six lists, four conflict reads and the previous stage)
+    with django_assert_max_num_queries(19):
+        html = client.get(detail(d)).content.decode()
+    assert html.count('data-code="downgrade"') == rows and html.count('data-testid="event"') == rows
 
 
 def test_practitioners_get_no_override_field(client, world):

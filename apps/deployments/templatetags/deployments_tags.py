@@ -1,12 +1,15 @@
-"""Template helpers of the deployment pages: status colours and badges, and the register's rows."""
+"""Template helpers of the deployment pages: status colours and badges, the register's rows, and crispy forms drawn
+once per process for what they show."""
 
 from html import escape
 
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field, as_crispy_form
 from django import template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
+from apps.core.widgets import rendered_field, rendered_form
 from apps.deployments.models import Action
 from apps.deployments.workflow import Status
 
@@ -112,3 +115,15 @@ def deployment_rows(deployments, empty: str = "") -> SafeString:
         message = _e(empty) if empty else "No deployments match."
         rows.append(f'    <tr><td colspan="7" class="text-muted" data-testid="empty">{message}</td></tr>\n')
     return mark_safe("".join(rows))  # noqa: S308 (every value escaped above)
+
+
+@register.filter
+def crispy_once(form) -> SafeString:
+    """`form|crispy`, remembered per process for an empty form (apps.core.widgets.rendered_form)."""
+    return rendered_form(form, as_crispy_form)
+
+
+@register.filter
+def crispy_field_once(field) -> SafeString:
+    """`field|as_crispy_field`, remembered per process for its name, widget, choices and value, unless it has errors."""
+    return rendered_field(field, as_crispy_field)
