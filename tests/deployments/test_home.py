@@ -41,3 +41,24 @@ def test_product_owner_sees_open_requests_and_ratings_to_give(world):
 
 def test_users_without_work_get_nothing(world):
     assert titles(world.users["auditor"]) == {}
+
+
+def test_service_owner_rates_deployments_of_their_services_in_bounded_queries(world, django_assert_max_num_queries):
+    # given six completed deployments of the owner's service requested by others, one of the owner's own requests
+    # (of another service) and one of a service they do not own
+    owner = world.users["service_owner"]
+    done = [
+        DeploymentFactory(status=Status.COMPLETED, service=world.service, requester=world.users["product_owner"])
+        for _ in range(6)
+    ]
+    own = DeploymentFactory(status=Status.COMPLETED, service=world.other_service, requester=owner)
+    DeploymentFactory(status=Status.COMPLETED, service=world.other_service)
+    feedback_submit(ctx=Context(actor=owner), deployment=done[0], rating_lead_time=4, rating_quality=4)
+    # when the owner's next actions are read
+    with django_assert_max_num_queries(8):
+        actions = {a.title: a for a in next_actions(owner)}
+    # then the five shown and the count cover their service's unrated deployments and their own request
+    rate = actions["Rate completed deployments"]
+    assert rate.count == 6
+    assert len(rate.items) == 5 and done[0].reference not in rate.detail
+    assert {d.reference for d in [*done[1:], own]} >= {i["title"].split()[0] for i in rate.items}

@@ -148,3 +148,19 @@ def test_dashboard_query_count_is_constant(d, extra, django_assert_max_num_queri
         DeploymentFactory(status=Status.APPROVED, planned_start=noon, planned_end=noon + dt.timedelta(hours=1))
     with django_assert_max_num_queries(16):
         dashboard_for(d.manager)
+
+
+@pytest.mark.parametrize("extra", [0, 20])
+def test_the_home_page_query_count_is_constant(d, extra, django_assert_max_num_queries):
+    # given a manager's home page, and twenty more of their deployments completed today (five or more to rate
+    # adds their count)
+    noon = dt.datetime.combine(timezone.localdate(), dt.time(12), tzinfo=timezone.get_current_timezone())
+    for _ in range(extra):
+        DeploymentFactory(status=Status.COMPLETED, requester=d.manager, planned_start=noon)
+    client = Client()
+    client.force_login(d.manager)
+    client.get("/")
+    # then the page reads a bounded number of queries: session, user, role, permissions, each app's next actions,
+    # the dashboard's lists and count, and the KPI tiles (not cached in tests)
+    with django_assert_max_num_queries(23):
+        client.get("/")
