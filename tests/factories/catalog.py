@@ -57,6 +57,6 @@ class ComponentVersionFactory(factory.django.DjangoModelFactory):
         model = ComponentVersion
 
     component = factory.SubFactory(ComponentFactory)
-    version = factory.Sequence(lambda n: f"1.{n}.0")
+    version = factory.Sequence(lambda n: f"0.{n}.1")  # never one of the hand-named versions of the tests
     repository_ref = factory.LazyAttribute(lambda o: f"dml://software/{o.component.name}/{o.version}")
     checksum = factory.LazyAttribute(lambda o: sha256_of(f"{o.component.name}-{o.version}"))

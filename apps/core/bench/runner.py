@@ -279,7 +279,10 @@ def run(*, repeats: int = 15, writers: int = 4, writes: int = 200, export_full: 
         for name, path, target in exports:
             figures.append(_export(server, web, name, path, target))
             _print_row(figures[-1], out)
+        _writes(server, key, writers=writers, writes=writers * 10)  # warm-up: every worker has served a write
         figures.append(_writes(server, key, writers=writers, writes=writes))
+        _print_row(figures[-1], out)
+        figures.append(_writes(server, key, writers=writers, writes=writes * 10, per_call=50))
         _print_row(figures[-1], out)
     finally:
         server.stop()
@@ -330,34 +333,43 @@ def _export(server: Server, session: requests.Session, name: str, path: str, tar
     )
 
 
-def _writes(server: Server, key: str, *, writers: int, writes: int) -> Figure:
+def _writes(server: Server, key: str, *, writers: int, writes: int, per_call: int = 1) -> Figure:
+    """Concurrent pipeline clients planning `writes` deployments: one per POST, or `per_call` per bulk POST."""
     from apps.catalog.models import ComponentVersion
 
     versions = list(
         ComponentVersion.objects.select_related("component").values_list("pk", "component__service_id")[:writers]
     )
     env = Deployment.objects.values_list("environment_id", flat=True).first()
-    per = max(writes // writers, 1)
+    calls = max(writes // writers // per_call, 1)
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
+    offset = 400 + 10 * per_call  # each run plans its own windows
+
+    def item(i: int, n: int) -> dict:
+        start = timezone.now() + timezone.timedelta(days=offset + i, minutes=30 * n)
+        version_pk, service_pk = versions[i % len(versions)]
+        return {
+            "title": f"Bench write {i}-{n}",
+            "service": service_pk,
+            "environment": env,
+            "component_versions": [version_pk],
+            "planned_start": start.isoformat(),
+            "planned_end": (start + timezone.timedelta(minutes=30)).isoformat(),
+        }
 
     def client(i: int) -> None:
         s = requests.Session()
         s.headers["Authorization"] = f"Token {key}"
-        version_pk, service_pk = versions[i % len(versions)]
-        for n in range(per):
-            start = timezone.now() + timezone.timedelta(days=400 + i, hours=n)
-            body = {
-                "title": f"Bench write {i}-{n}",
-                "service": service_pk,
-                "environment": env,
-                "component_versions": [version_pk],
-                "planned_start": start.isoformat(),
-                "planned_end": (start + timezone.timedelta(minutes=30)).isoformat(),
-            }
+        for c in range(calls):
+            if per_call == 1:
+                url, body = server.url + "/api/v1/deployments/", item(i, c)
+            else:
+                url = server.url + "/api/v1/deployments/bulk/"
+                body = {"deployments": [item(i, c * per_call + k) for k in range(per_call)]}
             t = time.perf_counter()
-            r = s.post(server.url + "/api/v1/deployments/", json=body, timeout=60)
+            r = s.post(url, json=body, timeout=60)
             with lock:
                 latencies.append((time.perf_counter() - t) * 1000)
                 if r.status_code != 201:
@@ -370,18 +382,19 @@ def _writes(server: Server, key: str, *, writers: int, writes: int) -> Figure:
     for th in threads:
         th.join()
     elapsed = time.perf_counter() - t0
-    ok = len(latencies) - len(errors)
+    planned = (len(latencies) - len(errors)) * per_call
+    bulk = f", {per_call} per bulk call" if per_call > 1 else ""
     return Figure(
-        f"API writes ({writers} concurrent clients)",
-        "POST /api/v1/deployments/",
+        f"API writes ({writers} concurrent clients{bulk})",
+        "POST /api/v1/deployments/" + ("bulk/" if per_call > 1 else ""),
         statistics.median(latencies) if latencies else 0,
         _p95(latencies) if latencies else 0,
         len(latencies),
         None,
-        rows_per_s=ok / elapsed,
+        rows_per_s=planned / elapsed,
         status=201 if not errors else 0,
         note=f"{len(errors)} errors" + (f": {errors[0]}" if errors else ""),
-        extra={"target_per_s": 200},
+        extra={"target_per_s": 200, "deployments": planned, "per_call": per_call},
     )
 
 

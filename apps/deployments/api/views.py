@@ -4,6 +4,8 @@ What a user may not see is a 404 (the selector is the queryset); the services de
 what the rules refuse (409) and what input is wrong (400), through the project's exception handler.
 """
 
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
@@ -13,6 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
+from apps.catalog.models import ComponentVersion
 from apps.deployments import workflow
 from apps.deployments.api.serializers import (
     CheckRecordInputSerializer,
@@ -154,7 +157,15 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Deployment.objects.none()
-        return deployment_list(user=self.request.user).prefetch_related("component_versions", "practitioners")
+        # the API shows related ids only: no joins, and the many-to-many values read as ids
+        return (
+            deployment_list(user=self.request.user)
+            .select_related(None)
+            .prefetch_related(
+                Prefetch("component_versions", queryset=ComponentVersion.objects.only("id")),
+                Prefetch("practitioners", queryset=get_user_model().objects.only("id")),
+            )
+        )
 
     def get_object(self) -> Deployment:
         pk = parse_id(self.kwargs.get(self.lookup_field, ""))  # ids are ASCII digits only, everywhere
@@ -236,9 +247,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         try:
             deployments = deployment_register_many(ctx=_ctx(request), items=items, idempotency_key=key)
         except ItemInvalid as exc:
-            raise exceptions.ValidationError(
-                {"deployments": {str(exc.index): exc.errors}}
-            ) from exc
+            raise exceptions.ValidationError({"deployments": {str(exc.index): exc.errors}}) from exc
         return self._respond_many(deployments, status.HTTP_201_CREATED)
 
     def _respond_many(self, deployments: list[Deployment], code: int) -> Response:
