@@ -1,6 +1,7 @@
 """Benchmark settings: production settings served over plain HTTP on 127.0.0.1 (no TLS redirect, no secure cookies)."""
 
 import os
+import warnings
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-key-not-for-production-use-0123456789abcdef")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -14,3 +15,6 @@ SECURE_HSTS_SECONDS = 0
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
 AXES_ENABLED = False
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+
+# gunicorn serves static files through WhiteNoise from the app directories; no collected STATIC_ROOT is needed here
+warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)

@@ -272,8 +272,11 @@ def run(*, repeats: int = 15, writers: int = 4, writes: int = 200, export_full: 
                 )
             )
             _print_row(figures[-1], out)
-        year_ago = (timezone.now() - timezone.timedelta(days=365)).date().isoformat()
-        exports = [("Excel export: last year", f"/exports/deployments.xlsx?planned_from={year_ago}T00:00:00Z", None)]
+        month_ago = (timezone.now() - timezone.timedelta(days=30)).date().isoformat()
+        # a month is written while the client waits; over 50,000 rows (a year here) go to a background job
+        exports = [
+            ("Excel export: last 30 days", f"/exports/deployments.xlsx?planned_from={month_ago}T00:00:00Z", None)
+        ]
         if export_full:
             exports.insert(0, ("CSV export: everything", "/exports/deployments.csv", 20_000))
         for name, path, target in exports:
@@ -309,14 +312,28 @@ def _export(server: Server, session: requests.Session, name: str, path: str, tar
     watcher.start()
     t = time.perf_counter()
     rows = 0
+    body = bytearray()
     with session.get(server.url + path, stream=True, timeout=600) as r:
         status = r.status_code
+        workbook = "spreadsheetml" in r.headers.get("Content-Type", "")
         for chunk in r.iter_content(chunk_size=1 << 16):
-            rows += chunk.count(b"\n")
+            if workbook:
+                body += chunk
+            else:
+                rows += chunk.count(b"\n")
     elapsed = (time.perf_counter() - t) * 1000
     done.set()
     watcher.join()
-    rows = max(rows - 1, 0) if path.endswith(".csv") or ".csv?" in path else rows
+    if workbook:  # rows as a spreadsheet reads them
+        import io
+
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(bytes(body)), read_only=True).worksheets[0]
+        rows = sum(1 for _ in sheet.iter_rows(values_only=True))
+    elif status != 200 or "csv" not in r.headers.get("Content-Type", ""):
+        raise RuntimeError(f"{path} answered {status} {r.headers.get('Content-Type')}, not a file")
+    rows = max(rows - 1, 0)  # the header
     growth = max((peak[p] - baseline.get(p, peak[p])) for p in peak) if peak else 0.0
     return Figure(
         name,
@@ -432,14 +449,14 @@ def _print_row(f: Figure, out) -> None:
     target = f"{f.target_ms:,.0f}" if f.target_ms else ""
     q = "" if f.queries is None else str(f.queries)
     out.write(
-        f"{f.name:<40} {f.median_ms:>9.1f} {f.p95_ms:>9.1f} {q:>4} {rate:>10} {peak:>8} {target:>7} {meets:>4}"
+        f"{f.name:<52} {f.median_ms:>9.1f} {f.p95_ms:>9.1f} {q:>4} {rate:>10} {peak:>8} {target:>7} {meets:>4}"
         f"  {f.status} {f.note}\n"
     )
     out.flush()
 
 
 HEADER = (
-    f"{'figure':<40} {'median':>9} {'p95 ms':>9} {'SQL':>4} {'rate':>10} {'peak':>8} {'target':>7} {'ok':>4}  status\n"
+    f"{'figure':<52} {'median':>9} {'p95 ms':>9} {'SQL':>4} {'rate':>10} {'peak':>8} {'target':>7} {'ok':>4}  status\n"
 )
 
 
