@@ -7,6 +7,7 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 from packaging.version import InvalidVersion, Version
 
+from apps.catalog.models import ServiceComponent
 from apps.deployments import workflow
 from apps.deployments.models import Action, Check, CheckKind, CheckResult, Deployment
 
@@ -124,12 +125,16 @@ def plan_conflicts(
 
 def current_versions_in(*, environment, component_ids) -> dict[int, str | None]:
     """For each component, the version last deployed (completed, not removed) in an environment, in one query;
-    components never deployed there are absent."""
+    components never deployed there are absent. A deployment's versions belong to its service (planning refuses
+    others), so the components' services narrow the search to an index range (dep_restore) instead of every
+    deployment that ever named the component."""
+    component_ids = set(component_ids)
     rows = (
         Deployment.objects.filter(
             environment=environment,
             status=workflow.Status.COMPLETED,
-            component_versions__component_id__in=set(component_ids),
+            service_id__in=ServiceComponent.objects.filter(pk__in=component_ids).values("service_id"),
+            component_versions__component_id__in=component_ids,
         )
         .annotate(
             latest=Window(
@@ -205,6 +210,7 @@ def promotion_gaps(deployment: Deployment) -> list[str]:
     done = set(
         Deployment.component_versions.through.objects.filter(
             componentversion_id__in=[v.pk for v in versions],
+            deployment__service_id__in={v.component.service_id for v in versions},  # see current_versions_in
             deployment__environment_id=previous.environment_id,
             deployment__status=workflow.Status.COMPLETED,
             deployment__action=Action.DEPLOY,

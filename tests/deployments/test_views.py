@@ -477,6 +477,7 @@ def test_the_page_queries_do_not_grow_with_rows(client, world, django_assert_max
         model=world.model,
         stage=world.stage_test,
         status=Status.APPROVED,
+        manager=world.users["manager"],
         versions=[ComponentVersionFactory(component=v.component, version="1.0") for v in newer],
         practitioners=[UserFactory(roles=["practitioner"]) for _ in range(rows)],
     )
@@ -484,8 +485,8 @@ def test_the_page_queries_do_not_grow_with_rows(client, world, django_assert_max
     for n in range(rows):
         client.post(reverse("deployments:comment_add", args=[d.pk]), {"comment": f"Note {n}"})
     # when the manager opens it, the queries stay bounded (session, user, permissions, the deployment with its
-    # versions and practitioners, the assignment, six lists, four conflict reads and the previous stage)
-    with django_assert_max_num_queries(19):
+    # manager, versions and practitioners, the assignment, six lists, four conflict reads and the previous stage)
+    with django_assert_max_num_queries(20):
         html = client.get(detail(d)).content.decode()
     assert html.count('data-code="downgrade"') == rows and html.count('data-testid="event"') == rows
 
