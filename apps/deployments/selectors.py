@@ -1,6 +1,6 @@
 """Permission-aware reads of deployments: what each user may see, and the lists built on it."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from apps.catalog.models import ComponentVersion, Service
 from apps.core.permissions import user_can
@@ -46,8 +46,24 @@ def deployment_get(*, user, pk: int) -> Deployment:
             Prefetch("component_versions", queryset=ComponentVersion.objects.select_related("component")),
             "practitioners",
         )
+        .annotate(**{f"has_{name}": _any_related(name) for name in PAGE_LISTS})
         .get(pk=pk)
     )
+
+
+# the lists a deployment's page shows; deployment_get tells which have rows (has_<name>), so the page reads only those
+PAGE_LISTS = ("checks", "approvals", "events", "incidents", "problems", "feedback")
+
+
+def _any_related(name: str) -> Exists:
+    related = Deployment._meta.get_field(name).related_model
+    return Exists(related.objects.filter(deployment=OuterRef("pk")))
+
+
+def deployment_rows(deployment: Deployment, name: str, queryset) -> list:
+    """`queryset` (one of the deployment's PAGE_LISTS) as a list, or [] without a query when deployment_get found
+    no such row: a draft's page then reads its timeline and not five empty lists."""
+    return list(queryset) if getattr(deployment, f"has_{name}", True) else []
 
 
 def deployment_events(*, deployment: Deployment) -> QuerySet[DeploymentEvent]:

@@ -484,11 +484,17 @@ def test_the_page_queries_do_not_grow_with_rows(client, world, django_assert_max
     client_for(client, world.users["manager"])
     for n in range(rows):
         client.post(reverse("deployments:comment_add", args=[d.pk]), {"comment": f"Note {n}"})
+        client.post(reverse("deployments:incident_add", args=[d.pk]), {"incident_ref": f"INC-{n}", "title": "Slow"})
+        client.post(reverse("deployments:problem_add", args=[d.pk]), {"description": f"Disk {n}", "severity": "high"})
     # when the manager opens it, the queries stay bounded (session, user, permissions, the deployment with its
-    # manager, versions and practitioners, the assignment, six lists, four conflict reads and the previous stage)
-    with django_assert_max_num_queries(20):
-        html = client.get(detail(d)).content.decode()
-    assert html.count('data-code="downgrade"') == rows and html.count('data-testid="event"') == rows
+    # manager, versions and practitioners, the assignment, timeline, incidents, problems, four conflict reads and
+    # the previous stage; the lists without rows, here checks, approvals and ratings, are not read)
+    with django_assert_max_num_queries(17):
+        response = client.get(detail(d))
+    html = response.content.decode()
+    assert html.count('data-code="downgrade"') == rows and html.count('data-testid="event"') == 3 * rows
+    assert len(response.context["incidents"]) == rows and len(response.context["problems"]) == rows
+    assert "No decisions yet." in html and "No ratings yet." in html
 
 
 def test_practitioners_get_no_override_field(client, world):
