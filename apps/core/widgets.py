@@ -8,13 +8,24 @@ from collections.abc import Callable, Iterable
 from django import forms
 from django.forms.models import ModelChoiceIterator
 from django.forms.utils import flatatt
+from django.utils.choices import normalize_choices
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
 
 class FastSelect(forms.Select):
     """Renders the same markup as Django's Select, without including a template for each of hundreds of options
-    (the register's service and people filters)."""
+    (the register's service and people filters). A list of flat (value, label) pairs is kept as given rather than
+    normalised pair by pair."""
+
+    @property
+    def choices(self):
+        return self._choices
+
+    @choices.setter
+    def choices(self, value):
+        flat = isinstance(value, list) and all(isinstance(label, str) for _, label in value)
+        self._choices = value if flat else normalize_choices(value)
 
     def render(self, name, value, attrs=None, renderer=None):
         final = self.build_attrs(self.attrs, attrs)
