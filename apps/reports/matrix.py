@@ -1,5 +1,7 @@
 """What is where: environment × service (or component) — the version in each environment, the last deployment,
-and what is on its way. Each part is one SQL query ranked with window functions, never a query per cell."""
+and what is on its way, a page of rows at a time. For users who see every deployment the versions and the last
+deployments are read from the snapshot (MatrixEntry, kept by the transition service); for users who see part of
+them, and under a model filter, each part is one SQL query over their deployments ranked with window functions."""
 
 from dataclasses import dataclass, field
 
@@ -9,14 +11,17 @@ from django.db.models.functions import RowNumber
 from apps.deployments import workflow
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Action, Deployment
-from apps.deployments.selectors import deployment_list
+from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.environments.models import Environment
+from apps.reports.matrix_models import MatrixEntry
 
 SERVICE, COMPONENT = "service", "component"
 FINISHED = (workflow.Status.COMPLETED, workflow.Status.FAILED, workflow.Status.ROLLED_BACK)
 ON_ITS_WAY = (workflow.Status.APPROVED, *workflow.IN_PROGRESS)
 MATRIX_FILTERS = ("service", "environment", "environment_kind", "model")
 UPCOMING_SHOWN = 3
+# rows per page: a page people read, not a 15 MB document (a service row holds every component's version)
+PAGE_SIZE = {SERVICE: 10, COMPONENT: 25}
 
 
 @dataclass
@@ -44,18 +49,49 @@ class MatrixData:
     by: str
     environments: list[Environment]
     rows: list[MatrixRow]
+    page: int = 1
+    pages: int = 1
+    total: int = 0  # rows on every page
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PAGE_SIZE[self.by] + 1 if self.total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * PAGE_SIZE[self.by], self.total)
 
 
-def matrix_base(*, user, params=None) -> QuerySet[Deployment]:
-    """The user's visible deployments, narrowed by the matrix's filters (a subset of the register's)."""
+def _matrix_filterset(*, user, params=None) -> DeploymentFilterSet:
     data = None
     if params:
         data = params.copy()
         for key in list(data.keys()):
             if key not in MATRIX_FILTERS:
                 del data[key]
-    filterset = DeploymentFilterSet(data or None, queryset=deployment_list(user=user))
+    return DeploymentFilterSet(data or None, queryset=deployment_list(user=user))
+
+
+def matrix_base(*, user, params=None) -> QuerySet[Deployment]:
+    """The user's visible deployments, narrowed by the matrix's filters (a subset of the register's)."""
+    filterset = _matrix_filterset(user=user, params=params)
     return filterset.qs if not filterset.is_bound or filterset.is_valid() else filterset.queryset.none()
+
+
+def _snapshot_entries(filterset: DeploymentFilterSet) -> QuerySet[MatrixEntry] | None:
+    """The snapshot narrowed like the deployments, or None when the snapshot cannot answer (a model filter: the
+    snapshot ranks every deployment, not those of one model)."""
+    data = filterset.form.cleaned_data if filterset.is_bound else {}
+    if data.get("model"):
+        return None
+    qs = MatrixEntry.objects.all()
+    if data.get("service"):
+        qs = qs.filter(service=data["service"])
+    if data.get("environment"):
+        qs = qs.filter(environment=data["environment"])
+    if data.get("environment_kind"):
+        qs = qs.filter(environment__kind=data["environment_kind"])
+    return qs
 
 
 def _current_versions(base: QuerySet[Deployment]) -> list[dict]:
@@ -162,7 +198,7 @@ def _upcoming(base: QuerySet[Deployment], by: str) -> list[dict]:
     return [_plain(row) for row in rows]
 
 
-def _row_labels(by: str, current: list[dict], base: QuerySet[Deployment], keys: set[int]) -> dict[int, tuple]:
+def _row_labels(by: str, keys: set[int]) -> dict[int, tuple]:
     """(label, service) of every row key, in one query."""
     if by == COMPONENT:
         from apps.catalog.models import ServiceComponent
@@ -174,19 +210,85 @@ def _row_labels(by: str, current: list[dict], base: QuerySet[Deployment], keys: 
     return {pk: (name, name) for pk, name in Service.objects.filter(pk__in=keys).values_list("pk", "name")}
 
 
-def matrix_build(*, user, params=None, by: str = SERVICE) -> MatrixData:
-    """The environment × service (or component) matrix of what the user may see: five queries whatever its size."""
+def _snapshot_keys(entries: QuerySet[MatrixEntry], by: str) -> set[int]:
+    """Every row with a version or a finished deployment: a component entry per component, a service entry per
+    service (every finished deployment made one)."""
+    if by == COMPONENT:
+        return set(entries.filter(component__isnull=False).values_list("component_id", flat=True).distinct())
+    return set(entries.filter(component__isnull=True).values_list("service_id", flat=True).distinct())
+
+
+def _snapshot_current(entries: QuerySet[MatrixEntry], by: str, keys: list[int]) -> list[dict]:
+    """The versions in place for the rows of the page (a removal left no version)."""
+    key = "component_id" if by == COMPONENT else "service_id"
+    rows = list(
+        entries.filter(**{f"{key}__in": keys}, component__isnull=False, current_version__isnull=False).values(
+            "environment_id",
+            "component_id",
+            "service_id",
+            deployment_id=F("current_id"),
+            reference=F("current__reference"),
+            at=F("current__actual_end"),
+            version=F("current_version__version"),
+            component_name=F("component__name"),
+        )
+    )
+    for row in rows:
+        row["component"] = row.pop("component_name")
+    return rows
+
+
+def _snapshot_last(entries: QuerySet[MatrixEntry], by: str, keys: list[int]) -> list[dict]:
+    """The last finished deployment of the rows of the page."""
+    if by == COMPONENT:
+        qs, key = entries.filter(component_id__in=keys), F("component_id")
+    else:
+        qs, key = entries.filter(component__isnull=True, service_id__in=keys), F("service_id")
+    rows = qs.filter(last__isnull=False).values(
+        row_key=key,
+        env_id=F("environment_id"),
+        dep_id=F("last_id"),
+        dep_reference=F("last__reference"),
+        dep_status=F("last__status"),
+        dep_at=F("last__actual_end"),
+    )
+    return [_plain(row) for row in rows]
+
+
+def matrix_build(*, user, params=None, by: str = SERVICE, page: int = 1) -> MatrixData:
+    """One page of the environment × service (or component) matrix of what the user may see: a constant number of
+    queries whatever its size."""
     by = COMPONENT if by == COMPONENT else SERVICE
-    base = matrix_base(user=user, params=params)
+    filterset = _matrix_filterset(user=user, params=params)
+    valid = not filterset.is_bound or filterset.is_valid()
+    base = filterset.qs if valid else filterset.queryset.none()
     environments = list(Environment.objects.filter(is_active=True).order_by("order", "name"))
     column = {env.pk: i for i, env in enumerate(environments)}
-    current = _current_versions(base)
-    last = _last_deployments(base, by)
+    entries = _snapshot_entries(filterset) if valid and deployment_visible_q(user) is None else None
     upcoming = _upcoming(base, by)
-    keys = {row["component_id"] if by == COMPONENT else row["service_id"] for row in current}
-    keys |= {row["row_key"] for row in last} | {row["row_key"] for row in upcoming}
-    labels = _row_labels(by, current, base, keys)
-    grid: dict[int, list[Cell]] = {key: [Cell() for _ in environments] for key in keys}
+    if entries is not None:
+        keys = _snapshot_keys(entries, by)
+    else:
+        current = _current_versions(base)
+        last = _last_deployments(base, by)
+        keys = {row["component_id"] if by == COMPONENT else row["service_id"] for row in current}
+        keys |= {row["row_key"] for row in last}
+    keys |= {row["row_key"] for row in upcoming}
+    labels = _row_labels(by, keys)
+    ordered = sorted(keys, key=lambda k: (labels.get(k, ("?", ""))[1].lower(), labels.get(k, ("?", ""))[0].lower(), k))
+    size = PAGE_SIZE[by]
+    pages = max(1, -(-len(ordered) // size))
+    page = min(max(page, 1), pages)
+    shown = ordered[(page - 1) * size : page * size]
+    on_page = set(shown)
+    if entries is not None:
+        current = _snapshot_current(entries, by, shown)
+        last = _snapshot_last(entries, by, shown)
+    else:
+        current = [r for r in current if (r["component_id"] if by == COMPONENT else r["service_id"]) in on_page]
+        last = [r for r in last if r["row_key"] in on_page]
+    upcoming = [r for r in upcoming if r["row_key"] in on_page]
+    grid: dict[int, list[Cell]] = {key: [Cell() for _ in environments] for key in shown}
     for row in current:
         if row["environment_id"] not in column:
             continue
@@ -213,8 +315,7 @@ def matrix_build(*, user, params=None, by: str = SERVICE) -> MatrixData:
             cell.versions.sort(key=lambda v: v["component"])
             cell.upcoming.sort(key=lambda u: (u["planned_start"] is None, u["planned_start"], u["id"]))
     rows = [
-        MatrixRow(key=key, label=labels.get(key, ("?", ""))[0], service=labels.get(key, ("?", ""))[1], cells=cells)
-        for key, cells in grid.items()
+        MatrixRow(key=key, label=labels.get(key, ("?", ""))[0], service=labels.get(key, ("?", ""))[1], cells=grid[key])
+        for key in shown
     ]
-    rows.sort(key=lambda r: (r.service.lower(), r.label.lower()))
-    return MatrixData(by=by, environments=environments, rows=rows)
+    return MatrixData(by=by, environments=environments, rows=rows, page=page, pages=pages, total=len(ordered))

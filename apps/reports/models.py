@@ -37,4 +37,5 @@ class AuditEntry(models.Model):
         return f"#{self.pk} {self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_repr}"
 
 
+from apps.reports.matrix_models import MatrixEntry  # noqa: E402,F401
 from apps.reports.record_models import CalendarFeedToken, ExportJob  # noqa: E402,F401

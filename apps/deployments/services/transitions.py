@@ -21,6 +21,7 @@ from apps.deployments.permissions import actor_capacities
 from apps.deployments.services.events import Context, event_record
 from apps.environments.models import Environment
 from apps.reports.audit import atomic_audited
+from apps.reports.matrix_snapshot import matrix_record_final
 
 S = workflow.Status
 
@@ -252,6 +253,8 @@ def deployment_transition(
     if overridden:
         locked.override_count += 1
     locked.save()
+    if target in (S.COMPLETED, S.FAILED, S.ROLLED_BACK):
+        matrix_record_final(deployment=locked)  # the "what is where" snapshot follows every final status
     if target == S.APPROVED:
         checks_ensure(locked)
     if overridden:

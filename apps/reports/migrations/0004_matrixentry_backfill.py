@@ -1,0 +1,17 @@
+from django.db import migrations
+
+
+def backfill(apps, schema_editor):
+    from apps.reports.matrix_snapshot import matrix_snapshot_rebuild
+
+    matrix_snapshot_rebuild(apps=apps)
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ("reports", "0003_matrixentry"),
+        ("deployments", "0004_conflict_window_index"),
+    ]
+
+    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]

@@ -1,0 +1,87 @@
+"""The what-is-where snapshot stays right through complete, fail, roll-back and removal, and the matrix read from
+it shows the same cells as the matrix ranked from the deployments."""
+
+from apps.deployments.models import Action
+from apps.deployments.services import Context, deployment_transition
+from apps.deployments.workflow import Status
+from apps.reports import matrix
+from apps.reports.matrix import matrix_build
+from apps.reports.matrix_models import MatrixEntry
+from apps.reports.matrix_snapshot import matrix_snapshot_rebuild
+from tests.factories.accounts import UserFactory
+from tests.factories.deployments import advance, plan, soon
+
+
+def _snapshot() -> set[tuple]:
+    return set(
+        MatrixEntry.objects.values_list(
+            "environment_id", "service_id", "component_id", "current_id", "current_version_id", "last_id"
+        )
+    )
+
+
+def _cells(data) -> list:
+    return [
+        (row.label, [(c.versions, c.last and c.last["id"], [u["id"] for u in c.upcoming]) for c in row.cells])
+        for row in data.rows
+    ]
+
+
+def test_the_snapshot_follows_complete_removal_fail_and_roll_back(rec, monkeypatch):
+    # given shop-web 1.0.0 completed in test (rec), 1.1.0 completed after it, payroll deployed then removed,
+    # and a failed deployment rolled back in staging
+    w = rec
+    manager, boss = w.users["manager"], UserFactory(roles=["manager"])
+    newer = plan(requester=manager, service=w.service, environment=w.env_test, versions=[w.version_2], start=soon(20))
+    advance(newer, to=Status.COMPLETED, manager=boss)
+    payroll = plan(
+        requester=manager, service=w.other_service, environment=w.env_test, versions=[w.other_version], start=soon(22)
+    )
+    advance(payroll, to=Status.COMPLETED, manager=boss)
+    removal = plan(
+        requester=manager,
+        service=w.other_service,
+        environment=w.env_test,
+        versions=[w.other_version],
+        start=soon(24),
+        action=Action.REMOVE,
+    )
+    advance(removal, to=Status.COMPLETED, manager=boss)
+    failing = plan(
+        requester=manager, service=w.service, environment=w.env_staging, versions=[w.version_2], start=soon(26)
+    )
+    advance(failing, to=Status.VERIFYING, manager=boss)
+    ctx = Context(actor=boss, channel="web")
+    failing = deployment_transition(ctx=ctx, deployment=failing, transition="fail", comment="smoke test red")
+    deployment_transition(ctx=ctx, deployment=failing, transition="roll-back", comment="back to 1.0.0")
+    kept = _snapshot()
+    by_component = matrix_build(user=manager, by="component")
+    by_service = matrix_build(user=manager, by="service")
+    # when the snapshot is rebuilt from the deployments
+    matrix_snapshot_rebuild()
+    # then it is what the transitions kept, and the cells say 1.1.0 in test, payroll removed, the roll-back last
+    assert _snapshot() == kept
+    test_web = MatrixEntry.objects.get(environment=w.env_test, component=w.version_2.component)
+    assert (test_web.current_id, test_web.current_version_id, test_web.last_id) == (newer.pk, w.version_2.pk, newer.pk)
+    gone = MatrixEntry.objects.get(environment=w.env_test, component=w.other_version.component)
+    assert (gone.current_id, gone.current_version_id, gone.last_id) == (removal.pk, None, removal.pk)
+    staging = MatrixEntry.objects.get(environment=w.env_staging, service=w.service, component=None)
+    assert (staging.current_id, staging.last_id) == (None, failing.pk)
+    staging_web = MatrixEntry.objects.get(environment=w.env_staging, component=w.version_2.component)
+    assert (staging_web.current_id, staging_web.last_id) == (None, failing.pk)
+    # and the snapshot's matrix is the matrix ranked from the deployments
+    monkeypatch.setattr(matrix, "_snapshot_entries", lambda filterset: None)
+    assert _cells(by_component) == _cells(matrix_build(user=manager, by="component"))
+    assert _cells(by_service) == _cells(matrix_build(user=manager, by="service"))
+
+
+def test_the_matrix_pages_its_rows(rec, monkeypatch):
+    # given one row per page
+    monkeypatch.setitem(matrix.PAGE_SIZE, "service", 1)
+    advance(rec.other_deployment, to=Status.COMPLETED, manager=UserFactory(roles=["manager"]))
+    # when the manager reads page 1 and page 2
+    first = matrix_build(user=rec.users["manager"], by="service", page=1)
+    second = matrix_build(user=rec.users["manager"], by="service", page=2)
+    # then each holds one service, in name order, and the pager counts both
+    assert [r.label for r in first.rows] + [r.label for r in second.rows] == ["Online shop", "Payroll"]
+    assert (first.total, first.pages, second.page) == (2, 2, 2)
