@@ -60,7 +60,7 @@ def _any_related(name: str) -> Exists:
     return Exists(related.objects.filter(deployment=OuterRef("pk")))
 
 
-def deployment_rows(deployment: Deployment, name: str, queryset) -> list:
+def deployment_related_rows(*, deployment: Deployment, name: str, queryset: QuerySet) -> list:
     """`queryset` (one of the deployment's PAGE_LISTS) as a list, or [] without a query when deployment_get found
     no such row: a draft's page then reads its timeline and not five empty lists."""
     return list(queryset) if getattr(deployment, f"has_{name}", True) else []

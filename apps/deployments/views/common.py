@@ -50,8 +50,11 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
     executes = may_execute(user, deployment)
     transitions = available_transitions(user, deployment)
     bound_transition = extra.pop("transition_forms", {})
-    rows = selectors.deployment_rows
-    checks = rows(deployment, "checks", selectors.deployment_checks(deployment=deployment))
+
+    def rows(name: str, queryset) -> list:
+        return selectors.deployment_related_rows(deployment=deployment, name=name, queryset=queryset)
+
+    checks = rows("checks", selectors.deployment_checks(deployment=deployment))
     bound_checks = extra.pop("check_forms", {})
     groups: OrderedDict[str, dict] = OrderedDict(
         (kind, {"label": label, "checks": []}) for kind, label in CheckKind.choices
@@ -62,18 +65,18 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
             initial={"result": check.result if check.result != "pending" else "pass", "evidence": check.evidence},
         )
         groups[check.kind]["checks"].append(check)
-    feedback = rows(deployment, "feedback", deployment.feedback.select_related("user"))
+    feedback = rows("feedback", deployment.feedback.select_related("user"))
     rated = any(f.user_id == user.pk for f in feedback)
     in_planning = deployment.status in PLANNING
     ctx = {
         "deployment": deployment,
         "versions": list(deployment.component_versions.all()),
         "practitioners": list(deployment.practitioners.all()),
-        "approvals": rows(deployment, "approvals", selectors.deployment_approvals(deployment=deployment)),
+        "approvals": rows("approvals", selectors.deployment_approvals(deployment=deployment)),
         "check_groups": [g for g in groups.values() if g["checks"]],
-        "events": rows(deployment, "events", selectors.deployment_events(deployment=deployment)),
-        "incidents": rows(deployment, "incidents", deployment.incidents.all()),
-        "problems": rows(deployment, "problems", deployment.problems.all()),
+        "events": rows("events", selectors.deployment_events(deployment=deployment)),
+        "incidents": rows("incidents", deployment.incidents.all()),
+        "problems": rows("problems", deployment.problems.all()),
         "feedback": feedback,
         "conflicts": rules.deployment_conflicts(deployment) if in_planning else [],
         "promotion_gaps": rules.promotion_gaps(deployment) if in_planning else [],
