@@ -161,6 +161,7 @@ def test_the_home_page_query_count_is_constant(d, extra, django_assert_max_num_q
     client.force_login(d.manager)
     client.get("/")
     # then the page reads a bounded number of queries: session, user, role, permissions, each app's next actions,
-    # the dashboard's lists and count, and the KPI tiles (not cached in tests)
-    with django_assert_max_num_queries(23):
+    # the dashboard's lists and count, and the KPI tiles (not cached in tests; on PostgreSQL their two reads each
+    # run in a savepoint with JIT off, six statements more)
+    with django_assert_max_num_queries(29):
         client.get("/")
