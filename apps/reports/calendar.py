@@ -4,9 +4,11 @@ import datetime as dt
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
+from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
@@ -20,9 +22,11 @@ from apps.reports.record_models import CalendarFeedToken, feed_key_hash
 
 MONTH, WEEK = "month", "week"
 HIDDEN_BY_DEFAULT = (workflow.Status.CANCELLED, workflow.Status.REJECTED)
-MAX_EVENTS = 5000  # a calendar range never loads more than this
+MAX_EVENTS = 5000  # conflicts are looked for among at most this many planned deployments of the range
+CHIPS_SHOWN = 4  # deployments drawn per day (month) or per environment and day (week); "+N more" links the rest
 FEED_PAST = dt.timedelta(days=60)
 FEED_FUTURE = dt.timedelta(days=365)
+FEED_MAX_SPAN = dt.timedelta(days=731)  # a feed streams every deployment of its range: the range is bounded
 
 
 @dataclass
@@ -38,6 +42,16 @@ class Occurrence:
         return self.window.environment.name if self.window.environment_id else "All environments"
 
 
+class PlannedWindow(NamedTuple):
+    """A planned deployment as the conflict check reads it (thousands per month at scale: no model instances)."""
+
+    pk: int
+    reference: str
+    environment_id: int
+    planned_start: dt.datetime
+    planned_end: dt.datetime
+
+
 @dataclass
 class Day:
     date: dt.date
@@ -45,6 +59,12 @@ class Day:
     is_today: bool = False
     deployments: list = field(default_factory=list)
     freezes: list = field(default_factory=list)
+    count: int = 0  # every deployment of the day (or of the environment that day), shown or not
+    more_url: str = ""  # the register filtered to that day (and environment)
+
+    @property
+    def more(self) -> int:
+        return self.count - len(self.deployments)
 
 
 @dataclass
@@ -59,7 +79,7 @@ class CalendarData:
     weeks: list[list[Day]]
     environments: list[Environment]
     by_environment: list  # (environment, [Day]) rows of the week view
-    deployments: list[Deployment]
+    deployments: list[Deployment]  # the deployments shown, soonest first
     freezes: list[Occurrence]
     conflicts: dict[int, list[str]]  # deployment id -> reasons
     truncated: bool = False
@@ -112,28 +132,38 @@ def _overlap(a_start, a_end, b_start, b_end) -> bool:
     return a_start < b_end and b_start < a_end
 
 
-def calendar_conflicts(deployments: list[Deployment], freezes: list[Occurrence]) -> dict[int, list[str]]:
-    """Conflicts among the shown deployments (DESIGN.md §2): overlapping in an environment that allows no parallel
-    deployments, the same component deployed in overlapping windows, or planned inside a freeze."""
-    planned = [d for d in deployments if d.status in workflow.PLANNED]
+def calendar_conflicts(
+    deployments: list[Deployment], freezes: list[Occurrence], planned: list | None = None
+) -> dict[int, list[str]]:
+    """Conflicts of the shown deployments (DESIGN.md §2) with the planned deployments of the range (by default the
+    shown ones): overlapping in an environment that allows no parallel deployments, the same component deployed in
+    overlapping windows, or planned inside a freeze. Partners are looked up per environment and per component."""
+    shown = [d for d in deployments if d.status in workflow.PLANNED]
+    planned = shown if planned is None else planned
     found: dict[int, list[str]] = defaultdict(list)
-    components = _components_of([d.pk for d in planned])
-    for i, a in enumerate(planned):
-        for b in planned[i + 1 :]:
-            if not _overlap(a.planned_start, a.planned_end, b.planned_start, b.planned_end):
+    components = _components_of(sorted({d.pk for d in shown} | {d.pk for d in planned}))
+    by_env: dict[int, list[Deployment]] = defaultdict(list)
+    by_component: dict[int, list[Deployment]] = defaultdict(list)
+    for b in planned:
+        by_env[b.environment_id].append(b)
+        for component_id in components.get(b.pk, ()):
+            by_component[component_id].append(b)
+    for a in shown:
+        mine = components.get(a.pk, set())
+        partners = {b.pk: b for c in mine for b in by_component[c]}
+        if not a.environment.allows_parallel_deployments:
+            partners.update((b.pk, b) for b in by_env[a.environment_id])
+        for b in sorted(partners.values(), key=lambda d: (d.planned_start, d.pk)):
+            if b.pk == a.pk or not _overlap(a.planned_start, a.planned_end, b.planned_start, b.planned_end):
                 continue
             if a.environment_id == b.environment_id and not a.environment.allows_parallel_deployments:
                 found[a.pk].append(f"Overlaps {b.reference} in {a.environment}, which allows no parallel deployments.")
-                found[b.pk].append(f"Overlaps {a.reference} in {b.environment}, which allows no parallel deployments.")
-            shared = components.get(a.pk, set()) & components.get(b.pk, set())
-            if shared:
+            if mine & components.get(b.pk, set()):
                 found[a.pk].append(f"Deploys the same component as {b.reference} in an overlapping window.")
-                found[b.pk].append(f"Deploys the same component as {a.reference} in an overlapping window.")
-    for d in planned:
         for occ in freezes:
-            applies = occ.window.environment_id in (None, d.environment_id)
-            if applies and _overlap(d.planned_start, d.planned_end, occ.start, occ.end):
-                found[d.pk].append(f"Inside the freeze “{occ.window.name}” ({occ.scope}).")
+            applies = occ.window.environment_id in (None, a.environment_id)
+            if applies and _overlap(a.planned_start, a.planned_end, occ.start, occ.end):
+                found[a.pk].append(f"Inside the freeze “{occ.window.name}” ({occ.scope}).")
     return dict(found)
 
 
@@ -154,44 +184,109 @@ def _days(start: dt.date, end: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range((end - start).days)]
 
 
+def _shown_per_day(qs: QuerySet[Deployment], days: list[dt.date], per_environment: bool) -> list[tuple]:
+    """(day index, environment id, deployment id, deployments that day) of the first CHIPS_SHOWN deployments of each
+    day (or environment and day) by planned start: counted and ranked in SQL, in one query."""
+    if not days:
+        return []
+    inner, inner_params = (
+        qs.order_by().values("id", "environment_id", "planned_start", "planned_end").query.sql_with_params()
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    days_sql = " UNION ALL ".join(["SELECT %s AS n, %s AS d0, %s AS d1"] * len(days))
+    days_params = [
+        value for i, day in enumerate(days) for value in (i, adapt(_utc(day)), adapt(_utc(day + dt.timedelta(days=1))))
+    ]
+    part = "days.n, dep.environment_id" if per_environment else "days.n"
+    # constants and the ORM's compiled SQL only; every value is a parameter
+    # the deployments of the range are read once (MATERIALIZED), then joined to the days: without it the planner
+    # may look every day up in the index again
+    sql = (
+        f"WITH dep AS MATERIALIZED ({inner}) "  # noqa: S608
+        "SELECT n, environment_id, id, total FROM ("
+        f"SELECT days.n AS n, dep.environment_id AS environment_id, dep.id AS id,"
+        f" ROW_NUMBER() OVER (PARTITION BY {part} ORDER BY dep.planned_start, dep.id) AS rn,"
+        f" COUNT(*) OVER (PARTITION BY {part}) AS total"
+        f" FROM ({days_sql}) days INNER JOIN dep ON dep.planned_start < days.d1 AND dep.planned_end > days.d0"
+        ") ranked WHERE rn <= %s ORDER BY n, rn"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*inner_params, *days_params, CHIPS_SHOWN])
+        return cursor.fetchall()
+
+
+def _more_url(query: dict, day: dt.date, environment_id: int | None = None) -> str:
+    """The register filtered like the calendar to the deployments overlapping `day` (UTC): planned_from is
+    inclusive, so it starts a microsecond after midnight (a deployment ending at midnight belongs to the day before)."""
+    params = [
+        (k, v) for k, v in query if k not in ("planned_from", "planned_to", "environment" if environment_id else "")
+    ]
+    params += [
+        ("planned_from", f"{day:%Y-%m-%d}T00:00:00.000001Z"),
+        ("planned_to", f"{day + dt.timedelta(days=1):%Y-%m-%d}T00:00:00Z"),
+    ]
+    if environment_id:
+        params.append(("environment", environment_id))
+    return "/deployments/?" + urlencode(params)
+
+
+def _register_query(params) -> list[tuple[str, str]]:
+    """The calendar's filters as register parameters; without a status, the statuses the calendar shows."""
+    keys = ("q", "status", "environment", "environment_kind", "service", "model", "action", "trigger")
+    query = [(k, v) for k in keys for v in (params.getlist(k) if params else []) if v]
+    if not any(k == "status" for k, _ in query):
+        query += [("status", s) for s in workflow.Status.values if s not in HIDDEN_BY_DEFAULT]
+    return query
+
+
 def calendar_build(*, user, params, view: str = MONTH, anchor: dt.date | None = None) -> CalendarData:
-    """Everything the calendar page shows for a month or a week, in a bounded number of queries."""
+    """Everything the calendar page shows for a month or a week, in a constant number of queries: per day (week:
+    per environment and day) the first CHIPS_SHOWN deployments by planned start and how many more there are."""
     view = WEEK if view == WEEK else MONTH
     today = timezone.localdate()
     anchor = anchor or today
     start, end, previous, following, title = calendar_range(view, anchor)
     start_at, end_at = _utc(start), _utc(end)
     qs = calendar_deployments(user=user, params=params, start=start_at, end=end_at)
-    deployments = list(qs[: MAX_EVENTS + 1])
-    truncated = len(deployments) > MAX_EVENTS
-    deployments = deployments[:MAX_EVENTS]
+    all_days = _days(start, end)
+    ranked = _shown_per_day(qs, all_days, per_environment=view == WEEK)
+    chips = {d.pk: d for d in qs.filter(pk__in={pk for _, _, pk, _ in ranked})}
+    deployments = sorted(chips.values(), key=lambda d: (d.planned_start, d.pk))
     environment_filter = params.get("environment") if params else None
     environments = list(Environment.objects.filter(is_active=True).order_by("order", "name"))
     env_ids = [int(environment_filter)] if environment_filter and environment_filter.isdigit() else None
     freezes = calendar_freezes(start=start_at, end=end_at, environment_ids=env_ids)
-    conflicts = calendar_conflicts(deployments, freezes)
+    planned = [
+        PlannedWindow(*row)
+        for row in qs.filter(status__in=workflow.PLANNED)
+        .order_by()
+        .values_list("pk", "reference", "environment_id", "planned_start", "planned_end")[:MAX_EVENTS]
+    ]
+    truncated = len(planned) >= MAX_EVENTS
+    conflicts = calendar_conflicts(deployments, freezes, planned)
     for d in deployments:
         d.conflicts = conflicts.get(d.pk, [])
 
+    query = _register_query(params)
     days = {
-        day: Day(day, in_month=(view == WEEK or day.month == anchor.month), is_today=day == today)
-        for day in _days(start, end)
+        day: Day(day, in_month=(view == WEEK or day.month == anchor.month), is_today=day == today) for day in all_days
     }
     rows: dict[int, dict[dt.date, Day]] = {}
-    for d in deployments:
-        first = max(d.planned_start.date(), start)
-        last = min((d.planned_end - dt.timedelta(microseconds=1)).date(), end - dt.timedelta(days=1))
-        for day in _days(first, last + dt.timedelta(days=1)):
-            days[day].deployments.append(d)
-            rows.setdefault(d.environment_id, {}).setdefault(day, Day(day)).deployments.append(d)
+    for n, environment_id, pk, total in ranked:
+        day = all_days[n]
+        cell = days[day]
+        if view == WEEK:
+            cell = rows.setdefault(environment_id, {}).setdefault(day, Day(day))
+            cell.more_url = cell.more_url or _more_url(query, day, environment_id)
+        cell.count = total
+        cell.more_url = cell.more_url or _more_url(query, day)
+        cell.deployments.append(chips[pk])
     for occ in freezes:
         first = max(occ.start.date(), start)
         last = min((occ.end - dt.timedelta(microseconds=1)).date(), end - dt.timedelta(days=1))
         for day in _days(first, last + dt.timedelta(days=1)):
             days[day].freezes.append(occ)
-    for day in days.values():
-        day.deployments.sort(key=lambda d: (d.environment.order, d.environment.name, d.planned_start))
-    ordered = [days[day] for day in _days(start, end)]
+    ordered = [days[day] for day in all_days]
     weeks = [ordered[i : i + 7] for i in range(0, len(ordered), 7)]
     shown_envs = [e for e in environments if env_ids is None or e.pk in env_ids]
     by_environment = [
@@ -219,13 +314,17 @@ def calendar_build(*, user, params, view: str = MONTH, anchor: dt.date | None = 
 
 
 def calendar_ics(*, user, params, base_url: str, start: dt.datetime | None = None, end: dt.datetime | None = None):
-    """An iCalendar (RFC 5545) document of the user's visible deployments and the freeze windows, as bytes."""
-    from icalendar import Calendar, Event
+    """An iCalendar (RFC 5545) document of the user's visible deployments and the freeze windows of [start, end)
+    (by default 60 days back to a year ahead), as an iterator of bytes: every deployment of the range, read in
+    chunks, so memory stays flat however many there are. A range longer than FEED_MAX_SPAN is refused."""
+    from icalendar import Calendar
 
     now = timezone.now()
     start = start or now - FEED_PAST
     end = end or now + FEED_FUTURE
-    deployments = list(calendar_deployments(user=user, params=params, start=start, end=end)[:MAX_EVENTS])
+    if end - start > FEED_MAX_SPAN:
+        raise ValidationError({"to": [f"A calendar feed covers at most {FEED_MAX_SPAN.days} days."]})
+    deployments = calendar_deployments(user=user, params=params, start=start, end=end)
     environment_filter = params.get("environment") if params else None
     env_ids = [int(environment_filter)] if environment_filter and environment_filter.isdigit() else None
     freezes = calendar_freezes(start=start, end=end, environment_ids=env_ids)
@@ -234,7 +333,17 @@ def calendar_ics(*, user, params, base_url: str, start: dt.datetime | None = Non
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("x-wr-calname", "Deploydesk deployments")
-    for d in deployments:
+    head = cal.to_ical()
+    footer = b"END:VCALENDAR\r\n"
+    return _ics_stream(head[: -len(footer)], footer, deployments, freezes, base_url, now)
+
+
+def _ics_stream(head: bytes, footer: bytes, deployments, freezes, base_url: str, now: dt.datetime):
+    from icalendar import Event
+
+    yield head
+    chunk = []
+    for d in deployments.iterator(chunk_size=2000):
         event = Event()
         event.add("uid", f"{d.reference}@deploydesk")
         event.add("dtstamp", now)
@@ -251,7 +360,10 @@ def calendar_ics(*, user, params, base_url: str, start: dt.datetime | None = Non
         event.add("categories", ["deployment", d.status])
         if d.status == workflow.Status.CANCELLED:
             event.add("status", "CANCELLED")
-        cal.add_component(event)
+        chunk.append(event.to_ical())
+        if len(chunk) >= 500:
+            yield b"".join(chunk)
+            chunk = []
     for occ in freezes:
         event = Event()
         event.add("uid", f"freeze-{occ.window.pk}-{occ.start:%Y%m%dT%H%M%SZ}@deploydesk")
@@ -262,8 +374,8 @@ def calendar_ics(*, user, params, base_url: str, start: dt.datetime | None = Non
         event.add("description", occ.window.reason)
         event.add("categories", ["freeze"])
         event.add("transp", "TRANSPARENT")
-        cal.add_component(event)
-    return cal.to_ical()
+        chunk.append(event.to_ical())
+    yield b"".join(chunk) + footer
 
 
 # --- per-user feed tokens -------------------------------------------------------------------------------------

@@ -4,12 +4,15 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from icalendar import Calendar
 
+from apps.deployments.filters import DeploymentFilterSet
+from apps.deployments.models import Deployment
 from apps.deployments.services import Context, deployment_transition
-from apps.reports.calendar import calendar_build
+from apps.reports.calendar import CHIPS_SHOWN, calendar_build
 from apps.reports.record_models import CalendarFeedToken
 from tests.factories.accounts import token_for
 from tests.factories.deployments import plan
@@ -19,7 +22,7 @@ from tests.reports_records.helpers import client_for, many_deployments
 def _ics(response) -> Calendar:
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/calendar")
-    return Calendar.from_ical(response.content)
+    return Calendar.from_ical(b"".join(response.streaming_content))
 
 
 def _uids(cal: Calendar) -> set[str]:
@@ -123,8 +126,39 @@ def test_month_view_queries_do_not_grow_with_deployments(world):
     many_deployments(w, 20, start=w.deployment.planned_start)
     with CaptureQueriesContext(connection) as many:
         response = client.get(url)
-    assert len(response.context["cal"].deployments) >= 23
+    cal = response.context["cal"]
+    days = [day for week in cal.weeks for day in week]
+    assert all(len(day.deployments) <= CHIPS_SHOWN for day in days)
+    busy = max(days, key=lambda day: day.count)
+    assert busy.count > CHIPS_SHOWN and busy.more == busy.count - CHIPS_SHOWN
+    assert sum(len(day.deployments) + day.more for day in days) >= 23
+    assert [d.planned_start for d in busy.deployments] == sorted(d.planned_start for d in busy.deployments)
+    assert f"+{busy.more} more" in response.content.decode()
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def day_of(deployment) -> dt.date:
+    return deployment.planned_start.astimezone(dt.UTC).date()
+
+
+def test_more_links_to_the_register_filtered_to_that_day(world):
+    # given 20 more deployments on the day of w.deployment
+    w = world
+    many_deployments(w, 20, start=w.deployment.planned_start)
+    day = day_of(w.deployment)
+    client = client_for(w.users["manager"])
+    # when the manager opens the month and follows the busiest day's "+N more"
+    cal = client.get(f"/calendar/?date={day:%Y-%m-%d}").context["cal"]
+    busy = max((d for week in cal.weeks for d in week), key=lambda d: d.count)
+    day = busy.date
+    register = client.get(busy.more_url)
+    # then the register lists exactly the deployments the calendar counted that day
+    assert register.status_code == 200
+    assert f"planned_from={day:%Y-%m-%d}T00%3A00%3A00.000001Z" in busy.more_url
+    assert "status=cancelled" not in busy.more_url and "status=approved" in busy.more_url
+    filterset = DeploymentFilterSet(QueryDict(busy.more_url.split("?", 1)[1]), queryset=Deployment.objects.all())
+    assert filterset.is_valid(), filterset.errors
+    assert filterset.qs.count() == busy.count
 
 
 def test_ics_has_deployments_and_freezes_with_their_details(world):
@@ -202,3 +236,17 @@ def test_calendar_build_month_grid_is_whole_weeks(world):
     assert data.end == dt.date(2026, 3, 2)
     assert all(len(week) == 7 for week in data.weeks)
     assert (data.previous, data.next) == (dt.date(2026, 1, 1), dt.date(2026, 3, 1))
+
+
+def test_ics_streams_every_deployment_of_its_range_and_refuses_an_unbounded_one(world):
+    # given more deployments than the month grid shows chips on a day
+    w = world
+    extra = many_deployments(w, CHIPS_SHOWN + 3, start=w.deployment.planned_start)
+    client = client_for(w.users["manager"])
+    # when the manager downloads the .ics
+    response = client.get("/calendar.ics")
+    # then it is streamed and holds every one of them
+    assert response.streaming
+    assert {f"{d.reference}@deploydesk" for d in extra} <= _uids(_ics(response))
+    # and a range over two years is refused
+    assert client.get("/calendar.ics?from=2020-01-01&to=2024-01-01").status_code == 400

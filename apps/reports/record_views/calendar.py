@@ -5,7 +5,8 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.views import View
@@ -87,7 +88,7 @@ class CalendarView(LoginRequiredMixin, TemplateView):
         return redirect("reports:calendar")
 
 
-def _ics_response(request, user) -> HttpResponse:
+def _ics_response(request, user) -> HttpResponseBase:
     try:
         start, end = period_bounds(request.GET)
         body = cal.calendar_ics(
@@ -95,7 +96,7 @@ def _ics_response(request, user) -> HttpResponse:
         )
     except ValidationError as exc:
         return bad_request(exc)
-    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response = StreamingHttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="deploydesk.ics"'
     response["Cache-Control"] = "private, no-store"
     return response
