@@ -193,9 +193,10 @@ def test_register_remembers_only_that_a_filter_is_over_the_cap(client, world, mo
     from apps.core import pagination
     from apps.deployments.views import pages
 
-    # given a count cap of 3 and four draft deployments
+    # given a count cap of 3, pages of 2 and four draft deployments
     monkeypatch.setattr(pages, "capped_count", lambda qs: pagination.capped_count(qs, cap=3))
     monkeypatch.setattr(pages, "COUNT_CAP", 3)
+    monkeypatch.setattr(pages, "PAGE_SIZE", 2)
     for _ in range(2):
         DeploymentFactory(service=world.service, environment=world.env_test)
     client_for(client, world.users["manager"])
@@ -210,6 +211,19 @@ def test_register_remembers_only_that_a_filter_is_over_the_cap(client, world, mo
     assert client.get(reverse("deployments:deployment_list") + "?status=approved").context["pager"]["count"] == 1
     DeploymentFactory(service=world.service, environment=world.env_test, status=Status.APPROVED)
     assert client.get(reverse("deployments:deployment_list") + "?status=approved").context["pager"]["count"] == 2
+
+
+def test_register_first_page_holding_every_row_is_its_own_count(client, world):
+    client_for(client, world.users["manager"])
+    # a filter whose rows fit on one page is not counted again; a second page is
+    queries = _queries_of(client, reverse("deployments:deployment_list") + "?status=draft")
+    assert not any("COUNT(" in q["sql"] for q in queries)
+    response = client.get(reverse("deployments:deployment_list") + "?status=draft")
+    assert (response.context["pager"]["count"], response.context["pager"]["exact"]) == (2, True)
+    for _ in range(50):
+        DeploymentFactory(service=world.service, environment=world.env_test)
+    queries = _queries_of(client, reverse("deployments:deployment_list") + "?status=draft")
+    assert sum("COUNT(" in q["sql"] for q in queries) == 1
 
 
 def _queries_of(client, url) -> list:

@@ -104,18 +104,21 @@ def _register_count(qs) -> tuple[int, bool]:
 
 def _register_page(request, qs, ordering: str):
     """Keyset pages for the planned-window orders (fast at any depth), a capped offset paginator for the others;
-    the count stops at COUNT_CAP so a million rows are not counted on every view."""
-    count, exact = _register_count(qs)
-    total = f"{count:,}" if exact else f"more than {count:,}"
+    the count stops at COUNT_CAP so a million rows are not counted on every view, and a first page that holds every
+    row is its own count."""
     if ordering in KEYSET_ORDERINGS:
+        after, before = request.GET.get("after", ""), request.GET.get("before", "")
         page = keyset_page(
             qs,
             key="planned_start",
             descending=KEYSET_ORDERINGS[ordering],
-            after=request.GET.get("after", ""),
-            before=request.GET.get("before", ""),
+            after=after,
+            before=before,
             size=PAGE_SIZE,
         )
+        whole = not (after or before or page.has_next)
+        count, exact = (len(page), True) if whole else _register_count(qs)
+        total = f"{count:,}" if exact else f"more than {count:,}"
         link = lambda **kw: "?" + _querystring(request.GET, **{"after": None, "before": None, "page": None, **kw})  # noqa: E731
         pager = {
             "previous_url": link(before=page.previous_token) if page.has_previous else "",
@@ -125,6 +128,8 @@ def _register_page(request, qs, ordering: str):
             "exact": exact,
         }
         return page, pager
+    count, exact = _register_count(qs)
+    total = f"{count:,}" if exact else f"more than {count:,}"
     paginator = CappedPaginator(qs, PAGE_SIZE)
     paginator.count = count  # counted above: not a second time
     page = paginator.get_page(request.GET.get("page"))
