@@ -47,6 +47,20 @@ _field_html: OrderedDict[tuple, SafeString] = OrderedDict()
 _field_lock = threading.Lock()
 
 
+_choice_sets: dict[tuple, tuple] = {}
+
+
+def _one_copy(choices: tuple) -> tuple:
+    """The same tuple object for equal choices, so that the remembered fields of one list (say 500 services under
+    each chosen value) share one copy of it."""
+    found = _choice_sets.get(choices)
+    if found is None:
+        if len(_choice_sets) >= 64:
+            _choice_sets.clear()
+        _choice_sets[choices] = found = choices
+    return found
+
+
 def _frozen(value):
     if isinstance(value, list | tuple):
         return tuple(str(v) for v in value)
@@ -72,7 +86,7 @@ def _field_key(field: forms.BoundField) -> tuple | None:
         field.field.required,
         type(widget),
         tuple(sorted((k, str(v)) for k, v in widget.attrs.items())),
-        tuple(choices),
+        _one_copy(tuple(choices)),
         _frozen(field.value()),
     )
 
