@@ -1,4 +1,4 @@
-"""The deployment pages (pages.py) and the POST endpoints of a deployment's page (actions.py)."""
+"""The deployment pages (register.py, pages.py) and the POST endpoints of a deployment's page (actions.py)."""
 
 from apps.deployments.views.actions import (
     CheckRecordView,
@@ -13,10 +13,10 @@ from apps.deployments.views.pages import (
     ApprovalsView,
     DeploymentCreateView,
     DeploymentDetailView,
-    DeploymentListView,
     DeploymentUpdateView,
     MyWorkView,
 )
+from apps.deployments.views.register import DeploymentListView
 
 __all__ = [
     "ApprovalsView",

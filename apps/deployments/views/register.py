@@ -1,0 +1,190 @@
+"""The deployment register: every deployment the user may see, filtered, sorted and paged, in a constant number of
+queries and with its long filter lists drawn once per process."""
+
+import hashlib
+
+from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.cache import cache
+from django.shortcuts import render
+from django.views import View
+
+from apps.core.pagination import COUNT_CAP, CappedPaginator, capped_count, keyset_page
+from apps.core.permissions import user_can
+from apps.core.widgets import FastSelect, rendered_fields
+from apps.deployments import selectors
+from apps.deployments.filters import DeploymentFilterSet
+from apps.deployments.forms import DateTimeLocalInput
+
+PAGE_SIZE = 50
+COLUMNS = [
+    ("reference", "Reference"),
+    ("title", "Title"),
+    ("status", "Status"),
+    ("environment", "Environment"),
+    ("service", "Service"),
+    (None, "Model"),
+    ("planned_start", "Planned window"),
+]
+# what a register row shows (templatetags.deployments_tags.deployment_rows): no other column is read
+ROW_FIELDS = (
+    "id",
+    "reference",
+    "title",
+    "status",
+    "action",
+    "planned_start",
+    "planned_end",
+    "environment__name",
+    "service__name",
+    "model__name",
+    "model__version",
+)
+
+
+def _filter_choices() -> dict[str, list]:
+    """The register's long filter lists as (id, label) rows read straight from the database (no model objects)."""
+    from django.contrib.auth import get_user_model
+
+    from apps.catalog.models import Service
+    from apps.deployment_models.models import DeploymentModel
+    from apps.environments.models import Environment
+
+    people = [
+        (pk, f"{first} {last}".strip() or username)
+        for pk, first, last, username in get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("first_name", "last_name", "username")
+        .values_list("pk", "first_name", "last_name", "username")
+    ]
+    return {
+        "environment": list(Environment.objects.order_by("order", "name").values_list("pk", "name")),
+        "service": list(Service.objects.order_by("name").values_list("pk", "name")),
+        "model": [
+            (pk, f"{n} v{v}")
+            for pk, n, v in DeploymentModel.objects.order_by("name", "-version").values_list("pk", "name", "version")
+        ],
+        "requester": people,
+        "practitioner": people,
+    }
+
+
+KEYSET_ORDERINGS = {"": True, "-planned_start": True, "planned_start": False}  # ordering → descending
+
+
+OVER_CAP_SECONDS = 60
+
+
+def _register_count(qs) -> tuple[int, bool]:
+    """The capped count of the register's rows. That a filter matches more than COUNT_CAP rows is remembered for a
+    minute (per filter and user scope: the key is the count's SQL): reaching the cap reads a thousand rows, which costs
+    more than the page itself for a text search or a broad filter, and "more than 1,000" stays true. Exact counts
+    are read every time."""
+    sql, params = qs.order_by().query.sql_with_params()
+    key = "deployments:register-over-cap:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+    if cache.get(key):
+        return COUNT_CAP, False
+    count, exact = capped_count(qs)
+    if not exact:
+        cache.set(key, True, OVER_CAP_SECONDS)
+    return count, exact
+
+
+def _register_page(request, qs, ordering: str):
+    """Keyset pages for the planned-window orders (fast at any depth), a capped offset paginator for the others;
+    the count stops at COUNT_CAP so a million rows are not counted on every view, and a first page that holds every
+    row is its own count."""
+    if ordering in KEYSET_ORDERINGS:
+        after, before = request.GET.get("after", ""), request.GET.get("before", "")
+        page = keyset_page(
+            qs,
+            key="planned_start",
+            descending=KEYSET_ORDERINGS[ordering],
+            after=after,
+            before=before,
+            size=PAGE_SIZE,
+        )
+        whole = not (after or before or page.has_next)
+        count, exact = (len(page), True) if whole else _register_count(qs)
+        total = f"{count:,}" if exact else f"more than {count:,}"
+        link = lambda **kw: "?" + _querystring(request.GET, **{"after": None, "before": None, "page": None, **kw})  # noqa: E731
+        pager = {
+            "previous_url": link(before=page.previous_token) if page.has_previous else "",
+            "next_url": link(after=page.next_token) if page.has_next else "",
+            "label": f"{total} deployments",
+            "count": count,
+            "exact": exact,
+        }
+        return page, pager
+    count, exact = _register_count(qs)
+    total = f"{count:,}" if exact else f"more than {count:,}"
+    paginator = CappedPaginator(qs, PAGE_SIZE)
+    paginator.count = count  # counted above: not a second time
+    page = paginator.get_page(request.GET.get("page"))
+    link = lambda n: "?" + _querystring(request.GET, page=str(n))  # noqa: E731
+    pager = {
+        "previous_url": link(page.previous_page_number()) if page.has_previous() else "",
+        "next_url": link(page.next_page_number()) if page.has_next() else "",
+        "label": f"Page {page.number} of {page.paginator.num_pages} ({total} deployments)",
+        "count": count,
+        "exact": exact,
+    }
+    return page, pager
+
+
+def _querystring(params, **changes) -> str:
+    q = params.copy()
+    for key, value in changes.items():
+        q.pop(key, None)
+        if value is not None:
+            q[key] = value
+    return q.urlencode()
+
+
+class DeploymentListView(LoginRequiredMixin, View):
+    """The register: every deployment the user may see, filtered, sorted and paginated (constant queries)."""
+
+    def get(self, request):
+        filterset = DeploymentFilterSet(request.GET or None, queryset=selectors.deployment_list(user=request.user))
+        for name in ("planned_from", "planned_to"):
+            filterset.form.fields[name].widget = DateTimeLocalInput()
+        for name, choices in _filter_choices().items():
+            field = filterset.form.fields[name]
+            field.widget = FastSelect(attrs=field.widget.attrs)
+            field.widget.choices = [("", "---------"), *choices]
+        qs = filterset.qs.select_related(None).select_related("environment", "service", "model").only(*ROW_FIELDS)
+        ordering = request.GET.get("ordering", "")
+        if ordering:
+            qs = qs.order_by(*qs.query.order_by, "-id")
+        current = ordering.lstrip("-")
+        columns = []
+        for key, label in COLUMNS:
+            if key is None:
+                columns.append({"label": label})
+                continue
+            target = f"-{key}" if ordering == key else key
+            columns.append(
+                {
+                    "label": label,
+                    "url": "?" + _querystring(request.GET, ordering=target, page=None),
+                    "sorted": ("desc" if ordering.startswith("-") else "asc") if current == key else "",
+                }
+            )
+        page, pager = _register_page(request, qs, ordering)
+        total, total_exact = pager["count"], pager["exact"]
+        return render(
+            request,
+            "deployments/deployment_list.html",
+            {
+                "filter": filterset,
+                "filter_fields": rendered_fields(filterset.form, as_crispy_field, exclude=("ordering",)),
+                "page": page,
+                "pager": pager,
+                "total": total,
+                "total_exact": total_exact,
+                "deployments": page.object_list,
+                "columns": columns,
+                "page_query": _querystring(request.GET, page=None),
+                "may_create": user_can(request.user, "deployments.add_deployment"),
+            },
+        )
