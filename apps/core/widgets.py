@@ -77,14 +77,18 @@ def _field_key(field: forms.BoundField) -> tuple | None:
     if isinstance(choices, ModelChoiceIterator):
         return None  # reading it would query; FastSelect fields carry their choices as a list
     return (
-        type(field.form).__qualname__,
+        type(field.form),
+        type(field.field),
         field.form.is_bound,
         field.html_name,
         field.auto_id,
         str(field.label),
         str(field.help_text),
         field.field.required,
+        field.field.disabled,
+        field.form.use_required_attribute,
         type(widget),
+        getattr(widget, "template_name", None),
         tuple(sorted((k, str(v)) for k, v in widget.attrs.items())),
         _one_copy(tuple(choices)),
         _frozen(field.value()),
@@ -127,5 +131,5 @@ def rendered_form(form: forms.Form, render: Callable[[forms.Form], str]) -> Safe
     if form.is_bound:
         return render(form)
     keys = tuple(_field_key(field) for field in form)
-    key = None if None in keys else ("form", type(form).__qualname__, form.prefix, str(form.auto_id), keys)
+    key = None if None in keys else ("form", type(form), form.prefix, str(form.auto_id), keys)
     return _remembered(key, lambda: render(form))
