@@ -1,6 +1,9 @@
 """The what-is-where snapshot stays right through complete, fail, roll-back and removal, and the matrix read from
 it shows the same cells as the matrix ranked from the deployments."""
 
+import pytest
+from django.core.management import call_command
+
 from apps.deployments.models import Action
 from apps.deployments.services import Context, deployment_transition
 from apps.deployments.workflow import Status
@@ -85,3 +88,14 @@ def test_the_matrix_pages_its_rows(rec, monkeypatch):
     # then each holds one service, in name order, and the pager counts both
     assert [r.label for r in first.rows] + [r.label for r in second.rows] == ["Online shop", "Payroll"]
     assert (first.total, first.pages, second.page) == (2, 2, 2)
+
+
+@pytest.mark.django_db
+def test_the_demo_data_leaves_a_snapshot_equal_to_a_rebuild():
+    # given the demo data, whose seeding dates some completions after walking them through the process
+    call_command("seed_demo")
+    seeded = _snapshot()
+    # when the snapshot is rebuilt from the deployments
+    matrix_snapshot_rebuild()
+    # then the demo already left it right
+    assert seeded and _snapshot() == seeded
