@@ -61,6 +61,10 @@ def _one_copy(choices: tuple) -> tuple:
     return found
 
 
+def _class_name(cls: type) -> str:
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
 def _frozen(value):
     if isinstance(value, list | tuple):
         return tuple(str(v) for v in value)
@@ -77,7 +81,7 @@ def _field_key(field: forms.BoundField) -> tuple | None:
     if isinstance(choices, ModelChoiceIterator):
         return None  # reading it would query; FastSelect fields carry their choices as a list
     return (
-        type(field.form),
+        _class_name(type(field.form)),  # by name: django-filter makes a new form class for each filter set
         type(field.field),
         field.form.is_bound,
         field.html_name,
@@ -131,5 +135,5 @@ def rendered_form(form: forms.Form, render: Callable[[forms.Form], str]) -> Safe
     if form.is_bound:
         return render(form)
     keys = tuple(_field_key(field) for field in form)
-    key = None if None in keys else ("form", type(form), form.prefix, str(form.auto_id), keys)
+    key = None if None in keys else ("form", _class_name(type(form)), form.prefix, str(form.auto_id), keys)
     return _remembered(key, lambda: render(form))

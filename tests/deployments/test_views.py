@@ -180,6 +180,30 @@ def test_register_filter_options_follow_the_reference_data(client, world):
     assert f'<option value="{world.service.pk}" selected>Shop renamed</option>' in html
 
 
+def test_register_filter_fields_are_drawn_once_per_value(client, world, monkeypatch):
+    from collections import OrderedDict
+
+    from apps.core import widgets
+    from apps.deployments.views import register
+
+    drawn = []
+    real = register.as_crispy_field
+    monkeypatch.setattr(register, "as_crispy_field", lambda field: drawn.append(field.name) or real(field))
+    monkeypatch.setattr(widgets, "_field_html", OrderedDict())  # nothing remembered from other tests
+    client_for(client, world.users["manager"])
+
+    def filters(query: str) -> str:
+        html = client.get(reverse("deployments:deployment_list") + query).content.decode()
+        return html[html.index('data-testid="filters"') : html.index('data-testid="filter-submit"')]
+
+    first = filters("?status=draft")
+    # the same filters again draw no field, and the same markup; another status draws only that field
+    again = filters("?status=draft")
+    assert len(drawn) == 13 and again == first
+    assert '<option value="approved" selected>' in filters("?status=approved")
+    assert drawn[13:] == ["status"]
+
+
 def test_register_filter_errors_are_shown_each_time(client, world):
     client_for(client, world.users["manager"])
     for _ in range(2):
