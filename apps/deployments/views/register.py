@@ -72,12 +72,12 @@ def _filter_choices() -> dict[str, list]:
 KEYSET_ORDERINGS = {"": True, "-planned_start": True, "planned_start": False}  # ordering → descending
 
 
-OVER_CAP_SECONDS = 60
+OVER_CAP_SECONDS = 300
 
 
 def _register_count(qs) -> tuple[int, bool]:
-    """The capped count of the register's rows. That a filter matches more than COUNT_CAP rows is remembered for a
-    minute (per filter and user scope: the key is the count's SQL): reaching the cap reads a thousand rows, which costs
+    """The capped count of the register's rows. That a filter matches more than COUNT_CAP rows is remembered for five
+    minutes (per filter and user scope: the key is the count's SQL): reaching the cap reads a thousand rows, which costs
     more than the page itself for a text search or a broad filter, and "more than 1,000" stays true. Exact counts
     are read every time."""
     sql, params = qs.order_by().query.sql_with_params()
