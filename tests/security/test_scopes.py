@@ -54,7 +54,8 @@ def _text_probe(url: Callable, *, anonymous: bool = False, extra: Callable | Non
     def probe(client, w, role, dep):
         response = (Client() if anonymous else client).get(url(w, dep, role))
         assert response.status_code == 200, f"{url(w, dep, role)}: {response.status_code}"
-        text = response.content.decode()
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = body.decode()
         return _mentions(text, dep) or bool(extra and extra(w, dep) in text)
 
     return probe
