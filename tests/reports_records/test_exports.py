@@ -4,13 +4,17 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import itertools
 import json
 import zipfile
 
 import pytest
+from django.http import QueryDict
 from openpyxl import load_workbook
 
+from apps.catalog.models import ServiceComponent
 from apps.deployments.models import Deployment
+from apps.reports import exports
 from apps.reports.exports import AUDIT_HEADER, DEPLOYMENT_HEADER
 from apps.reports.models import AuditEntry
 from tests.factories.accounts import token_for
@@ -79,6 +83,76 @@ def test_csv_cells_cannot_carry_spreadsheet_formulas(rec):
     rows = _csv(client_for(w.users["manager"]).get(f"/exports/deployments.csv?q={w.draft.reference}"))
     # then the cell is text, not a formula
     assert rows[0]["title"] == '\'=HYPERLINK("http://evil")'
+
+
+# cells that need quoting, a formula guard, or both; line breaks; text that is not ASCII; COPY's end-of-data marker
+AWKWARD = [
+    'Comma, "quotes" and\na line break',
+    "=1+2",
+    "-minus",
+    "+plus",
+    "@at",
+    "\tstarts with a tab",
+    "\rstarts with a carriage return",
+    "ends with a carriage return\r",
+    "D\u00e9ploiement \u2713 \U0001f680",
+    "\\.",
+    " padded ",
+]
+
+
+def _python_csv(user, query: str) -> bytes:
+    """The register CSV as the csv module writes it, row by row: what the download must match byte for byte."""
+    qs = exports.export_deployments(user=user, params=QueryDict(query))
+    rows = exports.deployment_rows(qs)
+    return "".join(exports.csv_chunks(DEPLOYMENT_HEADER, rows, text_columns=exports.DEPLOYMENT_TEXT)).encode()
+
+
+@pytest.mark.parametrize(
+    ("role", "query"),
+    [
+        ("manager", ""),
+        ("manager", "ordering=-reference"),
+        ("auditor", "q=DEP"),
+        ("service_owner", "ordering=reference"),
+    ],
+)
+def test_register_csv_is_byte_for_byte_what_the_csv_module_writes(rec, monkeypatch, role, query):
+    # given deployments with awkward titles and references, an empty change record, no manager, two versions of a
+    # component whose name starts like a formula, and chunks of three rows (some with a line break inside a cell)
+    w = rec
+    monkeypatch.setattr(exports, "COPY_BATCH", 3)
+    for d, text in zip(many_deployments(w, len(AWKWARD)), AWKWARD, strict=True):
+        Deployment.objects.filter(pk=d.pk).update(title=text, release_ref=text[::-1], outcome=text, change_ref="")
+    Deployment.objects.filter(pk=w.completed.pk).update(manager=None)
+    w.completed.component_versions.add(w.version_2)
+    ServiceComponent.objects.filter(pk=w.component.pk).update(name='=shop-web, "main"')
+    # when the register is downloaded
+    response = client_for(w.users[role]).get(f"/exports/deployments.csv?{query}")
+    # then it is exactly what the csv module writes from the same rows
+    assert response.status_code == 200
+    body = _body(response)
+    assert body == _python_csv(w.users[role], query)
+    if w.completed.reference.encode() in body:  # one formula guard for the cell of both versions
+        assert b'"\'=shop-web, ""main"" 1.0.0; =shop-web, ""main"" 1.1.0"' in body
+
+
+def test_register_csv_of_nothing_is_its_header(rec):
+    chunks = list(exports.deployment_csv(Deployment.objects.none()))
+    assert b"".join(chunks) == (",".join(DEPLOYMENT_HEADER) + "\r\n").encode()
+
+
+def test_a_register_download_cut_short_leaves_the_connection_usable(rec, monkeypatch):
+    # given a download in chunks of two rows
+    w = rec
+    many_deployments(w, 6)
+    monkeypatch.setattr(exports, "COPY_BATCH", 2)
+    chunks = exports.deployment_csv(exports.export_deployments(user=w.users["manager"], params={}))
+    # when the client goes away after the header and two rows (on PostgreSQL: in the middle of the COPY)
+    list(itertools.islice(chunks, 2))
+    chunks.close()
+    # then the database connection answers the next query
+    assert Deployment.objects.count() == len(_csv(client_for(w.users["manager"]).get("/exports/deployments.csv")))
 
 
 def test_register_xlsx_reads_back_like_the_csv(rec):
