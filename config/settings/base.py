@@ -89,12 +89,15 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 5)
     # JIT compiles each analytical query for seconds and then saves milliseconds: off for this workload
     DATABASES["default"]["OPTIONS"].setdefault("options", "-c jit=off")
+    # parameters bound by the server, so psycopg prepares the queries a connection repeats (planning once, not on
+    # every page); turn off behind a connection pooler in transaction mode
+    DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "apps.accounts.backends.RoleModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
