@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from apps.catalog.models import ServiceComponent
 from apps.deployments.models import Deployment
-from apps.reports import exports
+from apps.reports import exports, register_csv
 from apps.reports.exports import AUDIT_HEADER, DEPLOYMENT_HEADER
 from apps.reports.models import AuditEntry
 from tests.factories.accounts import token_for
@@ -121,7 +121,7 @@ def test_register_csv_is_byte_for_byte_what_the_csv_module_writes(rec, monkeypat
     # given deployments with awkward titles and references, an empty change record, no manager, two versions of a
     # component whose name starts like a formula, and chunks of three rows (some with a line break inside a cell)
     w = rec
-    monkeypatch.setattr(exports, "COPY_BATCH", 3)
+    monkeypatch.setattr(register_csv, "COPY_BATCH", 3)
     for d, text in zip(many_deployments(w, len(AWKWARD)), AWKWARD, strict=True):
         Deployment.objects.filter(pk=d.pk).update(title=text, release_ref=text[::-1], outcome=text, change_ref="")
     Deployment.objects.filter(pk=w.completed.pk).update(manager=None)
@@ -138,7 +138,7 @@ def test_register_csv_is_byte_for_byte_what_the_csv_module_writes(rec, monkeypat
 
 
 def test_register_csv_of_nothing_is_its_header(rec):
-    chunks = list(exports.deployment_csv(Deployment.objects.none()))
+    chunks = list(register_csv.deployment_csv(Deployment.objects.none()))
     assert b"".join(chunks) == (",".join(DEPLOYMENT_HEADER) + "\r\n").encode()
 
 
@@ -146,8 +146,8 @@ def test_a_register_download_cut_short_leaves_the_connection_usable(rec, monkeyp
     # given a download in chunks of two rows
     w = rec
     many_deployments(w, 6)
-    monkeypatch.setattr(exports, "COPY_BATCH", 2)
-    chunks = exports.deployment_csv(exports.export_deployments(user=w.users["manager"], params={}))
+    monkeypatch.setattr(register_csv, "COPY_BATCH", 2)
+    chunks = register_csv.deployment_csv(exports.export_deployments(user=w.users["manager"], params={}))
     # when the client goes away after the header and two rows (on PostgreSQL: in the middle of the COPY)
     list(itertools.islice(chunks, 2))
     chunks.close()

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from apps.reports import exports
+from apps.reports import exports, register_csv
 from apps.reports.record_models import ExportJob, ExportKind
 from apps.reports.record_views.auth import SessionOrTokenMixin, bad_request, wants_json
 from apps.reports.tasks import FILENAMES, export_job_path, export_job_start
@@ -77,7 +77,7 @@ class ExportDeploymentsCsvView(ExportView):
 
     def respond(self, request):
         queryset = exports.export_deployments(user=request.user, params=request.GET)
-        response = StreamingHttpResponse(exports.deployment_csv(queryset), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(register_csv.deployment_csv(queryset), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{_stamped("deployments.csv")}"'
         return response
 
