@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from apps.catalog.models import ComponentVersion, Service
 from apps.core.permissions import user_can
 from apps.deployments import workflow
-from apps.deployments.models import Approval, Check, Deployment, DeploymentEvent
+from apps.deployments.models import Approval, Check, Deployment, DeploymentEvent, IdempotencyKey
 
 
 def deployment_visible_q(user) -> Q | None:
@@ -97,3 +97,11 @@ def my_work(*, user) -> QuerySet[Deployment]:
 
 def my_requests(*, user) -> QuerySet[Deployment]:
     return deployment_list(user=user).filter(requester=user).exclude(status__in=workflow.FINAL).order_by("-id")
+
+
+def remembered_deployments(*, user, keys: list[str]) -> list[Deployment]:
+    """What the user's earlier calls planned under these `Idempotency-Key`s, in the keys' order (retries answer
+    with it); empty when none of the keys is known."""
+    known = IdempotencyKey.objects.filter(user=user, key__in=keys).select_related("deployment")
+    by_key = {k.key: k.deployment for k in known}
+    return [by_key[k] for k in keys if k in by_key]

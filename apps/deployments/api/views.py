@@ -40,10 +40,14 @@ from apps.deployments.models import (
     DeploymentEvent,
     DeploymentProblem,
     Feedback,
-    IdempotencyKey,
     IncidentLink,
 )
-from apps.deployments.selectors import deployment_checks, deployment_events, deployment_list
+from apps.deployments.selectors import (
+    deployment_checks,
+    deployment_events,
+    deployment_list,
+    remembered_deployments,
+)
 from apps.deployments.services import (
     BULK_LIMIT,
     Context,
@@ -200,10 +204,8 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     )
     def create(self, request, *args, **kwargs):
         key = _idempotency_key(request, limit=200)
-        if key:
-            replay = IdempotencyKey.objects.filter(user=request.user, key=key).values_list("deployment_id", flat=True)
-            if replay:
-                return self._respond(Deployment(pk=replay[0]))
+        if key and (remembered := remembered_deployments(user=request.user, keys=[key])):
+            return self._respond(remembered[0])  # a retry: re-read, as the user may see it now
         serializer = DeploymentCreateInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         deployment = deployment_register(ctx=_ctx(request), data=serializer.validated_data, idempotency_key=key)
@@ -231,16 +233,9 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=False, methods=["post"], url_path="bulk")
     def bulk(self, request):
         key = _idempotency_key(request, limit=196)
-        if key:
-            remembered = dict(
-                IdempotencyKey.objects.filter(user=request.user, key__in=bulk_idempotency_keys(key)).values_list(
-                    "key", "deployment_id"
-                )
-            )
-            if remembered:
-                ids = [remembered[k] for k in bulk_idempotency_keys(key) if k in remembered]
-                found = self.get_queryset().in_bulk(ids)
-                return self._respond_many([found[pk] for pk in ids if pk in found], status.HTTP_200_OK)
+        if key and (remembered := remembered_deployments(user=request.user, keys=bulk_idempotency_keys(key))):
+            found = self.get_queryset().in_bulk([d.pk for d in remembered])  # a retry: re-read, as the user may see
+            return self._respond_many([found[d.pk] for d in remembered if d.pk in found], status.HTTP_200_OK)
         serializer = DeploymentBulkInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         items = serializer.validated_data["deployments"]

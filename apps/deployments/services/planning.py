@@ -13,6 +13,7 @@ from apps.deployment_models.models import ModelStatus
 from apps.deployments import workflow
 from apps.deployments.models import Deployment, EventKind, IdempotencyKey
 from apps.deployments.permissions import is_manager, may_edit, may_request_for_service
+from apps.deployments.selectors import remembered_deployments
 from apps.deployments.services.events import Context, event_record, events_record_many
 from apps.reports.audit import atomic_audited
 from apps.reports.history import record_history
@@ -202,10 +203,8 @@ def deployment_create(*, ctx: Context, data: dict, idempotency_key: str = "") ->
 
     With an `idempotency_key`, a retried call by the same user returns the deployment the first call created.
     """
-    if idempotency_key:
-        existing = IdempotencyKey.objects.filter(user=ctx.actor, key=idempotency_key).select_related("deployment")
-        if existing := existing.first():
-            return existing.deployment
+    if idempotency_key and (remembered := remembered_deployments(user=ctx.actor, keys=[idempotency_key])):
+        return remembered[0]
     return _write(ctx, [_plan(ctx, data, idempotency_key)])[0]
 
 
@@ -281,11 +280,8 @@ def deployment_register_many(*, ctx: Context, items: list[dict], idempotency_key
     if not items or len(items) > BULK_LIMIT:
         raise ValidationError({"deployments": f"Send 1 to {BULK_LIMIT} deployments."})
     keys = bulk_idempotency_keys(idempotency_key, len(items)) if idempotency_key else [""] * len(items)
-    if idempotency_key:
-        remembered = IdempotencyKey.objects.filter(user=ctx.actor, key__in=keys).select_related("deployment")
-        by_key = {k.key: k.deployment for k in remembered}
-        if by_key:
-            return [by_key[k] for k in keys if k in by_key]
+    if idempotency_key and (remembered := remembered_deployments(user=ctx.actor, keys=keys)):
+        return remembered
     plans = []
     for index, (data, key) in enumerate(zip(items, keys, strict=True)):
         try:
