@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from apps.core.exceptions import ConflictError
@@ -558,7 +559,7 @@ def test_upcoming_deployments_remind_their_practitioners_once(world):
         service=world.service,
         environment=world.env_test,
         status=Status.APPROVED,
-        planned_start=soon(0) + dt.timedelta(hours=5),
+        planned_start=timezone.now().replace(second=0, microsecond=0) + dt.timedelta(hours=5),  # at any hour of the day
         practitioners=[p],
     )
     mail.outbox.clear()
