@@ -140,7 +140,7 @@ def current_versions_in(*, environment, component_ids) -> dict[int, str | None]:
             latest=Window(
                 RowNumber(),
                 partition_by=F("component_versions__component_id"),
-                order_by=[F("actual_end").desc(), F("id").desc()],
+                order_by=[F("actual_end").desc(nulls_last=True), F("id").desc()],  # as the matrix ranks
             )
         )
         .filter(latest=1)

@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.deployments import workflow
@@ -227,12 +228,12 @@ def _more_url(query: dict, day: dt.date, environment_id: int | None = None) -> s
     ]
     if environment_id:
         params.append(("environment", environment_id))
-    return "/deployments/?" + urlencode(params)
+    return reverse("deployments:deployment_list") + "?" + urlencode(params)
 
 
 def _register_query(params) -> list[tuple[str, str]]:
     """The calendar's filters as register parameters; without a status, the statuses the calendar shows."""
-    keys = ("q", "status", "environment", "environment_kind", "service", "model", "action", "trigger")
+    keys = [k for k in DeploymentFilterSet.base_filters if k not in ("planned_from", "planned_to", "ordering")]
     query = [(k, v) for k in keys for v in (params.getlist(k) if params else []) if v]
     if not any(k == "status" for k, _ in query):
         query += [("status", s) for s in workflow.Status.values if s not in HIDDEN_BY_DEFAULT]
@@ -260,9 +261,10 @@ def calendar_build(*, user, params, view: str = MONTH, anchor: dt.date | None = 
         PlannedWindow(*row)
         for row in qs.filter(status__in=workflow.PLANNED)
         .order_by()
-        .values_list("pk", "reference", "environment_id", "planned_start", "planned_end")[:MAX_EVENTS]
+        .values_list("pk", "reference", "environment_id", "planned_start", "planned_end")[: MAX_EVENTS + 1]
     ]
-    truncated = len(planned) >= MAX_EVENTS
+    truncated = len(planned) > MAX_EVENTS
+    planned = planned[:MAX_EVENTS]
     conflicts = calendar_conflicts(deployments, freezes, planned)
     for d in deployments:
         d.conflicts = conflicts.get(d.pk, [])
@@ -367,8 +369,12 @@ def calendar_ics(*, user, params, base_url: str, start: dt.datetime | None = Non
     (by default 60 days back to a year ahead), as an iterator of bytes: every deployment of the range, read in
     chunks, so memory stays flat however many there are. A range longer than FEED_MAX_SPAN is refused."""
     now = timezone.now()
-    start = start or now - FEED_PAST
-    end = end or now + FEED_FUTURE
+    if start is None and end is None:
+        start, end = now - FEED_PAST, now + FEED_FUTURE
+    elif end is None:  # only `from`: up to a year ahead, within the longest range a feed covers
+        end = min(max(now + FEED_FUTURE, start + dt.timedelta(days=1)), start + FEED_MAX_SPAN)
+    elif start is None:  # only `to`: from 60 days back, within the longest range
+        start = max(min(now - FEED_PAST, end - dt.timedelta(days=1)), end - FEED_MAX_SPAN)
     if end - start > FEED_MAX_SPAN:
         raise ValidationError({"to": [f"A calendar feed covers at most {FEED_MAX_SPAN.days} days."]})
     deployments = calendar_deployments(user=user, params=params, start=start, end=end)

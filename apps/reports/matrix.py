@@ -20,6 +20,7 @@ FINISHED = (workflow.Status.COMPLETED, workflow.Status.FAILED, workflow.Status.R
 ON_ITS_WAY = (workflow.Status.APPROVED, *workflow.IN_PROGRESS)
 MATRIX_FILTERS = ("service", "environment", "environment_kind", "model")
 UPCOMING_SHOWN = 3
+SNAPSHOT_FILTERS = ("service", "environment", "environment_kind")  # the filters the snapshot answers by itself
 # rows per page: a page people read, not a 15 MB document (a service row holds every component's version)
 PAGE_SIZE = {SERVICE: 10, COMPONENT: 25}
 
@@ -82,8 +83,8 @@ def _snapshot_entries(filterset: DeploymentFilterSet) -> QuerySet[MatrixEntry] |
     """The snapshot narrowed like the deployments, or None when the snapshot cannot answer (a model filter: the
     snapshot ranks every deployment, not those of one model)."""
     data = filterset.form.cleaned_data if filterset.is_bound else {}
-    if data.get("model"):
-        return None
+    if any(value for key, value in data.items() if key not in SNAPSHOT_FILTERS):
+        return None  # e.g. a model filter: only the deployments themselves can answer
     qs = MatrixEntry.objects.all()
     if data.get("service"):
         qs = qs.filter(service=data["service"])

@@ -250,3 +250,34 @@ def test_ics_streams_every_deployment_of_its_range_and_refuses_an_unbounded_one(
     assert {f"{d.reference}@deploydesk" for d in extra} <= _uids(_ics(response))
     # and a range over two years is refused
     assert client.get("/calendar.ics?from=2020-01-01&to=2024-01-01").status_code == 400
+
+
+def test_a_feed_with_only_one_bound_is_served_within_the_longest_range(world):
+    # given a subscription saved with only `from` (or only `to`), years before or after today
+    client = client_for(world.users["manager"])
+    day = day_of(world.deployment)
+    # when the calendar program fetches it
+    from_only = client.get(f"/calendar.ics?from={day - dt.timedelta(days=3 * 365):%Y-%m-%d}")
+    to_only = client.get(f"/calendar.ics?to={day + dt.timedelta(days=3 * 365):%Y-%m-%d}")
+    near = client.get(f"/calendar.ics?from={day - dt.timedelta(days=1):%Y-%m-%d}")
+    # then each is a feed (the missing bound is taken within two years), not a 400
+    assert from_only.status_code == to_only.status_code == near.status_code == 200
+    assert f"{world.deployment.reference}@deploydesk" in _uids(_ics(near))
+
+
+def test_more_keeps_every_register_filter_of_the_calendar(world):
+    # given the calendar filtered by requester, with more deployments on one day than it draws
+    w = world
+    many_deployments(w, CHIPS_SHOWN + 3, start=w.deployment.planned_start)
+    requester = w.deployment.requester_id
+    client = client_for(w.users["manager"])
+    day = day_of(w.deployment)
+    cal = client.get(f"/calendar/?date={day:%Y-%m-%d}&requester={requester}").context["cal"]
+    # when its busiest day's "+N more" is followed
+    busy = max((d for week in cal.weeks for d in week), key=lambda d: d.count)
+    # then the register keeps the requester filter and counts what the calendar counted
+    assert f"requester={requester}" in busy.more_url
+    filterset = DeploymentFilterSet(QueryDict(busy.more_url.split("?", 1)[1]), queryset=Deployment.objects.all())
+    assert filterset.is_valid(), filterset.errors
+    assert filterset.qs.count() == busy.count
+    assert set(filterset.qs.values_list("requester_id", flat=True)) <= {requester}
