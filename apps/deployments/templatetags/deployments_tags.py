@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.widgets import rendered_field, rendered_form
-from apps.deployments.models import Action
 from apps.deployments.workflow import Status
 
 register = template.Library()
@@ -59,10 +58,7 @@ def get_item(mapping, key):
 @register.filter
 def status_label(status: str) -> str:
     """The human name of a status value ("pending_approval" → "Pending approval")."""
-    try:
-        return Status(status).label
-    except ValueError:
-        return status
+    return STATUS_LABEL.get(status, status)
 
 
 def _e(value) -> str:
@@ -75,7 +71,7 @@ def _status_badge(d) -> str:
         f'<span class="badge status-badge text-bg-{STATUS_STYLE.get(d.status, "secondary")}" data-testid="status-badge"'
         f' data-status="{status}">{_e(STATUS_LABEL.get(d.status, d.status))}</span>'
     )
-    return html + REMOVAL_BADGE if d.action == Action.REMOVE else html
+    return html + REMOVAL_BADGE if d.is_removal else html
 
 
 @register.simple_tag
