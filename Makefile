@@ -1,12 +1,16 @@
 # Deploydesk: `make run` starts the demo, `make test` runs every check.
-PYTHON ?= python3.11
-VENV := .venv
+# The newest of python3.13, python3.12 and python3.11 that runs here; `make run PYTHON=/path/to/python` overrides it.
+PYTHON ?= $(shell for p in python3.13 python3.12 python3.11; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { echo $$p; break; }; done)
+VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint migrate demo bench backup restore docs clean
+.PHONY: install run test test-deps lint migrate demo bench backup restore docs clean
 
 $(STAMP): requirements.lock
+	@test -x $(PY) || test -n "$(PYTHON)" || { echo "deploydesk needs Python 3.11, 3.12 or 3.13:" \
+		"none of python3.13, python3.12, python3.11 runs here; install one or pass PYTHON=/path/to/python3"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.lock
@@ -19,7 +23,6 @@ migrate: install
 
 demo: migrate
 	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py seed_demo
-	DJANGO_SETTINGS_MODULE=config.settings.dev $(PY) manage.py setup_schedules
 
 run: demo
 	DJANGO_SETTINGS_MODULE=config.settings.dev bash scripts/run.sh
@@ -29,8 +32,12 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 
+# Chromium for the browser tests (installed with apt-get when missing; one clear line when it cannot be).
+test-deps:
+	bash scripts/test-deps.sh
+
 PYTEST_ARGS ?= -q -n 2
-test: lint
+test: lint test-deps
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install

@@ -20,20 +20,34 @@ SCHEDULES = {
 }
 
 
-def schedules_ensure() -> list[tuple[str, str]]:
+def schedules_ensure(*, using: str = "default") -> list[tuple[str, str]]:
     """Create each schedule that is missing (first run now) and bring existing ones up to date without moving their
-    next run. Returns (name, "created" | "updated" | "unchanged") per schedule."""
+    next run. Returns (name, "created" | "updated" | "unchanged") per schedule. Run by every `migrate` (see
+    `ReviewsConfig.ready`) and by `manage.py setup_schedules`."""
     results = []
+    schedules = Schedule.objects.using(using)
     for name, (func, schedule_type, minutes) in SCHEDULES.items():
         wanted = {"func": func, "schedule_type": schedule_type, "minutes": minutes, "repeats": -1}
-        schedule = Schedule.objects.filter(name=name).order_by("pk").first()
+        schedule = schedules.filter(name=name).order_by("pk").first()
         if schedule is None:
-            Schedule.objects.create(name=name, next_run=timezone.now(), **wanted)
+            schedules.create(name=name, next_run=timezone.now(), **wanted)
             results.append((name, "created"))
             continue
         changed = {k: v for k, v in wanted.items() if getattr(schedule, k) != v}
         if changed:
-            Schedule.objects.filter(pk=schedule.pk).update(**changed)
-        Schedule.objects.filter(name=name).exclude(pk=schedule.pk).delete()  # a duplicate made by hand
+            schedules.filter(pk=schedule.pk).update(**changed)
+        schedules.filter(name=name).exclude(pk=schedule.pk).delete()  # a duplicate made by hand
         results.append((name, "updated" if changed else "unchanged"))
     return results
+
+
+def schedules_missing(*, using: str = "default") -> list[str]:
+    """The names of Deploydesk's schedules that are not registered (what /health/ reports as a problem)."""
+    present = set(Schedule.objects.using(using).filter(name__in=SCHEDULES).values_list("name", flat=True))
+    return [name for name in SCHEDULES if name not in present]
+
+
+def schedules_after_migrate(sender, using: str = "default", **kwargs) -> None:
+    """`post_migrate` receiver: every migrated database gets its schedules, so the reviews run wherever Deploydesk is
+    installed by `migrate` alone (the production path), not only where `make run` set them up."""
+    schedules_ensure(using=using)

@@ -12,7 +12,10 @@ pytestmark = pytest.mark.django_db
 def test_health_reports_each_part_ok(client):
     response = client.get("/health/")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "parts": {"database": {"status": "ok"}, "broker": {"status": "ok"}}}
+    assert response.json() == {
+        "status": "ok",
+        "parts": {"database": {"status": "ok"}, "broker": {"status": "ok"}, "schedules": {"status": "ok"}},
+    }
 
 
 def test_health_says_which_part_is_down(client, settings):
