@@ -5,6 +5,7 @@ from apps.accounts.selectors import user_has_role
 from apps.core.permissions import user_can
 from apps.deployments import workflow
 from apps.deployments.models import Deployment
+from apps.environments.selectors import practitioner_is_cleared
 
 
 def is_manager(user) -> bool:
@@ -24,14 +25,17 @@ def requires_clearance(environment) -> bool:
     return environment.is_production
 
 
+def practitioner_cleared(user, environment) -> bool:
+    """The clearance an assigned practitioner needs for the environment (none outside production)."""
+    return not requires_clearance(environment) or practitioner_is_cleared(user=user, environment=environment)
+
+
 def practitioner_may_execute(user, deployment: Deployment) -> bool:
     if not is_assigned_practitioner(user, deployment):
         return False
     if not user_can(user, "deployments.execute_deployment", deployment):
         return False
-    if requires_clearance(deployment.environment):
-        return user_can(user, "environments.deploy_to_environment", deployment.environment)
-    return True
+    return practitioner_cleared(user, deployment.environment)
 
 
 def may_request_for_service(user, service) -> bool:

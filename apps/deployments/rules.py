@@ -3,13 +3,14 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, Q, Window
+from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from packaging.version import InvalidVersion, Version
 
 from apps.catalog.models import ServiceComponent
+from apps.deployment_models.models import ModelStatus
 from apps.deployments import workflow
-from apps.deployments.models import Action, Check, CheckKind, CheckResult, Deployment
+from apps.deployments.models import Action, ApprovalRole, Check, CheckKind, CheckResult, Decision, Deployment
 
 
 @dataclass(frozen=True)
@@ -199,13 +200,18 @@ def start_conflicts(deployment: Deployment, now: datetime) -> list[Conflict]:
 
 def promotion_gaps(deployment: Deployment) -> list[str]:
     """Versions that have not completed the previous stage of the model's flow (empty when the gate is open)."""
+    return promotion_gate(deployment)[1]
+
+
+def promotion_gate(deployment: Deployment) -> tuple:
+    """(the previous stage the versions must have completed, or None when there is no such gate; the gaps)."""
     from apps.deployment_models.selectors import previous_stage
 
     if deployment.action != Action.DEPLOY or deployment.stage is None:
-        return []
+        return None, []
     previous = previous_stage(stage=deployment.stage)
     if previous is None:
-        return []
+        return None, []
     versions = _versions(deployment)
     done = set(
         Deployment.component_versions.through.objects.filter(
@@ -223,8 +229,67 @@ def promotion_gaps(deployment: Deployment) -> list[str]:
                 f"{version.component.name} {version.version} has no completed deployment in "
                 f"{previous.environment} (the previous stage of {deployment.model})."
             )
+    return previous, gaps
+
+
+def submit_gaps(deployment: Deployment) -> dict[str, str]:
+    """What a draft lacks before it can be submitted, by form field (empty when it can be)."""
+    gaps = {}
+    if not deployment.planned_start or not deployment.planned_end:
+        gaps["planned_start"] = "Plan a window (start and end) before submitting."
+    if not _versions(deployment):
+        gaps["component_versions"] = "Name at least one component version."
     return gaps
 
+
+def pre_approved(deployment: Deployment) -> bool:
+    """True when its stage is pre-approved under an active model: submit approves it at once (when nothing clashes
+    and the promotion gate is open); a pilot model never pre-approves."""
+    stage = deployment.stage
+    return (
+        stage is not None
+        and stage.pre_approved
+        and deployment.model is not None
+        and deployment.model.status == ModelStatus.ACTIVE
+    )
+
+
+@dataclass(frozen=True)
+class ApprovalProgress:
+    """Where a deployment's approval stands (DESIGN.md §2 "Required approvals")."""
+
+    given: int
+    required: int
+    owner_required: bool
+    owner_signed: bool
+    deciders: frozenset  # ids of the users whose decision (either way) still stands
+
+    @property
+    def complete(self) -> bool:
+        return self.given >= self.required and (self.owner_signed or not self.owner_required)
+
+
+def required_approvals(deployment: Deployment) -> int:
+    """How many approvals the deployment's stage asks for (at least one)."""
+    stage = deployment.stage
+    return max(stage.approvals_required, 1) if stage is not None else 1
+
+
+def approval_progress(deployment: Deployment) -> ApprovalProgress:
+    """The approvals that still stand, counted against the stage's requirement, in one query."""
+    rows = list(deployment.approvals.filter(superseded=False).values_list("user_id", "role", "decision"))
+    approved = [role for _, role, decision in rows if decision == Decision.APPROVED]
+    return ApprovalProgress(
+        given=len(approved),
+        required=required_approvals(deployment),
+        owner_required=deployment.stage is not None and deployment.stage.requires_service_owner_approval,
+        owner_signed=ApprovalRole.SERVICE_OWNER in approved,
+        deciders=frozenset(user_id for user_id, _, _ in rows),
+    )
+
+
+# a check counts as passed at a gate with one of these results
+PASSED = (CheckResult.PASS, CheckResult.NOT_APPLICABLE)
 
 GATES = {
     "confirm-components": (CheckKind.COMPONENT, "component"),
@@ -233,13 +298,14 @@ GATES = {
 }
 
 
-def unpassed_checks(deployment: Deployment, transition: str) -> list[Check]:
-    """Required checks of the kind a gate needs that have not passed (pass or n/a)."""
+def gate_checks(deployment: Deployment, transition: str):
+    """The required checks of the kind a gate needs (none for a transition without a check gate)."""
     gate = GATES.get(transition)
     if gate is None:
-        return []
-    return list(
-        deployment.checks.filter(kind=gate[0], required=True).exclude(
-            Q(result=CheckResult.PASS) | Q(result=CheckResult.NOT_APPLICABLE)
-        )
-    )
+        return Check.objects.none()
+    return deployment.checks.filter(kind=gate[0], required=True).order_by("id")
+
+
+def unpassed_checks(deployment: Deployment, transition: str) -> list[Check]:
+    """Required checks of the kind a gate needs that have not passed (pass or n/a)."""
+    return list(gate_checks(deployment, transition).exclude(result__in=PASSED))

@@ -6,6 +6,7 @@ import pytest
 from django.urls import reverse
 
 from apps.deployments.models import Action, Check, Deployment, DeploymentEvent, DeploymentProblem, Feedback
+from apps.deployments.readiness import CONFLICT_GATES
 from apps.deployments.services import Context, deployment_transition, deployment_update
 from apps.deployments.workflow import Status
 from tests.deployments.matrix import FMT, plan_data
@@ -477,7 +478,7 @@ def test_the_page_offers_only_the_available_transitions(client, world, role, nam
     client_for(client, world.users[role])
     response = client.get(detail(getattr(world, name)))
     html = response.content.decode()
-    assert [t.name for t, _ in response.context["transitions"]] == expected
+    assert [t.name for t in response.context["transitions"]] == expected
     for action in ["submit", "approve", "reject", "start", "cancel", "complete"]:
         assert (f'data-testid="transition-{action}"' in html) == (action in expected)
 
@@ -489,7 +490,7 @@ def test_the_requester_does_not_see_approve_on_their_own_deployment(client, worl
     deployment_transition(ctx=Context(actor=world.users["manager"]), deployment=d, transition="submit")
     client_for(client, world.users["manager"])
     response = client.get(detail(d))
-    assert [t.name for t, _ in response.context["transitions"]] == ["cancel"]
+    assert [t.name for t in response.context["transitions"]] == ["cancel"]
 
 
 def test_the_page_shows_plan_checks_timeline_and_conflicts(client, world):
@@ -499,14 +500,27 @@ def test_the_page_shows_plan_checks_timeline_and_conflicts(client, world):
     assert 'data-testid="status-badge" data-status="pending_approval"' in html
     assert 'data-testid="timeline"' in html
     assert html.count('data-testid="event"') == 2
-    assert 'data-testid="conflicts"' in html and "Quarter close" in html
-    assert 'name="override_reason"' in html  # managers may justify an override
+    assert 'data-testid="readiness"' in html and "Quarter close" in html
+    assert 'data-code="freeze" data-ok="false"' in html
+    assert html.count('name="override_reason"') == 1  # managers may justify an override, in one box
+    assert html.count('name="comment"') == 2  # the actions' one comment box and the timeline's
 
 
 @pytest.mark.parametrize("rows", [1, 4])
-def test_the_page_queries_do_not_grow_with_rows(client, world, django_assert_max_num_queries, rows):
-    # given an approved deployment with n versions (each older than one completed in test), n practitioners and n
-    # comments: its page reads conflicts, promotion gaps and the timeline
+@pytest.mark.parametrize(
+    ("status", "most", "gates"),
+    [
+        # pending: the readiness of approve reads the standing approvals, the previous stage and its promotions, and
+        # the conflicts (overlaps of environment, components and practitioners, freezes, the versions in place)
+        (Status.PENDING_APPROVAL, 16, ["approvals", "promotion", *[code for code, _, _ in CONFLICT_GATES]]),
+        # approved: the readiness of start reads freezes and maintenance now and the promotion gate
+        (Status.APPROVED, 13, ["freeze", "outside_maintenance", "promotion", "clearance"]),
+    ],
+)
+def test_the_page_queries_do_not_grow_with_rows(
+    client, world, django_assert_max_num_queries, rows, status, most, gates
+):
+    # given a deployment with n versions (each older than one completed in test), n practitioners and n comments
     newer = [ComponentVersionFactory(component__service=world.service, version="5.0") for _ in range(rows)]
     DeploymentFactory(service=world.service, environment=world.env_test, status=Status.COMPLETED, versions=newer)
     d = DeploymentFactory(
@@ -514,7 +528,7 @@ def test_the_page_queries_do_not_grow_with_rows(client, world, django_assert_max
         environment=world.env_test,
         model=world.model,
         stage=world.stage_test,
-        status=Status.APPROVED,
+        status=status,
         manager=world.users["manager"],
         versions=[ComponentVersionFactory(component=v.component, version="1.0") for v in newer],
         practitioners=[UserFactory(roles=["practitioner"]) for _ in range(rows)],
@@ -525,12 +539,14 @@ def test_the_page_queries_do_not_grow_with_rows(client, world, django_assert_max
         client.post(reverse("deployments:incident_add", args=[d.pk]), {"incident_ref": f"INC-{n}", "title": "Slow"})
         client.post(reverse("deployments:problem_add", args=[d.pk]), {"description": f"Disk {n}", "severity": "high"})
     # when the manager opens it, the queries stay bounded (session, user, permissions, the deployment with its
-    # manager, versions and practitioners, the assignment, timeline, incidents, problems, four conflict reads and
-    # the previous stage; the lists without rows, here checks, approvals and ratings, are not read)
-    with django_assert_max_num_queries(17):
+    # manager, versions and practitioners, the assignment, timeline, incidents, problems and the readiness of its
+    # next step; the lists without rows, here checks, approvals and ratings, are not read)
+    with django_assert_max_num_queries(most):
         response = client.get(detail(d))
     html = response.content.decode()
-    assert html.count('data-code="downgrade"') == rows and html.count('data-testid="event"') == 3 * rows
+    assert [i.code for g in response.context["readiness"] for i in g["items"]] == gates
+    assert html.count("is older than") == (rows if status == Status.PENDING_APPROVAL else 0)
+    assert html.count('data-testid="event"') == 3 * rows
     assert len(response.context["incidents"]) == rows and len(response.context["problems"]) == rows
     assert "No decisions yet." in html and "No ratings yet." in html
 
@@ -618,7 +634,7 @@ def test_a_transition_needing_a_comment_without_one_is_a_400(client, world):
     d.refresh_from_db()
     assert response.status_code == 400
     assert d.status == Status.PENDING_APPROVAL
-    assert "comment" in response.context["transitions"][1][1].errors
+    assert "comment" in response.context["transition_form"].errors
 
 
 def test_a_stale_version_on_a_transition_is_refused(client, world):

@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import user_can
-from apps.deployment_models.models import ModelStatus
 from apps.deployments import rules, workflow
 from apps.deployments.models import (
     Approval,
@@ -45,30 +44,6 @@ def _refuse_or_override(ctx, deployment, problems: list, override_reason: str, c
     return [str(p) for p in problems]
 
 
-def required_approvals(deployment: Deployment) -> int:
-    stage = deployment.stage
-    return max(stage.approvals_required, 1) if stage is not None else 1
-
-
-def _is_pre_approved(deployment: Deployment) -> bool:
-    stage = deployment.stage
-    return (
-        stage is not None
-        and stage.pre_approved
-        and deployment.model is not None
-        and deployment.model.status == ModelStatus.ACTIVE  # a pilot model never pre-approves
-    )
-
-
-def _approval_complete(deployment: Deployment) -> bool:
-    valid = deployment.approvals.filter(decision=Decision.APPROVED, superseded=False)
-    if valid.count() < required_approvals(deployment):
-        return False
-    if deployment.stage is not None and deployment.stage.requires_service_owner_approval:
-        return valid.filter(role=ApprovalRole.SERVICE_OWNER).exists()
-    return True
-
-
 def checks_ensure(deployment: Deployment) -> int:
     """Create the checks the plan calls for, once: one per component version, one per standing check of the
     environment, one per acceptance criterion of the stage and of the deployment. Returns how many were added."""
@@ -103,7 +78,7 @@ def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str
     actor = ctx.actor
     if deployment.requester_id == actor.pk:
         raise PermissionDenied("Segregation of duties: the requester of a deployment cannot approve it.")
-    if deployment.approvals.filter(user=actor, superseded=False).exists():
+    if actor.pk in rules.approval_progress(deployment).deciders:
         raise ConflictError(f"You have already decided on {deployment.reference}.", code="already_decided")
     overridden = _refuse_or_override(
         ctx,
@@ -123,26 +98,22 @@ def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str
     )
     role = ApprovalRole.MANAGER if workflow.MANAGER in capacities else ApprovalRole.SERVICE_OWNER
     Approval.objects.create(deployment=deployment, user=actor, role=role, decision=Decision.APPROVED, comment=comment)
-    if _approval_complete(deployment):
+    progress = rules.approval_progress(deployment)
+    if progress.complete:
         return S.APPROVED, overridden, {"approval_role": role}
-    have = deployment.approvals.filter(decision=Decision.APPROVED, superseded=False).count()
     return (
         S.PENDING_APPROVAL,
         overridden,
         {
             "approval_role": role,
-            "approvals": have,
-            "approvals_required": required_approvals(deployment),
+            "approvals": progress.given,
+            "approvals_required": progress.required,
         },
     )
 
 
 def _validate_submittable(deployment: Deployment) -> None:
-    errors = {}
-    if not deployment.planned_start or not deployment.planned_end:
-        errors["planned_start"] = "Plan a window (start and end) before submitting."
-    if not deployment.component_versions.exists():
-        errors["component_versions"] = "Name at least one component version."
+    errors = rules.submit_gaps(deployment)
     if errors:
         raise ValidationError(errors)
 
@@ -199,7 +170,7 @@ def deployment_transition(
         conflicts = rules.deployment_conflicts(locked)
         if conflicts:
             data["conflicts"] = [str(c) for c in conflicts]
-        if _is_pre_approved(locked) and not conflicts and not rules.promotion_gaps(locked):
+        if rules.pre_approved(locked) and not conflicts and not rules.promotion_gaps(locked):
             target = S.APPROVED
             locked.approved_at = now
             data["pre_approved_by"] = str(locked.model)

@@ -75,10 +75,10 @@ class DeploymentTransitionView(_DeploymentAction):
             raise Http404("No such action.")
 
     def make_form(self, request, deployment, action: str = ""):
-        return transition_form(deployment, action, manager=is_manager(request.user), data=request.POST)
+        return transition_form(deployment, manager=is_manager(request.user), data=request.POST)
 
     def bound_extra(self, form, action: str = "") -> dict:
-        return {"transition_forms": {action: form}}
+        return {"transition_form": form, "pressed": action}
 
     def retry(self, form) -> dict:
         return {"transition": self.kwargs.get("action", ""), "comment": form.cleaned_data.get("comment", "")}

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from apps.core.permissions import user_can
-from apps.deployments import rules, selectors, workflow
+from apps.deployments import selectors, workflow
 from apps.deployments.forms import (
     CheckRecordForm,
     CommentForm,
@@ -17,9 +17,8 @@ from apps.deployments.forms import (
 )
 from apps.deployments.models import CheckKind, Deployment
 from apps.deployments.permissions import available_transitions, is_manager, may_edit, may_execute, may_give_feedback
+from apps.deployments.readiness import deployment_readiness
 from apps.deployments.rules import Conflict
-
-PLANNING = (workflow.Status.DRAFT, workflow.Status.PENDING_APPROVAL, workflow.Status.APPROVED)
 
 
 def visible_deployment(request, pk: int) -> Deployment:
@@ -30,17 +29,29 @@ def visible_deployment(request, pk: int) -> Deployment:
         raise Http404("No such deployment.") from exc
 
 
-def transition_form(deployment: Deployment, name: str, *, manager: bool, data=None) -> TransitionForm:
-    form = TransitionForm(data, auto_id=f"t-{name}-%s", initial={"version": deployment.version})
-    spec = workflow.TRANSITIONS.get(name)
-    if spec is not None and spec.needs_comment:
-        form.fields["comment"].label = "Comment (required: say why)"
-    form.fields["comment"].widget.attrs.update({"rows": 1, "placeholder": "Optional note for the timeline"})
-    if spec is not None and spec.needs_comment:
-        form.fields["comment"].widget.attrs["placeholder"] = "Why?"
+NEEDS_COMMENT = [t.label.lower() for t in workflow.TRANSITIONS.values() if t.needs_comment]
+
+
+def transition_form(deployment: Deployment, *, manager: bool, data=None) -> TransitionForm:
+    """The one form of the actions panel: a comment and (for managers) an override reason for whichever
+    transition button is pressed."""
+    form = TransitionForm(data, auto_id="transition-%s", initial={"version": deployment.version})
+    form.fields["comment"].help_text = f"Required to {', '.join(NEEDS_COMMENT[:-1])} or {NEEDS_COMMENT[-1]}."
+    form.fields["comment"].widget.attrs.update({"rows": 2, "placeholder": "A note for the timeline"})
     if not manager:
         del form.fields["override_reason"]
     return form
+
+
+def readiness_groups(deployment: Deployment, user) -> list[dict]:
+    """The readiness items grouped under the transition that checks them, in the order they come."""
+    groups: OrderedDict[str, dict] = OrderedDict()
+    for item in deployment_readiness(deployment=deployment, user=user):
+        spec = workflow.TRANSITIONS[item.transition]
+        group = groups.setdefault(item.transition, {"transition": spec, "items": [], "blocked": 0})
+        group["items"].append(item)
+        group["blocked"] += not item.ok
+    return list(groups.values())
 
 
 def detail_context(request, deployment: Deployment, **extra) -> dict:
@@ -49,7 +60,7 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
     manager = is_manager(user)
     executes = may_execute(user, deployment)
     transitions = available_transitions(user, deployment)
-    bound_transition = extra.pop("transition_forms", {})
+    bound_transition = extra.pop("transition_form", None)
 
     def rows(name: str, queryset) -> list:
         return selectors.deployment_related_rows(deployment=deployment, name=name, queryset=queryset)
@@ -65,9 +76,9 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
             initial={"result": check.result if check.result != "pending" else "pass", "evidence": check.evidence},
         )
         groups[check.kind]["checks"].append(check)
+    readiness = readiness_groups(deployment, user) if deployment.status in workflow.OPEN else None
     feedback = rows("feedback", deployment.feedback.select_related("user"))
     rated = any(f.user_id == user.pk for f in feedback)
-    in_planning = deployment.status in PLANNING
     ctx = {
         "deployment": deployment,
         "versions": list(deployment.component_versions.all()),
@@ -78,12 +89,11 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
         "incidents": rows("incidents", deployment.incidents.all()),
         "problems": rows("problems", deployment.problems.all()),
         "feedback": feedback,
-        "conflicts": rules.deployment_conflicts(deployment) if in_planning else [],
-        "promotion_gaps": rules.promotion_gaps(deployment) if in_planning else [],
-        "transitions": [
-            (t, bound_transition.get(t.name) or transition_form(deployment, t.name, manager=manager))
-            for t in transitions
-        ],
+        "readiness": readiness,
+        "readiness_blocked": sum(group["blocked"] for group in readiness or []),
+        "transitions": transitions,
+        "transition_form": bound_transition or transition_form(deployment, manager=manager),
+        "pressed": extra.pop("pressed", ""),
         "is_manager": manager,
         "may_edit": may_edit(user, deployment),
         "may_execute": executes,

@@ -1,0 +1,196 @@
+"""The readiness selector: each gate the next transition of an open deployment will check, passed or not and why —
+computed by the same rule functions the transition service calls, so the page never disagrees with the refusal."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from apps.deployments import rules, workflow
+from apps.deployments.models import Deployment
+from apps.deployments.permissions import practitioner_cleared, requires_clearance
+
+S = workflow.Status
+
+# the conflict kinds of DESIGN.md §2, in its order: (code, gate, what "passed" means)
+CONFLICT_GATES = (
+    ("environment_busy", "Environment free", "No booked deployment overlaps in {env}."),
+    ("component_busy", "Components free", "No booked deployment of these components overlaps the window."),
+    ("freeze", "Freeze windows", "No freeze window of {env} overlaps the window."),
+    ("outside_maintenance", "Maintenance windows", "The window is inside a maintenance window of {env}."),
+    ("practitioner_busy", "Practitioners free", "No assigned practitioner is booked elsewhere in the window."),
+    ("downgrade", "No downgrade", "No version is older than the one already in {env}."),
+)
+CHECK_GATE_NAMES = {
+    "confirm-components": "Component checks",
+    "confirm-environment": "Environment checks",
+    "complete": "Acceptance checks",
+}
+
+
+@dataclass(frozen=True)
+class ReadinessItem:
+    """One gate: `ok` when it would let the transition through; `detail` says why, in words."""
+
+    transition: str  # the transition that checks it ("approve")
+    code: str  # which gate, stable for pages and tests ("approvals", "promotion", "freeze", ...)
+    gate: str
+    ok: bool
+    detail: str
+
+
+def deployment_readiness(*, deployment: Deployment, user, now: datetime | None = None) -> list[ReadinessItem]:
+    """The gates of the next transition(s) of an open deployment for `user`; [] when it is not open or its next
+    step checks nothing (finish execution). A draft shows what submit checks and what approval will refuse."""
+    status = deployment.status
+    if status == S.DRAFT:
+        return _submit(deployment) + _approve(deployment, user, booked_only=False, transition="submit")
+    if status == S.PENDING_APPROVAL:
+        return _approve(deployment, user, booked_only=True, transition="approve")
+    if status == S.APPROVED:
+        return _start(deployment, now or timezone.now())
+    transition = {
+        S.VERIFYING_COMPONENTS: "confirm-components",
+        S.VERIFYING_ENVIRONMENT: "confirm-environment",
+        S.VERIFYING: "complete",
+    }.get(status)
+    return _checks(deployment, transition) if transition else []
+
+
+def _submit(deployment: Deployment) -> list[ReadinessItem]:
+    gaps = rules.submit_gaps(deployment)
+    detail = " ".join(gaps.values()) or "A window is planned and component versions are named."
+    items = [ReadinessItem("submit", "plan", "Plan complete", not gaps, detail)]
+    if rules.pre_approved(deployment):
+        items.append(
+            ReadinessItem(
+                "submit",
+                "pre_approved",
+                "Pre-approved stage",
+                True,
+                f"Stage {deployment.stage.order} of {deployment.model} is pre-approved: submitting approves it at once "
+                "when every gate below is passed.",
+            )
+        )
+    return items
+
+
+def _approve(deployment: Deployment, user, *, booked_only: bool, transition: str) -> list[ReadinessItem]:
+    items = []
+    progress = rules.approval_progress(deployment)
+    if transition == "approve":
+        items += _decider(deployment, user, progress)
+    missing = max(progress.required - progress.given, 0)
+    items.append(
+        ReadinessItem(
+            "approve",
+            "approvals",
+            "Approvals",
+            progress.given >= progress.required,
+            f"{progress.given} of {progress.required} required approval(s) given"
+            + (f"; {missing} more needed." if missing else "."),
+        )
+    )
+    if progress.owner_required:
+        items.append(
+            ReadinessItem(
+                "approve",
+                "service_owner",
+                "Service-owner sign-off",
+                progress.owner_signed,
+                f"An owner of {deployment.service} has signed off."
+                if progress.owner_signed
+                else f"The stage asks for sign-off by an owner of {deployment.service}; none has approved yet.",
+            )
+        )
+    items.append(_promotion(deployment, "approve"))
+    if not deployment.planned_start or not deployment.planned_end:
+        items.append(ReadinessItem("approve", "window", "Window", False, "No window planned: conflicts are unknown."))
+        return items
+    conflicts = rules.deployment_conflicts(deployment, booked_only=booked_only)
+    env = deployment.environment
+    for code, gate, passed in CONFLICT_GATES:
+        found = [c.message for c in conflicts if c.code == code]
+        detail = " ".join(found) if found else passed.format(env=env)
+        if not found and code == "environment_busy" and env.allows_parallel_deployments:
+            detail = f"{env} allows parallel deployments."
+        if not found and code == "outside_maintenance" and not env.requires_maintenance_window:
+            detail = f"{env} accepts deployments at any time (no maintenance windows required)."
+        if not found and code == "downgrade" and deployment.is_rollback:
+            detail = "A stated rollback may deploy an older version."
+        items.append(ReadinessItem("approve", code, gate, not found, detail))
+    return items
+
+
+def _decider(deployment: Deployment, user, progress) -> list[ReadinessItem]:
+    """Whether this user's own decision would be refused (segregation of duties, a decision already given)."""
+    if deployment.requester_id == user.pk:
+        return [
+            ReadinessItem(
+                "approve",
+                "segregation",
+                "Segregation of duties",
+                False,
+                "You requested this deployment: someone else must approve it.",
+            )
+        ]
+    if user.pk in progress.deciders:
+        return [ReadinessItem("approve", "decided", "Your decision", False, "You have already decided on it.")]
+    return []
+
+
+def _promotion(deployment: Deployment, transition: str) -> ReadinessItem:
+    previous, gaps = rules.promotion_gate(deployment)
+    if gaps:
+        detail = " ".join(gaps)
+    elif previous is not None:
+        detail = f"Every version has a completed deployment in {previous.environment} (the previous stage)."
+    elif deployment.is_removal:
+        detail = "A removal is not promoted."
+    elif deployment.stage is None:
+        detail = "Not under a model stage: no promotion gate."
+    else:
+        detail = f"Stage {deployment.stage.order} is the first of {deployment.model}: nothing to promote from."
+    return ReadinessItem(transition, "promotion", "Promotion", not gaps, detail)
+
+
+def _start(deployment: Deployment, now: datetime) -> list[ReadinessItem]:
+    env = deployment.environment
+    conflicts = rules.start_conflicts(deployment, now)
+    items = []
+    for code, gate, passed in (
+        ("freeze", "Freeze windows", "No freeze window of {env} is in force now."),
+        ("outside_maintenance", "Maintenance windows", "{env} accepts deployments now."),
+    ):
+        found = [c.message for c in conflicts if c.code == code]
+        items.append(ReadinessItem("start", code, gate, not found, " ".join(found) or passed.format(env=env)))
+    items.append(_promotion(deployment, "start"))
+    practitioners = list(deployment.practitioners.all())
+    if not practitioners:
+        detail, ok = "No practitioner assigned: only a deployment manager can start it.", True
+    elif not requires_clearance(env):
+        detail, ok = f"{env} needs no clearance: every assigned practitioner may start it.", True
+    else:
+        uncleared = [p.get_full_name() or p.username for p in practitioners if not practitioner_cleared(p, env)]
+        ok = not uncleared
+        detail = (
+            f"Not cleared for {env}: {', '.join(uncleared)} (a deployment manager may still start it)."
+            if uncleared
+            else f"Every assigned practitioner is cleared for {env}."
+        )
+    items.append(ReadinessItem("start", "clearance", "Practitioner clearance", ok, detail))
+    return items
+
+
+def _checks(deployment: Deployment, transition: str) -> list[ReadinessItem]:
+    checks = list(rules.gate_checks(deployment, transition))
+    unpassed = [c for c in checks if c.result not in rules.PASSED]
+    name = CHECK_GATE_NAMES[transition]
+    if not checks:
+        detail = f"No required {rules.GATES[transition][1]} check."
+    elif unpassed:
+        listed = "; ".join(f"{c.description} ({c.get_result_display().lower()})" for c in unpassed)
+        detail = f"{len(checks) - len(unpassed)} of {len(checks)} passed. Not passed: {listed}."
+    else:
+        detail = f"All {len(checks)} passed."
+    return [ReadinessItem(transition, "checks", name, not unpassed, detail)]
