@@ -1,5 +1,6 @@
-"""The home page's dashboard: headline KPI tiles with 12-week sparklines, today's and this week's deployments, and
-the approvals waiting for a manager — in a constant number of queries, each on an indexed date range."""
+"""The home page's dashboard: headline KPI tiles with 12-week sparklines and today's and this week's deployments — in
+a constant number of queries, each on an indexed date range. (The approvals waiting for the user are one of the home
+page's next actions, apps.deployments.home, not repeated here.)"""
 
 import datetime as dt
 
@@ -7,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from apps.core.permissions import user_can
-from apps.deployments.selectors import awaiting_approval, deployment_list
+from apps.deployments.selectors import deployment_list
 from apps.deployments.workflow import Status
 from apps.reports import charts
 from apps.reports.kpi_views import format_value
@@ -79,17 +80,12 @@ def dashboard_for(user) -> dict:
     monday = today - dt.timedelta(days=today.weekday())
     today_rows, today_more = _planned_between(user, today, today + dt.timedelta(days=1))
     week_rows, week_more = _planned_between(user, monday, monday + dt.timedelta(days=7))
-    pending = None
-    if user_can(user, "deployments.approve_deployment"):
-        pending = awaiting_approval(user=user).count()
     return {
         "today": today_rows,
         "today_more": today_more,
         "week": week_rows,
         "week_more": week_more,
         "week_start": monday,
-        "pending_approvals": pending,
-        "approvals_url": _url("deployments:approvals", "/deployments/?status=pending_approval"),
         "register_url": _url("deployments:deployment_list", "/deployments/"),
         "kpis": _kpi_tiles(user, today) if user_can(user, VIEW_KPIS) else None,
     }

@@ -62,3 +62,16 @@ def test_service_owner_rates_deployments_of_their_services_in_bounded_queries(wo
     assert rate.count == 6
     assert len(rate.items) == 5 and done[0].reference not in rate.detail
     assert {d.reference for d in [*done[1:], own]} >= {i["title"].split()[0] for i in rate.items}
+
+
+def test_the_home_page_shows_the_approvals_waiting_once(client, world):
+    # given a deployment waiting for the manager's approval
+    deployment_transition(ctx=Context(actor=world.users["product_owner"]), deployment=world.draft, transition="submit")
+    client.force_login(world.users["manager"])
+    # when the manager opens the home page
+    html = client.get("/").content.decode()
+    main = html[html.index('<main id="main"') : html.index("</main>")]
+    # then one entry, among the next actions, leads to the approval queue, with its count
+    assert main.count('href="/deployments/approvals/"') == 1
+    assert main.count("awaiting my approval") == 1
+    assert 'data-testid="dashboard-pending-approvals"' not in main

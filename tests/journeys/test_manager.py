@@ -21,7 +21,7 @@ def test_manager_decides_the_approval_queue_and_watches_the_kpis(world, journey)
     maria.shot("manager-dashboard")
 
     # when she opens the approval queue
-    page.get_by_test_id("dashboard-pending-approvals").click()
+    page.get_by_test_id("next-action").filter(has_text="awaiting my approval").click()
     expect(page).to_have_url(f"{maria.base}/deployments/approvals/")
     maria.a11y()
     queue = page.get_by_test_id("deployment-table")
@@ -33,14 +33,16 @@ def test_manager_decides_the_approval_queue_and_watches_the_kpis(world, journey)
     queue.get_by_role("link", name=conflicted.reference).click()
     expect(page.get_by_test_id("status-badge")).to_have_text("Pending approval")
     maria.a11y()
-    conflicts = page.get_by_test_id("conflicts")
-    expect(conflicts).to_contain_text(world.deployments["shop_210_staging"].reference)
-    expect(conflicts.get_by_test_id("promotion-gap")).to_be_visible()
+    conflicts = page.get_by_test_id("readiness")
+    expect(conflicts.locator('[data-code="environment_busy"][data-ok="false"]')).to_contain_text(
+        world.deployments["shop_210_staging"].reference
+    )
+    expect(conflicts.locator('[data-code="promotion"][data-ok="false"]')).to_be_visible()
     conflicts.evaluate("box => box.scrollIntoView({block: 'center'})")
     maria.shot("manager-conflicts")
 
     # and she rejects it with a comment
-    reject = page.get_by_test_id("transition-form-reject")
+    reject = page.get_by_test_id("transition-form")
     reject.get_by_label("Comment").fill(
         "Staging is booked for shop-web 2.1.0 then; pass test first and pick another slot."
     )
@@ -52,8 +54,10 @@ def test_manager_decides_the_approval_queue_and_watches_the_kpis(world, journey)
     maria.goto("/deployments/approvals/")
     expect(page.get_by_role("link", name=conflicted.reference)).to_have_count(0)
     page.get_by_role("link", name=clean.reference).click()
-    expect(page.get_by_test_id("conflicts")).to_have_count(0)
-    page.get_by_test_id("transition-form-approve").get_by_label("Comment").fill("Test slot is free.")
+    expect(page.locator('[data-testid="readiness-item"][data-ok="false"]:not([data-code^="approval"])')).to_have_count(
+        0
+    )
+    page.get_by_test_id("transition-form").get_by_label("Comment").fill("Test slot is free.")
     page.get_by_test_id("transition-approve").click()
     expect(page.get_by_test_id("status-badge")).to_have_text("Approved")
     maria.a11y()

@@ -64,13 +64,13 @@ def test_practitioner_carries_out_an_assigned_deployment(world, journey):
     pat.a11y()
     page.get_by_test_id("transition-confirm-environment").click()
     expect(page.get_by_test_id("status-badge")).to_have_text("Executing")
-    page.get_by_test_id("transition-form-finish-execution").get_by_label("Comment").fill("Rolled out to both nodes.")
+    page.get_by_test_id("transition-form").get_by_label("Comment").fill("Rolled out to both nodes.")
     page.get_by_test_id("transition-finish-execution").click()
     expect(page.get_by_test_id("status-badge")).to_have_text("Verifying deployment")
 
     # and the acceptance checks, then completes it
     record_checks(page, "acceptance")
-    page.get_by_test_id("transition-form-complete").get_by_label("Comment").fill("Smoke test green.")
+    page.get_by_test_id("transition-form").get_by_label("Comment").fill("Smoke test green.")
     page.get_by_test_id("transition-complete").click()
 
     # then it is completed, with every step on its timeline

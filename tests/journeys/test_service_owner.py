@@ -30,7 +30,7 @@ def test_service_owner_signs_off_production_and_rates(world, journey):
     sam.goto(f"/deployments/{production.pk}/")
     expect(page.get_by_test_id("status-badge")).to_have_text("Pending approval")
     expect(page.get_by_test_id("approvals")).to_contain_text("Maria Manager")
-    page.get_by_test_id("transition-form-approve").get_by_label("Comment").fill("Business is ready; go ahead.")
+    page.get_by_test_id("transition-form").get_by_label("Comment").fill("Business is ready; go ahead.")
     sam.shot("service-owner-sign-off")
     page.get_by_test_id("transition-approve").click()
 
