@@ -4,6 +4,7 @@ computed by the same rule functions the transition service calls, so the page ne
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from apps.deployments import rules, workflow
@@ -87,7 +88,7 @@ def _approve(deployment: Deployment, user, *, booked_only: bool, transition: str
             "approvals",
             "Approvals",
             progress.given >= progress.required,
-            f"{progress.given} of {progress.required} required approval(s) given"
+            f"{progress.given} of {progress.required} required approval{pluralize(progress.required)} given"
             + (f"; {missing} more needed." if missing else "."),
         )
     )

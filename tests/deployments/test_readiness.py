@@ -63,7 +63,7 @@ def test_a_complete_draft_may_be_submitted_and_says_its_stage_is_pre_approved(wo
         ("approve", "approvals", False),
     ]
     assert items[0].detail == "A window is planned and component versions are named."
-    assert items[2].detail == "0 of 1 required approval(s) given; 1 more needed."
+    assert items[2].detail == "0 of 1 required approval given; 1 more needed."
 
 
 def test_a_draft_without_window_or_versions_is_not_ready_to_submit(world):
@@ -88,7 +88,7 @@ def test_approvals_and_service_owner_sign_off_count_against_the_stage(world):
     d = to_production(world)
     manager = world.users["manager"]
     # then nothing is given yet
-    assert gates(d, manager)["approvals"] == (False, "0 of 2 required approval(s) given; 2 more needed.")
+    assert gates(d, manager)["approvals"] == (False, "0 of 2 required approvals given; 2 more needed.")
     assert gates(d, manager)["service_owner"] == (
         False,
         "The stage asks for sign-off by an owner of Online shop; none has approved yet.",
@@ -98,7 +98,7 @@ def test_approvals_and_service_owner_sign_off_count_against_the_stage(world):
     # then sign-off passes and one more approval is needed
     found = gates(d, manager)
     assert found["service_owner"] == (True, "An owner of Online shop has signed off.")
-    assert found["approvals"] == (False, "1 of 2 required approval(s) given; 1 more needed.")
+    assert found["approvals"] == (False, "1 of 2 required approvals given; 1 more needed.")
 
 
 def test_two_approvals_without_the_owners_sign_off_pass_the_count_not_the_sign_off(world):
@@ -111,7 +111,7 @@ def test_two_approvals_without_the_owners_sign_off_pass_the_count_not_the_sign_o
     found = gates(d, world.users["service_owner"])
     # then the count passes and the sign-off does not: it is still pending
     assert d.status == Status.PENDING_APPROVAL
-    assert found["approvals"] == (True, "2 of 2 required approval(s) given.")
+    assert found["approvals"] == (True, "2 of 2 required approvals given.")
     assert found["service_owner"][0] is False
 
 
