@@ -5,6 +5,7 @@ from apps.accounts.selectors import user_has_role
 from apps.core.permissions import user_can
 from apps.deployments import workflow
 from apps.deployments.models import Deployment
+from apps.environments.selectors import practitioner_is_cleared
 
 
 def is_manager(user) -> bool:
@@ -30,7 +31,7 @@ def practitioner_may_execute(user, deployment: Deployment) -> bool:
     if not user_can(user, "deployments.execute_deployment", deployment):
         return False
     if requires_clearance(deployment.environment):
-        return user_can(user, "environments.deploy_to_environment", deployment.environment)
+        return practitioner_is_cleared(user=user, environment=deployment.environment)
     return True
 
 
