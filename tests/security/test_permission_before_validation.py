@@ -9,6 +9,7 @@ views alike): a new write endpoint fails `test_every_write_endpoint_is_classifie
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
@@ -380,7 +381,7 @@ def _send(client, method: str, url: str, body, *, api: bool):
         return getattr(client, method)(url, body, content_type="application/json", HTTP_ACCEPT="application/json")
     if method == "post":
         return client.post(url, body)
-    return getattr(client, method)(url, "&".join(f"{k}={v}" for k, v in body.items()))
+    return getattr(client, method)(url, urlencode(body), content_type="application/x-www-form-urlencoded")
 
 
 @pytest.fixture(scope="module")
