@@ -67,7 +67,7 @@ def _clearance_url(w) -> str:
 def _standing_check_url(w) -> str:
     from tests.factories.environments import EnvironmentCheckFactory
 
-    check = EnvironmentCheckFactory(environment=w.env_prod, description="Matrix standing check")
+    check = EnvironmentCheckFactory(environment=w.env_prod)
     return f"/api/v1/environments/{w.env_prod.pk}/standing-checks/{check.pk}/"
 
 
