@@ -37,10 +37,18 @@ KEY=$("$PY" manage.py api_token_for manager --name "schemathesis $(date +%s)")
 DEPLOYMENT=$("$PY" manage.py shell -v 0 -c 'from apps.deployments.models import Deployment as D
 d = D.objects.filter(status="approved").order_by("id").first() or D.objects.order_by("id").first()
 print(d.pk if d else 1)' | tail -n 1)
+# … and the records of one environment (clearances, standing checks) to the demo's production environment.
+ENVIRONMENT=$("$PY" manage.py shell -v 0 -c 'from apps.environments.models import Environment as E
+e = E.objects.filter(slug="production").first() or E.objects.order_by("id").first()
+print(e.pk if e else 1)' | tail -n 1)
 cat >"$WORK/schemathesis.toml" <<TOML
 [[operations]]
 include-path-regex = '^/api/v1/deployments/[{]id[}]/'
 parameters = { "path.id" = $DEPLOYMENT }
+
+[[operations]]
+include-path-regex = '^/api/v1/environments/[{]environment_id[}]/'
+parameters = { "path.environment_id" = $ENVIRONMENT }
 TOML
 
 echo "=== starting Deploydesk on http://127.0.0.1:$PORT/"

@@ -82,6 +82,15 @@ def user_manages_service(*, user, service: Service) -> bool:
     )
 
 
+def user_manages_any_service(*, user) -> bool:
+    """Whether the user may add components and versions to some service: a deployment manager, or an owner of at
+    least one service. The API asks it before reading a body (which names the service)."""
+    return user_can(user, "catalog.change_servicecomponent") or (
+        is_signed_in(user)
+        and objects_for_user(user, "catalog.manage_service_components", Service.objects.all()).exists()
+    )
+
+
 def user_may_manage_services(*, user) -> bool:
     """Whether the user may add and change services and suppliers (deployment managers)."""
     return user_can(user, "catalog.change_service")

@@ -105,3 +105,36 @@ def may_give_feedback(user, deployment: Deployment) -> bool:
     return deployment.status == workflow.Status.COMPLETED and (
         deployment.requester_id == user.pk or is_service_owner_of(user, deployment)
     )
+
+
+# --- asked before a request's body is read (API WritePermission rules and the page actions alike) -----------------
+
+
+def may_edit_ever(user, deployment: Deployment) -> bool:
+    """Managers, and the requester while they may request for its service; whether its status still allows an
+    edit is the service's answer (409)."""
+    return is_manager(user) or (
+        deployment.requester_id == user.pk and may_request_for_service(user, deployment.service)
+    )
+
+
+def may_take(user, deployment: Deployment, name: str) -> bool:
+    """Whether `user` has a capacity for transition `name` on this deployment, whatever its status (the service
+    answers 409 for a transition not possible now). The requester never approves or rejects their own request."""
+    transition = workflow.TRANSITIONS.get(name)
+    if transition is None:
+        return False
+    capacities = actor_capacities(user, deployment, transition)
+    if name in ("approve", "reject") and deployment.requester_id == user.pk:
+        capacities.discard(workflow.MANAGER)  # segregation of duties
+    return bool(capacities)
+
+
+def may_rate(user, deployment: Deployment) -> bool:
+    """The requester and the service's owners rate a deployment (once it is completed: the service's 409)."""
+    return deployment.requester_id == user.pk or is_service_owner_of(user, deployment)
+
+
+def may_comment(user, deployment: Deployment) -> bool:
+    """Anyone who may request deployments comments on the ones they see."""
+    return user_can(user, "deployments.add_deployment")

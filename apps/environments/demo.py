@@ -6,6 +6,7 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from apps.environments.models import (
+    Clearance,
     Environment,
     EnvironmentCheck,
     EnvironmentKind,
@@ -65,6 +66,11 @@ def seed(users: dict) -> None:
     if "practitioner" in users:
         for slug in ("development", "integration", "test", "staging", "production"):
             assign_perm("environments.deploy_to_environment", users["practitioner"], envs[slug])
+            Clearance.objects.get_or_create(
+                environment=envs[slug],
+                user=users["practitioner"],
+                defaults={"granted_by": users.get("manager"), "reason": "Trained on the environment's runbook."},
+            )
     year = timezone.now().year
     since = dt.datetime(year - 1, 1, 1, tzinfo=dt.UTC)
     MaintenanceWindow.objects.update_or_create(

@@ -81,6 +81,14 @@ class EnvironmentCheckForm(forms.ModelForm):
 
 class ClearanceForm(forms.Form):
     user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Practitioner")
+    reason = forms.CharField(required=False, max_length=2000, help_text="Why, e.g. the training they completed.")
+    expires_at = forms.DateTimeField(
+        required=False,
+        label="Until",
+        input_formats=[DATETIME_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_FORMAT),
+        help_text="Empty = until withdrawn.",
+    )
 
     def __init__(self, *args, candidates=None, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 
@@ -68,6 +69,33 @@ class EnvironmentCheck(models.Model):
         return self.description
 
 
+class Clearance(models.Model):
+    """A practitioner cleared to carry out deployments in one environment (e.g. production): who cleared them, why
+    and until when. The services keep the guardian object permission `deploy_to_environment` in step with it; a
+    clearance past `expires_at` no longer counts (selectors.practitioner_is_cleared)."""
+
+    environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="clearances")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="environment_clearances")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    granted_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty = until withdrawn.")
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["environment", "user__username"]
+        constraints = [models.UniqueConstraint(fields=["environment", "user"], name="unique_environment_clearance")]
+
+    def __str__(self) -> str:
+        return f"{self.user} cleared for {self.environment}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
 class Recurrence(models.TextChoices):
     ONE_OFF = "one_off", "One-off"
     WEEKLY = "weekly", "Every week (e.g. weekends)"
@@ -104,6 +132,11 @@ class WindowBase(models.Model):
 
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        if not (self.name or "").strip():  # rows made without full_clean() (imports, fixtures) are named too
+            self.name = self.default_name()
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         """Check the period and the fields its recurrence rule needs; clear the fields it does not use."""
@@ -149,6 +182,39 @@ class WindowBase(models.Model):
         if errors:
             raise ValidationError(errors)
         self._drop_unused_fields()
+        if not (self.name or "").strip():
+            self.name = self.default_name()
+
+    def _name_subject(self) -> str:
+        return self._meta.verbose_name.capitalize()
+
+    def default_name(self) -> str:
+        """A readable name made from the reason (or the kind of window) and the dates, in the window's time zone,
+        for clients that send only the contract's fields (DESIGN.md §5): e.g.
+        "Quarter close (1 Dec 2026 22:00 – 3 Dec 2026 06:00 Europe/Berlin)"."""
+        try:
+            tz = zoneinfo.ZoneInfo(self.time_zone or "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            tz = dt.UTC
+
+        def when(value: dt.datetime) -> str:
+            local = value.astimezone(tz)
+            return f"{local.day} {local:%b %Y %H:%M}"
+
+        if self.start is None:
+            period = ""
+        elif self.recurrence == Recurrence.ONE_OFF and self.end is not None:
+            period = f"{when(self.start)} – {when(self.end)} {getattr(tz, 'key', 'UTC')}"
+        else:
+            period = f"{self.get_recurrence_display().lower()}, from {when(self.start).rsplit(' ', 1)[0]}"
+        subject = self._name_subject()
+        limit = self._meta.get_field("name").max_length
+        if not period:
+            return subject[:limit]
+        room = limit - len(period) - 3
+        if len(subject) > room:
+            subject = subject[: max(room - 1, 1)].rstrip() + "…"
+        return f"{subject} ({period})"
 
     def _clean_holidays(self, add) -> None:
         values = self.holidays
@@ -186,7 +252,7 @@ class FreezeWindow(WindowBase):
         related_name="freeze_windows",
         help_text="Empty = every environment.",
     )
-    name = models.CharField(max_length=150)
+    name = models.CharField(max_length=150, blank=True, help_text="Empty = made from the reason and the dates.")
     reason = models.TextField()
     history = HistoricalRecords()
 
@@ -197,12 +263,16 @@ class FreezeWindow(WindowBase):
     def __str__(self) -> str:
         return self.name
 
+    def _name_subject(self) -> str:
+        first_line = (self.reason or "").strip().splitlines()[0].strip() if (self.reason or "").strip() else ""
+        return first_line.rstrip(".") or "Freeze"
+
 
 class MaintenanceWindow(WindowBase):
     """An agreed period in which an environment that requires it accepts deployments."""
 
     environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="maintenance_windows")
-    name = models.CharField(max_length=150)
+    name = models.CharField(max_length=150, blank=True, help_text="Empty = made from the environment and the dates.")
     history = HistoricalRecords()
 
     class Meta:
@@ -211,3 +281,7 @@ class MaintenanceWindow(WindowBase):
 
     def __str__(self) -> str:
         return self.name
+
+    def _name_subject(self) -> str:
+        environment = self.environment if self.environment_id else None
+        return f"{environment} maintenance" if environment else "Maintenance"

@@ -12,7 +12,7 @@ from guardian.models import UserObjectPermission
 
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import is_signed_in, objects_for_user, user_can
-from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
+from apps.environments.models import Clearance, Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 from apps.environments.windows import Period, window_occurrences
 
 SEARCH_HORIZON = dt.timedelta(days=90)
@@ -90,7 +90,9 @@ def cleared_practitioners(*, environment: Environment) -> list:
         object_pk=str(environment.pk),
         permission__codename="deploy_to_environment",
     ).values("user_id")
-    return list(get_user_model().objects.filter(pk__in=granted, is_active=True).order_by("username"))
+    expired = Clearance.objects.filter(environment=environment, expires_at__lte=timezone.now()).values("user_id")
+    users = get_user_model().objects.filter(pk__in=granted, is_active=True).exclude(pk__in=expired)
+    return list(users.order_by("username"))
 
 
 def clearance_candidates(*, environment: Environment) -> QuerySet:
@@ -152,8 +154,18 @@ def maintenance_window_covers(*, environment: Environment, start: dt.datetime, e
 
 
 def practitioner_is_cleared(*, user, environment: Environment) -> bool:
-    """True when `user` may carry out deployments in `environment` (cleared for it, or globally by role)."""
-    return user_can(user, "environments.deploy_to_environment", environment)
+    """True when `user` may carry out deployments in `environment`: globally by role, or cleared for it by a
+    clearance that has not expired."""
+    if not user_can(user, "environments.deploy_to_environment", environment):
+        return False
+    if user.has_perm("environments.deploy_to_environment"):
+        return True
+    return not Clearance.objects.filter(environment=environment, user=user, expires_at__lte=timezone.now()).exists()
+
+
+def clearance_list(*, environment: Environment) -> QuerySet[Clearance]:
+    """The clearances of `environment` with who holds and who granted them, by username."""
+    return Clearance.objects.filter(environment=environment).select_related("user", "granted_by", "environment")
 
 
 def next_free_slot(

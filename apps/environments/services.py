@@ -3,12 +3,13 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError, RestrictedError
+from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import user_can
-from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
+from apps.environments.models import Clearance, Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 
 DEPLOY_PERM = "environments.deploy_to_environment"
 
@@ -179,18 +180,32 @@ def _require_clearance_manager(actor) -> None:
 
 
 @transaction.atomic
-def environment_clear_practitioner(*, environment: Environment, user, actor) -> None:
-    """Clear `user` to carry out deployments in `environment` (guardian object permission deploy_to_environment)."""
+def environment_clear_practitioner(
+    *, environment: Environment, user, actor, reason: str = "", expires_at=None
+) -> Clearance:
+    """Clear `user` to carry out deployments in `environment`, saying why and until when (empty = until withdrawn):
+    a Clearance row and the guardian object permission deploy_to_environment. Clearing again updates the row."""
     _require_clearance_manager(actor)
     if user is None or not user.is_active:
         raise ValidationError({"user": "Only an active user can be cleared for an environment."})
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ValidationError({"expires_at": "A clearance must expire in the future (or leave it empty)."})
+    clearance = Clearance.objects.filter(environment=environment, user=user).select_for_update().first()
+    clearance = clearance or Clearance(environment=environment, user=user)
+    clearance.granted_by, clearance.granted_at = actor, timezone.now()
+    clearance.reason, clearance.expires_at = (reason or "").strip(), expires_at
+    _save(clearance, actor)
     assign_perm(DEPLOY_PERM, user, environment)
+    return clearance
 
 
 @transaction.atomic
 def environment_unclear_practitioner(*, environment: Environment, user, actor) -> None:
     """Withdraw `user`'s clearance for `environment` (a global role permission, if any, is not touched)."""
     _require_clearance_manager(actor)
+    for clearance in Clearance.objects.filter(environment=environment, user=user):
+        clearance._history_user = actor
+        clearance.delete()
     remove_perm(DEPLOY_PERM, user, environment)
 
 

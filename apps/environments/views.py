@@ -180,7 +180,13 @@ class EnvironmentClearancesView(LoginRequiredMixin, View):
         if form.is_valid():
             user = form.cleaned_data["user"]
             try:
-                services.environment_clear_practitioner(environment=environment, user=user, actor=request.user)
+                services.environment_clear_practitioner(
+                    environment=environment,
+                    user=user,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    expires_at=form.cleaned_data["expires_at"],
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:

@@ -195,12 +195,19 @@ def review_start(*, review: ModelReview, actor) -> ModelReview:
     return locked
 
 
+def review_note_allowed(*, actor, review: ModelReview) -> bool:
+    """Managers, the facilitator and the participants add notes (asked by the page before it reads the form)."""
+    if user_can(actor, RUN):
+        return True
+    takes_part = review.facilitator_id == getattr(actor, "pk", None) or review.participants.filter(pk=actor.pk).exists()
+    return takes_part and user_can(actor, VIEW)
+
+
 @transaction.atomic
 def review_add_note(*, review: ModelReview, actor, text: str) -> ModelReview:
     """A participant's (or the facilitator's, or a manager's) note, appended to the findings with who and when."""
     locked = _lock(review)
-    takes_part = locked.facilitator_id == getattr(actor, "pk", None) or locked.participants.filter(pk=actor.pk).exists()
-    if not (user_can(actor, RUN) or (takes_part and user_can(actor, VIEW))):
+    if not review_note_allowed(actor=actor, review=locked):
         raise PermissionDenied("Only the participants of this review and deployment managers add notes to it.")
     if locked.status != ReviewStatus.IN_PROGRESS:
         raise ConflictError("Notes are added while the review is in progress.", code="not_in_progress")

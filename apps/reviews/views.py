@@ -152,9 +152,11 @@ class ReviewNoteView(PermissionRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, pk):
+        review = selectors.review_get(user=request.user, pk=pk)
+        if not services.review_note_allowed(actor=request.user, review=review):
+            raise PermissionDenied("Only the participants of this review and deployment managers add notes to it.")
         form = ReviewNoteForm(request.POST)
         if not form.is_valid():
-            review = selectors.review_get(user=request.user, pk=pk)
             messages.error(request, "Write the note (at most 5000 characters).")
             return redirect("reviews:review_detail", pk=review.pk)
         text = form.cleaned_data["text"]

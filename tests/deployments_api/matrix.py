@@ -133,7 +133,9 @@ ROWS = [
         _detail("deployment", "feedback/"),
         method="post",
         data={"rating_lead_time": 4, "rating_quality": 5},
-        default=CONFLICT,  # only completed deployments are rated
+        default=403,  # only the requester and the service's owners rate (asked before the body is read) …
+        service_owner=CONFLICT,  # … and only completed deployments are rated
+        product_owner=CONFLICT,
         norole=HIDDEN,
         name="POST deployments/{id}/feedback/",
     ),

@@ -50,6 +50,27 @@ def _freeze_api(w):
     }
 
 
+def _next_year() -> str:
+    return f"{NEXT_YEAR}-06-30T17:00:00Z"
+
+
+def _clearance_url(w) -> str:
+    """A clearance of the role-less user for production, made afresh for each role's request (rolled back)."""
+    from apps.environments.services import environment_clear_practitioner
+
+    clearance = environment_clear_practitioner(
+        environment=w.env_prod, user=w.users["norole"], actor=w.users["manager"], reason="Matrix"
+    )
+    return f"/api/v1/environments/{w.env_prod.pk}/clearances/{clearance.pk}/"
+
+
+def _standing_check_url(w) -> str:
+    from tests.factories.environments import EnvironmentCheckFactory
+
+    check = EnvironmentCheckFactory(environment=w.env_prod)
+    return f"/api/v1/environments/{w.env_prod.pk}/standing-checks/{check.pk}/"
+
+
 ROWS = [
     # pages
     page("/environments/", name="environment list"),
@@ -143,4 +164,34 @@ ROWS = [
         **FORBIDDEN,
         name="api maintenance window update",
     ),
+    # clearances and standing checks of one environment (managers write, every signed-in user reads)
+    api(lambda w: f"/api/v1/environments/{w.env_prod.pk}/clearances/", name="api clearance list"),
+    api(
+        lambda w: f"/api/v1/environments/{w.env_prod.pk}/clearances/",
+        method="post",
+        data=lambda w: {"user": w.users["practitioner"].pk, "reason": "Runbook training", "expires_at": _next_year()},
+        default=201,
+        **FORBIDDEN,
+        name="api clearance add",
+    ),
+    api(_clearance_url, name="api clearance detail"),
+    api(_clearance_url, method="delete", default=204, **FORBIDDEN, name="api clearance remove"),
+    api(lambda w: f"/api/v1/environments/{w.env_prod.pk}/standing-checks/", name="api standing check list"),
+    api(
+        lambda w: f"/api/v1/environments/{w.env_prod.pk}/standing-checks/",
+        method="post",
+        data={"description": "Matrix check"},
+        default=201,
+        **FORBIDDEN,
+        name="api standing check add",
+    ),
+    api(_standing_check_url, name="api standing check detail"),
+    api(
+        _standing_check_url,
+        method="patch",
+        data={"is_active": False},
+        **FORBIDDEN,
+        name="api standing check change",
+    ),
+    api(_standing_check_url, method="delete", default=204, **FORBIDDEN, name="api standing check remove"),
 ]

@@ -218,7 +218,6 @@ BAD_WINDOWS = {
     "holidays empty": ({"recurrence": Recurrence.HOLIDAYS, "holidays": []}, "holidays"),
     "holidays not dates": ({"recurrence": Recurrence.HOLIDAYS, "holidays": ["2030-02-30"]}, "holidays"),
     "holidays not a list": ({"recurrence": Recurrence.HOLIDAYS, "holidays": {"a": 1}}, "holidays"),
-    "no name": ({"name": ""}, "name"),
 }
 
 

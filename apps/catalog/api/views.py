@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status, viewsets
+from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -17,12 +17,27 @@ from apps.catalog.api.serializers import (
 )
 from apps.catalog.filters import ComponentFilterSet, ComponentVersionFilterSet, ServiceFilterSet, SupplierFilterSet
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier
+from apps.core.api.permissions import May, WritePermission, manager_rules
 from apps.core.permissions import user_can
 
 
 def _require(user, perm: str, message: str) -> None:
     if not user_can(user, perm):
         raise PermissionDenied(message)
+
+
+def _manages_any(user) -> bool:
+    return selectors.user_manages_any_service(user=user)
+
+
+COMPONENT_OWNERS = "Only deployment managers and owners of the service may change its components."
+ADD_COMPONENTS = May(check=_manages_any, message=COMPONENT_OWNERS)
+CHANGE_COMPONENT = May(
+    on=lambda user, c: selectors.user_manages_service(user=user, service=c.service), message=COMPONENT_OWNERS
+)
+CHANGE_VERSION = May(
+    on=lambda user, v: selectors.user_manages_service(user=user, service=v.component.service), message=COMPONENT_OWNERS
+)
 
 
 def _require_manages(user, service) -> None:
@@ -34,6 +49,7 @@ class CatalogViewSet(viewsets.ModelViewSet):
     """Lists filtered by the shared FilterSet (its `ordering` parameter sorts); writes go to the services."""
 
     filter_backends = [DjangoFilterBackend]
+    permission_classes = [permissions.IsAuthenticated, WritePermission]
 
     def selector_queryset(self):
         raise NotImplementedError
@@ -55,6 +71,7 @@ class ServiceViewSet(CatalogViewSet):
     queryset = Service.objects.none()
     serializer_class = ServiceSerializer
     filterset_class = ServiceFilterSet
+    write_rules = manager_rules("catalog.service", "services", actions=("create", "update"))
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def selector_queryset(self):
@@ -82,6 +99,7 @@ class ComponentViewSet(CatalogViewSet):
     queryset = ServiceComponent.objects.none()
     serializer_class = ComponentSerializer
     filterset_class = ComponentFilterSet
+    write_rules = {"create": ADD_COMPONENTS, "update": CHANGE_COMPONENT, "destroy": CHANGE_COMPONENT}
 
     def selector_queryset(self):
         return selectors.component_list(user=self.request.user)
@@ -115,6 +133,7 @@ class ComponentVersionViewSet(CatalogViewSet):
     queryset = ComponentVersion.objects.none()
     serializer_class = ComponentVersionSerializer
     filterset_class = ComponentVersionFilterSet
+    write_rules = {"create": ADD_COMPONENTS, "register": ADD_COMPONENTS, "update": CHANGE_VERSION}
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def selector_queryset(self):
@@ -161,6 +180,7 @@ class SupplierViewSet(CatalogViewSet):
     queryset = Supplier.objects.none()
     serializer_class = SupplierSerializer
     filterset_class = SupplierFilterSet
+    write_rules = manager_rules("catalog.supplier", "suppliers")
 
     def selector_queryset(self):
         return selectors.supplier_list(user=self.request.user).prefetch_related("components")

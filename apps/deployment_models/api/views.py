@@ -1,12 +1,12 @@
 """API ViewSets of deployment models, stages and responsibilities: reads through selectors, writes through services."""
 
-from django.core.exceptions import PermissionDenied
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.permissions import May, WritePermission, manager_rules
 from apps.core.permissions import user_can
 from apps.deployment_models import selectors, services
 from apps.deployment_models.api.serializers import (
@@ -29,14 +29,14 @@ class CanViewModels(permissions.IsAuthenticated):
         )
 
 
-def _require_write(request, perm: str) -> None:
-    # Checked before the body is parsed, so a non-manager gets 403 rather than a 400 about their input.
-    if not user_can(request.user, f"deployment_models.{perm}"):
-        raise PermissionDenied("Only deployment managers may change deployment models.")
+MODELS = "deployment models"
+LIFECYCLE = May(
+    perm="deployment_models.change_deploymentmodel", message=f"Only deployment managers may change {MODELS}."
+)
 
 
 class _Base(viewsets.GenericViewSet):
-    permission_classes = [CanViewModels]
+    permission_classes = [CanViewModels, WritePermission]
     filter_backends = [DjangoFilterBackend]
 
 
@@ -54,19 +54,18 @@ class DeploymentModelViewSet(
     queryset = DeploymentModel.objects.none()
     serializer_class = DeploymentModelSerializer
     filterset_class = DeploymentModelFilterSet
+    write_rules = {
+        **manager_rules("deployment_models.deploymentmodel", MODELS, actions=("create", "update")),
+        "new_version": May(perm="deployment_models.add_deploymentmodel", message=LIFECYCLE.message),
+        "pilot": LIFECYCLE,
+        "activate": LIFECYCLE,
+        "retire": LIFECYCLE,
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return DeploymentModel.objects.none()
         return selectors.model_list(user=self.request.user).prefetch_related("responsibilities")
-
-    def create(self, request, *args, **kwargs):
-        _require_write(request, "add_deploymentmodel")
-        return super().create(request, *args, **kwargs)
-
-    def update(self, request, *args, **kwargs):
-        _require_write(request, "change_deploymentmodel")
-        return super().update(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         serializer.instance = services.model_create(actor=self.request.user, **serializer.validated_data)
@@ -117,23 +116,12 @@ class ModelStageViewSet(viewsets.ModelViewSet, _Base):
     queryset = ModelStage.objects.none()
     serializer_class = ModelStageSerializer
     filterset_class = ModelStageFilterSet
+    write_rules = manager_rules("deployment_models.modelstage", MODELS)
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return ModelStage.objects.none()
         return selectors.stage_list(user=self.request.user).order_by("model_id", "order")
-
-    def create(self, request, *args, **kwargs):
-        _require_write(request, "add_modelstage")
-        return super().create(request, *args, **kwargs)
-
-    def update(self, request, *args, **kwargs):
-        _require_write(request, "change_modelstage")
-        return super().update(request, *args, **kwargs)
-
-    def destroy(self, request, *args, **kwargs):
-        _require_write(request, "delete_modelstage")
-        return super().destroy(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -156,19 +144,12 @@ class ResponsibilityViewSet(
     queryset = Responsibility.objects.none()
     serializer_class = ResponsibilitySerializer
     filterset_class = ResponsibilityFilterSet
+    write_rules = manager_rules("deployment_models.responsibility", MODELS, actions=("create", "destroy"))
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Responsibility.objects.none()
         return selectors.responsibility_list(user=self.request.user).order_by("model_id", "activity", "role")
-
-    def create(self, request, *args, **kwargs):
-        _require_write(request, "add_responsibility")
-        return super().create(request, *args, **kwargs)
-
-    def destroy(self, request, *args, **kwargs):
-        _require_write(request, "delete_responsibility")
-        return super().destroy(request, *args, **kwargs)
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -5,17 +5,19 @@ what the rules refuse (409) and what input is wrong (400), through the project's
 """
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Prefetch
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, mixins, status, viewsets
+from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from apps.catalog.models import ComponentVersion
+from apps.core.api.permissions import May, WritePermission
 from apps.deployments import workflow
 from apps.deployments.api.serializers import (
     CheckRecordInputSerializer,
@@ -42,6 +44,7 @@ from apps.deployments.models import (
     Feedback,
     IncidentLink,
 )
+from apps.deployments.permissions import is_manager, may_edit_ever, may_execute, may_rate, may_take
 from apps.deployments.selectors import (
     deployment_checks,
     deployment_events,
@@ -112,6 +115,23 @@ def _ctx(request) -> Context:
     return Context.from_request(request, channel=Channel.API)
 
 
+def _may_take(name: str) -> May:
+    label = workflow.TRANSITIONS[name].label.lower()
+
+    def rule(user, deployment: Deployment) -> bool:
+        if may_take(user, deployment, name):
+            return True
+        if name in ("approve", "reject") and deployment.requester_id == user.pk and is_manager(user):
+            raise DjangoPermissionDenied(f"Segregation of duties: the requester of a deployment cannot {label} it.")
+        return False
+
+    return May(on=rule, message=f"You may not {label} this deployment.")
+
+
+EXECUTORS = May(on=may_execute, message="Only the assigned practitioners or a deployment manager may do this.")
+REQUESTERS = May(perm="deployments.add_deployment", message="Your roles do not include requesting deployments.")
+
+
 def _transition_action(name: str):
     spec = workflow.TRANSITIONS[name]
     sources = ", ".join(spec.sources)
@@ -157,6 +177,13 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     pagination_class = DeploymentCursorPagination
     filterset_class = DeploymentApiFilterSet
     filter_backends = [DjangoFilterBackend]
+    permission_classes = [permissions.IsAuthenticated, WritePermission]
+    write_rules = {
+        "create": REQUESTERS,
+        "bulk": REQUESTERS,
+        "update": May(on=may_edit_ever, message="You may not edit this deployment."),
+        **{name.replace("-", "_"): _may_take(name) for name in workflow.TRANSITIONS},
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -305,6 +332,8 @@ class _DeploymentChildMixin:
 
     filter_backends: list = []
     pagination_class = TimelineCursorPagination
+    permission_classes = [permissions.IsAuthenticated, WritePermission]
+    write_rules: dict[str, May] = {}
 
     def get_deployment(self) -> Deployment:
         if not hasattr(self, "_deployment"):
@@ -315,6 +344,7 @@ class _DeploymentChildMixin:
                 self._deployment = deployment_list(user=self.request.user).get(pk=pk)
             except Deployment.DoesNotExist as exc:
                 raise exceptions.NotFound() from exc
+            self.check_object_permissions(self.request, self._deployment)  # writes: refused before the body
         return self._deployment
 
     def fake(self) -> bool:
@@ -363,6 +393,7 @@ class CheckDetailView(_DeploymentChildMixin, generics.GenericAPIView):
     serializer_class = CheckSerializer
     queryset = Check.objects.none()
     http_method_names = ["get", "patch", "head", "options"]
+    write_rules = {"patch": EXECUTORS}
 
     def get_check(self) -> Check:
         pk = parse_id(self.kwargs.get("check_id", ""))
@@ -405,6 +436,9 @@ class _ChildListCreateView(_DeploymentChildMixin, generics.ListCreateAPIView):
 class FeedbackListView(_ChildListCreateView):
     serializer_class = FeedbackSerializer
     queryset = Feedback.objects.none()
+    write_rules = {
+        "post": May(on=may_rate, message="Only the requester and the owners of the service rate a deployment.")
+    }
 
     def get_queryset(self):
         return Feedback.objects.none() if self.fake() else self.get_deployment().feedback.all()
@@ -420,6 +454,7 @@ class FeedbackListView(_ChildListCreateView):
 class IncidentLinkListView(_ChildListCreateView):
     serializer_class = IncidentLinkSerializer
     queryset = IncidentLink.objects.none()
+    write_rules = {"post": EXECUTORS}
 
     def get_queryset(self):
         return IncidentLink.objects.none() if self.fake() else self.get_deployment().incidents.all()
@@ -435,6 +470,7 @@ class IncidentLinkListView(_ChildListCreateView):
 class ProblemListView(_ChildListCreateView):
     serializer_class = ProblemSerializer
     queryset = DeploymentProblem.objects.none()
+    write_rules = {"post": EXECUTORS}
 
     def get_queryset(self):
         return DeploymentProblem.objects.none() if self.fake() else self.get_deployment().problems.all()

@@ -297,12 +297,6 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     of an approved deployment sends it back for approval and supersedes the approvals it had."""
     actor = ctx.actor
     locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise ConflictError(
-            f"{locked.reference} was changed by someone else since you opened it (version {expected_version}, "
-            f"now {locked.version}). Reload it and make your change again.",
-            code="stale_version",
-        )
     if not may_edit(actor, locked):
         if locked.status in workflow.FINAL or locked.status not in (
             workflow.Status.DRAFT,
@@ -314,6 +308,13 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
                 code="not_editable",
             )
         raise PermissionDenied("You may not edit this deployment.")
+    # who may edit is answered first: a stale `version` from someone who may not edit is still a 403
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(
+            f"{locked.reference} was changed by someone else since you opened it (version {expected_version}, "
+            f"now {locked.version}). Reload it and make your change again.",
+            code="stale_version",
+        )
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))

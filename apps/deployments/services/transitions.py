@@ -140,12 +140,6 @@ def deployment_transition(
         .select_related("stage", "model", "environment", "service")
         .get(pk=deployment.pk)
     )
-    if expected_version is not None and locked.version != expected_version:
-        raise ConflictError(
-            f"{locked.reference} was changed by someone else (version {expected_version}, now {locked.version}). "
-            "Reload it and try again.",
-            code="stale_version",
-        )
     if transition in ("approve", "start"):
         # Serialise decisions that book an environment's time: two approvals of overlapping windows in the same
         # environment run one after the other, so the second sees the first and refuses (or is overridden).
@@ -153,6 +147,12 @@ def deployment_transition(
     capacities = actor_capacities(ctx.actor, locked, spec)
     if not capacities:
         raise PermissionDenied(f"You may not {spec.label.lower()} {locked.reference}.")
+    if expected_version is not None and locked.version != expected_version:
+        raise ConflictError(
+            f"{locked.reference} was changed by someone else (version {expected_version}, now {locked.version}). "
+            "Reload it and try again.",
+            code="stale_version",
+        )
     if locked.status not in spec.sources:
         raise ConflictError(
             f"{locked.reference} is {locked.get_status_display().lower()}: “{spec.label}” is not possible now.",

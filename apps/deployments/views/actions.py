@@ -3,7 +3,7 @@ re-renders the page with the error (400 bad input, 403 not allowed, 409 conflict
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
@@ -18,7 +18,7 @@ from apps.deployments.forms import (
     ProblemForm,
     apply_errors,
 )
-from apps.deployments.permissions import is_manager
+from apps.deployments.permissions import is_manager, may_comment, may_execute, may_rate, may_take
 from apps.deployments.services import Context
 from apps.deployments.views.common import conflict_extra, render_detail, transition_form, visible_deployment
 
@@ -40,9 +40,15 @@ class _DeploymentAction(LoginRequiredMixin, View):
     def perform(self, request, deployment, form, **kwargs):
         raise NotImplementedError
 
+    def may(self, user, deployment, **kwargs) -> bool:
+        """Who may post here, asked before the form is read (a refusal is 403 whatever was sent)."""
+        raise NotImplementedError
+
     def post(self, request, pk: int, **kwargs):
         deployment = visible_deployment(request, pk)
         self.prepare(request, deployment, **kwargs)
+        if not self.may(request.user, deployment, **kwargs):
+            raise PermissionDenied("You may not do this to this deployment.")
         form = self.make_form(request, deployment, **kwargs)
         if not form.is_valid():
             return render_detail(
@@ -73,6 +79,9 @@ class DeploymentTransitionView(_DeploymentAction):
     def prepare(self, request, deployment, action: str = "") -> None:
         if action not in workflow.TRANSITIONS:
             raise Http404("No such action.")
+
+    def may(self, user, deployment, action: str = "") -> bool:
+        return may_take(user, deployment, action)
 
     def make_form(self, request, deployment, action: str = ""):
         return transition_form(deployment, manager=is_manager(request.user), data=request.POST)
@@ -105,6 +114,9 @@ class CheckRecordView(_DeploymentAction):
     def prepare(self, request, deployment, check_id: int = 0) -> None:
         self.check_obj = get_object_or_404(deployment.checks.select_related("component_version"), pk=check_id)
 
+    def may(self, user, deployment, check_id: int = 0) -> bool:
+        return may_execute(user, deployment)
+
     def make_form(self, request, deployment, check_id: int = 0):
         return CheckRecordForm(request.POST, auto_id=f"check{check_id}-%s")
 
@@ -127,6 +139,9 @@ class CommentAddView(_DeploymentAction):
     form_key = "comment_form"
     success_message = "Comment added."
 
+    def may(self, user, deployment) -> bool:
+        return may_comment(user, deployment)
+
     def perform(self, request, deployment, form):
         services.comment_add(
             ctx=Context.from_request(request), deployment=deployment, comment=form.cleaned_data["comment"]
@@ -136,6 +151,9 @@ class CommentAddView(_DeploymentAction):
 class IncidentAddView(_DeploymentAction):
     form_class = IncidentForm
     form_key = "incident_form"
+
+    def may(self, user, deployment) -> bool:
+        return may_execute(user, deployment)
 
     def perform(self, request, deployment, form):
         link = services.incident_link_add(ctx=Context.from_request(request), deployment=deployment, **form.cleaned_data)
@@ -147,6 +165,9 @@ class ProblemAddView(_DeploymentAction):
     form_key = "problem_form"
     success_message = "Problem recorded."
 
+    def may(self, user, deployment) -> bool:
+        return may_execute(user, deployment)
+
     def perform(self, request, deployment, form):
         services.problem_add(ctx=Context.from_request(request), deployment=deployment, **form.cleaned_data)
 
@@ -157,6 +178,8 @@ class ProblemResolveView(LoginRequiredMixin, View):
     def post(self, request, pk: int, problem_id: int):
         deployment = visible_deployment(request, pk)
         problem = get_object_or_404(deployment.problems.all(), pk=problem_id)
+        if not may_execute(request.user, deployment):
+            raise PermissionDenied("Only a deployment manager or an assigned practitioner resolves problems.")
         services.problem_resolve(ctx=Context.from_request(request), problem=problem)
         messages.success(request, "Problem marked as resolved.")
         return redirect("deployments:deployment_detail", pk=deployment.pk)
@@ -166,6 +189,9 @@ class FeedbackSubmitView(_DeploymentAction):
     form_class = FeedbackForm
     form_key = "feedback_form"
     success_message = "Thank you: your rating is recorded."
+
+    def may(self, user, deployment) -> bool:
+        return may_rate(user, deployment)
 
     def perform(self, request, deployment, form):
         services.feedback_submit(ctx=Context.from_request(request), deployment=deployment, **form.cleaned_data)

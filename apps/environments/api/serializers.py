@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
+from apps.environments.models import Clearance, Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 
 
 class EnvironmentCheckSerializer(serializers.ModelSerializer):
@@ -12,6 +12,30 @@ class EnvironmentCheckSerializer(serializers.ModelSerializer):
         model = EnvironmentCheck
         fields = ["id", "description", "order", "is_active"]
         read_only_fields = fields
+
+
+class StandingCheckSerializer(serializers.ModelSerializer):
+    """A standing check of one environment, written through `environments/{id}/standing-checks/`."""
+
+    description = serializers.CharField(max_length=300)
+    order = serializers.IntegerField(min_value=0, max_value=2_147_483_647, required=False)
+
+    class Meta:
+        model = EnvironmentCheck
+        fields = ["id", "description", "order", "is_active"]
+
+
+class ClearanceSerializer(serializers.ModelSerializer):
+    """A practitioner's clearance for one environment: who cleared them, why and until when (empty = until
+    withdrawn)."""
+
+    user = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True))
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    class Meta:
+        model = Clearance
+        fields = ["id", "environment", "user", "granted_by", "reason", "granted_at", "expires_at"]
+        read_only_fields = ["environment", "granted_by", "granted_at"]
 
 
 class EnvironmentSerializer(serializers.ModelSerializer):

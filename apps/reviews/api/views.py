@@ -7,6 +7,7 @@ from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.core.api.permissions import May, WritePermission
 from apps.core.permissions import user_can
 from apps.reviews import selectors, services
 from apps.reviews.api.serializers import ImprovementSerializer, ReviewCompleteInputSerializer, ReviewSerializer
@@ -15,18 +16,13 @@ from apps.reviews.models import ImprovementInitiative, ModelReview
 
 
 class _RolePermission(permissions.BasePermission):
-    """Reading needs the view permission of a role; writing needs the add/change permission (services check
-    again, and decide object-level rules such as an initiative's owner updating it)."""
+    """Reading needs the view permission of a role; who may write is WritePermission's (the view's write_rules,
+    the same permissions the services check again)."""
 
     model_name = ""
 
     def has_permission(self, request, view):
-        app = f"reviews.%s_{self.model_name}"
-        if request.method in permissions.SAFE_METHODS:
-            return user_can(request.user, app % "view")
-        if view.action == "create":
-            return user_can(request.user, app % "add")
-        return user_can(request.user, app % "view")  # object rules are the services' (403 from them)
+        return user_can(request.user, f"reviews.view_{self.model_name}")
 
 
 class ReviewPermission(_RolePermission):
@@ -52,7 +48,14 @@ class ReviewViewSet(_Base):
     """Reviews of deployment models; `start` computes the analysis, `complete` records the decision."""
 
     serializer_class = ReviewSerializer
-    permission_classes = [ReviewPermission]
+    permission_classes = [ReviewPermission, WritePermission]
+    write_rules = {
+        "create": May(perm=services.ADD, message="Only deployment managers may plan reviews."),
+        **{
+            action: May(perm=services.RUN, message="Only deployment managers may run reviews.")
+            for action in ("update", "start", "complete")
+        },
+    }
     filterset_class = ModelReviewFilterSet
     queryset = ModelReview.objects.none()
 
@@ -62,7 +65,9 @@ class ReviewViewSet(_Base):
         return selectors.review_list(user=self.request.user).prefetch_related("participants")
 
     def get_object(self):
-        return selectors.review_get(user=self.request.user, pk=self.kwargs["pk"])
+        review = selectors.review_get(user=self.request.user, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, review)
+        return review
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -99,7 +104,14 @@ class ImprovementViewSet(_Base):
     """Improvement initiatives from reviews, tracked to closure."""
 
     serializer_class = ImprovementSerializer
-    permission_classes = [ImprovementPermission]
+    permission_classes = [ImprovementPermission, WritePermission]
+    write_rules = {
+        "create": May(perm=services.ADD_INITIATIVE, message="Only deployment managers may record initiatives."),
+        "update": May(
+            on=lambda user, initiative: user_can(user, services.CHANGE_INITIATIVE) or initiative.owner_id == user.pk,
+            message="Only deployment managers and the initiative's owner may change it.",
+        ),
+    }
     filterset_class = ImprovementInitiativeFilterSet
     queryset = ImprovementInitiative.objects.none()
 
@@ -109,7 +121,9 @@ class ImprovementViewSet(_Base):
         return selectors.initiative_list(user=self.request.user)
 
     def get_object(self):
-        return selectors.initiative_get(user=self.request.user, pk=self.kwargs["pk"])
+        initiative = selectors.initiative_get(user=self.request.user, pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, initiative)
+        return initiative
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
