@@ -1,7 +1,9 @@
-"""The DESIGN.md §7 benchmark data set: ten years of deployments with their reference data, deterministic by seed.
+"""History generator: the DESIGN.md §7 benchmark data set (ten years of deployments over its own reference data)
+and the demo's year of history (over the demo's environments, services, models and users), deterministic by seed.
 
-Reference data goes in with the ORM; deployments and everything hanging off them are generated in chunks and
-loaded with COPY (PostgreSQL), so a million deployments load in minutes with bounded memory.
+Reference data goes in with the ORM (or is read from the database); deployments and everything hanging off them
+are generated in chunks and loaded with COPY (PostgreSQL), so a million deployments load in minutes with bounded
+memory.
 """
 
 import datetime as dt
@@ -46,7 +48,8 @@ class Sizes:
     models: int = 50
     versions_per_component: int = 3
     users: int = 200
-    years: int = 10
+    years: float = 10
+    days_ahead: int = 30  # the history ends this many days after today (planned, not yet done)
 
     @classmethod
     def scaled(cls, deployments: int) -> "Sizes":
@@ -222,6 +225,38 @@ def _reference_data(sizes: Sizes, rng: random.Random) -> dict:
     }
 
 
+def reference_from(
+    *,
+    environments: list[Environment],
+    services: list[Service],
+    models_: list[DeploymentModel],
+    versions: list[ComponentVersion],
+    managers: list[int],
+    practitioners: list[int],
+    requesters: list[int],
+) -> dict:
+    """The generator's reference from existing rows (the demo's own), instead of making bench reference data.
+    Each service deploys the given `versions` of its components; `models_` with their stages in `environments`."""
+    env_pks = {e.pk for e in environments}
+    stage_by = {
+        (s.model_id, s.environment_id): s.pk
+        for s in ModelStage.objects.filter(model__in=models_, environment_id__in=env_pks)
+    }
+    versions_by_service: dict[int, list[tuple[int, int]]] = {}
+    for v in versions:
+        versions_by_service.setdefault(v.component.service_id, []).append((v.pk, v.component_id))
+    return {
+        "envs": list(environments),
+        "services": list(services),
+        "versions_by_service": versions_by_service,
+        "models": list(models_),
+        "stage_by": stage_by,
+        "practitioners": practitioners,
+        "managers": managers,
+        "requesters": requesters,
+    }
+
+
 FINAL_MIX = [
     (Status.COMPLETED, 88),
     (Status.FAILED, 2),
@@ -231,6 +266,7 @@ FINAL_MIX = [
 ]
 FUTURE_MIX = [(Status.DRAFT, 20), (Status.PENDING_APPROVAL, 30), (Status.APPROVED, 50)]
 TRIGGERS = list(Trigger.values)
+FINISHED_WITHIN = dt.timedelta(hours=8)
 
 
 def _pick(rng: random.Random, mix):
@@ -317,7 +353,7 @@ def _plain_reference(ref: dict, sizes: Sizes, seed: int) -> dict:
         "seed": seed,
         "total": sizes.deployments,
         "now": now,
-        "first": now - span + dt.timedelta(days=30),
+        "first": now - span + dt.timedelta(days=sizes.days_ahead),
         "step": span / sizes.deployments,
         "envs": [(e.pk, e.kind) for e in ref["envs"]],
         "env_weights": [
@@ -332,12 +368,14 @@ def _plain_reference(ref: dict, sizes: Sizes, seed: int) -> dict:
         "managers": ref["managers"],
         "practitioners": ref["practitioners"],
         "dep_id": ref["dep_id"],
+        "event_id": ref["event_id"],
     }
 
 
 def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
     """Generate the rows of deployments [lo, hi) as COPY text; seeded per chunk, so the result is the same
-    whatever process makes it. Event ids are deployment id × 10 + n, so chunks need no coordination."""
+    whatever process makes it. The n-th event of the i-th deployment has id first event id + i × 10 + n, so chunks
+    need no coordination (and existing events, such as the demo's showcase, keep theirs)."""
     index, lo, hi = args
     r = _REF
     rng = random.Random(f"{r['seed']}-{index}")  # noqa: S311 (deterministic test data, not security)
@@ -353,12 +391,13 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
         end = start + dt.timedelta(minutes=rng.choice((30, 60, 90, 120, 240)))
         env_pk, _kind = rng.choices(envs, weights=env_weights)[0]
         service_pk, service_name = services[rng.randrange(len(services))]
-        model_pk = models_[rng.randrange(len(models_))] if rng.random() < 0.92 else None
+        model_pk = models_[rng.randrange(len(models_))] if models_ and rng.random() < 0.92 else None
         stage_id = r["stage_by"].get((model_pk, env_pk)) if model_pk else None
         requester = requesters[rng.randrange(len(requesters))]
         manager = managers[rng.randrange(len(managers))]
         practitioner = practitioners[rng.randrange(len(practitioners))]
-        status = _pick(rng, FUTURE_MIX) if start > now else _pick(rng, FINAL_MIX)
+        # a deployment whose work could still be going on (up to 7.2 hours after its start) is not yet done
+        status = _pick(rng, FUTURE_MIX) if start + FINISHED_WITHIN > now else _pick(rng, FINAL_MIX)
         created = start - dt.timedelta(days=rng.randint(1, 20), minutes=rng.randint(0, 600))
         submitted = created + dt.timedelta(hours=rng.randint(1, 48)) if status != Status.DRAFT else None
         approved = (
@@ -436,8 +475,9 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
                 feedback.append(
                     f"{pk}\t{requester}\t{rng.randint(2, 5)}\t{rng.randint(2, 5)}\t\t{a_end + dt.timedelta(days=1)}\n"
                 )
+        ev0 = r["event_id"] + i * 10
         for n, (at, kind, frm, to, actor, comment) in enumerate(ev):
-            events.append(f"{pk * 10 + n}\t{pk}\t{at}\t{actor}\t{channel}\t\t{kind}\t{frm}\t{to}\t{comment}\t{{}}\n")
+            events.append(f"{ev0 + n}\t{pk}\t{at}\t{actor}\t{channel}\t\t{kind}\t{frm}\t{to}\t{comment}\t{{}}\n")
     return hi - lo, out
 
 
@@ -457,19 +497,33 @@ def _load(out: dict[str, list[str]], counts: dict) -> None:
         counts["feedback"] += copy_text(Feedback, F_COLS, out["feedback"])
 
 
-def generate(sizes: Sizes, *, seed: int = 42, chunk: int = 20_000, out=sys.stderr, processes: int = 1) -> dict:
+def generate(
+    sizes: Sizes,
+    *,
+    seed: int = 42,
+    chunk: int = 20_000,
+    out=sys.stderr,
+    processes: int = 1,
+    reference: dict | None = None,
+    bulk: bool = True,
+) -> dict:
     """Create the data set; returns counts. Deterministic for a given seed and size (on an empty database).
 
+    With `reference` (see `reference_from`) the deployments use those rows instead of new bench reference data.
     With `processes` ≥ 1 on PostgreSQL, generator processes make the next chunks while this one loads the last.
+    `bulk` (PostgreSQL) skips foreign-key triggers and rebuilds the indexes after the load: for a database user
+    allowed to, and worth it only for large sets.
     """
     global _REF
     rng = random.Random(seed)  # noqa: S311 (deterministic test data, not security)
     t0 = time.monotonic()
     with transaction.atomic():
-        ref = _reference_data(sizes, rng)
+        ref = dict(reference) if reference is not None else _reference_data(sizes, rng)
         ref["dep_id"] = next_id(Deployment)
+        ref["event_id"] = next_id(DeploymentEvent)
     out.write(f"reference data: {time.monotonic() - t0:.1f} s\n")
-    bulk_load_session()
+    if bulk:
+        bulk_load_session()
     _REF = _plain_reference(ref, sizes, seed)
     counts = dict.fromkeys(TABLES, 0)
     jobs = [(k, lo, min(lo + chunk, sizes.deployments)) for k, lo in enumerate(range(0, sizes.deployments, chunk))]
@@ -482,7 +536,7 @@ def generate(sizes: Sizes, *, seed: int = 42, chunk: int = 20_000, out=sys.stder
         Deployment.component_versions.through,
         Deployment.practitioners.through,
     )
-    with IndexesDropped(loaded) as dropped:
+    with IndexesDropped(loaded if bulk else ()) as dropped:
         if processes > 0 and connection.vendor == "postgresql":
             import multiprocessing
 
@@ -499,7 +553,7 @@ def generate(sizes: Sizes, *, seed: int = 42, chunk: int = 20_000, out=sys.stder
         out.write(f"rebuilding {len(dropped.definitions)} indexes…\n")
     for model in (Deployment, DeploymentEvent, Check, Approval, IncidentLink, Feedback):
         reset_sequence(model)
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and bulk:
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
             cursor.execute("ANALYZE")

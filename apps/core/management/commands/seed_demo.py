@@ -1,16 +1,23 @@
-"""`manage.py seed_demo`: load the demo users and reference data (idempotent); `--list` prints the logins."""
+"""`manage.py seed_demo`: load the demo users, reference data, showcase deployments and a year of history behind
+them (idempotent); `--list` prints the logins."""
+
+import time
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from apps.core import demo
+from apps.core.bench.demo_history import DEPLOYMENTS, seed_history
 
 
 class Command(BaseCommand):
-    help = "Create the demo users (one per role) and demo reference data. Safe to run again."
+    help = "Create the demo users (one per role), reference data and a year of deployment history. Safe to run again."
 
     def add_arguments(self, parser):
         parser.add_argument("--list", action="store_true", help="Only print the demo logins.")
+        parser.add_argument(
+            "--history", type=int, default=DEPLOYMENTS, help="Deployments of history behind the showcase (0: none)."
+        )
 
     def handle(self, *args, **options):
         if options["list"]:
@@ -18,8 +25,13 @@ class Command(BaseCommand):
                 label = role or "Administrator (Django admin)"
                 self.stdout.write(f"    {username:<14} {demo.demo_password(username):<20} {label}")
             return
+        t0 = time.monotonic()
         with transaction.atomic():
             users = demo.seed_users()
             for seeder in demo.seeders():
                 seeder(users)
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({len(users)} demo users)."))
+        counts = seed_history(deployments=options["history"]) if options["history"] > 0 else {}
+        history = f", a year of history: {counts['deployments']:,} deployments" if counts else ""
+        self.stdout.write(
+            self.style.SUCCESS(f"Demo data ready ({len(users)} demo users{history}) in {time.monotonic() - t0:.1f} s.")
+        )
