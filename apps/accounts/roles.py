@@ -148,6 +148,8 @@ def roles_sync(*, apps=global_apps) -> None:
 
 
 def roles_sync_after_migrate(sender, **kwargs) -> None:
-    """post_migrate fires once per app; the last app's signal comes after every permission exists."""
-    if sender.label == list(global_apps.get_app_configs())[-1].label:
+    """post_migrate fires once per app with models; the last such app's signal comes after every permission exists
+    (an app without models, such as the development tooling installed last, gets no signal)."""
+    with_models = [config for config in global_apps.get_app_configs() if config.models_module is not None]
+    if sender.label == with_models[-1].label:
         roles_sync()

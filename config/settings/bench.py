@@ -7,6 +7,9 @@ os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-key-not-for-productio
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 
 from .prod import *  # noqa: E402, F403
+from .prod import INSTALLED_APPS  # noqa: E402
+
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.bench"]  # the benchmark and its generator: development tooling only
 
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False

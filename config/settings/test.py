@@ -1,7 +1,9 @@
 """Test settings: fast hashing, tasks run in-process, mail kept in memory."""
 
 from .base import *  # noqa: F403
-from .base import Q_CLUSTER, env
+from .base import INSTALLED_APPS, Q_CLUSTER, env
+
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.bench"]  # the benchmark and demo commands are tested too
 
 DEBUG = False
 SECRET_KEY = "test-only-key"

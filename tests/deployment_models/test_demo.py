@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.core.demo import seed_users
+from apps.bench.demo import seed_users
 from apps.deployment_models import demo
 from apps.deployment_models.models import DeploymentModel
 from tests.factories.deployment_models import environment

@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.core.demo import seed_users, seeders
+from apps.bench.demo import seed_users, seeders
 from apps.deployments.models import Deployment, Feedback, IncidentLink
 from apps.deployments.workflow import Status
 

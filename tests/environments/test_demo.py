@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from apps.core.demo import seed_users
+from apps.bench.demo import seed_users
 from apps.environments import demo
 from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 from apps.environments.selectors import maintenance_window_covers, practitioner_is_cleared

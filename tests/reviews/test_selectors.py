@@ -59,7 +59,7 @@ def test_setup_schedules_is_idempotent():
 
 
 def test_demo_seed_is_idempotent():
-    from apps.core.demo import seed_users
+    from apps.bench.demo import seed_users
     from apps.reviews.demo import seed
     from apps.reviews.models import ModelReview
     from tests.factories.accounts import ensure_roles

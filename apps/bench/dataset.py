@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from apps.accounts import roles
 from apps.accounts.models import User
+from apps.bench.loader import IndexesDropped, bulk_load_session, copy_text, next_id, reset_sequence
 from apps.catalog.models import ComponentSource, ComponentType, ComponentVersion, Service, ServiceComponent
-from apps.core.bench.loader import IndexesDropped, bulk_load_session, copy_text, next_id, reset_sequence
 from apps.deployment_models.models import DeploymentModel, ModelStage, ModelStatus
 from apps.deployments.models import (
     Approval,

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.core.bench.dataset import Sizes, generate
+from apps.bench.dataset import Sizes, generate
 from apps.deployments.models import Deployment
 
 

@@ -31,7 +31,7 @@ def models_f(name):
 
 
 def test_bench_seed_is_deterministic_for_a_seed():
-    from apps.core.bench import dataset
+    from apps.bench import dataset
 
     call_command("bench_seed", deployments=120, chunk=50, seed=7)
     # the generator is seeded per chunk: the same chunk comes out the same, whichever process makes it

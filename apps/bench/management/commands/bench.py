@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from apps.core.bench import runner
+from apps.bench import runner
 from apps.deployments.models import Deployment
 
 

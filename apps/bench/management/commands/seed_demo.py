@@ -6,8 +6,8 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.core import demo
-from apps.core.bench.demo_history import DEPLOYMENTS, seed_history
+from apps.bench import demo
+from apps.bench.demo_history import DEPLOYMENTS, seed_history
 
 
 class Command(BaseCommand):

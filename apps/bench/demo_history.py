@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts import roles
+from apps.bench.dataset import Sizes, generate, reference_from
 from apps.catalog.models import ComponentVersion, Service
-from apps.core.bench.dataset import Sizes, generate, reference_from
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.deployments.models import Deployment
 from apps.deployments.rules import version_key
