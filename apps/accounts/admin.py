@@ -1,10 +1,10 @@
-"""Admin for users, role profiles and API tokens."""
+"""Admin for users and API tokens."""
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from apps.accounts.models import ApiToken, RoleProfile, User
+from apps.accounts.models import ApiToken, User
 from apps.accounts.services import api_token_create, api_token_revoke
 
 
@@ -14,12 +14,6 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("username", "email", "first_name", "last_name", "is_staff", "is_service_account")
     list_filter = (*DjangoUserAdmin.list_filter, "is_service_account")
     readonly_fields = ("last_login", "date_joined")
-
-
-@admin.register(RoleProfile)
-class RoleProfileAdmin(admin.ModelAdmin):
-    list_display = ("group", "competency_profile")
-    search_fields = ("group__name", "description")
 
 
 class ApiTokenAdminForm(forms.ModelForm):

@@ -1,10 +1,10 @@
-"""Users, the role profiles shown to them, and named API tokens stored hashed."""
+"""Users and named API tokens stored hashed."""
 
 import hashlib
 import hmac
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 
 
@@ -24,31 +24,6 @@ class User(AbstractUser):
     @property
     def role_names(self) -> list[str]:
         return sorted(g.name for g in self.groups.all())
-
-
-class CompetencyProfile(models.TextChoices):
-    """The competency profiles of the ITIL 4 practice guides."""
-
-    LEADER = "leader", "Leader"
-    ADMINISTRATOR = "administrator", "Administrator"
-    COORDINATOR = "coordinator", "Coordinator / communicator"
-    METHODS_EXPERT = "methods_expert", "Methods and tools expert"
-    TECHNICAL_EXPERT = "technical_expert", "Technical expert"
-
-
-class RoleProfile(models.Model):
-    """What a role (a Django group) is for, and the competency profile it calls for."""
-
-    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="profile")
-    competency_profile = models.CharField(max_length=32, choices=CompetencyProfile.choices)
-    description = models.TextField()
-    competencies = models.TextField(help_text="The skills the practice expects of people in this role.")
-
-    class Meta:
-        ordering = ["group__name"]
-
-    def __str__(self) -> str:
-        return f"{self.group.name} ({self.get_competency_profile_display()})"
 
 
 def token_hash(key: str) -> str:

@@ -1,4 +1,4 @@
-"""Pages of one's own account: login, profile with roles, API tokens."""
+"""Pages of one's own account: login, profile (its roles drawn by the roles app's template tag), API tokens."""
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -10,7 +10,7 @@ from django.views.generic import TemplateView
 
 from apps.accounts.forms import ApiTokenForm, LoginForm
 from apps.accounts.models import ApiToken
-from apps.accounts.selectors import api_token_list, role_profile_list
+from apps.accounts.selectors import api_token_list
 from apps.accounts.services import api_token_create, api_token_revoke
 
 NEW_KEY_SESSION = "deploydesk_new_token_key"
@@ -27,7 +27,6 @@ class ProfileView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["roles"] = role_profile_list(user=self.request.user)
         ctx["tokens"] = api_token_list(user=self.request.user)
         ctx["form"] = kwargs.get("form") or ApiTokenForm()
         ctx["new_key"] = self.request.session.pop(NEW_KEY_SESSION, None)

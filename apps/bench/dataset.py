@@ -18,7 +18,6 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.accounts import roles
 from apps.accounts.models import User
 from apps.bench.loader import IndexesDropped, bulk_load_session, copy_text, next_id, reset_sequence
 from apps.catalog.models import ComponentSource, ComponentType, ComponentVersion, Service, ServiceComponent
@@ -34,6 +33,7 @@ from apps.deployments.models import (
 )
 from apps.deployments.workflow import Status
 from apps.environments.models import Environment, EnvironmentKind
+from apps.roles import definitions as roles
 
 BENCH_PREFIX = "bench-"
 PASSWORD = "bench-password"  # noqa: S105 (benchmark users on a local benchmark database only)

@@ -3,8 +3,8 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
-from apps.accounts import roles
 from apps.core.registry import app_modules
+from apps.roles import definitions as roles
 
 # username, first name, last name, role (None = administrator)
 DEMO_USERS = [

@@ -8,7 +8,6 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts import roles
 from apps.bench.dataset import Sizes, generate, reference_from
 from apps.catalog.models import ComponentVersion, Service
 from apps.deployment_models.models import DeploymentModel, ModelStatus
@@ -17,6 +16,7 @@ from apps.deployments.rules import version_key
 from apps.environments.models import Environment, EnvironmentKind
 from apps.reviews.analysis import compute_analysis
 from apps.reviews.models import ModelReview, ReviewDecision, ReviewKind, ReviewStatus
+from apps.roles import definitions as roles
 
 DEPLOYMENTS = 3000
 SEED = 2026

@@ -27,10 +27,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.accounts import roles
 from apps.accounts.models import User
 from apps.accounts.services import api_token_create
 from apps.deployments.models import Deployment
+from apps.roles import definitions as roles
 
 TARGETS_MS = {"register": 50, "api_list": 50, "detail": 30, "dashboard": 300, "kpis": 300}
 

@@ -4,10 +4,10 @@ from types import SimpleNamespace
 
 from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
 
-from apps.accounts import roles
-from apps.accounts.selectors import user_has_role
 from apps.catalog.models import ComponentVersion, Criticality, Service, ServiceComponent, Supplier
 from apps.core.permissions import is_signed_in, objects_for_user, user_can
+from apps.roles import definitions as roles
+from apps.roles.selectors import user_has_role
 
 CRITICALITY_RANK = {Criticality.LOW: 1, Criticality.MEDIUM: 2, Criticality.HIGH: 3, Criticality.CRITICAL: 4}
 

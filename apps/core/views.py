@@ -5,7 +5,6 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.generic import TemplateView
 
-from apps.accounts.selectors import role_profile_list
 from apps.core.health import health_report
 from apps.core.home import dashboard_for, next_actions_for
 
@@ -17,7 +16,6 @@ class HomeView(LoginRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        ctx["roles"] = role_profile_list(user=self.request.user)
         ctx["next_actions"] = next_actions_for(self.request.user)
         ctx["dashboard"] = dashboard_for(self.request.user)
         return ctx

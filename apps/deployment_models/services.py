@@ -1,7 +1,7 @@
 """Every write to deployment models, their stages and responsibilities, with the versioning rules.
 
 Rules kept here (DESIGN.md §2):
-- Only deployment managers (the model permissions of apps/accounts/roles.py) write; a refusal changes nothing.
+- Only deployment managers (the model permissions of apps/roles/definitions.py) write; a refusal changes nothing.
 - Only a `draft` or `pilot` model may be changed. An `active` or `retired` model is immutable: changing it means
   `model_new_version`, which copies it (stages and responsibilities included) as a draft with version + 1.
 - A stage: order 1..1000 and unique in its model; an environment at most once per model; 0..10 approvals; a

@@ -1,11 +1,11 @@
 """Who may do what to one deployment: the roles of DESIGN.md §1 on top of object permissions."""
 
-from apps.accounts import roles
-from apps.accounts.selectors import user_has_role
 from apps.core.permissions import user_can
 from apps.deployments import workflow
 from apps.deployments.models import Deployment
 from apps.environments.selectors import practitioner_is_cleared
+from apps.roles import definitions as roles
+from apps.roles.selectors import user_has_role
 
 
 def is_manager(user) -> bool:

@@ -8,10 +8,10 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.accounts import roles
 from apps.core.exceptions import ConflictError
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.reviews.models import ImprovementInitiative, InitiativeStatus, ModelReview, ReviewDecision, ReviewKind
+from apps.roles import definitions as roles
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

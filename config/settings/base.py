@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "apps.core",
     "apps.accounts",
+    "apps.roles",
     "apps.environments",
     "apps.catalog",
     "apps.deployment_models",

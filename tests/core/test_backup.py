@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(settings.BASE_DIR)
-APPS = "('accounts', 'environments', 'catalog', 'deployment_models', 'deployments', 'reviews', 'reports')"
+APPS = "('accounts', 'roles', 'environments', 'catalog', 'deployment_models', 'deployments', 'reviews', 'reports')"
 COUNT = (
     "import json; from django.apps import apps; "
     f"print(json.dumps({{m._meta.label: m.objects.count() for m in apps.get_models() if m._meta.app_label in {APPS}}}))"

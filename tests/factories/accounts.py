@@ -3,9 +3,10 @@
 import factory
 from django.contrib.auth.models import Group
 
-from apps.accounts import roles
 from apps.accounts.models import User
 from apps.accounts.services import api_token_create
+from apps.roles import definitions as roles
+from apps.roles.services import roles_sync
 
 ROLE_BY_KEY = {
     "manager": roles.MANAGER,
@@ -19,7 +20,7 @@ ROLE_BY_KEY = {
 def ensure_roles() -> None:
     """Role groups come from a data migration, which a transactional test's flush removes; put them back."""
     if Group.objects.filter(name__in=roles.ROLES).count() != len(roles.ROLES):
-        roles.roles_sync()
+        roles_sync()
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -1,10 +1,11 @@
-"""Tests of apps/accounts/roles.py and its data migration."""
+"""Tests of the role definitions, their group sync and its data migration."""
 
 import pytest
 from django.contrib.auth.models import Group, Permission
 
-from apps.accounts import roles
-from apps.accounts.models import RoleProfile
+from apps.roles import definitions as roles
+from apps.roles.models import RoleProfile
+from apps.roles.services import roles_sync
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +29,7 @@ def test_every_listed_permission_exists():
 
 
 def test_roles_hold_exactly_their_listed_permissions():
-    roles.roles_sync()
+    roles_sync()
     for name, perms in roles.ROLE_PERMISSIONS.items():
         group = Group.objects.get(name=name)
         held = {f"{p.content_type.app_label}.{p.codename}" for p in group.permissions.select_related("content_type")}
@@ -43,7 +44,7 @@ def test_the_auditor_holds_no_write_permission():
 
 
 def test_roles_sync_is_idempotent():
-    roles.roles_sync()
-    roles.roles_sync()
+    roles_sync()
+    roles_sync()
     assert Group.objects.filter(name__in=roles.ROLES).count() == 5
     assert RoleProfile.objects.count() == 5
