@@ -1,7 +1,10 @@
-"""Demo data for `make run`: one user per role, and each app's reference data (local demo only)."""
+"""Demo data for `make run`: one user per role, the reference data of fixtures/, and each app's demo data (local demo
+only)."""
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core import serializers
 
 from apps.core.registry import app_modules
 from apps.roles import definitions as roles
@@ -40,6 +43,24 @@ def seed_users() -> dict:
     return users
 
 
+# fixtures/ — the reference data a new organisation starts from — in dependency order
+REFERENCE_FIXTURES = ("environments", "deployment_models")
+
+
+def reference_data_load(users: dict | None = None) -> int:
+    """Add the objects of fixtures/ that the database does not hold yet (found by natural key); objects already there
+    keep whatever changed since (`loaddata` would overwrite them, e.g. turn an activated model back into a draft).
+    Returns how many were added."""
+    added = 0
+    for name in REFERENCE_FIXTURES:
+        with (settings.BASE_DIR / "fixtures" / f"{name}.json").open(encoding="utf-8") as f:
+            for item in serializers.deserialize("json", f):
+                if item.object.pk is None:
+                    item.save()
+                    added += 1
+    return added
+
+
 def seeders() -> list:
-    """Each domain app's demo.py has `seed(users)`; they run in dependency order and are idempotent."""
-    return [module.seed for module in app_modules("demo")]
+    """The reference data first, then each domain app's demo.py `seed(users)`, in dependency order; all idempotent."""
+    return [reference_data_load, *(module.seed for module in app_modules("demo"))]

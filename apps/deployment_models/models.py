@@ -46,6 +46,11 @@ def _bad_choices(values, allowed) -> list:
     return [v for v in values if v not in allowed]
 
 
+class DeploymentModelManager(models.Manager):
+    def get_by_natural_key(self, name, version):
+        return self.get(name=name, version=version)
+
+
 class DeploymentModel(models.Model):
     """The agreed way to deploy a kind of component; an active version is immutable."""
 
@@ -79,6 +84,7 @@ class DeploymentModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
+    objects = DeploymentModelManager()
 
     class Meta:
         ordering = ["name", "-version"]
@@ -86,6 +92,10 @@ class DeploymentModel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} v{self.version}"
+
+    def natural_key(self) -> tuple[str, int]:
+        """Name and version: the model templates in fixtures/ are named by them, whatever their ids."""
+        return (self.name, self.version)
 
     @property
     def is_editable(self) -> bool:
@@ -145,6 +155,11 @@ class DeploymentModel(models.Model):
         return [(label, factors.get(key, "")) for key, label in SELECTION_FACTORS]
 
 
+class ModelStageManager(models.Manager):
+    def get_by_natural_key(self, name, version, order):
+        return self.get(model__name=name, model__version=version, order=order)
+
+
 class ModelStage(models.Model):
     """A stage of a model's flow through environments, with its criteria and approval rules."""
 
@@ -158,6 +173,7 @@ class ModelStage(models.Model):
     requires_service_owner_approval = models.BooleanField(default=False)
     pre_approved = models.BooleanField(default=False, help_text="A standard, low-risk deployment: approved on submit.")
     history = HistoricalRecords()
+    objects = ModelStageManager()
 
     class Meta:
         ordering = ["model", "order"]
@@ -168,6 +184,11 @@ class ModelStage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} · {self.order}. {self.environment}"
+
+    def natural_key(self) -> tuple[str, int, int]:
+        return (*self.model.natural_key(), self.order)
+
+    natural_key.dependencies = ["deployment_models.deploymentmodel", "environments.environment"]
 
     def clean(self):
         errors = {}
@@ -202,6 +223,11 @@ class Raci(models.TextChoices):
     INFORMED = "I", "Informed"
 
 
+class ResponsibilityManager(models.Manager):
+    def get_by_natural_key(self, name, version, activity, role):
+        return self.get(model__name=name, model__version=version, activity=activity, role=role)
+
+
 class Responsibility(models.Model):
     """Who does what under a model: activity × role × RACI letter."""
 
@@ -209,6 +235,7 @@ class Responsibility(models.Model):
     activity = models.CharField(max_length=150)
     role = models.CharField(max_length=100)
     raci = models.CharField(max_length=1, choices=Raci.choices)
+    objects = ResponsibilityManager()
 
     class Meta:
         ordering = ["model", "activity", "role"]
@@ -216,3 +243,8 @@ class Responsibility(models.Model):
 
     def __str__(self) -> str:
         return f"{self.activity} — {self.role}: {self.raci}"
+
+    def natural_key(self) -> tuple[str, int, str, str]:
+        return (*self.model.natural_key(), self.activity, self.role)
+
+    natural_key.dependencies = ["deployment_models.deploymentmodel"]

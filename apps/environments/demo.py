@@ -1,70 +1,31 @@
-"""Demo environments with standing checks, a production maintenance window, and month-end and year-end freezes."""
+"""Demo environments for `make run`: the standard environments of fixtures/ get owners, a production maintenance
+window and clearance, and month-end and year-end freezes (idempotent)."""
 
 import datetime as dt
 
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from apps.environments.models import (
-    Clearance,
-    Environment,
-    EnvironmentCheck,
-    EnvironmentKind,
-    FreezeWindow,
-    MaintenanceWindow,
-    Recurrence,
-)
+from apps.environments.models import Clearance, Environment, FreezeWindow, MaintenanceWindow, Recurrence
 
-DATA_CENTRE = [
-    "Data centre: mains power confirmed",
-    "Data centre: back-up power (UPS and generator) tested",
-    "Data centre: cooling within range",
-    "Data centre: fire protection armed",
-]
-IAC = ["Infrastructure as code: plan applied cleanly", "Infrastructure as code: no drift detected"]
-OPERATIONS = ["Back-ups verified restorable", "Monitoring and alerting in place"]
-
-ENVIRONMENTS = [
-    # slug, name, kind, order, parallel, requires maintenance windows, owner, purpose, checks
-    ("development", "Development", EnvironmentKind.DEVELOPMENT, 10, True, False, None,
-     "Where teams build and try changes; not under change control.", []),
-    ("integration", "Integration", EnvironmentKind.INTEGRATION, 20, False, False, None,
-     "Components from several teams are integrated and tested together.", IAC[:1]),
-    ("test", "Test", EnvironmentKind.TEST, 30, True, False, None,
-     "Functional and regression testing against production-like data.", [*IAC, OPERATIONS[1]]),
-    ("staging", "Staging", EnvironmentKind.STAGING, 40, False, False, "manager",
-     "A copy of production for rehearsals, performance and acceptance tests.", [*IAC, *OPERATIONS]),
-    ("production", "Production", EnvironmentKind.PRODUCTION, 50, False, True, "manager",
-     "Live services used by customers. Deployments only inside agreed maintenance windows.",
-     [*DATA_CENTRE, *IAC, *OPERATIONS]),
-]  # fmt: skip
+SLUGS = ("development", "integration", "test", "staging", "production")
+OWNED_BY_MANAGER = ("staging", "production")
 
 
 def seed(users: dict) -> None:
-    """Create or refresh the demo environments; running it twice changes nothing."""
-    envs = {}
-    for slug, name, kind, order, parallel, maintenance, owner, purpose, checks in ENVIRONMENTS:
-        env, _ = Environment.objects.update_or_create(
-            slug=slug,
-            defaults={
-                "name": name,
-                "kind": kind,
-                "order": order,
-                "allows_parallel_deployments": parallel,
-                "requires_maintenance_window": maintenance,
-                "owner": users.get(owner) if owner else None,
-                "purpose": purpose,
-                "controlled": kind != EnvironmentKind.DEVELOPMENT,
-            },
-        )
-        for position, description in enumerate(checks):
-            EnvironmentCheck.objects.update_or_create(
-                environment=env, description=description, defaults={"order": position}
-            )
-        envs[slug] = env
+    """Build on the reference environments (fixtures/environments.json, loaded first); without them, do nothing."""
+    envs = {env.slug: env for env in Environment.objects.filter(slug__in=SLUGS)}
+    if set(envs) != set(SLUGS):
+        return
+    for slug in OWNED_BY_MANAGER:
+        envs[slug].owner = users.get("manager") or envs[slug].owner
+        envs[slug].save(update_fields=["owner", "updated_at"])
     prod = envs["production"]
+    # production takes deployments only inside its weekly window, which the demo defines just below
+    prod.requires_maintenance_window = True
+    prod.save(update_fields=["requires_maintenance_window", "updated_at"])
     if "practitioner" in users:
-        for slug in ("development", "integration", "test", "staging", "production"):
+        for slug in SLUGS:
             assign_perm("environments.deploy_to_environment", users["practitioner"], envs[slug])
             Clearance.objects.get_or_create(
                 environment=envs[slug],

@@ -19,6 +19,11 @@ class EnvironmentKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class EnvironmentManager(models.Manager):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
 class Environment(models.Model):
     """A controlled (or uncontrolled) environment that components are deployed into and removed from."""
 
@@ -39,6 +44,7 @@ class Environment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords()
+    objects = EnvironmentManager()
 
     class Meta:
         ordering = ["order", "name"]
@@ -47,9 +53,18 @@ class Environment(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def natural_key(self) -> tuple[str]:
+        """The slug: reference data (fixtures/) names environments by it, whatever their ids."""
+        return (self.slug,)
+
     @property
     def is_production(self) -> bool:
         return self.kind == EnvironmentKind.PRODUCTION
+
+
+class EnvironmentCheckManager(models.Manager):
+    def get_by_natural_key(self, slug, description):
+        return self.get(environment__slug=slug, description=description)
 
 
 class EnvironmentCheck(models.Model):
@@ -60,6 +75,7 @@ class EnvironmentCheck(models.Model):
     order = models.PositiveIntegerField(default=0)
     is_active = models.BooleanField(default=True)
     history = HistoricalRecords()
+    objects = EnvironmentCheckManager()
 
     class Meta:
         ordering = ["environment", "order", "id"]
@@ -67,6 +83,11 @@ class EnvironmentCheck(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    def natural_key(self) -> tuple[str, str]:
+        return (*self.environment.natural_key(), self.description)
+
+    natural_key.dependencies = ["environments.environment"]
 
 
 class Clearance(models.Model):

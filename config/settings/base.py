@@ -246,3 +246,6 @@ LOGGING = {
         "axes": {"level": "WARNING"},
     },
 }
+
+# fixtures/: the reference data a new organisation starts from (`manage.py loaddata environments deployment_models`)
+FIXTURE_DIRS = [BASE_DIR / "fixtures"]

@@ -1,20 +1,18 @@
-"""The demo seed: five active models with their flows, idempotent, and graceful without environments."""
+"""The demo seed: the five model templates of fixtures/ activated with their flows, idempotent, graceful without."""
 
 import pytest
 
-from apps.bench.demo import seed_users
+from apps.bench.demo import reference_data_load, seed_users
 from apps.deployment_models import demo
 from apps.deployment_models.models import DeploymentModel
-from tests.factories.deployment_models import environment
 
 pytestmark = pytest.mark.django_db
 
 
 def test_seed_makes_five_active_models_and_is_idempotent():
-    # given
-    for kind in ("development", "integration", "test", "staging", "production"):
-        environment(kind)
+    # given the reference data
     users = seed_users()
+    reference_data_load()
     # when run twice
     demo.seed(users)
     demo.seed(users)
@@ -37,6 +35,23 @@ def test_seed_makes_five_active_models_and_is_idempotent():
     assert in_house.responsibilities.filter(raci="A").count() == 7
 
 
-def test_seed_without_environments_leaves_drafts():
+def test_seed_without_the_reference_data_makes_nothing():
+    # when the seed runs on a database without the templates
     demo.seed(seed_users())
-    assert set(DeploymentModel.objects.values_list("status", flat=True)) == {"draft"}
+    # then there is no model, and no error
+    assert not DeploymentModel.objects.exists()
+
+
+def test_seed_leaves_a_model_of_the_same_name_made_by_hand_alone():
+    # given the reference data, and a manager's own draft "Software developed in house" v2
+    users = seed_users()
+    reference_data_load()
+    template = DeploymentModel.objects.get(name="Software developed in house")
+    DeploymentModel.objects.create(name=template.name, version=2, description="Our own")
+    # when the demo seed runs
+    demo.seed(users)
+    # then the template (v1) is active and the hand-made v2 untouched
+    assert list(DeploymentModel.objects.filter(name=template.name).values_list("version", "status")) == [
+        (2, "draft"),
+        (1, "active"),
+    ]

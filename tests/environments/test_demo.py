@@ -1,10 +1,10 @@
-"""Demo data: the five environments, checks, windows and clearance; seeding twice changes nothing."""
+"""Demo data: the five reference environments get owners, windows and clearance; seeding twice changes nothing."""
 
 import datetime as dt
 
 import pytest
 
-from apps.bench.demo import seed_users
+from apps.bench.demo import reference_data_load, seed_users
 from apps.environments import demo
 from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 from apps.environments.selectors import maintenance_window_covers, practitioner_is_cleared
@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_seed_is_idempotent():
     ensure_roles()
     users = seed_users()
+    reference_data_load()
     demo.seed(users)
     counts = [m.objects.count() for m in (Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow)]
     demo.seed(users)
