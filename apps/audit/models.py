@@ -1,0 +1,41 @@
+"""The tamper-evident audit log: every change to every record, each entry hashed and chained to the previous."""
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEntry(models.Model):
+    """One change to one record: who, when, through which channel, what changed; `hash` chains to the previous."""
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    channel = models.CharField(max_length=10)
+    action = models.CharField(max_length=20)  # created, changed, deleted, transition, ...
+    object_type = models.CharField(max_length=100, db_index=True)
+    object_id = models.CharField(max_length=64, db_index=True)
+    object_repr = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True)
+    service_id = models.BigIntegerField(
+        null=True, blank=True, db_index=True, help_text="Scopes the entry to a service."
+    )
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "audit entries"
+        permissions = [
+            ("view_kpis", "Can view KPI reports"),
+            ("view_audit", "Can view and verify the audit trail"),
+            ("export_records", "Can export registers, audit trails and KPI reports"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.at:%Y-%m-%d %H:%M} {self.action} {self.object_type} {self.object_repr}"
+
+
+from apps.reports.matrix_models import MatrixEntry  # noqa: E402,F401
+from apps.reports.record_models import CalendarFeedToken, ExportJob  # noqa: E402,F401

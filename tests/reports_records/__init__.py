@@ -1,1 +1,0 @@
-"""Tests of the records part of reports: calendar, matrix, exports, audit trail, printable reports."""
