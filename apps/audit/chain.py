@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.reports.models import AuditEntry
+from apps.audit.context import AuditContext, audit_context
+from apps.audit.models import AuditEntry
 
 GENESIS = "0" * 64
 ADVISORY_LOCK_ID = 7_240_001
@@ -55,8 +56,10 @@ _batch = threading.local()
 
 
 @contextmanager
-def audit_batch():
+def audit_batch(context: AuditContext | None = None):
     """Collect the entries appended inside the block and chain them in one step at its end.
+
+    With a `context`, the history records written inside the block are entered with its actor and channel.
 
     A service that writes several records (each with its history entry) and an event wraps its work in this, so
     the chain's lock is taken once, just before the transaction commits, instead of at the first entry — the
@@ -64,11 +67,19 @@ def audit_batch():
     are dropped when the block raises (its transaction rolls back with them).
     """
     if getattr(_batch, "entries", None) is not None:
-        yield
+        if context is None:
+            yield
+        else:
+            with audit_context(context):
+                yield
         return
     _batch.entries = []
     try:
-        yield
+        if context is None:
+            yield
+        else:
+            with audit_context(context):
+                yield
         entries = _batch.entries
     finally:
         _batch.entries = None
@@ -76,13 +87,16 @@ def audit_batch():
 
 
 def atomic_audited(func):
-    """`transaction.atomic` for a service, with the audit entries of the call chained in one step at its end."""
+    """`transaction.atomic` for a service, with the audit entries of the call chained in one step at its end.
+
+    The service's `ctx` keyword argument (an AuditContext: the actor and channel it acts for) is the batch's
+    context, so the history records the service writes are entered with them."""
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         # called by another service: its failure fails the caller too, so no savepoint of its own is needed
         nested = getattr(_batch, "entries", None) is not None
-        with transaction.atomic(savepoint=not nested), audit_batch():
+        with transaction.atomic(savepoint=not nested), audit_batch(kwargs.get("ctx")):
             return func(*args, **kwargs)
 
     return wrapper
@@ -135,28 +149,6 @@ def audit_append(
     else:
         _chain([entry])
     return entry
-
-
-def audit_deployment_event(event) -> AuditEntry:
-    d = event.deployment
-    changes = {"kind": event.kind, "comment": event.comment}
-    if event.from_status or event.to_status:
-        changes["status"] = [event.from_status, event.to_status]
-    if event.token_name:
-        changes["token"] = event.token_name
-    if event.data:
-        changes["data"] = event.data
-    return audit_append(
-        actor=event.actor,
-        channel=event.channel,
-        action=event.kind,
-        object_type="deployments.deployment",
-        object_id=d.pk,
-        object_repr=f"{d.reference} {d.title}",
-        changes=changes,
-        service_id=d.service_id,
-        at=event.at,
-    )
 
 
 @dataclass

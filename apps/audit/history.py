@@ -1,21 +1,9 @@
-"""Feeds every django-simple-history record into the audit chain, with the channel it came through."""
+"""The history adapter: each django-simple-history record enters the audit chain with the context in hand."""
 
-from simple_history.models import HistoricalRecords
-
-from apps.reports.audit import audit_append
+from apps.audit.chain import audit_append
+from apps.audit.context import AuditContext, current_context
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
-
-
-def _channel() -> str:
-    request = getattr(HistoricalRecords.context, "request", None)
-    if request is None:
-        return "system"
-    if request.path.startswith("/api/"):
-        return "api"
-    if request.path.startswith("/admin/"):
-        return "admin"
-    return "web"
 
 
 def _service_id(instance) -> int | None:
@@ -33,26 +21,39 @@ def _service_id(instance) -> int | None:
     return None
 
 
-def record_history(sender, instance, history_instance, **kwargs) -> None:
-    """post_create_historical_record receiver: one audit entry per historical record, with the changed fields."""
+def audit_history(*, instance, record, context: AuditContext) -> None:
+    """One audit entry for one historical record of `instance`, with the changed fields, by the context's actor
+    (the record's user when the context names none) through the context's channel."""
     changes = {}
-    if history_instance.history_type == "~":
-        previous = history_instance.prev_record
+    if record.history_type == "~":
+        previous = record.prev_record
         if previous is not None:
-            delta = history_instance.diff_against(previous)
+            delta = record.diff_against(previous)
             changes = {c.field: [c.old, c.new] for c in delta.changes}
-    elif history_instance.history_type == "+":
+    elif record.history_type == "+":
         changes = {
             f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields if f.attname not in ("id",)
         }
     audit_append(
-        actor=history_instance.history_user,
-        channel=_channel(),
-        action=ACTIONS.get(history_instance.history_type, "changed"),
+        actor=context.actor if context.actor is not None else record.history_user,
+        channel=context.channel,
+        action=ACTIONS.get(record.history_type, "changed"),
         object_type=instance._meta.label_lower,
         object_id=instance.pk,
         object_repr=str(instance),
         changes=changes,
         service_id=_service_id(instance),
-        at=history_instance.history_date,
+        at=record.history_date,
     )
+
+
+def audit_history_many(*, instances, records, context: AuditContext) -> None:
+    """Entries for records written in bulk (`bulk_history_create` announces none), in the instances' order."""
+    for instance, record in zip(instances, records or [], strict=False):  # none when history is off
+        audit_history(instance=instance, record=record, context=context)
+
+
+def record_history(sender, instance, history_instance, **kwargs) -> None:
+    """post_create_historical_record receiver: the record enters the chain with the context opened by the
+    service (or, for a request outside any service, by AuditContextMiddleware from the view that serves it)."""
+    audit_history(instance=instance, record=history_instance, context=current_context())

@@ -1,18 +1,43 @@
 """The audit-trail page: the latest entries, filtered and paged by id, and the "Verify chain" button."""
 
+import json
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
+from apps.audit.chain import audit_verify
+from apps.audit.filters import AuditEntryFilterSet
+from apps.audit.models import AuditEntry
+from apps.audit.selectors import VIEW_AUDIT, audit_entry_list, audit_reader_services
 from apps.core.permissions import user_can
-from apps.reports.audit import audit_verify
-from apps.reports.exports import EXPORT_PERM, AuditEntryFilterSet, audit_entry_list
-from apps.reports.models import AuditEntry
 
 PAGE_SIZE = 50
-VIEW_AUDIT = "reports.view_audit"
+ARROW = " → "
+
+
+def _text(value) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def change_lines(changes) -> list[str]:
+    """An entry's changes as lines a person reads: `field: old → new` for a change (a two-item list), `field: value`
+    for a value recorded on creation or with an event."""
+    if not isinstance(changes, dict):
+        return [_text(changes)] if changes else []
+    lines = []
+    for field, value in changes.items():
+        if isinstance(value, list) and len(value) == 2:
+            lines.append(f"{field}: {_text(value[0])}{ARROW}{_text(value[1])}")
+        elif value not in (None, "", [], {}):
+            lines.append(f"{field}: {_text(value)}")
+    return lines
 
 
 def _int(value) -> int | None:
@@ -22,10 +47,10 @@ def _int(value) -> int | None:
         return None
 
 
-class AuditView(LoginRequiredMixin, TemplateView):
+class AuditEntryListView(LoginRequiredMixin, TemplateView):
     """GET: entries newest first, `?before=<id>` for older ones (keyset paging). POST: verify the whole chain."""
 
-    template_name = "reports/audit.html"
+    template_name = "audit/auditentry_list.html"
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated and not user_can(request.user, VIEW_AUDIT):
@@ -46,6 +71,9 @@ class AuditView(LoginRequiredMixin, TemplateView):
         entries = list(qs.select_related("actor").order_by("-id")[: PAGE_SIZE + 1])
         has_more = len(entries) > PAGE_SIZE
         entries = entries[:PAGE_SIZE]
+        for entry in entries:
+            entry.change_lines = change_lines(entry.changes)
+            entry.changes_json = json.dumps(entry.changes, sort_keys=True, ensure_ascii=False, default=str)
         ctx = self.get_context_data(
             entries=entries,
             older=entries[-1].pk if has_more and entries else None,
@@ -53,7 +81,7 @@ class AuditView(LoginRequiredMixin, TemplateView):
             query=params.urlencode(),
             filter=AuditEntryFilterSet(request.GET or None),
             errors=errors,
-            can_export=user_can(request.user, EXPORT_PERM),
+            can_export=audit_reader_services(request.user) is not None,
             object_types=AuditEntry.objects.order_by().values_list("object_type", flat=True).distinct()[:100],
         )
         return self.render_to_response(ctx, status=400 if errors else 200)
@@ -74,4 +102,4 @@ class AuditView(LoginRequiredMixin, TemplateView):
                 f"The audit chain is broken at entry {where}: {result.reason}. "
                 f"{result.checked} entries before it verified.",
             )
-        return redirect("reports:audit")
+        return redirect("audit:auditentry_list")

@@ -557,7 +557,7 @@ def generate(
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
             cursor.execute("ANALYZE")
-    from apps.reports.matrix_snapshot import matrix_snapshot_rebuild
+    from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 
     counts["matrix_entries"] = matrix_snapshot_rebuild()  # the what-is-where snapshot the transitions keep
     counts["seconds"] = round(time.monotonic() - t0, 1)

@@ -42,6 +42,6 @@ def next_actions_for(user) -> list[NextAction]:
 
 
 def dashboard_for(user):
-    """The dashboard panels (KPI tiles, today's and this week's deployments) from `apps.reports.dashboard`."""
-    modules = app_modules("dashboard")
+    """The dashboard panels (KPI tiles, today's and this week's deployments) from `apps.reports.selectors.dashboard`."""
+    modules = app_modules("selectors.dashboard")
     return modules[0].dashboard_for(user) if modules else None

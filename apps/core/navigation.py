@@ -30,7 +30,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Models", "deployment_models:model_list"),
     NavItem("Reviews", "reviews:review_list"),
     NavItem("KPIs", "reports:kpis", perm="reports.view_kpis"),
-    NavItem("Audit", "reports:audit", perm="reports.view_audit"),
+    NavItem("Audit", "audit:auditentry_list", perm="audit.view_audit"),
     NavItem("API", "api-docs"),
     NavItem("Admin", "admin:index", staff_only=True),
 ]

@@ -3,7 +3,7 @@
 import importlib
 from types import ModuleType
 
-DOMAIN_APPS = ["environments", "catalog", "deployment_models", "deployments", "reviews", "reports"]
+DOMAIN_APPS = ["audit", "environments", "catalog", "deployment_models", "deployments", "reviews", "reports"]
 
 
 def app_modules(submodule: str) -> list[ModuleType]:

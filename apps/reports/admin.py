@@ -1,30 +1,9 @@
-"""Admin of the reports app: the audit trail read-only (nobody adds, changes or deletes an entry), export jobs."""
+"""Admin of the reports app: export jobs and calendar feed tokens, read-only."""
 
 from django.contrib import admin
 
-from apps.reports.models import AuditEntry
-from apps.reports.record_models import CalendarFeedToken, ExportJob
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ReadOnlyAdmin):
-    list_display = ("id", "at", "actor_name", "channel", "action", "object_type", "object_id", "object_repr")
-    list_filter = ("channel", "action", "object_type")
-    search_fields = ("object_repr", "object_id", "actor_name", "hash")
-    date_hierarchy = "at"
-    ordering = ("-id",)
-    show_full_result_count = False  # counting millions of rows on every page is slow
+from apps.audit.admin import ReadOnlyAdmin
+from apps.reports.models import CalendarFeedToken, ExportJob
 
 
 @admin.register(ExportJob)

@@ -3,7 +3,7 @@
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 12, 12, 28
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 62, 12, 34, 46
 
 
 def _num(x: float) -> str:
@@ -28,6 +28,8 @@ def chart(
     points: list[tuple[str, float | None]],
     *,
     title: str,
+    x_label: str,
+    y_label: str,
     unit: str = "",
     kind: str = "line",
     y_max: float | None = None,
@@ -35,7 +37,8 @@ def chart(
     height: int = 220,
     testid: str = "chart",
 ) -> SafeString:
-    """A line or bar chart of labelled values (None = no data: a gap), with a title and an accessible summary."""
+    """A line or bar chart of labelled values (None = no data: a gap): its title on top, the axes named (the y axis
+    with its unit) and an accessible summary."""
     known = [v for _, v in points if v is not None]
     top = _scale_max(known, y_max)
     plot_w, plot_h = width - PAD_LEFT - PAD_RIGHT, height - PAD_TOP - PAD_BOTTOM
@@ -53,6 +56,13 @@ def chart(
         f'<svg xmlns="http://www.w3.org/2000/svg" class="kpi-chart" viewBox="0 0 {width} {height}" role="img" '
         f'aria-label="{escape(title)}" data-testid="{escape(testid)}">',
         f"<title>{escape(title)}</title><desc>{escape(summary)}</desc>",
+        f'<text class="kpi-title" x="{width / 2}" y="18" text-anchor="middle" font-size="13" font-weight="600" '
+        f'fill="#212529">{escape(title)}</text>',
+        f'<text class="kpi-axis-label" data-axis="x" x="{_num(PAD_LEFT + plot_w / 2)}" y="{height - 6}" '
+        f'text-anchor="middle" font-size="11" fill="#495057">{escape(x_label)}</text>',
+        f'<text class="kpi-axis-label" data-axis="y" x="14" y="{_num(PAD_TOP + plot_h / 2)}" text-anchor="middle" '
+        f'font-size="11" fill="#495057" transform="rotate(-90 14 {_num(PAD_TOP + plot_h / 2)})">'
+        f"{escape(y_label + (f' ({unit})' if unit else ''))}</text>",
     ]
     for frac in (0, 0.5, 1):  # grid lines with their values
         gy = PAD_TOP + plot_h * (1 - frac)
@@ -66,7 +76,7 @@ def chart(
     for i, (label, value) in enumerate(points):
         if i % label_every == 0:
             parts.append(
-                f'<text class="kpi-axis" x="{_num(x(i))}" y="{height - 8}" text-anchor="middle" font-size="11" '
+                f'<text class="kpi-axis" x="{_num(x(i))}" y="{height - 26}" text-anchor="middle" font-size="11" '
                 f'fill="#6c757d">{escape(label)}</text>'
             )
         if value is None:

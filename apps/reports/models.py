@@ -1,9 +1,24 @@
-"""Records' own models: the per-user secret calendar feed token and background export jobs."""
+"""Reports' own models: the permissions of the reports, the per-user secret calendar feed token and export jobs."""
 
 import hashlib
 
 from django.conf import settings
 from django.db import models
+
+
+class Report(models.Model):
+    """No table: carries the permissions of the KPI reports and the exports, which are reads of other apps' rows."""
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("view_kpis", "Can view KPI reports"),
+            ("export_records", "Can export registers, audit trails and KPI reports"),
+        ]
+
+    def __str__(self) -> str:
+        return "Reports"
 
 
 def feed_key_hash(key: str) -> str:

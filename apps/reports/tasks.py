@@ -8,8 +8,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.filters import as_querydict
+from apps.audit.selectors import audit_entry_list
 from apps.reports import exports
-from apps.reports.record_models import ExportJob, ExportKind, ExportStatus
+from apps.reports.models import ExportJob, ExportKind, ExportStatus
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +30,7 @@ def export_job_start(*, user, kind: str, params) -> ExportJob:
 
     exports.export_require(user)
     _validate(user=user, kind=kind, params=params)
-    job = ExportJob.objects.create(user=user, kind=kind, params=exports.params_to_json(exports.as_querydict(params)))
+    job = ExportJob.objects.create(user=user, kind=kind, params=exports.params_to_json(as_querydict(params)))
     # the row is committed (no request-wide transaction), so the worker can read it at once
     transaction.on_commit(lambda: async_task("apps.reports.tasks.export_job_run", job.pk, task_name=f"export-{job.pk}"))
     return job
@@ -36,7 +38,7 @@ def export_job_start(*, user, kind: str, params) -> ExportJob:
 
 def _validate(*, user, kind: str, params) -> None:
     if kind == ExportKind.AUDIT_CSV:
-        exports.audit_entry_list(user=user, params=params)
+        audit_entry_list(user=user, params=params)
     elif kind == ExportKind.AUDIT_PACK:
         exports.audit_pack_parts(user=user, params=params)
     else:
@@ -45,7 +47,7 @@ def _validate(*, user, kind: str, params) -> None:
 
 def _total(job: ExportJob) -> int:
     if job.kind == ExportKind.AUDIT_CSV:
-        return exports.audit_entry_list(user=job.user, params=job.params).count()
+        return audit_entry_list(user=job.user, params=job.params).count()
     if job.kind == ExportKind.AUDIT_PACK:
         return exports.audit_pack_size(user=job.user, params=job.params)
     return exports.export_deployments(user=job.user, params=job.params).count()
@@ -60,7 +62,7 @@ def _write(job: ExportJob, path: Path, progress) -> None:
         rows = exports.deployment_rows(exports.export_deployments(user=user, params=params), text_times=False)
         exports.write_xlsx(str(path), exports.DEPLOYMENT_HEADER, rows, progress)
     elif job.kind == ExportKind.AUDIT_CSV:
-        rows = exports.audit_rows(exports.audit_entry_list(user=user, params=params))
+        rows = exports.audit_rows(audit_entry_list(user=user, params=params))
         exports.write_csv(str(path), exports.AUDIT_HEADER, rows, progress)
     elif job.kind == ExportKind.AUDIT_PACK:
         exports.write_audit_pack(str(path), user=user, params=params, progress=progress)

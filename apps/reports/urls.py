@@ -1,13 +1,26 @@
-"""URLs of the reports app: KPIs and dashboard (kpi_urls), calendar, matrix, exports and audit (record_urls)."""
+"""URLs of the reports app: KPI reports, calendar and feeds, matrix, exports and their jobs, printable reports."""
 
-import importlib
+from django.urls import path
+
+from apps.reports.views import calendar, exports, kpis, matrix, printable
 
 app_name = "reports"
 
-urlpatterns = []
-for _name in ("apps.reports.kpi_urls", "apps.reports.record_urls"):
-    try:
-        urlpatterns += importlib.import_module(_name).urlpatterns
-    except ModuleNotFoundError as exc:
-        if exc.name != _name:
-            raise
+urlpatterns = [
+    path("reports/kpis/", kpis.KpiReportView.as_view(), name="kpis"),
+    path("reports/kpis/<slug:metric>/", kpis.KpiDrilldownView.as_view(), name="kpi_drilldown"),
+    path("calendar/", calendar.CalendarView.as_view(), name="calendar"),
+    path("calendar.ics", calendar.CalendarIcsView.as_view(), name="calendar_ics"),
+    path("calendar/feed/<str:token>.ics", calendar.CalendarFeedView.as_view(), name="calendar_feed"),
+    path("matrix/", matrix.MatrixView.as_view(), name="matrix"),
+    path("exports/", exports.ExportListView.as_view(), name="export_list"),
+    path("exports/deployments.csv", exports.ExportDeploymentsCsvView.as_view(), name="export_deployments_csv"),
+    path("exports/deployments.xlsx", exports.ExportDeploymentsXlsxView.as_view(), name="export_deployments_xlsx"),
+    path("exports/audit-trail.csv", exports.ExportAuditCsvView.as_view(), name="export_audit_csv"),
+    path("exports/audit-pack.zip", exports.ExportAuditPackView.as_view(), name="export_audit_pack"),
+    path("exports/jobs/<int:pk>/", exports.ExportJobView.as_view(), name="export_job"),
+    path("exports/jobs/<int:pk>/status/", exports.ExportJobStatusView.as_view(), name="export_job_status"),
+    path("exports/jobs/<int:pk>/download/", exports.ExportJobDownloadView.as_view(), name="export_job_download"),
+    path("deployments/<int:pk>/report/", printable.DeploymentReportView.as_view(), name="deployment_report"),
+    path("reviews/<int:pk>/report/", printable.ReviewReportView.as_view(), name="review_report"),
+]

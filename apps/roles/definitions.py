@@ -85,7 +85,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "deployments.override_deployment",
         *_crud(_REVIEWS, verbs=("view", "add", "change")),
         "reports.view_kpis",
-        "reports.view_audit",
+        "audit.view_audit",
         "reports.export_records",
     ],
     PRACTITIONER: [
@@ -118,7 +118,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "deployments.view_deploymentevent",
         *_view(_REVIEWS),
         "reports.view_kpis",
-        "reports.view_audit",
+        "audit.view_audit",
         "reports.export_records",
     ],
 }

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "csp",
     "django_htmx",
     "apps.core",
+    "apps.audit",
     "apps.accounts",
     "apps.roles",
     "apps.environments",
@@ -57,6 +58,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "apps.audit.middleware.AuditContextMiddleware",
     "apps.core.middleware.DatabaseUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -96,6 +98,11 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+
+# The audit trail (apps.audit) sits below the apps that know who owns a service; this names the function that answers
+# which services' entries a reader without `audit.view_audit` may read.
+AUDIT_SERVICE_SCOPE = "apps.reports.permissions.audit_services_for"
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "apps.accounts.backends.RoleModelBackend",

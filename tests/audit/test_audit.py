@@ -6,9 +6,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.reports.audit import audit_append
-from apps.reports.models import AuditEntry
-from tests.reports_records.helpers import client_for
+from apps.audit.chain import audit_append
+from apps.audit.models import AuditEntry
+from tests.reports.helpers import client_for
 
 
 def test_command_says_ok_with_the_count_when_the_chain_holds(world, capsys):
@@ -138,8 +138,41 @@ def test_audit_api_scopes_service_owners_to_their_services(world, api_client):
 def test_audit_entries_are_read_only_in_the_admin(world):
     client = client_for(world.users["admin"])
     entry = AuditEntry.objects.first()
-    assert client.get("/admin/reports/auditentry/").status_code == 200
-    assert client.get(f"/admin/reports/auditentry/{entry.pk}/change/").status_code == 200
-    assert client.get("/admin/reports/auditentry/add/").status_code == 403
-    assert client.post(f"/admin/reports/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert client.get("/admin/audit/auditentry/").status_code == 200
+    assert client.get(f"/admin/audit/auditentry/{entry.pk}/change/").status_code == 200
+    assert client.get("/admin/audit/auditentry/add/").status_code == 403
+    assert client.post(f"/admin/audit/auditentry/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_the_audit_page_shows_each_change_as_a_readable_line_with_the_json_one_click_away(world):
+    # given an entry changing a title and a status, and one recording a created record
+    changed = audit_append(
+        actor=None,
+        channel="system",
+        action="changed",
+        object_type="test.thing",
+        object_id=1,
+        object_repr="a thing",
+        changes={"title": ["Old title", "New title"], "planned_end": [None, "2026-01-02 10:00"]},
+    )
+    created = audit_append(
+        actor=None,
+        channel="system",
+        action="created",
+        object_type="test.thing",
+        object_id=2,
+        object_repr="another",
+        changes={"name": "Shop", "notes": ""},
+    )
+    # when the manager reads the audit page for these objects
+    response = client_for(world.users["manager"]).get("/audit/?object_type=test.thing")
+    html = response.content.decode()
+    # then each change is a `field: old → new` line, a created value `field: value`, empty values left out
+    lines = {e.pk: e.change_lines for e in response.context["entries"]}
+    assert lines[changed.pk] == ["title: Old title → New title", "planned_end: — → 2026-01-02 10:00"]
+    assert lines[created.pk] == ["name: Shop"]
+    assert "<li>title: Old title → New title</li>" in html
+    # and the JSON is behind a details element
+    assert "<details" in html and "<summary>JSON</summary>" in html
+    assert "{&quot;planned_end&quot;: [null, &quot;2026-01-02 10:00&quot;], &quot;title&quot;" in html

@@ -87,7 +87,7 @@ def test_many_threads_transitioning_the_same_deployment_move_it_once():
     d.refresh_from_db()
     assert d.status == Status.VERIFYING_COMPONENTS
     assert d.events.filter(kind="transition").count() == 1
-    from apps.reports.audit import audit_verify
+    from apps.audit.chain import audit_verify
 
     assert audit_verify().ok
 

@@ -4,15 +4,23 @@ it shows the same cells as the matrix ranked from the deployments."""
 import pytest
 from django.core.management import call_command
 
-from apps.deployments.models import Action
+from apps.deployments.models import Action, MatrixEntry
 from apps.deployments.services import Context, deployment_transition
+from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 from apps.deployments.workflow import Status
-from apps.reports import matrix
-from apps.reports.matrix import matrix_build
-from apps.reports.matrix_models import MatrixEntry
-from apps.reports.matrix_snapshot import matrix_snapshot_rebuild
+from apps.reports.selectors import matrix
+from apps.reports.selectors.matrix import matrix_build
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import advance, plan, soon
+
+
+@pytest.fixture
+def rec(world):
+    """The shared world with w.deployment (shop-web 1.0.0 to test) walked to completed."""
+    world.completed = advance(
+        world.deployment, to=Status.COMPLETED, manager=world.users["manager"], practitioner=world.users["practitioner"]
+    )
+    return world
 
 
 def _snapshot() -> set[tuple]:
@@ -76,18 +84,6 @@ def test_the_snapshot_follows_complete_removal_fail_and_roll_back(rec, monkeypat
     monkeypatch.setattr(matrix, "_snapshot_entries", lambda filterset: None)
     assert _cells(by_component) == _cells(matrix_build(user=manager, by="component"))
     assert _cells(by_service) == _cells(matrix_build(user=manager, by="service"))
-
-
-def test_the_matrix_pages_its_rows(rec, monkeypatch):
-    # given one row per page
-    monkeypatch.setitem(matrix.PAGE_SIZE, "service", 1)
-    advance(rec.other_deployment, to=Status.COMPLETED, manager=UserFactory(roles=["manager"]))
-    # when the manager reads page 1 and page 2
-    first = matrix_build(user=rec.users["manager"], by="service", page=1)
-    second = matrix_build(user=rec.users["manager"], by="service", page=2)
-    # then each holds one service, in name order, and the pager counts both
-    assert [r.label for r in first.rows] + [r.label for r in second.rows] == ["Online shop", "Payroll"]
-    assert (first.total, first.pages, second.page) == (2, 2, 2)
 
 
 @pytest.mark.django_db

@@ -2,9 +2,9 @@
 
 import pytest
 
+from apps.audit.chain import audit_verify
+from apps.audit.models import AuditEntry
 from apps.deployments.models import Deployment, DeploymentEvent, IdempotencyKey
-from apps.reports.audit import audit_verify
-from apps.reports.models import AuditEntry
 from tests.deployments_api.conftest import window
 
 pytestmark = pytest.mark.django_db

@@ -12,11 +12,11 @@ from icalendar import Calendar
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Deployment
 from apps.deployments.services import Context, deployment_transition
-from apps.reports.calendar import CHIPS_SHOWN, calendar_build
-from apps.reports.record_models import CalendarFeedToken
+from apps.reports.models import CalendarFeedToken
+from apps.reports.selectors.calendar import CHIPS_SHOWN, calendar_build
 from tests.factories.accounts import token_for
 from tests.factories.deployments import plan
-from tests.reports_records.helpers import client_for, many_deployments
+from tests.reports.helpers import client_for, many_deployments
 
 
 def _ics(response) -> Calendar:

@@ -8,7 +8,7 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.deployments.workflow import Status
-from apps.reports.dashboard import LIST_LIMIT, dashboard_for
+from apps.reports.selectors.dashboard import LIST_LIMIT, dashboard_for
 from tests.factories.accounts import UserFactory
 from tests.factories.catalog import ServiceFactory
 from tests.factories.deployments import DeploymentFactory

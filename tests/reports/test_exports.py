@@ -13,13 +13,13 @@ from django.db import connection
 from django.http import QueryDict
 from openpyxl import load_workbook
 
+from apps.audit.models import AuditEntry
 from apps.catalog.models import ServiceComponent
 from apps.deployments.models import Deployment
-from apps.reports import exports, register_csv
-from apps.reports.exports import AUDIT_HEADER, DEPLOYMENT_HEADER
-from apps.reports.models import AuditEntry
+from apps.reports import exports
+from apps.reports.exports import AUDIT_HEADER, DEPLOYMENT_HEADER, register_csv
 from tests.factories.accounts import token_for
-from tests.reports_records.helpers import client_for, many_deployments
+from tests.reports.helpers import client_for, many_deployments
 
 
 def _body(response) -> bytes:

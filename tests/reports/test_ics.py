@@ -15,10 +15,10 @@ from apps.catalog.models import Service
 from apps.deployments import workflow
 from apps.deployments.services import Context, deployment_transition
 from apps.environments.models import Environment, FreezeWindow
-from apps.reports import calendar
-from apps.reports.calendar import calendar_deployments, calendar_freezes, calendar_ics
+from apps.reports.selectors import calendar
+from apps.reports.selectors.calendar import calendar_deployments, calendar_freezes, calendar_ics
 from tests.factories.deployments import plan, soon
-from tests.reports_records.helpers import client_for, many_deployments
+from tests.reports.helpers import client_for, many_deployments
 
 NOW = dt.datetime.now(dt.UTC).replace(microsecond=891011)  # the clock of the feed, standing still
 BASE_URL = "http://testserver"

@@ -8,10 +8,10 @@ import pytest
 from django.test import Client
 
 from apps.reports import exports
-from apps.reports.record_models import ExportJob, ExportStatus
+from apps.reports.models import ExportJob, ExportStatus
 from apps.reports.tasks import export_job_run
 from tests.factories.accounts import token_for
-from tests.reports_records.helpers import client_for
+from tests.reports.helpers import client_for
 
 
 def _file(response) -> bytes:

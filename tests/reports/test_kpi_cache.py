@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from apps.deployments.workflow import Status
-from apps.reports.kpis import kpi_report
+from apps.reports.selectors.kpis import kpi_report
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import DeploymentFactory
 

@@ -54,6 +54,26 @@ def test_the_report_draws_three_svg_charts(k):
     assert "<script" not in html.split("<main", 1)[1].split("</main>")[0]
 
 
+@pytest.mark.parametrize(
+    ("testid", "title", "x_axis", "y_axis"),
+    [
+        ("chart-success-rate", "Successful deployments per month", "Month", "Successful deployments (%)"),
+        ("chart-throughput", "Deployments completed per month", "Month", "Completed (deployments)"),
+        ("chart-lead-time", "Median lead time per month", "Month", "Median lead time (hours)"),
+    ],
+)
+def test_every_chart_shows_its_title_and_axes_with_units(k, testid, title, x_axis, y_axis):
+    # given the KPI page by month
+    html = client_for(k.manager).get(URL, {**PERIOD, "bucket": "month"}).content.decode()
+    # when one chart is read
+    start = html.index(f'data-testid="{testid}"')
+    svg = html[start : html.index("</svg>", start)]
+    # then it shows its title on the chart, and names both axes, the y axis with its unit
+    assert '<text class="kpi-title"' in svg and f">{title}</text>" in svg
+    assert 'data-axis="x"' in svg and f">{x_axis}</text>" in svg
+    assert 'data-axis="y"' in svg and f">{y_axis}</text>" in svg
+
+
 def test_an_empty_period_reads_no_data(k):
     response = client_for(k.manager).get(URL, {"from": "2020-01-01", "to": "2020-01-31"})
     assert response.status_code == 200
@@ -123,7 +143,7 @@ def test_drilldown_is_scoped(k):
 
 
 def test_drilldown_paginates(k, settings):
-    from apps.reports import kpi_views
+    from apps.reports.views import kpis as kpi_views
 
     kpi_views.PAGE_SIZE, old = 2, kpi_views.PAGE_SIZE
     try:

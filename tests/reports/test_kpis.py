@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from apps.reports.kpis import API_METRICS, METRICS, kpi_drilldown, kpi_report, kpi_trend
+from apps.reports.selectors.kpis import API_METRICS, METRICS, kpi_drilldown, kpi_report, kpi_trend
 from tests.factories.accounts import UserFactory
 from tests.reports.kpi_data import FIRST, LAST, build_kpi_data
 

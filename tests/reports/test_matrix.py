@@ -6,10 +6,11 @@ from django.test.utils import CaptureQueriesContext
 from apps.catalog.services import component_version_create
 from apps.deployments.models import Action
 from apps.deployments.workflow import Status
-from apps.reports.matrix import matrix_build
+from apps.reports.selectors import matrix
+from apps.reports.selectors.matrix import matrix_build
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import advance, plan, soon
-from tests.reports_records.helpers import client_for
+from tests.reports.helpers import client_for
 
 
 def _cell(data, label: str, env):
@@ -122,3 +123,35 @@ def test_matrix_queries_do_not_grow_with_services_and_deployments(rec):
 def test_matrix_ignores_unknown_filters_and_survives_bad_ones(rec):
     client = client_for(rec.users["manager"])
     assert client.get("/matrix/?service=abc&by=nonsense&status=zzz").status_code == 200
+
+
+def test_the_matrix_pages_its_rows(rec, monkeypatch):
+    # given one row per page
+    monkeypatch.setitem(matrix.PAGE_SIZE, "service", 1)
+    advance(rec.other_deployment, to=Status.COMPLETED, manager=UserFactory(roles=["manager"]))
+    # when the manager reads page 1 and page 2
+    first = matrix_build(user=rec.users["manager"], by="service", page=1)
+    second = matrix_build(user=rec.users["manager"], by="service", page=2)
+    # then each holds one service, in name order, and the pager counts both
+    assert [r.label for r in first.rows] + [r.label for r in second.rows] == ["Online shop", "Payroll"]
+    assert (first.total, first.pages, second.page) == (2, 2, 2)
+
+
+def test_the_matrix_shows_statuses_by_their_labels(rec):
+    # given a completed deployment in test and an approved one on its way
+    w = rec
+    coming = plan(
+        requester=w.users["product_owner"],
+        service=w.service,
+        environment=w.env_test,
+        versions=[w.version_2],
+        start=soon(30),
+        title="Shop 1.1.0 to test",
+    )
+    advance(coming, to=Status.APPROVED, manager=w.users["manager"])
+    # when the manager opens the matrix
+    html = client_for(w.users["manager"]).get("/matrix/").content.decode()
+    # then the statuses read as their labels, never as their codes
+    assert '<span class="badge text-bg-warning">Approved</span>' in html
+    assert f"{w.completed.reference}</a> Completed" in html
+    assert ">approved<" not in html and "</a> completed" not in html

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from apps.reviews.models import ImprovementInitiative, ModelReview
-from tests.reports_records.helpers import client_for
+from tests.reports.helpers import client_for
 
 
 def test_deployment_report_holds_plan_approvals_checks_and_timeline(rec):

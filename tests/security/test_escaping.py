@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import reverse
 
-from apps.reports.kpis import METRICS
+from apps.reports.selectors.kpis import METRICS
 from tests.security.conftest import client_for, rolled_back_world
 from tests.security.xss_world import ESCAPED, RAW_MARKERS, build_xss_world
 
@@ -101,7 +101,7 @@ def _resolve(w, attr: str):
 
 
 def _audit_entry(x):
-    from apps.reports.models import AuditEntry
+    from apps.audit.models import AuditEntry
 
     return AuditEntry.objects.filter(object_repr__contains="<script>").order_by("-id").first()
 

@@ -4,9 +4,8 @@ from django.core.exceptions import ValidationError
 from rest_framework import permissions, serializers, viewsets
 from rest_framework.pagination import CursorPagination
 
-from apps.core.permissions import user_can
-from apps.reports.exports import EXPORT_PERM, audit_entry_list
-from apps.reports.models import AuditEntry
+from apps.audit.models import AuditEntry
+from apps.audit.selectors import audit_entry_list, audit_entry_may_read
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -43,7 +42,7 @@ class CanReadAuditTrail(permissions.BasePermission):
     message = "Only deployment managers, auditors and service or product owners may read the audit trail."
 
     def has_permission(self, request, view) -> bool:
-        return user_can(request.user, "reports.view_audit") or user_can(request.user, EXPORT_PERM)
+        return audit_entry_may_read(request.user)
 
 
 class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
@@ -64,7 +63,3 @@ class AuditEntryViewSet(viewsets.ReadOnlyModelViewSet):
             return audit_entry_list(user=self.request.user, params=params)
         except ValidationError as exc:
             raise serializers.ValidationError(exc.message_dict) from exc
-
-
-def register(router) -> None:
-    router.register("audit-entries", AuditEntryViewSet, basename="audit-entry")

@@ -1,25 +1,37 @@
 """The timeline: one function writes every DeploymentEvent, and notifications leave after commit."""
 
-from dataclasses import dataclass
-
 from django.db import transaction
 from django.utils import timezone
 
-from apps.deployments.models import Channel, Deployment, DeploymentEvent
+from apps.audit.chain import audit_append
+from apps.audit.context import AuditContext as Context
+from apps.audit.models import AuditEntry
+from apps.deployments.models import Deployment, DeploymentEvent
+
+__all__ = ["Context", "event_record", "events_record_many"]
 
 
-@dataclass(frozen=True)
-class Context:
-    """Who acts and through which channel; the token name when a pipeline acts through the API."""
-
-    actor: object
-    channel: str = Channel.WEB
-    token_name: str = ""
-
-    @classmethod
-    def from_request(cls, request, channel: str = Channel.WEB) -> "Context":
-        token = getattr(request, "auth", None)
-        return cls(actor=request.user, channel=channel, token_name=getattr(token, "name", "") or "")
+def audit_deployment_event(event: DeploymentEvent) -> AuditEntry:
+    """The event's entry in the audit chain: its kind, comment, status change, token and data."""
+    d = event.deployment
+    changes = {"kind": event.kind, "comment": event.comment}
+    if event.from_status or event.to_status:
+        changes["status"] = [event.from_status, event.to_status]
+    if event.token_name:
+        changes["token"] = event.token_name
+    if event.data:
+        changes["data"] = event.data
+    return audit_append(
+        actor=event.actor,
+        channel=event.channel,
+        action=event.kind,
+        object_type="deployments.deployment",
+        object_id=d.pk,
+        object_repr=f"{d.reference} {d.title}",
+        changes=changes,
+        service_id=d.service_id,
+        at=event.at,
+    )
 
 
 def _event(
@@ -62,8 +74,6 @@ def event_record(
         data=data,
     )
     event.save(force_insert=True)
-    from apps.reports.audit import audit_deployment_event
-
     audit_deployment_event(event)
     if notify:
         from apps.deployments.tasks import enqueue_notification
@@ -75,8 +85,6 @@ def event_record(
 def events_record_many(*, ctx: Context, kind: str, events: list[tuple[Deployment, dict]]) -> list[DeploymentEvent]:
     """The same event on many deployments (one insert): `events` holds each deployment with its fields
     (comment, from_status, to_status, data). No notifications."""
-    from apps.reports.audit import audit_deployment_event
-
     built = [_event(deployment=d, ctx=ctx, kind=kind, **fields) for d, fields in events]
     DeploymentEvent.objects.bulk_create(built)
     for event in built:

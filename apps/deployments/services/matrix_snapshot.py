@@ -33,7 +33,7 @@ def matrix_record_final(*, deployment) -> None:
     `deployment_transition` in the same transaction; a removal that completes clears the version."""
     if deployment.status not in FINISHED:
         return
-    from apps.reports.matrix_models import MatrixEntry
+    from apps.deployments.models import MatrixEntry
 
     at, pk = deployment.actual_end, deployment.pk
     entries = [
@@ -64,10 +64,10 @@ def _ranked(qs, partition, order):
     return qs.annotate(rank=Window(RowNumber(), partition_by=partition, order_by=order)).filter(rank=1)
 
 
-def matrix_snapshot_rebuild(*, apps=global_apps) -> int:
+def matrix_snapshot_rebuild(*, apps=global_apps, label: str = "deployments.MatrixEntry") -> int:
     """Rebuild every MatrixEntry from the deployments (five queries and batched inserts); returns the rows made."""
     Deployment = apps.get_model("deployments", "Deployment")
-    MatrixEntry = apps.get_model("reports", "MatrixEntry")
+    MatrixEntry = apps.get_model(label)  # "reports.MatrixEntry" in migrations before the snapshot moved
     ServiceComponent = apps.get_model("catalog", "ServiceComponent")
     through = Deployment.component_versions.through
     service_of = dict(ServiceComponent.objects.values_list("pk", "service_id"))

@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
+from apps.audit.chain import atomic_audited
+from apps.audit.history import audit_history_many
 from apps.catalog.models import ComponentVersion
 from apps.catalog.services import component_version_get_or_create, normalise_checksum
 from apps.core.exceptions import ConflictError
@@ -15,8 +17,6 @@ from apps.deployments.models import Deployment, EventKind, IdempotencyKey
 from apps.deployments.permissions import is_manager, may_edit, may_request_for_service
 from apps.deployments.selectors import remembered_deployments
 from apps.deployments.services.events import Context, event_record, events_record_many
-from apps.reports.audit import atomic_audited
-from apps.reports.history import record_history
 
 PLAN_FIELDS = ("planned_start", "planned_end", "environment", "component_versions")
 EDITABLE_FIELDS = (
@@ -157,8 +157,7 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
         Deployment.objects.bulk_update(deployments, ["reference"])
     actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
     history = Deployment.history.bulk_history_create(deployments, default_user=actor)
-    for deployment, record in zip(deployments, history or [], strict=False):  # none when history is off
-        record_history(sender=type(record), instance=deployment, history_instance=record)
+    audit_history_many(instances=deployments, records=history, context=ctx)
     versions_through = Deployment.component_versions.through
     versions_through.objects.bulk_create(
         versions_through(deployment_id=plan.deployment.pk, componentversion_id=version.pk)

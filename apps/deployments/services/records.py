@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.audit.chain import atomic_audited
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import user_can
 from apps.deployments import workflow
@@ -21,7 +22,6 @@ from apps.deployments.models import (
 from apps.deployments.permissions import is_manager, may_execute, may_give_feedback
 from apps.deployments.selectors import deployment_visible_q
 from apps.deployments.services.events import Context, event_record
-from apps.reports.audit import atomic_audited
 
 # Which checks may be recorded in which state: each kind up to the gate that needs it.
 RECORDABLE = {

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.chain import atomic_audited
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import user_can
 from apps.deployments import rules, workflow
@@ -18,9 +19,8 @@ from apps.deployments.models import (
 )
 from apps.deployments.permissions import actor_capacities
 from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.matrix_snapshot import matrix_record_final
 from apps.environments.models import Environment
-from apps.reports.audit import atomic_audited
-from apps.reports.matrix_snapshot import matrix_record_final
 
 S = workflow.Status
 

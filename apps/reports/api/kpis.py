@@ -1,6 +1,5 @@
 """`GET /api/v1/kpis/`: the KPIs of DESIGN.md §5 for a period and filters, with how each was computed."""
 
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers
@@ -9,8 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.permissions import user_can
-from apps.reports.kpi_forms import KpiFilterForm
-from apps.reports.kpis import API_METRICS, VIEW_KPIS, kpi_report
+from apps.reports.forms import KpiFilterForm
+from apps.reports.selectors.kpis import API_METRICS, VIEW_KPIS, kpi_report
 
 COUNT_METRICS = {"failures", "backlog", "compliance_exceptions"}
 PARAM_NAMES = {"start": "from", "end": "to"}
@@ -94,6 +93,3 @@ class KpiReportView(APIView):
             raise ValidationError({("non_field_errors" if k == "__all__" else k): v for k, v in errors.items()})
         report = kpi_report(user=request.user, **form.filters())
         return Response(KpiReportSerializer(kpi_payload(report)).data)
-
-
-urlpatterns = [path("kpis/", KpiReportView.as_view(), name="kpi-report")]

@@ -1,20 +1,11 @@
-"""API of the reports app: KPIs (kpi_api) and records such as the audit trail (record_api)."""
+"""The reports' API on v1: the KPIs (DESIGN.md §5), a plain view rather than a ViewSet."""
 
-import importlib
+from django.urls import path
 
-urlpatterns = []
-_modules = []
-for _name in ("apps.reports.api.kpi_api", "apps.reports.api.record_api"):
-    try:
-        _modules.append(importlib.import_module(_name))
-    except ModuleNotFoundError as exc:
-        if exc.name != _name:
-            raise
-for _module in _modules:
-    urlpatterns += getattr(_module, "urlpatterns", [])
+from apps.reports.api.kpis import KpiReportView
+
+urlpatterns = [path("kpis/", KpiReportView.as_view(), name="kpi-report")]
 
 
 def register(router) -> None:
-    for module in _modules:
-        if hasattr(module, "register"):
-            module.register(router)
+    """The reports register no ViewSet on the router; their endpoint is in `urlpatterns`."""

@@ -12,16 +12,15 @@ from django.db.models import CharField, F, Func, QuerySet
 
 from apps.catalog.models import ComponentVersion
 from apps.deployments.models import Deployment
-from apps.reports.exports import (
+from apps.reports.exports.registers import (
     DEPLOYMENT_COLUMNS,
     DEPLOYMENT_HEADER,
     DEPLOYMENT_TEXT,
-    FORMULA_CHARS,
     TIME_COLUMNS,
     IsoUtc,
-    csv_chunks,
     deployment_rows,
 )
+from apps.reports.exports.writers import FORMULA_CHARS, csv_chunks
 
 COPY_BATCH = 4000  # rows per chunk handed to the response (about 1.3 MB)
 

@@ -1,36 +1,30 @@
-"""Exports for auditors: the deployment register (CSV, Excel), the audit trail (CSV) and the audit pack (ZIP).
+"""The rows of the exports: the deployment register, the audit trail, approvals and overrides, read as value tuples.
 
 Every export reads through the same selectors and FilterSet as the pages, so it holds exactly what the user may
 see. Rows are fetched with `.values_list(...).iterator(chunk_size=...)` (a server-side cursor on PostgreSQL) and
 written as they come, so memory stays constant whatever the number of rows. The register CSV download on
-PostgreSQL is written by the database itself (`COPY ... TO STDOUT`, apps/reports/register_csv.py) and passed on in
-large chunks, so a million rows stream in seconds without becoming Python objects (DESIGN.md §7).
+PostgreSQL is written by the database itself (`COPY ... TO STDOUT`, register_csv.py) and passed on in large
+chunks, so a million rows stream in seconds without becoming Python objects (DESIGN.md §7).
 """
 
-import csv
-import datetime as dt
-import hashlib
-import io
 import json
-import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 
-import django_filters
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Aggregate, CharField, F, Func, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Aggregate, CharField, F, Func, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 from django.http import QueryDict
 
-from apps.catalog.models import Service
+from apps.audit.filters import as_querydict
+from apps.audit.models import AuditEntry
 from apps.core.permissions import user_can
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Approval, Deployment, DeploymentEvent, EventKind
 from apps.deployments.selectors import deployment_list
-from apps.reports.models import AuditEntry
+from apps.reports.permissions import EXPORT_PERM
 
 CHUNK = 2000
 BACKGROUND_ROWS = 50_000  # Excel files and audit packs larger than this are prepared in the background
-EXPORT_PERM = "reports.export_records"
 
 DEPLOYMENT_COLUMNS = [
     ("reference", "reference"),
@@ -105,22 +99,8 @@ def export_require(user) -> None:
         raise PermissionDenied("Only deployment managers, auditors and service or product owners may export records.")
 
 
-def as_querydict(params) -> QueryDict:
-    """A QueryDict from a request's GET, or from the dict of lists an ExportJob stored."""
-    if isinstance(params, QueryDict):
-        return params
-    data = QueryDict(mutable=True)
-    for key, values in (params or {}).items():
-        data.setlist(key, values if isinstance(values, list) else [values])
-    return data
-
-
 def params_to_json(params: QueryDict) -> dict:
     return {key: params.getlist(key) for key in params if key not in ("background", "csrfmiddlewaretoken")}
-
-
-def _errors_text(errors) -> dict:
-    return {field: [str(e) for e in errs] for field, errs in errors.items()}
 
 
 def export_deployments(*, user, params) -> QuerySet[Deployment]:
@@ -128,7 +108,7 @@ def export_deployments(*, user, params) -> QuerySet[Deployment]:
     params = as_querydict(params)
     filterset = DeploymentFilterSet(params or None, queryset=deployment_list(user=user))
     if filterset.is_bound and not filterset.is_valid():
-        raise ValidationError(_errors_text(filterset.errors))
+        raise ValidationError({field: [str(e) for e in errs] for field, errs in filterset.errors.items()})
     qs = filterset.qs
     if not params.get("ordering"):
         qs = qs.order_by("-planned_start", "-id")
@@ -187,75 +167,6 @@ def deployment_rows(queryset: QuerySet[Deployment], *, text_times: bool = True) 
     yield from qs.values_list(*[field for _, field in DEPLOYMENT_COLUMNS]).iterator(chunk_size=CHUNK)
 
 
-def _parse_day(value: str | None, field: str) -> dt.datetime | None:
-    """A date (YYYY-MM-DD) or ISO date-time, as an aware UTC datetime; ValidationError when malformed."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    try:
-        if len(value) == 10:
-            day = dt.date.fromisoformat(value)
-            return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError as exc:
-        raise ValidationError({field: [f"“{value[:40]}” is not a date (YYYY-MM-DD)."]}) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def period_bounds(params) -> tuple[dt.datetime | None, dt.datetime | None]:
-    """`from` and `to` of the query string as [start, end): `to` is inclusive of its whole day."""
-    params = as_querydict(params)
-    start = _parse_day(params.get("from"), "from")
-    end = _parse_day(params.get("to"), "to")
-    if end is not None and len((params.get("to") or "").strip()) == 10:
-        end += dt.timedelta(days=1)
-    if start and end and end <= start:
-        raise ValidationError({"to": ["The end of the period must be after its start."]})
-    return start, end
-
-
-class AuditEntryFilterSet(django_filters.FilterSet):
-    """Filters of the audit page, the audit-trail export and the audit-entries API."""
-
-    object_type = django_filters.CharFilter()
-    object_id = django_filters.CharFilter()
-    actor = django_filters.CharFilter(field_name="actor_name", lookup_expr="iexact")
-    channel = django_filters.ChoiceFilter(
-        choices=[("web", "Web"), ("api", "API"), ("admin", "Admin"), ("system", "System")]
-    )
-    action = django_filters.CharFilter()
-    service = django_filters.NumberFilter(field_name="service_id")
-
-    class Meta:
-        model = AuditEntry
-        fields = ["object_type", "object_id", "actor", "channel", "action", "service"]
-
-
-def _owned_services(user) -> QuerySet:
-    return Service.objects.filter(Q(owners=user) | Q(product_owners=user)).values("pk")
-
-
-def audit_entry_list(*, user, params=None) -> QuerySet[AuditEntry]:
-    """Audit entries the user may read: all with `view_audit`; otherwise those of the services they own."""
-    if user_can(user, "reports.view_audit"):
-        qs = AuditEntry.objects.all()
-    elif user_can(user, EXPORT_PERM):
-        qs = AuditEntry.objects.filter(service_id__in=_owned_services(user))
-    else:
-        return AuditEntry.objects.none()
-    params = as_querydict(params)
-    filterset = AuditEntryFilterSet(params or None, queryset=qs)
-    if filterset.is_bound and not filterset.is_valid():
-        raise ValidationError(_errors_text(filterset.errors))
-    qs = filterset.qs
-    start, end = period_bounds(params)
-    if start:
-        qs = qs.filter(at__gte=start)
-    if end:
-        qs = qs.filter(at__lt=end)
-    return qs
-
-
 def audit_rows(queryset: QuerySet[AuditEntry]) -> Iterator[tuple]:
     for row in queryset.order_by("id").values_list(*AUDIT_FIELDS).iterator(chunk_size=CHUNK):
         changes = row[8]
@@ -279,161 +190,3 @@ def override_rows(deployments: QuerySet[Deployment]) -> Iterator[tuple]:
         data = row[6] if isinstance(row[6], dict) else json.loads(row[6] or "{}")
         overridden = data.get("overridden") or []
         yield (*row[:6], data.get("transition", ""), " | ".join(str(item) for item in overridden))
-
-
-# --- writing --------------------------------------------------------------------------------------------------
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-FORMULA_CHARS = frozenset("=+-@\t\r")
-
-
-def cell(value):
-    """A value as text for a CSV cell: ISO 8601 times, and no spreadsheet formula can hide in a text cell."""
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat() if value.tzinfo else value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def _guarded(rows: Iterable[tuple], text_columns: list[int]) -> Iterator[list]:
-    """Rows of text, numbers and None (csv writes None as empty): only the text columns need the formula guard."""
-    for row in rows:
-        row = list(row)
-        for i in text_columns:
-            value = row[i]
-            if value and value[0] in FORMULA_CHARS:
-                row[i] = "'" + value
-        yield row
-
-
-def csv_chunks(
-    header: list[str],
-    rows: Iterable[tuple],
-    progress: Progress = None,
-    batch: int = 500,
-    text_columns: list[int] | None = None,
-) -> Iterator[str]:
-    """CSV text in chunks of `batch` rows, for a StreamingHttpResponse or a file. With `text_columns`, the rows hold
-    only text, numbers and None, and only those columns are guarded (the fast path of the register export)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    count = 0
-    cells = _guarded(rows, text_columns) if text_columns is not None else ([cell(v) for v in row] for row in rows)
-    for row in cells:
-        writer.writerow(row)
-        count += 1
-        if count % batch == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-            if progress and count % CHUNK == 0:
-                progress(count)
-    yield buffer.getvalue()
-    if progress:
-        progress(count)
-
-
-def write_csv(
-    path: str,
-    header: list[str],
-    rows: Iterable[tuple],
-    progress: Progress = None,
-    text_columns: list[int] | None = None,
-) -> str:
-    """Writes a CSV file; returns its SHA-256."""
-    digest = hashlib.sha256()
-    with open(path, "wb") as out:
-        for chunk in csv_chunks(header, rows, progress, text_columns=text_columns):
-            data = chunk.encode()
-            digest.update(data)
-            out.write(data)
-    return digest.hexdigest()
-
-
-def _xlsx_value(value):
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value  # Excel has no time zones
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
-def write_xlsx(path: str, header: list[str], rows: Iterable[tuple], progress: Progress = None) -> None:
-    """An Excel workbook written row by row (openpyxl write-only mode keeps memory flat)."""
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Deployments")
-    sheet.append(header)
-    count = 0
-    for row in rows:
-        sheet.append([_xlsx_value(v) for v in row])
-        count += 1
-        if progress and count % CHUNK == 0:
-            progress(count)
-    workbook.save(path)
-    if progress:
-        progress(count)
-
-
-def _pack_params(params) -> QueryDict:
-    """The pack's period `from`–`to` also bounds the register (deployments planned in it)."""
-    params = as_querydict(params).copy()
-    start, end = period_bounds(params)
-    if start and not params.get("planned_from"):
-        params["planned_from"] = start.isoformat()
-    if end and not params.get("planned_to"):
-        params["planned_to"] = end.isoformat()
-    return params
-
-
-def audit_pack_parts(*, user, params) -> list[tuple[str, list[str], Iterable[tuple], list[int] | None]]:
-    """The CSV files of an audit pack for the period `from`–`to` (and the register filters)."""
-    params = _pack_params(params)
-    deployments = export_deployments(user=user, params=params)
-    audit = audit_entry_list(user=user, params=params)
-    return [
-        ("deployments.csv", DEPLOYMENT_HEADER, deployment_rows(deployments), DEPLOYMENT_TEXT),
-        ("audit-trail.csv", AUDIT_HEADER, audit_rows(audit), None),
-        ("approvals.csv", APPROVAL_HEADER, approval_rows(deployments), None),
-        ("overrides.csv", OVERRIDE_HEADER, override_rows(deployments), None),
-    ]
-
-
-def write_audit_pack(path: str, *, user, params, progress: Progress = None) -> None:
-    """A ZIP of the register, audit trail, approvals and overrides, with `MANIFEST.sha256` of the files."""
-    parts = audit_pack_parts(user=user, params=params)
-    manifest = []
-    written = [0]  # rows of the files already in the archive, for the progress bar
-
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, header, rows, text_columns in parts:
-            digest = hashlib.sha256()
-            last = [0]
-
-            def step(n, last=last):
-                last[0] = n
-                if progress:
-                    progress(written[0] + n)
-
-            with archive.open(name, "w", force_zip64=True) as member:
-                for chunk in csv_chunks(header, rows, step, text_columns=text_columns):
-                    data = chunk.encode()
-                    digest.update(data)
-                    member.write(data)
-            written[0] += last[0]
-            manifest.append(f"{digest.hexdigest()}  {name}\n")
-        archive.writestr("MANIFEST.sha256", "".join(manifest))
-
-
-def audit_pack_size(*, user, params) -> int:
-    """Rows an audit pack will hold (deployments and audit entries), to decide whether to go to the background."""
-    params = _pack_params(params)
-    return export_deployments(user=user, params=params).count() + audit_entry_list(user=user, params=params).count()

@@ -2,9 +2,9 @@ from django.db import migrations
 
 
 def backfill(apps, schema_editor):
-    from apps.reports.matrix_snapshot import matrix_snapshot_rebuild
+    from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 
-    matrix_snapshot_rebuild(apps=apps)
+    matrix_snapshot_rebuild(apps=apps, label="reports.MatrixEntry")
 
 
 class Migration(migrations.Migration):

@@ -19,7 +19,7 @@ from apps.deployments.models import Deployment
 from apps.deployments.selectors import deployment_list
 from apps.environments.models import Environment, FreezeWindow
 from apps.environments.windows import window_occurrences
-from apps.reports.record_models import CalendarFeedToken, feed_key_hash
+from apps.reports.models import CalendarFeedToken, feed_key_hash
 
 MONTH, WEEK = "month", "week"
 HIDDEN_BY_DEFAULT = (workflow.Status.CANCELLED, workflow.Status.REJECTED)

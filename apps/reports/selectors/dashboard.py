@@ -11,8 +11,8 @@ from apps.core.permissions import user_can
 from apps.deployments.selectors import deployment_list
 from apps.deployments.workflow import Status
 from apps.reports import charts
-from apps.reports.kpi_views import format_value
-from apps.reports.kpis import HEADLINE, VIEW_KPIS, kpi_headline, kpi_trend
+from apps.reports.selectors.kpis import HEADLINE, VIEW_KPIS, kpi_headline, kpi_trend
+from apps.reports.views.kpis import format_value
 
 LIST_LIMIT = 8
 TREND_WEEKS = 12

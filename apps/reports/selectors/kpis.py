@@ -34,9 +34,9 @@ from apps.deployments.models import Check, CheckResult, Deployment, Feedback, In
 from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.deployments.workflow import Status
 from apps.environments.models import Environment, EnvironmentKind
-from apps.reports.kpi_cache import cached_kpi
+from apps.reports.permissions import VIEW_KPIS
+from apps.reports.selectors.kpi_cache import cached_kpi
 
-VIEW_KPIS = "reports.view_kpis"
 DEFAULT_DAYS = 90
 BUCKETS = ("week", "month")
 

@@ -10,10 +10,9 @@ from django.db.models.functions import RowNumber
 
 from apps.deployments import workflow
 from apps.deployments.filters import DeploymentFilterSet
-from apps.deployments.models import Action, Deployment
+from apps.deployments.models import Action, Deployment, MatrixEntry
 from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.environments.models import Environment
-from apps.reports.matrix_models import MatrixEntry
 
 SERVICE, COMPONENT = "service", "component"
 FINISHED = (workflow.Status.COMPLETED, workflow.Status.FAILED, workflow.Status.ROLLED_BACK)

@@ -12,12 +12,13 @@ from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from apps.audit.filters import period_bounds
 from apps.core.permissions import user_can
 from apps.deployments.filters import DeploymentFilterSet
-from apps.reports import calendar as cal
-from apps.reports.exports import EXPORT_PERM, period_bounds
-from apps.reports.record_models import CalendarFeedToken
-from apps.reports.record_views.auth import SessionOrTokenMixin, bad_request
+from apps.reports.models import CalendarFeedToken
+from apps.reports.permissions import EXPORT_PERM
+from apps.reports.selectors import calendar as cal
+from apps.reports.views.auth import SessionOrTokenMixin, bad_request
 
 NEW_FEED_KEY = "reports.calendar_feed_key"
 FILTER_KEYS = ("q", "status", "environment", "environment_kind", "service", "model", "action", "trigger")

@@ -11,10 +11,12 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from apps.reports import exports, register_csv
-from apps.reports.record_models import ExportJob, ExportKind
-from apps.reports.record_views.auth import SessionOrTokenMixin, bad_request, wants_json
+from apps.audit.selectors import audit_entry_list
+from apps.reports import exports
+from apps.reports.exports import register_csv
+from apps.reports.models import ExportJob, ExportKind
 from apps.reports.tasks import FILENAMES, export_job_path, export_job_start
+from apps.reports.views.auth import SessionOrTokenMixin, bad_request, wants_json
 
 RECENT_JOBS = 10
 
@@ -108,7 +110,7 @@ class ExportAuditCsvView(ExportView):
     kind = ExportKind.AUDIT_CSV
 
     def respond(self, request):
-        rows = exports.audit_rows(exports.audit_entry_list(user=request.user, params=request.GET))
+        rows = exports.audit_rows(audit_entry_list(user=request.user, params=request.GET))
         response = StreamingHttpResponse(
             exports.csv_chunks(exports.AUDIT_HEADER, rows), content_type="text/csv; charset=utf-8"
         )

@@ -8,8 +8,8 @@ from django.views.generic import TemplateView
 
 from apps.core.permissions import user_can
 from apps.reports import charts
-from apps.reports.kpi_forms import KpiFilterForm
-from apps.reports.kpis import METRICS, VIEW_KPIS, KpiValue, TrendPoint, kpi_drilldown, kpi_report, kpi_trend
+from apps.reports.forms import KpiFilterForm
+from apps.reports.selectors.kpis import METRICS, VIEW_KPIS, KpiValue, TrendPoint, kpi_drilldown, kpi_report, kpi_trend
 
 PAGE_SIZE = 50
 
@@ -35,7 +35,9 @@ def trend_charts(points: list[TrendPoint], bucket: str) -> list:
     return [
         charts.chart(
             list(zip(labels, [p.success_rate for p in points], strict=True)),
-            title=f"Successful deployments per {bucket} (%)",
+            title=f"Successful deployments per {bucket}",
+            x_label=bucket.capitalize(),
+            y_label="Successful deployments",
             unit="%",
             y_max=100,
             testid="chart-success-rate",
@@ -43,13 +45,18 @@ def trend_charts(points: list[TrendPoint], bucket: str) -> list:
         charts.chart(
             list(zip(labels, [p.completed for p in points], strict=True)),
             title=f"Deployments completed per {bucket}",
+            x_label=bucket.capitalize(),
+            y_label="Completed",
+            unit="deployments",
             kind="bar",
             testid="chart-throughput",
         ),
         charts.chart(
             list(zip(labels, [p.lead_time_median_hours for p in points], strict=True)),
-            title=f"Median lead time per {bucket} (hours)",
-            unit="h",
+            title=f"Median lead time per {bucket}",
+            x_label=bucket.capitalize(),
+            y_label="Median lead time",
+            unit="hours",
             testid="chart-lead-time",
         ),
     ]

@@ -5,7 +5,7 @@ from django.views.generic import TemplateView
 
 from apps.catalog.models import Service
 from apps.environments.models import EnvironmentKind
-from apps.reports import matrix
+from apps.reports.selectors import matrix
 
 
 class MatrixView(LoginRequiredMixin, TemplateView):

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.reports.audit import audit_verify
-from apps.reports.models import AuditEntry
+from apps.audit.chain import audit_verify
+from apps.audit.models import AuditEntry
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from apps.reports.matrix_snapshot import matrix_snapshot_rebuild
+from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 
 
 class Command(BaseCommand):

@@ -1,0 +1,80 @@
+"""The audit pack: a ZIP of the register, the audit trail, approvals and overrides of a period, with a manifest."""
+
+import hashlib
+import zipfile
+from collections.abc import Iterable
+
+from django.http import QueryDict
+
+from apps.audit.filters import as_querydict, period_bounds
+from apps.audit.selectors import audit_entry_list
+from apps.reports.exports.registers import (
+    APPROVAL_HEADER,
+    AUDIT_HEADER,
+    DEPLOYMENT_HEADER,
+    DEPLOYMENT_TEXT,
+    OVERRIDE_HEADER,
+    Progress,
+    approval_rows,
+    audit_rows,
+    deployment_rows,
+    export_deployments,
+    override_rows,
+)
+from apps.reports.exports.writers import csv_chunks
+
+
+def _pack_params(params) -> QueryDict:
+    """The pack's period `from`–`to` also bounds the register (deployments planned in it)."""
+    params = as_querydict(params).copy()
+    start, end = period_bounds(params)
+    if start and not params.get("planned_from"):
+        params["planned_from"] = start.isoformat()
+    if end and not params.get("planned_to"):
+        params["planned_to"] = end.isoformat()
+    return params
+
+
+def audit_pack_parts(*, user, params) -> list[tuple[str, list[str], Iterable[tuple], list[int] | None]]:
+    """The CSV files of an audit pack for the period `from`–`to` (and the register filters)."""
+    params = _pack_params(params)
+    deployments = export_deployments(user=user, params=params)
+    audit = audit_entry_list(user=user, params=params)
+    return [
+        ("deployments.csv", DEPLOYMENT_HEADER, deployment_rows(deployments), DEPLOYMENT_TEXT),
+        ("audit-trail.csv", AUDIT_HEADER, audit_rows(audit), None),
+        ("approvals.csv", APPROVAL_HEADER, approval_rows(deployments), None),
+        ("overrides.csv", OVERRIDE_HEADER, override_rows(deployments), None),
+    ]
+
+
+def write_audit_pack(path: str, *, user, params, progress: Progress = None) -> None:
+    """A ZIP of the register, audit trail, approvals and overrides, with `MANIFEST.sha256` of the files."""
+    parts = audit_pack_parts(user=user, params=params)
+    manifest = []
+    written = [0]  # rows of the files already in the archive, for the progress bar
+
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, header, rows, text_columns in parts:
+            digest = hashlib.sha256()
+            last = [0]
+
+            def step(n, last=last):
+                last[0] = n
+                if progress:
+                    progress(written[0] + n)
+
+            with archive.open(name, "w", force_zip64=True) as member:
+                for chunk in csv_chunks(header, rows, step, text_columns=text_columns):
+                    data = chunk.encode()
+                    digest.update(data)
+                    member.write(data)
+            written[0] += last[0]
+            manifest.append(f"{digest.hexdigest()}  {name}\n")
+        archive.writestr("MANIFEST.sha256", "".join(manifest))
+
+
+def audit_pack_size(*, user, params) -> int:
+    """Rows an audit pack will hold (deployments and audit entries), to decide whether to go to the background."""
+    params = _pack_params(params)
+    return export_deployments(user=user, params=params).count() + audit_entry_list(user=user, params=params).count()
