@@ -23,7 +23,7 @@ EXPORTERS = {"practitioner": 403, "norole": 403}  # everyone else with a role ma
 
 
 def _feed(w) -> str:
-    from apps.reports.selectors.calendar import calendar_feed_token_rotate
+    from apps.reports.services import calendar_feed_token_rotate
 
     _, key = calendar_feed_token_rotate(user=w.users["service_owner"])
     return f"/calendar/feed/{key}.ics"

@@ -15,8 +15,9 @@ from apps.catalog.models import Service
 from apps.deployments import workflow
 from apps.deployments.services import Context, deployment_transition
 from apps.environments.models import Environment, FreezeWindow
-from apps.reports.selectors import calendar
-from apps.reports.selectors.calendar import calendar_deployments, calendar_freezes, calendar_ics
+from apps.reports.exports import ics
+from apps.reports.exports.ics import calendar_ics
+from apps.reports.selectors.calendar import calendar_deployments, calendar_freezes
 from tests.factories.deployments import plan, soon
 from tests.reports.helpers import client_for, many_deployments
 
@@ -277,7 +278,7 @@ def test_a_backslash_before_n_stays_a_backslash(tricky):
 def test_the_view_streams_the_same_document_in_pieces_with_constant_queries(tricky, monkeypatch):
     # given the manager, signed in, and a feed that yields every 4 events
     w = tricky
-    monkeypatch.setattr(calendar, "ICS_CHUNK", 4)
+    monkeypatch.setattr(ics, "ICS_CHUNK", 4)
     client = client_for(w.users["manager"])
     url = "/calendar.ics?status=cancelled&status=draft&status=approved"
     # when they download the .ics of every status

@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.deployments.models import IncidentLink
 from apps.deployments.services import Context, comment_add, feedback_submit, incident_link_add, problem_add
 from apps.deployments.workflow import Status
-from apps.reports.selectors.calendar import calendar_feed_token_rotate
+from apps.reports.services import calendar_feed_token_rotate
 from apps.reviews.services import review_start
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import DeploymentFactory, advance

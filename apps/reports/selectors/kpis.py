@@ -1,411 +1,52 @@
-"""The KPIs of DESIGN.md §3, computed in SQL over the deployments a user may see: values, trends and drill-downs."""
+"""The KPIs of DESIGN.md §3, computed in SQL over the deployments a user may see: values, trends and drill-downs.
+
+The SQL building blocks are in kpi_sql, the metric table in kpi_metrics; this module computes."""
 
 import datetime as dt
-import math
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from functools import wraps
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
 from django.db.models import (
-    Aggregate,
     Avg,
     Count,
-    Exists,
     F,
-    FloatField,
-    Func,
-    OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
-    Value,
-    Window,
 )
-from django.db.models.functions import Ceil, Floor, RowNumber, TruncMonth, TruncWeek
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from apps.catalog.models import Service
 from apps.core.permissions import user_can
-from apps.deployment_models.models import ModelStatus
-from apps.deployments.models import Check, CheckResult, Deployment, Feedback, IncidentLink
+from apps.deployments.models import Deployment, Feedback
 from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.deployments.workflow import Status
-from apps.environments.models import Environment, EnvironmentKind
 from apps.reports.permissions import VIEW_KPIS
 from apps.reports.selectors.kpi_cache import cached_kpi
-
-DEFAULT_DAYS = 90
-BUCKETS = ("week", "month")
-
-# --- SQL building blocks -------------------------------------------------------------------------------------
-
-
-class SecondsBetween(Func):
-    """`end - start` in seconds as a float, on PostgreSQL and SQLite (Django has no portable epoch difference)."""
-
-    arity = 2
-    output_field = FloatField()
-
-    def _parts(self, compiler):
-        end_sql, end_params = compiler.compile(self.source_expressions[0])
-        start_sql, start_params = compiler.compile(self.source_expressions[1])
-        return end_sql, start_sql, (*end_params, *start_params)
-
-    def as_sql(self, compiler, connection, **extra):
-        end_sql, start_sql, params = self._parts(compiler)
-        return f"((julianday({end_sql}) - julianday({start_sql})) * 86400.0)", params
-
-    def as_postgresql(self, compiler, connection, **extra):
-        end_sql, start_sql, params = self._parts(compiler)
-        return f"(EXTRACT(EPOCH FROM ({end_sql} - {start_sql}))::double precision)", params
-
-
-class PercentileCont(Aggregate):
-    """PostgreSQL's `percentile_cont(p) WITHIN GROUP (ORDER BY expr)` — an ordered-set aggregate."""
-
-    function = "percentile_cont"
-    name = "PercentileCont"
-    output_field = FloatField()
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=repr(float(fraction)), **extra)
-
-
-def percentiles(qs: QuerySet, value, fractions: tuple[float, ...], group=None) -> dict:
-    """{group key: (n, {fraction: value})} of `value` over `qs`, interpolated like percentile_cont.
-
-    PostgreSQL computes them with percentile_cont; elsewhere (SQLite) the database numbers the ordered values per
-    group with window functions and returns only the one or two rows each percentile falls between.
-    """
-    group = group if group is not None else Value(0)
-    qs = qs.order_by().annotate(_g=group, _v=value).filter(_v__isnull=False)
-    if connection.vendor == "postgresql":
-        rows = qs.values("_g").annotate(
-            _n=Count("pk"), **{f"_p{i}": PercentileCont("_v", p) for i, p in enumerate(fractions)}
-        )
-        return {r["_g"]: (r["_n"], {p: r[f"_p{i}"] for i, p in enumerate(fractions)}) for r in rows}
-    qs = qs.annotate(
-        _rn=Window(RowNumber(), partition_by=[F("_g")], order_by=[F("_v").asc(), F("pk").asc()]),
-        _n=Window(Count("pk"), partition_by=[F("_g")]),
-    )
-    wanted = Q()
-    for p in fractions:
-        pos = (F("_n") - 1) * Value(float(p))
-        wanted |= Q(_rn=Floor(pos) + 1) | Q(_rn=Ceil(pos) + 1)
-    picked: dict = {}
-    for g, v, rn, n in qs.filter(wanted).values_list("_g", "_v", "_rn", "_n"):
-        picked.setdefault(g, (n, {}))[1][rn - 1] = v
-    result = {}
-    for g, (n, by_offset) in picked.items():
-        values = {}
-        for p in fractions:
-            pos = (n - 1) * p
-            lo, hi = math.floor(pos), math.ceil(pos)
-            values[p] = by_offset[lo] + (by_offset[hi] - by_offset[lo]) * (pos - lo)
-        result[g] = (n, values)
-    return result
-
-
-def without_jit(func):
-    """Runs `func` inside fast_aggregates()."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        with fast_aggregates():
-            return func(*args, **kwargs)
-
-    return wrapper
-
-
-@contextmanager
-def fast_aggregates():
-    """On PostgreSQL, switch JIT compilation off for these statements: their cost estimates (subplans over tens of
-    thousands of rows) trigger JIT, whose compilation takes longer than the queries themselves (seconds)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield
-
-
-# --- what each metric counts ---------------------------------------------------------------------------------
-
-FINISHED = (Status.COMPLETED, Status.FAILED, Status.ROLLED_BACK)
-COMPLETED = Q(status=Status.COMPLETED)
-FAILED = Q(status__in=(Status.FAILED, Status.ROLLED_BACK))
-# `environment_id IN (...)` and `id IN (...)` rather than joins or EXISTS: PostgreSQL hashes these small sets once
-# instead of probing an index per deployment.
-PRODUCTION = Q(environment__in=Environment.objects.filter(kind=EnvironmentKind.PRODUCTION).values("pk"))
-ON_SCHEDULE = Q(actual_start__gte=F("planned_start"), actual_end__lte=F("planned_end"))
-AGREED_MODEL = Q(model__status__in=(ModelStatus.ACTIVE, ModelStatus.PILOT, ModelStatus.RETIRED))
-NOT_PLANNED = (Status.DRAFT, Status.CANCELLED)
-
-
-def has_incident() -> Q:
-    return Q(pk__in=IncidentLink.objects.values("deployment_id"))
-
-
-def has_feedback() -> Q:
-    return Q(Exists(Feedback.objects.filter(deployment=OuterRef("pk"))))
-
-
-def has_evidence_gap() -> Q:
-    unpassed = Check.objects.filter(deployment=OuterRef("pk"), required=True).exclude(
-        result__in=(CheckResult.PASS, CheckResult.NOT_APPLICABLE)
-    )
-    return Q(Exists(unpassed))
-
-
-def restored_at():
-    """When the service was next deployed successfully to the same environment after this deployment ended."""
-    nxt = Deployment.objects.filter(
-        service=OuterRef("service"),
-        environment=OuterRef("environment"),
-        status=Status.COMPLETED,
-        actual_end__gt=OuterRef("actual_end"),
-    ).order_by("actual_end")
-    return Subquery(nxt.values("actual_end")[:1])
-
-
-def lead_seconds():
-    return SecondsBetween(F("actual_end"), F("submitted_at"))
-
-
-@dataclass(frozen=True)
-class Period:
-    """[start, end) in the current time zone, from two dates taken inclusively."""
-
-    first: dt.date
-    last: dt.date
-
-    @property
-    def start(self) -> dt.datetime:
-        return timezone.make_aware(dt.datetime.combine(self.first, dt.time.min))
-
-    @property
-    def end(self) -> dt.datetime:
-        return timezone.make_aware(dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time.min))
-
-    @property
-    def weeks(self) -> float:
-        return ((self.last - self.first).days + 1) / 7
-
-    def finished(self) -> Q:
-        return Q(status__in=FINISHED, actual_end__gte=self.start, actual_end__lt=self.end)
-
-    def planned(self) -> Q:
-        return Q(planned_start__gte=self.start, planned_start__lt=self.end) & ~Q(status__in=NOT_PLANNED)
-
-
-@dataclass(frozen=True)
-class Metric:
-    key: str
-    label: str
-    unit: str  # "%", "count", "per week", "hours", "rating"
-    definition: str
-    numerator: str
-    denominator: str = ""
-    in_api: bool = True
-
-
-METRICS: dict[str, Metric] = {
-    m.key: m
-    for m in [
-        Metric(
-            "success_rate",
-            "Successful deployments",
-            "%",
-            "Deployments completed, as a share of the deployments that finished (completed, failed or rolled "
-            "back) in the period, by actual end.",
-            "completed",
-            "finished",
-        ),
-        Metric(
-            "failures",
-            "Failures",
-            "count",
-            "Deployments that failed or were rolled back, finishing in the period.",
-            "failed or rolled back",
-            "finished",
-        ),
-        Metric(
-            "incident_rate",
-            "Deployments with incidents",
-            "%",
-            "Finished deployments with at least one incident attributed to them, as a share of the "
-            "deployments that finished in the period.",
-            "with incidents",
-            "finished",
-        ),
-        Metric(
-            "schedule_adherence",
-            "Adherence to schedule",
-            "%",
-            "Finished deployments that started at or after their planned start and ended by their planned end, "
-            "as a share of the deployments that finished in the period.",
-            "on schedule",
-            "finished",
-        ),
-        Metric(
-            "backlog",
-            "Backlog",
-            "count",
-            "Deployments approved and not yet started, now (the period does not apply).",
-            "approved",
-        ),
-        Metric(
-            "throughput_per_week",
-            "Throughput",
-            "per week",
-            "Deployments completed in the period, per week of the period.",
-            "completed",
-            "weeks",
-        ),
-        Metric(
-            "lead_time_median_hours",
-            "Lead time (median)",
-            "hours",
-            "Median time from submission to completion of the deployments completed in the period.",
-            "completed",
-        ),
-        Metric(
-            "lead_time_p90_hours",
-            "Lead time (90th percentile)",
-            "hours",
-            "90th percentile of the time from submission to completion of the deployments completed in the period.",
-            "completed",
-        ),
-        Metric(
-            "satisfaction_lead_time",
-            "Satisfaction with lead time",
-            "rating",
-            "Average 1–5 rating of the lead time given by stakeholders of the deployments that finished in the period.",
-            "sum of ratings",
-            "ratings",
-        ),
-        Metric(
-            "satisfaction_quality",
-            "Satisfaction with quality",
-            "rating",
-            "Average 1–5 rating of the quality given by stakeholders of the deployments that finished in the period.",
-            "sum of ratings",
-            "ratings",
-        ),
-        Metric(
-            "model_adoption_rate",
-            "Adoption of agreed models",
-            "%",
-            "Deployments planned to start in the period (drafts and cancelled ones left out) under an agreed "
-            "deployment model (active or pilot; retired models count, they were agreed when used), as a share "
-            "of all of them.",
-            "under an agreed model",
-            "planned",
-        ),
-        Metric(
-            "compliance_exceptions",
-            "Compliance exceptions",
-            "count",
-            "Emergency overrides (of conflicts, freezes or the promotion gate) on the deployments planned to "
-            "start in the period.",
-            "overrides",
-            "planned",
-        ),
-        Metric(
-            "audit_findings",
-            "Audit findings",
-            "count",
-            "Deployments completed in the period whose record an auditor would flag: a required check "
-            "left pending or failed (evidence missing).",
-            "completed with evidence gaps",
-            "completed",
-            in_api=False,
-        ),
-        Metric(
-            "deployment_frequency_per_week",
-            "Deployment frequency (production)",
-            "per week",
-            "Deployments completed in production environments in the period, per week.",
-            "completed in production",
-            "weeks",
-        ),
-        Metric(
-            "change_failure_rate",
-            "Change failure rate (production)",
-            "%",
-            "Production deployments that failed, were rolled back or caused an incident, as a share of the "
-            "production deployments that finished in the period.",
-            "failed or with incidents",
-            "finished in production",
-        ),
-        Metric(
-            "time_to_restore_median_hours",
-            "Time to restore (production, median)",
-            "hours",
-            "For production deployments that failed or were rolled back in the period: median time from the "
-            "failure to the next completed deployment of the same service in the same environment. "
-            "Failures not yet restored are left out.",
-            "restored failures",
-            "failures in production",
-        ),
-    ]
-}
-API_METRICS = [key for key, m in METRICS.items() if m.in_api]
-
-
-@dataclass
-class KpiValue:
-    """One metric's value with what it was computed from; `value` is None when the denominator is 0 (no data)."""
-
-    metric: Metric
-    value: float | int | None
-    numerator: float | int | None = None
-    denominator: float | int | None = None
-
-    @property
-    def no_data(self) -> bool:
-        return self.value is None
-
-    def as_dict(self) -> dict:
-        return {
-            "numerator": self.numerator,
-            "denominator": self.denominator,
-            "definition": self.metric.definition,
-            "unit": self.metric.unit,
-        }
-
-
-@dataclass
-class KpiReport:
-    """Every metric for one period and set of filters."""
-
-    period: Period
-    filters: dict
-    values: dict[str, KpiValue] = field(default_factory=dict)
-
-    def __getitem__(self, key: str) -> KpiValue:
-        return self.values[key]
-
-    def tiles(self) -> list[KpiValue]:
-        return list(self.values.values())
-
-
-def _pct(n, d) -> float | None:
-    return None if not d else round(100 * n / d, 1)
-
-
-def _ratio(n, d, digits: int = 2) -> float | None:
-    return None if not d else round(n / d, digits)
-
-
-def _hours(seconds) -> float | None:
-    return None if seconds is None else round(seconds / 3600, 2)
-
+from apps.reports.selectors.kpi_metrics import (
+    AGREED_MODEL,
+    API_METRICS,
+    BUCKETS,
+    COMPLETED,
+    DEFAULT_DAYS,
+    FAILED,
+    METRICS,
+    ON_SCHEDULE,
+    PRODUCTION,
+    KpiReport,
+    KpiValue,
+    Period,
+    _hours,
+    _pct,
+    _ratio,
+    has_evidence_gap,
+    has_feedback,
+    has_incident,
+    lead_seconds,
+    restored_at,
+)
+from apps.reports.selectors.kpi_sql import SecondsBetween, percentiles, without_jit
 
 # --- the base queryset ---------------------------------------------------------------------------------------
 
@@ -663,3 +304,21 @@ def kpi_headline(*, user, start: dt.date, end: dt.date) -> dict[str, KpiValue]:
         _value("backlog", backlog, backlog),
     ]
     return {v.metric.key: v for v in values}
+
+
+__all__ = [
+    "API_METRICS",
+    "BUCKETS",
+    "HEADLINE",
+    "KpiValue",
+    "METRICS",
+    "TrendPoint",
+    "VIEW_KPIS",
+    "default_period",
+    "kpi_base",
+    "kpi_drilldown",
+    "kpi_headline",
+    "kpi_report",
+    "kpi_services",
+    "kpi_trend",
+]

@@ -15,6 +15,8 @@ from django.views.generic import TemplateView
 from apps.audit.filters import period_bounds
 from apps.core.permissions import user_can
 from apps.deployments.filters import DeploymentFilterSet
+from apps.reports import services
+from apps.reports.exports import ics
 from apps.reports.models import CalendarFeedToken
 from apps.reports.permissions import EXPORT_PERM
 from apps.reports.selectors import calendar as cal
@@ -78,11 +80,11 @@ class CalendarView(LoginRequiredMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         action = request.POST.get("action")
         if action == "rotate":
-            _, key = cal.calendar_feed_token_rotate(user=request.user)
+            _, key = services.calendar_feed_token_rotate(user=request.user)
             request.session[NEW_FEED_KEY] = key
             messages.success(request, "Your calendar feed URL is ready. Copy it now: it is shown only once.")
         elif action == "revoke":
-            if cal.calendar_feed_token_revoke(user=request.user):
+            if services.calendar_feed_token_revoke(user=request.user):
                 messages.success(request, "Your calendar feed URL no longer works.")
         else:
             messages.error(request, "Unknown action.")
@@ -92,7 +94,7 @@ class CalendarView(LoginRequiredMixin, TemplateView):
 def _ics_response(request, user) -> HttpResponseBase:
     try:
         start, end = period_bounds(request.GET)
-        body = cal.calendar_ics(
+        body = ics.calendar_ics(
             user=user, params=request.GET, base_url=request.build_absolute_uri("/").rstrip("/"), start=start, end=end
         )
     except ValidationError as exc:
@@ -114,7 +116,7 @@ class CalendarFeedView(View):
     """The per-user secret feed: the key in the URL stands for the user (404 when unknown or revoked)."""
 
     def get(self, request, token: str):
-        user = cal.calendar_feed_user(key=token)
+        user = services.calendar_feed_user(key=token)
         if user is None:
             raise Http404("No such calendar feed.")
         return _ics_response(request, user)

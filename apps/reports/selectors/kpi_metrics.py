@@ -1,0 +1,294 @@
+"""The metric table of the KPIs (DESIGN.md §3): what each metric counts, its unit, target and definition."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import (
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.utils import timezone
+
+from apps.deployment_models.models import ModelStatus
+from apps.deployments.models import Check, CheckResult, Deployment, Feedback, IncidentLink
+from apps.deployments.workflow import Status
+from apps.environments.models import Environment, EnvironmentKind
+from apps.reports.selectors.kpi_sql import SecondsBetween
+
+DEFAULT_DAYS = 90
+BUCKETS = ("week", "month")
+
+# --- what each metric counts ---------------------------------------------------------------------------------
+
+FINISHED = (Status.COMPLETED, Status.FAILED, Status.ROLLED_BACK)
+COMPLETED = Q(status=Status.COMPLETED)
+FAILED = Q(status__in=(Status.FAILED, Status.ROLLED_BACK))
+# `environment_id IN (...)` and `id IN (...)` rather than joins or EXISTS: PostgreSQL hashes these small sets once
+# instead of probing an index per deployment.
+PRODUCTION = Q(environment__in=Environment.objects.filter(kind=EnvironmentKind.PRODUCTION).values("pk"))
+ON_SCHEDULE = Q(actual_start__gte=F("planned_start"), actual_end__lte=F("planned_end"))
+AGREED_MODEL = Q(model__status__in=(ModelStatus.ACTIVE, ModelStatus.PILOT, ModelStatus.RETIRED))
+NOT_PLANNED = (Status.DRAFT, Status.CANCELLED)
+
+
+def has_incident() -> Q:
+    return Q(pk__in=IncidentLink.objects.values("deployment_id"))
+
+
+def has_feedback() -> Q:
+    return Q(Exists(Feedback.objects.filter(deployment=OuterRef("pk"))))
+
+
+def has_evidence_gap() -> Q:
+    unpassed = Check.objects.filter(deployment=OuterRef("pk"), required=True).exclude(
+        result__in=(CheckResult.PASS, CheckResult.NOT_APPLICABLE)
+    )
+    return Q(Exists(unpassed))
+
+
+def restored_at():
+    """When the service was next deployed successfully to the same environment after this deployment ended."""
+    nxt = Deployment.objects.filter(
+        service=OuterRef("service"),
+        environment=OuterRef("environment"),
+        status=Status.COMPLETED,
+        actual_end__gt=OuterRef("actual_end"),
+    ).order_by("actual_end")
+    return Subquery(nxt.values("actual_end")[:1])
+
+
+def lead_seconds():
+    return SecondsBetween(F("actual_end"), F("submitted_at"))
+
+
+@dataclass(frozen=True)
+class Period:
+    """[start, end) in the current time zone, from two dates taken inclusively."""
+
+    first: dt.date
+    last: dt.date
+
+    @property
+    def start(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.first, dt.time.min))
+
+    @property
+    def end(self) -> dt.datetime:
+        return timezone.make_aware(dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time.min))
+
+    @property
+    def weeks(self) -> float:
+        return ((self.last - self.first).days + 1) / 7
+
+    def finished(self) -> Q:
+        return Q(status__in=FINISHED, actual_end__gte=self.start, actual_end__lt=self.end)
+
+    def planned(self) -> Q:
+        return Q(planned_start__gte=self.start, planned_start__lt=self.end) & ~Q(status__in=NOT_PLANNED)
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    unit: str  # "%", "count", "per week", "hours", "rating"
+    definition: str
+    numerator: str
+    denominator: str = ""
+    in_api: bool = True
+
+
+METRICS: dict[str, Metric] = {
+    m.key: m
+    for m in [
+        Metric(
+            "success_rate",
+            "Successful deployments",
+            "%",
+            "Deployments completed, as a share of the deployments that finished (completed, failed or rolled "
+            "back) in the period, by actual end.",
+            "completed",
+            "finished",
+        ),
+        Metric(
+            "failures",
+            "Failures",
+            "count",
+            "Deployments that failed or were rolled back, finishing in the period.",
+            "failed or rolled back",
+            "finished",
+        ),
+        Metric(
+            "incident_rate",
+            "Deployments with incidents",
+            "%",
+            "Finished deployments with at least one incident attributed to them, as a share of the "
+            "deployments that finished in the period.",
+            "with incidents",
+            "finished",
+        ),
+        Metric(
+            "schedule_adherence",
+            "Adherence to schedule",
+            "%",
+            "Finished deployments that started at or after their planned start and ended by their planned end, "
+            "as a share of the deployments that finished in the period.",
+            "on schedule",
+            "finished",
+        ),
+        Metric(
+            "backlog",
+            "Backlog",
+            "count",
+            "Deployments approved and not yet started, now (the period does not apply).",
+            "approved",
+        ),
+        Metric(
+            "throughput_per_week",
+            "Throughput",
+            "per week",
+            "Deployments completed in the period, per week of the period.",
+            "completed",
+            "weeks",
+        ),
+        Metric(
+            "lead_time_median_hours",
+            "Lead time (median)",
+            "hours",
+            "Median time from submission to completion of the deployments completed in the period.",
+            "completed",
+        ),
+        Metric(
+            "lead_time_p90_hours",
+            "Lead time (90th percentile)",
+            "hours",
+            "90th percentile of the time from submission to completion of the deployments completed in the period.",
+            "completed",
+        ),
+        Metric(
+            "satisfaction_lead_time",
+            "Satisfaction with lead time",
+            "rating",
+            "Average 1–5 rating of the lead time given by stakeholders of the deployments that finished in the period.",
+            "sum of ratings",
+            "ratings",
+        ),
+        Metric(
+            "satisfaction_quality",
+            "Satisfaction with quality",
+            "rating",
+            "Average 1–5 rating of the quality given by stakeholders of the deployments that finished in the period.",
+            "sum of ratings",
+            "ratings",
+        ),
+        Metric(
+            "model_adoption_rate",
+            "Adoption of agreed models",
+            "%",
+            "Deployments planned to start in the period (drafts and cancelled ones left out) under an agreed "
+            "deployment model (active or pilot; retired models count, they were agreed when used), as a share "
+            "of all of them.",
+            "under an agreed model",
+            "planned",
+        ),
+        Metric(
+            "compliance_exceptions",
+            "Compliance exceptions",
+            "count",
+            "Emergency overrides (of conflicts, freezes or the promotion gate) on the deployments planned to "
+            "start in the period.",
+            "overrides",
+            "planned",
+        ),
+        Metric(
+            "audit_findings",
+            "Audit findings",
+            "count",
+            "Deployments completed in the period whose record an auditor would flag: a required check "
+            "left pending or failed (evidence missing).",
+            "completed with evidence gaps",
+            "completed",
+            in_api=False,
+        ),
+        Metric(
+            "deployment_frequency_per_week",
+            "Deployment frequency (production)",
+            "per week",
+            "Deployments completed in production environments in the period, per week.",
+            "completed in production",
+            "weeks",
+        ),
+        Metric(
+            "change_failure_rate",
+            "Change failure rate (production)",
+            "%",
+            "Production deployments that failed, were rolled back or caused an incident, as a share of the "
+            "production deployments that finished in the period.",
+            "failed or with incidents",
+            "finished in production",
+        ),
+        Metric(
+            "time_to_restore_median_hours",
+            "Time to restore (production, median)",
+            "hours",
+            "For production deployments that failed or were rolled back in the period: median time from the "
+            "failure to the next completed deployment of the same service in the same environment. "
+            "Failures not yet restored are left out.",
+            "restored failures",
+            "failures in production",
+        ),
+    ]
+}
+API_METRICS = [key for key, m in METRICS.items() if m.in_api]
+
+
+@dataclass
+class KpiValue:
+    """One metric's value with what it was computed from; `value` is None when the denominator is 0 (no data)."""
+
+    metric: Metric
+    value: float | int | None
+    numerator: float | int | None = None
+    denominator: float | int | None = None
+
+    @property
+    def no_data(self) -> bool:
+        return self.value is None
+
+    def as_dict(self) -> dict:
+        return {
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "definition": self.metric.definition,
+            "unit": self.metric.unit,
+        }
+
+
+@dataclass
+class KpiReport:
+    """Every metric for one period and set of filters."""
+
+    period: Period
+    filters: dict
+    values: dict[str, KpiValue] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> KpiValue:
+        return self.values[key]
+
+    def tiles(self) -> list[KpiValue]:
+        return list(self.values.values())
+
+
+def _pct(n, d) -> float | None:
+    return None if not d else round(100 * n / d, 1)
+
+
+def _ratio(n, d, digits: int = 2) -> float | None:
+    return None if not d else round(n / d, digits)
+
+
+def _hours(seconds) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 2)
