@@ -100,9 +100,9 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("accounts:token_revoke", "post"): one(
         lambda w: f"/accounts/tokens/{w.tokens['manager'].pk}/revoke/", OTHERS_TOKEN, "another's token"
     ),
-    # reports: the calendar's POST manages one's own feed URL; the audit page's POST verifies the chain
+    # reports: the calendar's POST manages one's own feed URL; audit: the audit page's POST verifies the chain
     ("reports:calendar", "post"): one(lambda w: "/calendar/", ANYONE_SIGNED_IN, "own feed"),
-    ("reports:audit", "post"): one(
+    ("audit:auditentry_list", "post"): one(
         lambda w: "/audit/", dict.fromkeys(("norole", "practitioner", "service_owner", "product_owner"), 403)
     ),
 }
