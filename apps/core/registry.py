@@ -3,7 +3,16 @@
 import importlib
 from types import ModuleType
 
-DOMAIN_APPS = ["audit", "environments", "catalog", "deployment_models", "deployments", "reviews", "reports"]
+DOMAIN_APPS = [
+    "audit",
+    "environments",
+    "catalog",
+    "deployment_models",
+    "deployments",
+    "reviews",
+    "integrations",
+    "reports",
+]
 
 
 def app_modules(submodule: str) -> list[ModuleType]:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from apps.core import outbound
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.deployments.models import Deployment
 from apps.environments.models import EnvironmentKind
@@ -142,6 +143,8 @@ def remind_overdue_reviews() -> int:
                 settings.DEFAULT_FROM_EMAIL,
                 [review.facilitator.email],
             )
+            due_key = f"review.due:{review.pk}:{review.due_date}"  # announced once per due date
+            outbound.publish_on_commit("review.due", object_id=review.pk, key=due_key)
             sent += 1
     return sent
 

@@ -63,6 +63,7 @@ _DEPLOYMENT = [
     "deployments.deploymentproblem",
 ]
 _REVIEWS = ["reviews.modelreview", "reviews.improvementinitiative"]
+_WEBHOOKS = ["integrations.webhooksubscription"]
 
 
 def _crud(models: list[str], verbs=("view", "add", "change", "delete")) -> list[str]:
@@ -87,6 +88,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.view_kpis",
         "audit.view_audit",
         "reports.export_records",
+        *_crud(_WEBHOOKS),
     ],
     PRACTITIONER: [
         *_view(_REFERENCE),
@@ -120,5 +122,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.view_kpis",
         "audit.view_audit",
         "reports.export_records",
+        *_view(_WEBHOOKS),
     ],
 }

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.deployment_models",
     "apps.deployments",
     "apps.reviews",
+    "apps.integrations",
     "apps.reports",
 ]
 
@@ -164,6 +165,16 @@ vars().update(EMAIL_CONFIG)
 EMAIL_BACKEND = env.str("DEPLOYDESK_EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Deploydesk <deploydesk@localhost>")
 SITE_URL = env.str("DEPLOYDESK_SITE_URL", default="http://127.0.0.1:8000")
+
+# Signed outbound webhooks (apps.integrations): attempts before a delivery is failed, the back-off between them
+# (base × 2^(attempt-1), capped), the receiver's time limit, failed deliveries in a row that switch a subscription
+# off, and how long before a freeze starts it is announced.
+WEBHOOK_MAX_ATTEMPTS = env.int("DEPLOYDESK_WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("DEPLOYDESK_WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("DEPLOYDESK_WEBHOOK_RETRY_MAX_SECONDS", default=3600)
+WEBHOOK_TIMEOUT_SECONDS = env.int("DEPLOYDESK_WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("DEPLOYDESK_WEBHOOK_DISABLE_AFTER_FAILURES", default=5)
+WEBHOOK_FREEZE_NOTICE_HOURS = env.int("DEPLOYDESK_WEBHOOK_FREEZE_NOTICE_HOURS", default=24)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

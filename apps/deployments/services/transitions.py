@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.chain import atomic_audited
+from apps.core import outbound
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import user_can
 from apps.deployments import rules, workflow
@@ -236,7 +237,7 @@ def deployment_transition(
             comment=override_reason,
             data={"transition": transition, "overridden": overridden},
         )
-    event_record(
+    event = event_record(
         deployment=locked,
         ctx=ctx,
         kind=EventKind.TRANSITION if target != from_status else EventKind.APPROVAL,
@@ -246,6 +247,10 @@ def deployment_transition(
         data={"transition": transition, **data},
         notify=True,
     )
+    # outbound listeners (signed webhooks) hear of it after commit, by the event's id
+    outbound.publish_on_commit(f"deployment.{transition}", object_id=event.pk)
+    if target == S.PENDING_APPROVAL:
+        outbound.publish_on_commit("approval.needed", object_id=event.pk)
     if transition == "complete":
         transaction.on_commit(lambda: _ask_feedback(locked.pk))
     if transition in ("fail", "roll-back"):

@@ -1,0 +1,215 @@
+"""Every write on webhooks: subscriptions, the fan-out of an event into deliveries, each attempt, redelivery and
+switching off a subscription that keeps failing."""
+
+import logging
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.core.outbound import Announcement
+from apps.core.permissions import user_can
+from apps.integrations import formats, signing
+from apps.integrations.events import subject_load, subject_matches
+from apps.integrations.models import DeliveryState, WebhookDelivery, WebhookSubscription
+
+logger = logging.getLogger(__name__)
+
+FIELDS = ("name", "url", "secret", "events", "format", "service", "environment", "active")
+
+
+def _require(user, perm: str, message: str) -> None:
+    if not user_can(user, perm):
+        raise PermissionDenied(message)
+
+
+def _enqueue(delivery_id: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("apps.integrations.tasks.deliver", delivery_id, 1, task_name=f"webhook-delivery-{delivery_id}-1")
+
+
+# --- subscriptions ----------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def subscription_create(*, actor, **fields) -> WebhookSubscription:
+    """A new subscription owned by `actor` (deployment managers); it hears only of what `actor` may see."""
+    _require(actor, "integrations.add_webhooksubscription", "Only deployment managers may create webhooks.")
+    subscription = WebhookSubscription(owner=actor, **{k: v for k, v in fields.items() if k in FIELDS})
+    subscription.full_clean()
+    subscription.save()
+    return subscription
+
+
+@transaction.atomic
+def subscription_update(*, subscription: WebhookSubscription, actor, **fields) -> WebhookSubscription:
+    """Change a subscription; an empty secret keeps the current one. Switching it back on clears the failures."""
+    _require(actor, "integrations.change_webhooksubscription", "Only deployment managers may change webhooks.")
+    locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
+    was_active = locked.active
+    for name in FIELDS:
+        if name not in fields or (name == "secret" and not fields[name]):
+            continue
+        setattr(locked, name, fields[name])
+    if locked.active and not was_active:
+        locked.consecutive_failures, locked.disabled_at, locked.disabled_reason = 0, None, ""
+    locked.full_clean()
+    locked.save()
+    return locked
+
+
+@transaction.atomic
+def subscription_delete(*, subscription: WebhookSubscription, actor) -> None:
+    _require(actor, "integrations.delete_webhooksubscription", "Only deployment managers may delete webhooks.")
+    subscription.delete()
+
+
+# --- fan-out ----------------------------------------------------------------------------------------------------
+
+
+def deliveries_fan_out(*, announcement: Announcement) -> list[WebhookDelivery]:
+    """One delivery per active subscription that wants the event, whose filters match and whose owner may see the
+    subject; each sent by the worker after commit. Announced twice, it creates nothing the second time."""
+    subject = subject_load(announcement)
+    if subject is None:
+        return []
+    created = []
+    subscriptions = WebhookSubscription.objects.filter(active=True).select_related("owner").order_by("pk")
+    for subscription in subscriptions:
+        if announcement.event not in (subscription.events or []) or not subject_matches(subscription, subject):
+            continue
+        body = formats.render(subscription.format, payload=subject.payload, message=subject.message)
+        try:
+            with transaction.atomic():
+                delivery = WebhookDelivery.objects.create(
+                    subscription=subscription, event=announcement.event, occurrence=announcement.occurrence, body=body
+                )
+        except IntegrityError:
+            continue  # announced before: that delivery exists already
+        transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk))
+        created.append(delivery)
+    return created
+
+
+# --- attempts ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery: WebhookDelivery
+    retry: bool  # another attempt should be scheduled
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A receiver's redirect is an answer, not an instruction: the signed body is never sent elsewhere."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, str]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 (http/https only)
+    try:
+        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT_SECONDS) as response:
+            return response.status, ""
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        return None, str(getattr(exc, "reason", exc))[:500]
+
+
+def delivery_attempt(*, delivery_id: int, attempt: int) -> Outcome | None:
+    """Make attempt number `attempt` of a pending delivery, once (a second run finds it claimed and does nothing);
+    record its answer. A failed attempt is retried until WEBHOOK_MAX_ATTEMPTS, then the delivery is failed."""
+    claimed = WebhookDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING, attempt=attempt - 1).update(
+        attempt=attempt
+    )
+    if not claimed:
+        return None
+    delivery = WebhookDelivery.objects.select_related("subscription__owner").get(pk=delivery_id)
+    subscription = delivery.subscription
+    body = delivery.body.encode()
+    timestamp = str(int(time.time()))
+    headers = signing.headers(
+        secret=subscription.secret, event=delivery.event, delivery=str(delivery.guid), timestamp=timestamp, body=body
+    )
+    started = time.monotonic()
+    status_code, error = _post(subscription.url, body, headers)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    ok = status_code is not None and 200 <= status_code < 300
+    retry = not ok and attempt < settings.WEBHOOK_MAX_ATTEMPTS
+    state = DeliveryState.DELIVERED if ok else DeliveryState.PENDING if retry else DeliveryState.FAILED
+    now = timezone.now()
+    delivery.history = [
+        *delivery.history,
+        {
+            "attempt": attempt,
+            "at": now.isoformat(),
+            "status_code": status_code,
+            "duration_ms": duration_ms,
+            "error": error,
+        },
+    ]
+    delivery.state, delivery.status_code, delivery.duration_ms = state, status_code, duration_ms
+    delivery.delivered_at, delivery.error = now, error
+    delivery.save(update_fields=["history", "state", "status_code", "duration_ms", "delivered_at", "error"])
+    if ok:
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
+    elif state == DeliveryState.FAILED:
+        _count_failure(subscription)
+    return Outcome(delivery=delivery, retry=retry)
+
+
+def _count_failure(subscription: WebhookSubscription) -> None:
+    """N failed deliveries in a row switch the subscription off and tell its owner, once."""
+    with transaction.atomic():
+        failures = F("consecutive_failures") + 1
+        WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=failures)
+        locked = WebhookSubscription.objects.select_for_update().select_related("owner").get(pk=subscription.pk)
+        if not locked.active or locked.consecutive_failures < settings.WEBHOOK_DISABLE_AFTER_FAILURES:
+            return
+        locked.active, locked.disabled_at = False, timezone.now()
+        locked.disabled_reason = f"Switched off after {locked.consecutive_failures} failed deliveries in a row."
+        locked.save(update_fields=["active", "disabled_at", "disabled_reason"])
+        owner = locked.owner
+        if owner.email and owner.is_active:
+            url = f"{settings.SITE_URL.rstrip('/')}/webhooks/{locked.pk}/deliveries/"
+            transaction.on_commit(
+                lambda: send_mail(
+                    f"Webhook “{locked.name}” switched off",
+                    f"Deploydesk could not deliver to {locked.url} {locked.consecutive_failures} times in a row, so "
+                    f"the webhook “{locked.name}” is switched off.\n\nSee the delivery log, fix the receiver, then "
+                    f"switch it back on and redeliver what it missed:\n{url}\n",
+                    settings.DEFAULT_FROM_EMAIL,
+                    [owner.email],
+                    fail_silently=True,
+                )
+            )
+
+
+@transaction.atomic
+def delivery_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
+    """Send a delivery again, as a new row with the same body and the same delivery id (the receiver may drop it
+    if it has it already); sent by the worker after commit."""
+    _require(actor, "integrations.change_webhooksubscription", "Only deployment managers may redeliver webhooks.")
+    again = WebhookDelivery.objects.create(
+        subscription=delivery.subscription,
+        event=delivery.event,
+        occurrence=delivery.occurrence,
+        guid=delivery.guid,
+        body=delivery.body,
+        redelivery_of=delivery.redelivery_of or delivery,
+    )
+    transaction.on_commit(lambda: _enqueue(again.pk))
+    return again
