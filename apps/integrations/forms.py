@@ -9,6 +9,7 @@ from apps.integrations.models import WebhookSubscription
 
 
 class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https", help_text="Where deliveries are POSTed.")
     events = forms.MultipleChoiceField(choices=EVENT_CHOICES, widget=forms.CheckboxSelectMultiple)
     secret = forms.CharField(
         widget=forms.PasswordInput(render_value=False),

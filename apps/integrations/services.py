@@ -129,27 +129,25 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
         return None, str(getattr(exc, "reason", exc))[:500]
 
 
-def delivery_attempt(*, delivery_id: int, attempt: int) -> Outcome | None:
-    """Make attempt number `attempt` of a pending delivery, once (a second run finds it claimed and does nothing);
-    record its answer. A failed attempt is retried until WEBHOOK_MAX_ATTEMPTS, then the delivery is failed."""
-    claimed = WebhookDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING, attempt=attempt - 1).update(
-        attempt=attempt
+def _earlier_pending(delivery: WebhookDelivery):
+    return WebhookDelivery.objects.filter(
+        subscription_id=delivery.subscription_id, state=DeliveryState.PENDING, pk__lt=delivery.pk
     )
-    if not claimed:
-        return None
-    delivery = WebhookDelivery.objects.select_related("subscription__owner").get(pk=delivery_id)
-    subscription = delivery.subscription
-    body = delivery.body.encode()
-    timestamp = str(int(time.time()))
-    headers = signing.headers(
-        secret=subscription.secret, event=delivery.event, delivery=str(delivery.guid), timestamp=timestamp, body=body
+
+
+def _kick_next(subscription_id: int) -> None:
+    """A delivery is done (delivered or failed): send the next one that waited its turn."""
+    waiting = (
+        WebhookDelivery.objects.filter(subscription_id=subscription_id, state=DeliveryState.PENDING, attempt=0)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
     )
-    started = time.monotonic()
-    status_code, error = _post(subscription.url, body, headers)
-    duration_ms = int((time.monotonic() - started) * 1000)
-    ok = status_code is not None and 200 <= status_code < 300
-    retry = not ok and attempt < settings.WEBHOOK_MAX_ATTEMPTS
-    state = DeliveryState.DELIVERED if ok else DeliveryState.PENDING if retry else DeliveryState.FAILED
+    if waiting is not None:
+        _enqueue(waiting)
+
+
+def _record(delivery: WebhookDelivery, *, attempt: int, state: str, status_code, duration_ms, error: str) -> None:
     now = timezone.now()
     delivery.history = [
         *delivery.history,
@@ -164,10 +162,55 @@ def delivery_attempt(*, delivery_id: int, attempt: int) -> Outcome | None:
     delivery.state, delivery.status_code, delivery.duration_ms = state, status_code, duration_ms
     delivery.delivered_at, delivery.error = now, error
     delivery.save(update_fields=["history", "state", "status_code", "duration_ms", "delivered_at", "error"])
+
+
+def delivery_attempt(*, delivery_id: int, attempt: int) -> Outcome | None:
+    """Make attempt number `attempt` of a pending delivery, once (a second run finds it claimed and does nothing)
+    and record the answer. A failed attempt is retried until WEBHOOK_MAX_ATTEMPTS, then the delivery is failed.
+
+    Deliveries to one webhook go in order: a first attempt waits while an earlier delivery of the same webhook is
+    still pending (retrying), and is sent when that one is delivered or failed."""
+    delivery = WebhookDelivery.objects.select_related("subscription__owner").filter(pk=delivery_id).first()
+    if delivery is None or delivery.state != DeliveryState.PENDING or delivery.attempt != attempt - 1:
+        return None
+    if attempt == 1 and _earlier_pending(delivery).exists():
+        return None  # waits its turn: _kick_next sends it
+    claimed = WebhookDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING, attempt=attempt - 1).update(
+        attempt=attempt
+    )
+    if not claimed:
+        return None
+    delivery.attempt = attempt
+    subscription = delivery.subscription
+    if not subscription.active:
+        _record(
+            delivery,
+            attempt=attempt,
+            state=DeliveryState.FAILED,
+            status_code=None,
+            duration_ms=None,
+            error="Not sent: the webhook is switched off.",
+        )
+        _kick_next(subscription.pk)
+        return Outcome(delivery=delivery, retry=False)
+    body = delivery.body.encode()
+    timestamp = str(int(time.time()))
+    headers = signing.headers(
+        secret=subscription.secret, event=delivery.event, delivery=str(delivery.guid), timestamp=timestamp, body=body
+    )
+    started = time.monotonic()
+    status_code, error = _post(subscription.url, body, headers)
+    duration_ms = int((time.monotonic() - started) * 1000)
+    ok = status_code is not None and 200 <= status_code < 300
+    retry = not ok and attempt < settings.WEBHOOK_MAX_ATTEMPTS
+    state = DeliveryState.DELIVERED if ok else DeliveryState.PENDING if retry else DeliveryState.FAILED
+    _record(delivery, attempt=attempt, state=state, status_code=status_code, duration_ms=duration_ms, error=error)
     if ok:
         WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=0)
     elif state == DeliveryState.FAILED:
         _count_failure(subscription)
+    if state != DeliveryState.PENDING:
+        _kick_next(subscription.pk)
     return Outcome(delivery=delivery, retry=retry)
 
 

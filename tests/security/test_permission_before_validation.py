@@ -290,6 +290,20 @@ for _key, _url, _denied in (
     ENDPOINTS[_key] = one(_url, _denied)
 
 
+# integrations: webhooks are deployment managers' (auditors read them)
+_HOOK = lambda w: f"/webhooks/{w.webhook.pk}"  # noqa: E731
+ENDPOINTS[("integrations:webhook_create", "post")] = one(lambda w: "/webhooks/new/", NOT_MANAGERS)
+ENDPOINTS[("integrations:webhook_update", "post")] = one(lambda w: f"{_HOOK(w)}/edit/", NOT_MANAGERS)
+ENDPOINTS[("integrations:webhook_redeliver", "post")] = one(
+    lambda w: f"{_HOOK(w)}/deliveries/{w.webhook_delivery.pk}/redeliver/", NOT_MANAGERS
+)
+ENDPOINTS[("webhook-list", "post")] = one(lambda w: "/api/v1/webhooks/", NOT_MANAGERS)
+for _method in ("put", "patch", "delete"):
+    ENDPOINTS[("webhook-detail", _method)] = one(lambda w: f"/api/v1{_HOOK(w)}/", NOT_MANAGERS)
+ENDPOINTS[("webhook-delivery-redeliver", "post")] = one(
+    lambda w: f"/api/v1{_HOOK(w)}/deliveries/{w.webhook_delivery.pk}/redeliver/", NOT_MANAGERS
+)
+
 # --- the endpoints the project has ------------------------------------------------------------------------------
 
 
