@@ -47,19 +47,29 @@ def slack_body(message: Message) -> dict:
 
 
 def teams_body(message: Message) -> dict:
-    """Microsoft Teams' incoming-webhook MessageCard, with an OpenUri button (a link, not an action)."""
-    actions = [{"@type": "OpenUri", "name": "Open in Deploydesk", "targets": [{"os": "default", "uri": message.url}]}]
+    """Microsoft Teams: an Adaptive Card in the message envelope that both the Workflows "webhook request received"
+    flow and the older incoming-webhook connector accept; its buttons are Action.OpenUrl (links, not actions)."""
+    actions = [{"type": "Action.OpenUrl", "title": "Open in Deploydesk", "url": message.url}]
     if message.button:
         label, url = message.button
-        actions.insert(0, {"@type": "OpenUri", "name": label, "targets": [{"os": "default", "uri": url}]})
+        actions.insert(0, {"type": "Action.OpenUrl", "title": label, "url": url})
+    card = {
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "type": "AdaptiveCard",
+        "version": "1.4",
+        "body": [
+            {"type": "TextBlock", "text": message.title, "weight": "Bolder", "size": "Medium", "wrap": True},
+            {"type": "TextBlock", "text": message.text, "wrap": True},
+            {"type": "FactSet", "facts": [{"title": n, "value": v} for n, v in message.facts]},
+        ],
+        "actions": actions,
+    }
     return {
-        "@type": "MessageCard",
-        "@context": "https://schema.org/extensions",
+        "type": "message",
         "summary": message.title[:150],
-        "themeColor": "0D6EFD",
-        "title": message.title,
-        "sections": [{"text": message.text, "facts": [{"name": n, "value": v} for n, v in message.facts]}],
-        "potentialAction": actions,
+        "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "contentUrl": None, "content": card}
+        ],
     }
 
 

@@ -112,24 +112,30 @@ def test_slack_message_has_a_link_back_and_a_button_that_only_opens_the_page(sub
     assert "action_id" not in button and "value" not in button
 
 
-def test_teams_message_card_opens_the_approval_page(submitted, settings):
+def test_teams_adaptive_card_opens_the_approval_page(submitted, settings):
     settings.SITE_URL = "https://deploydesk.example.test"
     deployment, event = submitted
     hook = WebhookSubscriptionFactory(events=["approval.needed", "deployment.submit"], format=WebhookFormat.TEAMS)
     # when both events are fanned out to Teams
     _fan_out("approval.needed", event)
     _fan_out("deployment.submit", event)
-    # then each is a MessageCard whose only actions open URLs; the approval request's first opens the approval page
+    # then each is an Adaptive Card in a message envelope whose only actions open URLs; the approval request's first
+    # opens the approval page
     bodies = {d.event: json.loads(d.body) for d in WebhookDelivery.objects.filter(subscription=hook)}
     url = f"https://deploydesk.example.test/deployments/{deployment.pk}/"
-    card = bodies["approval.needed"]
-    assert (card["@type"], card["@context"]) == ("MessageCard", "https://schema.org/extensions")
-    assert [(a["@type"], a["name"], a["targets"][0]["uri"]) for a in card["potentialAction"]] == [
-        ("OpenUri", "Review and approve in Deploydesk", url + "#approvals-title"),
-        ("OpenUri", "Open in Deploydesk", url),
+    message = bodies["approval.needed"]
+    assert message["type"] == "message"
+    (attachment,) = message["attachments"]
+    assert attachment["contentType"] == "application/vnd.microsoft.card.adaptive"
+    card = attachment["content"]
+    assert (card["type"], card["version"]) == ("AdaptiveCard", "1.4")
+    assert [(a["type"], a["title"], a["url"]) for a in card["actions"]] == [
+        ("Action.OpenUrl", "Review and approve in Deploydesk", url + "#approvals-title"),
+        ("Action.OpenUrl", "Open in Deploydesk", url),
     ]
-    assert {"name": "Environment", "value": deployment.environment.name} in card["sections"][0]["facts"]
-    assert [a["name"] for a in bodies["deployment.submit"]["potentialAction"]] == ["Open in Deploydesk"]
+    assert {"title": "Environment", "value": deployment.environment.name} in card["body"][2]["facts"]
+    submitted_card = bodies["deployment.submit"]["attachments"][0]["content"]
+    assert [a["title"] for a in submitted_card["actions"]] == ["Open in Deploydesk"]
 
 
 def test_a_freeze_starting_is_announced_once_to_its_environment(settings):
