@@ -1,5 +1,6 @@
 """Pages of one's own account: login, profile (its roles drawn by the roles app's template tag), API tokens."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -20,6 +21,13 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "registration/login.html"
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["oidc_enabled"] = settings.DEPLOYDESK_OIDC_ENABLED
+        ctx["oidc_provider_name"] = settings.DEPLOYDESK_OIDC_PROVIDER_NAME
+        ctx["local_login"] = settings.DEPLOYDESK_LOCAL_LOGIN
+        return ctx
 
 
 class ProfileView(LoginRequiredMixin, TemplateView):

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.reviews",
     "apps.integrations",
     "apps.reports",
+    "apps.sso",
 ]
 
 MIDDLEWARE = [
@@ -104,16 +105,68 @@ AUTH_USER_MODEL = "accounts.User"
 # which services' entries a reader without `audit.view_audit` may read.
 AUDIT_SERVICE_SCOPE = "apps.reports.permissions.audit_services_for"
 
-AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
-    "apps.accounts.backends.RoleModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
-]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+from apps.sso.mapping import parse_role_map  # noqa: E402  (plain Python, no Django import)
+
+# Local passwords can be switched off once single sign-on or LDAP works; the break-glass account keeps its own.
+DEPLOYDESK_LOCAL_LOGIN = env.bool("DEPLOYDESK_LOCAL_LOGIN", default=True)
+DEPLOYDESK_BREAK_GLASS_USERNAME = env.str("DEPLOYDESK_BREAK_GLASS_USERNAME", default="")
+
+# Single sign-on with OpenID Connect (mozilla-django-oidc; README "Integrations"): on when a client id is set.
+OIDC_RP_CLIENT_ID = env.str("DEPLOYDESK_OIDC_CLIENT_ID", default="")
+OIDC_RP_CLIENT_SECRET = env.str("DEPLOYDESK_OIDC_CLIENT_SECRET", default="")
+DEPLOYDESK_OIDC_ENABLED = bool(OIDC_RP_CLIENT_ID)
+DEPLOYDESK_OIDC_ISSUER = env.str("DEPLOYDESK_OIDC_ISSUER", default="")
+DEPLOYDESK_OIDC_PROVIDER_NAME = env.str("DEPLOYDESK_OIDC_PROVIDER_NAME", default="single sign-on")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("DEPLOYDESK_OIDC_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("DEPLOYDESK_OIDC_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("DEPLOYDESK_OIDC_USERINFO_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("DEPLOYDESK_OIDC_JWKS_ENDPOINT", default="")
+OIDC_RP_SCOPES = env.str("DEPLOYDESK_OIDC_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = env.str("DEPLOYDESK_OIDC_SIGN_ALGO", default="RS256")
+OIDC_USE_PKCE = True
+OIDC_TIMEOUT = env.int("DEPLOYDESK_OIDC_TIMEOUT", default=10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:oidc_callback"
+DEPLOYDESK_OIDC_USERNAME_CLAIM = env.str("DEPLOYDESK_OIDC_USERNAME_CLAIM", default="preferred_username")
+DEPLOYDESK_OIDC_ROLE_CLAIM = env.str("DEPLOYDESK_OIDC_ROLE_CLAIM", default="groups")
+DEPLOYDESK_OIDC_ROLE_MAP = parse_role_map(env.str("DEPLOYDESK_OIDC_ROLE_MAP", default=""))
+DEPLOYDESK_OIDC_STATE_MAX_AGE = env.int("DEPLOYDESK_OIDC_STATE_MAX_AGE", default=600)
+
+# LDAP / Active Directory (django-auth-ldap; README "Integrations"): on when a server URI is set.
+AUTH_LDAP_SERVER_URI = env.str("DEPLOYDESK_LDAP_SERVER_URI", default="")
+AUTH_LDAP_BIND_DN = env.str("DEPLOYDESK_LDAP_BIND_DN", default="")
+AUTH_LDAP_BIND_PASSWORD = env.str("DEPLOYDESK_LDAP_BIND_PASSWORD", default="")
+AUTH_LDAP_START_TLS = env.bool("DEPLOYDESK_LDAP_START_TLS", default=False)
+DEPLOYDESK_LDAP_USER_SEARCH_BASE = env.str("DEPLOYDESK_LDAP_USER_SEARCH_BASE", default="")
+DEPLOYDESK_LDAP_USER_FILTER = env.str("DEPLOYDESK_LDAP_USER_FILTER", default="(uid=%(user)s)")
+DEPLOYDESK_LDAP_GROUP_SEARCH_BASE = env.str("DEPLOYDESK_LDAP_GROUP_SEARCH_BASE", default="")
+DEPLOYDESK_LDAP_GROUP_TYPE = env.str("DEPLOYDESK_LDAP_GROUP_TYPE", default="groupOfNames")
+DEPLOYDESK_LDAP_ROLE_MAP = parse_role_map(env.str("DEPLOYDESK_LDAP_ROLE_MAP", default=""), separator=";")
+AUTH_LDAP_CACHE_TIMEOUT = 0  # group changes count at the next sign-in
+if AUTH_LDAP_SERVER_URI:
+    from apps.sso.ldap_settings import ldap_search_settings  # noqa: E402
+
+    vars().update(
+        ldap_search_settings(
+            user_base=DEPLOYDESK_LDAP_USER_SEARCH_BASE,
+            user_filter=DEPLOYDESK_LDAP_USER_FILTER,
+            group_base=DEPLOYDESK_LDAP_GROUP_SEARCH_BASE,
+            group_type=DEPLOYDESK_LDAP_GROUP_TYPE,
+        )
+    )
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "apps.accounts.backends.RoleModelBackend",
+    *(["apps.sso.ldap.LdapBackend"] if AUTH_LDAP_SERVER_URI else []),
+    *(["apps.sso.oidc.OidcBackend"] if DEPLOYDESK_OIDC_ENABLED else []),
+    "guardian.backends.ObjectPermissionBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "core:home"

@@ -1,0 +1,1 @@
+"""Signing in through the organisation's identity provider: OpenID Connect and LDAP / Active Directory."""

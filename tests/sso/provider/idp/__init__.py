@@ -1,0 +1,1 @@
+"""A minimal OpenID provider for the single sign-on tests (never imported by Deploydesk)."""
