@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.checks import Error, Warning, register
 
-from apps.accounts.roles import ROLES
+from apps.roles.definitions import ROLES
 
 
 @register()

@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from apps.accounts.models import User
-from apps.accounts.roles import ROLES
 from apps.reports.audit import atomic_audited, audit_append
+from apps.roles.definitions import ROLES
 from apps.sso.models import ExternalIdentity
 
 logger = logging.getLogger(__name__)

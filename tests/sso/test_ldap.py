@@ -5,8 +5,8 @@ import ldap
 import pytest
 
 from apps.accounts.models import User
-from apps.accounts.roles import AUDITOR, MANAGER
 from apps.reports.models import AuditEntry
+from apps.roles.definitions import AUDITOR, MANAGER
 from apps.sso.ldap_settings import ldap_search_settings
 from apps.sso.mapping import parse_role_map
 from apps.sso.models import ExternalIdentity

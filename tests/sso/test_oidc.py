@@ -10,8 +10,8 @@ import requests
 from django.contrib.sessions.backends.db import SessionStore
 
 from apps.accounts.models import User
-from apps.accounts.roles import AUDITOR, MANAGER
 from apps.reports.models import AuditEntry
+from apps.roles.definitions import AUDITOR, MANAGER
 from apps.sso import discovery
 from apps.sso.mapping import parse_role_map
 from apps.sso.models import ExternalIdentity
