@@ -7,12 +7,12 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from apps.accounts.models import User
-from apps.reports.audit import atomic_audited, audit_append
+from apps.audit.chain import atomic_audited, audit_append
+from apps.audit.context import WEB, AuditContext
 from apps.roles.definitions import ROLES
 from apps.sso.models import ExternalIdentity
 
 logger = logging.getLogger(__name__)
-CHANNEL = "web"
 
 
 class SignInRefused(Exception):
@@ -61,18 +61,19 @@ def _link_or_create(profile: ExternalProfile) -> tuple[ExternalIdentity, bool]:
     return identity, True
 
 
-def user_roles_sync(*, user: User, roles: frozenset[str], source: str, groups=()) -> tuple[list[str], list[str]]:
-    """Give `user` exactly `roles` among the role groups (other groups are left alone); audit any change.
-
-    Returns (roles before, roles after), sorted."""
+def user_roles_sync(
+    *, user: User, roles: frozenset[str], source: str, ctx: AuditContext, groups=()
+) -> tuple[list[str], list[str]]:
+    """Give `user` exactly `roles` among the role groups (other groups are left alone); audit any change with the
+    context's actor and channel. Returns (roles before, roles after), sorted."""
     wanted = sorted(name for name in roles if name in ROLES)
     current = sorted(user.groups.filter(name__in=ROLES).values_list("name", flat=True))
     if wanted != current:
         user.groups.remove(*Group.objects.filter(name__in=set(current) - set(wanted)))
         user.groups.add(*Group.objects.filter(name__in=set(wanted) - set(current)))
         audit_append(
-            actor=user,
-            channel=CHANNEL,
+            actor=ctx.actor,
+            channel=ctx.channel,
             action="roles_synced",
             object_type="accounts.user",
             object_id=user.pk,
@@ -89,11 +90,12 @@ def external_user_sign_in(*, profile: ExternalProfile) -> User:
     map is configured. Raises SignInRefused when an unlinked local account already holds the username."""
     identity, created = _link_or_create(profile)
     user = identity.user
+    ctx = AuditContext(actor=user, channel=WEB)  # the person signs themselves in, in the browser
     source = f"{profile.kind}:{profile.issuer}"
     if created:
         audit_append(
-            actor=user,
-            channel=CHANNEL,
+            actor=ctx.actor,
+            channel=ctx.channel,
             action="created",
             object_type="accounts.user",
             object_id=user.pk,
@@ -107,7 +109,7 @@ def external_user_sign_in(*, profile: ExternalProfile) -> User:
     if changed:
         user.save(update_fields=changed)
     if profile.roles is not None:
-        _, after = user_roles_sync(user=user, roles=profile.roles, source=source, groups=profile.groups)
+        _, after = user_roles_sync(user=user, roles=profile.roles, source=source, ctx=ctx, groups=profile.groups)
         identity.roles = after
     identity.save()
     return user

@@ -5,7 +5,7 @@ import ldap
 import pytest
 
 from apps.accounts.models import User
-from apps.reports.models import AuditEntry
+from apps.audit.models import AuditEntry
 from apps.roles.definitions import AUDITOR, MANAGER
 from apps.sso.ldap_settings import ldap_search_settings
 from apps.sso.mapping import parse_role_map

@@ -10,7 +10,7 @@ import requests
 from django.contrib.sessions.backends.db import SessionStore
 
 from apps.accounts.models import User
-from apps.reports.models import AuditEntry
+from apps.audit.models import AuditEntry
 from apps.roles.definitions import AUDITOR, MANAGER
 from apps.sso import discovery
 from apps.sso.mapping import parse_role_map
