@@ -33,12 +33,15 @@ lint: install
 	$(VENV)/bin/lint-imports --no-cache
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 
-# Chromium for the browser tests (installed with apt-get when missing; one clear line when it cannot be).
-test-deps:
+# What the tests need beside the locked packages: Chromium, slapd and the LDAP headers from Debian's packages
+# (installed with apt-get when missing; one clear line naming the command when they cannot be), then the LDAP
+# sign-in packages (requirements-ldap.lock; python-ldap builds against those headers).
+test-deps: install
 	bash scripts/test-deps.sh
+	$(PY) -m pip install --quiet -r requirements-ldap.lock
 
 PYTEST_ARGS ?= -q -n 2
-test: lint test-deps
+test: test-deps lint
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: install
