@@ -31,6 +31,7 @@ from apps.deployments.models import (
     IncidentLink,
     Trigger,
 )
+from apps.deployments.rules import criteria_lines
 from apps.deployments.workflow import Status
 from apps.environments.models import Environment, EnvironmentKind
 from apps.roles import definitions as roles
@@ -225,6 +226,11 @@ def _reference_data(sizes: Sizes, rng: random.Random) -> dict:
     }
 
 
+def _stage_criteria(stages) -> dict[int, tuple[list[str], list[str]]]:
+    """Each stage's entry and exit criteria, one check per line, as approval makes them."""
+    return {s.pk: (criteria_lines(s.entry_criteria), criteria_lines(s.exit_criteria)) for s in stages}
+
+
 def reference_from(
     *,
     environments: list[Environment],
@@ -238,10 +244,8 @@ def reference_from(
     """The generator's reference from existing rows (the demo's own), instead of making bench reference data.
     Each service deploys the given `versions` of its components; `models_` with their stages in `environments`."""
     env_pks = {e.pk for e in environments}
-    stage_by = {
-        (s.model_id, s.environment_id): s.pk
-        for s in ModelStage.objects.filter(model__in=models_, environment_id__in=env_pks)
-    }
+    stages = list(ModelStage.objects.filter(model__in=models_, environment_id__in=env_pks))
+    stage_by = {(s.model_id, s.environment_id): s.pk for s in stages}
     versions_by_service: dict[int, list[tuple[int, int]]] = {}
     for v in versions:
         versions_by_service.setdefault(v.component.service_id, []).append((v.pk, v.component_id))
@@ -251,6 +255,7 @@ def reference_from(
         "versions_by_service": versions_by_service,
         "models": list(models_),
         "stage_by": stage_by,
+        "stage_criteria": _stage_criteria(stages),
         "practitioners": practitioners,
         "managers": managers,
         "requesters": requesters,
@@ -267,6 +272,7 @@ FINAL_MIX = [
 FUTURE_MIX = [(Status.DRAFT, 20), (Status.PENDING_APPROVAL, 30), (Status.APPROVED, 50)]
 TRIGGERS = list(Trigger.values)
 FINISHED_WITHIN = dt.timedelta(hours=8)
+ACCEPTANCE = "Smoke test passed"  # every generated deployment names one acceptance check (the evidence rules)
 
 
 def _pick(rng: random.Random, mix):
@@ -363,6 +369,7 @@ def _plain_reference(ref: dict, sizes: Sizes, seed: int) -> dict:
         "services": [(s.pk, s.name) for s in ref["services"]],
         "models": [m.pk for m in ref["models"]],
         "stage_by": ref["stage_by"],
+        "stage_criteria": ref.get("stage_criteria", {}),
         "versions_by_service": ref["versions_by_service"],
         "requesters": ref["requesters"],
         "managers": ref["managers"],
@@ -419,7 +426,7 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
             f"{pk}\tDEP-{pk:06d}\t{title}\t{action}\t{TRIGGERS[rng.randrange(len(TRIGGERS))]}\t"
             f"{_t(model_pk)}\t{_t(stage_id)}\t{service_pk}\t{env_pk}\tCHG{pk:07d}\t"
             f"REL{pk // 7:06d}\t{requester}\t{manager}\t{N}\t{start}\t{end}\t{_t(a_start)}\t{_t(a_end)}\t"
-            f"{status}\t{outcome}\t\t\tf\t\t{override}\t\t{_t(submitted)}\t{_t(approved)}\t1\t{created}\t"
+            f"{status}\t{outcome}\t\t{ACCEPTANCE}\tf\t\t{override}\t\t{_t(submitted)}\t{_t(approved)}\t1\t{created}\t"
             f"{a_end or approved or created}\n"
         )
         if version_pk:
@@ -467,6 +474,19 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
                 f"{_t(version_pk)}\t\tt\t{practitioner}\t{a_start}\n"
             )
             checks.append(f"{pk}\tenvironment\tMonitoring in place\t{ok}\tbench\t{N}\t\tt\t{practitioner}\t{a_start}\n")
+            # the evidence rules: every passed check carries its evidence; a failed deployment never reached its
+            # acceptance and exit checks
+            entry, exit_ = r["stage_criteria"].get(stage_id, ((), ()))
+            done = status == Status.COMPLETED
+            for kind, description, result, at in (
+                *(("entry", line, "pass", a_start) for line in entry),
+                ("acceptance", ACCEPTANCE, "pass" if done else "pending", a_end),
+                *(("exit", line, "pass" if done else "pending", a_end) for line in exit_),
+            ):
+                recorded = (practitioner, at, "Verified during the deployment.") if result == "pass" else (N, N, "")
+                checks.append(
+                    f"{pk}\t{kind}\t{description}\t{result}\t{recorded[2]}\t{N}\t\tt\t{recorded[0]}\t{recorded[1]}\n"
+                )
             if rng.random() < 0.04:
                 incidents.append(
                     f"{pk}\tINC{pk:07d}\tDegradation\tmedium\t{a_end + dt.timedelta(hours=3)}\t{N}\t{practitioner}\n"

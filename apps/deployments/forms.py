@@ -230,7 +230,12 @@ class TransitionForm(forms.Form):
 
 class CheckRecordForm(forms.Form):
     result = forms.ChoiceField(choices=[c for c in CheckResult.choices if c[0] != CheckResult.PENDING])
-    evidence = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=10000)
+    evidence = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=10000,
+        help_text="Needed to pass a required check (what was verified, and how); for N/A, the reason.",
+    )
     observed_checksum = forms.CharField(required=False, max_length=64, label="Observed SHA-256")
 
 

@@ -160,9 +160,13 @@ class Approval(models.Model):
 
 
 class CheckKind(models.TextChoices):
+    """In the order of the process: a stage's entry criteria before the start, its exit criteria before completion."""
+
+    ENTRY = "entry", "Entry criteria"
     COMPONENT = "component", "Component"
     ENVIRONMENT = "environment", "Environment"
     ACCEPTANCE = "acceptance", "Acceptance"
+    EXIT = "exit", "Exit criteria"
 
 
 class CheckResult(models.TextChoices):
@@ -173,7 +177,8 @@ class CheckResult(models.TextChoices):
 
 
 class Check(models.Model):
-    """A verification the deployment records: of a component, of the target environment, or of acceptance."""
+    """A verification the deployment records: a stage's entry or exit criterion, a component, the target environment,
+    or acceptance. A pass of a required check carries its evidence, an N/A its reason (in `evidence`)."""
 
     deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="checks")
     kind = models.CharField(max_length=12, choices=CheckKind.choices)

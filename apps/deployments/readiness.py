@@ -8,7 +8,7 @@ from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from apps.deployments import rules, workflow
-from apps.deployments.models import Deployment
+from apps.deployments.models import CheckKind, Deployment
 from apps.deployments.permissions import practitioner_cleared, requires_clearance
 
 S = workflow.Status
@@ -22,10 +22,13 @@ CONFLICT_GATES = (
     ("practitioner_busy", "Practitioners free", "No assigned practitioner is booked elsewhere in the window."),
     ("downgrade", "No downgrade", "No version is older than the one already in {env}."),
 )
+# each kind of check gate: (code, name); the code stays "checks" for the gates that came first
 CHECK_GATE_NAMES = {
-    "confirm-components": "Component checks",
-    "confirm-environment": "Environment checks",
-    "complete": "Acceptance checks",
+    CheckKind.ENTRY: ("entry_checks", "Entry criteria"),
+    CheckKind.COMPONENT: ("checks", "Component checks"),
+    CheckKind.ENVIRONMENT: ("checks", "Environment checks"),
+    CheckKind.ACCEPTANCE: ("checks", "Acceptance checks"),
+    CheckKind.EXIT: ("exit_checks", "Exit criteria"),
 }
 
 
@@ -105,6 +108,7 @@ def _approve(deployment: Deployment, user, *, booked_only: bool, transition: str
             )
         )
     items.append(_promotion(deployment, "approve"))
+    items.append(_acceptance(deployment))
     if not deployment.planned_start or not deployment.planned_end:
         items.append(ReadinessItem("approve", "window", "Window", False, "No window planned: conflicts are unknown."))
         return items
@@ -138,6 +142,21 @@ def _decider(deployment: Deployment, user, progress) -> list[ReadinessItem]:
     if user.pk in progress.deciders:
         return [ReadinessItem("approve", "decided", "Your decision", False, "You have already decided on it.")]
     return []
+
+
+def _acceptance(deployment: Deployment) -> ReadinessItem:
+    """On a controlled environment, approval needs at least one acceptance check (the evidence rules)."""
+    gap = rules.acceptance_gap(deployment)
+    if gap:
+        return ReadinessItem("approve", "acceptance", "Acceptance check", False, gap)
+    env, count = deployment.environment, len(rules.acceptance_criteria(deployment))
+    if count:
+        detail = f"{count} acceptance check{pluralize(count)} named: made at approval."
+    elif env.controlled:
+        detail = "Its acceptance checks are already made."
+    else:
+        detail = f"{env} is not a controlled environment: an acceptance check is not required."
+    return ReadinessItem("approve", "acceptance", "Acceptance check", True, detail)
 
 
 def _promotion(deployment: Deployment, transition: str) -> ReadinessItem:
@@ -180,18 +199,25 @@ def _start(deployment: Deployment, now: datetime) -> list[ReadinessItem]:
             else f"Every assigned practitioner is cleared for {env}."
         )
     items.append(ReadinessItem("start", "clearance", "Practitioner clearance", ok, detail))
-    return items
+    return items + _checks(deployment, "start")
 
 
 def _checks(deployment: Deployment, transition: str) -> list[ReadinessItem]:
+    """One item per kind of check the gate needs; the entry and exit criteria only where the stage has them."""
     checks = list(rules.gate_checks(deployment, transition))
-    unpassed = [c for c in checks if c.result not in rules.PASSED]
-    name = CHECK_GATE_NAMES[transition]
-    if not checks:
-        detail = f"No required {rules.GATES[transition][1]} check."
-    elif unpassed:
-        listed = "; ".join(f"{c.description} ({c.get_result_display().lower()})" for c in unpassed)
-        detail = f"{len(checks) - len(unpassed)} of {len(checks)} passed. Not passed: {listed}."
-    else:
-        detail = f"All {len(checks)} passed."
-    return [ReadinessItem(transition, "checks", name, not unpassed, detail)]
+    items = []
+    for kind in rules.GATES[transition]:
+        of_kind = [c for c in checks if c.kind == kind]
+        if not of_kind and kind in (CheckKind.ENTRY, CheckKind.EXIT):
+            continue
+        unpassed = [c for c in of_kind if c.result not in rules.PASSED]
+        code, name = CHECK_GATE_NAMES[kind]
+        if not of_kind:
+            detail = f"No required {rules.KIND_WORDS[kind]} check."
+        elif unpassed:
+            listed = "; ".join(f"{c.description} ({c.get_result_display().lower()})" for c in unpassed)
+            detail = f"{len(of_kind) - len(unpassed)} of {len(of_kind)} passed. Not passed: {listed}."
+        else:
+            detail = f"All {len(of_kind)} passed."
+        items.append(ReadinessItem(transition, code, name, not unpassed, detail))
+    return items

@@ -201,7 +201,7 @@ def test_a_clear_plan_passes_every_conflict_gate_saying_why(world):
     # when its readiness is read
     found = gates(d, world.users["manager"])
     # then every conflict gate passes, with its reason
-    assert {code: found[code] for code in found if code not in ("approvals", "promotion")} == {
+    assert {code: found[code] for code in found if code not in ("approvals", "promotion", "acceptance")} == {
         "environment_busy": (True, "Test allows parallel deployments."),
         "component_busy": (True, "No booked deployment of these components overlaps the window."),
         "freeze": (True, "No freeze window of Test overlaps the window."),

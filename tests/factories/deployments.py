@@ -36,6 +36,7 @@ class DeploymentFactory(factory.django.DjangoModelFactory):
     requester = factory.SubFactory(UserFactory, roles=["product_owner"])
     planned_start = factory.LazyFunction(lambda: soon(10))
     planned_end = factory.LazyAttribute(lambda o: o.planned_start + dt.timedelta(hours=2))
+    acceptance_criteria = "Smoke test passed"  # a controlled environment approves nothing without one
     status = Status.DRAFT
 
     @factory.post_generation
@@ -61,8 +62,10 @@ class DeploymentFactory(factory.django.DjangoModelFactory):
 
 
 def plan(*, requester, service, environment, versions, model=None, start=None, hours=2, practitioners=(), **extra):
-    """Create a draft through the service, as a requester would."""
+    """Create a draft through the service, as a requester would, with one acceptance criterion unless told
+    otherwise (a controlled environment approves nothing without one)."""
     start = start or soon(10)
+    extra.setdefault("acceptance_criteria", "Smoke test passed")
     data = {
         "title": extra.pop("title", f"Deploy {', '.join(v.version for v in versions)} to {environment}"),
         "service": service,
@@ -87,10 +90,20 @@ def plan(*, requester, service, environment, versions, model=None, start=None, h
     return deployment
 
 
-def pass_checks(deployment, actor, kind) -> None:
-    for check in deployment.checks.filter(kind=kind):
+def pass_checks(deployment, actor, *kinds) -> None:
+    """Pass every check of these kinds, with evidence (and the checksum a component check expects)."""
+    for check in deployment.checks.filter(kind__in=kinds):
         observed = check.component_version.checksum if check.component_version_id else ""
         check_record(ctx=Context(actor=actor), check=check, result="pass", evidence="ok", observed_checksum=observed)
+
+
+# the kinds of checks passed before each gated transition
+GATE_KINDS = {
+    "start": ("entry",),
+    "confirm-components": ("component",),
+    "confirm-environment": ("environment",),
+    "complete": ("acceptance", "exit"),
+}
 
 
 PATH = ["submit", "approve", "start", "confirm-components", "confirm-environment", "finish-execution", "complete"]
@@ -123,12 +136,8 @@ def advance(deployment, *, to: str, manager, practitioner=None, approvers=()):
             for approver in approvers or [manager]:
                 deployment_transition(ctx=Context(actor=approver), deployment=deployment, transition="approve")
         else:
-            if name == "confirm-components":
-                pass_checks(deployment, actor_exec, "component")
-            if name == "confirm-environment":
-                pass_checks(deployment, actor_exec, "environment")
-            if name == "complete":
-                pass_checks(deployment, actor_exec, "acceptance")
+            if name in GATE_KINDS:
+                pass_checks(deployment, actor_exec, *GATE_KINDS[name])
             deployment_transition(ctx=Context(actor=actor_exec), deployment=deployment, transition=name)
     deployment.refresh_from_db()
     return deployment

@@ -337,7 +337,13 @@ class CheckSerializer(serializers.ModelSerializer):
 
 class CheckRecordInputSerializer(serializers.Serializer):
     result = serializers.ChoiceField(choices=[c for c in CheckResult.choices if c[0] != CheckResult.PENDING])
-    evidence = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT, default="")
+    evidence = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_TEXT,
+        default="",
+        help_text="Needed to pass a required check (what was verified, and how); for `n_a`, the reason.",
+    )
     observed_checksum = serializers.CharField(
         required=False, allow_blank=True, max_length=100, default="", help_text="SHA-256, 64 hex digits."
     )

@@ -366,7 +366,8 @@ class DeploymentEventListView(_DeploymentChildMixin, generics.ListAPIView):
 
 @extend_schema(parameters=[DEPLOYMENT_ID], summary="A deployment's checks", tags=["deployments"])
 class CheckListView(_DeploymentChildMixin, generics.ListAPIView):
-    """The component, environment and acceptance checks (made when the deployment is approved)."""
+    """The entry-criteria, component, environment, acceptance and exit-criteria checks (made when the deployment is
+    approved)."""
 
     serializer_class = CheckSerializer
     queryset = Check.objects.none()
@@ -384,7 +385,8 @@ class CheckListView(_DeploymentChildMixin, generics.ListAPIView):
         request=CheckRecordInputSerializer,
         responses={200: CheckSerializer},
         summary="Record a check's result",
-        description="Assigned practitioners and deployment managers. A component check passed with an "
+        description="Assigned practitioners and deployment managers. A required check passes only with "
+        "`evidence`, and `n_a` needs its reason in `evidence` (400 otherwise). A component check passed with an "
         "`observed_checksum` that differs from the version's SHA-256 is recorded as failed.",
         tags=["deployments"],
     ),

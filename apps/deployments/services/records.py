@@ -25,6 +25,7 @@ from apps.deployments.services.events import Context, event_record
 
 # Which checks may be recorded in which state: each kind up to the gate that needs it.
 RECORDABLE = {
+    CheckKind.ENTRY: (workflow.Status.APPROVED,),
     CheckKind.COMPONENT: (workflow.Status.APPROVED, workflow.Status.VERIFYING_COMPONENTS),
     CheckKind.ENVIRONMENT: (
         workflow.Status.APPROVED,
@@ -32,13 +33,27 @@ RECORDABLE = {
         workflow.Status.VERIFYING_ENVIRONMENT,
     ),
     CheckKind.ACCEPTANCE: (workflow.Status.EXECUTING, workflow.Status.VERIFYING),
+    CheckKind.EXIT: (workflow.Status.EXECUTING, workflow.Status.VERIFYING),
 }
+
+
+def _evidence_gap(check: Check, result: str, evidence: str) -> str:
+    """What the evidence rules miss ("" when none): a required check passes only with evidence, and an N/A of
+    any check says why it does not apply. Blank text is no evidence."""
+    if evidence:
+        return ""
+    if result == CheckResult.NOT_APPLICABLE:
+        return "Say why this check does not apply: an N/A needs its reason in the evidence."
+    if result == CheckResult.PASS and check.required:
+        return "A required check passes only with evidence: say what was verified and how (a log, a reading, a link)."
+    return ""
 
 
 @atomic_audited
 def check_record(*, ctx: Context, check: Check, result: str, evidence: str = "", observed_checksum: str = "") -> Check:
-    """Record a check's result with evidence. A component check whose observed checksum differs from the
-    version's recorded SHA-256 fails, whatever result was given."""
+    """Record a check's result with evidence: a required check's pass needs evidence and any N/A a reason (both in
+    `evidence`). A component check whose observed checksum differs from the version's recorded SHA-256 fails,
+    whatever result was given."""
     deployment = Deployment.objects.select_for_update().get(pk=check.deployment_id)
     if not may_execute(ctx.actor, deployment):
         raise PermissionDenied("Only the assigned practitioners or a deployment manager record checks.")
@@ -50,6 +65,7 @@ def check_record(*, ctx: Context, check: Check, result: str, evidence: str = "",
             f"{deployment.get_status_display().lower()}.",
             code="invalid_state",
         )
+    evidence = (evidence or "").strip()
     observed = (observed_checksum or "").strip().lower()
     if observed and (len(observed) != 64 or any(c not in "0123456789abcdef" for c in observed)):
         raise ValidationError({"observed_checksum": "A SHA-256 checksum is 64 hexadecimal characters."})
@@ -61,8 +77,10 @@ def check_record(*, ctx: Context, check: Check, result: str, evidence: str = "",
         if expected and observed != expected:
             result = CheckResult.FAIL
             note = f"Checksum mismatch: observed {observed}, expected {expected}."
+    if gap := _evidence_gap(check, result, evidence):  # a pass turned into a failure by its checksum needs none
+        raise ValidationError({"evidence": gap})
     check.result = result
-    check.evidence = (evidence or "").strip() + (("\n" if evidence else "") + note if note else "")
+    check.evidence = evidence + (("\n" if evidence else "") + note if note else "")
     check.observed_checksum = observed
     check.recorded_by = ctx.actor
     check.recorded_at = timezone.now()

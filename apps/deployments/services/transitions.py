@@ -46,8 +46,9 @@ def _refuse_or_override(ctx, deployment, problems: list, override_reason: str, c
 
 
 def checks_ensure(deployment: Deployment) -> int:
-    """Create the checks the plan calls for, once: one per component version, one per standing check of the
-    environment, one per acceptance criterion of the stage and of the deployment. Returns how many were added."""
+    """Create the checks the plan calls for, once: one per entry criterion of the stage, per component version,
+    per standing check of the environment, per acceptance criterion of the stage and of the deployment, and per
+    exit criterion of the stage. Returns how many were added."""
     existing = set(deployment.checks.values_list("kind", "description"))
     wanted: list[Check] = []
 
@@ -57,6 +58,8 @@ def checks_ensure(deployment: Deployment) -> int:
             existing.add((kind, description))
             wanted.append(Check(deployment=deployment, kind=kind, description=description, **extra))
 
+    for line in rules.stage_criteria(deployment, CheckKind.ENTRY):
+        add(CheckKind.ENTRY, line)
     for version in deployment.component_versions.select_related("component"):
         verb = "removal of" if deployment.is_removal else "integrity of"
         detail = " against its SHA-256 checksum" if version.checksum else " against the authorised repository"
@@ -67,12 +70,31 @@ def checks_ensure(deployment: Deployment) -> int:
         )
     for check in deployment.environment.standing_checks.filter(is_active=True):
         add(CheckKind.ENVIRONMENT, check.description)
-    criteria = deployment.stage.acceptance_checks if deployment.stage is not None else []
-    criteria += [line.strip() for line in deployment.acceptance_criteria.splitlines() if line.strip()]
-    for line in criteria:
+    for line in rules.acceptance_criteria(deployment):
         add(CheckKind.ACCEPTANCE, line)
+    for line in rules.stage_criteria(deployment, CheckKind.EXIT):
+        add(CheckKind.EXIT, line)
     Check.objects.bulk_create(wanted)
     return len(wanted)
+
+
+def _refuse_unpassed_checks(deployment: Deployment, transition: str) -> None:
+    """A gate's required checks must all have passed (or been found not applicable, with a reason): never
+    overridden, since the checks are the evidence the record rests on."""
+    unpassed = rules.unpassed_checks(deployment, transition)
+    if unpassed:
+        kinds = [rules.KIND_WORDS[k] for k in rules.GATES[transition] if any(c.kind == k for c in unpassed)]
+        raise ConflictError(
+            f"{deployment.reference}: {len(unpassed)} required {' and '.join(kinds)} check(s) not passed.",
+            code="checks_not_passed",
+            conflicts=[c.description for c in unpassed],
+        )
+
+
+def _refuse_without_acceptance(deployment: Deployment) -> None:
+    gap = rules.acceptance_gap(deployment)
+    if gap:
+        raise ConflictError(f"{deployment.reference}: {gap}", code="acceptance_check_missing")
 
 
 def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str, list, dict]:
@@ -81,6 +103,7 @@ def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str
         raise PermissionDenied("Segregation of duties: the requester of a deployment cannot approve it.")
     if actor.pk in rules.approval_progress(deployment).deciders:
         raise ConflictError(f"You have already decided on {deployment.reference}.", code="already_decided")
+    _refuse_without_acceptance(deployment)
     overridden = _refuse_or_override(
         ctx,
         deployment,
@@ -115,6 +138,8 @@ def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str
 
 def _validate_submittable(deployment: Deployment) -> None:
     errors = rules.submit_gaps(deployment)
+    if gap := rules.acceptance_gap(deployment):
+        errors["acceptance_criteria"] = gap  # a draft that could never be approved is not sent for approval
     if errors:
         raise ValidationError(errors)
 
@@ -164,6 +189,8 @@ def deployment_transition(
     now = timezone.now()
     target, overridden, data = spec.target, [], {}
     event_comment = comment
+    if transition in rules.GATES:
+        _refuse_unpassed_checks(locked, transition)
 
     if transition == "submit":
         _validate_submittable(locked)
@@ -201,18 +228,10 @@ def deployment_transition(
             ctx, locked, rules.promotion_gaps(locked), override_reason, "promotion_gate", "the promotion gate is closed"
         )
         locked.actual_start = now
-    elif transition in rules.GATES:
-        unpassed = rules.unpassed_checks(locked, transition)
-        if unpassed:
-            raise ConflictError(
-                f"{locked.reference}: {len(unpassed)} required {rules.GATES[transition][1]} check(s) not passed.",
-                code="checks_not_passed",
-                conflicts=[c.description for c in unpassed],
-            )
-        if transition == "complete":
-            locked.actual_end = now
-            if comment:
-                locked.outcome = comment
+    elif transition == "complete":
+        locked.actual_end = now
+        if comment:
+            locked.outcome = comment
     elif transition == "fail":
         locked.actual_end = now
         locked.outcome = comment
