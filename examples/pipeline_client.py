@@ -110,9 +110,11 @@ def resolve(api: Deploydesk, value: str, resource: str, what: str, **query) -> i
     return matches[0]
 
 
-def record_checks(api: Deploydesk, deployment: dict, kind: str, checksum: str, evidence: str) -> None:
+def record_checks(api: Deploydesk, deployment: dict, kinds: tuple, checksum: str, evidence: str) -> None:
+    """Pass the open checks of these kinds, each with its evidence (a required check passes only with evidence)."""
     for check in api.all(f"deployments/{deployment['id']}/checks/"):
-        if check["kind"] != kind or check["result"] in ("pass", "n_a"):
+        kind = check["kind"]
+        if kind not in kinds or check["result"] in ("pass", "n_a"):
             continue
         body = {"result": "pass", "evidence": f"{evidence}: {check['description']}"}
         if kind == "component":
@@ -189,12 +191,13 @@ def run(args: argparse.Namespace) -> int:
         elif state == "pending_approval":
             deployment = wait_for_approval(api, deployment, args.approval_timeout, args.poll_interval)
         elif state == "approved":
-            deployment = transition(api, deployment, "start")
+            record_checks(api, deployment, ("entry",), args.checksum, evidence)  # the stage's entry criteria
+            deployment = transition(api, api.get(f"deployments/{deployment['id']}/"), "start")
         elif state == "verifying_components":
-            record_checks(api, deployment, "component", args.checksum, evidence)
+            record_checks(api, deployment, ("component",), args.checksum, evidence)
             deployment = transition(api, api.get(f"deployments/{deployment['id']}/"), "confirm-components")
         elif state == "verifying_environment":
-            record_checks(api, deployment, "environment", args.checksum, evidence)
+            record_checks(api, deployment, ("environment",), args.checksum, evidence)
             deployment = transition(api, api.get(f"deployments/{deployment['id']}/"), "confirm-environment")
         elif state == "executing":
             if args.command:
@@ -205,7 +208,7 @@ def run(args: argparse.Namespace) -> int:
                     return 1
             deployment = transition(api, deployment, "finish-execution")
         elif state == "verifying":
-            record_checks(api, deployment, "acceptance", args.checksum, evidence)
+            record_checks(api, deployment, ("acceptance", "exit"), args.checksum, evidence)
             deployment = transition(
                 api, api.get(f"deployments/{deployment['id']}/"), "complete", f"Completed by {evidence}."
             )

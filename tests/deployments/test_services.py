@@ -420,7 +420,9 @@ def test_confirm_components_needs_passed_checks_and_a_matching_checksum(world):
     assert check.result == "fail" and "Checksum mismatch" in check.evidence
     with pytest.raises(ConflictError):
         deployment_transition(ctx=ctx(p), deployment=d, transition="confirm-components")
-    check_record(ctx=ctx(p), check=check, result="pass", observed_checksum=world.version_1.checksum)
+    check_record(
+        ctx=ctx(p), check=check, result="pass", evidence="sha256sum", observed_checksum=world.version_1.checksum
+    )
     assert deployment_transition(ctx=ctx(p), deployment=d, transition="confirm-components").status == (
         Status.VERIFYING_ENVIRONMENT
     )

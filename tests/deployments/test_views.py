@@ -512,9 +512,14 @@ def test_the_page_shows_plan_checks_timeline_and_conflicts(client, world):
     [
         # pending: the readiness of approve reads the standing approvals, the previous stage and its promotions, and
         # the conflicts (overlaps of environment, components and practitioners, freezes, the versions in place)
-        (Status.PENDING_APPROVAL, 16, ["approvals", "promotion", *[code for code, _, _ in CONFLICT_GATES]]),
-        # approved: the readiness of start reads freezes and maintenance now and the promotion gate
-        (Status.APPROVED, 13, ["freeze", "outside_maintenance", "promotion", "clearance"]),
+        # and the acceptance gate (named by the deployment's criteria: no query)
+        (
+            Status.PENDING_APPROVAL,
+            16,
+            ["approvals", "promotion", "acceptance", *[code for code, _, _ in CONFLICT_GATES]],
+        ),
+        # approved: the readiness of start reads freezes and maintenance now, the promotion gate and the entry checks
+        (Status.APPROVED, 14, ["freeze", "outside_maintenance", "promotion", "clearance"]),
     ],
 )
 def test_the_page_queries_do_not_grow_with_rows(

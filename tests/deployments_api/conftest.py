@@ -43,6 +43,8 @@ def automated_setup(*, pre_approved: bool = True) -> SimpleNamespace:
         pre_approved=pre_approved,
         approvals_required=0 if pre_approved else 1,
         acceptance_criteria="Smoke test passed",
+        entry_criteria="",  # the pipeline's gates are its component, environment and acceptance checks
+        exit_criteria="",
     )
     return SimpleNamespace(env=env, model=model, stage=stage)
 

@@ -10,7 +10,7 @@ BASE = "/api/v1/deployments/"
 
 
 def _check_url(w) -> str:
-    return f"{BASE}{w.deployment.pk}/checks/{w.deployment.checks.first().pk}/"
+    return f"{BASE}{w.deployment.pk}/checks/{w.deployment.checks.filter(kind='component').first().pk}/"
 
 
 WRITE_ENDPOINTS = [
