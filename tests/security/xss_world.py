@@ -215,12 +215,14 @@ def build_xss_world() -> SimpleNamespace:
     x_.deployment = Deployment.objects.get(pk=dep["id"])
     comment_add(ctx=Context(actor=manager), deployment=x_.deployment, comment=x("Comment"))
     api.post(f"{base}/submit/", {"comment": x("Submit comment")})
+    _pass_checks(api, base, "entry")  # the stage's entry criteria, planted too
     api.post(f"{base}/start/", {"comment": x("Start comment")})
     for kind, step in (("component", "confirm-components"), ("environment", "confirm-environment")):
         _pass_checks(api, base, kind)
         api.post(f"{base}/{step}/")
     api.post(f"{base}/finish-execution/")
     _pass_checks(api, base, "acceptance")
+    _pass_checks(api, base, "exit")
     api.post(f"{base}/complete/", {"comment": x("Complete comment")})
     api.post(f"{base}/incidents/", {"incident_ref": "INC-1", "title": x("Incident"), "severity": "high"})
     api.post(f"{base}/problems/", {"description": x("Problem"), "severity": "low"})
