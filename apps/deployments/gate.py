@@ -105,7 +105,7 @@ def _clearance_detail(deployment: Deployment, user) -> str:
 
 
 def build_gate(*, user, environment, version, model=None, stage=None, now: datetime | None = None) -> Gate:
-    """May `user` plan a deployment of a build (a registered component version) into `environment`, and would it
+    """May `user` plan a deployment of a build (a component version, registered or not) into `environment`, and would it
     start now? Planning needs the right to request for the component's service; starting at once also needs a
     pre-approved stage (otherwise a deployment manager approves first), no conflict or freeze from now for an hour,
     the promotion gate open and a user who may start it. `stage` is `model`'s stage into `environment`, if any."""

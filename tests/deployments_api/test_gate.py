@@ -224,6 +224,17 @@ def test_a_build_into_a_later_stage_needs_approval_and_promotion(world, client_f
     )
 
 
+def test_a_build_not_registered_yet_is_judged_as_a_new_version(world, client_for):
+    # when a manager asks about shop-web 7.0.0, which the catalog does not know, for staging
+    _code, body = build(client_for("manager"), environment="staging", component="shop-web", version="7.0.0")
+    # then it may be planned (the pipeline registers it), and the promotion gate is closed: it was tested nowhere
+    assert body["may_plan"] is True
+    assert body["reasons"][1] == {
+        "code": "promotion_gap",
+        "detail": f"shop-web 7.0.0 has no completed deployment in Test (the previous stage of {world.model}).",
+    }
+
+
 def test_a_build_the_user_may_not_request_or_start(world, client_for):
     # when an auditor asks about a build
     _code, body = build(client_for("auditor"), environment="test", component="shop-web", version="1.0.0")
@@ -260,7 +271,6 @@ def test_a_build_gate_sees_a_freeze_now(world, client_for):
         ({"environment": "test", "component": "shop-web"}, 400),
         ({"environment": "nowhere", "component": "shop-web", "version": "1.0.0"}, 404),
         ({"environment": "test", "component": "nothing", "version": "1.0.0"}, 404),
-        ({"environment": "test", "component": "shop-web", "version": "0.0.1"}, 404),
         ({"environment": "test", "component": "shop-web", "version": "1.0.0", "model": "no such model"}, 404),
         ({"environment": "test", "component": "shop-web", "version": "1.0.0", "service": "Payroll"}, 404),
         ({"environment": "\x00", "component": "shop-web", "version": "1.0.0"}, 400),

@@ -32,7 +32,7 @@ class BuildGateSerializer(DeploymentGateSerializer):
 class BuildGateQuerySerializer(serializers.Serializer):
     environment = serializers.CharField(max_length=100, help_text="The environment's id or slug.")
     component = serializers.CharField(max_length=150, help_text="The component's id, or its name.")
-    version = serializers.CharField(max_length=100, help_text="The build's version string (registered in the catalog).")
+    version = serializers.CharField(max_length=100, help_text="The build's version string (registered or not).")
     service = serializers.CharField(
         max_length=150, required=False, help_text="The service's id or name, when the component's name is not unique."
     )
@@ -86,7 +86,7 @@ class BuildGateView(APIView):
             "for its service. `may_start`: planned now, it would start at once — its model stage is pre-approved and "
             "nothing in `reasons` (codes as for `deployments/{id}/gate/`) stands in the way. The model is the one "
             "active or pilot model covering the component with a stage in the environment (name it with `model` when "
-            "several do). Unknown environment, component or version: 404."
+            "several do). A version not registered yet is judged as a new build. Unknown environment or component: 404."
         ),
         tags=["deployments"],
     )
@@ -107,8 +107,8 @@ class BuildGateView(APIView):
             .filter(component=component, version=data["version"])
             .first()
         )
-        if version is None:
-            raise exceptions.NotFound(f"{component.name} has no version “{data['version']}” in the catalog.")
+        if version is None:  # a build not registered yet: judged as a new version (it has been deployed nowhere)
+            version = ComponentVersion(component=component, version=data["version"])
         model = _model(data.get("model"), component, environment)
         stage = stage_for(model=model, environment=environment) if model is not None else None
         gate = build_gate(user=user, environment=environment, version=version, model=model, stage=stage)
