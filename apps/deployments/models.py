@@ -411,6 +411,7 @@ class HookDelivery(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "delivery_id"], name="unique_hook_delivery")]
+        verbose_name_plural = "hook deliveries"
         ordering = ["-received_at", "-id"]
 
     def __str__(self) -> str:
