@@ -77,7 +77,7 @@ def github_verify(*, body: bytes, signature: str) -> None:
         raise HookRefused(401, "unsigned", "The event carries no X-Hub-Signature-256 signature.")
     secret = settings.DEPLOYDESK_GITHUB_WEBHOOK_SECRET
     if not secret:
-        raise HookRefused(503, "not_configured", "GitHub deployment events are not configured on this Deploydesk.")
+        raise HookRefused(404, "not_configured", "GitHub deployment events are not configured on this Deploydesk.")
     expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace")):
         raise HookRefused(403, "bad_signature", "The X-Hub-Signature-256 signature does not match the body.")
@@ -89,7 +89,7 @@ def gitlab_verify(*, token: str) -> None:
         raise HookRefused(401, "unsigned", "The event carries no X-Gitlab-Token.")
     secret = settings.DEPLOYDESK_GITLAB_WEBHOOK_TOKEN
     if not secret:
-        raise HookRefused(503, "not_configured", "GitLab deployment events are not configured on this Deploydesk.")
+        raise HookRefused(404, "not_configured", "GitLab deployment events are not configured on this Deploydesk.")
     if not hmac.compare_digest(secret.encode(), token.encode("utf-8", "replace")):
         raise HookRefused(403, "bad_signature", "The X-Gitlab-Token does not match.")
 
@@ -171,7 +171,7 @@ def hook_user():
     username = settings.DEPLOYDESK_HOOKS_USER
     user = get_user_model().objects.filter(username=username, is_active=True).first() if username else None
     if user is None:
-        raise HookRefused(503, "not_configured", "No active hooks user is configured (DEPLOYDESK_HOOKS_USER).")
+        raise HookRefused(404, "not_configured", "No active hooks user is configured (DEPLOYDESK_HOOKS_USER).")
     return user
 
 

@@ -317,7 +317,7 @@ DEPLOYDESK_KPI_CACHE_SECONDS = env.int("DEPLOYDESK_KPI_CACHE_SECONDS", default=3
 DEPLOYDESK_FAILURE_REVIEW_THRESHOLD = env.float("DEPLOYDESK_FAILURE_REVIEW_THRESHOLD", default=0.2)
 
 # inbound deployment events (POST /api/v1/hooks/github/, /gitlab/): the shared secrets, and the service account whose
-# roles decide which transitions the events may take; unset secret = that endpoint answers 503
+# roles decide which transitions the events may take; unset secret or user = the endpoint is switched off (404)
 DEPLOYDESK_GITHUB_WEBHOOK_SECRET = env.str("DEPLOYDESK_GITHUB_WEBHOOK_SECRET", default="")
 DEPLOYDESK_GITLAB_WEBHOOK_TOKEN = env.str("DEPLOYDESK_GITLAB_WEBHOOK_TOKEN", default="")
 DEPLOYDESK_HOOKS_USER = env.str("DEPLOYDESK_HOOKS_USER", default="")

@@ -278,10 +278,18 @@ def test_malformed_or_other_events_are_clear_errors(world, hooks, body, event, s
     assert (response.status_code, response.json()["detail"]) == (status, detail)
 
 
-def test_without_a_configured_secret_the_endpoint_answers_503(world, hooks, settings):
-    settings.DEPLOYDESK_GITHUB_WEBHOOK_SECRET = ""
+@pytest.mark.parametrize("setting", ["DEPLOYDESK_GITHUB_WEBHOOK_SECRET", "DEPLOYDESK_HOOKS_USER"])
+def test_without_a_secret_or_a_hooks_user_the_endpoint_is_switched_off(world, hooks, settings, setting):
+    # given a deployment the event matches, and no secret or no hooks user configured
+    d = target(world, hooks)
+    setattr(settings, setting, "")
+    # when a signed event arrives
     response = github_sample("github_deployment_status_success.json")
-    assert (response.status_code, response.json()["code"]) == (503, "not_configured")
+    # then the endpoint is not there, says why, and stores nothing
+    assert (response.status_code, response.json()["code"]) == (404, "not_configured")
+    assert HookDelivery.objects.count() == 0
+    d.refresh_from_db()
+    assert d.status == Status.APPROVED
 
 
 # --- GitLab -------------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """POST hooks/github/ and hooks/gitlab/: deployment events from the sender, verified by its signature or token (no
-user signs in); every refusal is JSON `{"detail", "code"}` with 400/401/403/404/409/503 and is logged."""
+user signs in); every refusal is JSON `{"detail", "code"}` with 400/401/403/404/409 and is logged."""
 
 import json
 
@@ -42,6 +42,11 @@ class HookAnswerSerializer(serializers.Serializer):
     status = serializers.CharField(required=False)
     taken = serializers.ListField(child=serializers.CharField(), required=False)
     stopped = serializers.CharField(required=False)
+
+
+class HookErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
 
 
 class _HookView(APIView):
@@ -105,14 +110,13 @@ def _schema(name: str, headers: list[OpenApiParameter], description: str):
         responses={
             200: HookAnswerSerializer,
             **{
-                code: OpenApiResponse(description=text)
+                code: OpenApiResponse(HookErrorSerializer, description=text)
                 for code, text in (
                     (400, "Malformed or not a deployment event, or no delivery id."),
                     (401, "Unsigned (no signature or token)."),
                     (403, "Wrong signature or token, or the hooks user may not take the transition."),
-                    (404, "No deployment matches the external id, environment and version."),
+                    (404, "No deployment matches the event (`unmatched`), or these events are not configured."),
                     (409, "Delivery replayed, or the rules refuse the transition (freeze, checks …)."),
-                    (503, "Not configured on this Deploydesk."),
                 )
             },
         },
