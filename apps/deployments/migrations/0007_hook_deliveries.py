@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0005_matrixentry'),
+        ('deployments', '0006_check_entry_exit_kinds'),
     ]
 
     operations = [
