@@ -21,6 +21,12 @@ WORK=$(mktemp -d /tmp/deploydesk-schemathesis.XXXXXX)
 export DJANGO_SETTINGS_MODULE=config.settings.dev
 export DATABASE_URL="sqlite:///$WORK/db.sqlite3"
 export DJANGO_DEBUG=false DJANGO_ALLOWED_HOSTS=127.0.0.1
+# the fuzzer sends thousands of requests a minute with one token: limits far above them (429 is documented anyway)
+export DEPLOYDESK_THROTTLE_USER=1000000/minute DEPLOYDESK_THROTTLE_ANON=1000000/minute
+export DEPLOYDESK_THROTTLE_HOOKS=1000000/minute
+# inbound deployment events switched on, acting as the demo manager, so the fuzzer reaches past the signature check
+export DEPLOYDESK_GITHUB_WEBHOOK_SECRET=schemathesis DEPLOYDESK_GITLAB_WEBHOOK_TOKEN=schemathesis
+export DEPLOYDESK_HOOKS_USER=manager
 PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 SERVER=""
 stop() {
@@ -41,6 +47,11 @@ print(d.pk if d else 1)' | tail -n 1)
 ENVIRONMENT=$("$PY" manage.py shell -v 0 -c 'from apps.environments.models import Environment as E
 e = E.objects.filter(slug="production").first() or E.objects.order_by("id").first()
 print(e.pk if e else 1)' | tail -n 1)
+# … and the build gate's query to a demo build (its environment, component and version).
+read -r GATE_ENV GATE_COMPONENT GATE_VERSION < <("$PY" manage.py shell -v 0 -c 'from apps.catalog.models import ComponentVersion as V
+from apps.environments.models import Environment as E
+v, e = V.objects.order_by("id").first(), E.objects.order_by("id").first()
+print(e.pk if e else 1, v.component_id if v else 1, v.version if v else "1.0.0")' | tail -n 1)
 cat >"$WORK/schemathesis.toml" <<TOML
 [[operations]]
 include-path-regex = '^/api/v1/deployments/[{]id[}]/'
@@ -49,6 +60,10 @@ parameters = { "path.id" = $DEPLOYMENT }
 [[operations]]
 include-path-regex = '^/api/v1/environments/[{]environment_id[}]/'
 parameters = { "path.environment_id" = $ENVIRONMENT }
+
+[[operations]]
+include-path-regex = '^/api/v1/gate/$'
+parameters = { "query.environment" = "$GATE_ENV", "query.component" = "$GATE_COMPONENT", "query.version" = "$GATE_VERSION" }
 TOML
 
 echo "=== starting Deploydesk on http://127.0.0.1:$PORT/"

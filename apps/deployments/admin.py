@@ -14,6 +14,7 @@ from apps.deployments.models import (
     DeploymentEvent,
     DeploymentProblem,
     Feedback,
+    HookDelivery,
     IdempotencyKey,
     IncidentLink,
 )
@@ -244,3 +245,11 @@ class IdempotencyKeyAdmin(_ReadOnlyAdmin):
     list_display = ["key", "user", "deployment", "created_at"]
     search_fields = ["key", "deployment__reference"]
     list_select_related = ["user", "deployment"]
+
+
+@admin.register(HookDelivery)
+class HookDeliveryAdmin(_ReadOnlyAdmin):
+    list_display = ["received_at", "source", "delivery_id", "status_code", "deployment", "outcome"]
+    list_filter = ["source", "status_code"]
+    search_fields = ["delivery_id", "deployment__reference", "outcome"]
+    list_select_related = ["deployment"]

@@ -390,3 +390,29 @@ class MatrixEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.environment_id}/{self.service_id}/{self.component_id}"
+
+
+class HookSource(models.TextChoices):
+    GITHUB = "github", "GitHub"
+    GITLAB = "gitlab", "GitLab"
+
+
+class HookDelivery(models.Model):
+    """An inbound deployment event whose signature or token verified: kept so a replayed delivery id is refused,
+    with what became of it (applied, or refused and why)."""
+
+    source = models.CharField(max_length=10, choices=HookSource.choices)
+    delivery_id = models.CharField(max_length=100)
+    event = models.CharField(max_length=50, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    deployment = models.ForeignKey(Deployment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    status_code = models.PositiveSmallIntegerField(default=0)
+    outcome = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "delivery_id"], name="unique_hook_delivery")]
+        verbose_name_plural = "hook deliveries"
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.delivery_id}"

@@ -138,3 +138,11 @@ def may_rate(user, deployment: Deployment) -> bool:
 def may_comment(user, deployment: Deployment) -> bool:
     """Anyone who may request deployments comments on the ones they see."""
     return user_can(user, "deployments.add_deployment")
+
+
+def may_start_build(user, environment) -> bool:
+    """Whether `user` could start a deployment of a build into `environment` once it is planned: a deployment manager,
+    or a practitioner cleared for it (who assigns themselves when registering it, as pipelines do)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return is_manager(user) or (user_has_role(user, roles.PRACTITIONER) and practitioner_cleared(user, environment))

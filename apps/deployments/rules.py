@@ -205,14 +205,21 @@ def promotion_gaps(deployment: Deployment) -> list[str]:
 
 def promotion_gate(deployment: Deployment) -> tuple:
     """(the previous stage the versions must have completed, or None when there is no such gate; the gaps)."""
+    return versions_promotion_gate(
+        action=deployment.action, stage=deployment.stage, model=deployment.model, versions=_versions(deployment)
+    )
+
+
+def versions_promotion_gate(*, action: str, stage, model, versions) -> tuple:
+    """The promotion gate of component versions deployed into a model stage, planned or not (the build gate asks
+    before there is a deployment): (the previous stage, or None when there is no gate; the gaps)."""
     from apps.deployment_models.selectors import previous_stage
 
-    if deployment.action != Action.DEPLOY or deployment.stage is None:
+    if action != Action.DEPLOY or stage is None:
         return None, []
-    previous = previous_stage(stage=deployment.stage)
+    previous = previous_stage(stage=stage)
     if previous is None:
         return None, []
-    versions = _versions(deployment)
     done = set(
         Deployment.component_versions.through.objects.filter(
             componentversion_id__in=[v.pk for v in versions],
@@ -227,7 +234,7 @@ def promotion_gate(deployment: Deployment) -> tuple:
         if version.pk not in done:
             gaps.append(
                 f"{version.component.name} {version.version} has no completed deployment in "
-                f"{previous.environment} (the previous stage of {deployment.model})."
+                f"{previous.environment} (the previous stage of {model})."
             )
     return previous, gaps
 
@@ -245,13 +252,12 @@ def submit_gaps(deployment: Deployment) -> dict[str, str]:
 def pre_approved(deployment: Deployment) -> bool:
     """True when its stage is pre-approved under an active model: submit approves it at once (when nothing clashes
     and the promotion gate is open); a pilot model never pre-approves."""
-    stage = deployment.stage
-    return (
-        stage is not None
-        and stage.pre_approved
-        and deployment.model is not None
-        and deployment.model.status == ModelStatus.ACTIVE
-    )
+    return stage_pre_approved(stage=deployment.stage, model=deployment.model)
+
+
+def stage_pre_approved(*, stage, model) -> bool:
+    """A deployment into `stage` of `model` is approved on submit (see pre_approved)."""
+    return stage is not None and stage.pre_approved and model is not None and model.status == ModelStatus.ACTIVE
 
 
 @dataclass(frozen=True)
@@ -271,7 +277,11 @@ class ApprovalProgress:
 
 def required_approvals(deployment: Deployment) -> int:
     """How many approvals the deployment's stage asks for (at least one)."""
-    stage = deployment.stage
+    return required_approvals_of(deployment.stage)
+
+
+def required_approvals_of(stage) -> int:
+    """How many approvals a deployment into `stage` needs (at least one; one without a stage)."""
     return max(stage.approvals_required, 1) if stage is not None else 1
 
 

@@ -249,6 +249,18 @@ REST_FRAMEWORK = {
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
+    # rate limits, counted in the cache above (shared through Redis when REDIS_URL is set)
+    "DEFAULT_THROTTLE_CLASSES": [
+        "apps.core.api.throttling.UserOrTokenRateThrottle",
+        "apps.core.api.throttling.AnonAddressRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("DEPLOYDESK_THROTTLE_USER", default="600/minute"),
+        "anon": env.str("DEPLOYDESK_THROTTLE_ANON", default="60/minute"),
+        "hooks": env.str("DEPLOYDESK_THROTTLE_HOOKS", default="600/minute"),
+    },
+    # proxies in front of Deploydesk that append to X-Forwarded-For; 0: the client address is REMOTE_ADDR
+    "NUM_PROXIES": env.int("DEPLOYDESK_NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Deploydesk API",
@@ -303,6 +315,12 @@ AXES_VERBOSE = False
 API_AUTH_FAILURE_LIMIT = env.int("API_AUTH_FAILURE_LIMIT", default=20)
 DEPLOYDESK_KPI_CACHE_SECONDS = env.int("DEPLOYDESK_KPI_CACHE_SECONDS", default=300)
 DEPLOYDESK_FAILURE_REVIEW_THRESHOLD = env.float("DEPLOYDESK_FAILURE_REVIEW_THRESHOLD", default=0.2)
+
+# inbound deployment events (POST /api/v1/hooks/github/, /gitlab/): the shared secrets, and the service account whose
+# roles decide which transitions the events may take; unset secret or user = the endpoint is switched off (404)
+DEPLOYDESK_GITHUB_WEBHOOK_SECRET = env.str("DEPLOYDESK_GITHUB_WEBHOOK_SECRET", default="")
+DEPLOYDESK_GITLAB_WEBHOOK_TOKEN = env.str("DEPLOYDESK_GITLAB_WEBHOOK_TOKEN", default="")
+DEPLOYDESK_HOOKS_USER = env.str("DEPLOYDESK_HOOKS_USER", default="")
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 

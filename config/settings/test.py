@@ -1,7 +1,7 @@
 """Test settings: fast hashing, tasks run in-process, mail kept in memory."""
 
 from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, Q_CLUSTER, env
+from .base import INSTALLED_APPS, Q_CLUSTER, REST_FRAMEWORK, env
 
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.bench"]  # the benchmark and demo commands are tested too
 
@@ -14,6 +14,11 @@ ALLOWED_HOSTS = ["*"]
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
 DEPLOYDESK_KPI_CACHE_SECONDS = 0  # tests compute figures right after changing the data
+# rate limits far above what any test sends (tests/core/test_throttling.py lowers them to see 429)
+REST_FRAMEWORK = {
+    **REST_FRAMEWORK,
+    "DEFAULT_THROTTLE_RATES": {"user": "100000/minute", "anon": "100000/minute", "hooks": "100000/minute"},
+}
 
 # Parallel test workers must not clear each other's cache: with Redis, each xdist worker gets its own database
 # (12, 13, …), apart from the broker's (REDIS_URL's own number).

@@ -114,6 +114,21 @@ ROWS = [
     ),
     api(_detail("draft"), method="delete", default=405, name="DELETE deployments/{id}/"),
     *[_transition_row(name) for name in workflow.TRANSITIONS],
+    api(_detail("deployment", "gate/"), norole=HIDDEN, name="GET deployments/{id}/gate/"),
+    api(
+        _detail("other_deployment", "gate/"),
+        norole=HIDDEN,
+        service_owner=HIDDEN,
+        product_owner=HIDDEN,
+        name="GET deployments/{id}/gate/ (another service)",
+    ),
+    api("/api/v1/gate/?environment=test&component=shop-web&version=1.0.0", name="GET gate/"),
+    api("/api/v1/gate/", method="post", default=405, name="POST gate/"),
+    # deployment events: no user signs in, the sender's signature or token decides (see test_hooks.py):
+    # an unsigned request is 401 for everyone, signed in or not
+    api("/api/v1/hooks/github/", method="post", data={}, default=401, name="POST hooks/github/ (unsigned)"),
+    api("/api/v1/hooks/gitlab/", method="post", data={}, default=401, name="POST hooks/gitlab/ (unsigned)"),
+    api("/api/v1/hooks/github/", default=405, anonymous=405, name="GET hooks/github/"),
     api(_detail("deployment", "events/"), norole=HIDDEN, name="GET deployments/{id}/events/"),
     api(_detail("deployment", "checks/"), norole=HIDDEN, name="GET deployments/{id}/checks/"),
     api(_component_check, norole=HIDDEN, name="GET deployments/{id}/checks/{check_id}/"),

@@ -96,6 +96,13 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
     ("login", "post"): Endpoint(exempt="the login form is for anonymous visitors"),
     ("login", "put"): Endpoint(exempt="the login form is for anonymous visitors"),
     ("logout", "post"): Endpoint(exempt="anyone may log out"),
+    # deployments: inbound events are verified by the sender's signature or token, not by a user's rights
+    ("hook-github", "post"): Endpoint(
+        exempt="signed by GitHub (X-Hub-Signature-256): tests/deployments_api/test_hooks.py"
+    ),
+    ("hook-gitlab", "post"): Endpoint(
+        exempt="GitLab's secret token (X-Gitlab-Token): tests/deployments_api/test_hooks.py"
+    ),
     ("accounts:token_create", "post"): one(lambda w: "/accounts/tokens/", ANYONE_SIGNED_IN, "own token"),
     ("accounts:token_revoke", "post"): one(
         lambda w: f"/accounts/tokens/{w.tokens['manager'].pk}/revoke/", OTHERS_TOKEN, "another's token"

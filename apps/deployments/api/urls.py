@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from apps.deployments.api import views
+from apps.deployments.api import gate, hooks, views
 
 ID = r"(?P<pk>[^/.]+)"  # any segment: the views answer 404 (JSON) for ids that are not there or not visible
 
@@ -12,6 +12,10 @@ def register(router) -> None:
 
 
 urlpatterns = [
+    re_path(r"^gate/$", gate.BuildGateView.as_view(), name="build-gate"),
+    re_path(r"^hooks/github/$", hooks.GitHubHookView.as_view(), name="hook-github"),
+    re_path(r"^hooks/gitlab/$", hooks.GitLabHookView.as_view(), name="hook-gitlab"),
+    re_path(rf"^deployments/{ID}/gate/$", gate.DeploymentGateView.as_view(), name="deployment-gate"),
     re_path(rf"^deployments/{ID}/events/$", views.DeploymentEventListView.as_view(), name="deployment-events"),
     re_path(rf"^deployments/{ID}/checks/$", views.CheckListView.as_view(), name="deployment-checks"),
     re_path(
