@@ -1,7 +1,6 @@
 """`seed_demo`: a year of history behind the showcase, so every KPI (DORA included), trend and page has data."""
 
 import datetime as dt
-import time
 
 import pytest
 from django.core.management import call_command
@@ -21,9 +20,8 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def seeded():
-    started = time.monotonic()
+    # (how long seeding takes is the benchmark's business, not a timed test's: about 10 s on SQLite, README "Run it")
     call_command("seed_demo")
-    return time.monotonic() - started
 
 
 def _every_kpi_has_a_value_over_the_default_period_and_the_year():
@@ -105,5 +103,3 @@ def test_the_seeded_demo_has_a_year_of_history_behind_every_kpi_trend_and_plan(s
     _production_has_a_year_of_completions_failures_and_roll_backs()
     _the_weekly_trend_has_a_point_with_data_every_week_of_the_year()
     _the_history_never_turns_a_showcase_plan_into_a_downgrade()
-    # and on SQLite it takes well under the 30 seconds `make run` allows
-    assert seeded < 30
