@@ -11,7 +11,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier, validate_sha256
 from apps.catalog.selectors import user_manages_service
-from apps.core.permissions import user_can
+from apps.core.permissions import require, user_can
+from apps.core.services import model_update
 
 User = get_user_model()
 
@@ -33,23 +34,16 @@ SUPPLIER_FIELDS = ("name", "kind", "contract_ref", "contacts")
 # --- helpers ---------------------------------------------------------------------------------------------------
 
 
-def _require(actor, perm: str, message: str) -> None:
-    if not user_can(actor, perm):
-        raise PermissionDenied(message)
-
-
-def _require_manages(actor, service: Service, perm: str) -> None:
-    """A deployment manager (global `perm`) or an owner of this service (object permission)."""
+def require_manages(actor, service: Service, perm: str) -> None:
+    """A deployment manager (global `perm`) or an owner of this service (object permission); the API asks it
+    before reading a request's body."""
     if not (user_can(actor, perm) or user_manages_service(user=actor, service=service)):
         raise PermissionDenied(f"Only deployment managers and owners of “{service.name}” may change its components.")
 
 
-def _apply(instance, fields: dict, allowed: tuple[str, ...]) -> None:
-    unknown = set(fields) - set(allowed)
-    if unknown:
-        raise ValidationError(f"These fields cannot be changed here: {', '.join(sorted(unknown))}.")
-    for name, value in fields.items():
-        setattr(instance, name, value.strip() if isinstance(value, str) and name != "contacts" else value)
+def _stripped(fields: dict) -> dict:
+    """Text fields are stored without surrounding blanks (the contacts are free text and kept as typed)."""
+    return {k: v.strip() if isinstance(v, str) and k != "contacts" else v for k, v in fields.items()}
 
 
 def normalise_checksum(value: str | None) -> str:
@@ -95,7 +89,7 @@ def service_create(
     actor,
 ) -> Service:
     """Add a service to the catalog (deployment managers); its owners get their object permissions."""
-    _require(actor, "catalog.add_service", "Only deployment managers may add services.")
+    require(actor, "catalog.add_service")
     _check_service_name(name)
     service = Service(name=name.strip(), description=description, criticality=criticality, is_active=is_active)
     service.slug = _unique_slug(service.name)
@@ -111,12 +105,10 @@ def service_update(
 ) -> Service:
     """Change a service's name, description, criticality or activity (deployment managers); the slug stays, so
     bookmarked addresses keep working. Owners and product owners, when given, go through service_set_owners."""
-    _require(actor, "catalog.change_service", "Only deployment managers may change services.")
+    require(actor, "catalog.change_service")
     if "name" in fields:
         _check_service_name(fields["name"], exclude_pk=service.pk)
-    _apply(service, fields, SERVICE_FIELDS)
-    service.full_clean()
-    service.save()
+    model_update(instance=service, fields=_stripped(fields), allowed=SERVICE_FIELDS)
     if owners is not None or product_owners is not None:
         service_set_owners(
             service=service,
@@ -150,7 +142,7 @@ def service_set_owners(*, service: Service, owners: Iterable, product_owners: It
     A user keeps what the new membership still gives them (an owner demoted to product owner keeps
     `request_service_deployment`) and loses exactly the rest.
     """
-    _require(actor, "catalog.change_service", "Only deployment managers may change who owns a service.")
+    require(actor, "catalog.change_service")
     new_owners, new_pos = _user_pks(owners, "owners"), _user_pks(product_owners, "product_owners")
     found = set(User.objects.filter(pk__in=new_owners | new_pos).values_list("pk", flat=True))
     missing = (new_owners | new_pos) - found
@@ -196,7 +188,7 @@ def component_create(
     actor,
 ) -> ServiceComponent:
     """Add a component to a service (deployment managers, or owners of that service)."""
-    _require_manages(actor, service, "catalog.add_servicecomponent")
+    require_manages(actor, service, "catalog.add_servicecomponent")
     _check_component_name(service, name)
     component = ServiceComponent(service=service, name=name.strip(), type=type, source=source, description=description)
     component.full_clean()
@@ -209,12 +201,10 @@ def component_create(
 @transaction.atomic
 def component_update(*, component: ServiceComponent, actor, suppliers: Iterable | None = None, **fields):
     """Change a component (deployment managers, or owners of its service); `suppliers` replaces its suppliers."""
-    _require_manages(actor, component.service, "catalog.change_servicecomponent")
+    require_manages(actor, component.service, "catalog.change_servicecomponent")
     if "name" in fields:
         _check_component_name(component.service, fields["name"], exclude_pk=component.pk)
-    _apply(component, fields, COMPONENT_FIELDS)
-    component.full_clean()
-    component.save()
+    model_update(instance=component, fields=_stripped(fields), allowed=COMPONENT_FIELDS)
     if suppliers is not None:
         component.suppliers.set(suppliers)
     return component
@@ -229,7 +219,7 @@ def component_set_suppliers(*, component: ServiceComponent, suppliers: Iterable[
 @transaction.atomic
 def component_delete(*, component: ServiceComponent, actor) -> None:
     """Remove a component and its versions, unless a deployment refers to one of them (the record must hold)."""
-    _require_manages(actor, component.service, "catalog.delete_servicecomponent")
+    require_manages(actor, component.service, "catalog.delete_servicecomponent")
     if component.versions.filter(deployments__isnull=False).exists():
         raise ValidationError(f"“{component.name}” cannot be removed: deployments refer to its versions.")
     component.delete()
@@ -253,7 +243,7 @@ def component_version_create(
     *, component: ServiceComponent, version: str, repository_ref: str, checksum: str = "", notes: str = "", actor
 ) -> ComponentVersion:
     """Register a version of a component with its DML / asset-register reference and SHA-256 checksum."""
-    _require_manages(actor, component.service, "catalog.add_componentversion")
+    require_manages(actor, component.service, "catalog.add_componentversion")
     errors: dict[str, list[str]] = {}
     for check in (lambda: _check_version(component, version), lambda: normalise_checksum(checksum)):
         try:
@@ -278,14 +268,12 @@ def component_version_create(
 def component_version_update(*, component_version: ComponentVersion, actor, **fields) -> ComponentVersion:
     """Correct a version's string, reference, checksum or notes (deployment managers, or the service's owners)."""
     obj = component_version
-    _require_manages(actor, obj.component.service, "catalog.change_componentversion")
+    require_manages(actor, obj.component.service, "catalog.change_componentversion")
     if "version" in fields:
         _check_version(obj.component, fields["version"], exclude_pk=obj.pk)
     if "checksum" in fields:
         fields["checksum"] = normalise_checksum(fields["checksum"])
-    _apply(obj, fields, VERSION_FIELDS)
-    obj.full_clean()
-    obj.save()
+    model_update(instance=obj, fields=_stripped(fields), allowed=VERSION_FIELDS)
     return obj
 
 
@@ -296,7 +284,7 @@ def component_version_get_or_create(
     """For pipelines: the version if it is registered already (same checksum), else a new one. Returns
     (version, created). A registered version with a different checksum is refused: what was built is not what
     the repository holds."""
-    _require_manages(actor, component.service, "catalog.add_componentversion")
+    require_manages(actor, component.service, "catalog.add_componentversion")
     checksum = normalise_checksum(checksum)
     existing = (
         ComponentVersion.objects.select_for_update()
@@ -344,7 +332,7 @@ def supplier_create(
     actor,
 ) -> Supplier:
     """Add a supplier (deployment managers), optionally linked to the components it supplies."""
-    _require(actor, "catalog.add_supplier", "Only deployment managers may add suppliers.")
+    require(actor, "catalog.add_supplier")
     _check_supplier_name(name)
     supplier = Supplier(name=name.strip(), kind=kind, contract_ref=contract_ref.strip(), contacts=contacts)
     supplier.full_clean()
@@ -357,12 +345,10 @@ def supplier_create(
 @transaction.atomic
 def supplier_update(*, supplier: Supplier, actor, components: Iterable | None = None, **fields) -> Supplier:
     """Change a supplier (deployment managers); `components` replaces the components it is linked to."""
-    _require(actor, "catalog.change_supplier", "Only deployment managers may change suppliers.")
+    require(actor, "catalog.change_supplier")
     if "name" in fields:
         _check_supplier_name(fields["name"], exclude_pk=supplier.pk)
-    _apply(supplier, fields, SUPPLIER_FIELDS)
-    supplier.full_clean()
-    supplier.save()
+    model_update(instance=supplier, fields=_stripped(fields), allowed=SUPPLIER_FIELDS)
     if components is not None:
         supplier.components.set(components)
     return supplier
@@ -377,7 +363,7 @@ def supplier_set_components(*, supplier: Supplier, components: Iterable[ServiceC
 @transaction.atomic
 def supplier_delete(*, supplier: Supplier, actor) -> None:
     """Remove a supplier (deployment managers), unless deployments record it as taking part."""
-    _require(actor, "catalog.delete_supplier", "Only deployment managers may remove suppliers.")
+    require(actor, "catalog.delete_supplier")
     if supplier.deployments.exists():
         raise ValidationError(f"“{supplier.name}” cannot be removed: deployments record it as taking part.")
     supplier.delete()

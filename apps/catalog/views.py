@@ -16,10 +16,10 @@ from apps.catalog.forms import (
     ComponentVersionForm,
     ServiceForm,
     SupplierForm,
-    add_service_errors,
     filter_helper,
 )
 from apps.catalog.models import ComponentVersion
+from apps.core.forms import add_service_error
 from apps.core.permissions import user_can
 
 PAGE_SIZE = 50
@@ -96,7 +96,7 @@ class ServiceFormView(LoginRequiredMixin, FormView):
         try:
             self.saved = self.save(form.cleaned_data)
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            add_service_error(form, exc)
             return self.render_to_response(self.get_context_data(form=form), status=400)
         messages.success(self.request, self.success_message.format(obj=self.saved))
         return redirect(self.get_success_url())

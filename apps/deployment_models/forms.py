@@ -3,10 +3,8 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Fieldset, Layout, Submit
 from django import forms
-from django.core.exceptions import ValidationError
 
 from apps.catalog.models import ComponentSource, ComponentType
-from apps.core.exceptions import ConflictError
 from apps.deployment_models.models import (
     MAX_APPROVALS,
     MAX_REVIEW_INTERVAL_MONTHS,
@@ -25,17 +23,6 @@ DIMENSIONS = [
     "dimension_value_streams_processes",
     "dimension_partners_suppliers",
 ]
-
-
-def add_service_error(form: forms.Form, exc: Exception) -> None:
-    """Put a service's ValidationError or ConflictError on the form, field by field where it can."""
-    if isinstance(exc, ConflictError):
-        form.add_error(None, exc.message)
-    elif isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, getattr(exc, "messages", [str(exc)]))
 
 
 def _textarea(rows=3):

@@ -239,6 +239,7 @@ class Responsibility(models.Model):
 
     class Meta:
         ordering = ["model", "activity", "role"]
+        verbose_name_plural = "responsibilities"
         constraints = [models.UniqueConstraint(fields=["model", "activity", "role"], name="unique_responsibility")]
 
     def __str__(self) -> str:

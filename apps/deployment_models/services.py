@@ -15,13 +15,15 @@ Rules kept here (DESIGN.md §2):
 
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from apps.core.exceptions import ConflictError
-from apps.core.permissions import user_can
+from apps.core.permissions import require
+from apps.core.services import model_save, reject_unknown
+from apps.core.services import model_update as model_update_fields
 from apps.deployment_models.models import DeploymentModel, ModelStage, ModelStatus, Raci, Responsibility
 from apps.environments.models import Environment
 
@@ -54,16 +56,6 @@ STAGE_FIELDS = {
 }
 
 
-def _require(actor, perm: str, what: str) -> None:
-    if not user_can(actor, f"deployment_models.{perm}"):
-        raise PermissionDenied(f"Only deployment managers may {what}.")
-
-
-def _unknown(fields: dict, allowed: set) -> None:
-    if extra := sorted(set(fields) - allowed):
-        raise ValidationError(f"Unknown field(s): {', '.join(extra)}.")
-
-
 def _lock(model: DeploymentModel) -> DeploymentModel:
     return DeploymentModel.objects.select_for_update().get(pk=model.pk)
 
@@ -77,38 +69,29 @@ def _require_editable(model: DeploymentModel) -> None:
         )
 
 
-def _save(obj) -> None:
-    obj.full_clean()
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError as exc:  # a concurrent write won the race for a unique value
-        raise ValidationError("This clashes with a change saved at the same time; reload and try again.") from exc
-
-
 # --- models ---------------------------------------------------------------------------------------------------
 
 
 @transaction.atomic
 def model_create(*, actor, name: str, **fields) -> DeploymentModel:
     """Create a draft deployment model, version 1."""
-    _require(actor, "add_deploymentmodel", "create deployment models")
-    _unknown(fields, MODEL_FIELDS - {"name"})
+    require(actor, "deployment_models.add_deploymentmodel")
+    reject_unknown(fields, MODEL_FIELDS - {"name"})
     name = (name or "").strip()
     if name and DeploymentModel.objects.filter(name__iexact=name).exists():
         raise ValidationError({"name": f"A model named “{name}” exists already: make a new version of it instead."})
     model = DeploymentModel(name=name, status=ModelStatus.DRAFT, version=1, **fields)
     if model.owner is None:
         model.owner = actor
-    _save(model)
+    model_save(model)
     return model
 
 
 @transaction.atomic
 def model_update(*, model: DeploymentModel, actor, **fields) -> DeploymentModel:
     """Change a draft or pilot model; an active or retired one is immutable (ConflictError)."""
-    _require(actor, "change_deploymentmodel", "change deployment models")
-    _unknown(fields, MODEL_FIELDS)
+    require(actor, "deployment_models.change_deploymentmodel")
+    reject_unknown(fields, MODEL_FIELDS)
     locked = _lock(model)
     _require_editable(locked)
     if "name" in fields:
@@ -119,16 +102,13 @@ def model_update(*, model: DeploymentModel, actor, **fields) -> DeploymentModel:
                 raise ValidationError({"name": "Every version of a model shares its name: it cannot be renamed."})
             if DeploymentModel.objects.filter(name__iexact=name).exclude(pk=locked.pk).exists():
                 raise ValidationError({"name": f"A model named “{name}” exists already."})
-    for key, value in fields.items():
-        setattr(locked, key, value)
-    _save(locked)
-    return locked
+    return model_update_fields(instance=locked, fields=fields, allowed=MODEL_FIELDS)
 
 
 @transaction.atomic
 def model_new_version(*, model: DeploymentModel, actor) -> DeploymentModel:
     """Copy an active or retired model, its stages and responsibilities, as a draft with the next version number."""
-    _require(actor, "add_deploymentmodel", "make new model versions")
+    require(actor, "deployment_models.add_deploymentmodel")
     source = _lock(model)
     if source.is_editable:
         raise ConflictError(
@@ -154,7 +134,7 @@ def model_new_version(*, model: DeploymentModel, actor) -> DeploymentModel:
         previous_version=source,
     )
     copy.owner = source.owner or actor
-    _save(copy)
+    model_save(copy)
     ModelStage.objects.bulk_create(
         ModelStage(model=copy, **{f: getattr(stage, f) for f in STAGE_FIELDS}) for stage in source.stages.all()
     )
@@ -182,7 +162,7 @@ def _transition_refused(model: DeploymentModel, action: str) -> ConflictError:
 @transaction.atomic
 def model_pilot(*, model: DeploymentModel, actor) -> DeploymentModel:
     """Draft → pilot ("model testing"): deployments under it are overseen, none of its stages is pre-approved."""
-    _require(actor, "change_deploymentmodel", "pilot deployment models")
+    require(actor, "deployment_models.change_deploymentmodel")
     locked = _lock(model)
     if locked.status != ModelStatus.DRAFT:
         raise _transition_refused(locked, "piloted")
@@ -195,7 +175,7 @@ def model_pilot(*, model: DeploymentModel, actor) -> DeploymentModel:
 @transaction.atomic
 def model_activate(*, model: DeploymentModel, actor, today: date | None = None) -> DeploymentModel:
     """Draft or pilot → active; the previously active version of the same name is retired."""
-    _require(actor, "change_deploymentmodel", "activate deployment models")
+    require(actor, "deployment_models.change_deploymentmodel")
     locked = _lock(model)
     if locked.status not in (ModelStatus.DRAFT, ModelStatus.PILOT):
         raise _transition_refused(locked, "activated")
@@ -214,7 +194,7 @@ def model_activate(*, model: DeploymentModel, actor, today: date | None = None) 
 @transaction.atomic
 def model_retire(*, model: DeploymentModel, actor) -> DeploymentModel:
     """Draft, pilot or active → retired: no new deployment may use it."""
-    _require(actor, "change_deploymentmodel", "retire deployment models")
+    require(actor, "deployment_models.change_deploymentmodel")
     locked = _lock(model)
     if locked.status == ModelStatus.RETIRED:
         raise _transition_refused(locked, "retired again")
@@ -246,8 +226,8 @@ def _check_environment(environment) -> None:
 @transaction.atomic
 def stage_add(*, model: DeploymentModel, actor, environment: Environment, order: int | None = None, **fields):
     """Add a stage to a draft or pilot model; without an order it goes last."""
-    _require(actor, "add_modelstage", "change model stages")
-    _unknown(fields, STAGE_FIELDS - {"environment", "order"})
+    require(actor, "deployment_models.add_modelstage")
+    reject_unknown(fields, STAGE_FIELDS - {"environment", "order"})
     locked = _lock(model)
     _require_editable(locked)
     _check_environment(environment)
@@ -258,31 +238,31 @@ def stage_add(*, model: DeploymentModel, actor, environment: Environment, order:
     stage = ModelStage(model=locked, environment=environment, order=order, **fields)
     stage.full_clean(validate_unique=False, validate_constraints=False)
     _check_stage_unique(stage)
-    _save(stage)
+    model_save(stage)
     return stage
 
 
 @transaction.atomic
 def stage_update(*, stage: ModelStage, actor, **fields) -> ModelStage:
     """Change a stage of a draft or pilot model."""
-    _require(actor, "change_modelstage", "change model stages")
-    _unknown(fields, STAGE_FIELDS)
+    require(actor, "deployment_models.change_modelstage")
+    reject_unknown(fields, STAGE_FIELDS)
     _require_editable(_lock(stage.model))
     locked = ModelStage.objects.select_for_update().get(pk=stage.pk)
     if "environment" in fields:
         _check_environment(fields["environment"])
-    for key, value in fields.items():
-        setattr(locked, key, value)
-    locked.full_clean(validate_unique=False, validate_constraints=False)
-    _check_stage_unique(locked)
-    _save(locked)
-    return locked
+
+    def check(stage: ModelStage) -> None:
+        stage.full_clean(validate_unique=False, validate_constraints=False)
+        _check_stage_unique(stage)
+
+    return model_update_fields(instance=locked, fields=fields, allowed=STAGE_FIELDS, check=check)
 
 
 @transaction.atomic
 def stage_remove(*, stage: ModelStage, actor) -> None:
     """Remove a stage of a draft or pilot model."""
-    _require(actor, "delete_modelstage", "change model stages")
+    require(actor, "deployment_models.delete_modelstage")
     _require_editable(_lock(stage.model))
     ModelStage.objects.filter(pk=stage.pk).delete()
 
@@ -290,7 +270,7 @@ def stage_remove(*, stage: ModelStage, actor) -> None:
 @transaction.atomic
 def stage_reorder(*, model: DeploymentModel, actor, stage_ids: list[int]) -> list[ModelStage]:
     """Put the model's stages in the order of `stage_ids` (every stage once), numbered 1, 2, 3…"""
-    _require(actor, "change_modelstage", "change model stages")
+    require(actor, "deployment_models.change_modelstage")
     locked = _lock(model)
     _require_editable(locked)
     stages = {s.pk: s for s in locked.stages.select_for_update()}
@@ -327,7 +307,7 @@ def stage_move(*, stage: ModelStage, actor, direction: str) -> list[ModelStage]:
 @transaction.atomic
 def responsibility_add(*, model: DeploymentModel, actor, activity: str, role: str, raci: str) -> Responsibility:
     """Say who does what: one RACI letter per activity × role; one Accountable per activity."""
-    _require(actor, "add_responsibility", "change responsibilities")
+    require(actor, "deployment_models.add_responsibility")
     locked = _lock(model)
     _require_editable(locked)
     row = Responsibility(model=locked, activity=(activity or "").strip(), role=(role or "").strip(), raci=raci)
@@ -337,13 +317,13 @@ def responsibility_add(*, model: DeploymentModel, actor, activity: str, role: st
         raise ValidationError({"role": f"{clash.role} already holds “{clash.raci}” for {clash.activity}."})
     if raci == Raci.ACCOUNTABLE and (acc := next((r for r in existing if r.raci == Raci.ACCOUNTABLE), None)):
         raise ValidationError({"raci": f"{acc.activity} already has an Accountable role ({acc.role}): only one."})
-    _save(row)
+    model_save(row)
     return row
 
 
 @transaction.atomic
 def responsibility_remove(*, responsibility: Responsibility, actor) -> None:
     """Remove a RACI row of a draft or pilot model."""
-    _require(actor, "delete_responsibility", "change responsibilities")
+    require(actor, "deployment_models.delete_responsibility")
     _require_editable(_lock(responsibility.model))
     Responsibility.objects.filter(pk=responsibility.pk).delete()

@@ -9,9 +9,10 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from apps.core.exceptions import ConflictError
+from apps.core.forms import add_service_error
 from apps.deployment_models import selectors, services
 from apps.deployment_models.filters import DeploymentModelFilterSet
-from apps.deployment_models.forms import DeploymentModelForm, ModelStageForm, ResponsibilityForm, add_service_error
+from apps.deployment_models.forms import DeploymentModelForm, ModelStageForm, ResponsibilityForm
 from apps.deployment_models.models import DeploymentModel, ModelStage, Raci, Responsibility
 
 VIEW = "deployment_models.view_deploymentmodel"

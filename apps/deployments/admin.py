@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.exceptions import ConflictError
 from apps.deployments import workflow
 from apps.deployments.models import (
@@ -177,47 +178,25 @@ class DeploymentEventAdmin(admin.ModelAdmin):
         return False
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
-
-
 @admin.register(Approval)
-class ApprovalAdmin(_ReadOnlyAdmin):
+class ApprovalAdmin(ReadOnlyAdmin):
     list_display = ["deployment", "user", "role", "decision", "at", "superseded"]
     list_filter = ["role", "decision", "superseded"]
     search_fields = ["deployment__reference", "user__username", "comment"]
     list_select_related = ["deployment", "user"]
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Check)
-class CheckAdmin(SimpleHistoryAdmin):
+class CheckAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     list_display = ["deployment", "kind", "description", "result", "recorded_by", "recorded_at"]
     list_filter = ["kind", "result", "required"]
     search_fields = ["deployment__reference", "description", "evidence"]
     list_select_related = ["deployment", "recorded_by"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(IncidentLink)
-class IncidentLinkAdmin(_ReadOnlyAdmin):
+class IncidentLinkAdmin(ReadOnlyAdmin):
+    superuser_may_delete = True  # administrators may clear these records
     list_display = ["incident_ref", "deployment", "title", "severity", "opened_at", "resolved_at"]
     list_filter = ["severity"]
     search_fields = ["incident_ref", "title", "deployment__reference"]
@@ -225,7 +204,8 @@ class IncidentLinkAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(Feedback)
-class FeedbackAdmin(_ReadOnlyAdmin):
+class FeedbackAdmin(ReadOnlyAdmin):
+    superuser_may_delete = True  # administrators may clear these records
     list_display = ["deployment", "user", "rating_lead_time", "rating_quality", "at"]
     list_filter = ["rating_lead_time", "rating_quality"]
     search_fields = ["deployment__reference", "user__username", "comment"]
@@ -233,7 +213,8 @@ class FeedbackAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(DeploymentProblem)
-class DeploymentProblemAdmin(_ReadOnlyAdmin):
+class DeploymentProblemAdmin(ReadOnlyAdmin):
+    superuser_may_delete = True  # administrators may clear these records
     list_display = ["deployment", "severity", "description", "resolved", "created_at"]
     list_filter = ["severity", "resolved"]
     search_fields = ["deployment__reference", "description"]
@@ -241,7 +222,8 @@ class DeploymentProblemAdmin(_ReadOnlyAdmin):
 
 
 @admin.register(IdempotencyKey)
-class IdempotencyKeyAdmin(_ReadOnlyAdmin):
+class IdempotencyKeyAdmin(ReadOnlyAdmin):
+    superuser_may_delete = True  # administrators may clear these records
     list_display = ["key", "user", "deployment", "created_at"]
     search_fields = ["key", "deployment__reference"]
     list_select_related = ["user", "deployment"]

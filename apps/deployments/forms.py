@@ -9,6 +9,7 @@ from django.db.models import Q
 
 from apps.catalog.models import ComponentVersion, Service, Supplier
 from apps.catalog.selectors import services_for_requester
+from apps.core.forms import add_service_error
 from apps.deployment_models.models import DeploymentModel
 from apps.deployment_models.selectors import models_applicable
 from apps.deployments.models import Action, CheckResult, Deployment, Severity, Trigger
@@ -179,7 +180,7 @@ class DeploymentForm(forms.Form):
         return initial
 
     def apply_errors(self, exc: ValidationError) -> None:
-        apply_errors(self, exc)
+        add_service_error(self, exc)
 
 
 class DeploymentEditForm(DeploymentForm):
@@ -203,17 +204,6 @@ class DeploymentEditForm(DeploymentForm):
         initial["version"] = deployment.version
         initial["handover_note"] = deployment.handover_note
         return initial
-
-
-def apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's ValidationError onto the form: on the field when the form has it, otherwise on the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
 
 
 class TransitionForm(forms.Form):

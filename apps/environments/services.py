@@ -1,14 +1,15 @@
 """Every write on environments, their standing checks, clearances and freeze and maintenance windows."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.core.exceptions import ConflictError
-from apps.core.permissions import user_can
+from apps.core.permissions import require
+from apps.core.services import model_update
 from apps.environments.models import Clearance, Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 
 DEPLOY_PERM = "environments.deploy_to_environment"
@@ -40,31 +41,17 @@ WINDOW_FIELDS = {
     "holidays",
 }
 FREEZE_FIELDS = WINDOW_FIELDS | {"reason"}
+CHECK_FIELDS = {"description", "order", "is_active"}
 RESERVED_SLUGS = {"new"}
 
 
-def _require(actor, perm: str, message: str) -> None:
-    if not user_can(actor, perm):
-        raise PermissionDenied(message)
+def _clash() -> ValidationError:
+    return ValidationError("The record clashes with an existing one (a name or slug already in use).")
 
 
-def _assign(instance, fields: dict, allowed: set[str]) -> None:
-    unknown = set(fields) - allowed
-    if unknown:
-        raise ValidationError(dict.fromkeys(sorted(unknown), "This field cannot be set here."))
-    for name, value in fields.items():
-        setattr(instance, name, value)
-
-
-def _save(instance, actor) -> None:
-    """full_clean() then save, turning a uniqueness race into the same ValidationError as the check."""
-    instance.full_clean()
-    instance._history_user = actor
-    try:
-        with transaction.atomic():
-            instance.save()
-    except IntegrityError as exc:
-        raise ValidationError("The record clashes with an existing one (a name or slug already in use).") from exc
+def _save(instance, actor, fields: dict, allowed: set[str], check=None):
+    """Set the fields, check, full_clean() and save; a uniqueness race is the same ValidationError as the check."""
+    return model_update(instance=instance, fields=fields, allowed=allowed, actor=actor, check=check, clash=_clash)
 
 
 # --- environments ---------------------------------------------------------------------------------------------
@@ -86,31 +73,29 @@ def _check_environment_unique(environment: Environment) -> None:
 @transaction.atomic
 def environment_create(*, actor, name: str, slug: str = "", kind: str, **fields) -> Environment:
     """Create an environment; the slug defaults to the slugified name and must be unique."""
-    _require(actor, "environments.add_environment", "Only deployment managers can create environments.")
+    require(actor, "environments.add_environment")
     environment = Environment(name=(name or "").strip(), slug=(slug or "").strip() or slugify(name or ""), kind=kind)
-    _assign(environment, fields, ENVIRONMENT_FIELDS)
-    _check_environment_unique(environment)
-    _save(environment, actor)
-    return environment
+    return _save(environment, actor, fields, ENVIRONMENT_FIELDS, _check_environment_unique)
 
 
 @transaction.atomic
 def environment_update(*, environment: Environment, actor, **fields) -> Environment:
     """Change an environment's fields (any of name, slug, kind, purpose, order, controlled, owner, ...)."""
-    _require(actor, "environments.change_environment", "Only deployment managers can change environments.")
+    require(actor, "environments.change_environment")
     environment = Environment.objects.select_for_update().get(pk=environment.pk)
-    _assign(environment, fields, ENVIRONMENT_FIELDS)
-    if "slug" in fields and not (environment.slug or "").strip():
-        environment.slug = slugify(environment.name or "")
-    _check_environment_unique(environment)
-    _save(environment, actor)
-    return environment
+
+    def check(environment: Environment) -> None:
+        if "slug" in fields and not (environment.slug or "").strip():
+            environment.slug = slugify(environment.name or "")
+        _check_environment_unique(environment)
+
+    return _save(environment, actor, fields, ENVIRONMENT_FIELDS, check)
 
 
 @transaction.atomic
 def environment_delete(*, environment: Environment, actor) -> None:
     """Delete an environment nothing refers to; one with deployments or model stages is refused (deactivate it)."""
-    _require(actor, "environments.delete_environment", "Only deployment managers can delete environments.")
+    require(actor, "environments.delete_environment")
     environment._history_user = actor
     try:
         with transaction.atomic():
@@ -141,31 +126,26 @@ def environment_check_add(
     *, environment: Environment, description: str, actor, order: int | None = None
 ) -> EnvironmentCheck:
     """Add a standing check that every deployment into the environment must record; appended at the end."""
-    _require(actor, "environments.add_environmentcheck", "Only deployment managers can add standing checks.")
+    require(actor, "environments.add_environmentcheck")
     if order is None:
         last = environment.standing_checks.order_by("-order").values_list("order", flat=True).first()
         order = 0 if last is None else last + 1
-    check = EnvironmentCheck(environment=environment, description=description, order=order)
-    _check_description_unique(check)
-    _save(check, actor)
-    return check
+    check = EnvironmentCheck(environment=environment)
+    return _save(check, actor, {"description": description, "order": order}, CHECK_FIELDS, _check_description_unique)
 
 
 @transaction.atomic
 def environment_check_update(*, check: EnvironmentCheck, actor, **fields) -> EnvironmentCheck:
     """Change a standing check's description, order or whether it is still in force (is_active)."""
-    _require(actor, "environments.change_environmentcheck", "Only deployment managers can change standing checks.")
+    require(actor, "environments.change_environmentcheck")
     check = EnvironmentCheck.objects.select_for_update().get(pk=check.pk)
-    _assign(check, fields, {"description", "order", "is_active"})
-    _check_description_unique(check)
-    _save(check, actor)
-    return check
+    return _save(check, actor, fields, CHECK_FIELDS, _check_description_unique)
 
 
 @transaction.atomic
 def environment_check_remove(*, check: EnvironmentCheck, actor) -> None:
     """Remove a standing check (its history stays; deployments keep the checks they recorded)."""
-    _require(actor, "environments.delete_environmentcheck", "Only deployment managers can remove standing checks.")
+    require(actor, "environments.delete_environmentcheck")
     check._history_user = actor
     check.delete()
 
@@ -174,8 +154,10 @@ def environment_check_remove(*, check: EnvironmentCheck, actor) -> None:
 
 
 def _require_clearance_manager(actor) -> None:
-    _require(
-        actor, "environments.change_environment", "Only deployment managers can clear practitioners for environments."
+    require(
+        actor,
+        "environments.change_environment",
+        message="Only deployment managers can clear practitioners for environments.",
     )
 
 
@@ -221,27 +203,23 @@ def _window_clean_input(fields: dict) -> dict:
 @transaction.atomic
 def freeze_window_create(*, actor, **fields) -> FreezeWindow:
     """Create a freeze window (environment None = every environment), one-off or recurring."""
-    _require(actor, "environments.add_freezewindow", "Only deployment managers can create freeze windows.")
+    require(actor, "environments.add_freezewindow")
     window = FreezeWindow()
-    _assign(window, _window_clean_input(fields), FREEZE_FIELDS)
-    _save(window, actor)
-    return window
+    return _save(window, actor, _window_clean_input(fields), FREEZE_FIELDS)
 
 
 @transaction.atomic
 def freeze_window_update(*, window: FreezeWindow, actor, **fields) -> FreezeWindow:
     """Change a freeze window; the whole window is validated again."""
-    _require(actor, "environments.change_freezewindow", "Only deployment managers can change freeze windows.")
+    require(actor, "environments.change_freezewindow")
     window = FreezeWindow.objects.select_for_update().get(pk=window.pk)
-    _assign(window, _window_clean_input(fields), FREEZE_FIELDS)
-    _save(window, actor)
-    return window
+    return _save(window, actor, _window_clean_input(fields), FREEZE_FIELDS)
 
 
 @transaction.atomic
 def freeze_window_delete(*, window: FreezeWindow, actor) -> None:
     """Delete a freeze window (its history stays)."""
-    _require(actor, "environments.delete_freezewindow", "Only deployment managers can delete freeze windows.")
+    require(actor, "environments.delete_freezewindow")
     window._history_user = actor
     window.delete()
 
@@ -249,26 +227,22 @@ def freeze_window_delete(*, window: FreezeWindow, actor) -> None:
 @transaction.atomic
 def maintenance_window_create(*, actor, **fields) -> MaintenanceWindow:
     """Create a maintenance window of one environment, one-off or recurring."""
-    _require(actor, "environments.add_maintenancewindow", "Only deployment managers can create maintenance windows.")
+    require(actor, "environments.add_maintenancewindow")
     window = MaintenanceWindow()
-    _assign(window, _window_clean_input(fields), WINDOW_FIELDS)
-    _save(window, actor)
-    return window
+    return _save(window, actor, _window_clean_input(fields), WINDOW_FIELDS)
 
 
 @transaction.atomic
 def maintenance_window_update(*, window: MaintenanceWindow, actor, **fields) -> MaintenanceWindow:
     """Change a maintenance window; the whole window is validated again."""
-    _require(actor, "environments.change_maintenancewindow", "Only deployment managers can change maintenance windows.")
+    require(actor, "environments.change_maintenancewindow")
     window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
-    _assign(window, _window_clean_input(fields), WINDOW_FIELDS)
-    _save(window, actor)
-    return window
+    return _save(window, actor, _window_clean_input(fields), WINDOW_FIELDS)
 
 
 @transaction.atomic
 def maintenance_window_delete(*, window: MaintenanceWindow, actor) -> None:
     """Delete a maintenance window (its history stays)."""
-    _require(actor, "environments.delete_maintenancewindow", "Only deployment managers can delete maintenance windows.")
+    require(actor, "environments.delete_maintenancewindow")
     window._history_user = actor
     window.delete()

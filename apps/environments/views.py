@@ -5,7 +5,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -14,7 +14,8 @@ from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from apps.core.permissions import user_can
+from apps.core.forms import add_service_error
+from apps.core.permissions import require, user_can
 from apps.environments import selectors, services
 from apps.environments.filters import EnvironmentFilterSet, FreezeWindowFilterSet, MaintenanceWindowFilterSet
 from apps.environments.forms import (
@@ -23,16 +24,10 @@ from apps.environments.forms import (
     EnvironmentForm,
     FreezeWindowForm,
     MaintenanceWindowForm,
-    add_service_errors,
 )
 from apps.environments.models import Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 
 UPCOMING = dt.timedelta(weeks=4)
-
-
-def _require(user, perm: str) -> None:
-    if not user_can(user, perm):
-        raise PermissionDenied("Only deployment managers can change environments and their windows.")
 
 
 def _environment(request, slug: str) -> Environment:
@@ -67,7 +62,7 @@ class EnvironmentFormView(LoginRequiredMixin, TemplateView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            _require(request.user, self.perm)
+            require(request.user, self.perm)
             if "slug" in kwargs:
                 self.environment = _environment(request, kwargs["slug"])
         return super().dispatch(request, *args, **kwargs)
@@ -88,7 +83,7 @@ class EnvironmentFormView(LoginRequiredMixin, TemplateView):
                 else:
                     environment = services.environment_update(environment=self.environment, actor=request.user, **data)
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, f"Environment “{environment.name}” saved.")
                 return redirect("environments:environment_detail", slug=environment.slug)
@@ -135,7 +130,7 @@ class EnvironmentChecksView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, slug: str):
-        _require(request.user, "environments.change_environmentcheck")
+        require(request.user, "environments.change_environmentcheck")
         environment = _environment(request, slug)
         action = request.POST.get("action", "add")
         form = EnvironmentCheckForm(request.POST)
@@ -158,7 +153,7 @@ class EnvironmentChecksView(LoginRequiredMixin, View):
             else:
                 form.add_error(None, "Unknown action.")
         except ValidationError as exc:
-            add_service_errors(form, exc)
+            add_service_error(form, exc)
         return _detail(request, environment, check_form=form)
 
 
@@ -168,7 +163,7 @@ class EnvironmentClearancesView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, slug: str):
-        _require(request.user, "environments.change_environment")
+        require(request.user, "environments.change_environment")
         environment = _environment(request, slug)
         action = request.POST.get("action", "clear")
         if action == "unclear":
@@ -188,7 +183,7 @@ class EnvironmentClearancesView(LoginRequiredMixin, View):
                     expires_at=form.cleaned_data["expires_at"],
                 )
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, f"{user.get_full_name() or user.username} is cleared for {environment}.")
                 return redirect("environments:environment_detail", slug=slug)
@@ -294,7 +289,7 @@ class WindowFormView(WindowMixin, TemplateView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            _require(request.user, self.kind.perm(self.verb))
+            require(request.user, self.kind.perm(self.verb))
             if "pk" in kwargs:
                 self.window = self.get_window(kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
@@ -317,7 +312,7 @@ class WindowFormView(WindowMixin, TemplateView):
                 else:
                     window = self.kind.update(window=self.window, actor=request.user, **form.service_fields())
             except ValidationError as exc:
-                add_service_errors(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, f"{self.kind.label.capitalize()} “{window.name}” saved.")
                 return redirect(self.kind.url("preview", window.pk))
@@ -336,7 +331,7 @@ class WindowDeleteView(WindowMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, pk: int):
-        _require(request.user, self.kind.perm("delete"))
+        require(request.user, self.kind.perm("delete"))
         window = self.get_window(pk)
         self.kind.delete(window=window, actor=request.user)
         messages.success(request, f"{self.kind.label.capitalize()} “{window.name}” deleted.")

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.audit.admin import ReadOnlyAdmin
+from apps.core.admin import ReadOnlyAdmin
 from apps.reports.models import CalendarFeedToken, ExportJob
 
 
@@ -11,9 +11,7 @@ class ExportJobAdmin(ReadOnlyAdmin):
     list_display = ("id", "user", "kind", "status", "done", "total", "created_at", "finished_at")
     list_filter = ("kind", "status")
     search_fields = ("user__username",)
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser  # administrators may clear old jobs
+    superuser_may_delete = True  # administrators may clear old jobs
 
 
 @admin.register(CalendarFeedToken)

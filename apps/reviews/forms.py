@@ -5,26 +5,13 @@ import datetime as dt
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.core.exceptions import ConflictError
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.reviews.models import ImprovementInitiative, InitiativeStatus, ModelReview, ReviewDecision, ReviewKind
 from apps.roles import definitions as roles
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-def add_service_error(form: forms.Form, exc: Exception) -> None:
-    """Put a service's ValidationError or ConflictError on the form, field by field where it can."""
-    if isinstance(exc, ConflictError):
-        form.add_error(None, exc.message)
-    elif isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, getattr(exc, "messages", [str(exc)]))
 
 
 def managers():

@@ -22,7 +22,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import ConflictError
-from apps.core.permissions import user_can
+from apps.core.permissions import require, user_can
+from apps.core.services import model_save, reject_unknown
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.reviews.analysis import compute_analysis
 from apps.reviews.models import (
@@ -62,27 +63,16 @@ PLAN_FIELDS = {"period_start", "period_end"}  # the analysed period: only before
 INITIATIVE_FIELDS = {"title", "description", "owner", "status", "change_request_ref"}
 
 
-def _require(actor, perm: str, what: str) -> None:
-    if not user_can(actor, perm):
-        raise PermissionDenied(f"Only deployment managers may {what}.")
-
-
-def _unknown(fields: dict, allowed: set) -> None:
-    if extra := sorted(set(fields) - allowed):
-        raise ValidationError(f"Unknown field(s): {', '.join(extra)}.")
-
-
 def _lock(review: ModelReview) -> ModelReview:
     return ModelReview.objects.select_for_update().select_related("model").get(pk=review.pk)
 
 
+def _clash() -> ConflictError:  # a concurrent write won the race for a unique review
+    return ConflictError("An equivalent review was saved at the same time.", code="duplicate_review")
+
+
 def _save(obj) -> None:
-    obj.full_clean()
-    try:
-        with transaction.atomic():
-            obj.save()
-    except IntegrityError as exc:  # a concurrent write won the race for a unique review
-        raise ConflictError("An equivalent review was saved at the same time.", code="duplicate_review") from exc
+    model_save(obj, clash=_clash)
 
 
 def _check_people(*, facilitator, participants) -> None:
@@ -132,7 +122,7 @@ def review_create(
     reason: str = "",
 ) -> ModelReview:
     """Plan a review of an active or pilot model; the facilitator defaults to the actor."""
-    _require(actor, ADD, "plan reviews")
+    require(actor, ADD)
     if not isinstance(model, DeploymentModel):
         raise ValidationError({"model": "Choose a deployment model."})
     if model.status not in REVIEWABLE:
@@ -160,8 +150,8 @@ def review_create(
 @transaction.atomic
 def review_update(*, review: ModelReview, actor, **fields) -> ModelReview:
     """Change a review that is not completed: its plan while planned, what it records while in progress."""
-    _require(actor, RUN, "change reviews")
-    _unknown(fields, REVIEW_FIELDS)
+    require(actor, RUN)
+    reject_unknown(fields, REVIEW_FIELDS)
     locked = _lock(review)
     if locked.status == ReviewStatus.COMPLETED:
         raise ConflictError("The review is completed: it cannot be changed.", code="review_completed")
@@ -185,7 +175,7 @@ def review_update(*, review: ModelReview, actor, **fields) -> ModelReview:
 @transaction.atomic
 def review_start(*, review: ModelReview, actor) -> ModelReview:
     """Planned → in progress: compute and store the records analysis of the model over the period."""
-    _require(actor, RUN, "start reviews")
+    require(actor, RUN)
     locked = _lock(review)
     if locked.status != ReviewStatus.PLANNED:
         raise ConflictError(f"The review is {locked.get_status_display().lower()}: it cannot start.", code="started")
@@ -243,8 +233,8 @@ def _new_version(review: ModelReview, actor) -> DeploymentModel:
 def review_complete(*, review: ModelReview, actor, decision: str | None = None, **fields) -> ModelReview:
     """In progress → completed with a decision: "update" makes a new draft model version, "retire" retires the
     model; for either the stakeholders of the services using the model are e-mailed after commit."""
-    _require(actor, RUN, "complete reviews")
-    _unknown(fields, {"findings", "lessons_learnt"})
+    require(actor, RUN)
+    reject_unknown(fields, {"findings", "lessons_learnt"})
     locked = _lock(review)
     if locked.status != ReviewStatus.IN_PROGRESS:
         raise ConflictError(
@@ -392,7 +382,7 @@ def initiative_create(
     status: str = InitiativeStatus.PROPOSED,
 ) -> ImprovementInitiative:
     """Record an improvement initiative that came out of a started review."""
-    _require(actor, ADD_INITIATIVE, "record improvement initiatives")
+    require(actor, ADD_INITIATIVE)
     locked = _lock(review)
     if locked.status == ReviewStatus.PLANNED:
         raise ConflictError("Start the review before recording its initiatives.", code="not_started")
@@ -415,7 +405,7 @@ def initiative_create(
 @transaction.atomic
 def initiative_update(*, initiative: ImprovementInitiative, actor, **fields) -> ImprovementInitiative:
     """Change an initiative: managers change anything; its owner updates it but cannot hand it to someone else."""
-    _unknown(fields, INITIATIVE_FIELDS)
+    reject_unknown(fields, INITIATIVE_FIELDS)
     locked = _initiative_lock(initiative)
     is_owner = locked.owner_id is not None and locked.owner_id == getattr(actor, "pk", None)
     if not user_can(actor, CHANGE_INITIATIVE) and not (is_owner and user_can(actor, VIEW)):

@@ -9,6 +9,7 @@ from django.views import View
 from django.views.generic import ListView, TemplateView
 
 from apps.core.exceptions import ConflictError
+from apps.core.forms import add_service_error
 from apps.core.permissions import user_can
 from apps.reviews import selectors, services
 from apps.reviews.analysis import analysis_for
@@ -19,7 +20,6 @@ from apps.reviews.forms import (
     ReviewCreateForm,
     ReviewNoteForm,
     ReviewUpdateForm,
-    add_service_error,
 )
 from apps.reviews.models import ImprovementInitiative, ModelReview, ReviewStatus
 

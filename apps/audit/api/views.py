@@ -2,10 +2,10 @@
 
 from django.core.exceptions import ValidationError
 from rest_framework import permissions, serializers, viewsets
-from rest_framework.pagination import CursorPagination
 
 from apps.audit.models import AuditEntry
 from apps.audit.selectors import audit_entry_list, audit_entry_may_read
+from apps.core.api.pagination import NewestFirstCursorPagination
 
 
 class AuditEntrySerializer(serializers.ModelSerializer):
@@ -29,12 +29,9 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditEntryPagination(CursorPagination):
+class AuditEntryPagination(NewestFirstCursorPagination):
     """Keyset paging by id: constant cost on the ten-thousandth page of millions of entries."""
 
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "page_size"
     max_page_size = 500
 
 

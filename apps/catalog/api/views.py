@@ -1,6 +1,6 @@
 """API ViewSets of the catalog: the same selectors, FilterSets and services as the pages."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import permissions, status, viewsets
@@ -18,12 +18,6 @@ from apps.catalog.api.serializers import (
 from apps.catalog.filters import ComponentFilterSet, ComponentVersionFilterSet, ServiceFilterSet, SupplierFilterSet
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier
 from apps.core.api.permissions import May, WritePermission, manager_rules
-from apps.core.permissions import user_can
-
-
-def _require(user, perm: str, message: str) -> None:
-    if not user_can(user, perm):
-        raise PermissionDenied(message)
 
 
 def _manages_any(user) -> bool:
@@ -38,11 +32,6 @@ CHANGE_COMPONENT = May(
 CHANGE_VERSION = May(
     on=lambda user, v: selectors.user_manages_service(user=user, service=v.component.service), message=COMPONENT_OWNERS
 )
-
-
-def _require_manages(user, service) -> None:
-    if not selectors.user_manages_service(user=user, service=service):
-        raise PermissionDenied(f"Only deployment managers and owners of “{service.name}” may change its components.")
 
 
 class CatalogViewSet(viewsets.ModelViewSet):
@@ -78,7 +67,6 @@ class ServiceViewSet(CatalogViewSet):
         return selectors.service_list(user=self.request.user)
 
     def create(self, request, *args, **kwargs):
-        _require(request.user, "catalog.add_service", "Only deployment managers may add services.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         service = services.service_create(actor=request.user, **serializer.validated_data)
@@ -86,7 +74,6 @@ class ServiceViewSet(CatalogViewSet):
 
     def update(self, request, *args, **kwargs):
         service = self.get_object()
-        _require(request.user, "catalog.change_service", "Only deployment managers may change services.")
         serializer = self.get_serializer(service, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         services.service_update(service=service, actor=request.user, **serializer.validated_data)
@@ -112,7 +99,6 @@ class ComponentViewSet(CatalogViewSet):
 
     def update(self, request, *args, **kwargs):
         component = self.get_object()
-        _require_manages(request.user, component.service)
         serializer = self.get_serializer(component, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -147,7 +133,6 @@ class ComponentVersionViewSet(CatalogViewSet):
 
     def update(self, request, *args, **kwargs):
         version = self.get_object()
-        _require_manages(request.user, version.component.service)
         serializer = self.get_serializer(version, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
@@ -186,7 +171,6 @@ class SupplierViewSet(CatalogViewSet):
         return selectors.supplier_list(user=self.request.user).prefetch_related("components")
 
     def create(self, request, *args, **kwargs):
-        _require(request.user, "catalog.add_supplier", "Only deployment managers may add suppliers.")
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         supplier = services.supplier_create(actor=request.user, **serializer.validated_data)
@@ -194,7 +178,6 @@ class SupplierViewSet(CatalogViewSet):
 
     def update(self, request, *args, **kwargs):
         supplier = self.get_object()
-        _require(request.user, "catalog.change_supplier", "Only deployment managers may change suppliers.")
         serializer = self.get_serializer(supplier, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
         services.supplier_update(supplier=supplier, actor=request.user, **serializer.validated_data)

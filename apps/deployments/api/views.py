@@ -13,10 +13,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.pagination import CursorPagination
 from rest_framework.response import Response
 
 from apps.catalog.models import ComponentVersion
+from apps.core.api.pagination import NewestFirstCursorPagination, OldestFirstCursorPagination
 from apps.core.api.permissions import May, WritePermission
 from apps.deployments import workflow
 from apps.deployments.api.serializers import (
@@ -75,27 +75,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 DEPLOYMENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The deployment's id.")
 CHECK_ID = OpenApiParameter("check_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The check's id.")
-
-
-class DeploymentCursorPagination(CursorPagination):
-    """Keyset pagination on the primary key: deep pages cost the same as the first, and rows never repeat."""
-
-    ordering = "-id"
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-
-    def decode_cursor(self, request):
-        try:
-            return super().decode_cursor(request)
-        except exceptions.NotFound as exc:  # DRF says 404; a cursor the client mangled is bad input
-            raise exceptions.ValidationError({"cursor": [str(self.invalid_cursor_message)]}) from exc
-
-
-class TimelineCursorPagination(DeploymentCursorPagination):
-    """Records of one deployment (events, checks, feedback …) oldest first."""
-
-    ordering = "id"
 
 
 class DeploymentApiFilterSet(DeploymentFilterSet):
@@ -174,7 +153,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     queryset = Deployment.objects.none()
     serializer_class = DeploymentSerializer
-    pagination_class = DeploymentCursorPagination
+    pagination_class = NewestFirstCursorPagination
     filterset_class = DeploymentApiFilterSet
     filter_backends = [DjangoFilterBackend]
     permission_classes = [permissions.IsAuthenticated, WritePermission]
@@ -331,7 +310,7 @@ class _DeploymentChildMixin:
     """Views under `deployments/{pk}/`: the deployment must be one the user may see (404 otherwise)."""
 
     filter_backends: list = []
-    pagination_class = TimelineCursorPagination
+    pagination_class = OldestFirstCursorPagination
     permission_classes = [permissions.IsAuthenticated, WritePermission]
     write_rules: dict[str, May] = {}
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 
 from apps.core.exceptions import ConflictError
+from apps.core.forms import add_service_error
 from apps.deployments import services, workflow
 from apps.deployments.forms import (
     CheckRecordForm,
@@ -16,7 +17,6 @@ from apps.deployments.forms import (
     FeedbackForm,
     IncidentForm,
     ProblemForm,
-    apply_errors,
 )
 from apps.deployments.permissions import is_manager, may_comment, may_execute, may_rate, may_take
 from apps.deployments.services import Context
@@ -57,7 +57,7 @@ class _DeploymentAction(LoginRequiredMixin, View):
         try:
             message = self.perform(request, deployment, form, **kwargs)
         except ValidationError as exc:
-            apply_errors(form, exc)
+            add_service_error(form, exc)
             errors = "; ".join(exc.messages)
             return render_detail(request, deployment, status=400, error=errors, **self.bound_extra(form, **kwargs))
         except ConflictError as exc:
