@@ -9,8 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from apps.catalog.models import ComponentSource, ComponentType
 from apps.core.exceptions import ConflictError
 from apps.deployment_models import services
-from apps.deployment_models.models import DeploymentModel, ModelStage, Raci, Responsibility
-from apps.deployments.models import Trigger
+from apps.deployment_models.models import DeploymentModel, ModelStage, Raci, Responsibility, Trigger
 
 
 class DeploymentModelAdminForm(forms.ModelForm):

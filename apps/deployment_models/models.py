@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from apps.catalog.models import ComponentSource, ComponentType
 from apps.environments.models import Environment
 
 
@@ -14,6 +15,18 @@ class ModelStatus(models.TextChoices):
     PILOT = "pilot", "Pilot"
     ACTIVE = "active", "Active"
     RETIRED = "retired", "Retired"
+
+
+class Trigger(models.TextChoices):
+    """Why a deployment is made (a deployment's trigger; the triggers a model is meant for)."""
+
+    REQUIREMENT = "requirement", "New or changed requirement"
+    RELEASE = "release", "New feature or release"
+    TECHNICAL_CHANGE = "technical_change", "Technical or operational change"
+    THIRD_PARTY = "third_party", "Third-party requirement"
+    RETIREMENT = "retirement", "Retirement"
+    TROUBLESHOOTING = "troubleshooting", "Support or troubleshooting"
+    SERVICE_REQUEST = "service_request", "Service request"
 
 
 class AutomationLevel(models.TextChoices):
@@ -105,10 +118,6 @@ class DeploymentModel(models.Model):
         return day + relativedelta(months=self.review_interval_months)
 
     def clean(self):
-        # Imported here: the catalog and deployments apps import this module.
-        from apps.catalog.models import ComponentSource, ComponentType
-        from apps.deployments.models import Trigger
-
         errors = {}
         if bad := _bad_choices(self.component_types, ComponentType.values):
             errors["component_types"] = f"Unknown component type(s): {', '.join(map(str, bad))}."
@@ -132,20 +141,14 @@ class DeploymentModel(models.Model):
 
     @property
     def component_type_labels(self) -> list[str]:
-        from apps.catalog.models import ComponentType
-
         return [dict(ComponentType.choices).get(v, v) for v in self.component_types or []]
 
     @property
     def component_source_labels(self) -> list[str]:
-        from apps.catalog.models import ComponentSource
-
         return [dict(ComponentSource.choices).get(v, v) for v in self.component_sources or []]
 
     @property
     def trigger_labels(self) -> list[str]:
-        from apps.deployments.models import Trigger
-
         return [dict(Trigger.choices).get(v, v) for v in self.triggers or []]
 
     @property

@@ -96,7 +96,7 @@ class DeploymentAdmin(SimpleHistoryAdmin):
     list_select_related = ["environment", "service", "requester"]
     date_hierarchy = "planned_start"
     inlines = [ApprovalInline, CheckInline, EventInline]
-    actions = [_transition_action(name) for name in workflow.TRANSITIONS]
+    actions = [_transition_action(t.name) for t in workflow.people_transitions()]
     readonly_fields = [
         "reference",
         "status",

@@ -15,9 +15,9 @@ from django.utils import timezone
 
 from apps.catalog.models import ComponentVersion
 from apps.core.exceptions import ConflictError
-from apps.deployment_models.models import DeploymentModel
+from apps.deployment_models.models import DeploymentModel, Trigger
 from apps.deployments import workflow
-from apps.deployments.models import Action, Deployment, Trigger
+from apps.deployments.models import Action, Deployment
 from apps.deployments.services import (
     Context,
     check_record,
@@ -207,7 +207,7 @@ def _seed_one(spec, users, now) -> Deployment | None:
             expected_version=None,
         )
     deployment = _walk(deployment, target, users, extras)
-    if deployment.status in (S.COMPLETED, S.FAILED, S.ROLLED_BACK):
+    if deployment.status in workflow.FINISHED:
         # the demo runs now; put the actual times into the planned window so the KPIs look like history
         Deployment.objects.filter(pk=deployment.pk).update(
             submitted_at=start - dt.timedelta(days=3),

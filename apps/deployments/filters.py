@@ -7,8 +7,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from apps.catalog.models import Service
-from apps.deployment_models.models import DeploymentModel
-from apps.deployments.models import Action, Deployment, Trigger
+from apps.deployment_models.models import DeploymentModel, Trigger
+from apps.deployments.models import Action, Deployment
 from apps.deployments.workflow import Status
 from apps.environments.models import Environment, EnvironmentKind
 

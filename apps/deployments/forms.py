@@ -10,9 +10,9 @@ from django.db.models import Q
 from apps.catalog.models import ComponentVersion, Service, Supplier
 from apps.catalog.selectors import services_for_requester
 from apps.core.forms import add_service_error
-from apps.deployment_models.models import DeploymentModel
+from apps.deployment_models.models import DeploymentModel, Trigger
 from apps.deployment_models.selectors import models_applicable
-from apps.deployments.models import Action, CheckResult, Deployment, Severity, Trigger
+from apps.deployments.models import Action, CheckResult, Deployment, Severity
 from apps.deployments.permissions import is_manager
 from apps.environments.models import Environment
 

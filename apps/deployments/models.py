@@ -7,7 +7,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from apps.catalog.models import ComponentVersion, Service, Supplier
-from apps.deployment_models.models import DeploymentModel, ModelStage
+from apps.deployment_models.models import DeploymentModel, ModelStage, Trigger
 from apps.deployments.workflow import PLANNED, Status
 from apps.environments.models import Environment
 
@@ -15,16 +15,6 @@ from apps.environments.models import Environment
 class Action(models.TextChoices):
     DEPLOY = "deploy", "Deploy"
     REMOVE = "remove", "Remove"
-
-
-class Trigger(models.TextChoices):
-    REQUIREMENT = "requirement", "New or changed requirement"
-    RELEASE = "release", "New feature or release"
-    TECHNICAL_CHANGE = "technical_change", "Technical or operational change"
-    THIRD_PARTY = "third_party", "Third-party requirement"
-    RETIREMENT = "retirement", "Retirement"
-    TROUBLESHOOTING = "troubleshooting", "Support or troubleshooting"
-    SERVICE_REQUEST = "service_request", "Service request"
 
 
 class Channel(models.TextChoices):

@@ -47,8 +47,8 @@ def may_request_for_service(user, service) -> bool:
     return user_can(user, "catalog.request_service_deployment", service)
 
 
-def actor_capacities(user, deployment: Deployment, transition: workflow.Transition) -> set[str]:
-    """The capacities (requester, manager, practitioner, signoff) in which `user` may take `transition`."""
+def _held_capacities(user, deployment: Deployment, transition: workflow.Transition) -> set[str]:
+    """The capacities `user` holds for `transition`, before segregation of duties; never SYSTEM (not a person)."""
     if not user.is_authenticated or not user.is_active:
         return set()
     capacities = set()
@@ -73,20 +73,37 @@ def actor_capacities(user, deployment: Deployment, transition: workflow.Transiti
     return capacities
 
 
+def segregated_capacities(user, deployment: Deployment, transition: workflow.Transition) -> set[str]:
+    """The capacities segregation of duties takes from the deployment's own requester for this transition (the
+    Readiness panel names it; actor_capacities leaves them out)."""
+    return set(transition.not_for_requester_as) if deployment.requester_id == user.pk else set()
+
+
+def actor_capacities(user, deployment: Deployment, transition: workflow.Transition) -> set[str]:
+    """The capacities (requester, manager, practitioner, signoff) in which `user` may take `transition`, segregation
+    of duties included: the page's buttons, the API and the service all ask this one question."""
+    return _held_capacities(user, deployment, transition) - segregated_capacities(user, deployment, transition)
+
+
+def segregation_refuses(user, deployment: Deployment, transition: workflow.Transition) -> bool:
+    """Whether segregation of duties is what takes `transition` from `user` (they would hold a capacity otherwise)."""
+    return bool(_held_capacities(user, deployment, transition) & segregated_capacities(user, deployment, transition))
+
+
+def transition_refusal(user, deployment: Deployment, transition: workflow.Transition) -> str:
+    """Why `user` may not take `transition` (actor_capacities is empty): segregation of duties, or no capacity."""
+    if segregation_refuses(user, deployment, transition):
+        return f"Segregation of duties: the requester of a deployment cannot {transition.name} it."
+    return f"You may not {transition.label.lower()} {deployment.reference}."
+
+
 def available_transitions(user, deployment: Deployment) -> list[workflow.Transition]:
     """The transitions the page offers this user now; the service checks again when one is taken."""
-    result = []
-    for transition in workflow.transitions_from(deployment.status):
-        capacities = actor_capacities(user, deployment, transition)
-        if transition.name in ("approve", "reject") and deployment.requester_id == user.pk:
-            capacities.discard(workflow.MANAGER)  # segregation of duties
-        if capacities:
-            result.append(transition)
-    return result
+    return [t for t in workflow.transitions_from(deployment.status) if actor_capacities(user, deployment, t)]
 
 
 def may_edit(user, deployment: Deployment) -> bool:
-    if deployment.status not in (workflow.Status.DRAFT, workflow.Status.PENDING_APPROVAL, workflow.Status.APPROVED):
+    if deployment.status not in workflow.PLANNING:
         return False
     if is_manager(user):
         return True
@@ -99,12 +116,6 @@ def may_edit(user, deployment: Deployment) -> bool:
 
 def may_execute(user, deployment: Deployment) -> bool:
     return is_manager(user) or practitioner_may_execute(user, deployment)
-
-
-def may_give_feedback(user, deployment: Deployment) -> bool:
-    return deployment.status == workflow.Status.COMPLETED and (
-        deployment.requester_id == user.pk or is_service_owner_of(user, deployment)
-    )
 
 
 # --- asked before a request's body is read (API WritePermission rules and the page actions alike) -----------------
@@ -120,19 +131,22 @@ def may_edit_ever(user, deployment: Deployment) -> bool:
 
 def may_take(user, deployment: Deployment, name: str) -> bool:
     """Whether `user` has a capacity for transition `name` on this deployment, whatever its status (the service
-    answers 409 for a transition not possible now). The requester never approves or rejects their own request."""
+    answers 409 for a transition not possible now)."""
     transition = workflow.TRANSITIONS.get(name)
     if transition is None:
         return False
-    capacities = actor_capacities(user, deployment, transition)
-    if name in ("approve", "reject") and deployment.requester_id == user.pk:
-        capacities.discard(workflow.MANAGER)  # segregation of duties
-    return bool(capacities)
+    return bool(actor_capacities(user, deployment, transition))  # segregation of duties included
 
 
 def may_rate(user, deployment: Deployment) -> bool:
     """The requester and the service's owners rate a deployment (once it is completed: the service's 409)."""
     return deployment.requester_id == user.pk or is_service_owner_of(user, deployment)
+
+
+def may_rate_now(user, deployment: Deployment) -> bool:
+    """may_rate, and the deployment is completed: when the page offers the rating form (unless already rated) and
+    feedback_submit takes a rating."""
+    return deployment.status == workflow.Status.COMPLETED and may_rate(user, deployment)
 
 
 def may_comment(user, deployment: Deployment) -> bool:

@@ -1,11 +1,17 @@
-"""Permission-aware reads of deployments: what each user may see, and the lists built on it."""
+"""Permission-aware reads of deployments: what each user may see, the lists built on it, and the planned
+deployments a freeze or maintenance window meets (its preview)."""
+
+import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from apps.catalog.models import ComponentVersion, Service
-from apps.core.permissions import user_can
+from apps.core.permissions import objects_for_user, user_can
 from apps.deployments import workflow
 from apps.deployments.models import Approval, Check, Deployment, DeploymentEvent, IdempotencyKey
+from apps.environments.windows import window_occurrences
 
 
 def deployment_visible_q(user) -> Q | None:
@@ -105,3 +111,49 @@ def remembered_deployments(*, user, keys: list[str]) -> list[Deployment]:
     known = IdempotencyKey.objects.filter(user=user, key__in=keys).select_related("deployment")
     by_key = {k.key: k.deployment for k in known}
     return [by_key[k] for k in keys if k in by_key]
+
+
+# --- previews -------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class PreviewRow:
+    """One upcoming occurrence of a window and the visible planned deployments that overlap it."""
+
+    start: dt.datetime
+    end: dt.datetime
+    deployments: list
+
+
+PREVIEW_WEEKS = 8
+
+
+def window_preview(*, window, user, weeks: int = PREVIEW_WEEKS, now: dt.datetime | None = None) -> dict:
+    """The window's occurrences over the coming weeks and the planned deployments each overlaps.
+
+    For a freeze window those deployments are blocked by it; for a maintenance window they fall inside it.
+    Only deployments the user may see are listed; `hidden` counts the others.
+    """
+    now = now or timezone.now()
+    until = now + dt.timedelta(weeks=weeks)
+    occurrences = window_occurrences(window, now, until)
+    rows = [PreviewRow(start=b, end=e, deployments=[]) for b, e in occurrences]
+    hidden = 0
+    if occurrences:
+        deployments = Deployment.objects.filter(
+            status__in=workflow.PLANNED, planned_start__lt=occurrences[-1][1], planned_end__gt=occurrences[0][0]
+        )
+        if window.environment_id is not None:
+            deployments = deployments.filter(environment_id=window.environment_id)
+        deployments = deployments.select_related("environment", "service").order_by("planned_start", "id")
+        visible = set(objects_for_user(user, "deployments.view_deployment", deployments).values_list("pk", flat=True))
+        counted = set()
+        for deployment in deployments:
+            for row in rows:
+                if deployment.planned_start < row.end and row.start < deployment.planned_end:
+                    if deployment.pk in visible:
+                        row.deployments.append(deployment)
+                    else:
+                        counted.add(deployment.pk)
+        hidden = len(counted)
+    return {"rows": rows, "hidden": hidden, "until": until, "now": now}

@@ -11,12 +11,11 @@ from django.utils import timezone
 from guardian.models import UserObjectPermission
 
 from apps.core.exceptions import ConflictError
-from apps.core.permissions import is_signed_in, objects_for_user, user_can
+from apps.core.permissions import is_signed_in, user_can
 from apps.environments.models import Clearance, Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 from apps.environments.windows import Period, window_occurrences
 
 SEARCH_HORIZON = dt.timedelta(days=90)
-PREVIEW_WEEKS = 8
 
 
 @dataclass(frozen=True)
@@ -205,49 +204,3 @@ def next_free_slot(
     raise ConflictError(
         f"No free slot of {duration} in {environment.name} within {SEARCH_HORIZON.days} days.", code="no_free_slot"
     )
-
-
-# --- previews -------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class PreviewRow:
-    """One upcoming occurrence of a window and the visible planned deployments that overlap it."""
-
-    start: dt.datetime
-    end: dt.datetime
-    deployments: list
-
-
-def window_preview(*, window, user, weeks: int = PREVIEW_WEEKS, now: dt.datetime | None = None) -> dict:
-    """The window's occurrences over the coming weeks and the planned deployments each overlaps.
-
-    For a freeze window those deployments are blocked by it; for a maintenance window they fall inside it.
-    Only deployments the user may see are listed; `hidden` counts the others.
-    """
-    from apps.deployments.models import Deployment
-    from apps.deployments.workflow import PLANNED
-
-    now = now or timezone.now()
-    until = now + dt.timedelta(weeks=weeks)
-    occurrences = window_occurrences(window, now, until)
-    rows = [PreviewRow(start=b, end=e, deployments=[]) for b, e in occurrences]
-    hidden = 0
-    if occurrences:
-        deployments = Deployment.objects.filter(
-            status__in=PLANNED, planned_start__lt=occurrences[-1][1], planned_end__gt=occurrences[0][0]
-        )
-        if window.environment_id is not None:
-            deployments = deployments.filter(environment_id=window.environment_id)
-        deployments = deployments.select_related("environment", "service").order_by("planned_start", "id")
-        visible = set(objects_for_user(user, "deployments.view_deployment", deployments).values_list("pk", flat=True))
-        counted = set()
-        for deployment in deployments:
-            for row in rows:
-                if deployment.planned_start < row.end and row.start < deployment.planned_end:
-                    if deployment.pk in visible:
-                        row.deployments.append(deployment)
-                    else:
-                        counted.add(deployment.pk)
-        hidden = len(counted)
-    return {"rows": rows, "hidden": hidden, "until": until, "now": now}

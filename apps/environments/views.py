@@ -339,7 +339,8 @@ class WindowDeleteView(WindowMixin, View):
 
 
 class WindowPreviewView(WindowMixin, TemplateView):
-    """The next occurrences of a window and the planned deployments they block (freeze) or hold (maintenance)."""
+    """The next occurrences of a window and the planned deployments they block (freeze) or hold (maintenance); the
+    template asks the deployments app for those (`window_preview` tag), the app that knows deployments."""
 
     template_name = "environments/window_preview.html"
 
@@ -349,7 +350,6 @@ class WindowPreviewView(WindowMixin, TemplateView):
         ctx.update(
             kind=self.kind,
             window=window,
-            preview=selectors.window_preview(window=window, user=self.request.user),
             can_change=user_can(self.request.user, self.kind.perm("change")),
             can_delete=user_can(self.request.user, self.kind.perm("delete")),
         )

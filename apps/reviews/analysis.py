@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import Deployment, DeploymentEvent, EventKind, Feedback, IncidentLink
-from apps.deployments.workflow import FINAL, Status
+from apps.deployments.workflow import FINAL, FINISHED, Status
+from apps.deployments.workflow import UNSUCCESSFUL as FAILED
 
-FAILED = (Status.FAILED, Status.ROLLED_BACK)
-FINISHED = (Status.COMPLETED, *FAILED)  # deployments with an outcome (cancelled ones never ran)
 MAX_LISTED = 50  # failures and incidents listed by name; the counts are always complete
 
 

@@ -275,7 +275,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ComponentTypeEnum": "apps.catalog.models.ComponentType",
         "ComponentSourceEnum": "apps.catalog.models.ComponentSource",
-        "TriggerEnum": "apps.deployments.models.Trigger",  # a deployment's trigger and a model's triggers
+        "TriggerEnum": "apps.deployment_models.models.Trigger",  # a deployment's trigger and a model's triggers
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

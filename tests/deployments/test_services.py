@@ -257,6 +257,35 @@ def test_changing_the_plan_of_an_approved_deployment_sends_it_back(world):
     assert d.events.latest("id").comment.startswith("Plan changed after approval")
 
 
+def test_replanning_is_the_workflow_replan_transition_with_its_event(world):
+    # given an approved deployment and the manager's approval of it
+    d = world.deployment
+    version, approved = d.version, d.approvals.filter(superseded=False).count()
+    # when the manager moves its window
+    d = deployment_update(
+        ctx=ctx(world.users["manager"]),
+        deployment=d,
+        data={"planned_start": soon(30), "planned_end": soon(30) + dt.timedelta(hours=1)},
+        expected_version=d.version,
+    )
+    # then the edit is recorded, then the system's replan transition sends it back, counted as one new version
+    edited, replanned = d.events.order_by("-id")[:2][::-1]
+    assert (edited.kind, edited.from_status, edited.to_status) == ("edited", "approved", "approved")
+    assert (replanned.kind, replanned.from_status, replanned.to_status) == (
+        "transition",
+        "approved",
+        "pending_approval",
+    )
+    assert replanned.data == {"transition": "replan"}
+    assert (replanned.actor, replanned.comment) == (
+        world.users["manager"],
+        "Plan changed after approval: sent back for approval.",
+    )
+    d.refresh_from_db()
+    assert (d.status, d.version, d.approved_at) == (Status.PENDING_APPROVAL, version + 1, None)
+    assert d.approvals.filter(superseded=True).count() == approved
+
+
 def test_a_title_change_keeps_the_approval(world):
     d = deployment_update(
         ctx=ctx(world.users["manager"]),

@@ -1,6 +1,7 @@
 """Table test of the state machine: every (status × transition) pair against workflow.TRANSITIONS."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 
 from apps.core.exceptions import ConflictError
 from apps.deployments import workflow
@@ -23,9 +24,13 @@ def test_every_status_and_transition(status, transition):
     events_before = DeploymentEvent.objects.filter(deployment=deployment).count()
     spec = workflow.TRANSITIONS[transition]
     ctx = Context(actor=manager)
+    # a system transition (replan) is taken by a service on behalf of the person whose change caused it
+    system = not spec.by_people
     if status in spec.sources:
         # when the table allows it, then the deployment moves to the table's target
-        result = deployment_transition(ctx=ctx, deployment=deployment, transition=transition, comment="table test")
+        result = deployment_transition(
+            ctx=ctx, deployment=deployment, transition=transition, comment="table test", system=system
+        )
         assert result.status == spec.target
         deployment.refresh_from_db()
         assert deployment.status == spec.target
@@ -35,7 +40,9 @@ def test_every_status_and_transition(status, transition):
     else:
         # when the table does not allow it, then it is refused and nothing changes
         with pytest.raises(ConflictError) as refused:
-            deployment_transition(ctx=ctx, deployment=deployment, transition=transition, comment="table test")
+            deployment_transition(
+                ctx=ctx, deployment=deployment, transition=transition, comment="table test", system=system
+            )
         assert refused.value.code == "invalid_transition"
         deployment.refresh_from_db()
         assert deployment.status == status
@@ -63,4 +70,38 @@ def test_the_table_matches_the_contract():
         "fail": (sorted(["verifying_components", "verifying_environment", "executing", "verifying"]), "failed"),
         "roll-back": (["failed"], "rolled_back"),
         "cancel": (["approved", "draft", "pending_approval"], "cancelled"),
+        "replan": (["approved"], "pending_approval"),
     }
+    assert workflow.TRANSITIONS["replan"].actors == (workflow.SYSTEM,)
+    assert [t.name for t in workflow.TRANSITIONS.values() if not t.by_people] == ["replan"]
+
+
+@pytest.mark.parametrize("transition", [t.name for t in workflow.people_transitions()])
+def test_the_system_takes_no_transition_of_people(transition):
+    # given a deployment in a source status of a transition that people take
+    spec = workflow.TRANSITIONS[transition]
+    deployment = DeploymentFactory(status=spec.sources[0])
+    # when a service tries to take it as the system, then it is refused and nothing changes
+    with pytest.raises(PermissionDenied):
+        deployment_transition(
+            ctx=Context(actor=UserFactory(roles=["manager"])),
+            deployment=deployment,
+            transition=transition,
+            comment="x",
+            system=True,
+        )
+    deployment.refresh_from_db()
+    assert (deployment.status, deployment.version) == (spec.sources[0], 1)
+
+
+def test_nobody_takes_the_replan_transition_by_hand():
+    # given an approved deployment and a deployment manager who did not request it
+    manager = UserFactory(roles=["manager"])
+    deployment = DeploymentFactory(status=Status.APPROVED)
+    # when the manager asks for the system's transition, then it is refused and nothing changes
+    with pytest.raises(PermissionDenied) as refused:
+        deployment_transition(ctx=Context(actor=manager), deployment=deployment, transition="replan")
+    assert str(refused.value) == f"You may not send back for approval {deployment.reference}."
+    deployment.refresh_from_db()
+    assert (deployment.status, deployment.version) == (Status.APPROVED, 1)
+    assert not DeploymentEvent.objects.filter(deployment=deployment, kind="transition").exists()

@@ -113,7 +113,7 @@ ROWS = [
         name="PUT deployments/{id}/",
     ),
     api(_detail("draft"), method="delete", default=405, name="DELETE deployments/{id}/"),
-    *[_transition_row(name) for name in workflow.TRANSITIONS],
+    *[_transition_row(t.name) for t in workflow.people_transitions()],
     api(_detail("deployment", "gate/"), norole=HIDDEN, name="GET deployments/{id}/gate/"),
     api(
         _detail("other_deployment", "gate/"),

@@ -346,9 +346,20 @@ def test_delete_is_not_allowed(world, client_for):
 
 def test_every_transition_has_its_action_url(world, client_for):
     client = client_for("auditor")
-    for name in workflow.TRANSITIONS:
-        response = client.post(f"{BASE}{world.deployment.pk}/{name}/", {}, format="json")
-        assert response.status_code == 403, name  # routed (not 404/405), refused to an auditor
+    for spec in workflow.people_transitions():
+        response = client.post(f"{BASE}{world.deployment.pk}/{spec.name}/", {}, format="json")
+        assert response.status_code == 403, spec.name  # routed (not 404/405), refused to an auditor
+
+
+def test_the_system_transition_has_no_action_url(world, client_for):
+    # given a deployment manager and an approved deployment
+    client = client_for("manager")
+    # when they post the system's replan transition
+    response = client.post(f"{BASE}{world.deployment.pk}/replan/", {}, format="json")
+    # then there is no such action, and the deployment stays approved
+    assert response.status_code == 404
+    world.deployment.refresh_from_db()
+    assert world.deployment.status == workflow.Status.APPROVED
 
 
 def test_submit_and_approve_through_the_api(world, client_for):

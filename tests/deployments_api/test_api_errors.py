@@ -17,13 +17,22 @@ WRITE_ENDPOINTS = [
     ("post", lambda w: BASE),
     ("patch", lambda w: f"{BASE}{w.draft.pk}/"),
     ("put", lambda w: f"{BASE}{w.draft.pk}/"),
-    *[("post", lambda w, n=name: f"{BASE}{w.deployment.pk}/{n}/") for name in workflow.TRANSITIONS],
+    *[("post", lambda w, n=t.name: f"{BASE}{w.deployment.pk}/{n}/") for t in workflow.people_transitions()],
     ("patch", _check_url),
     ("post", lambda w: f"{BASE}{w.deployment.pk}/feedback/"),
     ("post", lambda w: f"{BASE}{w.deployment.pk}/incidents/"),
     ("post", lambda w: f"{BASE}{w.deployment.pk}/problems/"),
 ]
-ENDPOINT_IDS = ["create", "patch", "put", *workflow.TRANSITIONS, "check", "feedback", "incidents", "problems"]
+ENDPOINT_IDS = [
+    "create",
+    "patch",
+    "put",
+    *[t.name for t in workflow.people_transitions()],
+    "check",
+    "feedback",
+    "incidents",
+    "problems",
+]
 
 MALFORMED = {
     "truncated json": (b'{"title": "x', "application/json"),

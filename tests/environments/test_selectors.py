@@ -1,4 +1,4 @@
-"""Reads used by deployments: freeze conflicts, maintenance cover, clearances, free slots; lists and previews."""
+"""Reads used by deployments: freeze conflicts, maintenance cover, clearances, free slots; lists."""
 
 import datetime as dt
 
@@ -142,10 +142,3 @@ def test_environment_list_filters_and_hides_from_anonymous():
     user = UserFactory()
     assert [e.slug for e in selectors.environment_list(user=user, filters={"kind": "production"})] == ["prod"]
     assert selectors.environment_list(user=AnonymousUser()).count() == 0
-
-
-def test_window_preview_lists_blocked_planned_deployments(world):
-    # given the world's freeze on production
-    preview = selectors.window_preview(window=world.freeze, user=world.users["manager"])
-    assert [(r.start, r.end) for r in preview["rows"]] == [(world.freeze.start, world.freeze.end)]
-    assert preview["hidden"] == 0

@@ -7,7 +7,8 @@ import factory
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from apps.deployments.models import Action, Deployment, Trigger
+from apps.deployment_models.models import Trigger
+from apps.deployments.models import Action, Deployment
 from apps.deployments.services import Context, check_record, deployment_create, deployment_transition
 from apps.deployments.workflow import Status
 from tests.factories.accounts import UserFactory

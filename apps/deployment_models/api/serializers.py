@@ -11,8 +11,8 @@ from apps.deployment_models.models import (
     DeploymentModel,
     ModelStage,
     Responsibility,
+    Trigger,
 )
-from apps.deployments.models import Trigger
 from apps.environments.models import Environment
 
 STAGE_FIELDS = [

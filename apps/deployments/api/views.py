@@ -44,7 +44,14 @@ from apps.deployments.models import (
     Feedback,
     IncidentLink,
 )
-from apps.deployments.permissions import is_manager, may_edit_ever, may_execute, may_rate, may_take
+from apps.deployments.permissions import (
+    may_edit_ever,
+    may_execute,
+    may_rate,
+    may_take,
+    segregation_refuses,
+    transition_refusal,
+)
 from apps.deployments.selectors import (
     deployment_checks,
     deployment_events,
@@ -95,13 +102,14 @@ def _ctx(request) -> Context:
 
 
 def _may_take(name: str) -> May:
-    label = workflow.TRANSITIONS[name].label.lower()
+    spec = workflow.TRANSITIONS[name]
+    label = spec.label.lower()
 
     def rule(user, deployment: Deployment) -> bool:
         if may_take(user, deployment, name):
             return True
-        if name in ("approve", "reject") and deployment.requester_id == user.pk and is_manager(user):
-            raise DjangoPermissionDenied(f"Segregation of duties: the requester of a deployment cannot {label} it.")
+        if segregation_refuses(user, deployment, spec):
+            raise DjangoPermissionDenied(transition_refusal(user, deployment, spec))
         return False
 
     return May(on=rule, message=f"You may not {label} this deployment.")
@@ -161,7 +169,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "create": REQUESTERS,
         "bulk": REQUESTERS,
         "update": May(on=may_edit_ever, message="You may not edit this deployment."),
-        **{name.replace("-", "_"): _may_take(name) for name in workflow.TRANSITIONS},
+        **{t.name.replace("-", "_"): _may_take(t.name) for t in workflow.people_transitions()},
     }
 
     def get_queryset(self):
@@ -302,8 +310,8 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return self._respond(deployment)
 
 
-for _name in workflow.TRANSITIONS:
-    setattr(DeploymentViewSet, _name.replace("-", "_"), _transition_action(_name))
+for _spec in workflow.people_transitions():
+    setattr(DeploymentViewSet, _spec.name.replace("-", "_"), _transition_action(_spec.name))
 
 
 class _DeploymentChildMixin:

@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from apps.audit.chain import audit_append
 from apps.audit.context import AuditContext as Context
@@ -76,9 +77,9 @@ def event_record(
     event.save(force_insert=True)
     audit_deployment_event(event)
     if notify:
-        from apps.deployments.tasks import enqueue_notification
-
-        transaction.on_commit(lambda: enqueue_notification(event.pk))
+        transaction.on_commit(
+            lambda: async_task("apps.deployments.tasks.notify_event", event.pk, task_name=f"notify-event-{event.pk}")
+        )
     return event
 
 

@@ -8,7 +8,6 @@ from django.db.models.functions import RowNumber
 
 from apps.deployments import workflow
 
-FINISHED = (workflow.Status.COMPLETED, workflow.Status.FAILED, workflow.Status.ROLLED_BACK)
 REMOVE = "remove"
 BATCH = 5000
 
@@ -31,7 +30,7 @@ def _entry(model, **key):
 def matrix_record_final(*, deployment) -> None:
     """Record a deployment that became completed, failed or rolled back in the snapshot. Called by
     `deployment_transition` in the same transaction; a removal that completes clears the version."""
-    if deployment.status not in FINISHED:
+    if deployment.status not in workflow.FINISHED:
         return
     from apps.deployments.models import MatrixEntry
 
@@ -71,14 +70,16 @@ def matrix_snapshot_rebuild(*, apps=global_apps, label: str = "deployments.Matri
     ServiceComponent = apps.get_model("catalog", "ServiceComponent")
     through = Deployment.component_versions.through
     service_of = dict(ServiceComponent.objects.values_list("pk", "service_id"))
-    finished = Deployment.objects.filter(status__in=FINISHED).order_by()
+    finished = Deployment.objects.filter(status__in=workflow.FINISHED).order_by()
     order = [F("deployment__actual_end").desc(nulls_last=True), F("deployment_id").desc()]
     env, comp = F("deployment__environment_id"), F("componentversion__component_id")
     by_service = _ranked(
         finished, [F("environment_id"), F("service_id")], [F("actual_end").desc(nulls_last=True), F("id").desc()]
     ).values_list("environment_id", "service_id", "id", "actual_end")
     last = _ranked(
-        through.objects.filter(deployment__status__in=FINISHED).annotate(env=env, comp=comp), [env, comp], order
+        through.objects.filter(deployment__status__in=workflow.FINISHED).annotate(env=env, comp=comp),
+        [env, comp],
+        order,
     ).values_list("env", "comp", "deployment_id", "deployment__actual_end")
     current = _ranked(
         through.objects.filter(deployment__status=workflow.Status.COMPLETED).annotate(env=env, comp=comp),

@@ -17,6 +17,7 @@ from apps.deployments.models import Deployment, EventKind, IdempotencyKey
 from apps.deployments.permissions import is_manager, may_edit, may_request_for_service
 from apps.deployments.selectors import remembered_deployments
 from apps.deployments.services.events import Context, event_record, events_record_many
+from apps.deployments.services.transitions import deployment_transition
 
 PLAN_FIELDS = ("planned_start", "planned_end", "environment", "component_versions")
 EDITABLE_FIELDS = (
@@ -297,11 +298,7 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     actor = ctx.actor
     locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
     if not may_edit(actor, locked):
-        if locked.status in workflow.FINAL or locked.status not in (
-            workflow.Status.DRAFT,
-            workflow.Status.PENDING_APPROVAL,
-            workflow.Status.APPROVED,
-        ):
+        if locked.status not in workflow.PLANNING:
             raise ConflictError(
                 f"{locked.reference} is {locked.get_status_display().lower()} and can no longer be edited.",
                 code="not_editable",
@@ -348,13 +345,11 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     )
     if not changed and not versions_changed and not practitioners_changed:
         return locked
-    from_status = locked.status
-    if plan_changed and locked.status == workflow.Status.APPROVED:
-        locked.status = workflow.Status.PENDING_APPROVAL
-        locked.approved_at = None
+    replan = plan_changed and locked.status == workflow.Status.APPROVED
     if plan_changed:
         locked.approvals.filter(superseded=False).update(superseded=True)
-    locked.version += 1
+    if not replan:
+        locked.version += 1  # a replan counts the edit and the transition as one new version
     locked.save()
     if versions_changed:
         locked.component_versions.set(versions)
@@ -372,10 +367,18 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
         deployment=locked,
         ctx=ctx,
         kind=EventKind.EDITED,
-        from_status=from_status,
+        from_status=locked.status,
         to_status=locked.status,
-        comment=("Plan changed after approval: sent back for approval." if from_status != locked.status else ""),
         data={"fields": sorted(fields)},
-        notify=from_status != locked.status or practitioners_changed,
+        notify=practitioners_changed,
     )
+    if replan:
+        # the approval held for the plan it approved: the table's system transition sends it back
+        locked = deployment_transition(
+            ctx=ctx,
+            deployment=locked,
+            transition="replan",
+            comment="Plan changed after approval: sent back for approval.",
+            system=True,
+        )
     return locked

@@ -19,7 +19,7 @@ from apps.deployments.models import (
     IncidentLink,
     Severity,
 )
-from apps.deployments.permissions import is_manager, may_execute, may_give_feedback
+from apps.deployments.permissions import may_execute, may_rate, may_rate_now
 from apps.deployments.selectors import deployment_visible_q
 from apps.deployments.services.events import Context, event_record
 
@@ -170,12 +170,10 @@ def feedback_submit(
     *, ctx: Context, deployment: Deployment, rating_lead_time, rating_quality, comment: str = ""
 ) -> Feedback:
     """The requester and the service owners rate a completed deployment's lead time and quality, once each."""
-    if not may_give_feedback(ctx.actor, deployment) and not (
-        is_manager(ctx.actor) and deployment.requester_id == ctx.actor.pk
-    ):
-        if deployment.status != workflow.Status.COMPLETED:
-            raise ConflictError("Only completed deployments are rated.", code="invalid_state")
+    if not may_rate(ctx.actor, deployment):
         raise PermissionDenied("Only the requester and the owners of the service rate a deployment.")
+    if not may_rate_now(ctx.actor, deployment):
+        raise ConflictError("Only completed deployments are rated.", code="invalid_state")
     errors = {}
     ratings = {}
     for field, value in (("rating_lead_time", rating_lead_time), ("rating_quality", rating_quality)):

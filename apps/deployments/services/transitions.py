@@ -3,6 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from apps.audit.chain import atomic_audited
 from apps.core import outbound
@@ -18,7 +19,7 @@ from apps.deployments.models import (
     Deployment,
     EventKind,
 )
-from apps.deployments.permissions import actor_capacities
+from apps.deployments.permissions import actor_capacities, transition_refusal
 from apps.deployments.services.events import Context, event_record
 from apps.deployments.services.matrix_snapshot import matrix_record_final
 from apps.environments.models import Environment
@@ -99,8 +100,6 @@ def _refuse_without_acceptance(deployment: Deployment) -> None:
 
 def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str, list, dict]:
     actor = ctx.actor
-    if deployment.requester_id == actor.pk:
-        raise PermissionDenied("Segregation of duties: the requester of a deployment cannot approve it.")
     if actor.pk in rules.approval_progress(deployment).deciders:
         raise ConflictError(f"You have already decided on {deployment.reference}.", code="already_decided")
     _refuse_without_acceptance(deployment)
@@ -153,9 +152,13 @@ def deployment_transition(
     comment: str = "",
     override_reason: str = "",
     expected_version: int | None = None,
+    system: bool = False,
 ) -> Deployment:
     """Take `transition`: lock the row, check the table, the actor and the rules, save, record the event and
-    notify the stakeholders after commit. Refusals raise and change nothing."""
+    notify the stakeholders after commit. Refusals raise and change nothing.
+
+    `system` is for the services alone: they take a system transition (replan) as the consequence of what
+    `ctx.actor` did; no page, API call or admin action ever sets it."""
     spec = workflow.TRANSITIONS.get(transition)
     if spec is None:
         raise ValidationError({"transition": f"Unknown action “{transition}”."})
@@ -170,9 +173,10 @@ def deployment_transition(
         # Serialise decisions that book an environment's time: two approvals of overlapping windows in the same
         # environment run one after the other, so the second sees the first and refuses (or is overridden).
         Environment.objects.select_for_update().filter(pk=locked.environment_id).first()
-    capacities = actor_capacities(ctx.actor, locked, spec)
+    # a person's capacities include segregation of duties; the system takes only the system's transitions
+    capacities = {workflow.SYSTEM} & set(spec.actors) if system else actor_capacities(ctx.actor, locked, spec)
     if not capacities:
-        raise PermissionDenied(f"You may not {spec.label.lower()} {locked.reference}.")
+        raise PermissionDenied(transition_refusal(ctx.actor, locked, spec))
     if expected_version is not None and locked.version != expected_version:
         raise ConflictError(
             f"{locked.reference} was changed by someone else (version {expected_version}, now {locked.version}). "
@@ -211,8 +215,6 @@ def deployment_transition(
         if target == S.APPROVED:
             locked.approved_at = now
     elif transition == "reject":
-        if locked.requester_id == ctx.actor.pk and workflow.MANAGER in capacities and len(capacities) == 1:
-            raise PermissionDenied("Segregation of duties: the requester of a deployment cannot reject it.")
         role = ApprovalRole.MANAGER if workflow.MANAGER in capacities else ApprovalRole.SERVICE_OWNER
         Approval.objects.create(
             deployment=locked, user=ctx.actor, role=role, decision=Decision.REJECTED, comment=comment
@@ -235,6 +237,9 @@ def deployment_transition(
     elif transition == "fail":
         locked.actual_end = now
         locked.outcome = comment
+    elif transition == "replan":
+        locked.approvals.filter(superseded=False).update(superseded=True)
+        locked.approved_at = None
     elif transition == "roll-back":
         locked.outcome = (locked.outcome + "\n" if locked.outcome else "") + f"Rolled back: {comment}"
 
@@ -244,7 +249,7 @@ def deployment_transition(
     if overridden:
         locked.override_count += 1
     locked.save()
-    if target in (S.COMPLETED, S.FAILED, S.ROLLED_BACK):
+    if target in workflow.FINISHED:
         matrix_record_final(deployment=locked)  # the "what is where" snapshot follows every final status
     if target == S.APPROVED:
         checks_ensure(locked)
@@ -278,12 +283,8 @@ def deployment_transition(
 
 
 def _after_failure(deployment_id: int) -> None:
-    from django_q.tasks import async_task
-
     async_task("apps.reviews.tasks.on_deployment_failed", deployment_id, task_name=f"failure-review-{deployment_id}")
 
 
 def _ask_feedback(deployment_id: int) -> None:
-    from apps.deployments.tasks import enqueue_feedback_request
-
-    enqueue_feedback_request(deployment_id)
+    async_task("apps.deployments.tasks.request_feedback", deployment_id, task_name=f"feedback-{deployment_id}")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.widgets import rendered_field, rendered_form
+from apps.deployments import selectors
 from apps.deployments.workflow import Status
 
 register = template.Library()
@@ -123,3 +124,10 @@ def crispy_once(form) -> SafeString:
 def crispy_field_once(field) -> SafeString:
     """`field|as_crispy_field`, remembered per process for its name, widget, choices and value, unless it has errors."""
     return rendered_field(field, as_crispy_field)
+
+
+@register.simple_tag(takes_context=True)
+def window_preview(context, window) -> dict:
+    """The preview of a freeze or maintenance window for the page's user: its next occurrences and the planned
+    deployments each meets (the environments page shows it; the deployments app answers it)."""
+    return selectors.window_preview(window=window, user=context["request"].user)

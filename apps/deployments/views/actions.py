@@ -77,7 +77,7 @@ class DeploymentTransitionView(_DeploymentAction):
     """Take one transition of the state machine; the service checks the table, the actor and the rules."""
 
     def prepare(self, request, deployment, action: str = "") -> None:
-        if action not in workflow.TRANSITIONS:
+        if action not in workflow.TRANSITIONS or not workflow.TRANSITIONS[action].by_people:
             raise Http404("No such action.")
 
     def may(self, user, deployment, action: str = "") -> bool:

@@ -16,7 +16,7 @@ from apps.deployments.forms import (
     TransitionForm,
 )
 from apps.deployments.models import CheckKind, Deployment
-from apps.deployments.permissions import available_transitions, is_manager, may_edit, may_execute, may_give_feedback
+from apps.deployments.permissions import available_transitions, is_manager, may_edit, may_execute, may_rate_now
 from apps.deployments.readiness import deployment_readiness
 from apps.deployments.rules import Conflict
 
@@ -99,9 +99,7 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
         "may_execute": executes,
         "may_record_checks": executes and deployment.status not in workflow.FINAL,
         "may_comment": user_can(user, "deployments.add_deployment"),
-        "may_rate": (may_give_feedback(user, deployment) or (manager and deployment.requester_id == user.pk))
-        and deployment.status == workflow.Status.COMPLETED
-        and not rated,
+        "may_rate": may_rate_now(user, deployment) and not rated,
         "comment_form": extra.pop("comment_form", None) or CommentForm(auto_id="comment-%s"),
         "incident_form": extra.pop("incident_form", None) or IncidentForm(auto_id="incident-%s"),
         "problem_form": extra.pop("problem_form", None) or ProblemForm(auto_id="problem-%s"),

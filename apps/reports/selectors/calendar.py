@@ -20,7 +20,6 @@ from apps.environments.models import Environment, FreezeWindow
 from apps.environments.windows import window_occurrences
 
 MONTH, WEEK = "month", "week"
-HIDDEN_BY_DEFAULT = (workflow.Status.CANCELLED, workflow.Status.REJECTED)
 MAX_EVENTS = 5000  # conflicts are looked for among at most this many planned deployments of the range
 CHIPS_SHOWN = 4  # deployments drawn per day (month) or per environment and day (week); "+N more" links the rest
 FEED_PAST = dt.timedelta(days=60)
@@ -111,7 +110,7 @@ def calendar_deployments(*, user, params, start: dt.datetime, end: dt.datetime) 
         raise ValidationError({k: [str(e) for e in v] for k, v in filterset.errors.items()})
     qs = filterset.qs.filter(planned_start__lt=end, planned_end__gt=start)
     if not (params and params.getlist("status")):
-        qs = qs.exclude(status__in=HIDDEN_BY_DEFAULT)
+        qs = qs.exclude(status__in=workflow.HIDDEN_BY_DEFAULT)
     return qs.order_by("planned_start", "id")
 
 
@@ -234,7 +233,7 @@ def _register_query(params) -> list[tuple[str, str]]:
     keys = [k for k in DeploymentFilterSet.base_filters if k not in ("planned_from", "planned_to", "ordering")]
     query = [(k, v) for k in keys for v in (params.getlist(k) if params else []) if v]
     if not any(k == "status" for k, _ in query):
-        query += [("status", s) for s in workflow.Status.values if s not in HIDDEN_BY_DEFAULT]
+        query += [("status", s) for s in workflow.Status.values if s not in workflow.HIDDEN_BY_DEFAULT]
     return query
 
 

@@ -9,14 +9,13 @@ from django.utils import timezone
 
 from apps.core.permissions import user_can
 from apps.deployments.selectors import deployment_list
-from apps.deployments.workflow import Status
+from apps.deployments.workflow import NOT_SCHEDULED
 from apps.reports import charts
 from apps.reports.selectors.kpis import HEADLINE, VIEW_KPIS, kpi_headline, kpi_trend
 from apps.reports.views.kpis import format_value
 
 LIST_LIMIT = 8
 TREND_WEEKS = 12
-NOT_SCHEDULED = (Status.DRAFT, Status.REJECTED, Status.CANCELLED)
 # what a row of reports/kpi_dashboard_list.html shows: fewer joins are cheaper for PostgreSQL to plan than to read
 LIST_FIELDS = ("id", "reference", "title", "status", "planned_start", "service__name", "environment__name")
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from apps.deployment_models.models import ModelStatus
 from apps.deployments.models import Check, CheckResult, Deployment, Feedback, IncidentLink
-from apps.deployments.workflow import Status
+from apps.deployments.workflow import FINISHED, NOT_PLANNED, UNSUCCESSFUL, Status
 from apps.environments.models import Environment, EnvironmentKind
 from apps.reports.selectors.kpi_sql import SecondsBetween
 
@@ -23,15 +23,13 @@ BUCKETS = ("week", "month")
 
 # --- what each metric counts ---------------------------------------------------------------------------------
 
-FINISHED = (Status.COMPLETED, Status.FAILED, Status.ROLLED_BACK)
 COMPLETED = Q(status=Status.COMPLETED)
-FAILED = Q(status__in=(Status.FAILED, Status.ROLLED_BACK))
+FAILED = Q(status__in=UNSUCCESSFUL)
 # `environment_id IN (...)` and `id IN (...)` rather than joins or EXISTS: PostgreSQL hashes these small sets once
 # instead of probing an index per deployment.
 PRODUCTION = Q(environment__in=Environment.objects.filter(kind=EnvironmentKind.PRODUCTION).values("pk"))
 ON_SCHEDULE = Q(actual_start__gte=F("planned_start"), actual_end__lte=F("planned_end"))
 AGREED_MODEL = Q(model__status__in=(ModelStatus.ACTIVE, ModelStatus.PILOT, ModelStatus.RETIRED))
-NOT_PLANNED = (Status.DRAFT, Status.CANCELLED)
 
 
 def has_incident() -> Q:

@@ -15,8 +15,6 @@ from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.environments.models import Environment
 
 SERVICE, COMPONENT = "service", "component"
-FINISHED = (workflow.Status.COMPLETED, workflow.Status.FAILED, workflow.Status.ROLLED_BACK)
-ON_ITS_WAY = (workflow.Status.APPROVED, *workflow.IN_PROGRESS)
 MATRIX_FILTERS = ("service", "environment", "environment_kind", "model")
 UPCOMING_SHOWN = 3
 SNAPSHOT_FILTERS = ("service", "environment", "environment_kind")  # the filters the snapshot answers by itself
@@ -131,10 +129,10 @@ def _last_deployments(base: QuerySet[Deployment], by: str) -> list[dict]:
     """Per (environment, service or component): the last finished deployment."""
     if by == COMPONENT:
         through = Deployment.component_versions.through
-        qs = through.objects.filter(deployment__in=base.filter(status__in=FINISHED).order_by().values("pk"))
+        qs = through.objects.filter(deployment__in=base.filter(status__in=workflow.FINISHED).order_by().values("pk"))
         key, env, prefix = F("componentversion__component_id"), F("deployment__environment_id"), "deployment__"
     else:
-        qs = base.filter(status__in=FINISHED).order_by()
+        qs = base.filter(status__in=workflow.FINISHED).order_by()
         key, env, prefix = F("service_id"), F("environment_id"), ""
     rows = (
         qs.annotate(
@@ -168,10 +166,10 @@ def _upcoming(base: QuerySet[Deployment], by: str) -> list[dict]:
     """Per (environment, service or component): the approved or in-progress deployments, soonest first (3 shown)."""
     if by == COMPONENT:
         through = Deployment.component_versions.through
-        qs = through.objects.filter(deployment__in=base.filter(status__in=ON_ITS_WAY).order_by().values("pk"))
+        qs = through.objects.filter(deployment__in=base.filter(status__in=workflow.ON_ITS_WAY).order_by().values("pk"))
         key, env, prefix = F("componentversion__component_id"), F("deployment__environment_id"), "deployment__"
     else:
-        qs = base.filter(status__in=ON_ITS_WAY).order_by()
+        qs = base.filter(status__in=workflow.ON_ITS_WAY).order_by()
         key, env, prefix = F("service_id"), F("environment_id"), ""
     rows = (
         qs.annotate(

@@ -1,0 +1,50 @@
+"""Reads of the deployments app that other pages show: the planned deployments a window meets (its preview)."""
+
+import datetime as dt
+
+import pytest
+
+from apps.deployments import selectors
+from apps.deployments.workflow import Status
+from tests.factories.accounts import UserFactory
+from tests.factories.deployments import DeploymentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_window_preview_lists_the_planned_deployments_a_freeze_blocks(world):
+    # given the world's freeze on production, an approved deployment inside it and a draft one
+    inside = DeploymentFactory(
+        environment=world.env_prod,
+        status=Status.APPROVED,
+        planned_start=world.freeze.start + dt.timedelta(hours=3),
+        planned_end=world.freeze.start + dt.timedelta(hours=5),
+    )
+    DeploymentFactory(
+        environment=world.env_prod,
+        status=Status.DRAFT,
+        planned_start=world.freeze.start + dt.timedelta(hours=3),
+        planned_end=world.freeze.start + dt.timedelta(hours=5),
+    )
+    # when a deployment manager previews the freeze
+    preview = selectors.window_preview(window=world.freeze, user=world.users["manager"])
+    # then its one occurrence lists the planned deployment, not the draft, and hides nothing
+    assert [(r.start, r.end) for r in preview["rows"]] == [(world.freeze.start, world.freeze.end)]
+    assert [d.pk for d in preview["rows"][0].deployments] == [inside.pk]
+    assert preview["hidden"] == 0
+
+
+def test_window_preview_counts_what_the_user_may_not_see(world):
+    # given an approved deployment inside the freeze and a user who may not see it
+    DeploymentFactory(
+        environment=world.env_prod,
+        status=Status.APPROVED,
+        planned_start=world.freeze.start + dt.timedelta(hours=3),
+        planned_end=world.freeze.start + dt.timedelta(hours=5),
+    )
+    stranger = UserFactory(roles=["product_owner"])
+    # when they preview the freeze
+    preview = selectors.window_preview(window=world.freeze, user=stranger)
+    # then the deployment is counted, not listed
+    assert preview["rows"][0].deployments == []
+    assert preview["hidden"] == 1
