@@ -109,13 +109,6 @@ def initiative_get(*, user, pk) -> ImprovementInitiative:
     return get_object_or_404(initiative_list(user=user), pk=_pk(pk))
 
 
-def initiative_may_change(*, initiative: ImprovementInitiative, user) -> bool:
-    """Managers change initiatives; the owner of one updates it."""
-    if user_can(user, "reviews.change_improvementinitiative"):
-        return True
-    return initiative.owner_id is not None and initiative.owner_id == user.pk and user_can(user, VIEW_INITIATIVE)
-
-
 # --- facts for the deployment-model pages ---------------------------------------------------------------------
 
 

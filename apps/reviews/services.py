@@ -34,12 +34,12 @@ from apps.reviews.models import (
     ReviewKind,
     ReviewStatus,
 )
+from apps.reviews.permissions import initiative_may_change, initiative_may_reassign
 
 ADD = "reviews.add_modelreview"
 RUN = "reviews.change_modelreview"
 VIEW = "reviews.view_modelreview"
 ADD_INITIATIVE = "reviews.add_improvementinitiative"
-CHANGE_INITIATIVE = "reviews.change_improvementinitiative"
 
 REVIEWABLE = (ModelStatus.ACTIVE, ModelStatus.PILOT)
 SCHEDULED_LEAD_DAYS = 14  # a scheduled review appears this long before it is due
@@ -407,10 +407,9 @@ def initiative_update(*, initiative: ImprovementInitiative, actor, **fields) -> 
     """Change an initiative: managers change anything; its owner updates it but cannot hand it to someone else."""
     reject_unknown(fields, INITIATIVE_FIELDS)
     locked = _initiative_lock(initiative)
-    is_owner = locked.owner_id is not None and locked.owner_id == getattr(actor, "pk", None)
-    if not user_can(actor, CHANGE_INITIATIVE) and not (is_owner and user_can(actor, VIEW)):
+    if not initiative_may_change(initiative=locked, user=actor):
         raise PermissionDenied("Only deployment managers and the initiative's owner may change it.")
-    if "owner" in fields and fields["owner"] != locked.owner and not user_can(actor, CHANGE_INITIATIVE):
+    if "owner" in fields and fields["owner"] != locked.owner and not initiative_may_reassign(user=actor):
         raise PermissionDenied("Only deployment managers may hand an initiative to someone else.")
     if fields.get("owner") is not None and not user_can(fields["owner"], VIEW):
         raise ValidationError({"owner": f"{fields['owner']} holds no role that takes part in reviews."})

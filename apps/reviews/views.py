@@ -22,6 +22,7 @@ from apps.reviews.forms import (
     ReviewUpdateForm,
 )
 from apps.reviews.models import ImprovementInitiative, ModelReview, ReviewStatus
+from apps.reviews.permissions import initiative_may_change, initiative_may_reassign
 
 VIEW = "reviews.view_modelreview"
 ADD = "reviews.add_modelreview"
@@ -281,9 +282,9 @@ class InitiativeUpdateView(PermissionRequiredMixin, TemplateView):
         if not self.has_permission():
             return self.handle_no_permission()
         self.initiative = selectors.initiative_get(user=request.user, pk=kwargs["pk"])
-        if not selectors.initiative_may_change(initiative=self.initiative, user=request.user):
+        if not initiative_may_change(initiative=self.initiative, user=request.user):
             raise PermissionDenied("Only deployment managers and the initiative's owner may change it.")
-        self.may_reassign = user_can(request.user, "reviews.change_improvementinitiative")
+        self.may_reassign = initiative_may_reassign(user=request.user)
         return super().dispatch(request, *args, **kwargs)
 
     def _render(self, form, status=200):

@@ -2,10 +2,11 @@
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
 from guardian.shortcuts import assign_perm
 
 from apps.accounts.models import User
-from apps.core.permissions import objects_for_user, user_can
+from apps.core.permissions import objects_for_user, refusal, require, user_can
 from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,3 +34,48 @@ def test_anonymous_and_inactive_users_may_do_nothing():
     assert not user_can(AnonymousUser(), "accounts.view_user", target)
     assert not user_can(inactive, "accounts.view_user", target)
     assert objects_for_user(AnonymousUser(), "accounts.view_user", User.objects.all()).count() == 0
+
+
+# --- require: the one guard, one refusal per rule -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("perm", "message"),
+    [
+        ("catalog.add_service", "Only deployment managers may add services."),
+        ("catalog.change_service", "Only deployment managers may change services."),
+        ("catalog.delete_supplier", "Only deployment managers may remove suppliers."),
+        ("environments.change_environmentcheck", "Only deployment managers may change environment checks."),
+        ("deployment_models.add_responsibility", "Only deployment managers may add responsibilities."),
+        ("deployment_models.change_modelstage", "Only deployment managers may change model stages."),
+        ("reviews.add_improvementinitiative", "Only deployment managers may add improvement initiatives."),
+        ("reviews.view_modelreview", "Only deployment managers may see model reviews."),
+        ("deployments.approve_deployment", "You may not do this."),
+        ("nosuchapp.add_thing", "You may not do this."),
+    ],
+)
+def test_require_refuses_with_the_rule_s_one_message(perm, message):
+    # given a user without any role
+    user = UserFactory()
+    # when the guard is asked, then it refuses with the message of that permission, wherever it is asked
+    assert refusal(perm) == message
+    with pytest.raises(PermissionDenied) as refused:
+        require(user, perm)
+    assert str(refused.value) == message
+
+
+def test_require_lets_a_holder_through_and_takes_an_object_permission():
+    # given a manager, and a user holding one object permission
+    person, target = UserFactory(), UserFactory()
+    assign_perm("accounts.view_user", person, target)
+    # then neither is refused
+    assert require(UserFactory(roles=["manager"]), "catalog.add_service") is None
+    assert require(person, "accounts.view_user", target) is None
+    with pytest.raises(PermissionDenied):
+        require(person, "accounts.view_user")
+
+
+def test_require_says_who_may_when_the_rule_is_not_a_model_permission():
+    with pytest.raises(PermissionDenied) as refused:
+        require(AnonymousUser(), "deployments.approve_deployment", message="Only deployment managers approve.")
+    assert str(refused.value) == "Only deployment managers approve."
