@@ -96,7 +96,7 @@ def my_work(*, user) -> QuerySet[Deployment]:
     """Open deployments assigned to the user as practitioner, soonest first."""
     return (
         deployment_list(user=user)
-        .filter(practitioners=user, status__in=[workflow.Status.APPROVED, *workflow.IN_PROGRESS])
+        .filter(practitioners=user, status__in=workflow.BOOKED)
         .order_by("planned_start", "id")
     )
 

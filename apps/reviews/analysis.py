@@ -9,8 +9,7 @@ from django.utils import timezone
 
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import Deployment, DeploymentEvent, EventKind, Feedback, IncidentLink
-from apps.deployments.workflow import FINAL, FINISHED, Status
-from apps.deployments.workflow import UNSUCCESSFUL as FAILED
+from apps.deployments.workflow import FINAL, FINISHED, UNSUCCESSFUL, Status
 
 MAX_LISTED = 50  # failures and incidents listed by name; the counts are always complete
 
@@ -44,7 +43,7 @@ def _hours(delta: dt.timedelta | None) -> float | None:
 def failure_rate(*, model: DeploymentModel, start: dt.date, end: dt.date) -> tuple[int, int, float | None]:
     """(failed or rolled back, finished, rate) of the model's deployments in the period."""
     counts = deployments_in_period(model=model, start=start, end=end).aggregate(
-        failed=Count("pk", filter=Q(status__in=FAILED)), finished=Count("pk", filter=Q(status__in=FINISHED))
+        failed=Count("pk", filter=Q(status__in=UNSUCCESSFUL)), finished=Count("pk", filter=Q(status__in=FINISHED))
     )
     return counts["failed"], counts["finished"], _rate(counts["failed"], counts["finished"])
 
@@ -76,7 +75,7 @@ def compute_analysis(*, model: DeploymentModel, start: dt.date, end: dt.date) ->
     )
     finished = counts["completed"] + counts["failed"] + counts["rolled_back"]
     failures = list(
-        qs.filter(status__in=FAILED)
+        qs.filter(status__in=UNSUCCESSFUL)
         .order_by("-at", "-pk")
         .values("pk", "reference", "title", "status", "environment__name", "at", "outcome")[:MAX_LISTED]
     )
@@ -105,14 +104,14 @@ def compute_analysis(*, model: DeploymentModel, start: dt.date, end: dt.date) ->
         .values("month")
         .annotate(
             completed=Count("pk", filter=Q(status=Status.COMPLETED)),
-            failed=Count("pk", filter=Q(status__in=FAILED)),
+            failed=Count("pk", filter=Q(status__in=UNSUCCESSFUL)),
             other=Count("pk", filter=~Q(status__in=FINISHED)),
         )
         .order_by("month")
     )
     environments = (
         qs.values("environment__name")
-        .annotate(total=Count("pk"), failed=Count("pk", filter=Q(status__in=FAILED)))
+        .annotate(total=Count("pk"), failed=Count("pk", filter=Q(status__in=UNSUCCESSFUL)))
         .order_by("-total", "environment__name")
     )
     return {

@@ -14,9 +14,10 @@ from django.utils import timezone
 from apps.core import outbound
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.deployments.models import Deployment
+from apps.deployments.workflow import UNSUCCESSFUL
 from apps.environments.models import EnvironmentKind
 from apps.reviews import services
-from apps.reviews.analysis import FAILED, failure_rate
+from apps.reviews.analysis import failure_rate
 from apps.reviews.models import ModelReview, ReviewDecision, ReviewKind, ReviewStatus
 
 log = logging.getLogger(__name__)
@@ -79,9 +80,8 @@ def on_deployment_failed(deployment_id: int) -> int | None:
     """Called after a deployment fails or is rolled back: opens the model's failure review when the deployment
     was in production or the model's 90-day failure rate exceeds DEPLOYDESK_FAILURE_REVIEW_THRESHOLD.
     Returns the id of the model's open failure review, if any."""
-    deployment = (
-        Deployment.objects.select_related("model", "environment").filter(pk=deployment_id, status__in=FAILED).first()
-    )
+    failed = Deployment.objects.filter(pk=deployment_id, status__in=UNSUCCESSFUL)
+    deployment = failed.select_related("model", "environment").first()
     if deployment is None or deployment.model is None or deployment.model.status == ModelStatus.RETIRED:
         return None
     review = _consider(deployment.model, deployment, deployment.actual_end or deployment.updated_at)
@@ -94,7 +94,7 @@ def open_failure_reviews() -> int:
     threshold. Returns how many were opened."""
     since = timezone.now() - dt.timedelta(days=LOOKBACK_DAYS)
     latest = (
-        Deployment.objects.filter(status__in=FAILED, model__status__in=[ModelStatus.ACTIVE, ModelStatus.PILOT])
+        Deployment.objects.filter(status__in=UNSUCCESSFUL, model__status__in=[ModelStatus.ACTIVE, ModelStatus.PILOT])
         .filter(Q(actual_end__gte=since) | Q(actual_end__isnull=True, updated_at__gte=since))
         .values("model_id")
         .annotate(last_prod=Max("actual_end", filter=Q(environment__kind=EnvironmentKind.PRODUCTION)), last=Max("pk"))
@@ -103,7 +103,7 @@ def open_failure_reviews() -> int:
     for row in latest:
         before = ModelReview.objects.filter(model_id=row["model_id"], kind=ReviewKind.FAILURE).count()
         base = Deployment.objects.select_related("model", "environment").filter(
-            model_id=row["model_id"], status__in=FAILED
+            model_id=row["model_id"], status__in=UNSUCCESSFUL
         )
         prod = (
             base.filter(environment__kind=EnvironmentKind.PRODUCTION, actual_end=row["last_prod"]).first()
