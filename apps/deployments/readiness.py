@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.deployments import rules, workflow
 from apps.deployments.models import CheckKind, Deployment
-from apps.deployments.permissions import practitioner_cleared, requires_clearance
+from apps.deployments.permissions import practitioner_cleared, requires_clearance, segregated_capacities
 
 S = workflow.Status
 
@@ -129,7 +129,7 @@ def _approve(deployment: Deployment, user, *, booked_only: bool, transition: str
 
 def _decider(deployment: Deployment, user, progress) -> list[ReadinessItem]:
     """Whether this user's own decision would be refused (segregation of duties, a decision already given)."""
-    if deployment.requester_id == user.pk:
+    if segregated_capacities(user, deployment, workflow.TRANSITIONS["approve"]):
         return [
             ReadinessItem(
                 "approve",
