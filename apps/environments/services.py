@@ -153,12 +153,13 @@ def environment_check_remove(*, check: EnvironmentCheck, actor) -> None:
 # --- clearances -----------------------------------------------------------------------------------------------
 
 
+# Clearing practitioners is a rule of its own on the environment's change permission, with its own refusal.
+CLEARANCE_PERM = "environments.change_environment"
+CLEARANCE_REFUSAL = "Only deployment managers can clear practitioners for environments."
+
+
 def _require_clearance_manager(actor) -> None:
-    require(
-        actor,
-        "environments.change_environment",
-        message="Only deployment managers can clear practitioners for environments.",
-    )
+    require(actor, CLEARANCE_PERM, message=CLEARANCE_REFUSAL)
 
 
 @transaction.atomic

@@ -79,3 +79,25 @@ def test_require_says_who_may_when_the_rule_is_not_a_model_permission():
     with pytest.raises(PermissionDenied) as refused:
         require(AnonymousUser(), "deployments.approve_deployment", message="Only deployment managers approve.")
     assert str(refused.value) == "Only deployment managers approve."
+
+
+@pytest.mark.parametrize(
+    ("url", "perm"),
+    [
+        ("/api/v1/suppliers/", "catalog.add_supplier"),
+        ("/api/v1/environments/", "environments.add_environment"),
+        ("/api/v1/model-stages/", "deployment_models.add_modelstage"),
+    ],
+)
+def test_the_api_and_the_service_refuse_a_rule_with_the_same_message(api_client, url, perm):
+    # given a practitioner, who holds none of these manager permissions
+    practitioner = UserFactory(roles=["practitioner"])
+    api_client.force_authenticate(practitioner)
+    # when they write through the API (an empty body: refused before it is read)
+    response = api_client.post(url, {}, format="json")
+    # then the API's 403 reads as the service's refusal of the same permission
+    assert response.status_code == 403
+    assert response.json()["detail"] == refusal(perm)
+    with pytest.raises(PermissionDenied) as refused:
+        require(practitioner, perm)
+    assert str(refused.value) == response.json()["detail"]

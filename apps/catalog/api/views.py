@@ -60,7 +60,7 @@ class ServiceViewSet(CatalogViewSet):
     queryset = Service.objects.none()
     serializer_class = ServiceSerializer
     filterset_class = ServiceFilterSet
-    write_rules = manager_rules("catalog.service", "services", actions=("create", "update"))
+    write_rules = manager_rules("catalog.service", actions=("create", "update"))
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def selector_queryset(self):
@@ -165,7 +165,7 @@ class SupplierViewSet(CatalogViewSet):
     queryset = Supplier.objects.none()
     serializer_class = SupplierSerializer
     filterset_class = SupplierFilterSet
-    write_rules = manager_rules("catalog.supplier", "suppliers")
+    write_rules = manager_rules("catalog.supplier")
 
     def selector_queryset(self):
         return selectors.supplier_list(user=self.request.user).prefetch_related("components")

@@ -13,9 +13,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.functional import lazy
 from rest_framework import permissions
 
-from apps.core.permissions import is_signed_in, user_can
+from apps.core.permissions import is_signed_in, refusal, user_can
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,17 @@ class May:
         return (not self.perm or user_can(user, self.perm)) and (self.check is None or bool(self.check(user)))
 
 
-def manager_rules(app_model: str, label: str, actions=("create", "update", "destroy")) -> dict[str, May]:
-    """Rules for a resource deployment managers write through their model permissions (`app.add_model` …)."""
+def by_permission(perm: str) -> May:
+    """The rule "holds `perm` by role", refused with the permission's one message (the one `require` gives)."""
+    return May(perm=perm, message=lazy(refusal, str)(perm))  # lazy: API views load before every model does
+
+
+def manager_rules(app_model: str, actions=("create", "update", "destroy")) -> dict[str, May]:
+    """Rules for a resource deployment managers write through their model permissions (`app.add_model` …), each
+    refused with the permission's one message, the one the service's `require` gives."""
     app, model = app_model.split(".")
     verbs = {"create": "add", "update": "change", "destroy": "delete"}
-    return {
-        action: May(perm=f"{app}.{verbs[action]}_{model}", message=f"Only deployment managers may change {label}.")
-        for action in actions
-    }
+    return {action: by_permission(f"{app}.{verbs[action]}_{model}") for action in actions}
 
 
 def _rule(request, view) -> May:

@@ -6,7 +6,7 @@ from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.core.api.permissions import May, WritePermission, manager_rules
+from apps.core.api.permissions import May, WritePermission, by_permission, manager_rules
 from apps.core.permissions import user_can
 from apps.deployment_models import selectors, services
 from apps.deployment_models.api.serializers import (
@@ -29,10 +29,7 @@ class CanViewModels(permissions.IsAuthenticated):
         )
 
 
-MODELS = "deployment models"
-LIFECYCLE = May(
-    perm="deployment_models.change_deploymentmodel", message=f"Only deployment managers may change {MODELS}."
-)
+LIFECYCLE = by_permission("deployment_models.change_deploymentmodel")
 
 
 class _Base(viewsets.GenericViewSet):
@@ -55,7 +52,7 @@ class DeploymentModelViewSet(
     serializer_class = DeploymentModelSerializer
     filterset_class = DeploymentModelFilterSet
     write_rules = {
-        **manager_rules("deployment_models.deploymentmodel", MODELS, actions=("create", "update")),
+        **manager_rules("deployment_models.deploymentmodel", actions=("create", "update")),
         "new_version": May(perm="deployment_models.add_deploymentmodel", message=LIFECYCLE.message),
         "pilot": LIFECYCLE,
         "activate": LIFECYCLE,
@@ -116,7 +113,7 @@ class ModelStageViewSet(viewsets.ModelViewSet, _Base):
     queryset = ModelStage.objects.none()
     serializer_class = ModelStageSerializer
     filterset_class = ModelStageFilterSet
-    write_rules = manager_rules("deployment_models.modelstage", MODELS)
+    write_rules = manager_rules("deployment_models.modelstage")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -144,7 +141,7 @@ class ResponsibilityViewSet(
     queryset = Responsibility.objects.none()
     serializer_class = ResponsibilitySerializer
     filterset_class = ResponsibilityFilterSet
-    write_rules = manager_rules("deployment_models.responsibility", MODELS, actions=("create", "destroy"))
+    write_rules = manager_rules("deployment_models.responsibility", actions=("create", "destroy"))
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

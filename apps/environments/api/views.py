@@ -48,7 +48,7 @@ class EnvironmentViewSet(_BaseViewSet):
     queryset = Environment.objects.none()
     serializer_class = EnvironmentSerializer
     filterset_class = EnvironmentFilterSet
-    write_rules = manager_rules("environments.environment", "environments")
+    write_rules = manager_rules("environments.environment")
 
     def list_for(self, user):
         checks = Prefetch("standing_checks", queryset=EnvironmentCheck.objects.order_by("order", "id"))
@@ -84,7 +84,7 @@ class FreezeWindowViewSet(_BaseViewSet):
 
     queryset = FreezeWindow.objects.none()
     serializer_class = FreezeWindowSerializer
-    write_rules = manager_rules("environments.freezewindow", "freeze windows")
+    write_rules = manager_rules("environments.freezewindow")
     filterset_class = FreezeWindowFilterSet
 
     def list_for(self, user):
@@ -108,7 +108,7 @@ class MaintenanceWindowViewSet(_BaseViewSet):
 
     queryset = MaintenanceWindow.objects.none()
     serializer_class = MaintenanceWindowSerializer
-    write_rules = manager_rules("environments.maintenancewindow", "maintenance windows")
+    write_rules = manager_rules("environments.maintenancewindow")
     filterset_class = MaintenanceWindowFilterSet
 
     def list_for(self, user):
@@ -179,10 +179,7 @@ class ClearanceViewSet(
     queryset = Clearance.objects.none()
     serializer_class = ClearanceSerializer
     write_rules = {
-        action: May(
-            perm="environments.change_environment",
-            message="Only deployment managers can clear practitioners for environments.",
-        )
+        action: May(perm=services.CLEARANCE_PERM, message=services.CLEARANCE_REFUSAL)
         for action in ("create", "destroy")
     }
 
@@ -229,7 +226,7 @@ class StandingCheckViewSet(
 
     queryset = EnvironmentCheck.objects.none()
     serializer_class = StandingCheckSerializer
-    write_rules = manager_rules("environments.environmentcheck", "standing checks")
+    write_rules = manager_rules("environments.environmentcheck")
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
