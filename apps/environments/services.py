@@ -175,9 +175,13 @@ def environment_clear_practitioner(
         raise ValidationError({"expires_at": "A clearance must expire in the future (or leave it empty)."})
     clearance = Clearance.objects.filter(environment=environment, user=user).select_for_update().first()
     clearance = clearance or Clearance(environment=environment, user=user)
-    clearance.granted_by, clearance.granted_at = actor, timezone.now()
-    clearance.reason, clearance.expires_at = (reason or "").strip(), expires_at
-    _save(clearance, actor)
+    fields = {
+        "granted_by": actor,
+        "granted_at": timezone.now(),
+        "reason": (reason or "").strip(),
+        "expires_at": expires_at,
+    }
+    _save(clearance, actor, fields, set(fields))
     assign_perm(DEPLOY_PERM, user, environment)
     return clearance
 

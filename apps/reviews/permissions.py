@@ -5,6 +5,7 @@ from apps.reviews.models import ImprovementInitiative
 
 CHANGE_INITIATIVE = "reviews.change_improvementinitiative"
 VIEW_INITIATIVE = "reviews.view_improvementinitiative"
+INITIATIVE_REFUSAL = "Only deployment managers and the initiative's owner may change it."
 
 
 def initiative_may_change(*, initiative: ImprovementInitiative, user) -> bool:

@@ -34,7 +34,7 @@ from apps.reviews.models import (
     ReviewKind,
     ReviewStatus,
 )
-from apps.reviews.permissions import initiative_may_change, initiative_may_reassign
+from apps.reviews.permissions import INITIATIVE_REFUSAL, initiative_may_change, initiative_may_reassign
 
 ADD = "reviews.add_modelreview"
 RUN = "reviews.change_modelreview"
@@ -408,7 +408,7 @@ def initiative_update(*, initiative: ImprovementInitiative, actor, **fields) -> 
     reject_unknown(fields, INITIATIVE_FIELDS)
     locked = _initiative_lock(initiative)
     if not initiative_may_change(initiative=locked, user=actor):
-        raise PermissionDenied("Only deployment managers and the initiative's owner may change it.")
+        raise PermissionDenied(INITIATIVE_REFUSAL)
     if "owner" in fields and fields["owner"] != locked.owner and not initiative_may_reassign(user=actor):
         raise PermissionDenied("Only deployment managers may hand an initiative to someone else.")
     if fields.get("owner") is not None and not user_can(fields["owner"], VIEW):

@@ -22,7 +22,7 @@ from apps.reviews.forms import (
     ReviewUpdateForm,
 )
 from apps.reviews.models import ImprovementInitiative, ModelReview, ReviewStatus
-from apps.reviews.permissions import initiative_may_change, initiative_may_reassign
+from apps.reviews.permissions import INITIATIVE_REFUSAL, initiative_may_change, initiative_may_reassign
 
 VIEW = "reviews.view_modelreview"
 ADD = "reviews.add_modelreview"
@@ -283,7 +283,7 @@ class InitiativeUpdateView(PermissionRequiredMixin, TemplateView):
             return self.handle_no_permission()
         self.initiative = selectors.initiative_get(user=request.user, pk=kwargs["pk"])
         if not initiative_may_change(initiative=self.initiative, user=request.user):
-            raise PermissionDenied("Only deployment managers and the initiative's owner may change it.")
+            raise PermissionDenied(INITIATIVE_REFUSAL)
         self.may_reassign = initiative_may_reassign(user=request.user)
         return super().dispatch(request, *args, **kwargs)
 

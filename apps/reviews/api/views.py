@@ -7,12 +7,13 @@ from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.core.api.permissions import May, WritePermission
+from apps.core.api.permissions import May, WritePermission, by_permission
 from apps.core.permissions import user_can
 from apps.reviews import selectors, services
 from apps.reviews.api.serializers import ImprovementSerializer, ReviewCompleteInputSerializer, ReviewSerializer
 from apps.reviews.filters import ImprovementInitiativeFilterSet, ModelReviewFilterSet
 from apps.reviews.models import ImprovementInitiative, ModelReview
+from apps.reviews.permissions import INITIATIVE_REFUSAL, initiative_may_change
 
 
 class _RolePermission(permissions.BasePermission):
@@ -106,10 +107,10 @@ class ImprovementViewSet(_Base):
     serializer_class = ImprovementSerializer
     permission_classes = [ImprovementPermission, WritePermission]
     write_rules = {
-        "create": May(perm=services.ADD_INITIATIVE, message="Only deployment managers may record initiatives."),
+        "create": by_permission(services.ADD_INITIATIVE),
         "update": May(
-            on=lambda user, initiative: user_can(user, services.CHANGE_INITIATIVE) or initiative.owner_id == user.pk,
-            message="Only deployment managers and the initiative's owner may change it.",
+            on=lambda user, initiative: initiative_may_change(initiative=initiative, user=user),
+            message=INITIATIVE_REFUSAL,
         ),
     }
     filterset_class = ImprovementInitiativeFilterSet
