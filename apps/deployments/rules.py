@@ -9,8 +9,10 @@ from packaging.version import InvalidVersion, Version
 
 from apps.catalog.models import ServiceComponent
 from apps.deployment_models.models import ModelStatus
+from apps.deployment_models.selectors import previous_stage
 from apps.deployments import workflow
 from apps.deployments.models import Action, ApprovalRole, Check, CheckKind, CheckResult, Decision, Deployment
+from apps.environments.selectors import freeze_conflicts, maintenance_window_covers
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,6 @@ def plan_conflicts(
 ) -> list[Conflict]:
     """Every conflict of a plan: (a) environment busy, (b) component busy, (c) freeze or outside maintenance,
     (d) practitioner booked twice, (e) downgrade without a stated rollback."""
-    from apps.environments.selectors import freeze_conflicts, maintenance_window_covers
-
     if environment is None or start is None or end is None or end <= start:
         return []
     conflicts: list[Conflict] = []
@@ -178,8 +178,6 @@ def start_conflicts(deployment: Deployment, now: datetime) -> list[Conflict]:
     """Starting now: a freeze while it runs (from now, for its planned duration), or outside maintenance windows."""
     from datetime import timedelta
 
-    from apps.environments.selectors import freeze_conflicts, maintenance_window_covers
-
     # it runs from now for as long as it was planned to take
     duration = (
         deployment.planned_end - deployment.planned_start
@@ -213,8 +211,6 @@ def promotion_gate(deployment: Deployment) -> tuple:
 def versions_promotion_gate(*, action: str, stage, model, versions) -> tuple:
     """The promotion gate of component versions deployed into a model stage, planned or not (the build gate asks
     before there is a deployment): (the previous stage, or None when there is no gate; the gaps)."""
-    from apps.deployment_models.selectors import previous_stage
-
     if action != Action.DEPLOY or stage is None:
         return None, []
     previous = previous_stage(stage=stage)
