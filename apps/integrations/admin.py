@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.integrations.models import WebhookDelivery, WebhookSubscription
 
 
@@ -18,16 +19,12 @@ class WebhookSubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(admin.ModelAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin):
     list_display = ["event", "subscription", "state", "attempt", "status_code", "duration_ms", "delivered_at"]
     list_filter = ["state", "event"]
     search_fields = ["guid", "occurrence"]
 
+    superuser_may_delete = True  # administrators may clear the log
+
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

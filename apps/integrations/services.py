@@ -8,14 +8,14 @@ import urllib.request
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from apps.core.outbound import Announcement
-from apps.core.permissions import user_can
+from apps.core.permissions import require
+from apps.core.services import model_update
 from apps.integrations import formats, signing
 from apps.integrations.events import subject_load, subject_matches
 from apps.integrations.models import DeliveryState, WebhookDelivery, WebhookSubscription
@@ -23,11 +23,7 @@ from apps.integrations.models import DeliveryState, WebhookDelivery, WebhookSubs
 logger = logging.getLogger(__name__)
 
 FIELDS = ("name", "url", "secret", "events", "format", "service", "environment", "active")
-
-
-def _require(user, perm: str, message: str) -> None:
-    if not user_can(user, perm):
-        raise PermissionDenied(message)
+RESET_FIELDS = ("consecutive_failures", "disabled_at", "disabled_reason")  # cleared when switched back on
 
 
 def _enqueue(delivery_id: int) -> None:
@@ -42,7 +38,7 @@ def _enqueue(delivery_id: int) -> None:
 @transaction.atomic
 def subscription_create(*, actor, **fields) -> WebhookSubscription:
     """A new subscription owned by `actor` (deployment managers); it hears only of what `actor` may see."""
-    _require(actor, "integrations.add_webhooksubscription", "Only deployment managers may create webhooks.")
+    require(actor, "integrations.add_webhooksubscription")
     subscription = WebhookSubscription(owner=actor, **{k: v for k, v in fields.items() if k in FIELDS})
     subscription.full_clean()
     subscription.save()
@@ -52,23 +48,17 @@ def subscription_create(*, actor, **fields) -> WebhookSubscription:
 @transaction.atomic
 def subscription_update(*, subscription: WebhookSubscription, actor, **fields) -> WebhookSubscription:
     """Change a subscription; an empty secret keeps the current one. Switching it back on clears the failures."""
-    _require(actor, "integrations.change_webhooksubscription", "Only deployment managers may change webhooks.")
+    require(actor, "integrations.change_webhooksubscription")
     locked = WebhookSubscription.objects.select_for_update().get(pk=subscription.pk)
-    was_active = locked.active
-    for name in FIELDS:
-        if name not in fields or (name == "secret" and not fields[name]):
-            continue
-        setattr(locked, name, fields[name])
-    if locked.active and not was_active:
-        locked.consecutive_failures, locked.disabled_at, locked.disabled_reason = 0, None, ""
-    locked.full_clean()
-    locked.save()
-    return locked
+    changes = {name: fields[name] for name in FIELDS if name in fields and (name != "secret" or fields[name])}
+    if changes.get("active") and not locked.active:
+        changes.update(consecutive_failures=0, disabled_at=None, disabled_reason="")
+    return model_update(instance=locked, fields=changes, allowed=(*FIELDS, *RESET_FIELDS))
 
 
 @transaction.atomic
 def subscription_delete(*, subscription: WebhookSubscription, actor) -> None:
-    _require(actor, "integrations.delete_webhooksubscription", "Only deployment managers may delete webhooks.")
+    require(actor, "integrations.delete_webhooksubscription")
     subscription.delete()
 
 
@@ -245,7 +235,7 @@ def _count_failure(subscription: WebhookSubscription) -> None:
 def delivery_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
     """Send a delivery again, as a new row with the same body and the same delivery id (the receiver may drop it
     if it has it already); sent by the worker after commit."""
-    _require(actor, "integrations.change_webhooksubscription", "Only deployment managers may redeliver webhooks.")
+    require(actor, "integrations.change_webhooksubscription")
     again = WebhookDelivery.objects.create(
         subscription=delivery.subscription,
         event=delivery.event,

@@ -2,24 +2,20 @@
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect
 from django.views import View
 from django.views.generic import TemplateView
 
-from apps.core.permissions import user_can
+from apps.core.forms import add_service_error
+from apps.core.permissions import require, user_can
 from apps.integrations import selectors, services
 from apps.integrations.forms import WebhookSubscriptionForm
 from apps.integrations.models import WebhookDelivery, WebhookSubscription
 
 ADD, CHANGE = "integrations.add_webhooksubscription", "integrations.change_webhooksubscription"
-
-
-def _require(user, perm: str) -> None:
-    if not user_can(user, perm):
-        raise PermissionDenied("Only deployment managers can manage webhooks.")
 
 
 def _subscription(request, pk) -> WebhookSubscription:
@@ -29,16 +25,6 @@ def _subscription(request, pk) -> WebhookSubscription:
         raise Http404("No such webhook.") from exc
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
 class WebhookListView(LoginRequiredMixin, TemplateView):
     """The subscriptions, with their state and how their deliveries went."""
 
@@ -46,7 +32,7 @@ class WebhookListView(LoginRequiredMixin, TemplateView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            _require(request.user, selectors.VIEW)
+            require(request.user, selectors.VIEW)
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -64,7 +50,7 @@ class WebhookFormView(LoginRequiredMixin, TemplateView):
 
     def dispatch(self, request, *args, **kwargs):
         if request.user.is_authenticated:
-            _require(request.user, self.perm)
+            require(request.user, self.perm)
             if "pk" in kwargs:
                 self.subscription = _subscription(request, kwargs["pk"])
         return super().dispatch(request, *args, **kwargs)
@@ -85,7 +71,7 @@ class WebhookFormView(LoginRequiredMixin, TemplateView):
                 else:
                     webhook = services.subscription_update(subscription=self.subscription, actor=request.user, **data)
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_error(form, exc)
             else:
                 messages.success(request, f"Webhook “{webhook.name}” saved.")
                 return redirect("integrations:webhook_deliveries", pk=webhook.pk)
@@ -108,7 +94,7 @@ class WebhookDeliveriesView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         user = self.request.user
-        _require(user, selectors.VIEW)
+        require(user, selectors.VIEW)
         webhook = _subscription(self.request, self.kwargs["pk"])
         page = Paginator(selectors.delivery_list(subscription=webhook), 50).get_page(self.request.GET.get("page"))
         ctx.update(webhook=webhook, page=page, deliveries=page.object_list, can_change=user_can(user, CHANGE))
@@ -121,7 +107,7 @@ class WebhookRedeliverView(LoginRequiredMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, pk, delivery_pk):
-        _require(request.user, CHANGE)
+        require(request.user, CHANGE)
         webhook = _subscription(request, pk)
         try:
             delivery = selectors.delivery_get(subscription=webhook, pk=delivery_pk)

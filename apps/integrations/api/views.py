@@ -30,7 +30,7 @@ class WebhookSubscriptionViewSet(viewsets.ModelViewSet):
     queryset = WebhookSubscription.objects.none()
     serializer_class = WebhookSubscriptionSerializer
     permission_classes = [permissions.IsAuthenticated, WritePermission]
-    write_rules = manager_rules("integrations.webhooksubscription", "webhooks")
+    write_rules = manager_rules("integrations.webhooksubscription")
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
