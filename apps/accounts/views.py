@@ -13,6 +13,7 @@ from apps.accounts.forms import ApiTokenForm, LoginForm
 from apps.accounts.models import ApiToken
 from apps.accounts.selectors import api_token_list
 from apps.accounts.services import api_token_create, api_token_revoke
+from apps.core.forms import add_service_error
 
 NEW_KEY_SESSION = "deploydesk_new_token_key"
 
@@ -50,9 +51,7 @@ class ApiTokenCreateView(LoginRequiredMixin, View):
             try:
                 token, key = api_token_create(user=request.user, name=form.cleaned_data["name"])
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                add_service_error(form, exc)
             else:
                 request.session[NEW_KEY_SESSION] = {"name": token.name, "key": key}
                 messages.success(request, f"Token “{token.name}” created. Copy it now: it will not be shown again.")
