@@ -230,7 +230,8 @@ class IdempotencyKeyAdmin(ReadOnlyAdmin):
 
 
 @admin.register(HookDelivery)
-class HookDeliveryAdmin(_ReadOnlyAdmin):
+class HookDeliveryAdmin(ReadOnlyAdmin):
+    superuser_may_delete = True  # administrators may clear these records
     list_display = ["received_at", "source", "delivery_id", "status_code", "deployment", "outcome"]
     list_filter = ["source", "status_code"]
     search_fields = ["delivery_id", "deployment__reference", "outcome"]
