@@ -25,6 +25,9 @@ FINAL = (Status.COMPLETED, Status.ROLLED_BACK, Status.CANCELLED)
 OPEN = (Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED, *IN_PROGRESS)
 PLANNED = (Status.PENDING_APPROVAL, Status.APPROVED, *IN_PROGRESS)  # shown as occupying their window
 BOOKED = (Status.APPROVED, *IN_PROGRESS)  # hold their window: approving another overlapping one is refused
+# approved or finished: their component versions' checksums and repository references are frozen (the catalog
+# holds the same tuple as catalog.selectors.VERSION_FREEZING_STATUSES; a test keeps them equal)
+VERSION_FREEZING = (*BOOKED, Status.COMPLETED, Status.FAILED, Status.ROLLED_BACK)
 
 # Who may take a transition: the requester, a deployment manager, an assigned (and cleared) practitioner,
 # or a service owner signing off. The service checks the actor against these.
