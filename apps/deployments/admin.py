@@ -218,8 +218,12 @@ class CheckAdmin(SimpleHistoryAdmin):
 
 @admin.register(IncidentLink)
 class IncidentLinkAdmin(_ReadOnlyAdmin):
-    list_display = ["incident_ref", "deployment", "title", "severity", "opened_at", "resolved_at"]
-    list_filter = ["severity"]
+    list_display = ["incident_ref", "deployment", "title", "severity", "opened_at", "resolved_at", "withdrawn_at"]
+    list_filter = [
+        "severity",
+        ("resolved_at", admin.EmptyFieldListFilter),
+        ("withdrawn_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["incident_ref", "title", "deployment__reference"]
     list_select_related = ["deployment"]
 

@@ -35,7 +35,8 @@ NOT_PLANNED = (Status.DRAFT, Status.CANCELLED)
 
 
 def has_incident() -> Q:
-    return Q(pk__in=IncidentLink.objects.values("deployment_id"))
+    """At least one incident attributed to it and not withdrawn (a withdrawn link was made by mistake)."""
+    return Q(pk__in=IncidentLink.objects.filter(withdrawn_at__isnull=True).values("deployment_id"))
 
 
 def has_feedback() -> Q:
