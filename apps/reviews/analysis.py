@@ -3,7 +3,7 @@
 import datetime as dt
 from statistics import median
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -83,14 +83,13 @@ def compute_analysis(*, model: DeploymentModel, start: dt.date, end: dt.date) ->
     )
     # withdrawn links were attributed by mistake: they count nowhere
     incidents = IncidentLink.objects.filter(deployment__in=ids, withdrawn_at__isnull=True)
+    resolve = ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
     incident_counts = incidents.aggregate(
         incidents=Count("pk"),
         deployments=Count("deployment", distinct=True),
         resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
-    )
-    resolve = ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
-    resolution_times = list(
-        incidents.filter(resolved_at__isnull=False).annotate(took=resolve).values_list("took", flat=True)
+        resolution_avg=Avg(resolve, filter=Q(resolved_at__isnull=False)),
+        resolution_max=Max(resolve, filter=Q(resolved_at__isnull=False)),
     )
     incident_rows = list(
         incidents.order_by("-opened_at").values(
@@ -151,8 +150,8 @@ def compute_analysis(*, model: DeploymentModel, start: dt.date, end: dt.date) ->
         "incident_rate": _rate(incident_counts["deployments"], counts["deployments"] - counts["cancelled"]),
         "incidents_resolved": incident_counts["resolved"],
         "incidents_open": incident_counts["incidents"] - incident_counts["resolved"],
-        "incident_resolution_median_hours": _hours(median(resolution_times)) if resolution_times else None,
-        "incident_resolution_max_hours": _hours(max(resolution_times)) if resolution_times else None,
+        "incident_resolution_avg_hours": _hours(incident_counts["resolution_avg"]),
+        "incident_resolution_max_hours": _hours(incident_counts["resolution_max"]),
         "incident_list": [
             {
                 "ref": row["incident_ref"],

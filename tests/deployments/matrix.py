@@ -6,6 +6,7 @@ role sees none (404). Practitioners see all, so an unassigned one is refused (40
 """
 
 import datetime as dt
+import itertools
 
 from apps.deployments.services import Context, incident_link_add, problem_add
 from tests.factories.catalog import sha256_of
@@ -13,6 +14,7 @@ from tests.factories.deployments import DeploymentFactory, soon
 from tests.matrix import page
 
 FMT = "%Y-%m-%dT%H:%M"
+_INCIDENTS = itertools.count(1)
 
 
 def plan_data(w, deployment=None, **changes) -> dict:
@@ -68,7 +70,8 @@ def problem(w):
 
 def incident(w):
     """An open incident link of w.deployment, made afresh for each role's request."""
-    return incident_link_add(ctx=Context(actor=w.users["manager"]), deployment=w.deployment, incident_ref="INC-2002")
+    ref = f"INC-M{next(_INCIDENTS)}"  # a new reference each time: a URL may be built twice in one transaction
+    return incident_link_add(ctx=Context(actor=w.users["manager"]), deployment=w.deployment, incident_ref=ref)
 
 
 def component_check(w):

@@ -102,6 +102,21 @@ def test_an_edit_to_a_bad_reference_is_refused_and_nothing_changes(world):
     assert _state(d) == before
 
 
+def test_a_reference_recorded_before_the_format_was_set_does_not_block_other_edits(world):
+    # given a draft whose reference predates the format
+    Deployment.objects.filter(pk=world.draft.pk).update(change_ref="CHG-42")
+    world.draft.refresh_from_db()
+    # when its title is edited and the form sends the old reference back unchanged
+    d = deployment_update(
+        ctx=Context(actor=world.users["product_owner"]),
+        deployment=world.draft,
+        data={"title": "Shop 1.1.0 to staging, again", "change_ref": "CHG-42"},
+        expected_version=world.draft.version,
+    )
+    # then the edit is saved and the reference kept (approval still checks it where the stage asks)
+    assert (d.title, Deployment.objects.get(pk=d.pk).change_ref) == ("Shop 1.1.0 to staging, again", "CHG-42")
+
+
 # --- approval --------------------------------------------------------------------------------------------------
 
 

@@ -259,7 +259,7 @@ def test_the_review_analysis_uses_resolution_times_and_leaves_withdrawn_links_ou
     # then the withdrawn one counts nowhere, and the resolution time is measured
     assert (a["incidents"], a["deployments_with_incidents"], a["incident_rate"]) == (2, 1, 0.5)
     assert (a["incidents_resolved"], a["incidents_open"]) == (1, 1)
-    assert (a["incident_resolution_median_hours"], a["incident_resolution_max_hours"]) == (4.0, 4.0)
+    assert (a["incident_resolution_avg_hours"], a["incident_resolution_max_hours"]) == (4.0, 4.0)
     listed = {row["ref"]: (row["resolved"], row["hours_to_resolve"]) for row in a["incident_list"]}
     assert listed == {"INC-1": (True, 4.0), "INC-2": (False, None)}
 

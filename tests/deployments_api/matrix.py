@@ -1,6 +1,7 @@
 """Permission-matrix rows for the deployments API: every endpoint, every role (tests/matrix.py)."""
 
 import datetime as dt
+import itertools
 
 from apps.deployments import workflow
 from apps.deployments.services import Context, incident_link_add
@@ -9,6 +10,7 @@ from tests.factories.deployments import soon
 from tests.matrix import api
 
 BASE = "/api/v1/deployments/"
+_INCIDENTS = itertools.count(1)
 ALLOWED, FORBIDDEN, HIDDEN, CONFLICT = 200, 403, 404, 409
 EXECUTORS = {"manager", "practitioner", "admin"}  # may execute w.deployment (assigned and cleared, or managers)
 
@@ -25,7 +27,8 @@ def _incident(suffix: str):
     """An action URL on an open incident link of w.deployment, made afresh for each role's request."""
 
     def url(w):
-        link = incident_link_add(ctx=Context(actor=w.users["manager"]), deployment=w.deployment, incident_ref="INC-5")
+        ref = f"INC-A{next(_INCIDENTS)}"  # a new reference each time: a URL may be built twice in one transaction
+        link = incident_link_add(ctx=Context(actor=w.users["manager"]), deployment=w.deployment, incident_ref=ref)
         return f"/api/v1/deployments/{w.deployment.pk}/incidents/{link.pk}/{suffix}"
 
     return url

@@ -6,6 +6,7 @@ stale `version` — and nothing is written. The endpoints are read from the URL 
 views alike): a new write endpoint fails `test_every_write_endpoint_is_classified` until it has a row here.
 """
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,8 +70,12 @@ def _problem(w):
     )
 
 
+_INCIDENTS = itertools.count(1)
+
+
 def _incident(w):
-    return incident_link_add(ctx=Context(actor=w.users["manager"]), deployment=w.deployment, incident_ref="INC-9")
+    ref = f"INC-S{next(_INCIDENTS)}"  # a new reference each time: a URL may be built twice in one transaction
+    return incident_link_add(ctx=Context(actor=w.users["manager"]), deployment=w.deployment, incident_ref=ref)
 
 
 def one(url, denied, label="", **kw) -> Endpoint:

@@ -337,7 +337,8 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     }
     before_env = locked.environment_id
     changed = []
-    if "change_ref" in data:
+    if "change_ref" in data and (data["change_ref"] or "") != locked.change_ref:
+        # checked when it changes: a form sending back a reference recorded before the format was set still saves
         data = {**data, "change_ref": _valid_change_ref(data["change_ref"])}
     for field, value in data.items():
         if field in ("component_versions", "practitioners"):
