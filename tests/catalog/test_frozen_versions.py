@@ -118,16 +118,23 @@ def test_the_api_refuses_a_frozen_checksum_with_400_and_the_reason(api_client, w
     assert _stored(world.version_1) == before
 
 
-def test_the_page_shows_the_refusal_on_the_form(client, world):
+def test_the_page_shows_frozen_fields_disabled_with_the_reason_and_keeps_them(client, world):
+    # given the owner on the edit page of the frozen version 1.0.0
     client.force_login(world.users["service_owner"])
+    url = f"/versions/{world.version_1.pk}/edit/"
+    page = client.get(url).content.decode()
+    # then the checksum and reference are shown disabled, saying which deployment froze them
+    assert f"Frozen: {world.deployment.reference} (approved) carries this version." in page
+    assert page.count("disabled") >= 2
+    # when a crafted POST sends a new reference with new notes
     before = _stored(world.version_1)
     response = client.post(
-        f"/versions/{world.version_1.pk}/edit/",
-        {"version": "1.0.0", "repository_ref": "dml://moved", "checksum": world.version_1.checksum, "notes": ""},
+        url,
+        {"version": "1.0.0", "repository_ref": "dml://moved", "checksum": sha256_of("moved"), "notes": "Rebuilt"},
     )
-    assert response.status_code == 400
-    assert f"is on {world.deployment.reference} (approved)" in response.content.decode()
-    assert _stored(world.version_1) == before
+    # then the notes are saved and the frozen values kept
+    assert response.status_code == 302
+    assert _stored(world.version_1) == (*before[:2], "Rebuilt")
 
 
 def test_the_admin_shows_frozen_fields_read_only_and_ignores_posted_values(client, world):
