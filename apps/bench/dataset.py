@@ -340,7 +340,16 @@ C_COLS = [
     "recorded_at",
 ]
 A_COLS = ["deployment_id", "user_id", "role", "decision", "comment", "at", "superseded"]
-I_COLS = ["deployment_id", "incident_ref", "title", "severity", "opened_at", "resolved_at", "created_by_id"]
+I_COLS = [
+    "deployment_id",
+    "incident_ref",
+    "title",
+    "severity",
+    "opened_at",
+    "resolved_at",
+    "created_by_id",
+    "withdrawn_reason",
+]
 F_COLS = ["deployment_id", "user_id", "rating_lead_time", "rating_quality", "comment", "at"]
 
 
@@ -488,9 +497,10 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
                     f"{pk}\t{kind}\t{description}\t{result}\t{recorded[2]}\t{N}\t\tt\t{recorded[0]}\t{recorded[1]}\n"
                 )
             if rng.random() < 0.04:
-                incidents.append(
-                    f"{pk}\tINC{pk:07d}\tDegradation\tmedium\t{a_end + dt.timedelta(hours=3)}\t{N}\t{practitioner}\n"
-                )
+                # opened three hours after the deployment ended, resolved 1 to 12 hours later
+                opened = a_end + dt.timedelta(hours=3)
+                resolved = opened + dt.timedelta(hours=1 + pk % 12)
+                incidents.append(f"{pk}\tINC{pk:07d}\tDegradation\tmedium\t{opened}\t{resolved}\t{practitioner}\t\n")
             if status == Status.COMPLETED and rng.random() < 0.15:
                 feedback.append(
                     f"{pk}\t{requester}\t{rng.randint(2, 5)}\t{rng.randint(2, 5)}\t\t{a_end + dt.timedelta(days=1)}\n"

@@ -6,7 +6,8 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier, validate_sha256
-from apps.catalog.services import service_set_owners
+from apps.catalog.selectors import FROZEN_FIELDS, component_version_frozen_by
+from apps.catalog.services import component_version_check_frozen, service_set_owners
 
 
 class ComponentInline(admin.TabularInline):
@@ -56,8 +57,31 @@ class ServiceAdmin(SimpleHistoryAdmin):
         super().delete_queryset(request, queryset)
 
 
+class ComponentVersionAdminForm(forms.ModelForm):
+    """Checksums are lower-cased as the services do; a frozen version's checksum and reference are refused by
+    the same service rule as on every other channel (the fields are read-only too, this catches a race)."""
+
+    class Meta:
+        model = ComponentVersion
+        fields = ("component", "version", "repository_ref", "checksum", "notes")
+
+    def clean_checksum(self):
+        value = (self.cleaned_data.get("checksum") or "").strip().lower()
+        validate_sha256(value)
+        return value
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk is not None:
+            stored = ComponentVersion.objects.select_related("component").get(pk=self.instance.pk)
+            changed = {name: cleaned[name] for name in FROZEN_FIELDS if name in cleaned}
+            component_version_check_frozen(component_version=stored, fields=changed)
+        return cleaned
+
+
 class VersionInline(admin.TabularInline):
     model = ComponentVersion
+    form = ComponentVersionAdminForm
     fields = ("version", "repository_ref", "checksum")
     extra = 0
 
@@ -73,18 +97,6 @@ class ServiceComponentAdmin(SimpleHistoryAdmin):
     inlines = [VersionInline]
 
 
-class ComponentVersionAdminForm(forms.ModelForm):
-    class Meta:
-        model = ComponentVersion
-        fields = ("component", "version", "repository_ref", "checksum", "notes")
-
-    def clean_checksum(self):
-        # accept uppercase, as the services do
-        value = (self.cleaned_data.get("checksum") or "").strip().lower()
-        validate_sha256(value)
-        return value
-
-
 @admin.register(ComponentVersion)
 class ComponentVersionAdmin(SimpleHistoryAdmin):
     form = ComponentVersionAdminForm
@@ -94,6 +106,17 @@ class ComponentVersionAdmin(SimpleHistoryAdmin):
     list_select_related = ("component__service",)
     autocomplete_fields = ("component",)
     readonly_fields = ("created_at",)
+
+    def get_readonly_fields(self, request, obj=None):
+        # once an approved or finished deployment carries the version, what it approved is not edited here
+        if obj is not None and component_version_frozen_by(component_version=obj) is not None:
+            return (*FROZEN_FIELDS, "frozen_by", *self.readonly_fields)
+        return self.readonly_fields
+
+    @admin.display(description="Frozen by")
+    def frozen_by(self, obj) -> str:
+        used = component_version_frozen_by(component_version=obj)
+        return f"{used['reference']} ({used['status'].replace('_', ' ')})" if used else "—"
 
 
 @admin.register(Supplier)

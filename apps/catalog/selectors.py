@@ -137,6 +137,37 @@ def component_version_get(*, user, pk) -> ComponentVersion | None:
     return component_version_list(user=user).filter(pk=pk).first()
 
 
+# The deployment statuses (DESIGN.md §5, a public contract) in which a deployment holds its versions to what was
+# approved: approved, in progress, completed, failed, rolled back. apps/deployments/workflow.py names the same
+# group VERSION_FREEZING, and a test keeps the two equal (the catalog sits below deployments and cannot import it).
+VERSION_FREEZING_STATUSES = (
+    "approved",
+    "verifying_components",
+    "verifying_environment",
+    "executing",
+    "verifying",
+    "completed",
+    "failed",
+    "rolled_back",
+)
+FROZEN_FIELDS = ("checksum", "repository_ref")
+
+
+def component_version_frozen_by(*, component_version: ComponentVersion) -> dict | None:
+    """The first approved or finished deployment that carries this version ({reference, status}), or None.
+
+    Such a version's checksum and repository reference are what was approved and deployed: they are frozen.
+    """
+    if component_version.pk is None:
+        return None
+    return (
+        component_version.deployments.filter(status__in=VERSION_FREEZING_STATUSES)
+        .order_by("approved_at", "pk")
+        .values("reference", "status")
+        .first()
+    )
+
+
 def components_with_versions(*, user, service: Service) -> QuerySet[ServiceComponent]:
     """A service's components, each with its versions (newest first) and suppliers, in a fixed number of queries."""
     return component_list(user=user, service=service).prefetch_related(

@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier, validate_sha256
-from apps.catalog.selectors import user_manages_service
+from apps.catalog.selectors import FROZEN_FIELDS, component_version_frozen_by, user_manages_service
 from apps.core.permissions import require, user_can
 from apps.core.services import model_update
 
@@ -273,8 +273,31 @@ def component_version_update(*, component_version: ComponentVersion, actor, **fi
         _check_version(obj.component, fields["version"], exclude_pk=obj.pk)
     if "checksum" in fields:
         fields["checksum"] = normalise_checksum(fields["checksum"])
+    component_version_check_frozen(component_version=obj, fields=fields)
     model_update(instance=obj, fields=_stripped(fields), allowed=VERSION_FIELDS)
     return obj
+
+
+def component_version_check_frozen(*, component_version: ComponentVersion, fields: dict) -> None:
+    """Refuse a change of checksum or repository reference once an approved or finished deployment carries the
+    version: what was approved and deployed must stay what the record says. A correction is a new version."""
+    changed = [
+        name
+        for name in FROZEN_FIELDS
+        if name in fields and (fields[name] or "").strip() != (getattr(component_version, name) or "")
+    ]
+    if not changed:
+        return
+    used = component_version_frozen_by(component_version=component_version)
+    if used is None:
+        return
+    status = used["status"].replace("_", " ")
+    message = (
+        f"Version {component_version.version} of “{component_version.component.name}” is on "
+        f"{used['reference']} ({status}): its checksum and repository reference are frozen. "
+        "Register the correction as a new version."
+    )
+    raise ValidationError({name: ValidationError(message, code="version_frozen") for name in changed})
 
 
 @transaction.atomic

@@ -304,6 +304,20 @@ class ComponentVersionUpdateView(ServiceFormView):
         v = self.version
         return {"version": v.version, "repository_ref": v.repository_ref, "checksum": v.checksum, "notes": v.notes}
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        used = selectors.component_version_frozen_by(component_version=self.version)
+        if used is not None:
+            # what was approved is shown, not offered for editing (the service refuses a change all the same)
+            status = used["status"].replace("_", " ")
+            for name in selectors.FROZEN_FIELDS:
+                form.fields[name].disabled = True
+                form.fields[name].help_text = (
+                    f"Frozen: {used['reference']} ({status}) carries this version. Register a correction as a new "
+                    "version."
+                )
+        return form
+
     def get_context_data(self, **kwargs):
         url = reverse("catalog:component_detail", args=[self.version.component_id])
         return {**super().get_context_data(**kwargs), "title": f"Edit {self.version}", "cancel_url": url}

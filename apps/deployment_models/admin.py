@@ -33,7 +33,14 @@ def _parent_editable(obj) -> bool:
 class ModelStageInline(admin.TabularInline):
     model = ModelStage
     extra = 0
-    fields = ("order", "environment", "approvals_required", "requires_service_owner_approval", "pre_approved")
+    fields = (
+        "order",
+        "environment",
+        "approvals_required",
+        "requires_service_owner_approval",
+        "pre_approved",
+        "requires_change_ref",
+    )
     autocomplete_fields = ()
     show_change_link = True
 
@@ -172,8 +179,15 @@ class ModelStageAdmin(_OfEditableModels, SimpleHistoryAdmin):
         "approvals_required",
         "requires_service_owner_approval",
         "pre_approved",
+        "requires_change_ref",
     )
-    list_filter = ("pre_approved", "requires_service_owner_approval", "environment", "model__status")
+    list_filter = (
+        "pre_approved",
+        "requires_service_owner_approval",
+        "requires_change_ref",
+        "environment",
+        "model__status",
+    )
     search_fields = ("model__name", "environment__name", "acceptance_criteria")
     list_select_related = ("model", "environment")
 

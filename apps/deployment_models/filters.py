@@ -57,7 +57,7 @@ class ModelStageFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = ModelStage
-        fields = ["model", "environment", "pre_approved", "requires_service_owner_approval"]
+        fields = ["model", "environment", "pre_approved", "requires_service_owner_approval", "requires_change_ref"]
 
 
 class ResponsibilityFilterSet(django_filters.FilterSet):

@@ -120,6 +120,7 @@ class ModelStageForm(forms.ModelForm):
             "approvals_required",
             "requires_service_owner_approval",
             "pre_approved",
+            "requires_change_ref",
             "entry_criteria",
             "exit_criteria",
             "acceptance_criteria",

@@ -175,6 +175,11 @@ class ModelStage(models.Model):
     approvals_required = models.PositiveSmallIntegerField(default=1)
     requires_service_owner_approval = models.BooleanField(default=False)
     pre_approved = models.BooleanField(default=False, help_text="A standard, low-risk deployment: approved on submit.")
+    requires_change_ref = models.BooleanField(
+        "requires an authorised change",
+        default=False,
+        help_text="Approval (or a pre-approved submit) needs the reference of the change that authorised it.",
+    )
     history = HistoricalRecords()
     objects = ModelStageManager()
 

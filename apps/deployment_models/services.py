@@ -53,6 +53,7 @@ STAGE_FIELDS = {
     "approvals_required",
     "requires_service_owner_approval",
     "pre_approved",
+    "requires_change_ref",
 }
 
 

@@ -197,8 +197,12 @@ class CheckAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
 @admin.register(IncidentLink)
 class IncidentLinkAdmin(ReadOnlyAdmin):
     superuser_may_delete = True  # administrators may clear these records
-    list_display = ["incident_ref", "deployment", "title", "severity", "opened_at", "resolved_at"]
-    list_filter = ["severity"]
+    list_display = ["incident_ref", "deployment", "title", "severity", "opened_at", "resolved_at", "withdrawn_at"]
+    list_filter = [
+        "severity",
+        ("resolved_at", admin.EmptyFieldListFilter),
+        ("withdrawn_at", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["incident_ref", "title", "deployment__reference"]
     list_select_related = ["deployment"]
 

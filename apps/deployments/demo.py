@@ -196,7 +196,7 @@ def _seed_one(spec, users, now) -> Deployment | None:
             "planned_end": start + dt.timedelta(hours=2),
             "requirements": f"Bring {cv.component.name} {cv.version} to {environment.name}.",
             "acceptance_criteria": "Service health check green",
-            "change_ref": f"CHG-{zlib.crc32(title.encode()) % 90000 + 10000}",
+            "change_ref": f"CHG{zlib.crc32(title.encode()) % 10_000_000:07d}",
         },
     )
     if target != S.DRAFT:

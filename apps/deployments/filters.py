@@ -42,11 +42,17 @@ class DeploymentFilterSet(django_filters.FilterSet):
     planned_from = django_filters.IsoDateTimeFilter(field_name="planned_end", lookup_expr="gte", label="Planned from")
     planned_to = django_filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="lt", label="Planned to")
     external_id = django_filters.CharFilter()
+    change_ref = django_filters.CharFilter(method="filter_change_ref", label="Change record")
     ordering = django_filters.OrderingFilter(fields=ORDERING)
 
     class Meta:
         model = Deployment
         fields = ["q", "status", "action", "trigger", "environment", "service", "model", "requester", "practitioner"]
+
+    def filter_change_ref(self, queryset, name, value):
+        """The deployments authorised by one change (exact, indexed; the reference as the change record spells it)."""
+        value = value.strip()[:100]
+        return queryset.filter(change_ref=value) if value else queryset
 
     def filter_text(self, queryset, name, value):
         """A reference finds that deployment; anything else searches titles (a trigram index on PostgreSQL) and

@@ -3,6 +3,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
@@ -101,6 +102,10 @@ class DeploymentForm(forms.Form):
     def __init__(self, *args, user, deployment: Deployment | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user, self.deployment = user, deployment
+        self.fields["change_ref"].help_text = (
+            f"The authorised change, in the format {settings.DEPLOYDESK_CHANGE_REF_PATTERN}; "
+            "a stage may require it before approval."
+        )
         keep = Q(pk__in=services_for_requester(user=user).values("pk"))
         if deployment is not None:
             keep |= Q(pk=deployment.service_id)
@@ -240,6 +245,20 @@ class IncidentForm(forms.Form):
     opened_at = forms.DateTimeField(
         required=False, widget=DateTimeLocalInput(), input_formats=[DATETIME_LOCAL], label="Opened at"
     )
+
+
+class IncidentResolveForm(forms.Form):
+    resolved_at = forms.DateTimeField(
+        required=False,
+        widget=DateTimeLocalInput(),
+        input_formats=[DATETIME_LOCAL],
+        label="Resolved at",
+        help_text="When the service was restored; empty means now.",
+    )
+
+
+class IncidentWithdrawForm(forms.Form):
+    reason = forms.CharField(max_length=1000, label="Why it is withdrawn")
 
 
 class ProblemForm(forms.Form):

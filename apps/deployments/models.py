@@ -253,7 +253,8 @@ class DeploymentEvent(models.Model):
 
 
 class IncidentLink(models.Model):
-    """An incident attributed to the deployment."""
+    """An incident attributed to the deployment: open until resolved (with the time the service was restored);
+    a link made by mistake is withdrawn with a reason, kept for the record and left out of every count."""
 
     deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="incidents")
     incident_ref = models.CharField(max_length=100)
@@ -261,14 +262,40 @@ class IncidentLink(models.Model):
     severity = models.CharField(max_length=10, blank=True)
     opened_at = models.DateTimeField()
     resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    withdrawn_reason = models.TextField(blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["opened_at"]
-        constraints = [models.UniqueConstraint(fields=["deployment", "incident_ref"], name="unique_incident_link")]
+        constraints = [
+            # one standing link per incident and deployment; a withdrawn one may be linked again
+            models.UniqueConstraint(
+                fields=["deployment", "incident_ref"],
+                condition=models.Q(withdrawn_at__isnull=True),
+                name="unique_incident_link",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_at__isnull=True) | ~models.Q(withdrawn_reason=""),
+                name="incident_withdrawn_with_reason",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.incident_ref
+
+    @property
+    def state(self) -> str:
+        """`withdrawn`, `resolved` or `open`."""
+        if self.withdrawn_at is not None:
+            return "withdrawn"
+        return "resolved" if self.resolved_at is not None else "open"
 
 
 class Feedback(models.Model):

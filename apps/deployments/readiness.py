@@ -107,6 +107,7 @@ def _approve(deployment: Deployment, user, *, booked_only: bool, transition: str
                 else f"The stage asks for sign-off by an owner of {deployment.service}; none has approved yet.",
             )
         )
+    items += _change_ref(deployment, "approve")
     items.append(_promotion(deployment, "approve"))
     items.append(_acceptance(deployment))
     if not deployment.planned_start or not deployment.planned_end:
@@ -125,6 +126,22 @@ def _approve(deployment: Deployment, user, *, booked_only: bool, transition: str
             detail = "A stated rollback may deploy an older version."
         items.append(ReadinessItem("approve", code, gate, not found, detail))
     return items
+
+
+def _change_ref(deployment: Deployment, transition: str) -> list[ReadinessItem]:
+    """The change-authorisation gate, where the stage asks for a reference or one is recorded (rules.change_ref_gap
+    is what the approval refuses on)."""
+    ref = (deployment.change_ref or "").strip()
+    if not rules.change_ref_required(deployment) and not ref:
+        return []
+    gap = rules.change_ref_gap(deployment) or rules.change_ref_problem(ref)
+    if gap:
+        detail = gap
+    elif rules.change_ref_required(deployment):
+        detail = f"Authorised by change {ref}, as stage {deployment.stage.order} requires."
+    else:
+        detail = f"Change {ref} recorded (this stage does not require one)."
+    return [ReadinessItem(transition, "change_ref", "Change authorisation", not gap, detail)]
 
 
 def _decider(deployment: Deployment, user, progress) -> list[ReadinessItem]:

@@ -1,8 +1,10 @@
 """The rules of the deployment process that look at the rest of the world: conflicts, promotion, check gates."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from packaging.version import InvalidVersion, Version
@@ -243,6 +245,34 @@ def submit_gaps(deployment: Deployment) -> dict[str, str]:
     if not _versions(deployment):
         gaps["component_versions"] = "Name at least one component version."
     return gaps
+
+
+def change_ref_problem(value: str) -> str | None:
+    """Why `value` is not an authorised change reference (settings.DEPLOYDESK_CHANGE_REF_PATTERN, matched whole),
+    or None when it is one or is empty (whether one is required is change_ref_gap's question)."""
+    value = (value or "").strip()
+    pattern = settings.DEPLOYDESK_CHANGE_REF_PATTERN
+    if not value or not pattern or re.fullmatch(pattern, value):
+        return None
+    return f"“{value[:100]}” is not a change reference: it must match {pattern}."
+
+
+def change_ref_required(deployment: Deployment) -> bool:
+    """True when the deployment's stage asks for an authorised change reference before approval."""
+    return deployment.stage is not None and deployment.stage.requires_change_ref
+
+
+def change_ref_gap(deployment: Deployment) -> str | None:
+    """What stops approval on the change-authorisation gate: no reference, or one in the wrong format, where the
+    stage requires one (naming the stage); None when the gate is passed."""
+    if not change_ref_required(deployment):
+        return None
+    stage = deployment.stage
+    where = f"Stage {stage.order} ({deployment.environment}) of {stage.model} requires an authorised change"
+    if not (deployment.change_ref or "").strip():
+        return f"{where}: record its change reference ({settings.DEPLOYDESK_CHANGE_REF_PATTERN}) before approval."
+    problem = change_ref_problem(deployment.change_ref)
+    return f"{where}; {problem}" if problem else None
 
 
 def pre_approved(deployment: Deployment) -> bool:

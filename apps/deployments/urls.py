@@ -21,6 +21,16 @@ urlpatterns = [
     path("deployments/<int:pk>/checks/<int:check_id>/", views.CheckRecordView.as_view(), name="check_record"),
     path("deployments/<int:pk>/comments/", views.CommentAddView.as_view(), name="comment_add"),
     path("deployments/<int:pk>/incidents/", views.IncidentAddView.as_view(), name="incident_add"),
+    path(
+        "deployments/<int:pk>/incidents/<int:incident_id>/resolve/",
+        views.IncidentResolveView.as_view(),
+        name="incident_resolve",
+    ),
+    path(
+        "deployments/<int:pk>/incidents/<int:incident_id>/withdraw/",
+        views.IncidentWithdrawView.as_view(),
+        name="incident_withdraw",
+    ),
     path("deployments/<int:pk>/problems/", views.ProblemAddView.as_view(), name="problem_add"),
     path(
         "deployments/<int:pk>/problems/<int:problem_id>/resolve/",

@@ -33,6 +33,9 @@ ON_ITS_WAY = BOOKED  # approved or under way: what is coming to an environment (
 NOT_PLANNED = (Status.DRAFT, Status.CANCELLED)  # never planned into a period (the planned KPIs leave them out)
 NOT_SCHEDULED = (Status.DRAFT, Status.REJECTED, Status.CANCELLED)  # no window to show on the dashboard
 HIDDEN_BY_DEFAULT = (Status.CANCELLED, Status.REJECTED)  # the calendar shows them only when asked
+# approved or finished: their component versions' checksums and repository references are frozen (the catalog
+# holds the same tuple as catalog.selectors.VERSION_FREEZING_STATUSES; a test keeps them equal)
+VERSION_FREEZING = (*BOOKED, Status.COMPLETED, Status.FAILED, Status.ROLLED_BACK)
 
 # Who may take a transition: the requester, a deployment manager, an assigned (and cleared) practitioner,
 # a service owner signing off, or the system itself (never a person: a service takes it as a consequence).

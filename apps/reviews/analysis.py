@@ -3,7 +3,7 @@
 import datetime as dt
 from statistics import median
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Max, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -79,8 +79,16 @@ def compute_analysis(*, model: DeploymentModel, start: dt.date, end: dt.date) ->
         .order_by("-at", "-pk")
         .values("pk", "reference", "title", "status", "environment__name", "at", "outcome")[:MAX_LISTED]
     )
-    incidents = IncidentLink.objects.filter(deployment__in=ids)
-    incident_counts = incidents.aggregate(incidents=Count("pk"), deployments=Count("deployment", distinct=True))
+    # withdrawn links were attributed by mistake: they count nowhere
+    incidents = IncidentLink.objects.filter(deployment__in=ids, withdrawn_at__isnull=True)
+    resolve = ExpressionWrapper(F("resolved_at") - F("opened_at"), output_field=DurationField())
+    incident_counts = incidents.aggregate(
+        incidents=Count("pk"),
+        deployments=Count("deployment", distinct=True),
+        resolved=Count("pk", filter=Q(resolved_at__isnull=False)),
+        resolution_avg=Avg(resolve, filter=Q(resolved_at__isnull=False)),
+        resolution_max=Max(resolve, filter=Q(resolved_at__isnull=False)),
+    )
     incident_rows = list(
         incidents.order_by("-opened_at").values(
             "incident_ref", "title", "severity", "opened_at", "resolved_at", "deployment_id", "deployment__reference"
@@ -138,6 +146,10 @@ def compute_analysis(*, model: DeploymentModel, start: dt.date, end: dt.date) ->
         "incidents": incident_counts["incidents"],
         "deployments_with_incidents": incident_counts["deployments"],
         "incident_rate": _rate(incident_counts["deployments"], counts["deployments"] - counts["cancelled"]),
+        "incidents_resolved": incident_counts["resolved"],
+        "incidents_open": incident_counts["incidents"] - incident_counts["resolved"],
+        "incident_resolution_avg_hours": _hours(incident_counts["resolution_avg"]),
+        "incident_resolution_max_hours": _hours(incident_counts["resolution_max"]),
         "incident_list": [
             {
                 "ref": row["incident_ref"],
@@ -145,6 +157,10 @@ def compute_analysis(*, model: DeploymentModel, start: dt.date, end: dt.date) ->
                 "severity": row["severity"],
                 "opened_at": row["opened_at"].isoformat() if row["opened_at"] else None,
                 "resolved": row["resolved_at"] is not None,
+                "resolved_at": row["resolved_at"].isoformat() if row["resolved_at"] else None,
+                "hours_to_resolve": _hours(row["resolved_at"] - row["opened_at"])
+                if row["resolved_at"] and row["opened_at"]
+                else None,
                 "deployment_id": row["deployment_id"],
                 "deployment_reference": row["deployment__reference"],
             }

@@ -1,10 +1,12 @@
 """Settings shared by every Deploydesk environment, read from environment variables."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import environ
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -315,6 +317,13 @@ AXES_VERBOSE = False
 API_AUTH_FAILURE_LIMIT = env.int("API_AUTH_FAILURE_LIMIT", default=20)
 DEPLOYDESK_KPI_CACHE_SECONDS = env.int("DEPLOYDESK_KPI_CACHE_SECONDS", default=300)
 DEPLOYDESK_FAILURE_REVIEW_THRESHOLD = env.float("DEPLOYDESK_FAILURE_REVIEW_THRESHOLD", default=0.2)
+# The format of an authorised change reference (a regular expression the whole reference must match); a stage that
+# asks for one refuses approval without it. A pattern that does not compile stops the start, not the first request.
+DEPLOYDESK_CHANGE_REF_PATTERN = env.str("DEPLOYDESK_CHANGE_REF_PATTERN", default=r"CHG\d{7}")
+try:
+    re.compile(DEPLOYDESK_CHANGE_REF_PATTERN)
+except re.error as exc:
+    raise ImproperlyConfigured(f"DEPLOYDESK_CHANGE_REF_PATTERN is not a regular expression: {exc}") from exc
 
 # inbound deployment events (POST /api/v1/hooks/github/, /gitlab/): the shared secrets, and the service account whose
 # roles decide which transitions the events may take; unset secret or user = the endpoint is switched off (404)

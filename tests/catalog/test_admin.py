@@ -86,10 +86,10 @@ def test_adding_a_service_in_the_admin_grants_owner_permissions(client, world):
 
 def test_admin_version_form_lowercases_and_refuses_malformed_checksums(client, world):
     client.force_login(world.users["admin"])
-    url = f"/admin/catalog/componentversion/{world.version_1.pk}/change/"
+    url = f"/admin/catalog/componentversion/{world.version_2.pk}/change/"  # on a draft only: not frozen
     digest = sha256_of("new")
-    base = {"component": world.component.pk, "version": "1.0.0", "repository_ref": "dml://x", "notes": ""}
+    base = {"component": world.component.pk, "version": "1.1.0", "repository_ref": "dml://x", "notes": ""}
     assert client.post(url, {**base, "checksum": "nothex"}).status_code == 200  # form shown again with the error
-    assert ComponentVersion.objects.get(pk=world.version_1.pk).checksum == sha256_of("shop-web-1.0.0")
+    assert ComponentVersion.objects.get(pk=world.version_2.pk).checksum == sha256_of("shop-web-1.1.0")
     assert client.post(url, {**base, "checksum": digest.upper()}).status_code == 302
-    assert ComponentVersion.objects.get(pk=world.version_1.pk).checksum == digest
+    assert ComponentVersion.objects.get(pk=world.version_2.pk).checksum == digest

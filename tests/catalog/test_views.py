@@ -140,11 +140,11 @@ def test_bad_version_input_is_a_form_error_and_nothing_is_written(client, world,
 def test_version_edit(client, world):
     client.force_login(world.users["service_owner"])
     response = client.post(
-        f"/versions/{world.version_1.pk}/edit/",
-        {"version": "1.0.0", "repository_ref": "dml://software/shop-web/1.0.0", "checksum": "", "notes": "Rebuilt"},
+        f"/versions/{world.version_2.pk}/edit/",
+        {"version": "1.1.0", "repository_ref": "dml://software/shop-web/1.1.0", "checksum": "", "notes": "Rebuilt"},
     )
     assert response.status_code == 302
-    assert ComponentVersion.objects.get(pk=world.version_1.pk).notes == "Rebuilt"
+    assert ComponentVersion.objects.get(pk=world.version_2.pk).notes == "Rebuilt"
 
 
 def test_service_owner_cannot_edit_another_owners_component_and_nothing_changes(client, world):

@@ -6,13 +6,15 @@ role sees none (404). Practitioners see all, so an unassigned one is refused (40
 """
 
 import datetime as dt
+import itertools
 
-from apps.deployments.services import Context, problem_add
+from apps.deployments.services import Context, incident_link_add, problem_add
 from tests.factories.catalog import sha256_of
 from tests.factories.deployments import DeploymentFactory, soon
 from tests.matrix import page
 
 FMT = "%Y-%m-%dT%H:%M"
+_INCIDENTS = itertools.count(1)
 
 
 def plan_data(w, deployment=None, **changes) -> dict:
@@ -64,6 +66,12 @@ def problem(w):
     return problem_add(
         ctx=Context(actor=w.users["manager"]), deployment=w.deployment, description="Slow start", severity="low"
     )
+
+
+def incident(w):
+    """An open incident link of w.deployment, made afresh for each role's request."""
+    ref = f"INC-M{next(_INCIDENTS)}"  # a new reference each time: a URL may be built twice in one transaction
+    return incident_link_add(ctx=Context(actor=w.users["manager"]), deployment=w.deployment, incident_ref=ref)
 
 
 def component_check(w):
@@ -188,6 +196,23 @@ ROWS = [
         **EXECUTE,
         norole=404,
         name="link an incident to w.deployment",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/incidents/{incident(w).pk}/resolve/",
+        method="post",
+        default=403,
+        **EXECUTE,
+        norole=404,
+        name="resolve an incident of w.deployment",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/incidents/{incident(w).pk}/withdraw/",
+        method="post",
+        data={"reason": "Linked by mistake"},
+        default=403,
+        **EXECUTE,
+        norole=404,
+        name="withdraw an incident of w.deployment",
     ),
     page(
         lambda w: f"/deployments/{w.deployment.pk}/problems/",

@@ -28,3 +28,13 @@ def test_demo_seed_covers_every_status_and_runs_twice_without_change():
     assert completed.events.filter(channel="system", kind="transition").count() >= 4
     assert not completed.checks.filter(result="pending").exists()
     assert completed.actual_end < completed.planned_end
+    # production stages require an authorised change, and every production deployment carries one in the
+    # configured format, so it can be approved
+    from apps.deployment_models.models import ModelStage
+    from apps.deployments.rules import change_ref_gap
+
+    production = ModelStage.objects.filter(environment__kind="production", model__status="active")
+    assert production.exists() and not production.filter(requires_change_ref=False).exists()
+    to_production = Deployment.objects.filter(environment__kind="production").select_related("stage__model")
+    assert to_production.exists()
+    assert [(d.reference, change_ref_gap(d)) for d in to_production] == [(d.reference, None) for d in to_production]

@@ -1,13 +1,16 @@
 """Permission-matrix rows for the deployments API: every endpoint, every role (tests/matrix.py)."""
 
 import datetime as dt
+import itertools
 
 from apps.deployments import workflow
+from apps.deployments.services import Context, incident_link_add
 from tests.factories.catalog import sha256_of
 from tests.factories.deployments import soon
 from tests.matrix import api
 
 BASE = "/api/v1/deployments/"
+_INCIDENTS = itertools.count(1)
 ALLOWED, FORBIDDEN, HIDDEN, CONFLICT = 200, 403, 404, 409
 EXECUTORS = {"manager", "practitioner", "admin"}  # may execute w.deployment (assigned and cleared, or managers)
 
@@ -17,6 +20,17 @@ def _detail(attr: str, suffix: str = ""):
         return f"{BASE}{getattr(w, attr).pk}/{suffix}"
 
     url.__name__ = f"{attr}_{suffix.strip('/') or 'detail'}"
+    return url
+
+
+def _incident(suffix: str):
+    """An action URL on an open incident link of w.deployment, made afresh for each role's request."""
+
+    def url(w):
+        ref = f"INC-A{next(_INCIDENTS)}"  # a new reference each time: a URL may be built twice in one transaction
+        link = incident_link_add(ctx=Context(actor=w.users["manager"]), deployment=w.deployment, incident_ref=ref)
+        return f"/api/v1/deployments/{w.deployment.pk}/incidents/{link.pk}/{suffix}"
+
     return url
 
 
@@ -165,6 +179,28 @@ ROWS = [
         admin=201,
         norole=HIDDEN,
         name="POST deployments/{id}/incidents/",
+    ),
+    api(
+        _incident("resolve/"),
+        method="post",
+        data={},
+        default=FORBIDDEN,
+        manager=ALLOWED,
+        practitioner=ALLOWED,
+        admin=ALLOWED,
+        norole=HIDDEN,
+        name="POST deployments/{id}/incidents/{incident_id}/resolve/",
+    ),
+    api(
+        _incident("withdraw/"),
+        method="post",
+        data={"reason": "Linked by mistake"},
+        default=FORBIDDEN,
+        manager=ALLOWED,
+        practitioner=ALLOWED,
+        admin=ALLOWED,
+        norole=HIDDEN,
+        name="POST deployments/{id}/incidents/{incident_id}/withdraw/",
     ),
     api(_detail("deployment", "problems/"), norole=HIDDEN, name="GET deployments/{id}/problems/"),
     api(

@@ -161,7 +161,7 @@ def build() -> Scenario:
         at(3, 20),
         practitioners=[pat],
         to=Status.PENDING_APPROVAL,
-        change_ref="CHG-1042",
+        change_ref="CHG0001042",
     )
     deployment_transition(ctx=Context(actor=manager), deployment=prod, transition="approve", comment="Plan is sound.")
     # 2.1.0 passed test and is approved for staging tomorrow, assigned to Pat

@@ -34,7 +34,7 @@ def test_product_owner_requests_a_deployment_and_follows_it(world, journey):
     page.get_by_label("Component versions").select_option(str(version.pk))
     page.get_by_label("Planned start").fill(start.strftime(FMT))
     page.get_by_label("Planned end").fill(at(4, 11).strftime(FMT))
-    page.get_by_label("Change record").fill("CHG-1077")
+    page.get_by_label("Change record").fill("CHG0001077")
     page.get_by_label("Acceptance criteria").fill("Checkout works with the new basket")
     page.get_by_test_id("check-plan").click()
     expect(page.get_by_test_id("no-conflicts")).to_be_visible()

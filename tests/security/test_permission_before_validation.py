@@ -6,6 +6,7 @@ stale `version` — and nothing is written. The endpoints are read from the URL 
 views alike): a new write endpoint fails `test_every_write_endpoint_is_classified` until it has a row here.
 """
 
+import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from apps.deployments import workflow
-from apps.deployments.services import Context, problem_add
+from apps.deployments.services import Context, incident_link_add, problem_add
 from tests.security.conftest import rolled_back_world
 from tests.world import build_world
 
@@ -67,6 +68,14 @@ def _problem(w):
     return problem_add(
         ctx=Context(actor=w.users["manager"]), deployment=w.deployment, description="Slow start", severity="low"
     )
+
+
+_INCIDENTS = itertools.count(1)
+
+
+def _incident(w):
+    ref = f"INC-S{next(_INCIDENTS)}"  # a new reference each time: a URL may be built twice in one transaction
+    return incident_link_add(ctx=Context(actor=w.users["manager"]), deployment=w.deployment, incident_ref=ref)
 
 
 def one(url, denied, label="", **kw) -> Endpoint:
@@ -245,6 +254,12 @@ ENDPOINTS.update(
             ]
         ),
         ("deployments:incident_add", "post"): one(lambda w: f"/deployments/{w.deployment.pk}/incidents/", EXECUTE),
+        ("deployments:incident_resolve", "post"): one(
+            lambda w: f"/deployments/{w.deployment.pk}/incidents/{_incident(w).pk}/resolve/", EXECUTE
+        ),
+        ("deployments:incident_withdraw", "post"): one(
+            lambda w: f"/deployments/{w.deployment.pk}/incidents/{_incident(w).pk}/withdraw/", EXECUTE
+        ),
         ("deployments:problem_add", "post"): one(lambda w: f"/deployments/{w.deployment.pk}/problems/", EXECUTE),
         ("deployments:problem_resolve", "post"): one(
             lambda w: f"/deployments/{w.deployment.pk}/problems/{_problem(w).pk}/resolve/", EXECUTE
@@ -258,6 +273,12 @@ ENDPOINTS.update(
         ("deployment-feedback", "post"): one(lambda w: f"/api/v1/deployments/{w.deployment.pk}/feedback/", RATE),
         ("deployment-incidents", "post"): one(lambda w: f"/api/v1/deployments/{w.deployment.pk}/incidents/", EXECUTE),
         ("deployment-problems", "post"): one(lambda w: f"/api/v1/deployments/{w.deployment.pk}/problems/", EXECUTE),
+        ("deployment-incident-resolve", "post"): one(
+            lambda w: f"/api/v1/deployments/{w.deployment.pk}/incidents/{_incident(w).pk}/resolve/", EXECUTE
+        ),
+        ("deployment-incident-withdraw", "post"): one(
+            lambda w: f"/api/v1/deployments/{w.deployment.pk}/incidents/{_incident(w).pk}/withdraw/", EXECUTE
+        ),
     }
 )
 for _method in ("put", "patch"):

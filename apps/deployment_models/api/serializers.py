@@ -24,6 +24,7 @@ STAGE_FIELDS = [
     "approvals_required",
     "requires_service_owner_approval",
     "pre_approved",
+    "requires_change_ref",
     "entry_criteria",
     "exit_criteria",
     "acceptance_criteria",

@@ -361,11 +361,46 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
 
 class IncidentLinkSerializer(serializers.ModelSerializer):
+    state = serializers.ChoiceField(
+        choices=["open", "resolved", "withdrawn"], read_only=True, help_text="Withdrawn links count nowhere."
+    )
+
     class Meta:
         model = IncidentLink
-        fields = ["id", "incident_ref", "title", "severity", "opened_at", "resolved_at", "created_by"]
-        read_only_fields = ["id", "resolved_at", "created_by"]
+        fields = [
+            "id",
+            "incident_ref",
+            "title",
+            "severity",
+            "opened_at",
+            "resolved_at",
+            "resolved_by",
+            "state",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdrawn_reason",
+            "created_by",
+        ]
+        read_only_fields = [
+            "id",
+            "resolved_at",
+            "resolved_by",
+            "withdrawn_at",
+            "withdrawn_by",
+            "withdrawn_reason",
+            "created_by",
+        ]
         extra_kwargs = {"opened_at": {"required": False}}
+
+
+class IncidentResolveInputSerializer(serializers.Serializer):
+    resolved_at = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, help_text="When the service was restored; now when left out."
+    )
+
+
+class IncidentWithdrawInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000, help_text="Why the incident is not the deployment's.")
 
 
 class ProblemSerializer(serializers.ModelSerializer):

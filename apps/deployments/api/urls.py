@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from apps.deployments.api import gate, hooks, views
+from apps.deployments.api import gate, hooks, incidents, views
 
 ID = r"(?P<pk>[^/.]+)"  # any segment: the views answer 404 (JSON) for ids that are not there or not visible
 
@@ -25,5 +25,15 @@ urlpatterns = [
     ),
     re_path(rf"^deployments/{ID}/feedback/$", views.FeedbackListView.as_view(), name="deployment-feedback"),
     re_path(rf"^deployments/{ID}/incidents/$", views.IncidentLinkListView.as_view(), name="deployment-incidents"),
+    re_path(
+        rf"^deployments/{ID}/incidents/(?P<incident_id>[^/.]+)/resolve/$",
+        incidents.IncidentResolveView.as_view(),
+        name="deployment-incident-resolve",
+    ),
+    re_path(
+        rf"^deployments/{ID}/incidents/(?P<incident_id>[^/.]+)/withdraw/$",
+        incidents.IncidentWithdrawView.as_view(),
+        name="deployment-incident-withdraw",
+    ),
     re_path(rf"^deployments/{ID}/problems/$", views.ProblemListView.as_view(), name="deployment-problems"),
 ]

@@ -15,6 +15,8 @@ from apps.deployments.services.records import (
     comment_add,
     feedback_submit,
     incident_link_add,
+    incident_link_resolve,
+    incident_link_withdraw,
     problem_add,
     problem_resolve,
 )
@@ -35,6 +37,8 @@ __all__ = [
     "event_record",
     "feedback_submit",
     "incident_link_add",
+    "incident_link_resolve",
+    "incident_link_withdraw",
     "problem_add",
     "problem_resolve",
 ]

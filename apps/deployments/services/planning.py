@@ -12,7 +12,7 @@ from apps.catalog.models import ComponentVersion
 from apps.catalog.services import component_version_get_or_create, normalise_checksum
 from apps.core.exceptions import ConflictError
 from apps.deployment_models.models import ModelStatus
-from apps.deployments import workflow
+from apps.deployments import rules, workflow
 from apps.deployments.models import Deployment, EventKind, IdempotencyKey
 from apps.deployments.permissions import is_manager, may_edit, may_request_for_service
 from apps.deployments.selectors import remembered_deployments
@@ -64,6 +64,15 @@ def _validate_plan(deployment: Deployment, versions, model) -> None:
                 )
     if errors:
         raise ValidationError(errors)
+
+
+def _valid_change_ref(value) -> str:
+    """A change reference is stored stripped and, whenever one is given, in the configured format."""
+    value = (value or "").strip() if isinstance(value, str) or value is None else value
+    problem = rules.change_ref_problem(value) if isinstance(value, str) else "Give the change reference as text."
+    if problem:
+        raise ValidationError({"change_ref": problem})
+    return value
 
 
 def _stage_for(deployment: Deployment):
@@ -122,6 +131,8 @@ def _plan(ctx: Context, data: dict, idempotency_key: str = "") -> _Plan:
         for k, v in data.items()
         if k in (*EDITABLE_FIELDS, "external_id") and k not in ("component_versions", "practitioners")
     }
+    if "change_ref" in scalar:
+        scalar["change_ref"] = _valid_change_ref(scalar["change_ref"])
     deployment = Deployment(requester=actor, **scalar)
     loaded = [name for name, value in scalar.items() if isinstance(value, models.Model)]  # read from the database
     deployment.full_clean(exclude=["reference", "requester", *loaded])
@@ -323,6 +334,9 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     }
     before_env = locked.environment_id
     changed = []
+    if "change_ref" in data and (data["change_ref"] or "") != locked.change_ref:
+        # checked when it changes: a form sending back a reference recorded before the format was set still saves
+        data = {**data, "change_ref": _valid_change_ref(data["change_ref"])}
     for field, value in data.items():
         if field in ("component_versions", "practitioners"):
             continue

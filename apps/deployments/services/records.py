@@ -134,8 +134,82 @@ def incident_link_add(
             )
     except IntegrityError as exc:
         raise ValidationError({"incident_ref": f"{incident_ref} is already linked."}) from exc
-    event_record(deployment=deployment, ctx=ctx, kind=EventKind.INCIDENT, comment=f"Incident {incident_ref} linked.")
+    event_record(
+        deployment=deployment,
+        ctx=ctx,
+        kind=EventKind.INCIDENT,
+        comment=f"Incident {incident_ref} linked.",
+        data={"incident_id": link.pk, "incident_ref": link.incident_ref},
+    )
     return link
+
+
+def _locked_link(ctx: Context, link: IncidentLink, what: str) -> IncidentLink:
+    """The link, re-read under a row lock, once the actor may change the deployment's incidents."""
+    if not may_execute(ctx.actor, link.deployment):
+        raise PermissionDenied(f"Only a deployment manager or an assigned practitioner {what} incidents.")
+    locked = IncidentLink.objects.select_for_update().select_related("deployment").get(pk=link.pk)
+    if locked.withdrawn_at is not None:
+        raise ConflictError(
+            f"Incident {locked.incident_ref} was withdrawn from {locked.deployment.reference} "
+            f"({locked.withdrawn_reason}); it cannot change any more.",
+            code="incident_withdrawn",
+        )
+    return locked
+
+
+@atomic_audited
+def incident_link_resolve(*, ctx: Context, link: IncidentLink, resolved_at=None) -> IncidentLink:
+    """Mark an attributed incident resolved at `resolved_at` (now when not given): the time the service was
+    restored, which the review analyses measure. Never before it was opened, never in the future, never twice."""
+    locked = _locked_link(ctx, link, "resolves")
+    now = timezone.now()
+    resolved_at = resolved_at or now
+    if locked.resolved_at is not None:
+        raise ConflictError(
+            f"Incident {locked.incident_ref} was already resolved at {locked.resolved_at:%Y-%m-%d %H:%M} UTC.",
+            code="incident_resolved",
+        )
+    if resolved_at < locked.opened_at:
+        raise ValidationError(
+            {"resolved_at": f"An incident cannot be resolved before it was opened ({locked.opened_at:%Y-%m-%d %H:%M})."}
+        )
+    if resolved_at > now:
+        raise ValidationError({"resolved_at": "The resolution time cannot be in the future."})
+    locked.resolved_at, locked.resolved_by = (
+        resolved_at,
+        ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None,
+    )
+    locked.save(update_fields=["resolved_at", "resolved_by"])
+    hours = round((resolved_at - locked.opened_at).total_seconds() / 3600, 2)
+    event_record(
+        deployment=locked.deployment,
+        ctx=ctx,
+        kind=EventKind.INCIDENT,
+        comment=f"Incident {locked.incident_ref} resolved ({hours} h after it was opened).",
+        data={"incident_id": locked.pk, "incident_ref": locked.incident_ref, "resolved_at": resolved_at.isoformat()},
+    )
+    return locked
+
+
+@atomic_audited
+def incident_link_withdraw(*, ctx: Context, link: IncidentLink, reason: str) -> IncidentLink:
+    """Withdraw a link made by mistake, saying why: it stays on the record, and every count leaves it out."""
+    reason = (reason or "").strip()
+    locked = _locked_link(ctx, link, "withdraws")
+    if not reason:
+        raise ValidationError({"reason": f"Say why incident {locked.incident_ref} is withdrawn."})
+    locked.withdrawn_at, locked.withdrawn_reason = timezone.now(), reason
+    locked.withdrawn_by = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
+    locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
+    event_record(
+        deployment=locked.deployment,
+        ctx=ctx,
+        kind=EventKind.INCIDENT,
+        comment=f"Incident {locked.incident_ref} withdrawn: {reason}",
+        data={"incident_id": locked.pk, "incident_ref": locked.incident_ref, "withdrawn": True},
+    )
+    return locked
 
 
 @atomic_audited

@@ -103,6 +103,7 @@ def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str
     if actor.pk in rules.approval_progress(deployment).deciders:
         raise ConflictError(f"You have already decided on {deployment.reference}.", code="already_decided")
     _refuse_without_acceptance(deployment)
+    _require_change_ref(deployment)
     overridden = _refuse_or_override(
         ctx,
         deployment,
@@ -123,7 +124,8 @@ def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str
     Approval.objects.create(deployment=deployment, user=actor, role=role, decision=Decision.APPROVED, comment=comment)
     progress = rules.approval_progress(deployment)
     if progress.complete:
-        return S.APPROVED, overridden, {"approval_role": role}
+        authorised = {"change_ref": deployment.change_ref} if deployment.change_ref else {}
+        return S.APPROVED, overridden, {"approval_role": role, **authorised}
     return (
         S.PENDING_APPROVAL,
         overridden,
@@ -133,6 +135,13 @@ def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str
             "approvals_required": progress.required,
         },
     )
+
+
+def _require_change_ref(deployment: Deployment) -> None:
+    """An authorised change is not something a manager overrides: without it (where the stage asks) no approval."""
+    gap = rules.change_ref_gap(deployment)
+    if gap:
+        raise ConflictError(f"{deployment.reference}: {gap}", code="change_ref_required")
 
 
 def _validate_submittable(deployment: Deployment) -> None:
@@ -203,6 +212,7 @@ def deployment_transition(
         if conflicts:
             data["conflicts"] = [str(c) for c in conflicts]
         if rules.pre_approved(locked) and not conflicts and not rules.promotion_gaps(locked):
+            _require_change_ref(locked)  # this submit is the approval: the change must be authorised first
             target = S.APPROVED
             locked.approved_at = now
             data["pre_approved_by"] = str(locked.model)

@@ -6,6 +6,8 @@ from apps.deployments.views.actions import (
     DeploymentTransitionView,
     FeedbackSubmitView,
     IncidentAddView,
+    IncidentResolveView,
+    IncidentWithdrawView,
     ProblemAddView,
     ProblemResolveView,
 )
@@ -29,6 +31,8 @@ __all__ = [
     "DeploymentUpdateView",
     "FeedbackSubmitView",
     "IncidentAddView",
+    "IncidentResolveView",
+    "IncidentWithdrawView",
     "MyWorkView",
     "ProblemAddView",
     "ProblemResolveView",

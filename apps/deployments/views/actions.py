@@ -16,6 +16,8 @@ from apps.deployments.forms import (
     CommentForm,
     FeedbackForm,
     IncidentForm,
+    IncidentResolveForm,
+    IncidentWithdrawForm,
     ProblemForm,
 )
 from apps.deployments.permissions import is_manager, may_comment, may_execute, may_rate, may_take
@@ -158,6 +160,43 @@ class IncidentAddView(_DeploymentAction):
     def perform(self, request, deployment, form):
         link = services.incident_link_add(ctx=Context.from_request(request), deployment=deployment, **form.cleaned_data)
         return f"Incident {link.incident_ref} linked."
+
+
+class _IncidentAction(_DeploymentAction):
+    """An action on one incident link of the deployment (404 when it is not one of its links)."""
+
+    def prepare(self, request, deployment, incident_id: int = 0) -> None:
+        self.link = get_object_or_404(deployment.incidents.all(), pk=incident_id)
+
+    def may(self, user, deployment, incident_id: int = 0) -> bool:
+        return may_execute(user, deployment)
+
+    def make_form(self, request, deployment, incident_id: int = 0):
+        return self.form_class(request.POST, auto_id=f"incident{incident_id}-%s")
+
+    def bound_extra(self, form, incident_id: int = 0) -> dict:
+        errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+        return {"incident_errors": {"id": incident_id, "messages": errors}}
+
+
+class IncidentResolveView(_IncidentAction):
+    form_class = IncidentResolveForm
+
+    def perform(self, request, deployment, form, incident_id: int = 0):
+        link = services.incident_link_resolve(
+            ctx=Context.from_request(request), link=self.link, resolved_at=form.cleaned_data["resolved_at"]
+        )
+        return f"Incident {link.incident_ref} marked as resolved."
+
+
+class IncidentWithdrawView(_IncidentAction):
+    form_class = IncidentWithdrawForm
+
+    def perform(self, request, deployment, form, incident_id: int = 0):
+        link = services.incident_link_withdraw(
+            ctx=Context.from_request(request), link=self.link, reason=form.cleaned_data["reason"]
+        )
+        return f"Incident {link.incident_ref} withdrawn."
 
 
 class ProblemAddView(_DeploymentAction):

@@ -33,7 +33,8 @@ AGREED_MODEL = Q(model__status__in=(ModelStatus.ACTIVE, ModelStatus.PILOT, Model
 
 
 def has_incident() -> Q:
-    return Q(pk__in=IncidentLink.objects.values("deployment_id"))
+    """At least one incident attributed to it and not withdrawn (a withdrawn link was made by mistake)."""
+    return Q(pk__in=IncidentLink.objects.filter(withdrawn_at__isnull=True).values("deployment_id"))
 
 
 def has_feedback() -> Q:
