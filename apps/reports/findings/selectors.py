@@ -25,7 +25,8 @@ def finding_list(*, user, filters=None, request=None) -> QuerySet[AuditFinding]:
 
 def finding_get(*, user, pk) -> AuditFinding:
     """One finding the user may see; 404 otherwise (or for an id that is not a number)."""
-    if not str(pk).isdigit() or int(pk) > 2**63 - 1:
+    pk = str(pk)
+    if not (pk.isascii() and pk.isdigit()) or int(pk) > 2**63 - 1:  # "²" and "١٢" are digits to str.isdigit
         raise Http404("No such finding.")
     return get_object_or_404(finding_list(user=user), pk=int(pk))
 
