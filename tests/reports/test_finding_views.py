@@ -333,3 +333,19 @@ def test_the_api_list_is_paginated_with_bounded_queries(world, django_assert_max
     with django_assert_max_num_queries(12):
         body = client.get(f"{API}?page_size=5").json()
     assert (body["count"], len(body["results"]), body["next"] is not None) == (8, 5, True)
+
+
+def test_the_kpi_tile_counts_findings_by_severity_and_opens_the_register(world):
+    # given the world's two findings, raised today
+    w = world
+    today = timezone.localdate()
+    # when the auditor opens the KPI report of the last week
+    page = client_for(w.users["auditor"]).get(f"/reports/kpis/?from={today - dt.timedelta(days=7)}&to={today}")
+    html = page.content.decode()
+    tile = html[html.index('data-metric="audit_findings"') :]
+    tile = tile[: tile.index("</div>\n</div>")]
+    # then the tile shows two findings, one of each severity found, and links to the register for the period
+    assert page.context["report"]["audit_findings"].value == 2
+    assert page.context["report"]["audit_findings"].breakdown == {"low": 0, "medium": 1, "high": 1, "critical": 0}
+    assert "medium 1 · high 1" in tile
+    assert f'href="/findings/?raised_after={today - dt.timedelta(days=7)}&amp;raised_before={today}"' in tile
