@@ -31,6 +31,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("Reviews", "reviews:review_list"),
     NavItem("KPIs", "reports:kpis", perm="reports.view_kpis"),
     NavItem("Audit", "audit:auditentry_list", perm="audit.view_audit"),
+    NavItem("Findings", "reports:finding_list", perm="reports.view_auditfinding"),
     NavItem("Webhooks", "integrations:webhook_list", perm="integrations.view_webhooksubscription"),
     NavItem("API", "api-docs"),
     NavItem("Admin", "admin:index", staff_only=True),

@@ -1,4 +1,5 @@
-"""Reports' own models: the permissions of the reports, the per-user secret calendar feed token and export jobs."""
+"""Reports' own models: the permissions of the reports, the per-user secret calendar feed token, export jobs and the
+audit findings register."""
 
 import hashlib
 
@@ -85,3 +86,126 @@ class ExportJob(models.Model):
         if not self.total:
             return 0
         return min(99, int(100 * self.done / self.total))
+
+
+# --- audit findings ----------------------------------------------------------------------------------------------
+
+
+class SubjectType(models.TextChoices):
+    DEPLOYMENT = "deployment", "Deployment"
+    MODEL = "model", "Deployment model"
+    REVIEW = "review", "Model review"
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    CRITICAL = "critical", "Critical"
+
+
+class FindingStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ACCEPTED = "accepted", "Accepted"
+    REMEDIATED = "remediated", "Remediated"
+    CLOSED = "closed", "Closed"
+
+
+SUBJECT_FIELDS = {SubjectType.DEPLOYMENT: "deployment", SubjectType.MODEL: "model", SubjectType.REVIEW: "review"}
+
+
+class AuditFinding(models.Model):
+    """A finding an auditor or manager raised on a deployment, a deployment model or a model review.
+
+    The subject is one real foreign key, the one `subject_type` names (a constraint holds the pair together), so a
+    finding can never point at a row that is not there; `subject_id` is that key's value."""
+
+    subject_type = models.CharField(max_length=12, choices=SubjectType.choices)
+    deployment = models.ForeignKey(
+        "deployments.Deployment", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_findings"
+    )
+    model = models.ForeignKey(
+        "deployment_models.DeploymentModel",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="audit_findings",
+    )
+    review = models.ForeignKey(
+        "reviews.ModelReview", null=True, blank=True, on_delete=models.PROTECT, related_name="audit_findings"
+    )
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    title = models.CharField(max_length=200)
+    description = models.TextField()
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_findings")
+    due_date = models.DateField()
+    status = models.CharField(max_length=12, choices=FindingStatus.choices, default=FindingStatus.OPEN)
+    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="raised_findings")
+    raised_at = models.DateTimeField(db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        indexes = [models.Index(fields=["status", "due_date"], name="finding_status_due")]
+        constraints = [
+            models.CheckConstraint(
+                name="finding_one_subject",
+                condition=(
+                    models.Q(
+                        subject_type=SubjectType.DEPLOYMENT,
+                        deployment__isnull=False,
+                        model__isnull=True,
+                        review__isnull=True,
+                    )
+                    | models.Q(
+                        subject_type=SubjectType.MODEL,
+                        deployment__isnull=True,
+                        model__isnull=False,
+                        review__isnull=True,
+                    )
+                    | models.Q(
+                        subject_type=SubjectType.REVIEW,
+                        deployment__isnull=True,
+                        model__isnull=True,
+                        review__isnull=False,
+                    )
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"F-{self.pk or 0:05d} {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"F-{self.pk:05d}"
+
+    @property
+    def subject(self):
+        field = SUBJECT_FIELDS.get(self.subject_type)
+        return getattr(self, field) if field else None
+
+    @property
+    def subject_id(self) -> int | None:
+        field = SUBJECT_FIELDS.get(self.subject_type)
+        return getattr(self, f"{field}_id") if field else None
+
+
+class FindingEvent(models.Model):
+    """Append-only history of a finding: its raising and every status change, with who, when, how and why."""
+
+    finding = models.ForeignKey(AuditFinding, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    channel = models.CharField(max_length=10)
+    from_status = models.CharField(max_length=12, blank=True)
+    to_status = models.CharField(max_length=12)
+    reason = models.TextField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.finding_id}: {self.from_status or '—'} → {self.to_status}"

@@ -1,8 +1,9 @@
-"""URLs of the reports app: KPI reports, calendar and feeds, matrix, exports and their jobs, printable reports."""
+"""URLs of the reports app: KPI reports, calendar and feeds, matrix, exports and their jobs, printable reports, and the
+audit findings register."""
 
 from django.urls import path
 
-from apps.reports.views import calendar, exports, kpis, matrix, printable
+from apps.reports.views import calendar, exports, findings, kpis, matrix, printable
 
 app_name = "reports"
 
@@ -21,6 +22,10 @@ urlpatterns = [
     path("exports/jobs/<int:pk>/", exports.ExportJobView.as_view(), name="export_job"),
     path("exports/jobs/<int:pk>/status/", exports.ExportJobStatusView.as_view(), name="export_job_status"),
     path("exports/jobs/<int:pk>/download/", exports.ExportJobDownloadView.as_view(), name="export_job_download"),
+    path("findings/", findings.FindingListView.as_view(), name="finding_list"),
+    path("findings/new/", findings.FindingCreateView.as_view(), name="finding_create"),
+    path("findings/<int:pk>/", findings.FindingDetailView.as_view(), name="finding_detail"),
+    path("findings/<int:pk>/status/", findings.FindingStatusView.as_view(), name="finding_status"),
     path("deployments/<int:pk>/report/", printable.DeploymentReportView.as_view(), name="deployment_report"),
     path("reviews/<int:pk>/report/", printable.ReviewReportView.as_view(), name="review_report"),
 ]

@@ -89,6 +89,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "audit.view_audit",
         "reports.export_records",
         *_crud(_WEBHOOKS),
+        "reports.view_auditfinding",
+        "reports.add_auditfinding",
+        "reports.change_auditfinding",
     ],
     PRACTITIONER: [
         *_view(_REFERENCE),
@@ -123,5 +126,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "audit.view_audit",
         "reports.export_records",
         *_view(_WEBHOOKS),
+        "reports.view_auditfinding",
+        "reports.add_auditfinding",  # auditors raise findings and change nothing else
     ],
 }

@@ -278,6 +278,8 @@ SPECTACULAR_SETTINGS = {
         "ComponentTypeEnum": "apps.catalog.models.ComponentType",
         "ComponentSourceEnum": "apps.catalog.models.ComponentSource",
         "TriggerEnum": "apps.deployment_models.models.Trigger",  # a deployment's trigger and a model's triggers
+        "CriticalityEnum": "apps.catalog.models.Criticality",  # a service's criticality and a finding's severity
+        "AuditFindingStatusEnum": "apps.reports.models.FindingStatus",
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

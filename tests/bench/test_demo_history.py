@@ -11,6 +11,7 @@ from apps.accounts.models import User
 from apps.deployments.models import Deployment, DeploymentEvent, Feedback, IncidentLink
 from apps.deployments.rules import deployment_conflicts
 from apps.deployments.workflow import Status
+from apps.reports.models import AuditFinding, FindingEvent
 from apps.reports.selectors.kpis import kpi_trend
 from apps.reviews.models import ModelReview, ReviewKind, ReviewStatus
 from tests.reports.test_kpi_api import FIELDS
@@ -85,6 +86,15 @@ def test_seed_demo_runs_again_without_change_and_keeps_the_showcase(seeded):
     call_command("seed_demo")
     # then nothing is doubled, and the hand-made showcase deployments are still there
     assert (Deployment.objects.count(), DeploymentEvent.objects.count(), ModelReview.objects.count()) == counts
+    # with the demo's audit findings, once each, on deployments, a model and a review, at each point of their life
+    findings = AuditFinding.objects.order_by("pk")
+    assert [(f.subject_type, f.severity, f.status) for f in findings] == [
+        ("deployment", "high", "open"),
+        ("deployment", "critical", "accepted"),
+        ("model", "medium", "remediated"),
+        ("review", "low", "closed"),
+    ]
+    assert FindingEvent.objects.count() == 4 + 5
     assert Deployment.objects.filter(title="shop-web 2.4.0 to production", status=Status.PENDING_APPROVAL).exists()
 
 

@@ -18,6 +18,9 @@ d11  cancelled    test B   M1        03-21                                      
 d12  pending      test B   M1        03-28                              03-20        1 override
 d13  completed    prod A   M1        03-02 20-23  03-02 20-23 (before)  03-01        feedback 1/1 (outside)
 d14  completed    test A   M1        03-31 00-02  03-30 22 - 03-31 00   03-29        ends at the period's end
+
+Audit findings (raised): f1 high on d2 (03-06), f2 critical on d3 (03-11), f3 low on model M1 (03-12),
+f4 medium on d5 (02-20, before the period).
 """
 
 import datetime as dt
@@ -26,11 +29,13 @@ from types import SimpleNamespace
 from apps.deployments.models import Check, CheckKind, CheckResult, Feedback, IncidentLink
 from apps.deployments.workflow import Status
 from apps.environments.models import EnvironmentKind
+from apps.reports.models import AuditFinding
 from tests.factories.accounts import UserFactory
 from tests.factories.catalog import ServiceFactory
 from tests.factories.deployment_models import DeploymentModelFactory
 from tests.factories.deployments import DeploymentFactory
 from tests.factories.environments import EnvironmentFactory
+from tests.factories.reports import raise_finding
 
 FIRST = dt.date(2025, 3, 3)
 LAST = dt.date(2025, 3, 30)
@@ -183,4 +188,13 @@ def build_kpi_data() -> SimpleNamespace:
     Feedback.objects.create(deployment=k.d1, user=rater, rating_lead_time=2, rating_quality=3)
     Feedback.objects.create(deployment=k.d6, user=k.manager, rating_lead_time=5, rating_quality=4)
     Feedback.objects.create(deployment=k.d13, user=k.manager, rating_lead_time=1, rating_quality=1)
+    for name, subject, severity, raised in (
+        ("f1", k.d2, "high", at(3, 6, 9)),
+        ("f2", k.d3, "critical", at(3, 11, 9)),
+        ("f3", k.m1, "low", at(3, 12, 9)),
+        ("f4", k.d5, "medium", at(2, 20, 9)),
+    ):
+        finding = raise_finding(actor=k.auditor, subject=subject, owner=k.manager, severity=severity)
+        AuditFinding.objects.filter(pk=finding.pk).update(raised_at=raised)
+        setattr(k, name, finding)
     return k

@@ -1,5 +1,5 @@
 """Permission-matrix rows of the reports app: KPI pages and API, calendar and feeds, matrix, exports and their jobs,
-printable reports."""
+printable reports, and the audit findings register."""
 
 import datetime as dt
 from pathlib import Path
@@ -85,4 +85,65 @@ RECORD_ROWS = [
     page(lambda w: f"/reviews/{_review(w).pk}/report/", norole=403, name="GET review report"),
 ]
 
-ROWS = KPI_ROWS + RECORD_ROWS
+# findings: auditors and managers read and raise them; w.finding is owned by the practitioner, who may see it and
+# move its status; the service and product owners own none of w.finding (404), norole sees none
+RAISERS = {"default": 403, "manager": 200, "auditor": 200, "admin": 200}
+SEES_FINDING = {"default": 404, "manager": 200, "auditor": 200, "admin": 200, "practitioner": 200}
+MOVES_FINDING = {"default": 404, "manager": 302, "admin": 302, "practitioner": 302, "auditor": 403}
+
+
+def _new_finding(w) -> dict:
+    return {
+        "subject_type": "deployment",
+        "subject_id": w.deployment.pk,
+        "severity": "medium",
+        "title": "Evidence missing",
+        "description": "The smoke test has no evidence.",
+        "owner": w.users["manager"].pk,
+        "due_date": str(dt.date.today() + dt.timedelta(days=14)),
+    }
+
+
+FINDING_ROWS = [
+    page("/findings/", name="finding register"),
+    page("/findings/?severity=bogus&raised_after=nonsense&subject_id=x", name="finding register bad filters"),
+    page("/findings/new/", **RAISERS, name="finding create form"),
+    page("/findings/new/?subject_type=deployment&subject_id=999999999999999999999", **RAISERS, name="finding form odd"),
+    page(
+        "/findings/new/",
+        method="post",
+        data=_new_finding,
+        **{**RAISERS, "manager": 302, "auditor": 302, "admin": 302},
+        name="finding create",
+    ),
+    page(lambda w: f"/findings/{w.finding.pk}/", **SEES_FINDING, name="finding detail"),
+    page("/findings/999999/", default=404, name="finding detail (missing)"),
+    page(
+        lambda w: f"/findings/{w.finding.pk}/status/",
+        method="post",
+        data={"status": "accepted", "reason": "Taken on."},
+        **MOVES_FINDING,
+        name="finding status change",
+    ),
+    api("/api/v1/audit-findings/", name="api audit findings"),
+    api("/api/v1/audit-findings/?severity=high&status=open&subject_type=model", name="api audit findings filtered"),
+    api("/api/v1/audit-findings/?severity=bogus", default=400, name="api audit findings bad filter"),
+    api(lambda w: f"/api/v1/audit-findings/{w.finding.pk}/", **SEES_FINDING, name="api audit finding"),
+    api("/api/v1/audit-findings/999999/", default=404, name="api audit finding (missing)"),
+    api(
+        "/api/v1/audit-findings/",
+        method="post",
+        data=_new_finding,
+        **{**RAISERS, "manager": 201, "auditor": 201, "admin": 201},
+        name="api audit finding create",
+    ),
+    api(
+        lambda w: f"/api/v1/audit-findings/{w.finding.pk}/change-status/",
+        method="post",
+        data={"status": "accepted", "reason": "Taken on."},
+        **{**MOVES_FINDING, "manager": 200, "admin": 200, "practitioner": 200},
+        name="api audit finding change status",
+    ),
+]
+
+ROWS = KPI_ROWS + RECORD_ROWS + FINDING_ROWS

@@ -207,7 +207,15 @@ def test_audit_pack_zip_has_every_file_and_a_manifest_that_matches(rec):
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(_body(response)))
     names = set(archive.namelist())
-    assert names == {"deployments.csv", "audit-trail.csv", "approvals.csv", "overrides.csv", "MANIFEST.sha256"}
+    assert names == {
+        "deployments.csv",
+        "audit-trail.csv",
+        "approvals.csv",
+        "overrides.csv",
+        "audit-findings.csv",
+        "audit-finding-history.csv",
+        "MANIFEST.sha256",
+    }
     manifest = {}
     for line in archive.read("MANIFEST.sha256").decode().splitlines():
         digest, name = line.split("  ")
@@ -221,6 +229,57 @@ def test_audit_pack_zip_has_every_file_and_a_manifest_that_matches(rec):
     ]
     register = list(csv.DictReader(io.StringIO(archive.read("deployments.csv").decode())))
     assert {r["reference"] for r in register} == set(Deployment.objects.values_list("reference", flat=True))
+
+
+def test_audit_pack_holds_the_findings_of_its_period_with_their_history(rec):
+    # given the world's findings, one of them accepted by its owner, and one raised before the period
+    from apps.audit.context import AuditContext
+    from apps.reports.findings.services import finding_change_status
+    from apps.reports.models import AuditFinding
+
+    w = rec
+    finding_change_status(
+        ctx=AuditContext(actor=w.users["practitioner"]), finding=w.finding, status="accepted", reason="Taken on."
+    )
+    AuditFinding.objects.filter(pk=w.other_finding.pk).update(raised_at=dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    # when the auditor exports the pack of a period from 2021 on
+    response = client_for(w.users["auditor"]).get("/exports/audit-pack.zip?from=2021-01-01&to=2100-12-31")
+    archive = zipfile.ZipFile(io.BytesIO(_body(response)))
+    findings = list(csv.DictReader(io.StringIO(archive.read("audit-findings.csv").decode())))
+    history = list(csv.DictReader(io.StringIO(archive.read("audit-finding-history.csv").decode())))
+    manifest = archive.read("MANIFEST.sha256").decode()
+    # then the findings CSV holds the finding of the period with its fields, its history the two changes,
+    # and the manifest lists both files with their digests
+    assert [
+        (f["reference"], f["subject_type"], f["subject_id"], f["severity"], f["status"], f["owner"], f["raised_by"])
+        for f in findings
+    ] == [
+        (
+            w.finding.reference,
+            "deployment",
+            str(w.completed.pk),
+            "medium",
+            "accepted",
+            "practitioner",
+            "auditor",
+        )
+    ]
+    assert findings[0]["subject"] == str(w.completed)
+    assert [(h["finding_id"], h["from_status"], h["to_status"], h["actor"], h["reason"]) for h in history] == [
+        (str(w.finding.pk), "", "open", "auditor", "Raised."),
+        (str(w.finding.pk), "open", "accepted", "practitioner", "Taken on."),
+    ]
+    for name in ("audit-findings.csv", "audit-finding-history.csv"):
+        assert f"{hashlib.sha256(archive.read(name)).hexdigest()}  {name}" in manifest
+
+
+def test_audit_pack_findings_of_an_exporting_owner_are_only_their_own(rec):
+    # given a service owner, who owns w.other_finding only
+    w = rec
+    archive = zipfile.ZipFile(io.BytesIO(_body(client_for(w.users["service_owner"]).get("/exports/audit-pack.zip"))))
+    findings = list(csv.DictReader(io.StringIO(archive.read("audit-findings.csv").decode())))
+    # then the pack holds that one finding only
+    assert [f["id"] for f in findings] == [str(w.other_finding.pk)]
 
 
 def test_audit_pack_lists_overrides(rec):

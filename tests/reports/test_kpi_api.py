@@ -23,6 +23,7 @@ FIELDS = [
     "satisfaction_quality",
     "model_adoption_rate",
     "compliance_exceptions",
+    "audit_findings",
     "deployment_frequency_per_week",
     "change_failure_rate",
     "time_to_restore_median_hours",
@@ -46,7 +47,7 @@ def test_the_resource_has_exactly_the_contract_fields_and_values(k):
     # then the body has exactly the §5 fields plus from, to, filters and details, with the hand-worked values
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {*FIELDS, "from", "to", "filters", "details"}
+    assert set(body) == {*FIELDS, "from", "to", "filters", "details", "audit_findings_by_severity"}
     assert {key: body[key] for key in FIELDS} == {
         "success_rate": 62.5,
         "failures": 3,
@@ -60,10 +61,12 @@ def test_the_resource_has_exactly_the_contract_fields_and_values(k):
         "satisfaction_quality": 4.0,
         "model_adoption_rate": 77.8,
         "compliance_exceptions": 3,
+        "audit_findings": 3,
         "deployment_frequency_per_week": 0.75,
         "change_failure_rate": 60.0,
         "time_to_restore_median_hours": 24.0,
     }
+    assert body["audit_findings_by_severity"] == {"low": 1, "medium": 0, "high": 1, "critical": 1}
     assert (body["from"], body["to"]) == ("2025-03-03", "2025-03-30")
     assert body["filters"] == {"environment": None, "service": None, "model": None}
     assert set(body["details"]) == set(FIELDS)
@@ -97,6 +100,25 @@ def test_a_service_owner_gets_their_services_numbers(k):
     body = client_for(k.owner).get(URL, PERIOD).json()
     assert body["success_rate"] == 75.0
     assert body["backlog"] == 1
+    # the findings about their services' deployments only (f1 on d2, f2 on d3), not the model's
+    assert body["audit_findings"] == 2
+    assert body["audit_findings_by_severity"] == {"low": 0, "medium": 0, "high": 1, "critical": 1}
+
+
+@pytest.mark.parametrize(
+    ("filters", "total", "by_severity"),
+    [
+        ({"environment": "prod"}, 1, {"low": 0, "medium": 0, "high": 0, "critical": 1}),  # f2 on d3
+        ({"model": "m1"}, 2, {"low": 1, "medium": 0, "high": 1, "critical": 0}),  # f1 on d2 (M1), f3 on M1
+        ({"service": "svc_b"}, 0, {"low": 0, "medium": 0, "high": 0, "critical": 0}),  # f4 is before the period
+    ],
+)
+def test_audit_findings_follow_the_filters(k, filters, total, by_severity):
+    # when the manager filters the KPIs by an environment, a model or a service
+    params = {**PERIOD, **{key: getattr(k, value).pk for key, value in filters.items()}}
+    body = client_for(k.manager).get(URL, params).json()
+    # then only the findings about what is in scope are counted
+    assert (body["audit_findings"], body["audit_findings_by_severity"]) == (total, by_severity)
 
 
 @pytest.mark.parametrize(
@@ -143,7 +165,14 @@ def test_the_schema_documents_the_resource(k):
     operation = schema["paths"]["/api/v1/kpis/"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"from", "to", "environment", "service", "model"}
     ref = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
-    assert set(schema["components"]["schemas"][ref]["properties"]) == {*FIELDS, "from", "to", "filters", "details"}
+    assert set(schema["components"]["schemas"][ref]["properties"]) == {
+        *FIELDS,
+        "from",
+        "to",
+        "filters",
+        "details",
+        "audit_findings_by_severity",
+    }
 
 
 def test_query_count_is_constant(k, django_assert_max_num_queries):

@@ -31,7 +31,7 @@ EXPECTED = [
     ("satisfaction_quality", 4.0, 12, 3),  # (5 + 3 + 4) / 3
     ("model_adoption_rate", 77.8, 7, 9),  # planned: d1-d7 d12 d15; agreed: d1 d2 d4 d6 d7 d12 d15
     ("compliance_exceptions", 3, 3, 9),  # d3 (2) + d12 (1)
-    ("audit_findings", 1, 1, 5),  # d2's pending required check
+    ("audit_findings", 3, 3, None),  # f1 f2 f3 raised in the period; f4 before it
     ("deployment_frequency_per_week", 0.75, 3, 4.0),  # d1 d4 d7 in production
     ("change_failure_rate", 60.0, 3, 5),  # d3 (failed) d4 (incident) d15 (failed) of d1 d3 d4 d7 d15
     ("time_to_restore_median_hours", 24.0, 1, 2),  # d3 → d4 a day later; d15 never restored
@@ -50,7 +50,7 @@ def test_every_metric_over_the_known_set(k, metric, value, numerator, denominato
 
 def test_every_metric_is_tested():
     assert {row[0] for row in EXPECTED} == set(METRICS)
-    assert len(API_METRICS) == 15
+    assert len(API_METRICS) == 16
 
 
 def test_an_empty_period_has_no_data_and_no_division_by_zero(k):
@@ -150,7 +150,7 @@ DRILLDOWN = [
     ("satisfaction_quality", ["d6", "d1"]),
     ("model_adoption_rate", ["d12", "d15", "d7", "d6", "d4", "d2", "d1"]),
     ("compliance_exceptions", ["d12", "d3"]),
-    ("audit_findings", ["d2"]),
+    ("audit_findings", ["d3", "d2"]),  # the deployments the findings f2 and f1 are about
     ("deployment_frequency_per_week", ["d7", "d4", "d1"]),
     ("change_failure_rate", ["d15", "d4", "d3"]),
     ("time_to_restore_median_hours", ["d3"]),

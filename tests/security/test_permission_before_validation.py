@@ -40,6 +40,9 @@ RATE = {"norole": 404, "manager": 403, "practitioner": 403, "auditor": 403, "adm
 REQUEST = {"norole": 403, "auditor": 403}  # planning a deployment at all
 REVIEW_NOTE = {"norole": 403, "product_owner": 403, "auditor": 403}  # participants: service owner, practitioner
 INITIATIVE_OWNER = dict.fromkeys(("norole", "service_owner", "product_owner", "auditor"), 403)  # owner: practitioner
+RAISE_FINDING = dict.fromkeys(("norole", "practitioner", "service_owner", "product_owner"), 403)  # auditors, managers
+# w.finding is owned by the practitioner: auditors see it and may not move it; owners of nothing of it do not see it
+MOVE_FINDING = {"norole": 404, "service_owner": 404, "product_owner": 404, "auditor": 403}
 ANYONE_SIGNED_IN: dict[str, int] = {}
 OTHERS_TOKEN = {r: 404 for r in ROLES if r not in ("manager",)}
 
@@ -313,6 +316,19 @@ for _key, _url, _denied in (
     (("improvement-list", "post"), lambda w: "/api/v1/improvements/", NOT_MANAGERS),
     (("improvement-detail", "put"), lambda w: f"/api/v1/improvements/{w.initiative.pk}/", INITIATIVE_OWNER),
     (("improvement-detail", "patch"), lambda w: f"/api/v1/improvements/{w.initiative.pk}/", INITIATIVE_OWNER),
+):
+    ENDPOINTS[_key] = one(_url, _denied)
+
+# the audit findings register: auditors and managers raise; managers and the finding's owner change its status
+for _key, _url, _denied in (
+    (("reports:finding_create", "post"), lambda w: "/findings/new/", RAISE_FINDING),
+    (("reports:finding_status", "post"), lambda w: f"/findings/{w.finding.pk}/status/", MOVE_FINDING),
+    (("audit-finding-list", "post"), lambda w: "/api/v1/audit-findings/", RAISE_FINDING),
+    (
+        ("audit-finding-change-status", "post"),
+        lambda w: f"/api/v1/audit-findings/{w.finding.pk}/change-status/",
+        MOVE_FINDING,
+    ),
 ):
     ENDPOINTS[_key] = one(_url, _denied)
 

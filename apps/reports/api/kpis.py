@@ -11,7 +11,7 @@ from apps.core.permissions import user_can
 from apps.reports.forms import KpiFilterForm
 from apps.reports.selectors.kpis import API_METRICS, VIEW_KPIS, kpi_report
 
-COUNT_METRICS = {"failures", "backlog", "compliance_exceptions"}
+COUNT_METRICS = {"failures", "backlog", "compliance_exceptions", "audit_findings"}
 PARAM_NAMES = {"start": "from", "end": "to"}
 
 
@@ -28,6 +28,13 @@ class KpiFiltersSerializer(serializers.Serializer):
     model = serializers.IntegerField(allow_null=True)
 
 
+class FindingsBySeveritySerializer(serializers.Serializer):
+    low = serializers.IntegerField()
+    medium = serializers.IntegerField()
+    high = serializers.IntegerField()
+    critical = serializers.IntegerField()
+
+
 class KpiReportSerializer(serializers.Serializer):
     """The KPI resource: one field per metric (null where there is no data), the period, filters and details."""
 
@@ -35,6 +42,9 @@ class KpiReportSerializer(serializers.Serializer):
     end = serializers.DateField(help_text="Last day of the period (inclusive).")
     filters = KpiFiltersSerializer()
     details = serializers.DictField(child=KpiDetailSerializer(), help_text="Per metric: how it was computed.")
+    audit_findings_by_severity = FindingsBySeveritySerializer(
+        help_text="The audit findings raised in the period, per severity (they add up to audit_findings)."
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -55,6 +65,7 @@ def kpi_payload(report) -> dict:
         "to": report.period.last,
         "filters": report.filters,
         "details": {key: report[key].as_dict() for key in API_METRICS},
+        "audit_findings_by_severity": report["audit_findings"].breakdown,
     }
 
 

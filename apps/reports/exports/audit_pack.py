@@ -1,4 +1,5 @@
-"""The audit pack: a ZIP of the register, the audit trail, approvals and overrides of a period, with a manifest."""
+"""The audit pack: a ZIP of the register, the audit trail, approvals, overrides and audit findings of a period, with a
+manifest."""
 
 import hashlib
 import zipfile
@@ -8,6 +9,13 @@ from django.http import QueryDict
 
 from apps.audit.filters import as_querydict, period_bounds
 from apps.audit.selectors import audit_entry_list
+from apps.reports.exports.findings import (
+    FINDING_EVENT_HEADER,
+    FINDING_HEADER,
+    finding_event_rows,
+    finding_rows,
+    pack_findings,
+)
 from apps.reports.exports.registers import (
     APPROVAL_HEADER,
     AUDIT_HEADER,
@@ -40,16 +48,19 @@ def audit_pack_parts(*, user, params) -> list[tuple[str, list[str], Iterable[tup
     params = _pack_params(params)
     deployments = export_deployments(user=user, params=params)
     audit = audit_entry_list(user=user, params=params)
+    findings = pack_findings(user=user, params=params)
     return [
         ("deployments.csv", DEPLOYMENT_HEADER, deployment_rows(deployments), DEPLOYMENT_TEXT),
         ("audit-trail.csv", AUDIT_HEADER, audit_rows(audit), None),
         ("approvals.csv", APPROVAL_HEADER, approval_rows(deployments), None),
         ("overrides.csv", OVERRIDE_HEADER, override_rows(deployments), None),
+        ("audit-findings.csv", FINDING_HEADER, finding_rows(findings), None),
+        ("audit-finding-history.csv", FINDING_EVENT_HEADER, finding_event_rows(findings), None),
     ]
 
 
 def write_audit_pack(path: str, *, user, params, progress: Progress = None) -> None:
-    """A ZIP of the register, audit trail, approvals and overrides, with `MANIFEST.sha256` of the files."""
+    """A ZIP of the register, audit trail, approvals, overrides and findings, with `MANIFEST.sha256` of the files."""
     parts = audit_pack_parts(user=user, params=params)
     manifest = []
     written = [0]  # rows of the files already in the archive, for the progress bar

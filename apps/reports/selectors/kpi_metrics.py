@@ -13,7 +13,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from apps.deployment_models.models import ModelStatus
-from apps.deployments.models import Check, CheckResult, Deployment, Feedback, IncidentLink
+from apps.deployments.models import Deployment, Feedback, IncidentLink
 from apps.deployments.workflow import FINISHED, NOT_PLANNED, UNSUCCESSFUL, Status
 from apps.environments.models import Environment, EnvironmentKind
 from apps.reports.selectors.kpi_sql import SecondsBetween
@@ -39,13 +39,6 @@ def has_incident() -> Q:
 
 def has_feedback() -> Q:
     return Q(Exists(Feedback.objects.filter(deployment=OuterRef("pk"))))
-
-
-def has_evidence_gap() -> Q:
-    unpassed = Check.objects.filter(deployment=OuterRef("pk"), required=True).exclude(
-        result__in=(CheckResult.PASS, CheckResult.NOT_APPLICABLE)
-    )
-    return Q(Exists(unpassed))
 
 
 def restored_at():
@@ -206,11 +199,9 @@ METRICS: dict[str, Metric] = {
             "audit_findings",
             "Audit findings",
             "count",
-            "Deployments completed in the period whose record an auditor would flag: a required check "
-            "left pending or failed (evidence missing).",
-            "completed with evidence gaps",
-            "completed",
-            in_api=False,
+            "Audit findings raised in the period (by the day raised), by severity: about the deployments in scope "
+            "and, unless an environment or service is chosen, about the deployment models and their reviews.",
+            "raised",
         ),
         Metric(
             "deployment_frequency_per_week",
@@ -252,6 +243,7 @@ class KpiValue:
     value: float | int | None
     numerator: float | int | None = None
     denominator: float | int | None = None
+    breakdown: dict | None = None  # e.g. audit findings per severity
 
     @property
     def no_data(self) -> bool:

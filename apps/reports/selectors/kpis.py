@@ -22,6 +22,8 @@ from apps.core.permissions import user_can
 from apps.deployments.models import Deployment, Feedback
 from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.deployments.workflow import Status
+from apps.reports.findings.selectors import findings_by_severity
+from apps.reports.models import AuditFinding
 from apps.reports.permissions import VIEW_KPIS
 from apps.reports.selectors.kpi_cache import cached_kpi
 from apps.reports.selectors.kpi_metrics import (
@@ -40,7 +42,6 @@ from apps.reports.selectors.kpi_metrics import (
     _hours,
     _pct,
     _ratio,
-    has_evidence_gap,
     has_feedback,
     has_incident,
     lead_seconds,
@@ -91,7 +92,6 @@ def _finished_counts(base: QuerySet, period: Period) -> dict:
         with_incidents=Count("pk", filter=has_incident()),
         on_schedule=Count("pk", filter=ON_SCHEDULE),
         lead_n=Count("pk", filter=COMPLETED & Q(submitted_at__isnull=False)),
-        evidence_gaps=Count("pk", filter=COMPLETED & has_evidence_gap()),
         prod_finished=Count("pk", filter=PRODUCTION),
         prod_completed=Count("pk", filter=PRODUCTION & COMPLETED),
         prod_failed=Count("pk", filter=PRODUCTION & FAILED),
@@ -112,6 +112,25 @@ def _time_to_restore(base: QuerySet, period: Period) -> tuple[int, float | None]
 
 def _value(key: str, value, numerator=None, denominator=None) -> KpiValue:
     return KpiValue(METRICS[key], value, numerator, denominator)
+
+
+def findings_in_scope_q(base: QuerySet, *, user, period: Period, environment=None, service=None, model=None) -> Q:
+    """The audit findings a KPI counts: raised in the period, about a deployment of `base`; and, for a user who sees
+    every deployment and chose no environment or service, about the models (or the chosen model) and their reviews."""
+    raised = Q(raised_at__gte=period.start, raised_at__lt=period.end)
+    if deployment_visible_q(user) is not None or environment is not None or service is not None:
+        return raised & Q(deployment__in=base.values("pk"))
+    if model is not None:
+        return raised & (Q(deployment__in=base.values("pk")) | Q(model=model) | Q(review__model=model))
+    return raised
+
+
+def _findings_value(base: QuerySet, *, user, period: Period, environment, service, model) -> KpiValue:
+    """Real findings of the register, counted by severity in one query."""
+    q = findings_in_scope_q(base, user=user, period=period, environment=environment, service=service, model=model)
+    counts = findings_by_severity(AuditFinding.objects.filter(q))
+    total = counts.pop("total")
+    return KpiValue(METRICS["audit_findings"], total, total, None, breakdown=counts)
 
 
 @cached_kpi(VIEW_KPIS)
@@ -154,7 +173,7 @@ def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=
             "model_adoption_rate", _pct(planned["agreed"], planned["planned"]), planned["agreed"], planned["planned"]
         ),
         _value("compliance_exceptions", overrides, overrides, planned["planned"]),
-        _value("audit_findings", c["evidence_gaps"], c["evidence_gaps"], c["completed"]),
+        _findings_value(base, user=user, period=period, environment=environment, service=service, model=model),
         _value("deployment_frequency_per_week", _ratio(c["prod_completed"], period.weeks), c["prod_completed"], weeks),
         _value(
             "change_failure_rate",
@@ -262,7 +281,13 @@ def kpi_drilldown(
         "satisfaction_quality": finished & has_feedback(),
         "model_adoption_rate": p.planned() & AGREED_MODEL,
         "compliance_exceptions": p.planned() & Q(override_count__gt=0),
-        "audit_findings": finished & COMPLETED & has_evidence_gap(),
+        "audit_findings": Q(
+            pk__in=AuditFinding.objects.filter(
+                findings_in_scope_q(base, user=user, period=p, environment=environment, service=service, model=model)
+            )
+            .filter(deployment__isnull=False)
+            .values("deployment_id")
+        ),
         "deployment_frequency_per_week": finished & PRODUCTION & COMPLETED,
         "change_failure_rate": finished & PRODUCTION & (FAILED | has_incident()),
         "time_to_restore_median_hours": finished & PRODUCTION & FAILED,
@@ -274,7 +299,7 @@ def kpi_drilldown(
         qs = qs.annotate(restored=restored_at()).filter(restored__isnull=False)
         qs = qs.annotate(hours=SecondsBetween(F("restored"), F("actual_end")) / 3600.0)
     order = ["planned_start", "id"] if spec.key == "backlog" else ["-actual_end", "-id"]
-    if spec.key in ("model_adoption_rate", "compliance_exceptions"):
+    if spec.key in ("model_adoption_rate", "compliance_exceptions", "audit_findings"):
         order = ["-planned_start", "-id"]
     return qs.order_by(*order)
 

@@ -1,0 +1,62 @@
+"""The only definition of a finding's statuses and of who may move it where (auditors raise, and change nothing).
+
+open → accepted (the owner takes it on) → remediated (the owner fixed it) → closed (a manager confirms);
+a manager may close at any time (e.g. a finding withdrawn) and reopen what was accepted, remediated or closed.
+The owner does not close their own finding: who remedies does not also sign the remedy off."""
+
+from dataclasses import dataclass
+
+from apps.core.permissions import user_can
+from apps.reports.models import AuditFinding, FindingStatus
+
+VIEW = "reports.view_auditfinding"
+ADD = "reports.add_auditfinding"
+CHANGE = "reports.change_auditfinding"  # deployment managers
+
+OPEN, ACCEPTED, REMEDIATED, CLOSED = (
+    FindingStatus.OPEN,
+    FindingStatus.ACCEPTED,
+    FindingStatus.REMEDIATED,
+    FindingStatus.CLOSED,
+)
+
+
+@dataclass(frozen=True)
+class Move:
+    """Into `target` from any of `sources`; by managers, and by the finding's owner when `owner` is True."""
+
+    target: str
+    sources: tuple[str, ...]
+    owner: bool
+
+
+MOVES: dict[str, Move] = {
+    m.target: m
+    for m in [
+        Move(ACCEPTED, (OPEN,), owner=True),
+        Move(REMEDIATED, (OPEN, ACCEPTED), owner=True),
+        Move(CLOSED, (OPEN, ACCEPTED, REMEDIATED), owner=False),
+        Move(OPEN, (ACCEPTED, REMEDIATED, CLOSED), owner=False),
+    ]
+}
+
+
+def may_move(user, finding: AuditFinding, move: Move) -> bool:
+    """Managers may make every move; the owner the moves marked `owner`."""
+    if user_can(user, CHANGE):
+        return True
+    return move.owner and getattr(user, "pk", None) == finding.owner_id and user.is_active
+
+
+def may_change_status(user, finding: AuditFinding) -> bool:
+    """Whether the user may change this finding's status at all (managers and the finding's owner)."""
+    return user_can(user, CHANGE) or (getattr(user, "pk", None) == finding.owner_id and user.is_active)
+
+
+def available_statuses(*, user, finding: AuditFinding) -> list[tuple[str, str]]:
+    """The statuses this user may move the finding into now: the choices of the page's form."""
+    return [
+        (m.target, FindingStatus(m.target).label)
+        for m in MOVES.values()
+        if finding.status in m.sources and may_move(user, finding, m)
+    ]
