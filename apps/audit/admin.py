@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.audit.models import AuditEntry
+from apps.audit.models import AuditCheckpoint, AuditEntry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -24,3 +24,11 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
     ordering = ("-id",)
     show_full_result_count = False  # counting millions of rows on every page is slow
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("id", "at", "last_entry", "entry_count", "reason", "key_id")
+    list_filter = ("reason",)
+    search_fields = ("head_hash", "key_id")
+    ordering = ("-id",)

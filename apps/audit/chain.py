@@ -22,6 +22,11 @@ GENESIS = "0" * 64
 ADVISORY_LOCK_ID = 7_240_001
 
 
+def entry_fields(entry: AuditEntry) -> dict:
+    """The fields an entry's hash covers, as the JSON the offline verifier (apps/audit/offline) recomputes it from."""
+    return json.loads(_canonical(entry))
+
+
 def _canonical(entry: AuditEntry) -> str:
     return json.dumps(
         {
