@@ -5,7 +5,7 @@ from apps.audit.chain import GENESIS, audit_append, entry_hash
 from apps.audit.models import AuditEntry
 
 
-def append_entries(n: int, *, start: int = 0, service_id: int | None = None) -> list[AuditEntry]:
+def append_entries(n: int, *, start: int = 0, service_id: int | None = None, at=None) -> list[AuditEntry]:
     """`n` entries appended one by one (each its own chain step), as a background job would write them."""
     return [
         audit_append(
@@ -17,6 +17,7 @@ def append_entries(n: int, *, start: int = 0, service_id: int | None = None) -> 
             object_repr=f"DEP-{start + i:05d}",
             changes={"status": ["draft", "approved"]},
             service_id=service_id,
+            at=at,
         )
         for i in range(n)
     ]
