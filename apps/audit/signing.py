@@ -21,6 +21,7 @@ from apps.audit.offline.verify_pack import checkpoint_message, key_fingerprint, 
 
 __all__ = [
     "checkpoint_message",
+    "key_fingerprint",
     "manifest_message",
     "public_key",
     "public_key_id",

@@ -270,3 +270,27 @@ def test_the_audit_page_verifies_against_the_checkpoints(fresh_key, world):
     page = client_for(world.users["auditor"]).post("/audit/", follow=True)
     # then the page names the missing entry
     assert f"The audit chain is broken at entry #{checkpoint.last_entry}: it is missing" in page.content.decode()
+
+
+def test_the_key_command_generates_a_key_file_and_shows_its_id(settings, tmp_path, capsys):
+    # given no key yet
+    path = tmp_path / "prod.pem"
+    # when one is generated, then configured and shown
+    call_command("audit_signing_key", "--generate", str(path))
+    written = capsys.readouterr().out
+    settings.AUDIT_SIGNING_KEY_FILE = str(path)
+    signing.signing_key_clear()
+    try:
+        call_command("audit_signing_key")
+        shown = capsys.readouterr().out
+        key_id = signing.public_key_id()
+    finally:
+        signing.signing_key_clear()
+    # then the file is private, and both outputs name the same key id; the public key is printed in PEM
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert written.strip() == f"Wrote {path}; key id {key_id}"
+    assert shown.startswith(f"key id {key_id}\n-----BEGIN PUBLIC KEY-----\n")
+    # and it never overwrites a key
+    with pytest.raises(CommandError) as info:
+        call_command("audit_signing_key", "--generate", str(path))
+    assert str(info.value) == f"Cannot create {path}: File exists."
