@@ -163,11 +163,14 @@ def checkpoint_ship_later(*, checkpoint: AuditCheckpoint) -> None:
 
 
 def checkpoints_ship_pending() -> int:
-    """Re-enqueue checkpoints of the last week that some destination has not received (the hourly job)."""
+    """Re-enqueue checkpoints of the last week that some destination has not received, oldest first, retries spent
+    or not: the hourly job's catch-up after an outage longer than the retries."""
     wanted = destinations()
+    if not wanted:
+        return 0
     since = timezone.now() - timedelta(days=7)
     count = 0
-    for checkpoint in AuditCheckpoint.objects.filter(at__gte=since).only("pk", "deliveries"):
+    for checkpoint in AuditCheckpoint.objects.filter(at__gte=since).order_by("id").only("pk", "deliveries"):
         if any(not checkpoint.deliveries.get(d, {}).get("sent_at") for d in wanted):
             async_task(TASK, checkpoint.pk, group="audit-checkpoints")
             count += 1

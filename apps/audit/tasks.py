@@ -5,8 +5,7 @@ from apps.audit.shipping import checkpoints_ship_pending
 
 
 def checkpoint_hourly() -> int:
-    """Sign the chain's head and ship it; re-enqueue earlier checkpoints a destination has not received yet.
-    Returns the new checkpoint's id."""
-    checkpoint = checkpoint_create(reason="scheduled")
+    """Re-enqueue earlier checkpoints a destination has not received yet (oldest first), then sign the chain's head
+    and ship it. Returns the new checkpoint's id."""
     checkpoints_ship_pending()
-    return checkpoint.pk
+    return checkpoint_create(reason="scheduled").pk

@@ -7,7 +7,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, SystemCheckError
 
 from apps.audit import signing
 from apps.audit.checkpoints import checkpoint_create
@@ -294,3 +294,17 @@ def test_the_key_command_generates_a_key_file_and_shows_its_id(settings, tmp_pat
     with pytest.raises(CommandError) as info:
         call_command("audit_signing_key", "--generate", str(path))
     assert str(info.value) == f"Cannot create {path}: File exists."
+
+
+def test_check_deploy_names_a_missing_signing_key(settings):
+    # given production settings without a key
+    settings.AUDIT_SIGNING_KEY_FILE = ""
+    settings.AUDIT_SIGNING_KEY = ""
+    settings.AUDIT_SIGNING_KEY_GENERATE = ""
+    try:
+        # when the deployment checks run, then they fail naming the variables to set
+        with pytest.raises(SystemCheckError) as info:
+            call_command("check", "--deploy", "--tag", "security")
+    finally:
+        signing.signing_key_clear()
+    assert "(audit.E001) No audit signing key: set DEPLOYDESK_AUDIT_SIGNING_KEY_FILE" in str(info.value)

@@ -18,6 +18,7 @@ from apps.audit.checkpoints import checkpoint_create
 from apps.audit.models import AuditCheckpoint
 from apps.audit.offline.verify_pack import checkpoint_message
 from apps.audit.shipping import checkpoint_ship
+from apps.audit.tasks import checkpoint_hourly
 from tests.factories.accounts import UserFactory
 from tests.factories.audit import append_entries
 
@@ -227,3 +228,20 @@ def test_a_bad_syslog_url_is_recorded_not_raised(settings):
         "DEPLOYDESK_AUDIT_SYSLOG must be udp://host:port or tcp://host:port, not 'http://127.0.0.1:514'"
     )
     assert Schedule.objects.filter(func="apps.audit.shipping.checkpoint_ship").count() == 1
+
+
+def test_the_hourly_job_catches_up_after_an_outage_in_order(settings, receiver, django_capture_on_commit_callbacks):
+    # given two checkpoints made while the endpoint was down (their retries spent)
+    settings.AUDIT_CHECKPOINT_URL = receiver.url
+    settings.AUDIT_SHIP_ATTEMPTS = 1
+    append_entries(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        down = [checkpoint_create(), checkpoint_create()]
+    assert [AuditCheckpoint.objects.get(pk=c.pk).deliveries["https"]["attempts"] for c in down] == [1, 1]
+    assert not Schedule.objects.filter(func="apps.audit.shipping.checkpoint_ship").exists()
+    # when the endpoint is back and the hourly job runs
+    receiver.start()
+    with django_capture_on_commit_callbacks(execute=True):
+        new_id = checkpoint_hourly()
+    # then the endpoint received every checkpoint once, oldest first
+    assert [b["id"] for b in receiver.bodies()] == [down[0].pk, down[1].pk, new_id]
