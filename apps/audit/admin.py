@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.audit.models import AuditCheckpoint, AuditEntry
+from apps.audit.models import AuditArchive, AuditCheckpoint, AuditEntry
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -32,3 +32,9 @@ class AuditCheckpointAdmin(ReadOnlyAdmin):
     list_filter = ("reason",)
     search_fields = ("head_hash", "key_id")
     ordering = ("-id",)
+
+
+@admin.register(AuditArchive)
+class AuditArchiveAdmin(ReadOnlyAdmin):
+    list_display = ("id", "created_at", "before", "first_entry", "last_entry", "entry_count", "file_name")
+    ordering = ("-first_entry",)

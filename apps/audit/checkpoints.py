@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit import signing
-from apps.audit.chain import GENESIS, _lock_chain, audit_verify
-from apps.audit.models import AuditCheckpoint, AuditEntry
+from apps.audit.chain import GENESIS, _lock_chain
+from apps.audit.models import AuditArchive, AuditCheckpoint, AuditEntry
 from apps.audit.shipping import checkpoint_ship_later
 
 
@@ -39,7 +39,7 @@ def checkpoint_create(*, reason: str = "scheduled", ship: bool = True) -> AuditC
         # count only the entries since the last checkpoint (constant cost on a long chain)
         count = previous.entry_count + AuditEntry.objects.filter(id__gt=previous.last_entry, id__lte=last_entry).count()
     else:
-        count = AuditEntry.objects.count()
+        count = AuditEntry.objects.count() + AuditArchive.totals()[0]
     checkpoint = AuditCheckpoint(
         at=timezone.now().replace(microsecond=0),
         last_entry=last_entry,
@@ -61,21 +61,51 @@ class CheckpointProblem:
     reason: str
 
 
-def checkpoint_verify(*, public_key=None) -> CheckpointProblem | None:
+def _archived_problem(checkpoint, archived, confirmed) -> CheckpointProblem | None:
+    found = archived.get(checkpoint.last_entry)
+    if found is None:
+        return CheckpointProblem(checkpoint.last_entry, f"checkpoint #{checkpoint.pk} signed it, but no archive has it")
+    position, hash_ = found
+    if hash_ != checkpoint.head_hash:
+        after = f" after entry #{confirmed}, the last one a checkpoint confirms" if confirmed else ""
+        return CheckpointProblem(
+            checkpoint.last_entry,
+            f"its archived hash is not the one checkpoint #{checkpoint.pk} signed: the chain was rewritten{after}",
+        )
+    if position != checkpoint.entry_count:
+        return CheckpointProblem(
+            checkpoint.last_entry,
+            f"checkpoint #{checkpoint.pk} counted {checkpoint.entry_count} entries up to it, the archives {position}",
+        )
+    return None
+
+
+def checkpoint_verify(
+    *, public_key=None, archived: dict[int, tuple[int, str]] | None = None
+) -> CheckpointProblem | None:
     """The first checkpoint the chain no longer agrees with, named by its entry; None when all hold.
 
     Checks each signature (with the configured key, or `public_key`), that each checkpoint's entry is still there
-    with the signed hash, and that the entries up to it still number the signed count."""
+    with the signed hash, and that the entries up to it still number the signed count. An entry moved to an archive
+    is looked up in `archived` (id → (position in the chain, hash), from apps.audit.archive.archives_verify)."""
+    archived = archived or {}
+    archived_count, archived_last, _ = AuditArchive.totals()
     public_key = public_key or signing.public_key()
     key_id = signing.key_fingerprint(public_key)
     confirmed = None
-    counted_to, count = 0, 0  # entries counted up to id `counted_to`, walking the checkpoints in chain order
+    counted_to, count = archived_last, archived_count  # entries up to id `counted_to`, walking in chain order
     for checkpoint in AuditCheckpoint.objects.order_by("last_entry", "id").iterator():
         if checkpoint.key_id != key_id or not signing.signature_valid(
             public_key, checkpoint.signature, _message(checkpoint)
         ):
             return CheckpointProblem(checkpoint.last_entry, f"checkpoint #{checkpoint.pk}'s signature is not valid")
         if checkpoint.last_entry is None:
+            continue
+        if checkpoint.last_entry <= archived_last:
+            problem = _archived_problem(checkpoint, archived, confirmed)
+            if problem:
+                return problem
+            confirmed = checkpoint.last_entry
             continue
         row = AuditEntry.objects.filter(pk=checkpoint.last_entry).values_list("hash", flat=True).first()
         if row is None:
@@ -102,32 +132,3 @@ def checkpoint_verify(*, public_key=None) -> CheckpointProblem | None:
             )
         confirmed = checkpoint.last_entry
     return None
-
-
-@dataclass
-class TrailResult:
-    ok: bool
-    checked: int
-    checkpoints: int
-    first_broken_id: int | None = None
-    reason: str = ""
-    by_checkpoint: bool = False  # the chain holds in itself but no longer reaches a signed checkpoint
-
-    @property
-    def summary(self) -> str:
-        """What broke, for the command and the page (after "the audit chain breaks at entry #N …: ")."""
-        if self.by_checkpoint:
-            return f"{self.reason}."
-        return f"{self.reason}. {self.checked} entries before it verified."
-
-
-def audit_trail_verify() -> TrailResult:
-    """The chain itself (apps.audit.chain.audit_verify), then against the signed checkpoints."""
-    chain = audit_verify()
-    checkpoints = AuditCheckpoint.objects.count()
-    if not chain.ok:
-        return TrailResult(False, chain.checked, checkpoints, chain.first_broken_id, chain.reason)
-    problem = checkpoint_verify() if checkpoints else None
-    if problem:
-        return TrailResult(False, chain.checked, checkpoints, problem.entry_id, problem.reason, by_checkpoint=True)
-    return TrailResult(True, chain.checked, checkpoints)

@@ -68,3 +68,36 @@ class AuditCheckpoint(models.Model):
             "signature": self.signature,
             "key_id": self.key_id,
         }
+
+
+class AuditArchive(models.Model):
+    """Entries moved out of the table by `audit_archive`: a signed JSON-lines file of entries `first_entry` to
+    `last_entry`, the chain's positions `start_count`+1 … `start_count`+`entry_count`. `first_prev_hash` links it to
+    the archive before (or the genesis), `last_hash` to the first entry left in the table."""
+
+    created_at = models.DateTimeField()
+    before = models.DateTimeField(help_text="Entries written before this time were archived.")
+    first_entry = models.BigIntegerField()
+    last_entry = models.BigIntegerField()
+    start_count = models.BigIntegerField()
+    entry_count = models.BigIntegerField()
+    first_prev_hash = models.CharField(max_length=64)
+    last_hash = models.CharField(max_length=64)
+    file_name = models.CharField(max_length=200)
+    file_sha256 = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+    key_id = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["first_entry"]
+
+    def __str__(self) -> str:
+        return f"archive of entries #{self.first_entry}–#{self.last_entry}"
+
+    @classmethod
+    def totals(cls) -> tuple[int, int, str]:
+        """(entries archived, last archived id or 0, last archived hash or the genesis)."""
+        last = cls.objects.order_by("-last_entry").first()
+        if last is None:
+            return 0, 0, "0" * 64
+        return last.start_count + last.entry_count, last.last_entry, last.last_hash

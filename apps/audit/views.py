@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
-from apps.audit.checkpoints import audit_trail_verify
 from apps.audit.filters import AuditEntryFilterSet
 from apps.audit.models import AuditEntry
 from apps.audit.selectors import VIEW_AUDIT, audit_entry_list, audit_reader_services
+from apps.audit.verify import audit_trail_verify
 from apps.core.permissions import user_can
 
 PAGE_SIZE = 50

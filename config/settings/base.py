@@ -115,6 +115,7 @@ AUDIT_SIGNING_KEY_GENERATE = ""  # development and the demo: a key generated onc
 AUDIT_SYSLOG = env.str("DEPLOYDESK_AUDIT_SYSLOG", default="")
 AUDIT_CHECKPOINT_URL = env.str("DEPLOYDESK_AUDIT_CHECKPOINT_URL", default="")
 AUDIT_CHECKPOINT_EMAIL = env.bool("DEPLOYDESK_AUDIT_CHECKPOINT_EMAIL", default=False)
+AUDIT_ARCHIVE_DIR = env.str("DEPLOYDESK_AUDIT_ARCHIVE_DIR", default="")  # audit_archive files; default media/
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -3,8 +3,8 @@ otherwise 1 naming the first entry that disagrees (an edited row, a truncated ta
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.audit.checkpoints import audit_trail_verify
 from apps.audit.models import AuditEntry
+from apps.audit.verify import audit_trail_verify
 
 
 class Command(BaseCommand):
