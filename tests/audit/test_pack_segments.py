@@ -74,3 +74,22 @@ def test_a_pack_without_a_trust_file_fails(world, tmp_path, member):
             archive.writestr(name, data)
     path.write_bytes(buffer.getvalue())
     assert verify_pack(str(path))[0] == [f"the pack has no {member}"]
+
+
+def test_a_csv_row_removed_after_export_is_named(world, tmp_path):
+    # given an auditor's pack with one audit-trail.csv row taken out
+    path, chain, _ = _pack(client_for(world.users["auditor"]), tmp_path)
+    victim = chain[2]["id"]
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    lines = members["audit-trail.csv"].decode().splitlines(keepends=True)
+    members["audit-trail.csv"] = "".join(x for x in lines if not x.startswith(f"{victim},")).encode()
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    path.write_bytes(buffer.getvalue())
+    # when verified, then the entry whose row is gone is named
+    problems = verify_pack(str(path))[0]
+    assert f"entry #{victim}: it is in the signed chain but its row is not in audit-trail.csv" in problems
+    assert "audit-trail.csv does not match its SHA-256 in the manifest" in problems

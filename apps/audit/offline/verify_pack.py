@@ -201,6 +201,7 @@ def verify_pack(path: str, *, key_id: str | None = None) -> tuple[list[str], lis
         if AUDIT_CSV in names:
             full = {e["id"]: e for e in entries if "fields" in e}
             reader = csv.DictReader(io.StringIO(archive.read(AUDIT_CSV).decode()))
+            seen = set()
             for row in reader:
                 try:
                     entry = full.get(int(row.get("id") or 0))
@@ -217,6 +218,11 @@ def verify_pack(path: str, *, key_id: str | None = None) -> tuple[list[str], lis
                         f"({', '.join(differ)})"
                     )
                     break
+                seen.add(entry["id"])
+            else:
+                missing = sorted(set(full) - seen)
+                if missing:
+                    problems.append(f"entry #{missing[0]}: it is in the signed chain but its row is not in {AUDIT_CSV}")
     return problems, notes
 
 
