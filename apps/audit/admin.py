@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.audit.models import AuditEntry
+from apps.audit.models import AuditArchive, AuditCheckpoint, AuditEntry
 from apps.core.admin import ReadOnlyAdmin
 
 
@@ -14,3 +14,17 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     date_hierarchy = "at"
     ordering = ("-id",)
     show_full_result_count = False  # counting millions of rows on every page is slow
+
+
+@admin.register(AuditCheckpoint)
+class AuditCheckpointAdmin(ReadOnlyAdmin):
+    list_display = ("id", "at", "last_entry", "entry_count", "reason", "key_id")
+    list_filter = ("reason",)
+    search_fields = ("head_hash", "key_id")
+    ordering = ("-id",)
+
+
+@admin.register(AuditArchive)
+class AuditArchiveAdmin(ReadOnlyAdmin):
+    list_display = ("id", "created_at", "before", "first_entry", "last_entry", "entry_count", "file_name")
+    ordering = ("-first_entry",)

@@ -11,6 +11,7 @@ class AuditConfig(AppConfig):
     def ready(self) -> None:
         from simple_history.signals import post_create_historical_record
 
+        from apps.audit import checks  # noqa: F401 (registers the signing-key check)
         from apps.audit.history import record_history
 
         # django-simple-history announces each record it writes only through this signal; the adapter turns it

@@ -22,6 +22,11 @@ GENESIS = "0" * 64
 ADVISORY_LOCK_ID = 7_240_001
 
 
+def entry_fields(entry: AuditEntry) -> dict:
+    """The fields an entry's hash covers, as the JSON the offline verifier (apps/audit/offline) recomputes it from."""
+    return json.loads(_canonical(entry))
+
+
 def _canonical(entry: AuditEntry) -> str:
     return json.dumps(
         {
@@ -159,9 +164,10 @@ class VerifyResult:
     reason: str = ""
 
 
-def audit_verify(*, batch: int = 5000) -> VerifyResult:
-    """Walk the chain in id order; the first entry whose prev_hash or hash does not match breaks it."""
-    prev = GENESIS
+def audit_verify(*, batch: int = 5000, start: str = GENESIS) -> VerifyResult:
+    """Walk the chain in id order from `start` (the genesis, or the last archived hash); the first entry whose
+    prev_hash or hash does not match breaks it."""
+    prev = start
     checked = 0
     last_id = 0
     while True:

@@ -6,7 +6,7 @@ from django.db.models import QuerySet
 from django.utils.module_loading import import_string
 
 from apps.audit.filters import AuditEntryFilterSet, as_querydict, period_bounds
-from apps.audit.models import AuditEntry
+from apps.audit.models import AuditCheckpoint, AuditEntry
 from apps.core.permissions import user_can
 
 VIEW_AUDIT = "audit.view_audit"
@@ -47,3 +47,15 @@ def audit_entry_list(*, user, params=None) -> QuerySet[AuditEntry]:
     if end:
         qs = qs.filter(at__lt=end)
     return qs
+
+
+def audit_checkpoint_may_read(user) -> bool:
+    """Checkpoints describe the whole chain, so they are for readers of all of it (`view_audit`)."""
+    return user_can(user, VIEW_AUDIT)
+
+
+def audit_checkpoint_list(*, user) -> QuerySet[AuditCheckpoint]:
+    """Signed checkpoints, newest first; none for a reader without `view_audit`."""
+    if not audit_checkpoint_may_read(user):
+        return AuditCheckpoint.objects.none()
+    return AuditCheckpoint.objects.order_by("-id")

@@ -8,10 +8,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
-from apps.audit.chain import audit_verify
 from apps.audit.filters import AuditEntryFilterSet
 from apps.audit.models import AuditEntry
 from apps.audit.selectors import VIEW_AUDIT, audit_entry_list, audit_reader_services
+from apps.audit.verify import audit_trail_verify
 from apps.core.permissions import user_can
 
 PAGE_SIZE = 50
@@ -87,9 +87,10 @@ class AuditEntryListView(LoginRequiredMixin, TemplateView):
         return self.render_to_response(ctx, status=400 if errors else 200)
 
     def post(self, request, *args, **kwargs):
-        result = audit_verify()
+        result = audit_trail_verify()
         if result.ok:
-            messages.success(request, f"OK: {result.checked} entries verified. The audit chain is intact.")
+            signed = f" and reaches its {result.checkpoints} signed checkpoints" if result.checkpoints else ""
+            messages.success(request, f"OK: {result.checked} entries verified. The audit chain is intact{signed}.")
         else:
             entry = AuditEntry.objects.filter(pk=result.first_broken_id).first()
             where = f"#{result.first_broken_id}"
@@ -99,7 +100,6 @@ class AuditEntryListView(LoginRequiredMixin, TemplateView):
                 )
             messages.error(
                 request,
-                f"The audit chain is broken at entry {where}: {result.reason}. "
-                f"{result.checked} entries before it verified.",
+                f"The audit chain is broken at entry {where}: {result.summary}",
             )
         return redirect("audit:auditentry_list")

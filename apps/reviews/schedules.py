@@ -3,6 +3,8 @@
 from django.utils import timezone
 from django_q.models import Schedule
 
+from apps.audit.schedules import AUDIT_SCHEDULES
+
 # name → (function, schedule type, minutes for MINUTES schedules)
 SCHEDULES = {
     "reviews: plan scheduled model reviews": ("apps.reviews.tasks.schedule_quarterly_reviews", Schedule.DAILY, None),
@@ -17,6 +19,7 @@ SCHEDULES = {
         Schedule.HOURLY,
         None,
     ),
+    **AUDIT_SCHEDULES,
 }
 
 

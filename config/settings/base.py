@@ -107,6 +107,18 @@ AUTH_USER_MODEL = "accounts.User"
 # which services' entries a reader without `audit.view_audit` may read.
 AUDIT_SERVICE_SCOPE = "apps.reports.permissions.audit_services_for"
 
+# Signed checkpoints of the audit chain (apps.audit.signing, apps.audit.shipping): the Ed25519 private key from a PEM
+# file or the environment (PEM text or base64 of the raw 32 bytes); production has no default and refuses to sign
+# without one. Where copies of each checkpoint go: syslog (udp://host:514 or tcp://host:514), an HTTPS endpoint, and/or
+# an e-mail to the auditors.
+AUDIT_SIGNING_KEY_FILE = env.str("DEPLOYDESK_AUDIT_SIGNING_KEY_FILE", default="")
+AUDIT_SIGNING_KEY = env.str("DEPLOYDESK_AUDIT_SIGNING_KEY", default="")
+AUDIT_SIGNING_KEY_GENERATE = ""  # development and the demo: a key generated once into this file
+AUDIT_SYSLOG = env.str("DEPLOYDESK_AUDIT_SYSLOG", default="")
+AUDIT_CHECKPOINT_URL = env.str("DEPLOYDESK_AUDIT_CHECKPOINT_URL", default="")
+AUDIT_CHECKPOINT_EMAIL = env.bool("DEPLOYDESK_AUDIT_CHECKPOINT_EMAIL", default=False)
+AUDIT_ARCHIVE_DIR = env.str("DEPLOYDESK_AUDIT_ARCHIVE_DIR", default="")  # audit_archive files; default media/
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -1,7 +1,7 @@
 """Test settings: fast hashing, tasks run in-process, mail kept in memory."""
 
 from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, Q_CLUSTER, REST_FRAMEWORK, env
+from .base import BASE_DIR, INSTALLED_APPS, Q_CLUSTER, REST_FRAMEWORK, env
 
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.bench"]  # the benchmark and demo commands are tested too
 
@@ -35,3 +35,8 @@ if _REDIS_URL:
             "LOCATION": urlsplit(_REDIS_URL)._replace(path=f"/{_db}").geturl(),
         }
     }
+
+# the demo's audit signing key, generated on first use (var/ is not in git)
+AUDIT_SIGNING_KEY_GENERATE = env.str(
+    "DEPLOYDESK_AUDIT_SIGNING_KEY_GENERATE", default=str(BASE_DIR / "var" / "audit-signing-key.pem")
+)

@@ -203,7 +203,7 @@ def test_audit_pack_zip_has_every_file_and_a_manifest_that_matches(rec):
     w = rec
     # when they download the audit pack
     response = client_for(w.users["auditor"]).get("/exports/audit-pack.zip?from=2000-01-01&to=2100-12-31")
-    # then the ZIP holds the four CSVs and a SHA-256 manifest that matches each of them
+    # then the ZIP holds the four CSVs, the chain's trust files and a signed SHA-256 manifest that matches each of them
     assert response.status_code == 200
     archive = zipfile.ZipFile(io.BytesIO(_body(response)))
     names = set(archive.namelist())
@@ -214,13 +214,18 @@ def test_audit_pack_zip_has_every_file_and_a_manifest_that_matches(rec):
         "overrides.csv",
         "audit-findings.csv",
         "audit-finding-history.csv",
+        "audit-chain.jsonl",
+        "checkpoints.json",
+        "audit-signing-key.pub.pem",
+        "verify_pack.py",
         "MANIFEST.sha256",
+        "MANIFEST.sha256.sig",
     }
     manifest = {}
     for line in archive.read("MANIFEST.sha256").decode().splitlines():
         digest, name = line.split("  ")
         manifest[name] = digest
-    assert set(manifest) == names - {"MANIFEST.sha256"}
+    assert set(manifest) == names - {"MANIFEST.sha256", "MANIFEST.sha256.sig"}
     for name, digest in manifest.items():
         assert hashlib.sha256(archive.read(name)).hexdigest() == digest
     approvals = list(csv.DictReader(io.StringIO(archive.read("approvals.csv").decode())))

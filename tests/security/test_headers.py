@@ -1,6 +1,7 @@
 """Cookies and headers under the production settings: Secure and HttpOnly session and CSRF cookies, HSTS,
 X-Frame-Options DENY, nosniff, a strict CSP, and `check --deploy` clean at WARNING level."""
 
+import base64
 import importlib
 import os
 import secrets
@@ -16,6 +17,7 @@ ROOT = Path(settings.BASE_DIR)
 PROD_ENV = {
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
     "DJANGO_ALLOWED_HOSTS": "deploydesk.example.com",
+    "DEPLOYDESK_AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),  # an Ed25519 key's raw bytes
 }
 SECURE_KEYS = (
     "SESSION_COOKIE_SECURE",

@@ -1,5 +1,6 @@
 """The audit pack: a ZIP of the register, the audit trail, approvals, overrides and audit findings of a period, with a
-manifest."""
+signed manifest, the audit chain's segment, its signed checkpoints, the public key and the offline verifier
+(apps.audit.pack)."""
 
 import hashlib
 import zipfile
@@ -7,7 +8,9 @@ from collections.abc import Iterable
 
 from django.http import QueryDict
 
+from apps.audit import pack
 from apps.audit.filters import as_querydict, period_bounds
+from apps.audit.models import AuditCheckpoint
 from apps.audit.selectors import audit_entry_list
 from apps.reports.exports.findings import (
     FINDING_EVENT_HEADER,
@@ -43,11 +46,19 @@ def _pack_params(params) -> QueryDict:
     return params
 
 
-def audit_pack_parts(*, user, params) -> list[tuple[str, list[str], Iterable[tuple], list[int] | None]]:
-    """The CSV files of an audit pack for the period `from`–`to` (and the register filters)."""
+def _pack_audit(*, user, params, head: AuditCheckpoint | None):
+    audit = audit_entry_list(user=user, params=params)
+    return audit if head is None else audit.filter(id__lte=head.last_entry or 0)  # what the pack's checkpoint signed
+
+
+def audit_pack_parts(
+    *, user, params, head: AuditCheckpoint | None = None
+) -> list[tuple[str, list[str], Iterable[tuple], list[int] | None]]:
+    """The CSV files of an audit pack for the period `from`–`to` (and the register filters); with `head`, the audit
+    trail stops at the checkpoint's entry."""
     params = _pack_params(params)
     deployments = export_deployments(user=user, params=params)
-    audit = audit_entry_list(user=user, params=params)
+    audit = _pack_audit(user=user, params=params, head=head)
     findings = pack_findings(user=user, params=params)
     return [
         ("deployments.csv", DEPLOYMENT_HEADER, deployment_rows(deployments), DEPLOYMENT_TEXT),
@@ -59,9 +70,20 @@ def audit_pack_parts(*, user, params) -> list[tuple[str, list[str], Iterable[tup
     ]
 
 
+def _write_member(archive: zipfile.ZipFile, name: str, chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    with archive.open(name, "w", force_zip64=True) as member:
+        for data in chunks:
+            digest.update(data)
+            member.write(data)
+    return f"{digest.hexdigest()}  {name}\n"
+
+
 def write_audit_pack(path: str, *, user, params, progress: Progress = None) -> None:
-    """A ZIP of the register, audit trail, approvals, overrides and findings, with `MANIFEST.sha256` of the files."""
-    parts = audit_pack_parts(user=user, params=params)
+    """A ZIP of the register, audit trail, approvals, overrides and findings; the chain segment, its signed checkpoints
+    (one made for this pack), the public key and `verify_pack.py`; `MANIFEST.sha256` of the files and its signature."""
+    head = pack.pack_checkpoint()
+    parts = audit_pack_parts(user=user, params=params, head=head)
     manifest = []
     written = [0]  # rows of the files already in the archive, for the progress bar
 
@@ -82,7 +104,20 @@ def write_audit_pack(path: str, *, user, params, progress: Progress = None) -> N
                     member.write(data)
             written[0] += last[0]
             manifest.append(f"{digest.hexdigest()}  {name}\n")
-        archive.writestr("MANIFEST.sha256", "".join(manifest))
+        lines, checkpoints = pack.chain_segment(
+            exported=_pack_audit(user=user, params=_pack_params(params), head=head), head=head
+        )
+        trust = [
+            (pack.CHAIN_FILE, (line.encode() for line in lines)),
+            (pack.CHECKPOINTS_FILE, [pack.checkpoints_json(checkpoints or [head]).encode()]),
+            (pack.PUBLIC_KEY_FILE, [pack.public_key_pem()]),
+            (pack.VERIFIER_FILE, [pack.verifier_source()]),
+        ]
+        for name, chunks in trust:
+            manifest.append(_write_member(archive, name, chunks))
+        text = "".join(manifest).encode()
+        archive.writestr(pack.MANIFEST_FILE, text)
+        archive.writestr(pack.MANIFEST_SIGNATURE_FILE, pack.manifest_signature(text))
 
 
 def audit_pack_size(*, user, params) -> int:

@@ -1,0 +1,247 @@
+"""Checkpoints leave the server: a real syslog listener (UDP and TCP), a real HTTP receiver process, e-mail."""
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.core import mail
+from django_q.models import Schedule
+
+from apps.audit import signing
+from apps.audit.checkpoints import checkpoint_create
+from apps.audit.models import AuditCheckpoint
+from apps.audit.offline.verify_pack import checkpoint_message
+from apps.audit.shipping import checkpoint_ship
+from apps.audit.tasks import checkpoint_hourly
+from tests.factories.accounts import UserFactory
+from tests.factories.audit import append_entries
+
+pytestmark = pytest.mark.django_db
+
+RFC5424 = re.compile(
+    r"^<110>1 (?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ) (?P<host>\S+) deploydesk - audit-checkpoint "
+    r"\[checkpoint@32473 (?P<params>[^\]]*)\] (?P<json>\{.*\})$"
+)
+
+RECEIVER = textwrap.dedent(
+    """
+    import http.server, sys
+    out = open(sys.argv[1], "ab", buffering=0)
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            out.write(body + b"\\n")
+            self.send_response(204)
+            self.end_headers()
+        def log_message(self, *args):
+            pass
+    server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[2])), Handler)
+    print("ready", flush=True)
+    server.serve_forever()
+    """
+)
+
+
+@pytest.fixture(autouse=True)
+def _key(settings, tmp_path):
+    path = tmp_path / "audit.pem"
+    path.write_bytes(signing.private_key_pem(Ed25519PrivateKey.generate()))
+    settings.AUDIT_SIGNING_KEY_FILE = str(path)
+    settings.AUDIT_SYSLOG = ""
+    settings.AUDIT_CHECKPOINT_URL = ""
+    settings.AUDIT_CHECKPOINT_EMAIL = False
+    signing.signing_key_clear()
+    yield
+    signing.signing_key_clear()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _assert_signed(message: str, checkpoint: AuditCheckpoint) -> None:
+    match = RFC5424.match(message)
+    assert match, message
+    data = json.loads(match["json"])
+    assert data == checkpoint.signed_dict()
+    assert f'headHash="{checkpoint.head_hash}"' in match["params"]
+    assert f'signature="{checkpoint.signature}"' in match["params"]
+    signing.public_key().verify(
+        bytes.fromhex(data["signature"]),
+        checkpoint_message(
+            at=data["at"], last_entry=data["last_entry"], entry_count=data["entry_count"], head_hash=data["head_hash"]
+        ),
+    )
+
+
+def test_a_checkpoint_goes_to_a_udp_syslog_as_rfc5424(settings, django_capture_on_commit_callbacks):
+    # given a syslog listening on UDP
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(10)
+        settings.AUDIT_SYSLOG = f"udp://127.0.0.1:{listener.getsockname()[1]}"
+        append_entries(3)
+        # when a checkpoint is made (and shipped by the worker once it commits)
+        with django_capture_on_commit_callbacks(execute=True):
+            checkpoint = checkpoint_create()
+        datagram, _ = listener.recvfrom(65535)
+    # then the syslog received the signed checkpoint, and the delivery is recorded
+    _assert_signed(datagram.decode(), checkpoint)
+    checkpoint.refresh_from_db()
+    assert checkpoint.deliveries["syslog"]["attempts"] == 1
+    assert "sent_at" in checkpoint.deliveries["syslog"]
+
+
+def test_a_checkpoint_goes_to_a_tcp_syslog_framed_by_octet_counting(settings):
+    # given a syslog listening on TCP
+    received = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(10)
+
+        def accept():
+            conn, _ = server.accept()
+            with conn:
+                data = b""
+                while chunk := conn.recv(65535):
+                    data += chunk
+                received.append(data)
+
+        thread = threading.Thread(target=accept)
+        thread.start()
+        settings.AUDIT_SYSLOG = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        append_entries(2)
+        checkpoint = checkpoint_create(ship=False)
+        # when the worker ships it
+        deliveries = checkpoint_ship(checkpoint.pk)
+        thread.join(10)
+    # then one frame "LENGTH SP MESSAGE" arrived
+    length, _, message = received[0].partition(b" ")
+    assert int(length) == len(message)
+    _assert_signed(message.decode(), checkpoint)
+    assert "sent_at" in deliveries["syslog"]
+
+
+@pytest.fixture
+def receiver(tmp_path):
+    """An HTTP receiver in its own process on 127.0.0.1; `start()` (re)starts it, `stop()` takes it down."""
+    port = _free_port()
+    out = tmp_path / "received.jsonl"
+    out.touch()
+    procs = []
+
+    def start():
+        proc = subprocess.Popen(
+            [sys.executable, "-c", RECEIVER, str(out), str(port)], stdout=subprocess.PIPE, text=True
+        )
+        assert proc.stdout.readline().strip() == "ready"
+        procs.append(proc)
+
+    def stop():
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+                proc.wait(10)
+
+    def bodies():
+        return [json.loads(line) for line in out.read_text().splitlines()]
+
+    yield type(
+        "Receiver", (), {"url": f"http://127.0.0.1:{port}/checkpoints", "start": start, "stop": stop, "bodies": bodies}
+    )
+    stop()
+
+
+def test_a_checkpoint_goes_to_an_https_endpoint_and_a_failed_delivery_is_retried(settings, receiver):
+    # given an endpoint that is down, and a syslog that works
+    settings.AUDIT_CHECKPOINT_URL = receiver.url
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.settimeout(10)
+        settings.AUDIT_SYSLOG = f"udp://127.0.0.1:{listener.getsockname()[1]}"
+        append_entries(2)
+        checkpoint = checkpoint_create(ship=False)
+        # when the worker ships it
+        first = checkpoint_ship(checkpoint.pk)
+        listener.recvfrom(65535)
+        # then the syslog has it, the endpoint's failure is recorded and a retry is scheduled
+        assert "sent_at" in first["syslog"]
+        assert first["https"]["attempts"] == 1
+        assert "Connection refused" in first["https"]["error"]
+        retry = Schedule.objects.get(func="apps.audit.shipping.checkpoint_ship")
+        assert (retry.args, retry.schedule_type) == (str(checkpoint.pk), Schedule.ONCE)
+        # when the endpoint is back and the retry runs
+        receiver.start()
+        second = checkpoint_ship(checkpoint.pk)
+        # then the endpoint received the checkpoint once, and the syslog was not sent again
+        listener.settimeout(0.5)
+        with pytest.raises(TimeoutError):
+            listener.recvfrom(65535)
+    assert receiver.bodies() == [checkpoint.signed_dict()]
+    assert second["https"]["attempts"] == 2
+    assert "sent_at" in second["https"]
+    assert second["syslog"] == first["syslog"]
+    assert Schedule.objects.filter(func="apps.audit.shipping.checkpoint_ship").count() == 1  # no further retry
+
+
+def test_a_checkpoint_is_mailed_to_the_auditors(settings):
+    # given two auditors (one without an address) and a manager
+    settings.AUDIT_CHECKPOINT_EMAIL = True
+    UserFactory(username="aud1", email="aud1@example.org", roles=["auditor"])
+    UserFactory(username="aud2", email="", roles=["auditor"])
+    UserFactory(username="boss", email="boss@example.org", roles=["manager"])
+    append_entries(1)
+    checkpoint = checkpoint_create(ship=False)
+    # when the worker ships it
+    checkpoint_ship(checkpoint.pk)
+    # then the auditor with an address got it, with the head, the hash, the key and the signature
+    assert [m.to for m in mail.outbox] == [["aud1@example.org"]]
+    body = mail.outbox[0].body
+    assert mail.outbox[0].subject == f"Deploydesk audit checkpoint #{checkpoint.pk}"
+    for value in (checkpoint.head_hash, checkpoint.key_id, checkpoint.signature, f"#{checkpoint.last_entry}"):
+        assert value in body
+
+
+def test_shipping_twice_sends_nothing_twice(settings):
+    settings.AUDIT_CHECKPOINT_EMAIL = True
+    UserFactory(username="aud1", email="aud1@example.org", roles=["auditor"])
+    checkpoint = checkpoint_create(ship=False)
+    checkpoint_ship(checkpoint.pk)
+    checkpoint_ship(checkpoint.pk)
+    assert len(mail.outbox) == 1
+
+
+def test_a_bad_syslog_url_is_recorded_not_raised(settings):
+    settings.AUDIT_SYSLOG = "http://127.0.0.1:514"
+    checkpoint = checkpoint_create(ship=False)
+    deliveries = checkpoint_ship(checkpoint.pk)
+    assert deliveries["syslog"]["error"] == (
+        "DEPLOYDESK_AUDIT_SYSLOG must be udp://host:port or tcp://host:port, not 'http://127.0.0.1:514'"
+    )
+    assert Schedule.objects.filter(func="apps.audit.shipping.checkpoint_ship").count() == 1
+
+
+def test_the_hourly_job_catches_up_after_an_outage_in_order(settings, receiver, django_capture_on_commit_callbacks):
+    # given two checkpoints made while the endpoint was down (their retries spent)
+    settings.AUDIT_CHECKPOINT_URL = receiver.url
+    settings.AUDIT_SHIP_ATTEMPTS = 1
+    append_entries(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        down = [checkpoint_create(), checkpoint_create()]
+    assert [AuditCheckpoint.objects.get(pk=c.pk).deliveries["https"]["attempts"] for c in down] == [1, 1]
+    assert not Schedule.objects.filter(func="apps.audit.shipping.checkpoint_ship").exists()
+    # when the endpoint is back and the hourly job runs
+    receiver.start()
+    with django_capture_on_commit_callbacks(execute=True):
+        new_id = checkpoint_hourly()
+    # then the endpoint received every checkpoint once, oldest first
+    assert [b["id"] for b in receiver.bodies()] == [down[0].pk, down[1].pk, new_id]
