@@ -159,6 +159,7 @@ def test_request_reschedule_approve_execute_and_rate(live_server, browser: Brows
     pat = sign_in(browser, base, "pat")
     pat.goto(f"{base}/deployments/mine/")
     pat.get_by_role("link", name=deployment.reference).click()
+    record_all_checks(pat, "entry")  # the stage's entry criteria pass before the start
     pat.get_by_test_id("transition-start").click()
     expect(pat.get_by_test_id("status-badge")).to_have_text("Verifying components")
     record_all_checks(pat, "component", checksum=version.checksum)
@@ -170,6 +171,7 @@ def test_request_reschedule_approve_execute_and_rate(live_server, browser: Brows
     pat.get_by_test_id("transition-finish-execution").click()
     expect(pat.get_by_test_id("status-badge")).to_have_text("Verifying deployment")
     record_all_checks(pat, "acceptance")
+    record_all_checks(pat, "exit")  # and its exit criteria before completion
     pat.get_by_test_id("transition-form").get_by_label("Comment").fill("Smoke tests green.")
     pat.get_by_test_id("transition-complete").click()
     expect(pat.get_by_test_id("status-badge")).to_have_text("Completed")

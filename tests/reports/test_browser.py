@@ -77,7 +77,18 @@ def test_auditor_exports_last_quarter_in_production(live_server, page: Page, tmp
         page.get_by_test_id("export-pack").click()
     archive = zipfile.ZipFile(info.value.path())
     manifest = dict(reversed(line.split("  ")) for line in archive.read("MANIFEST.sha256").decode().splitlines())
-    assert set(manifest) == {"deployments.csv", "audit-trail.csv", "approvals.csv", "overrides.csv"}
+    assert set(manifest) == {
+        "deployments.csv",
+        "audit-trail.csv",
+        "approvals.csv",
+        "overrides.csv",
+        "audit-findings.csv",
+        "audit-finding-history.csv",
+        "audit-chain.jsonl",
+        "checkpoints.json",
+        "audit-signing-key.pub.pem",
+        "verify_pack.py",
+    }
     for name, digest in manifest.items():
         assert hashlib.sha256(archive.read(name)).hexdigest() == digest
     register_rows = list(csv.DictReader(io.StringIO(archive.read("deployments.csv").decode())))
