@@ -31,7 +31,8 @@ comp = ServiceComponent.objects.create(service=svc, name="web", type="software",
 v = ComponentVersion.objects.create(component=comp, version="1.0", repository_ref="dml://web/1.0")
 start = timezone.now() + dt.timedelta(days=3)
 d = deployment_create(ctx=Context(actor=po), data={"title": "Crash test", "service": svc, "environment": env,
-    "component_versions": [v], "planned_start": start, "planned_end": start + dt.timedelta(hours=1)})
+    "component_versions": [v], "planned_start": start, "planned_end": start + dt.timedelta(hours=1),
+    "acceptance_criteria": "The shop answers."})
 deployment_transition(ctx=Context(actor=po), deployment=d, transition="submit")
 print(d.pk)
 """

@@ -424,8 +424,12 @@ def _fingerprint() -> tuple:
             continue
         table = connection.ops.quote_name(meta.db_table)
         parts.append(f"(SELECT COUNT(*) FROM {table})")
-        for column in ("updated_at", "version"):
-            if any(f.column == column for f in meta.concrete_fields):
+        for model_field in meta.concrete_fields:
+            # the latest change, and the optimistic-locking counters (a component version's `version` is its text)
+            column = model_field.column
+            if column == "updated_at" or (
+                column == "version" and model_field.get_internal_type().endswith("IntegerField")
+            ):
                 agg = "MAX" if column == "updated_at" else "SUM"
                 parts.append(f"(SELECT {agg}({connection.ops.quote_name(column)}) FROM {table})")
     with connection.cursor() as cursor:

@@ -178,7 +178,9 @@ def finding_create(
 def finding_change_status(*, ctx: AuditContext, finding: AuditFinding, status: str, reason: str) -> AuditFinding:
     """Move a finding to `status` with a reason: managers make every move of workflow.MOVES, the owner accepts and
     remediates. Refusals: 403 (who), 400 (no reason, unknown status), 409 (not from the current status)."""
-    finding = AuditFinding.objects.select_for_update().select_related("owner", "deployment").get(pk=finding.pk)
+    finding = (
+        AuditFinding.objects.select_for_update(of=("self",)).select_related("owner", "deployment").get(pk=finding.pk)
+    )
     actor = ctx.actor
     if not may_change_status(actor, finding):
         raise PermissionDenied("Only deployment managers and the finding's owner may change its status.")
