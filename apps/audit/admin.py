@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.audit.models import AuditArchive, AuditCheckpoint, AuditEntry
+from apps.audit.models import AuditArchive, AuditCheckpoint, AuditEntry, AuditStreamCursor
 from apps.core.admin import ReadOnlyAdmin
 
 
@@ -28,3 +28,8 @@ class AuditCheckpointAdmin(ReadOnlyAdmin):
 class AuditArchiveAdmin(ReadOnlyAdmin):
     list_display = ("id", "created_at", "before", "first_entry", "last_entry", "entry_count", "file_name")
     ordering = ("-first_entry",)
+
+
+@admin.register(AuditStreamCursor)
+class AuditStreamCursorAdmin(ReadOnlyAdmin):
+    list_display = ("destination", "last_entry", "sent_count", "sent_at", "failures", "failed_at", "last_error")

@@ -12,14 +12,17 @@ import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from apps.audit.context import AuditContext, audit_context
 from apps.audit.models import AuditEntry
 
 GENESIS = "0" * 64
 ADVISORY_LOCK_ID = 7_240_001
+STREAM_TASK = "apps.audit.tasks.stream_audit"
 
 
 def entry_fields(entry: AuditEntry) -> dict:
@@ -120,6 +123,21 @@ def _chain(entries: list[AuditEntry]) -> None:
         entries[0].save(force_insert=True)
     else:
         AuditEntry.objects.bulk_create(entries)  # ids follow list order: the chain's order
+    _stream_later()
+
+
+def _stream_enqueue() -> None:
+    async_task(STREAM_TASK, "append", group="audit-stream")
+
+
+def _stream_later() -> None:
+    """With a stream configured (`DEPLOYDESK_AUDIT_STREAM`, apps.audit.streaming), enqueue the stream task once the
+    transaction that appended entries commits: once per transaction, however many batches it chained."""
+    if not getattr(settings, "AUDIT_STREAM", ""):
+        return
+    if any(callback is _stream_enqueue for _, callback, _ in getattr(connection, "run_on_commit", [])):
+        return
+    transaction.on_commit(_stream_enqueue)
 
 
 def audit_append(

@@ -101,3 +101,23 @@ class AuditArchive(models.Model):
         if last is None:
             return 0, 0, "0" * 64
         return last.start_count + last.entry_count, last.last_entry, last.last_hash
+
+
+class AuditStreamCursor(models.Model):
+    """How far the audit stream reached a destination (`DEPLOYDESK_AUDIT_STREAM`): every entry up to `last_entry`
+    was accepted by the collector, in id order. The stream task locks this row while it sends, so two workers never
+    send the same entries; a failure leaves the cursor where it was and the next run resumes from it."""
+
+    destination = models.CharField(max_length=500, unique=True)
+    last_entry = models.BigIntegerField(default=0, help_text="Id of the last entry the collector accepted.")
+    sent_count = models.BigIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True, help_text="Last failure; empty after a success.")
+    failures = models.PositiveIntegerField(default=0, help_text="Failures in a row.")
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["destination"]
+
+    def __str__(self) -> str:
+        return f"audit stream to {self.destination} at entry #{self.last_entry}"

@@ -45,11 +45,19 @@ def _sd_escape(value) -> str:
     return str(value).replace("\\", "\\\\").replace('"', '\\"').replace("]", "\\]")
 
 
+def syslog_frame(*, at: dt.datetime, msgid: str, sd_id: str, params: dict, data: dict) -> bytes:
+    """One RFC 5424 message: `params` as the structured data element `sd_id`, `data` as JSON in the message part
+    (shared by the checkpoints and the audit stream, apps.audit.streaming)."""
+    timestamp = at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ" if at.microsecond else "%Y-%m-%dT%H:%M:%SZ")
+    hostname = (socket.gethostname() or "-")[:255].replace(" ", "-")
+    sd = f"[{sd_id} " + " ".join(f'{k}="{_sd_escape(v)}"' for k, v in params.items()) + "]"
+    body = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    return f"<{SYSLOG_PRI}>1 {timestamp} {hostname} deploydesk - {msgid} {sd} {body}".encode()
+
+
 def syslog_message(checkpoint: AuditCheckpoint) -> bytes:
     """The RFC 5424 message: the checkpoint as structured data, and as JSON in the message part."""
     data = checkpoint.signed_dict()
-    timestamp = checkpoint.at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    hostname = (socket.gethostname() or "-")[:255].replace(" ", "-")
     params = {
         "id": data["id"],
         "lastEntry": data["last_entry"] if data["last_entry"] is not None else "",
@@ -58,36 +66,49 @@ def syslog_message(checkpoint: AuditCheckpoint) -> bytes:
         "keyId": data["key_id"],
         "signature": data["signature"],
     }
-    sd = f"[{SD_ID} " + " ".join(f'{k}="{_sd_escape(v)}"' for k, v in params.items()) + "]"
-    body = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    return f"<{SYSLOG_PRI}>1 {timestamp} {hostname} deploydesk - audit-checkpoint {sd} {body}".encode()
+    return syslog_frame(
+        at=checkpoint.at.replace(microsecond=0), msgid="audit-checkpoint", sd_id=SD_ID, params=params, data=data
+    )
 
 
 def syslog_send(url: str, message: bytes, *, timeout: float = 10) -> None:
     """Send one message to `udp://host:port` or `tcp://host:port` (TCP framed by octet counting, RFC 6587)."""
+    syslog_send_all(url, [message], timeout=timeout)
+
+
+def syslog_send_all(url: str, messages: list[bytes], *, timeout: float = 10) -> None:
+    """Send messages in order to `udp://host:port` (a datagram each) or `tcp://host:port` (one connection, each
+    framed by octet counting, RFC 6587)."""
     parts = urlsplit(url)
     host, port = parts.hostname, parts.port or 514
     if parts.scheme == "udp":
         with socket.socket(socket.AF_INET6 if ":" in (host or "") else socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            sock.sendto(message, (host, port))
+            for message in messages:
+                sock.sendto(message, (host, port))
     elif parts.scheme == "tcp":
         with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.sendall(str(len(message)).encode() + b" " + message)
+            sock.sendall(b"".join(str(len(message)).encode() + b" " + message for message in messages))
     else:
         raise ValueError(f"DEPLOYDESK_AUDIT_SYSLOG must be udp://host:port or tcp://host:port, not {url!r}")
+
+
+def http_post(url: str, body: bytes, *, content_type: str = "application/json", timeout: float = 10) -> None:
+    """POST `body` to an http(s) URL; anything but a 2xx answer is a failure (an HTTPError, an OSError)."""
+    if urlsplit(url).scheme not in ("https", "http"):
+        raise ValueError(f"the endpoint must be an https:// URL, not {url!r}")
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        url, data=body, method="POST", headers={"Content-Type": content_type, "User-Agent": "Deploydesk"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (the URL is a setting)
+        if not 200 <= response.status < 300:
+            raise OSError(f"the endpoint answered {response.status}")
 
 
 def http_send(url: str, checkpoint: AuditCheckpoint, *, timeout: float = 10) -> None:
     """POST the checkpoint as JSON; anything but a 2xx answer is a failure."""
     if urlsplit(url).scheme not in ("https", "http"):
         raise ValueError(f"DEPLOYDESK_AUDIT_CHECKPOINT_URL must be an https:// URL, not {url!r}")
-    body = json.dumps(checkpoint.signed_dict()).encode()
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url, data=body, method="POST", headers={"Content-Type": "application/json", "User-Agent": "Deploydesk"}
-    )
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (the URL is a setting)
-        if not 200 <= response.status < 300:
-            raise OSError(f"the endpoint answered {response.status}")
+    http_post(url, json.dumps(checkpoint.signed_dict()).encode(), timeout=timeout)
 
 
 def auditor_emails() -> list[str]:

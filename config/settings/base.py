@@ -117,6 +117,9 @@ AUDIT_SIGNING_KEY_GENERATE = ""  # development and the demo: a key generated onc
 AUDIT_SYSLOG = env.str("DEPLOYDESK_AUDIT_SYSLOG", default="")
 AUDIT_CHECKPOINT_URL = env.str("DEPLOYDESK_AUDIT_CHECKPOINT_URL", default="")
 AUDIT_CHECKPOINT_EMAIL = env.bool("DEPLOYDESK_AUDIT_CHECKPOINT_EMAIL", default=False)
+# Every audit entry streamed, in order, to a collector by the worker (apps.audit.streaming): syslog+udp://host:514,
+# syslog+tcp://host:514 (RFC 5424) or an https:// URL (POST, one JSON line per entry); off when empty.
+AUDIT_STREAM = env.str("DEPLOYDESK_AUDIT_STREAM", default="")
 AUDIT_ARCHIVE_DIR = env.str("DEPLOYDESK_AUDIT_ARCHIVE_DIR", default="")  # audit_archive files; default media/
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,11 +1,9 @@
-"""Checkpoints leave the server: a real syslog listener (UDP and TCP), a real HTTP receiver process, e-mail."""
+"""Checkpoints leave the server: a real syslog listener (UDP and TCP), a real HTTP receiver process (the `receiver`
+fixture of tests/audit/conftest.py), e-mail."""
 
 import json
 import re
 import socket
-import subprocess
-import sys
-import textwrap
 import threading
 
 import pytest
@@ -29,24 +27,6 @@ RFC5424 = re.compile(
     r"\[checkpoint@32473 (?P<params>[^\]]*)\] (?P<json>\{.*\})$"
 )
 
-RECEIVER = textwrap.dedent(
-    """
-    import http.server, sys
-    out = open(sys.argv[1], "ab", buffering=0)
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            out.write(body + b"\\n")
-            self.send_response(204)
-            self.end_headers()
-        def log_message(self, *args):
-            pass
-    server = http.server.HTTPServer(("127.0.0.1", int(sys.argv[2])), Handler)
-    print("ready", flush=True)
-    server.serve_forever()
-    """
-)
-
 
 @pytest.fixture(autouse=True)
 def _key(settings, tmp_path):
@@ -59,12 +39,6 @@ def _key(settings, tmp_path):
     signing.signing_key_clear()
     yield
     signing.signing_key_clear()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _assert_signed(message: str, checkpoint: AuditCheckpoint) -> None:
@@ -129,36 +103,6 @@ def test_a_checkpoint_goes_to_a_tcp_syslog_framed_by_octet_counting(settings):
     assert int(length) == len(message)
     _assert_signed(message.decode(), checkpoint)
     assert "sent_at" in deliveries["syslog"]
-
-
-@pytest.fixture
-def receiver(tmp_path):
-    """An HTTP receiver in its own process on 127.0.0.1; `start()` (re)starts it, `stop()` takes it down."""
-    port = _free_port()
-    out = tmp_path / "received.jsonl"
-    out.touch()
-    procs = []
-
-    def start():
-        proc = subprocess.Popen(
-            [sys.executable, "-c", RECEIVER, str(out), str(port)], stdout=subprocess.PIPE, text=True
-        )
-        assert proc.stdout.readline().strip() == "ready"
-        procs.append(proc)
-
-    def stop():
-        for proc in procs:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(10)
-
-    def bodies():
-        return [json.loads(line) for line in out.read_text().splitlines()]
-
-    yield type(
-        "Receiver", (), {"url": f"http://127.0.0.1:{port}/checkpoints", "start": start, "stop": stop, "bodies": bodies}
-    )
-    stop()
 
 
 def test_a_checkpoint_goes_to_an_https_endpoint_and_a_failed_delivery_is_retried(settings, receiver):
