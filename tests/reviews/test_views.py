@@ -65,6 +65,7 @@ def test_workspace_shows_analysis_chart_and_failures(signed_in, manager):
     assert response.status_code == 302
     page = signed_in.get(f"/reviews/{review.pk}/").content.decode()
     assert 'data-testid="review-chart"' in page and "<svg" in page
+    assert "Vertical axis: deployments (count) · horizontal axis: month" in page
     assert f"/deployments/{failed.pk}/" in page and failed.reference in page
     assert 'data-testid="kpi-success-rate">50 %' in page
     # starting again is refused with a message, not an error page

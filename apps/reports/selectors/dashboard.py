@@ -87,4 +87,5 @@ def dashboard_for(user) -> dict:
         "week_start": monday,
         "register_url": _url("deployments:deployment_list", "/deployments/"),
         "kpis": _kpi_tiles(user, today) if user_can(user, VIEW_KPIS) else None,
+        "trend_weeks": TREND_WEEKS,
     }
