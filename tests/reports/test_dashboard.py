@@ -128,7 +128,7 @@ def test_the_home_page_shows_the_dashboard(d):
     assert 'data-testid="dashboard-kpis"' in html
     assert html.count('data-testid="dashboard-kpi"') == 5
     # each sparkline says what it plots: the metric per week, over how many weeks
-    assert 'data-testid="sparkline-axes">' in html and 'per week, last 12 weeks</p>' in html
+    assert 'data-testid="sparkline-axes">' in html and "per week, last 12 weeks</p>" in html
     assert 'data-testid="dashboard-pending-approvals"' not in html
     assert f'href="/deployments/{d.today_a.pk}/"' in html
 
