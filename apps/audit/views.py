@@ -1,10 +1,12 @@
 """The audit-trail page: the latest entries, filtered and paged by id, and the "Verify chain" button."""
 
 import json
+from functools import cache
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.views.generic import TemplateView
 
@@ -26,17 +28,37 @@ def _text(value) -> str:
     return str(value)
 
 
-def change_lines(changes) -> list[str]:
+@cache
+def _choice_labels(object_type: str, field: str) -> dict:
+    """The labels of a field with choices (a deployment's `status`: "verifying_components" → "Verifying components"),
+    read from the model the entry names through the app registry, so the audit app imports no app above it."""
+    try:
+        model = apps.get_model(object_type)
+        return {str(value): str(label) for value, label in model._meta.get_field(field).flatchoices}
+    except (LookupError, ValueError, FieldDoesNotExist):  # not a model, or not one of its fields
+        return {}
+
+
+def _shown(object_type: str, field: str, value) -> str:
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        label = _choice_labels(object_type, field).get(str(value))
+        if label:
+            return label
+    return _text(value)
+
+
+def change_lines(changes, object_type: str = "") -> list[str]:
     """An entry's changes as lines a person reads: `field: old → new` for a change (a two-item list), `field: value`
-    for a value recorded on creation or with an event."""
+    for a value recorded on creation or with an event; values of fields with choices (statuses) by their labels."""
     if not isinstance(changes, dict):
         return [_text(changes)] if changes else []
     lines = []
     for field, value in changes.items():
         if isinstance(value, list) and len(value) == 2:
-            lines.append(f"{field}: {_text(value[0])}{ARROW}{_text(value[1])}")
+            old, new = (_shown(object_type, field, v) for v in value)
+            lines.append(f"{field}: {old}{ARROW}{new}")
         elif value not in (None, "", [], {}):
-            lines.append(f"{field}: {_text(value)}")
+            lines.append(f"{field}: {_shown(object_type, field, value)}")
     return lines
 
 
@@ -72,7 +94,7 @@ class AuditEntryListView(LoginRequiredMixin, TemplateView):
         has_more = len(entries) > PAGE_SIZE
         entries = entries[:PAGE_SIZE]
         for entry in entries:
-            entry.change_lines = change_lines(entry.changes)
+            entry.change_lines = change_lines(entry.changes, entry.object_type)
             entry.changes_json = json.dumps(entry.changes, sort_keys=True, ensure_ascii=False, default=str)
         ctx = self.get_context_data(
             entries=entries,

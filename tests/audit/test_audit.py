@@ -176,3 +176,21 @@ def test_the_audit_page_shows_each_change_as_a_readable_line_with_the_json_one_c
     # and the JSON is behind a details element
     assert "<details" in html and "<summary>JSON</summary>" in html
     assert "{&quot;planned_end&quot;: [null, &quot;2026-01-02 10:00&quot;], &quot;title&quot;" in html
+
+
+def test_the_audit_page_shows_statuses_by_their_labels(world):
+    # given a deployment's transition in the chain, recorded with the status codes
+    entry = audit_append(
+        actor=None,
+        channel="api",
+        action="transition",
+        object_type="deployments.deployment",
+        object_id=world.deployment.pk,
+        object_repr=world.deployment.reference,
+        changes={"kind": "transition", "status": ["approved", "verifying_components"]},
+    )
+    # when the manager reads the audit page
+    response = client_for(world.users["manager"]).get("/audit/?object_type=deployments.deployment")
+    # then the status change reads by its labels, never its codes; other values as they are
+    lines = {e.pk: e.change_lines for e in response.context["entries"]}
+    assert lines[entry.pk] == ["kind: transition", "status: Approved → Verifying components"]
