@@ -129,3 +129,34 @@ def test_a_bad_form_is_a_400_not_a_500(manager):
     response = client.post("/webhooks/new/", {"name": "", "url": "javascript:alert(1)", "events": ["nope"]})
     assert response.status_code == 400
     assert WebhookSubscription.objects.count() == 0
+
+
+def _queries(client, url, django_assert_max_num_queries, budget: int) -> None:
+    with django_assert_max_num_queries(budget):
+        assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("base", ["/api/v1/webhooks/", "/webhooks/"])
+def test_the_webhook_lists_read_a_fixed_number_of_queries(client, manager, base, django_assert_max_num_queries):
+    # given one webhook, read once to learn the page's query count
+    WebhookSubscriptionFactory(owner=manager)
+    with django_assert_max_num_queries(100) as one:
+        assert client.get(base).status_code == 200
+    # when ten more, with services and environments, are listed
+    WebhookSubscriptionFactory.create_batch(10, owner=manager)
+    # then the list reads no more queries than it did for one
+    _queries(client, base, django_assert_max_num_queries, len(one.captured_queries))
+
+
+@pytest.mark.parametrize("base", ["/api/v1/webhooks/{pk}/deliveries/", "/webhooks/{pk}/deliveries/"])
+def test_the_delivery_log_reads_a_fixed_number_of_queries(client, manager, base, django_assert_max_num_queries):
+    # given a webhook with one delivery, read once
+    hook = WebhookSubscriptionFactory(owner=manager)
+    WebhookDeliveryFactory(subscription=hook)
+    url = base.format(pk=hook.pk)
+    with django_assert_max_num_queries(100) as one:
+        assert client.get(url).status_code == 200
+    # when it has fifteen more deliveries
+    WebhookDeliveryFactory.create_batch(15, subscription=hook)
+    # then the log reads no more queries than it did for one
+    _queries(client, url, django_assert_max_num_queries, len(one.captured_queries))
