@@ -26,7 +26,7 @@ import urllib.parse
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from pipeline_client import ApiError, Deploydesk, log  # noqa: E402 -- the example client beside this script
+from pipeline_client import Deploydesk, log, run_reporting_errors  # noqa: E402 -- the example client beside this script
 
 CODES = ("not_approved", "freeze", "outside_maintenance_window", "promotion_gap", "conflict", "clearance")
 
@@ -104,15 +104,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    try:
-        return run(args)
-    except ApiError as exc:
-        log(f"refused: {exc}")
-        return 1
-    except urllib.error.URLError as exc:
-        log(f"cannot reach {args.url}: {exc.reason}")
-        return 1
+    return run_reporting_errors(run, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -244,16 +244,20 @@ def parse_args(argv=None) -> argparse.Namespace:
     return args
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def run_reporting_errors(run_function, args) -> int:
+    """Run a command's body; a refusal or an unreachable server is one line and exit status 1, never a traceback."""
     try:
-        return run(args)
+        return run_function(args)
     except ApiError as exc:
         log(f"refused: {exc}")
         return 1
     except urllib.error.URLError as exc:
         log(f"cannot reach {args.url}: {exc.reason}")
         return 1
+
+
+def main(argv=None) -> int:
+    return run_reporting_errors(run, parse_args(argv))
 
 
 if __name__ == "__main__":
