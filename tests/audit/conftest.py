@@ -1,10 +1,12 @@
 """The audit tests' collector: a real HTTP receiver in its own process (checkpoint shipping, the audit stream)."""
 
+import contextlib
 import json
 import socket
 import subprocess
 import sys
 import textwrap
+import threading
 
 import pytest
 
@@ -65,3 +67,29 @@ def receiver(tmp_path):
         "Receiver", (), {"url": f"http://127.0.0.1:{port}/checkpoints", "start": start, "stop": stop, "bodies": bodies}
     )
     stop()
+
+
+@contextlib.contextmanager
+def tcp_syslog():
+    """A syslog listening on TCP on a free loopback port for one connection: yields (port, received); after the
+    block, `received` holds the bytes of that connection."""
+    received: list[bytes] = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+        server.settimeout(10)
+
+        def accept():
+            conn, _ = server.accept()
+            with conn:
+                data = b""
+                while chunk := conn.recv(65535):
+                    data += chunk
+                received.append(data)
+
+        thread = threading.Thread(target=accept)
+        thread.start()
+        try:
+            yield server.getsockname()[1], received
+        finally:
+            thread.join(10)

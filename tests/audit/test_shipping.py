@@ -4,7 +4,6 @@ fixture of tests/audit/conftest.py), e-mail."""
 import json
 import re
 import socket
-import threading
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -17,6 +16,7 @@ from apps.audit.models import AuditCheckpoint
 from apps.audit.offline.verify_pack import checkpoint_message
 from apps.audit.shipping import checkpoint_ship
 from apps.audit.tasks import checkpoint_hourly
+from tests.audit.conftest import tcp_syslog
 from tests.factories.accounts import UserFactory
 from tests.factories.audit import append_entries
 
@@ -76,28 +76,12 @@ def test_a_checkpoint_goes_to_a_udp_syslog_as_rfc5424(settings, django_capture_o
 
 def test_a_checkpoint_goes_to_a_tcp_syslog_framed_by_octet_counting(settings):
     # given a syslog listening on TCP
-    received = []
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(1)
-        server.settimeout(10)
-
-        def accept():
-            conn, _ = server.accept()
-            with conn:
-                data = b""
-                while chunk := conn.recv(65535):
-                    data += chunk
-                received.append(data)
-
-        thread = threading.Thread(target=accept)
-        thread.start()
-        settings.AUDIT_SYSLOG = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    with tcp_syslog() as (port, received):
+        settings.AUDIT_SYSLOG = f"tcp://127.0.0.1:{port}"
         append_entries(2)
         checkpoint = checkpoint_create(ship=False)
         # when the worker ships it
         deliveries = checkpoint_ship(checkpoint.pk)
-        thread.join(10)
     # then one frame "LENGTH SP MESSAGE" arrived
     length, _, message = received[0].partition(b" ")
     assert int(length) == len(message)

@@ -4,7 +4,6 @@ up (everything arrives once, in order); real UDP and TCP syslog listeners (RFC 5
 import json
 import re
 import socket
-import threading
 
 import pytest
 from django.db import transaction
@@ -14,6 +13,7 @@ from apps.audit.chain import audit_batch
 from apps.audit.checks import audit_stream_check
 from apps.audit.models import AuditEntry, AuditStreamCursor
 from apps.audit.streaming import destination_key, entry_dict, stream_audit
+from tests.audit.conftest import tcp_syslog
 from tests.factories.audit import append_entries
 
 pytestmark = pytest.mark.django_db
@@ -105,27 +105,11 @@ def test_entries_go_to_a_udp_syslog_as_rfc5424(settings, django_capture_on_commi
 
 def test_entries_go_to_a_tcp_syslog_framed_by_octet_counting(settings):
     # given a syslog listening on TCP, and entries written
-    received = []
-    with socket.socket() as server:
-        server.bind(("127.0.0.1", 0))
-        server.listen(1)
-        server.settimeout(10)
-
-        def accept():
-            conn, _ = server.accept()
-            with conn:
-                data = b""
-                while chunk := conn.recv(65535):
-                    data += chunk
-                received.append(data)
-
-        thread = threading.Thread(target=accept)
-        thread.start()
-        settings.AUDIT_STREAM = f"syslog+tcp://127.0.0.1:{server.getsockname()[1]}"
+    with tcp_syslog() as (port, received):
+        settings.AUDIT_STREAM = f"syslog+tcp://127.0.0.1:{port}"
         append_entries(2)
         # when the worker streams
         sent = stream_audit()
-        thread.join(10)
     # then two frames "LENGTH SP MESSAGE" arrived on one connection, in order
     assert sent == 2
     data, messages = received[0], []
