@@ -3,6 +3,23 @@
 from django.conf import settings
 from django.db import models
 
+# The columns of an audit entry that leave the server, in the audit-trail export's order (its header says `actor` for
+# `actor_name`); the API adds the actor's id after `at`.
+AUDIT_ENTRY_COLUMNS = (
+    "id",
+    "at",
+    "actor_name",
+    "channel",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "changes",
+    "service_id",
+    "hash",
+    "prev_hash",
+)
+
 
 class AuditEntry(models.Model):
     """One change to one record: who, when, through which channel, what changed; `hash` chains to the previous."""

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from rest_framework import permissions, serializers, viewsets
 
-from apps.audit.models import AuditEntry
+from apps.audit.models import AUDIT_ENTRY_COLUMNS, AuditEntry
 from apps.audit.selectors import audit_entry_list, audit_entry_may_read
 from apps.core.api.pagination import NewestFirstCursorPagination
 
@@ -11,21 +11,7 @@ from apps.core.api.pagination import NewestFirstCursorPagination
 class AuditEntrySerializer(serializers.ModelSerializer):
     class Meta:
         model = AuditEntry
-        fields = [
-            "id",
-            "at",
-            "actor",
-            "actor_name",
-            "channel",
-            "action",
-            "object_type",
-            "object_id",
-            "object_repr",
-            "changes",
-            "service_id",
-            "prev_hash",
-            "hash",
-        ]
+        fields = [*AUDIT_ENTRY_COLUMNS[:2], "actor", *AUDIT_ENTRY_COLUMNS[2:]]
         read_only_fields = fields
 
 

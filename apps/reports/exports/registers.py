@@ -16,7 +16,7 @@ from django.db.models.functions import Concat
 from django.http import QueryDict
 
 from apps.audit.filters import as_querydict
-from apps.audit.models import AuditEntry
+from apps.audit.models import AUDIT_ENTRY_COLUMNS, AuditEntry
 from apps.core.permissions import user_can
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Approval, Deployment, DeploymentEvent, EventKind
@@ -56,34 +56,8 @@ DEPLOYMENT_TEXT = [
     for i, (name, _) in enumerate(DEPLOYMENT_COLUMNS)
     if name not in (*TIME_COLUMNS, "model_version", "override_count")
 ]
-AUDIT_HEADER = [
-    "id",
-    "at",
-    "actor",
-    "channel",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "changes",
-    "service_id",
-    "hash",
-    "prev_hash",
-]
-AUDIT_FIELDS = [
-    "id",
-    "at",
-    "actor_name",
-    "channel",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "changes",
-    "service_id",
-    "hash",
-    "prev_hash",
-]
+AUDIT_FIELDS = list(AUDIT_ENTRY_COLUMNS)
+AUDIT_HEADER = ["actor" if column == "actor_name" else column for column in AUDIT_ENTRY_COLUMNS]
 APPROVAL_HEADER = ["deployment", "user", "role", "decision", "comment", "at", "superseded"]
 OVERRIDE_HEADER = ["deployment", "at", "actor", "channel", "token", "justification", "transition", "overridden"]
 
