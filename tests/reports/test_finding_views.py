@@ -335,6 +335,22 @@ def test_the_api_list_is_paginated_with_bounded_queries(world, django_assert_max
     assert (body["count"], len(body["results"]), body["next"] is not None) == (8, 5, True)
 
 
+def test_the_register_page_reads_a_fixed_number_of_queries(world, django_assert_max_num_queries):
+    # given the world's findings (on a deployment and a model), the register read once
+    w = world
+    client = client_for(w.users["manager"])
+    with django_assert_max_num_queries(100) as few:
+        assert client.get("/findings/").status_code == 200
+    # when six more are raised, on the deployment and on the model, each with another owner
+    for i in range(6):
+        subject, owner = (w.deployment, w.users["manager"]) if i % 2 else (w.model, w.users["service_owner"])
+        raise_finding(actor=w.users["auditor"], subject=subject, owner=owner, title=f"More {i}")
+    # then the register lists them all with no more queries than before
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get("/findings/").content.decode()
+    assert all(f"More {i}" in html for i in range(6))
+
+
 def test_the_kpi_tile_counts_findings_by_severity_and_opens_the_register(world):
     # given the world's two findings, raised today
     w = world
