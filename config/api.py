@@ -4,12 +4,31 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api.views import MeView
-from apps.core.registry import app_modules
+from apps.audit.api import urls as audit_api
+from apps.catalog.api import urls as catalog_api
+from apps.deployment_models.api import urls as deployment_models_api
+from apps.deployments.api import urls as deployments_api
+from apps.environments.api import urls as environments_api
+from apps.integrations.api import urls as integrations_api
+from apps.reports.api import urls as reports_api
+from apps.reviews.api import urls as reviews_api
 
-# Each domain app's api/urls.py defines `register(router)` for its ViewSets and may add `urlpatterns`.
+# Each domain app's api/urls.py defines `register(router)` for its ViewSets and may add `urlpatterns`;
+# from the bottom layer up.
+APP_APIS = [
+    audit_api,
+    environments_api,
+    catalog_api,
+    deployment_models_api,
+    deployments_api,
+    reviews_api,
+    integrations_api,
+    reports_api,
+]
+
 router = DefaultRouter()
 extra = []
-for module in app_modules("api.urls"):
+for module in APP_APIS:
     module.register(router)
     extra.extend(getattr(module, "urlpatterns", []))
 

@@ -6,8 +6,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from apps.accounts.views import LoginView
-from apps.core.registry import app_modules
 from apps.core.views import health
+from apps.reports.views.home import HomeView
 
 admin.site.site_header = "Deploydesk administration"
 admin.site.site_title = "Deploydesk admin"
@@ -22,8 +22,16 @@ urlpatterns = [
     path("api/v1/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
-    path("", include("apps.core.urls")),
-    *[path("", include(module)) for module in app_modules("urls")],
+    path("", include(([path("", HomeView.as_view(), name="home")], "core"))),
+    # each domain app's pages, from the bottom layer up
+    path("", include("apps.audit.urls")),
+    path("", include("apps.environments.urls")),
+    path("", include("apps.catalog.urls")),
+    path("", include("apps.deployment_models.urls")),
+    path("", include("apps.deployments.urls")),
+    path("", include("apps.reviews.urls")),
+    path("", include("apps.integrations.urls")),
+    path("", include("apps.reports.urls")),
 ]
 
 handler500 = "apps.core.views.server_error"

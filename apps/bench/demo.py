@@ -6,8 +6,16 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core import serializers
 
-from apps.core.registry import app_modules
+from apps.catalog import demo as catalog_demo
+from apps.deployment_models import demo as deployment_models_demo
+from apps.deployments import demo as deployments_demo
+from apps.environments import demo as environments_demo
+from apps.reports import demo as reports_demo
+from apps.reviews import demo as reviews_demo
 from apps.roles import definitions as roles
+
+# Each domain app's demo.py `seed(users)`, from the bottom layer up.
+APP_DEMOS = [environments_demo, catalog_demo, deployment_models_demo, deployments_demo, reviews_demo, reports_demo]
 
 # username, first name, last name, role (None = administrator)
 DEMO_USERS = [
@@ -63,4 +71,4 @@ def reference_data_load(users: dict | None = None) -> int:
 
 def seeders() -> list:
     """The reference data first, then each domain app's demo.py `seed(users)`, in dependency order; all idempotent."""
-    return [reference_data_load, *(module.seed for module in app_modules("demo"))]
+    return [reference_data_load, *(module.seed for module in APP_DEMOS)]

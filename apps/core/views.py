@@ -1,36 +1,18 @@
-"""The home page and the health endpoint."""
+"""The health endpoint and the error handler (the home page is the dashboard's, in apps.reports.views.home)."""
 
-from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import JsonResponse
+import sys
+
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
-from django.views.generic import TemplateView
 
 from apps.core.health import health_report
-from apps.core.home import dashboard_for, next_actions_for
-
-
-class HomeView(LoginRequiredMixin, TemplateView):
-    """The user's roles and what they should do next."""
-
-    template_name = "core/home.html"
-
-    def get_context_data(self, **kwargs):
-        ctx = super().get_context_data(**kwargs)
-        ctx["next_actions"] = next_actions_for(self.request.user)
-        ctx["dashboard"] = dashboard_for(self.request.user)
-        return ctx
+from apps.core.middleware import MESSAGE
 
 
 def server_error(request, *args, **kwargs):
     """handler500: a database outage is a 503 with a clear message; anything else a plain 500 — never a trace."""
-    import sys
-
-    from django.db import InterfaceError, OperationalError
-    from django.http import HttpResponse
-    from django.template.loader import render_to_string
-
-    from apps.core.middleware import MESSAGE
-
     exc = sys.exc_info()[1]
     wants_json = request.path.startswith("/api/") or "application/json" in request.headers.get("Accept", "")
     if isinstance(exc, OperationalError | InterfaceError):
