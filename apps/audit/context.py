@@ -1,6 +1,7 @@
 """Who acts and through which channel: the context a service holds and hands to the audit chain."""
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -50,3 +51,17 @@ def audit_context(context: AuditContext) -> Iterator[AuditContext]:
         yield context
     finally:
         _current.reset(token)
+
+
+def audited(service: Callable) -> Callable:
+    """For a service whose writes enter the chain through their history records: the service is called with its
+    `actor` (keyword) and a `channel` (keyword, default web; the API passes `api`, the admin `admin`, the worker
+    `system`), and every record it writes is entered with that actor and channel — the service's context, opened
+    by the service itself rather than guessed from the request."""
+
+    @functools.wraps(service)
+    def with_context(*args, channel: str = WEB, **kwargs):
+        with audit_context(AuditContext(actor=kwargs.get("actor"), channel=channel)):
+            return service(*args, **kwargs)
+
+    return with_context

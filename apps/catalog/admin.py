@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.audit.context import ADMIN
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier, validate_sha256
 from apps.catalog.selectors import FROZEN_FIELDS, component_version_frozen_by
 from apps.catalog.services import component_version_check_frozen, service_set_owners
@@ -41,6 +42,7 @@ class ServiceAdmin(SimpleHistoryAdmin):
         if owners is not None or product_owners is not None:
             service = form.instance
             service_set_owners(
+                channel=ADMIN,
                 service=service,
                 owners=service.owners.all() if owners is None else owners,
                 product_owners=service.product_owners.all() if product_owners is None else product_owners,
@@ -48,12 +50,12 @@ class ServiceAdmin(SimpleHistoryAdmin):
             )
 
     def delete_model(self, request, obj):
-        service_set_owners(service=obj, owners=[], product_owners=[], actor=request.user)
+        service_set_owners(channel=ADMIN, service=obj, owners=[], product_owners=[], actor=request.user)
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
-            service_set_owners(service=obj, owners=[], product_owners=[], actor=request.user)
+            service_set_owners(channel=ADMIN, service=obj, owners=[], product_owners=[], actor=request.user)
         super().delete_queryset(request, queryset)
 
 

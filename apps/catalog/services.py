@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
+from apps.audit.context import audited
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier, validate_sha256
 from apps.catalog.selectors import FROZEN_FIELDS, component_version_frozen_by, user_manages_service
 from apps.core.permissions import require, user_can
@@ -77,6 +78,7 @@ def _unique_slug(name: str) -> str:
     return slug
 
 
+@audited
 @transaction.atomic
 def service_create(
     *,
@@ -99,6 +101,7 @@ def service_create(
     return service
 
 
+@audited
 @transaction.atomic
 def service_update(
     *, service: Service, actor, owners: Iterable | None = None, product_owners=None, **fields
@@ -135,6 +138,7 @@ def _user_pks(users: Iterable, field: str) -> set[int]:
         raise ValidationError({field: "Give users by their ids."}) from exc
 
 
+@audited
 @transaction.atomic
 def service_set_owners(*, service: Service, owners: Iterable, product_owners: Iterable, actor) -> Service:
     """Set who owns a service and who is its product owner, granting and revoking their object permissions.
@@ -176,6 +180,7 @@ def _check_component_name(service: Service, name: str, *, exclude_pk: int | None
         raise ValidationError({"name": f"“{service.name}” already has a component named “{name.strip()}”."})
 
 
+@audited
 @transaction.atomic
 def component_create(
     *,
@@ -198,6 +203,7 @@ def component_create(
     return component
 
 
+@audited
 @transaction.atomic
 def component_update(*, component: ServiceComponent, actor, suppliers: Iterable | None = None, **fields):
     """Change a component (deployment managers, or owners of its service); `suppliers` replaces its suppliers."""
@@ -210,12 +216,14 @@ def component_update(*, component: ServiceComponent, actor, suppliers: Iterable 
     return component
 
 
+@audited
 @transaction.atomic
 def component_set_suppliers(*, component: ServiceComponent, suppliers: Iterable[Supplier], actor) -> ServiceComponent:
     """Link the suppliers that supply a component (deployment managers, or owners of its service)."""
     return component_update(component=component, suppliers=suppliers, actor=actor)
 
 
+@audited
 @transaction.atomic
 def component_delete(*, component: ServiceComponent, actor) -> None:
     """Remove a component and its versions, unless a deployment refers to one of them (the record must hold)."""
@@ -238,6 +246,7 @@ def _check_version(component: ServiceComponent, version: str, *, exclude_pk: int
         raise ValidationError({"version": f"Version {version.strip()} of “{component.name}” already exists."})
 
 
+@audited
 @transaction.atomic
 def component_version_create(
     *, component: ServiceComponent, version: str, repository_ref: str, checksum: str = "", notes: str = "", actor
@@ -264,6 +273,7 @@ def component_version_create(
     return obj
 
 
+@audited
 @transaction.atomic
 def component_version_update(*, component_version: ComponentVersion, actor, **fields) -> ComponentVersion:
     """Correct a version's string, reference, checksum or notes (deployment managers, or the service's owners)."""
@@ -300,6 +310,7 @@ def component_version_check_frozen(*, component_version: ComponentVersion, field
     raise ValidationError({name: ValidationError(message, code="version_frozen") for name in changed})
 
 
+@audited
 @transaction.atomic
 def component_version_get_or_create(
     *, component: ServiceComponent, version: str, repository_ref: str, checksum: str = "", actor
@@ -344,6 +355,7 @@ def _check_supplier_name(name: str, *, exclude_pk: int | None = None) -> None:
         raise ValidationError({"name": f"A supplier named “{name.strip()}” already exists."})
 
 
+@audited
 @transaction.atomic
 def supplier_create(
     *,
@@ -365,6 +377,7 @@ def supplier_create(
     return supplier
 
 
+@audited
 @transaction.atomic
 def supplier_update(*, supplier: Supplier, actor, components: Iterable | None = None, **fields) -> Supplier:
     """Change a supplier (deployment managers); `components` replaces the components it is linked to."""
@@ -377,12 +390,14 @@ def supplier_update(*, supplier: Supplier, actor, components: Iterable | None = 
     return supplier
 
 
+@audited
 @transaction.atomic
 def supplier_set_components(*, supplier: Supplier, components: Iterable[ServiceComponent], actor) -> Supplier:
     """Link a supplier to the components it supplies (deployment managers)."""
     return supplier_update(supplier=supplier, components=components, actor=actor)
 
 
+@audited
 @transaction.atomic
 def supplier_delete(*, supplier: Supplier, actor) -> None:
     """Remove a supplier (deployment managers), unless deployments record it as taking part."""

@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
+from apps.audit.context import ADMIN
 from apps.catalog.models import ComponentSource, ComponentType
 from apps.core.exceptions import ConflictError
 from apps.deployment_models import services
@@ -78,7 +79,7 @@ class ResponsibilityInline(ModelStageInline):
 def _run(modeladmin, request, queryset, service, done: str) -> None:
     for model in queryset:
         try:
-            result = service(model=model, actor=request.user)
+            result = service(model=model, actor=request.user, channel=ADMIN)
         except (ValidationError, ConflictError, PermissionDenied) as exc:
             text = exc.message if isinstance(exc, ConflictError) else " ".join(getattr(exc, "messages", [str(exc)]))
             modeladmin.message_user(request, f"{model}: {text}", messages.ERROR)

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from apps.audit.context import audited
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import require
 from apps.core.services import model_save, reject_unknown
@@ -73,6 +74,7 @@ def _require_editable(model: DeploymentModel) -> None:
 # --- models ---------------------------------------------------------------------------------------------------
 
 
+@audited
 @transaction.atomic
 def model_create(*, actor, name: str, **fields) -> DeploymentModel:
     """Create a draft deployment model, version 1."""
@@ -88,6 +90,7 @@ def model_create(*, actor, name: str, **fields) -> DeploymentModel:
     return model
 
 
+@audited
 @transaction.atomic
 def model_update(*, model: DeploymentModel, actor, **fields) -> DeploymentModel:
     """Change a draft or pilot model; an active or retired one is immutable (ConflictError)."""
@@ -106,6 +109,7 @@ def model_update(*, model: DeploymentModel, actor, **fields) -> DeploymentModel:
     return model_update_fields(instance=locked, fields=fields, allowed=MODEL_FIELDS)
 
 
+@audited
 @transaction.atomic
 def model_new_version(*, model: DeploymentModel, actor) -> DeploymentModel:
     """Copy an active or retired model, its stages and responsibilities, as a draft with the next version number."""
@@ -160,6 +164,7 @@ def _transition_refused(model: DeploymentModel, action: str) -> ConflictError:
     )
 
 
+@audited
 @transaction.atomic
 def model_pilot(*, model: DeploymentModel, actor) -> DeploymentModel:
     """Draft → pilot ("model testing"): deployments under it are overseen, none of its stages is pre-approved."""
@@ -173,6 +178,7 @@ def model_pilot(*, model: DeploymentModel, actor) -> DeploymentModel:
     return locked
 
 
+@audited
 @transaction.atomic
 def model_activate(*, model: DeploymentModel, actor, today: date | None = None) -> DeploymentModel:
     """Draft or pilot → active; the previously active version of the same name is retired."""
@@ -192,6 +198,7 @@ def model_activate(*, model: DeploymentModel, actor, today: date | None = None) 
     return locked
 
 
+@audited
 @transaction.atomic
 def model_retire(*, model: DeploymentModel, actor) -> DeploymentModel:
     """Draft, pilot or active → retired: no new deployment may use it."""
@@ -224,6 +231,7 @@ def _check_environment(environment) -> None:
         raise ValidationError({"environment": "Choose an environment."})
 
 
+@audited
 @transaction.atomic
 def stage_add(*, model: DeploymentModel, actor, environment: Environment, order: int | None = None, **fields):
     """Add a stage to a draft or pilot model; without an order it goes last."""
@@ -243,6 +251,7 @@ def stage_add(*, model: DeploymentModel, actor, environment: Environment, order:
     return stage
 
 
+@audited
 @transaction.atomic
 def stage_update(*, stage: ModelStage, actor, **fields) -> ModelStage:
     """Change a stage of a draft or pilot model."""
@@ -260,6 +269,7 @@ def stage_update(*, stage: ModelStage, actor, **fields) -> ModelStage:
     return model_update_fields(instance=locked, fields=fields, allowed=STAGE_FIELDS, check=check)
 
 
+@audited
 @transaction.atomic
 def stage_remove(*, stage: ModelStage, actor) -> None:
     """Remove a stage of a draft or pilot model."""
@@ -268,6 +278,7 @@ def stage_remove(*, stage: ModelStage, actor) -> None:
     ModelStage.objects.filter(pk=stage.pk).delete()
 
 
+@audited
 @transaction.atomic
 def stage_reorder(*, model: DeploymentModel, actor, stage_ids: list[int]) -> list[ModelStage]:
     """Put the model's stages in the order of `stage_ids` (every stage once), numbered 1, 2, 3…"""
@@ -290,6 +301,7 @@ def stage_reorder(*, model: DeploymentModel, actor, stage_ids: list[int]) -> lis
     return list(locked.stages.select_related("environment"))
 
 
+@audited
 def stage_move(*, stage: ModelStage, actor, direction: str) -> list[ModelStage]:
     """Swap a stage with its neighbour ("up" = earlier, "down" = later)."""
     if direction not in ("up", "down"):
@@ -305,6 +317,7 @@ def stage_move(*, stage: ModelStage, actor, direction: str) -> list[ModelStage]:
 # --- responsibilities -----------------------------------------------------------------------------------------
 
 
+@audited
 @transaction.atomic
 def responsibility_add(*, model: DeploymentModel, actor, activity: str, role: str, raci: str) -> Responsibility:
     """Say who does what: one RACI letter per activity × role; one Accountable per activity."""
@@ -322,6 +335,7 @@ def responsibility_add(*, model: DeploymentModel, actor, activity: str, role: st
     return row
 
 
+@audited
 @transaction.atomic
 def responsibility_remove(*, responsibility: Responsibility, actor) -> None:
     """Remove a RACI row of a draft or pilot model."""

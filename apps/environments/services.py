@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
+from apps.audit.context import audited
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import require
 from apps.core.services import model_update
@@ -70,6 +71,7 @@ def _check_environment_unique(environment: Environment) -> None:
         raise ValidationError(errors)
 
 
+@audited
 @transaction.atomic
 def environment_create(*, actor, name: str, slug: str = "", kind: str, **fields) -> Environment:
     """Create an environment; the slug defaults to the slugified name and must be unique."""
@@ -78,6 +80,7 @@ def environment_create(*, actor, name: str, slug: str = "", kind: str, **fields)
     return _save(environment, actor, fields, ENVIRONMENT_FIELDS, _check_environment_unique)
 
 
+@audited
 @transaction.atomic
 def environment_update(*, environment: Environment, actor, **fields) -> Environment:
     """Change an environment's fields (any of name, slug, kind, purpose, order, controlled, owner, ...)."""
@@ -92,6 +95,7 @@ def environment_update(*, environment: Environment, actor, **fields) -> Environm
     return _save(environment, actor, fields, ENVIRONMENT_FIELDS, check)
 
 
+@audited
 @transaction.atomic
 def environment_delete(*, environment: Environment, actor) -> None:
     """Delete an environment nothing refers to; one with deployments or model stages is refused (deactivate it)."""
@@ -121,6 +125,7 @@ def _check_description_unique(check: EnvironmentCheck) -> None:
         raise ValidationError({"description": f"“{description}” is already a standing check of this environment."})
 
 
+@audited
 @transaction.atomic
 def environment_check_add(
     *, environment: Environment, description: str, actor, order: int | None = None
@@ -134,6 +139,7 @@ def environment_check_add(
     return _save(check, actor, {"description": description, "order": order}, CHECK_FIELDS, _check_description_unique)
 
 
+@audited
 @transaction.atomic
 def environment_check_update(*, check: EnvironmentCheck, actor, **fields) -> EnvironmentCheck:
     """Change a standing check's description, order or whether it is still in force (is_active)."""
@@ -142,6 +148,7 @@ def environment_check_update(*, check: EnvironmentCheck, actor, **fields) -> Env
     return _save(check, actor, fields, CHECK_FIELDS, _check_description_unique)
 
 
+@audited
 @transaction.atomic
 def environment_check_remove(*, check: EnvironmentCheck, actor) -> None:
     """Remove a standing check (its history stays; deployments keep the checks they recorded)."""
@@ -162,6 +169,7 @@ def _require_clearance_manager(actor) -> None:
     require(actor, CLEARANCE_PERM, message=CLEARANCE_REFUSAL)
 
 
+@audited
 @transaction.atomic
 def environment_clear_practitioner(
     *, environment: Environment, user, actor, reason: str = "", expires_at=None
@@ -186,6 +194,7 @@ def environment_clear_practitioner(
     return clearance
 
 
+@audited
 @transaction.atomic
 def environment_unclear_practitioner(*, environment: Environment, user, actor) -> None:
     """Withdraw `user`'s clearance for `environment` (a global role permission, if any, is not touched)."""
@@ -205,6 +214,7 @@ def _window_clean_input(fields: dict) -> dict:
     return fields
 
 
+@audited
 @transaction.atomic
 def freeze_window_create(*, actor, **fields) -> FreezeWindow:
     """Create a freeze window (environment None = every environment), one-off or recurring."""
@@ -213,6 +223,7 @@ def freeze_window_create(*, actor, **fields) -> FreezeWindow:
     return _save(window, actor, _window_clean_input(fields), FREEZE_FIELDS)
 
 
+@audited
 @transaction.atomic
 def freeze_window_update(*, window: FreezeWindow, actor, **fields) -> FreezeWindow:
     """Change a freeze window; the whole window is validated again."""
@@ -221,6 +232,7 @@ def freeze_window_update(*, window: FreezeWindow, actor, **fields) -> FreezeWind
     return _save(window, actor, _window_clean_input(fields), FREEZE_FIELDS)
 
 
+@audited
 @transaction.atomic
 def freeze_window_delete(*, window: FreezeWindow, actor) -> None:
     """Delete a freeze window (its history stays)."""
@@ -229,6 +241,7 @@ def freeze_window_delete(*, window: FreezeWindow, actor) -> None:
     window.delete()
 
 
+@audited
 @transaction.atomic
 def maintenance_window_create(*, actor, **fields) -> MaintenanceWindow:
     """Create a maintenance window of one environment, one-off or recurring."""
@@ -237,6 +250,7 @@ def maintenance_window_create(*, actor, **fields) -> MaintenanceWindow:
     return _save(window, actor, _window_clean_input(fields), WINDOW_FIELDS)
 
 
+@audited
 @transaction.atomic
 def maintenance_window_update(*, window: MaintenanceWindow, actor, **fields) -> MaintenanceWindow:
     """Change a maintenance window; the whole window is validated again."""
@@ -245,6 +259,7 @@ def maintenance_window_update(*, window: MaintenanceWindow, actor, **fields) -> 
     return _save(window, actor, _window_clean_input(fields), WINDOW_FIELDS)
 
 
+@audited
 @transaction.atomic
 def maintenance_window_delete(*, window: MaintenanceWindow, actor) -> None:
     """Delete a maintenance window (its history stays)."""

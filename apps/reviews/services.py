@@ -21,6 +21,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.audit.context import audited
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import require, user_can
 from apps.core.services import model_save, reject_unknown
@@ -108,6 +109,7 @@ def _check_unique(review: ModelReview) -> None:
 # --- reviews --------------------------------------------------------------------------------------------------
 
 
+@audited
 @transaction.atomic
 def review_create(
     *,
@@ -147,6 +149,7 @@ def review_create(
     return review
 
 
+@audited
 @transaction.atomic
 def review_update(*, review: ModelReview, actor, **fields) -> ModelReview:
     """Change a review that is not completed: its plan while planned, what it records while in progress."""
@@ -172,6 +175,7 @@ def review_update(*, review: ModelReview, actor, **fields) -> ModelReview:
     return locked
 
 
+@audited
 @transaction.atomic
 def review_start(*, review: ModelReview, actor) -> ModelReview:
     """Planned → in progress: compute and store the records analysis of the model over the period."""
@@ -193,6 +197,7 @@ def review_note_allowed(*, actor, review: ModelReview) -> bool:
     return takes_part and user_can(actor, VIEW)
 
 
+@audited
 @transaction.atomic
 def review_add_note(*, review: ModelReview, actor, text: str) -> ModelReview:
     """A participant's (or the facilitator's, or a manager's) note, appended to the findings with who and when."""
@@ -229,6 +234,7 @@ def _new_version(review: ModelReview, actor) -> DeploymentModel:
         )
 
 
+@audited
 @transaction.atomic
 def review_complete(*, review: ModelReview, actor, decision: str | None = None, **fields) -> ModelReview:
     """In progress → completed with a decision: "update" makes a new draft model version, "retire" retires the
@@ -370,6 +376,7 @@ def _closed_at(initiative: ImprovementInitiative) -> None:
         initiative.closed_at = None
 
 
+@audited
 @transaction.atomic
 def initiative_create(
     *,
@@ -402,6 +409,7 @@ def initiative_create(
     return initiative
 
 
+@audited
 @transaction.atomic
 def initiative_update(*, initiative: ImprovementInitiative, actor, **fields) -> ImprovementInitiative:
     """Change an initiative: managers change anything; its owner updates it but cannot hand it to someone else."""
@@ -423,6 +431,7 @@ def initiative_update(*, initiative: ImprovementInitiative, actor, **fields) -> 
     return locked
 
 
+@audited
 def initiative_close(
     *, initiative: ImprovementInitiative, actor, status: str = InitiativeStatus.DONE
 ) -> ImprovementInitiative:

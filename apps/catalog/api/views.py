@@ -7,6 +7,7 @@ from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.audit.context import API
 from apps.catalog import selectors, services
 from apps.catalog.api.serializers import (
     ComponentSerializer,
@@ -69,14 +70,14 @@ class ServiceViewSet(CatalogViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        service = services.service_create(actor=request.user, **serializer.validated_data)
+        service = services.service_create(channel=API, actor=request.user, **serializer.validated_data)
         return self._respond(service, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         service = self.get_object()
         serializer = self.get_serializer(service, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        services.service_update(service=service, actor=request.user, **serializer.validated_data)
+        services.service_update(channel=API, service=service, actor=request.user, **serializer.validated_data)
         return self._respond(service)
 
 
@@ -94,7 +95,7 @@ class ComponentViewSet(CatalogViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        component = services.component_create(actor=request.user, **serializer.validated_data)
+        component = services.component_create(channel=API, actor=request.user, **serializer.validated_data)
         return self._respond(component, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -105,11 +106,11 @@ class ComponentViewSet(CatalogViewSet):
         service = data.pop("service", component.service)
         if service.pk != component.service_id:
             raise ValidationError({"service": "A component cannot move to another service."})
-        services.component_update(component=component, actor=request.user, **data)
+        services.component_update(channel=API, component=component, actor=request.user, **data)
         return self._respond(component)
 
     def destroy(self, request, *args, **kwargs):
-        services.component_delete(component=self.get_object(), actor=request.user)
+        services.component_delete(channel=API, component=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -128,7 +129,7 @@ class ComponentVersionViewSet(CatalogViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version = services.component_version_create(actor=request.user, **serializer.validated_data)
+        version = services.component_version_create(channel=API, actor=request.user, **serializer.validated_data)
         return self._respond(version, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
@@ -139,7 +140,7 @@ class ComponentVersionViewSet(CatalogViewSet):
         component = data.pop("component", version.component)
         if component.pk != version.component_id:
             raise ValidationError({"component": "A version cannot move to another component."})
-        services.component_version_update(component_version=version, actor=request.user, **data)
+        services.component_version_update(channel=API, component_version=version, actor=request.user, **data)
         return self._respond(version)
 
     @extend_schema(
@@ -155,7 +156,9 @@ class ComponentVersionViewSet(CatalogViewSet):
     def register(self, request):
         serializer = ComponentVersionRegisterInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        version, created = services.component_version_get_or_create(actor=request.user, **serializer.validated_data)
+        version, created = services.component_version_get_or_create(
+            channel=API, actor=request.user, **serializer.validated_data
+        )
         return self._respond(version, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
@@ -173,16 +176,16 @@ class SupplierViewSet(CatalogViewSet):
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        supplier = services.supplier_create(actor=request.user, **serializer.validated_data)
+        supplier = services.supplier_create(channel=API, actor=request.user, **serializer.validated_data)
         return self._respond(supplier, status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         supplier = self.get_object()
         serializer = self.get_serializer(supplier, data=request.data, partial=kwargs.get("partial", False))
         serializer.is_valid(raise_exception=True)
-        services.supplier_update(supplier=supplier, actor=request.user, **serializer.validated_data)
+        services.supplier_update(channel=API, supplier=supplier, actor=request.user, **serializer.validated_data)
         return self._respond(supplier)
 
     def destroy(self, request, *args, **kwargs):
-        services.supplier_delete(supplier=self.get_object(), actor=request.user)
+        services.supplier_delete(channel=API, supplier=self.get_object(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -6,6 +6,7 @@ from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.audit.context import API
 from apps.core.api.permissions import May, WritePermission, by_permission, manager_rules
 from apps.core.permissions import user_can
 from apps.deployment_models import selectors, services
@@ -65,11 +66,11 @@ class DeploymentModelViewSet(
         return selectors.model_list(user=self.request.user).prefetch_related("responsibilities")
 
     def perform_create(self, serializer):
-        serializer.instance = services.model_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.model_create(channel=API, actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
         serializer.instance = services.model_update(
-            model=serializer.instance, actor=self.request.user, **serializer.validated_data
+            channel=API, model=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
 
     def _lifecycle(self, request, service, status=200):
@@ -122,15 +123,17 @@ class ModelStageViewSet(viewsets.ModelViewSet, _Base):
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = services.stage_add(model=data.pop("model"), actor=self.request.user, **data)
+        serializer.instance = services.stage_add(channel=API, model=data.pop("model"), actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         data.pop("model", None)
-        serializer.instance = services.stage_update(stage=serializer.instance, actor=self.request.user, **data)
+        serializer.instance = services.stage_update(
+            channel=API, stage=serializer.instance, actor=self.request.user, **data
+        )
 
     def perform_destroy(self, instance):
-        services.stage_remove(stage=instance, actor=self.request.user)
+        services.stage_remove(channel=API, stage=instance, actor=self.request.user)
 
 
 class ResponsibilityViewSet(
@@ -150,7 +153,9 @@ class ResponsibilityViewSet(
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
-        serializer.instance = services.responsibility_add(model=data.pop("model"), actor=self.request.user, **data)
+        serializer.instance = services.responsibility_add(
+            channel=API, model=data.pop("model"), actor=self.request.user, **data
+        )
 
     def perform_destroy(self, instance):
-        services.responsibility_remove(responsibility=instance, actor=self.request.user)
+        services.responsibility_remove(channel=API, responsibility=instance, actor=self.request.user)

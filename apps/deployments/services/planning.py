@@ -236,7 +236,7 @@ class ItemInvalid(ValidationError):
 BULK_LIMIT = 100  # deployments in one registration call
 
 
-def _build_version(actor, component, build: dict) -> ComponentVersion:
+def _build_version(ctx: Context, component, build: dict) -> ComponentVersion:
     """The build a pipeline names: an existing version with the same checksum (or none given) is used as it is
     (any requester may); otherwise it is registered, which the catalog allows to deployment managers and the
     service's owners."""
@@ -255,7 +255,8 @@ def _build_version(actor, component, build: dict) -> ComponentVersion:
         version=build["version"],
         repository_ref=build["repository_ref"],
         checksum=build["checksum"],
-        actor=actor,
+        actor=ctx.actor,
+        channel=ctx.channel,
     )
     return version
 
@@ -267,7 +268,7 @@ def _with_build(ctx: Context, data: dict) -> dict:
     component = data.pop("component", None)
     build = {name: data.pop(name, "") for name in ("version", "repository_ref", "checksum")}
     if component is not None:
-        version = _build_version(ctx.actor, component, build)
+        version = _build_version(ctx, component, build)
         others = [v for v in data.get("component_versions", []) if v.pk != version.pk]
         data["component_versions"] = [*others, version]
     return data

@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.response import Response
 
+from apps.audit.context import API
 from apps.core.api.permissions import May, WritePermission, manager_rules
 from apps.environments import selectors, services
 from apps.environments.api.serializers import (
@@ -55,15 +56,17 @@ class EnvironmentViewSet(_BaseViewSet):
         return selectors.environment_list(user=user).prefetch_related(checks)
 
     def perform_create(self, serializer):
-        serializer.instance = services.environment_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.environment_create(
+            channel=API, actor=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
         serializer.instance = services.environment_update(
-            environment=serializer.instance, actor=self.request.user, **serializer.validated_data
+            channel=API, environment=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance):
-        services.environment_delete(environment=instance, actor=self.request.user)
+        services.environment_delete(channel=API, environment=instance, actor=self.request.user)
 
 
 def _window_schema(tag: str, label: str):
@@ -91,15 +94,17 @@ class FreezeWindowViewSet(_BaseViewSet):
         return selectors.freeze_window_list(user=user)
 
     def perform_create(self, serializer):
-        serializer.instance = services.freeze_window_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.freeze_window_create(
+            channel=API, actor=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
         serializer.instance = services.freeze_window_update(
-            window=serializer.instance, actor=self.request.user, **serializer.validated_data
+            channel=API, window=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance):
-        services.freeze_window_delete(window=instance, actor=self.request.user)
+        services.freeze_window_delete(channel=API, window=instance, actor=self.request.user)
 
 
 @_window_schema("maintenance-windows", "maintenance window")
@@ -115,15 +120,17 @@ class MaintenanceWindowViewSet(_BaseViewSet):
         return selectors.maintenance_window_list(user=user)
 
     def perform_create(self, serializer):
-        serializer.instance = services.maintenance_window_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.maintenance_window_create(
+            channel=API, actor=self.request.user, **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
         serializer.instance = services.maintenance_window_update(
-            window=serializer.instance, actor=self.request.user, **serializer.validated_data
+            channel=API, window=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance):
-        services.maintenance_window_delete(window=instance, actor=self.request.user)
+        services.maintenance_window_delete(channel=API, window=instance, actor=self.request.user)
 
 
 ENVIRONMENT_ID = OpenApiParameter(
@@ -193,13 +200,13 @@ class ClearanceViewSet(
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         clearance = services.environment_clear_practitioner(
-            environment=environment, actor=request.user, **serializer.validated_data
+            channel=API, environment=environment, actor=request.user, **serializer.validated_data
         )
         return Response(self.get_serializer(clearance).data, status=status.HTTP_201_CREATED)
 
     def perform_destroy(self, instance):
         services.environment_unclear_practitioner(
-            environment=instance.environment, user=instance.user, actor=self.request.user
+            channel=API, environment=instance.environment, user=instance.user, actor=self.request.user
         )
 
 
@@ -236,15 +243,19 @@ class StandingCheckViewSet(
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         is_active = data.pop("is_active", True)
-        check = services.environment_check_add(environment=self.get_environment(), actor=self.request.user, **data)
+        check = services.environment_check_add(
+            channel=API, environment=self.get_environment(), actor=self.request.user, **data
+        )
         if not is_active:  # added switched off: one more change, as on the page
-            check = services.environment_check_update(check=check, actor=self.request.user, is_active=False)
+            check = services.environment_check_update(
+                channel=API, check=check, actor=self.request.user, is_active=False
+            )
         serializer.instance = check
 
     def perform_update(self, serializer):
         serializer.instance = services.environment_check_update(
-            check=serializer.instance, actor=self.request.user, **serializer.validated_data
+            channel=API, check=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
 
     def perform_destroy(self, instance):
-        services.environment_check_remove(check=instance, actor=self.request.user)
+        services.environment_check_remove(channel=API, check=instance, actor=self.request.user)

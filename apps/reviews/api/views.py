@@ -7,6 +7,7 @@ from rest_framework import mixins, permissions, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.audit.context import API
 from apps.core.api.permissions import May, WritePermission, by_permission
 from apps.core.permissions import user_can
 from apps.reviews import selectors, services
@@ -75,7 +76,7 @@ class ReviewViewSet(_Base):
         # findings, lessons and decision are recorded once the review has started: a 400 here, not review_create's 500
         if recorded := sorted(key for key in services.RECORD_FIELDS if data.pop(key, None)):
             raise ValidationError(dict.fromkeys(recorded, "Recorded once the review has started: PATCH it then."))
-        serializer.instance = services.review_create(actor=self.request.user, **data)
+        serializer.instance = services.review_create(channel=API, actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
@@ -83,12 +84,12 @@ class ReviewViewSet(_Base):
         for fixed in ("model", "kind"):
             if fixed in data and data.pop(fixed) != getattr(review, fixed):
                 raise ValidationError({fixed: "A review's model and kind are set when it is planned."})
-        serializer.instance = services.review_update(review=review, actor=self.request.user, **data)
+        serializer.instance = services.review_update(channel=API, review=review, actor=self.request.user, **data)
 
     @extend_schema(request=None, responses=ReviewSerializer)
     @action(detail=True, methods=["post"])
     def start(self, request, pk=None):
-        review = services.review_start(review=self.get_object(), actor=request.user)
+        review = services.review_start(channel=API, review=self.get_object(), actor=request.user)
         return Response(ReviewSerializer(review, context=self.get_serializer_context()).data)
 
     @extend_schema(request=ReviewCompleteInputSerializer, responses=ReviewSerializer)
@@ -97,7 +98,7 @@ class ReviewViewSet(_Base):
         review = self.get_object()
         data = ReviewCompleteInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        review = services.review_complete(review=review, actor=request.user, **data.validated_data)
+        review = services.review_complete(channel=API, review=review, actor=request.user, **data.validated_data)
         return Response(ReviewSerializer(review, context=self.get_serializer_context()).data)
 
 
@@ -129,11 +130,13 @@ class ImprovementViewSet(_Base):
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         review = selectors.review_get(user=self.request.user, pk=data.pop("review").pk)
-        serializer.instance = services.initiative_create(review=review, actor=self.request.user, **data)
+        serializer.instance = services.initiative_create(channel=API, review=review, actor=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
         initiative = serializer.instance
         if "review" in data and data.pop("review").pk != initiative.review_id:
             raise ValidationError({"review": "An initiative stays with the review it came from."})
-        serializer.instance = services.initiative_update(initiative=initiative, actor=self.request.user, **data)
+        serializer.instance = services.initiative_update(
+            channel=API, initiative=initiative, actor=self.request.user, **data
+        )
