@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
 
+from apps.catalog.filters import ComponentFilterSet, ComponentVersionFilterSet, ServiceFilterSet, SupplierFilterSet
 from apps.catalog.models import ComponentVersion, Criticality, Service, ServiceComponent, Supplier
 from apps.core.permissions import is_signed_in, objects_for_user, user_can
 from apps.roles import definitions as roles
@@ -31,7 +32,6 @@ def service_list(*, user, filters=None) -> QuerySet[Service]:
     """Every service, for everyone signed in (the catalog is read by every role), with owners prefetched."""
     if not is_signed_in(user):
         return Service.objects.none()
-    from apps.catalog.filters import ServiceFilterSet
 
     qs = (
         Service.objects.annotate(
@@ -100,7 +100,6 @@ def component_list(*, user, service: Service | None = None, filters=None) -> Que
     """Components (optionally of one service) with their service, suppliers and version count."""
     if not is_signed_in(user):
         return ServiceComponent.objects.none()
-    from apps.catalog.filters import ComponentFilterSet
 
     qs = (
         ServiceComponent.objects.select_related("service")
@@ -123,7 +122,6 @@ def component_version_list(
     """Versions (optionally of one component), newest first, with their component and service."""
     if not is_signed_in(user):
         return ComponentVersion.objects.none()
-    from apps.catalog.filters import ComponentVersionFilterSet
 
     qs = ComponentVersion.objects.select_related("component__service").order_by(
         "component__service__name", "component__name", "-created_at", "-pk"
@@ -179,7 +177,6 @@ def supplier_list(*, user, filters=None) -> QuerySet[Supplier]:
     """Every supplier, for everyone signed in, with the number of components it supplies."""
     if not is_signed_in(user):
         return Supplier.objects.none()
-    from apps.catalog.filters import SupplierFilterSet
 
     qs = Supplier.objects.annotate(component_count=Count("components", distinct=True)).order_by("name")
     return _apply_filters(SupplierFilterSet, filters, qs)

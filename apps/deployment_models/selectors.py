@@ -3,8 +3,9 @@
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
-from apps.core.permissions import objects_for_user
-from apps.deployment_models.models import DeploymentModel, ModelStage, ModelStatus
+from apps.core.permissions import objects_for_user, user_can
+from apps.deployment_models.filters import DeploymentModelFilterSet, ModelStageFilterSet, ResponsibilityFilterSet
+from apps.deployment_models.models import DeploymentModel, ModelStage, ModelStatus, Responsibility
 
 VIEW_PERM = "deployment_models.view_deploymentmodel"
 APPLICABLE_STATUSES = [ModelStatus.ACTIVE, ModelStatus.PILOT]
@@ -17,7 +18,6 @@ def _with_stages(queryset: QuerySet) -> QuerySet:
 
 def model_list(*, user, filters=None) -> QuerySet:
     """The models the user may see (none without the view permission), filtered by DeploymentModelFilterSet."""
-    from apps.deployment_models.filters import DeploymentModelFilterSet
 
     queryset = objects_for_user(user, VIEW_PERM, DeploymentModel.objects.all())
     queryset = _with_stages(queryset).order_by("name", "-version")
@@ -78,7 +78,6 @@ def stage_is_pre_approved(*, stage: ModelStage) -> bool:
 
 def stage_list(*, user, filters=None) -> QuerySet:
     """Stages of the models the user may see."""
-    from apps.deployment_models.filters import ModelStageFilterSet
 
     models = objects_for_user(user, VIEW_PERM, DeploymentModel.objects.all())
     queryset = ModelStage.objects.filter(model__in=models).select_related("model", "environment")
@@ -89,8 +88,6 @@ def stage_list(*, user, filters=None) -> QuerySet:
 
 def responsibility_list(*, user, filters=None) -> QuerySet:
     """RACI rows of the models the user may see."""
-    from apps.deployment_models.filters import ResponsibilityFilterSet
-    from apps.deployment_models.models import Responsibility
 
     models = objects_for_user(user, VIEW_PERM, DeploymentModel.objects.all())
     queryset = Responsibility.objects.filter(model__in=models).select_related("model")
@@ -101,7 +98,6 @@ def responsibility_list(*, user, filters=None) -> QuerySet:
 
 def model_available_actions(*, model: DeploymentModel, user) -> dict[str, bool]:
     """Which lifecycle buttons to draw for this user; the services check again."""
-    from apps.core.permissions import user_can
 
     can_change = user_can(user, "deployment_models.change_deploymentmodel")
     pending = (

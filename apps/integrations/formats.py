@@ -6,7 +6,13 @@ approve there, signed in, never from the chat."""
 import json
 from dataclasses import dataclass, field
 
-from apps.integrations.models import WebhookFormat
+from django.db import models
+
+
+class WebhookFormat(models.TextChoices):
+    JSON = "json", "JSON (signed)"
+    SLACK = "slack", "Slack incoming webhook"
+    TEAMS = "teams", "Microsoft Teams incoming webhook"
 
 
 @dataclass(frozen=True)

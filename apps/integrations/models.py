@@ -7,11 +7,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import models
 
-
-class WebhookFormat(models.TextChoices):
-    JSON = "json", "JSON (signed)"
-    SLACK = "slack", "Slack incoming webhook"
-    TEAMS = "teams", "Microsoft Teams incoming webhook"
+from apps.integrations.events import EVENT_NAMES
+from apps.integrations.formats import WebhookFormat
 
 
 class DeliveryState(models.TextChoices):
@@ -59,7 +56,6 @@ class WebhookSubscription(models.Model):
         return self.name
 
     def clean(self) -> None:
-        from apps.integrations.events import EVENT_NAMES
 
         unknown = [e for e in self.events or [] if e not in EVENT_NAMES]
         if not isinstance(self.events, list) or not self.events:

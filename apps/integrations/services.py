@@ -12,6 +12,7 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from apps.core.outbound import Announcement
 from apps.core.permissions import require
@@ -27,7 +28,6 @@ RESET_FIELDS = ("consecutive_failures", "disabled_at", "disabled_reason")  # cle
 
 
 def _enqueue(delivery_id: int) -> None:
-    from django_q.tasks import async_task
 
     async_task("apps.integrations.tasks.deliver", delivery_id, 1, task_name=f"webhook-delivery-{delivery_id}-1")
 

@@ -10,6 +10,8 @@ from django_q.models import Schedule
 from django_q.tasks import async_task, schedule
 
 from apps.core.outbound import Announcement
+from apps.environments.models import FreezeWindow
+from apps.environments.windows import window_occurrences
 from apps.integrations import services
 from apps.integrations.events import FREEZE_STARTING
 
@@ -61,8 +63,6 @@ def deliver(delivery_id: int, attempt: int = 1) -> str:
 
 def freezes_starting() -> int:
     """Hourly: announce every freeze occurrence that starts within WEBHOOK_FREEZE_NOTICE_HOURS, once each."""
-    from apps.environments.models import FreezeWindow
-    from apps.environments.windows import window_occurrences
 
     now = timezone.now()
     horizon = now + timedelta(hours=settings.WEBHOOK_FREEZE_NOTICE_HOURS)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import Deployment, DeploymentEvent, EventKind, Feedback, IncidentLink
+from apps.deployments.selectors import deployment_visible_q
 from apps.deployments.workflow import FINAL, FINISHED, UNSUCCESSFUL, Status
 
 MAX_LISTED = 50  # failures and incidents listed by name; the counts are always complete
@@ -195,7 +196,6 @@ def compute_analysis(*, model: DeploymentModel, start: dt.date, end: dt.date) ->
 def analysis_for(analysis, user) -> dict:
     """The analysis as `user` may read it: the failed deployments and incidents it lists by name are only those of
     deployments the user may see (DESIGN.md §1); the counts stay the model's, over every service using it."""
-    from apps.deployments.selectors import deployment_visible_q
 
     if not isinstance(analysis, dict):
         return {}

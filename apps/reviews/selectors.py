@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from apps.core.permissions import objects_for_user, user_can
+from apps.deployment_models.models import DeploymentModel
 from apps.reviews.analysis import chart_bars
 from apps.reviews.filters import OPEN, ImprovementInitiativeFilterSet, ModelReviewFilterSet, state_q
 from apps.reviews.models import ImprovementInitiative, InitiativeStatus, ModelReview, ReviewStatus
@@ -115,7 +116,6 @@ def initiative_get(*, user, pk) -> ImprovementInitiative:
 def last_review_outcomes(model_ids) -> dict[int, tuple[str, dt.datetime]]:
     """{model id: (decision, completed_at)} of each model's latest completed review; models without one are absent.
     One query, whatever the number of models."""
-    from apps.deployment_models.models import DeploymentModel
 
     latest = ModelReview.objects.filter(model_id=OuterRef("pk"), status=ReviewStatus.COMPLETED).order_by(
         "-completed_at", "-pk"
@@ -131,7 +131,6 @@ def last_review_outcomes(model_ids) -> dict[int, tuple[str, dt.datetime]]:
 
 def next_review_dates(model_ids) -> dict[int, dt.date]:
     """{model id: due date} of each model's earliest open review; one query."""
-    from apps.deployment_models.models import DeploymentModel
 
     upcoming = ModelReview.objects.filter(OPEN, model_id=OuterRef("pk")).order_by("due_date", "pk")
     rows = (

@@ -20,12 +20,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from apps.audit.context import audited
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import require, user_can
 from apps.core.services import model_save, reject_unknown
 from apps.deployment_models.models import DeploymentModel, ModelStatus
+from apps.deployment_models.services import model_new_version, model_retire
 from apps.reviews.analysis import compute_analysis
 from apps.reviews.models import (
     ImprovementInitiative,
@@ -219,7 +221,6 @@ def review_add_note(*, review: ModelReview, actor, text: str) -> ModelReview:
 
 
 def _new_version(review: ModelReview, actor) -> DeploymentModel:
-    from apps.deployment_models.services import model_new_version
 
     try:
         return model_new_version(model=review.model, actor=actor)
@@ -261,8 +262,6 @@ def review_complete(*, review: ModelReview, actor, decision: str | None = None, 
     if locked.decision == ReviewDecision.UPDATE:
         locked.new_model_version = _new_version(locked, actor)
     elif locked.decision == ReviewDecision.RETIRE and locked.model.status != ModelStatus.RETIRED:
-        from apps.deployment_models.services import model_retire
-
         model_retire(model=locked.model, actor=actor)
     locked.status, locked.completed_at = ReviewStatus.COMPLETED, timezone.now()
     locked.full_clean(validate_constraints=False)
@@ -274,7 +273,6 @@ def review_complete(*, review: ModelReview, actor, decision: str | None = None, 
 
 
 def _enqueue_outcome(review_id: int) -> None:
-    from django_q.tasks import async_task
 
     async_task("apps.reviews.tasks.notify_review_outcome", review_id, task_name=f"review-outcome-{review_id}")
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, F, QuerySet, Window
 from django.db.models.functions import RowNumber
 
+from apps.catalog.models import Service, ServiceComponent
 from apps.deployments import workflow
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Action, Deployment, MatrixEntry
@@ -199,11 +200,8 @@ def _upcoming(base: QuerySet[Deployment], by: str) -> list[dict]:
 def _row_labels(by: str, keys: set[int]) -> dict[int, tuple]:
     """(label, service) of every row key, in one query."""
     if by == COMPONENT:
-        from apps.catalog.models import ServiceComponent
-
         qs = ServiceComponent.objects.filter(pk__in=keys).values_list("pk", "name", "service__name")
         return {pk: (name, service) for pk, name, service in qs}
-    from apps.catalog.models import Service
 
     return {pk: (name, name) for pk, name in Service.objects.filter(pk__in=keys).values_list("pk", "name")}
 
