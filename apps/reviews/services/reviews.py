@@ -1,4 +1,4 @@
-"""Every write to model reviews and improvement initiatives, with the rules of the review process.
+"""Every write to model reviews, with the rules of the review process (initiatives: services/initiatives.py).
 
 Rules kept here (DESIGN.md §1, §2 "Reviews"):
 - Deployment managers run reviews: create, start, record findings, lessons and the decision, complete, and create
@@ -30,19 +30,15 @@ from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.deployment_models.services import model_new_version, model_retire
 from apps.reviews.analysis import compute_analysis
 from apps.reviews.models import (
-    ImprovementInitiative,
-    InitiativeStatus,
     ModelReview,
     ReviewDecision,
     ReviewKind,
     ReviewStatus,
 )
-from apps.reviews.permissions import INITIATIVE_REFUSAL, initiative_may_change, initiative_may_reassign
 
 ADD = "reviews.add_modelreview"
 RUN = "reviews.change_modelreview"
 VIEW = "reviews.view_modelreview"
-ADD_INITIATIVE = "reviews.add_improvementinitiative"
 
 REVIEWABLE = (ModelStatus.ACTIVE, ModelStatus.PILOT)
 SCHEDULED_LEAD_DAYS = 14  # a scheduled review appears this long before it is due
@@ -63,7 +59,6 @@ REVIEW_FIELDS = {
 }
 RECORD_FIELDS = {"findings", "lessons_learnt", "decision"}  # what the meeting records: only while in progress
 PLAN_FIELDS = {"period_start", "period_end"}  # the analysed period: only before the analysis is computed
-INITIATIVE_FIELDS = {"title", "description", "owner", "status", "change_request_ref"}
 
 
 def _lock(review: ModelReview) -> ModelReview:
@@ -358,82 +353,3 @@ def review_open_for_failure(
     except IntegrityError:  # another worker opened it in the meantime
         return model.reviews.filter(kind=ReviewKind.FAILURE).exclude(status=ReviewStatus.COMPLETED).get(), False
     return review, True
-
-
-# --- improvement initiatives ----------------------------------------------------------------------------------
-
-
-def _initiative_lock(initiative: ImprovementInitiative) -> ImprovementInitiative:
-    return ImprovementInitiative.objects.select_for_update().select_related("review").get(pk=initiative.pk)
-
-
-def _closed_at(initiative: ImprovementInitiative) -> None:
-    if initiative.is_closed and initiative.closed_at is None:
-        initiative.closed_at = timezone.now()
-    elif not initiative.is_closed:
-        initiative.closed_at = None
-
-
-@audited
-@transaction.atomic
-def initiative_create(
-    *,
-    review: ModelReview,
-    actor,
-    title: str,
-    owner=None,
-    description: str = "",
-    change_request_ref: str = "",
-    status: str = InitiativeStatus.PROPOSED,
-) -> ImprovementInitiative:
-    """Record an improvement initiative that came out of a started review."""
-    require(actor, ADD_INITIATIVE)
-    locked = _lock(review)
-    if locked.status == ReviewStatus.PLANNED:
-        raise ConflictError("Start the review before recording its initiatives.", code="not_started")
-    if owner is not None and not user_can(owner, VIEW):
-        raise ValidationError({"owner": f"{owner} holds no role that takes part in reviews."})
-    initiative = ImprovementInitiative(
-        review=locked,
-        title=(title or "").strip(),
-        owner=owner,
-        description=description or "",
-        change_request_ref=(change_request_ref or "").strip(),
-        status=status,
-    )
-    _closed_at(initiative)
-    initiative.full_clean()
-    initiative.save()
-    return initiative
-
-
-@audited
-@transaction.atomic
-def initiative_update(*, initiative: ImprovementInitiative, actor, **fields) -> ImprovementInitiative:
-    """Change an initiative: managers change anything; its owner updates it but cannot hand it to someone else."""
-    reject_unknown(fields, INITIATIVE_FIELDS)
-    locked = _initiative_lock(initiative)
-    if not initiative_may_change(initiative=locked, user=actor):
-        raise PermissionDenied(INITIATIVE_REFUSAL)
-    if "owner" in fields and fields["owner"] != locked.owner and not initiative_may_reassign(user=actor):
-        raise PermissionDenied("Only deployment managers may hand an initiative to someone else.")
-    if fields.get("owner") is not None and not user_can(fields["owner"], VIEW):
-        raise ValidationError({"owner": f"{fields['owner']} holds no role that takes part in reviews."})
-    for key, value in fields.items():
-        setattr(locked, key, (value or "").strip() if key in ("title", "change_request_ref") else value)
-    if locked.description is None:
-        locked.description = ""
-    _closed_at(locked)
-    locked.full_clean()
-    locked.save()
-    return locked
-
-
-@audited
-def initiative_close(
-    *, initiative: ImprovementInitiative, actor, status: str = InitiativeStatus.DONE
-) -> ImprovementInitiative:
-    """Close an initiative as done (or dropped)."""
-    if status not in (InitiativeStatus.DONE, InitiativeStatus.DROPPED):
-        raise ValidationError({"status": "An initiative is closed as done or dropped."})
-    return initiative_update(initiative=initiative, actor=actor, status=status)
