@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from apps.core.models import OutboxTask
+
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Nobody adds or changes these rows in the admin; they are written by services. Deleting is refused too,
@@ -17,3 +19,13 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self.superuser_may_delete and request.user.is_superuser
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(ReadOnlyAdmin):
+    """Background calls not yet run: normally empty within seconds; a row that stays names a task that keeps
+    failing (see the worker's log). Administrators may delete one that should not run any more."""
+
+    list_display = ("pk", "key", "task", "attempts", "created_at", "handed_out_at")
+    search_fields = ("key", "task")
+    superuser_may_delete = True

@@ -5,7 +5,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from apps.core.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,27 @@ def publish(announcement: Announcement) -> None:
 
 
 def publish_on_commit(event: str, *, object_id: int, key: str = "", data: dict | None = None) -> None:
-    """Announce once the current transaction commits (at once outside one); nothing is announced on rollback."""
+    """Announce once the current transaction commits (at once outside one); nothing is announced on rollback. The
+    announcement is recorded in the outbox with the transaction and heard by the listeners in the worker, so a
+    process that dies after the commit loses nothing."""
     announcement = Announcement(event=event, object_id=object_id, key=key, data=data or {})
-    transaction.on_commit(lambda: publish(announcement))
+    outbox_enqueue(PUBLISH_RECORDED, event, object_id, key, data or {}, key=announcement.occurrence)
+
+
+PUBLISH_RECORDED = "apps.core.outbound.publish_recorded"
+
+
+def publish_recorded(event: str, object_id: int, key: str = "", data: dict | None = None) -> None:
+    """The outbox's call (in the worker): every listener hears the announcement; if one fails, the others have still
+    heard it and the error is raised, so the outbox keeps the call and hands it out again (listeners do nothing
+    twice)."""
+    announcement = Announcement(event=event, object_id=object_id, key=key, data=data or {})
+    failed = []
+    for listener in list(_subscribers):
+        try:
+            listener(announcement)
+        except Exception as exc:  # the other listeners must still hear it
+            logger.exception("Listener %r failed on %s", listener, announcement.occurrence)
+            failed.append(exc)
+    if failed:
+        raise failed[0]

@@ -12,9 +12,9 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from apps.core.outbound import Announcement
+from apps.core.outbox import outbox_enqueue
 from apps.core.permissions import require
 from apps.core.services import model_update
 from apps.integrations import formats, signing
@@ -28,8 +28,8 @@ RESET_FIELDS = ("consecutive_failures", "disabled_at", "disabled_reason")  # cle
 
 
 def _enqueue(delivery_id: int) -> None:
-
-    async_task("apps.integrations.tasks.deliver", delivery_id, 1, task_name=f"webhook-delivery-{delivery_id}-1")
+    """The first attempt of a delivery, recorded with the transaction that made (or reset) it."""
+    outbox_enqueue("apps.integrations.tasks.deliver", delivery_id, 1, key=f"webhook-delivery-{delivery_id}-1")
 
 
 # --- subscriptions ----------------------------------------------------------------------------------------------
@@ -82,9 +82,9 @@ def deliveries_fan_out(*, announcement: Announcement) -> list[WebhookDelivery]:
                 delivery = WebhookDelivery.objects.create(
                     subscription=subscription, event=announcement.event, occurrence=announcement.occurrence, body=body
                 )
+                _enqueue(delivery.pk)
         except IntegrityError:
             continue  # announced before: that delivery exists already
-        transaction.on_commit(lambda pk=delivery.pk: _enqueue(pk))
         created.append(delivery)
     return created
 
@@ -244,5 +244,5 @@ def delivery_redeliver(*, delivery: WebhookDelivery, actor) -> WebhookDelivery:
         body=delivery.body,
         redelivery_of=delivery.redelivery_of or delivery,
     )
-    transaction.on_commit(lambda: _enqueue(again.pk))
+    _enqueue(again.pk)
     return again

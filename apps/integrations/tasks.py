@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from django_q.models import Schedule
-from django_q.tasks import async_task, schedule
+from django_q.tasks import schedule
 
 from apps.core.outbound import Announcement
 from apps.environments.models import FreezeWindow
@@ -19,15 +19,9 @@ logger = logging.getLogger(__name__)
 
 
 def announce(announcement: Announcement) -> None:
-    """The outbound listener (registered at start): hand the fan-out to the worker, by ids."""
-    async_task(
-        "apps.integrations.tasks.fan_out",
-        announcement.event,
-        announcement.object_id,
-        announcement.key,
-        announcement.data,
-        task_name=f"webhook-fan-out-{announcement.occurrence}"[:100],
-    )
+    """The outbound listener (registered at start; heard in the worker, from the outbox): the deliveries of the
+    announcement, each sent by its own `deliver` task."""
+    services.deliveries_fan_out(announcement=announcement)
 
 
 def fan_out(event: str, object_id: int, key: str = "", data: dict | None = None) -> list[int]:

@@ -19,6 +19,7 @@ SCHEDULES = {
         Schedule.HOURLY,
         None,
     ),
+    "core: hand out background calls that were lost on their way": ("apps.core.outbox.sweep", Schedule.MINUTES, 1),
     **AUDIT_SCHEDULES,
 }
 

@@ -225,6 +225,9 @@ Q_CLUSTER = {
     "save_limit": 500,
     "label": "Background tasks",
 }
+# Background calls recorded in the outbox (apps.core.outbox) are handed out again when still there after this long
+# (the worker that had them died, or the broker dropped them); more than the longest a healthy call takes.
+OUTBOX_RESEND_SECONDS = env.int("DEPLOYDESK_OUTBOX_RESEND_SECONDS", default=120)
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

@@ -1,12 +1,11 @@
 """The timeline: one function writes every DeploymentEvent, and notifications leave after commit."""
 
-from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from apps.audit.chain import audit_append
 from apps.audit.context import AuditContext as Context
 from apps.audit.models import AuditEntry
+from apps.core.outbox import outbox_enqueue
 from apps.deployments.models import Deployment, DeploymentEvent
 
 __all__ = ["Context", "event_record", "events_record_many"]
@@ -77,9 +76,7 @@ def event_record(
     event.save(force_insert=True)
     audit_deployment_event(event)
     if notify:
-        transaction.on_commit(
-            lambda: async_task("apps.deployments.tasks.notify_event", event.pk, task_name=f"notify-event-{event.pk}")
-        )
+        outbox_enqueue("apps.deployments.tasks.notify_event", event.pk, key=f"notify-event-{event.pk}")
     return event
 
 

@@ -1,13 +1,12 @@
 """The only code that changes a deployment's status: `deployment_transition` (DESIGN.md §2, STYLE.md rule 2)."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from apps.audit.chain import atomic_audited
 from apps.core import outbound
 from apps.core.exceptions import ConflictError
+from apps.core.outbox import outbox_enqueue
 from apps.core.permissions import user_can
 from apps.deployments import rules, workflow
 from apps.deployments.models import (
@@ -286,15 +285,7 @@ def deployment_transition(
     if target == S.PENDING_APPROVAL:
         outbound.publish_on_commit("approval.needed", object_id=event.pk)
     if transition == "complete":
-        transaction.on_commit(lambda: _ask_feedback(locked.pk))
+        outbox_enqueue("apps.deployments.tasks.request_feedback", locked.pk, key=f"feedback-{locked.pk}")
     if transition in ("fail", "roll-back"):
-        transaction.on_commit(lambda: _after_failure(locked.pk))
+        outbox_enqueue("apps.reviews.tasks.on_deployment_failed", locked.pk, key=f"failure-review-{locked.pk}")
     return locked
-
-
-def _after_failure(deployment_id: int) -> None:
-    async_task("apps.reviews.tasks.on_deployment_failed", deployment_id, task_name=f"failure-review-{deployment_id}")
-
-
-def _ask_feedback(deployment_id: int) -> None:
-    async_task("apps.deployments.tasks.request_feedback", deployment_id, task_name=f"feedback-{deployment_id}")
