@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from apps.deployments.services.events import Context, event_record
 from apps.deployments.workflow import Status
 from apps.reports.selectors.kpis import kpi_report
 from tests.factories.accounts import UserFactory
@@ -70,3 +71,20 @@ def test_the_permission_is_checked_before_the_cache(settings):
     kpi_report(user=UserFactory(roles=["manager"]), start=today, end=today)
     with pytest.raises(PermissionDenied):
         kpi_report(user=UserFactory(roles=["practitioner"]), start=today, end=today)
+
+
+def test_a_recorded_change_makes_every_process_compute_afresh(settings, django_capture_on_commit_callbacks):
+    # given figures in the cache
+    settings.DEPLOYDESK_KPI_CACHE_SECONDS = 300
+    cache.clear()
+    manager = UserFactory(roles=["manager"])
+    today = timezone.localdate()
+    args = {"start": today - dt.timedelta(days=30), "end": today}
+    _completed()
+    assert kpi_report(user=manager, **args)["success_rate"].denominator == 1
+    second = _completed()
+    # when a deployment's change is recorded (any process: the generation lives in the shared cache) …
+    with django_capture_on_commit_callbacks(execute=True):
+        event_record(deployment=second, ctx=Context(actor=manager), kind="comment", comment="Closed out.")
+    # … the next figures are computed afresh, not served from before the change
+    assert kpi_report(user=manager, **args)["success_rate"].denominator == 2

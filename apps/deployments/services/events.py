@@ -5,10 +5,14 @@ from django.utils import timezone
 from apps.audit.chain import audit_append
 from apps.audit.context import AuditContext as Context
 from apps.audit.models import AuditEntry
+from apps.core.generations import generation_bump_on_commit
 from apps.core.outbox import outbox_enqueue
 from apps.deployments.models import Deployment, DeploymentEvent
 
 __all__ = ["Context", "event_record", "events_record_many"]
+
+# Every change to a deployment records an event here; caches of figures over deployments key on this generation.
+DEPLOYMENTS_GENERATION = "deployments"
 
 
 def audit_deployment_event(event: DeploymentEvent) -> AuditEntry:
@@ -75,6 +79,7 @@ def event_record(
     )
     event.save(force_insert=True)
     audit_deployment_event(event)
+    generation_bump_on_commit(DEPLOYMENTS_GENERATION)
     if notify:
         outbox_enqueue("apps.deployments.tasks.notify_event", event.pk, key=f"notify-event-{event.pk}")
     return event
@@ -85,6 +90,7 @@ def events_record_many(*, ctx: Context, kind: str, events: list[tuple[Deployment
     (comment, from_status, to_status, data). No notifications."""
     built = [_event(deployment=d, ctx=ctx, kind=kind, **fields) for d, fields in events]
     DeploymentEvent.objects.bulk_create(built)
+    generation_bump_on_commit(DEPLOYMENTS_GENERATION)
     for event in built:
         audit_deployment_event(event)
     return built

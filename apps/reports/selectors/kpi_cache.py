@@ -1,5 +1,6 @@
-"""A short-lived cache in front of the KPI aggregates: a million deployments aggregate in seconds, not in the
-300 ms a dashboard may take, and KPIs do not need to be fresher than a few minutes (DEPLOYDESK_KPI_CACHE_SECONDS).
+"""A short-lived cache in front of the KPI aggregates (DEPLOYDESK_KPI_CACHE_SECONDS). Its keys carry the generation of
+the deployments' data, which every recorded event moves on after commit: a change made through any web server or
+worker is in the next figures every process serves, and unchanged figures are served from the cache.
 
 The key holds the user's scope (everything, or the user's own services) and every argument, so nobody is served a
 figure computed over deployments they may not see. The permission is checked before the cache is read."""
@@ -13,8 +14,10 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 
+from apps.core.generations import generation
 from apps.core.permissions import user_can
 from apps.deployments.selectors import deployment_visible_q
+from apps.deployments.services.events import DEPLOYMENTS_GENERATION
 
 
 def _part(value) -> str:
@@ -38,7 +41,8 @@ def cached_kpi(permission: str):
                 raise PermissionDenied("Only deployment managers, service and product owners and auditors see KPIs.")
             if seconds <= 0:
                 return func(user=user, **kwargs)
-            raw = "|".join([func.__name__, scope_of(user), *(f"{k}={_part(v)}" for k, v in sorted(kwargs.items()))])
+            parts = [func.__name__, scope_of(user), f"g{generation(DEPLOYMENTS_GENERATION)}"]
+            raw = "|".join([*parts, *(f"{k}={_part(v)}" for k, v in sorted(kwargs.items()))])
             key = "kpi:" + hashlib.sha256(raw.encode()).hexdigest()
             hit = cache.get(key)
             if hit is not None:

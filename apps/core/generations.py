@@ -1,0 +1,29 @@
+"""Data generations: a counter in the shared cache that the writers of some data bump after each commit, and that the
+readers put into the keys of what they cache from it. Every process — every web server and worker, on every
+machine — sees a change at once, whatever each one cached before it; stale entries simply stop being read and
+expire by themselves."""
+
+from django.core.cache import cache
+from django.db import transaction
+
+
+def _key(name: str) -> str:
+    return f"generation:{name}"
+
+
+def generation(name: str) -> int:
+    """The current generation of `name` (0 before the first change)."""
+    return cache.get(_key(name)) or 0
+
+
+def generation_bump_on_commit(name: str) -> None:
+    """After the current transaction commits (at once outside one), move `name` to its next generation."""
+    transaction.on_commit(lambda: _bump(name))
+
+
+def _bump(name: str) -> None:
+    key = _key(name)
+    try:
+        cache.incr(key)
+    except ValueError:  # not there yet (or evicted): start it, never going back to a value already used for long
+        cache.add(key, 1, timeout=None) or cache.incr(key)
