@@ -55,8 +55,14 @@ def entry_hash(prev_hash: str, entry: AuditEntry) -> str:
 
 
 def _lock_chain() -> None:
+    """Take the chain's lock (PostgreSQL; SQLite writes one at a time anyway) — after the transaction's deferred
+    foreign-key checks have run: they lock the rows they refer to, and a check left for the commit would wait, with
+    the chain's lock held, for a row that a transaction waiting for the chain's lock has locked (a deadlock seen
+    with two pipelines planning into one environment). Later statements are deferred again, as Django expects."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_ID])
 
 

@@ -6,6 +6,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -119,6 +120,15 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int | None, s
         return None, str(getattr(exc, "reason", exc))[:500]
 
 
+class DeliveryInFlight(Exception):
+    """The attempt is claimed by a worker that may still be sending it: the outbox keeps the call and hands it out
+    again later, when a claim older than the longest an attempt can take is taken over."""
+
+
+def _claim_expiry_seconds() -> int:
+    return settings.WEBHOOK_TIMEOUT_SECONDS * 2 + 30
+
+
 def _earlier_pending(delivery: WebhookDelivery):
     return WebhookDelivery.objects.filter(
         subscription_id=delivery.subscription_id, state=DeliveryState.PENDING, pk__lt=delivery.pk
@@ -161,13 +171,24 @@ def delivery_attempt(*, delivery_id: int, attempt: int) -> Outcome | None:
     Deliveries to one webhook go in order: a first attempt waits while an earlier delivery of the same webhook is
     still pending (retrying), and is sent when that one is delivered or failed."""
     delivery = WebhookDelivery.objects.select_related("subscription__owner").filter(pk=delivery_id).first()
-    if delivery is None or delivery.state != DeliveryState.PENDING or delivery.attempt != attempt - 1:
+    if delivery is None or delivery.state != DeliveryState.PENDING:
         return None
-    if attempt == 1 and _earlier_pending(delivery).exists():
+    now = timezone.now()
+    if delivery.attempt == attempt and len(delivery.history) < attempt:
+        # claimed, never recorded: another worker is sending it, or died while sending it (a kill, a lost node)
+        if delivery.delivered_at and delivery.delivered_at > now - timedelta(seconds=_claim_expiry_seconds()):
+            raise DeliveryInFlight(f"Delivery {delivery_id}, attempt {attempt}, is being sent by another worker.")
+        claimed = WebhookDelivery.objects.filter(
+            pk=delivery_id, state=DeliveryState.PENDING, attempt=attempt, delivered_at=delivery.delivered_at
+        ).update(delivered_at=now)  # take it over; the receiver may see its delivery id twice
+    elif delivery.attempt != attempt - 1:
+        return None
+    elif attempt == 1 and _earlier_pending(delivery).exists():
         return None  # waits its turn: _kick_next sends it
-    claimed = WebhookDelivery.objects.filter(pk=delivery_id, state=DeliveryState.PENDING, attempt=attempt - 1).update(
-        attempt=attempt
-    )
+    else:
+        claimed = WebhookDelivery.objects.filter(
+            pk=delivery_id, state=DeliveryState.PENDING, attempt=attempt - 1
+        ).update(attempt=attempt, delivered_at=now)
     if not claimed:
         return None
     delivery.attempt = attempt

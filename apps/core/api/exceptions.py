@@ -1,5 +1,7 @@
 """One exception handler for the API: every error is JSON `{"detail", "code", "errors"?}` with the right status."""
 
+import logging
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError
@@ -9,6 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from apps.core.exceptions import ConflictError
+
+logger = logging.getLogger(__name__)
 
 
 def _validation_errors(exc: DjangoValidationError) -> dict:
@@ -41,6 +45,7 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, OperationalError | InterfaceError) or type(exc) is DatabaseError:
+        logger.error("Database error on %s", context["request"].path, exc_info=exc)
         return Response(
             {"detail": "The database is unavailable. Try again shortly.", "code": "database_unavailable"},
             status=503,
