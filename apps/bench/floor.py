@@ -76,7 +76,8 @@ def ratio(median_ms: float, floor_ms: float) -> float | None:
 
 
 def apply_ratios(figures: list[Figure], floor: dict) -> None:
-    """Each figure with a floor gets its ratio: median ÷ the floor's median."""
+    """Each figure with a floor gets its ratio: median ÷ the median of its floor's bare endpoint timed beside it
+    (alternating requests, `floor_beside_ms`), or, for the writes, ÷ the floor's median before and after."""
     for f in figures:
         if f.floor is not None:
-            f.ratio = ratio(f.median_ms, floor[f.floor]["median_ms"])
+            f.ratio = ratio(f.median_ms, f.extra.get("floor_beside_ms") or floor[f.floor]["median_ms"])

@@ -65,6 +65,24 @@ def timed(session: requests.Session, url: str, *, repeats: int, warmup: int = 2)
     return times, status, cold or 0.0
 
 
+def timed_beside(
+    session: requests.Session, url: str, floor_url: str, *, repeats: int, warmup: int = 2
+) -> tuple[list[float], list[float], int, float]:
+    """As `timed`, each timed GET followed by one of its floor's bare endpoint on the same session, so the figure
+    and its floor see the same load (a shared machine's speed changes within a run): (times, floor times, last
+    status, the first request's ms)."""
+    times, status, cold = timed(session, url, repeats=0, warmup=warmup)
+    floor_times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        status = session.get(url, timeout=300).status_code
+        times.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        session.get(floor_url, timeout=300)
+        floor_times.append((time.perf_counter() - t) * 1000)
+    return times, floor_times, status, cold
+
+
 def p95(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]

@@ -98,6 +98,11 @@ def test_each_figure_is_a_ratio_of_its_floor_measured_before_and_after():
     floor.apply_ratios(figures, summary)
     assert [f.ratio for f in figures] == [2.5, 2.1, 1.5, None]
     assert [f.meets_ratio for f in figures] == [True, False, True, None]
+    # a figure timed beside its floor (alternating requests) is a ratio of that floor, not of the before/after one
+    beside = Figure("API list: first page", "/api/v1/deployments/", median_ms=21.0, floor="api")
+    beside.extra["floor_beside_ms"] = 14.0
+    floor.apply_ratios([beside], summary)
+    assert beside.ratio == 1.5
     assert floor.ratio(5.0, 0.0) is None
 
 
