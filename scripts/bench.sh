@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: a fresh PostgreSQL database, the bench_seed data set, then the benchmark over gunicorn.
 # BENCH_SIZE (default 1000000), BENCH_DB (default deploydesk_bench), PGHOST/PGPORT/PGUSER as for psql.
+# BENCH_ARGS go to `manage.py bench` (e.g. --repeats 7 --compare bench/results/ci-10k.json, as CI runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${BENCH_SIZE:-1000000}

@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from apps.bench.dataset import Sizes, generate, reference_from
+from apps.bench.dataset import generate
+from apps.bench.reference import Sizes, reference_from
 from apps.catalog.models import ComponentVersion, Service
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.deployments.models import Deployment

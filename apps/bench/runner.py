@@ -1,184 +1,30 @@
 """The benchmark of DESIGN.md §7: gunicorn on PostgreSQL against the bench data set, measured over HTTP.
 
-Each figure is measured after warm-up, repeated, and reported as median and 95th percentile; SQL queries per
-request come from the same request replayed in-process with the queries captured. Results are printed as a
-table and written as JSON with a description of the machine.
+Each figure is measured after warm-up, repeated, and reported as median and 95th percentile, and as a ratio of
+its floor (apps/bench/floor.py: bare endpoints on the same server, measured before and after the figures); SQL
+queries per request come from the same request replayed in-process with the queries captured. Results are
+printed as a table and written as JSON with the floor, the calibration and a description of the machine.
 """
 
 import json
-import os
-import platform
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import threading
-import time
 import urllib.parse
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
 
 import requests
-from django.conf import settings
-from django.db import connection
 from django.db.models import F
-from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.accounts.models import User
-from apps.accounts.services import api_token_create
+from apps.bench import floor as floor_
+from apps.bench.measure import Figure, bench_user, count_queries, export, login, p95, timed_beside, writes
+from apps.bench.server import Server, machine
 from apps.deployments.models import Deployment
-from apps.roles import definitions as roles
 
 TARGETS_MS = {"register": 50, "api_list": 50, "detail": 30, "dashboard": 300, "kpis": 300}
-
-
-@dataclass
-class Figure:
-    name: str
-    path: str
-    median_ms: float = 0.0
-    p95_ms: float = 0.0
-    runs: int = 0
-    queries: int | None = None
-    rows_per_s: float | None = None
-    peak_mb: float | None = None
-    target_ms: float | None = None
-    status: int = 0
-    note: str = ""
-    extra: dict = field(default_factory=dict)
-
-    @property
-    def meets(self) -> bool | None:
-        return None if self.target_ms is None else self.median_ms <= self.target_ms
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
-def _children(pid: int) -> list[int]:
-    try:
-        out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout  # noqa: S603, S607
-    except FileNotFoundError:
-        return []
-    return [int(p) for p in out.split()]
-
-
-class Server:
-    """gunicorn serving config.wsgi with the bench settings on a free loopback port."""
-
-    def __init__(self, workers: int = 3):
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.bench"}
-        self.proc = subprocess.Popen(  # noqa: S603
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "config.wsgi",
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--timeout",
-                "300",
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-            cwd=settings.BASE_DIR,
-        )
-        for _ in range(100):
-            try:
-                requests.get(self.url + "/health/", timeout=10)
-                return
-            except requests.RequestException:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start")
-
-    def workers(self) -> list[int]:
-        return _children(self.proc.pid)
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGTERM)
-        self.proc.wait(timeout=30)
-
-
-def _timed(session: requests.Session, url: str, *, repeats: int, warmup: int = 2, **kwargs) -> tuple[list[float], int]:
-    status = 0
-    cold = None
-    for _ in range(warmup):
-        t = time.perf_counter()
-        status = session.get(url, timeout=300, **kwargs).status_code
-        cold = cold if cold is not None else (time.perf_counter() - t) * 1000
-    _timed.cold = cold
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        r = session.get(url, timeout=300, **kwargs)
-        times.append((time.perf_counter() - t) * 1000)
-        status = r.status_code
-    return times, status
-
-
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
-
-
-def _queries(user: User, path: str, headers: dict | None = None) -> int:
-    """The same request replayed in-process, counting its SQL queries."""
-    client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(path, **(headers or {}))
-    if response.status_code >= 400:
-        raise RuntimeError(f"{path} answered {response.status_code} in-process")
-    return len(ctx.captured_queries)
-
-
-def _bench_user() -> tuple[User, str]:
-    from django.contrib.auth.models import Group
-
-    user, _ = User.objects.get_or_create(username="bench-runner", defaults={"email": "bench-runner@bench.example"})
-    user.set_password("bench-runner-password")
-    user.is_service_account = True
-    user.save()
-    user.groups.add(Group.objects.get(name=roles.MANAGER))
-    name = f"bench {timezone.now():%Y%m%d%H%M%S%f}"
-    return user, api_token_create(user=user, name=name)[1]
-
-
-def _login(base: str) -> requests.Session:
-    s = requests.Session()
-    r = s.get(base + "/accounts/login/", timeout=30)
-    token = s.cookies.get("csrftoken") or ""
-    r = s.post(
-        base + "/accounts/login/",
-        data={"username": "bench-runner", "password": "bench-runner-password", "csrfmiddlewaretoken": token},
-        headers={"Referer": base + "/"},
-        timeout=30,
-    )
-    if "sessionid" not in s.cookies:
-        raise RuntimeError(f"could not sign in to the benchmark server ({r.status_code})")
-    return s
+# DESIGN.md §7: the lists and the text search within 2× their floor, a deployment's page 2.5×, one POST 2×
+TARGET_RATIOS = {"register": 2.0, "api_list": 2.0, "detail": 2.5, "write": 2.0}
 
 
 def _deep_keyset(offset_rows: int) -> str:
@@ -199,77 +45,83 @@ def _deep_cursor(offset_rows: int) -> str:
     return b64encode(urllib.parse.urlencode({"p": str(pk)}).encode()).decode()
 
 
-def run(*, repeats: int = 15, writers: int = 4, writes: int = 200, export_full: bool = True, out=sys.stdout) -> dict:
-    user, key = _bench_user()
+def _page_cases(env_id: int, pk: int, deep_page: int, years_ago: str, next_year: str) -> list[tuple]:
+    """(name, path, target key) of each page figure; every page is a ratio of the bare page."""
+    return [
+        ("register: first page", "/deployments/", "register"),
+        (
+            "register: filtered + sorted",
+            f"/deployments/?status=completed&environment={env_id}&ordering=-planned_start",
+            "register",
+        ),
+        ("register: text search", "/deployments/?q=service+0042", "register"),
+        (f"register: page {deep_page:,}", f"/deployments/?after={_deep_keyset((deep_page - 1) * 50 - 1)}", "register"),
+        ("deployment page", f"/deployments/{pk}/", "detail"),
+        ("dashboard", "/", "dashboard"),
+        ("KPI report (all 10 years)", f"/reports/kpis/?from={years_ago}&to={next_year}", "kpis"),
+        ("calendar month", "/calendar/", None),
+        ("what is where", "/matrix/", None),
+    ]
+
+
+def _api_cases(env_id: int, cursor: str, deep_page: int, years_ago: str, next_year: str) -> list[tuple]:
+    """(name, path, target key) of each API figure; every one is a ratio of the bare DRF list."""
+    return [
+        ("API list: first page", "/api/v1/deployments/", "api_list"),
+        ("API list: filtered", f"/api/v1/deployments/?status=completed&environment={env_id}", "api_list"),
+        (
+            f"API list: page {deep_page:,} (cursor)",
+            f"/api/v1/deployments/?cursor={urllib.parse.quote(cursor)}",
+            "api_list",
+        ),
+        ("API KPIs (all 10 years)", f"/api/v1/kpis/?from={years_ago}&to={next_year}", "kpis"),
+    ]
+
+
+def _get_figure(session, server, user, name, path, target, *, kind, repeats, headers=None) -> Figure:
+    floor_url = server.url + floor_.FLOOR_PATHS[kind]
+    times, floor_times, status, cold = timed_beside(session, server.url + path, floor_url, repeats=repeats)
+    return Figure(
+        name,
+        path,
+        statistics.median(times),
+        p95(times),
+        len(times),
+        count_queries(user, path, headers),
+        target_ms=TARGETS_MS.get(target),
+        status=status,
+        extra={"first_request_ms": round(cold, 1), "floor_beside_ms": round(statistics.median(floor_times), 2)},
+        floor=kind,
+        target_ratio=TARGET_RATIOS.get(target),
+    )
+
+
+def run(*, repeats: int = 15, writers: int = 4, writes_: int = 200, export_full: bool = True, out=sys.stdout) -> dict:
+    user, key = bench_user()
     total = Deployment.objects.count()
     some = Deployment.objects.order_by("-id").values("pk", "environment_id", "service_id").first()
     env_id = some["environment_id"]
     server = Server()
     figures: list[Figure] = []
     try:
-        web = _login(server.url)
+        web = login(server.url)
         api = requests.Session()
         api.headers["Authorization"] = f"Token {key}"
+        floor_args = {"repeats": max(repeats, 10), "writers": writers, "writes": max(writes_, writers * 10)}
+        floor_.measure(server, web, api, key, **floor_args)  # warm-up: every worker has served each bare endpoint
+        before = floor_.measure(server, web, api, key, **floor_args)
+        out.write(_floor_line("floor before", before))
         deep_page = max(2, min(10_000, total // 50))
         today = timezone.now().date()
         years_ago, next_year = (today.replace(year=today.year - 11)).isoformat(), today.replace(year=today.year + 1)
-        page_cases = [
-            ("register: first page", "/deployments/", "register"),
-            (
-                "register: filtered + sorted",
-                f"/deployments/?status=completed&environment={env_id}&ordering=-planned_start",
-                "register",
-            ),
-            ("register: text search", "/deployments/?q=service+0042", "register"),
-            (
-                f"register: page {deep_page:,}",
-                f"/deployments/?after={_deep_keyset((deep_page - 1) * 50 - 1)}",
-                "register",
-            ),
-            ("deployment page", f"/deployments/{some['pk']}/", "detail"),
-            ("dashboard", "/", "dashboard"),
-            ("KPI report (all 10 years)", f"/reports/kpis/?from={years_ago}&to={next_year}", "kpis"),
-            ("calendar month", "/calendar/", None),
-            ("what is where", "/matrix/", None),
-        ]
-        for name, path, target in page_cases:
-            times, status = _timed(web, server.url + path, repeats=repeats)
-            figures.append(
-                Figure(
-                    name,
-                    path,
-                    statistics.median(times),
-                    _p95(times),
-                    len(times),
-                    _queries(user, path),
-                    target_ms=TARGETS_MS.get(target),
-                    status=status,
-                    extra={"first_request_ms": round(_timed.cold or 0, 1)},
-                )
-            )
+        for name, path, target in _page_cases(env_id, some["pk"], deep_page, years_ago, next_year):
+            figures.append(_get_figure(web, server, user, name, path, target, kind="page", repeats=repeats))
             _print_row(figures[-1], out)
         cursor = _deep_cursor(min(total - 1, (deep_page - 1) * 50))
-        api_cases = [
-            ("API list: first page", "/api/v1/deployments/"),
-            ("API list: filtered", f"/api/v1/deployments/?status=completed&environment={env_id}"),
-            (f"API list: page {deep_page:,} (cursor)", f"/api/v1/deployments/?cursor={urllib.parse.quote(cursor)}"),
-            ("API KPIs (all 10 years)", f"/api/v1/kpis/?from={years_ago}&to={next_year}"),
-        ]
-        for name, path in api_cases:
-            times, status = _timed(api, server.url + path, repeats=repeats)
-            target = TARGETS_MS["kpis"] if "KPI" in name else TARGETS_MS["api_list"]
+        json_accept = {"HTTP_ACCEPT": "application/json"}
+        for name, path, target in _api_cases(env_id, cursor, deep_page, years_ago, next_year):
             figures.append(
-                Figure(
-                    name,
-                    path,
-                    statistics.median(times),
-                    _p95(times),
-                    len(times),
-                    _queries(user, path, {"HTTP_ACCEPT": "application/json"}),
-                    target_ms=target,
-                    status=status,
-                    extra={"first_request_ms": round(_timed.cold or 0, 1)},
-                )
+                _get_figure(api, server, user, name, path, target, kind="api", repeats=repeats, headers=json_accept)
             )
             _print_row(figures[-1], out)
         month_ago = (timezone.now() - timezone.timedelta(days=30)).date().isoformat()
@@ -280,166 +132,36 @@ def run(*, repeats: int = 15, writers: int = 4, writes: int = 200, export_full: 
         if export_full:
             exports.insert(0, ("CSV export: everything", "/exports/deployments.csv", 20_000))
         for name, path, target in exports:
-            figures.append(_export(server, web, name, path, target))
+            figures.append(export(server, web, name, path, target))
             _print_row(figures[-1], out)
-        _writes(server, key, writers=writers, writes=writers * 10)  # warm-up: every worker has served a write
-        figures.append(_writes(server, key, writers=writers, writes=writes))
+        writes(server, key, writers=writers, writes=writers * 10)  # warm-up: every worker has served a write
+        figures.append(writes(server, key, writers=writers, writes=writes_))
+        figures[-1].floor, figures[-1].target_ratio = "write", TARGET_RATIOS["write"]
         _print_row(figures[-1], out)
-        figures.append(_writes(server, key, writers=writers, writes=writes * 10, per_call=50))
+        figures.append(writes(server, key, writers=writers, writes=writes_ * 10, per_call=50))
+        figures[-1].floor = "write"
         _print_row(figures[-1], out)
+        after = floor_.measure(server, web, api, key, **floor_args)
+        out.write(_floor_line("floor after", after))
     finally:
         server.stop()
+    floor = floor_.summarise(before, after, user=user)
+    floor_.apply_ratios(figures, floor)
     return {
         "when": timezone.now().isoformat(),
         "deployments": total,
         "machine": machine(),
-        "figures": [dict(asdict(f), meets=f.meets) for f in figures],
+        "floor": floor,
+        "figures": [dict(asdict(f), meets=f.meets, meets_ratio=f.meets_ratio) for f in figures],
     }
 
 
-def _export(server: Server, session: requests.Session, name: str, path: str, target_ms) -> Figure:
-    baseline = {pid: _rss_mb(pid) for pid in server.workers()}
-    peak = dict(baseline)
-    done = threading.Event()
-
-    def watch():
-        while not done.is_set():
-            for pid in server.workers():
-                peak[pid] = max(peak.get(pid, 0.0), _rss_mb(pid))
-            time.sleep(0.05)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    t = time.perf_counter()
-    rows = 0
-    body = bytearray()
-    with session.get(server.url + path, stream=True, timeout=600) as r:
-        status = r.status_code
-        workbook = "spreadsheetml" in r.headers.get("Content-Type", "")
-        for chunk in r.iter_content(chunk_size=1 << 16):
-            if workbook:
-                body += chunk
-            else:
-                rows += chunk.count(b"\n")
-    elapsed = (time.perf_counter() - t) * 1000
-    done.set()
-    watcher.join()
-    if workbook:  # rows as a spreadsheet reads them
-        import io
-
-        from openpyxl import load_workbook
-
-        sheet = load_workbook(io.BytesIO(bytes(body)), read_only=True).worksheets[0]
-        rows = sum(1 for _ in sheet.iter_rows(values_only=True))
-    elif status != 200 or "csv" not in r.headers.get("Content-Type", ""):
-        raise RuntimeError(f"{path} answered {status} {r.headers.get('Content-Type')}, not a file")
-    rows = max(rows - 1, 0)  # the header
-    growth = max((peak[p] - baseline.get(p, peak[p])) for p in peak) if peak else 0.0
-    return Figure(
-        name,
-        path,
-        elapsed,
-        elapsed,
-        1,
-        None,
-        rows_per_s=rows / (elapsed / 1000) if rows else None,
-        peak_mb=round(max(peak.values(), default=0.0), 1),
-        target_ms=target_ms,
-        status=status,
-        extra={"rows": rows, "worker_rss_growth_mb": round(growth, 1)},
+def _floor_line(label: str, sample: dict) -> str:
+    page, api, write = (statistics.median(sample[k]) for k in ("page", "api", "write"))
+    return (
+        f"{label}: bare page {page:.1f} ms, bare DRF list {api:.1f} ms, bare create {write:.1f} ms, "
+        f"calibration loop {sample['calibration_ms']:.0f} ms\n"
     )
-
-
-def _writes(server: Server, key: str, *, writers: int, writes: int, per_call: int = 1) -> Figure:
-    """Concurrent pipeline clients planning `writes` deployments: one per POST, or `per_call` per bulk POST."""
-    from apps.catalog.models import ComponentVersion
-
-    versions = list(
-        ComponentVersion.objects.select_related("component").values_list("pk", "component__service_id")[:writers]
-    )
-    env = Deployment.objects.values_list("environment_id", flat=True).first()
-    calls = max(writes // writers // per_call, 1)
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    offset = 400 + 10 * per_call  # each run plans its own windows
-
-    def item(i: int, n: int) -> dict:
-        start = timezone.now() + timezone.timedelta(days=offset + i, minutes=30 * n)
-        version_pk, service_pk = versions[i % len(versions)]
-        return {
-            "title": f"Bench write {i}-{n}",
-            "service": service_pk,
-            "environment": env,
-            "component_versions": [version_pk],
-            "planned_start": start.isoformat(),
-            "planned_end": (start + timezone.timedelta(minutes=30)).isoformat(),
-        }
-
-    def client(i: int) -> None:
-        s = requests.Session()
-        s.headers["Authorization"] = f"Token {key}"
-        for c in range(calls):
-            if per_call == 1:
-                url, body = server.url + "/api/v1/deployments/", item(i, c)
-            else:
-                url = server.url + "/api/v1/deployments/bulk/"
-                body = {"deployments": [item(i, c * per_call + k) for k in range(per_call)]}
-            t = time.perf_counter()
-            r = s.post(url, json=body, timeout=60)
-            with lock:
-                latencies.append((time.perf_counter() - t) * 1000)
-                if r.status_code != 201:
-                    errors.append(f"{r.status_code} {r.text[:200]}")
-
-    t0 = time.perf_counter()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(writers)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    elapsed = time.perf_counter() - t0
-    planned = (len(latencies) - len(errors)) * per_call
-    bulk = f", {per_call} per bulk call" if per_call > 1 else ""
-    return Figure(
-        f"API writes ({writers} concurrent clients{bulk})",
-        "POST /api/v1/deployments/" + ("bulk/" if per_call > 1 else ""),
-        statistics.median(latencies) if latencies else 0,
-        _p95(latencies) if latencies else 0,
-        len(latencies),
-        None,
-        rows_per_s=planned / elapsed,
-        status=201 if not errors else 0,
-        note=f"{len(errors)} errors" + (f": {errors[0]}" if errors else ""),
-        extra={"target_per_s": 200, "deployments": planned, "per_call": per_call},
-    )
-
-
-def machine() -> dict:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT version()")
-        db = cursor.fetchone()[0] if connection.vendor == "postgresql" else f"SQLite {cursor.fetchone()}"
-    cpu = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        mem_kb = int(
-            next(
-                line for line in Path("/proc/meminfo").read_text().splitlines() if line.startswith("MemTotal")
-            ).split()[1]
-        )
-    except (OSError, StopIteration):
-        mem_kb = 0
-    return {
-        "cpus": os.cpu_count(),
-        "cpu": cpu,
-        "memory_gb": round(mem_kb / 1024 / 1024, 1),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "database": db,
-    }
 
 
 def _print_row(f: Figure, out) -> None:
@@ -458,6 +180,21 @@ def _print_row(f: Figure, out) -> None:
 HEADER = (
     f"{'figure':<52} {'median':>9} {'p95 ms':>9} {'SQL':>4} {'rate':>10} {'peak':>8} {'target':>7} {'ok':>4}  status\n"
 )
+
+
+def ratio_table(result: dict) -> str:
+    """The figures as ratios of their floor (known only once the floor after the figures is measured)."""
+    lines = [f"{'figure':<52} {'median':>9} {'floor':>7} {'ratio':>7} {'target':>7} {'ok':>4}\n"]
+    for f in result["figures"]:
+        if f.get("ratio") is None:
+            continue
+        floor_ms = f["extra"].get("floor_beside_ms") or result["floor"][f["floor"]]["median_ms"]
+        target = f"{f['target_ratio']:.1f}×" if f.get("target_ratio") else ""
+        ok = {True: "yes", False: "NO", None: ""}[f.get("meets_ratio")]
+        lines.append(
+            f"{f['name']:<52} {f['median_ms']:>9.1f} {floor_ms:>7.1f} {f['ratio']:>6.2f}× {target:>7} {ok:>4}\n"
+        )
+    return "".join(lines)
 
 
 def write_json(result: dict, directory: Path) -> Path:

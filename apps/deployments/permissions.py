@@ -17,7 +17,13 @@ def is_service_owner_of(user, deployment: Deployment) -> bool:
 
 
 def is_assigned_practitioner(user, deployment: Deployment) -> bool:
-    return user.is_authenticated and deployment.practitioners.filter(pk=user.pk).exists()
+    """Whether `user` is one of the deployment's practitioners: from the practitioners already read (a deployment's
+    page prefetches them), else one query."""
+    if not user.is_authenticated:
+        return False
+    if "practitioners" in getattr(deployment, "_prefetched_objects_cache", {}):
+        return any(p.pk == user.pk for p in deployment.practitioners.all())
+    return deployment.practitioners.filter(pk=user.pk).exists()
 
 
 def requires_clearance(environment) -> bool:

@@ -72,6 +72,32 @@ def deployment_related_rows(*, deployment: Deployment, name: str, queryset: Quer
     return list(queryset) if getattr(deployment, f"has_{name}", True) else []
 
 
+LINKED = ("component_versions", "practitioners")
+
+
+def deployment_linked_ids(*, deployments: list[Deployment], names: tuple[str, ...] = LINKED) -> None:
+    """Each deployment's related ids for the many-to-many `names`, in the order `.all()` gives them, as
+    `linked_ids[name]`: one query per relation on its link table, without making the related rows (a list of
+    50 for the API spent more on building users and versions it only reads the ids of than on its SQL)."""
+    linked: dict[int, dict[str, list[int]]] = {d.pk: {name: [] for name in names} for d in deployments}
+    for name in names:
+        field = Deployment._meta.get_field(name)
+        mine, theirs = field.m2m_field_name(), field.m2m_reverse_field_name()
+        ordering = [
+            f"-{theirs}__{key[1:]}" if key.startswith("-") else f"{theirs}__{key}"
+            for key in field.related_model._meta.ordering
+        ]
+        rows = (
+            field.remote_field.through.objects.filter(**{f"{mine}_id__in": list(linked)})
+            .order_by(*ordering, f"{theirs}_id")
+            .values_list(f"{mine}_id", f"{theirs}_id")
+        )
+        for deployment_id, related_id in rows:
+            linked[deployment_id][name].append(related_id)
+    for d in deployments:
+        d.linked_ids = linked[d.pk]
+
+
 def deployment_events(*, deployment: Deployment) -> QuerySet[DeploymentEvent]:
     return deployment.events.select_related("actor").order_by("at", "id")
 

@@ -26,3 +26,6 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 
 # gunicorn serves static files through WhiteNoise from the app directories; no collected STATIC_ROOT is needed here
 warnings.filterwarnings("ignore", message="No directory at", category=UserWarning)
+
+# the benchmark's floor: bare endpoints (apps/bench/floor_urls.py) routed only here, beside Deploydesk's own URLs
+ROOT_URLCONF = "config.urls_bench"

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from apps.deployments import workflow
 from apps.deployments.api.serializers import DeploymentSerializer
 from apps.deployments.models import Deployment
+from tests.factories.catalog import ComponentVersionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -21,3 +22,19 @@ def test_fast_representation_equals_drfs_for_every_kind_of_deployment(world):
     # then they are the same, field for field and in the same order
     assert [dict(row) for row in fast] == generic
     assert [list(row) for row in fast] == [list(row) for row in generic]
+
+
+def test_the_list_reads_linked_ids_as_each_deployments_own_page_does(world, client_for):
+    # given deployments with several component versions and practitioners (the list reads their ids on the link
+    # tables, a deployment's own page through the related rows)
+    deployment = Deployment.objects.filter(practitioners__isnull=False).order_by("id").first()
+    deployment.component_versions.add(*(ComponentVersionFactory() for _ in range(3)))
+    deployment.practitioners.add(world.users["manager"], world.users["practitioner"])
+    client = client_for("manager")
+    # when the list and each deployment's own representation are read
+    listed = client.get("/api/v1/deployments/").json()["results"]
+    # then every row is the deployment's own representation, ids in the same order
+    assert len(listed) == Deployment.objects.count()
+    for row in listed:
+        assert row == client.get(f"/api/v1/deployments/{row['id']}/").json()
+    assert len(next(r for r in listed if r["id"] == deployment.pk)["component_versions"]) >= 4

@@ -55,6 +55,7 @@ from apps.deployments.permissions import (
 from apps.deployments.selectors import (
     deployment_checks,
     deployment_events,
+    deployment_linked_ids,
     deployment_list,
     remembered_deployments,
 )
@@ -175,7 +176,9 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Deployment.objects.none()
-        # the API shows related ids only: no joins, and the many-to-many values read as ids
+        # the API shows related ids only: no joins, and the many-to-many values read as ids (by `list` after paging)
+        if self.action == "list":
+            return deployment_list(user=self.request.user).select_related(None)
         return (
             deployment_list(user=self.request.user)
             .select_related(None)
@@ -308,6 +311,12 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             expected_version=serializer.validated_data.get("version"),
         )
         return self._respond(deployment)
+
+    # last in the class: a method named `list` would shadow the builtin in the annotations after it
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        deployment_linked_ids(deployments=page)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
 
 for _spec in workflow.people_transitions():

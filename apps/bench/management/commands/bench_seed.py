@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.bench.dataset import Sizes, generate
+from apps.bench.dataset import generate
+from apps.bench.reference import Sizes
 from apps.deployments.models import Deployment
 
 
