@@ -68,6 +68,7 @@ class StepReorderInputSerializer(serializers.Serializer):
     steps = serializers.ListField(
         child=serializers.IntegerField(min_value=1, max_value=2**63 - 1),
         max_length=MAX_STEPS,
+        allow_empty=False,
         help_text="Every step id of the plan, each once, in the new order.",
     )
 
