@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from apps.audit.models import AuditEntry
 from apps.core.exceptions import ConflictError
+from apps.core.models import OutboxTask
 from apps.core.outbound import Announcement
 from apps.deployment_models.models import ModelStatus
 from apps.deployments.models import Deployment, DeploymentStep, EventKind
@@ -71,7 +72,10 @@ def test_a_completed_deployment_is_released_beside_its_status(people, who, djang
     event = d.events.get(kind=EventKind.RELEASE)
     assert (event.comment, event.data, event.actor) == ("Flag on", {"release_ref": "REL-7"}, actor)
     assert AuditEntry.objects.filter(object_id=str(d.pk), action=EventKind.RELEASE).exists()
-    assert len(callbacks) >= 2  # the stakeholders' e-mail and the outbound announcement
+    # the stakeholders' e-mail and the webhook announcement leave through the outbox, after commit
+    keys = set(OutboxTask.objects.values_list("key", flat=True))
+    assert {f"notify-event-{event.pk}", f"deployment.released:{event.pk}"} <= keys
+    assert len(callbacks) >= 2
     subject = subject_load(Announcement(event="deployment.released", object_id=event.pk))
     assert subject.payload["release"]["release_ref"] == "REL-7"
     assert subject.payload["deployment"]["status"] == "completed"
