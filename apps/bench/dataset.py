@@ -46,6 +46,7 @@ def _pick(rng: random.Random, mix):
 
 
 N = "\\N"
+BACK_OUT = "Redeploy the previous version from the artifact repository; verify the health checks."
 
 D_COLS = [
     "id",
@@ -79,6 +80,8 @@ D_COLS = [
     "version",
     "created_at",
     "updated_at",
+    "back_out_plan",
+    "released_at",
 ]
 E_COLS = [
     "id",
@@ -197,12 +200,19 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
         outcome = "Failed verification" if status in (Status.FAILED, Status.ROLLED_BACK) else ""
         override = 1 if rng.random() < 0.01 else 0
         title = f"Release {rng.randint(1, 40)}.{rng.randint(0, 20)} of {service_name}"
+        # six in seven completed deployments released to users within three days (no draw: the stream stays as it was)
+        released = (
+            a_end + dt.timedelta(minutes=(pk * 7919) % 4320)
+            if status == Status.COMPLETED and action == "deploy" and pk % 7
+            else None
+        )
+        released = released if released is None or released < now else None
         deps.append(
             f"{pk}\tDEP-{pk:06d}\t{title}\t{action}\t{TRIGGERS[rng.randrange(len(TRIGGERS))]}\t"
             f"{_t(model_pk)}\t{_t(stage_id)}\t{service_pk}\t{env_pk}\tCHG{pk:07d}\t"
             f"REL{pk // 7:06d}\t{requester}\t{manager}\t{N}\t{start}\t{end}\t{_t(a_start)}\t{_t(a_end)}\t"
             f"{status}\t{outcome}\t\t{ACCEPTANCE}\tf\t\t{override}\t\t{_t(submitted)}\t{_t(approved)}\t1\t{created}\t"
-            f"{a_end or approved or created}\n"
+            f"{a_end or approved or created}\t{BACK_OUT if model_pk else ''}\t{_t(released)}\n"
         )
         if version_pk:
             dvs.append(f"{pk}\t{version_pk}\n")

@@ -124,8 +124,14 @@ class ModelStageForm(forms.ModelForm):
             "entry_criteria",
             "exit_criteria",
             "acceptance_criteria",
+            "step_template",
         ]
-        widgets = {"entry_criteria": _textarea(2), "exit_criteria": _textarea(2), "acceptance_criteria": _textarea(3)}
+        widgets = {
+            "entry_criteria": _textarea(2),
+            "exit_criteria": _textarea(2),
+            "acceptance_criteria": _textarea(3),
+            "step_template": _textarea(3),
+        }
 
     def __init__(self, *args, submit_label="Add stage", **kwargs):
         super().__init__(*args, **kwargs)

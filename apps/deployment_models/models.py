@@ -180,6 +180,11 @@ class ModelStage(models.Model):
         default=False,
         help_text="Approval (or a pre-approved submit) needs the reference of the change that authorised it.",
     )
+    step_template = models.TextField(
+        blank=True,
+        help_text="The step plan copied onto each deployment planned at this stage: one step per line, optionally "
+        "with its expected minutes after a bar (e.g. “Install | 30”).",
+    )
     history = HistoricalRecords()
     objects = ModelStageManager()
 
@@ -212,6 +217,8 @@ class ModelStage(models.Model):
             errors["approvals_required"] = (
                 "A service-owner sign-off is one of the approvals: a stage that requires it needs at least 1."
             )
+        if problem := step_template_problem(self.step_template):
+            errors["step_template"] = problem
         if self.pre_approved and self.requires_service_owner_approval:
             errors["requires_service_owner_approval"] = (
                 "A pre-approved stage cannot require a service-owner sign-off: it is approved on submit."
@@ -222,6 +229,39 @@ class ModelStage(models.Model):
     @property
     def acceptance_checks(self) -> list[str]:
         return [line.strip() for line in self.acceptance_criteria.splitlines() if line.strip()]
+
+    @property
+    def template_steps(self) -> list[tuple[str, int | None]]:
+        """The step template as (title, expected minutes or None), in order."""
+        return parse_step_template(self.step_template)
+
+
+MAX_TEMPLATE_STEPS = 50
+
+
+def parse_step_template(text: str) -> list[tuple[str, int | None]]:
+    """Lines of “title” or “title | minutes”; a bad minutes part is kept in the title (clean() reports it)."""
+    steps = []
+    for line in (text or "").splitlines():
+        title, _, minutes = line.partition("|")
+        title, minutes = title.strip()[:200], minutes.strip()
+        if not title:
+            continue
+        steps.append((title, int(minutes) if minutes.isascii() and minutes.isdigit() and int(minutes) else None))
+    return steps
+
+
+def step_template_problem(text: str) -> str:
+    """What is wrong with a step template ("" when nothing)."""
+    for line in (text or "").splitlines():
+        title, bar, minutes = line.partition("|")
+        if bar and not title.strip():
+            return f"“{line.strip()}”: a step needs a title before the bar."
+        if bar and not (minutes.strip().isascii() and minutes.strip().isdigit() and 0 < int(minutes.strip()) <= 10080):
+            return f"“{line.strip()}”: after the bar come the expected minutes, 1 to 10080."
+    if len(parse_step_template(text)) > MAX_TEMPLATE_STEPS:
+        return f"A step template has at most {MAX_TEMPLATE_STEPS} steps."
+    return ""
 
 
 class Raci(models.TextChoices):

@@ -14,6 +14,7 @@ from apps.deployments.models import (
     Deployment,
     DeploymentEvent,
     DeploymentProblem,
+    DeploymentStep,
     Feedback,
     HookDelivery,
     IdempotencyKey,
@@ -46,6 +47,12 @@ class ApprovalInline(ReadOnlyInline):
 class CheckInline(ReadOnlyInline):
     model = Check
     fields = ["kind", "description", "result", "evidence", "observed_checksum", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+
+
+class StepInline(ReadOnlyInline):
+    model = DeploymentStep
+    fields = ["order", "title", "owner", "expected_minutes", "status", "note", "done_by", "done_at"]
     readonly_fields = fields
 
 
@@ -95,7 +102,7 @@ class DeploymentAdmin(SimpleHistoryAdmin):
     search_fields = ["reference", "title"]
     list_select_related = ["environment", "service", "requester"]
     date_hierarchy = "planned_start"
-    inlines = [ApprovalInline, CheckInline, EventInline]
+    inlines = [ApprovalInline, CheckInline, StepInline, EventInline]
     actions = [_transition_action(t.name) for t in workflow.people_transitions()]
     readonly_fields = [
         "reference",
@@ -110,6 +117,8 @@ class DeploymentAdmin(SimpleHistoryAdmin):
         "requester",
         "created_at",
         "updated_at",
+        "released_at",
+        "released_by",
     ]
     fields = [
         "reference",
@@ -138,6 +147,9 @@ class DeploymentAdmin(SimpleHistoryAdmin):
         "is_rollback",
         "outcome",
         "handover_note",
+        "back_out_plan",
+        "released_at",
+        "released_by",
         "override_count",
         "external_id",
         "submitted_at",

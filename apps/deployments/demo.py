@@ -22,11 +22,13 @@ from apps.deployments.services import (
     Context,
     check_record,
     deployment_create,
+    deployment_release,
     deployment_transition,
     deployment_update,
     feedback_submit,
     incident_link_add,
     problem_add,
+    step_record,
 )
 from apps.environments.models import Environment
 
@@ -52,7 +54,8 @@ DEPLOYMENTS = [
     ("shop-web 2.4.0 to staging", "Online shop", "shop-web", "2.4.0", "staging", SW, S.COMPLETED, -500,
      {"rate": (3, 4), "owner_rate": (4, 4), "incident": ("INC-20417", "Basket totals wrong for vouchers", "high")}),
     ("shop-web 2.4.1 to integration", "Online shop", "shop-web", "2.4.1", "integration", SW, S.COMPLETED, -240, {}),
-    ("shop-web 2.4.1 to test", "Online shop", "shop-web", "2.4.1", "test", SW, S.COMPLETED, -190, {"rate": (4, 5)}),
+    ("shop-web 2.4.1 to test", "Online shop", "shop-web", "2.4.1", "test", SW, S.COMPLETED, -190,
+     {"rate": (4, 5), "unreleased": True}),
     ("Leave policy 2024 retired from test", "HR portal", "Leave policy", "2024", "test", None, S.COMPLETED, -70,
      {"action": Action.REMOVE, "trigger": Trigger.RETIREMENT}),
     ("shop-search 7.2 to test", "Online shop", "shop-search", "7.2", "test", None, S.ROLLED_BACK, -120,
@@ -130,6 +133,23 @@ def _pass_checks(deployment, kinds: tuple, actor) -> None:
         )
 
 
+def _tick_steps(deployment, actor) -> None:
+    """The practitioner ticks off the step plan before finishing the execution (the last one skipped, with why,
+    where there are several)."""
+    steps = list(deployment.steps.filter(status="pending"))
+    for step in steps:
+        skip = len(steps) > 3 and step is steps[-1]
+        step_record(
+            ctx=Context(actor=actor, channel="system"),
+            step=step,
+            status="skipped" if skip else "done",
+            note="Covered by the acceptance check." if skip else "",
+        )
+
+
+RELEASE_AFTER = dt.timedelta(hours=26)  # the demo's completed deployments are released a day after they end
+
+
 GATE_KINDS = {
     "start": ("entry",),
     "confirm-components": ("component",),
@@ -153,6 +173,8 @@ def _walk(deployment, target: str, users, extras) -> Deployment:
         else:
             if name in GATE_KINDS:
                 _pass_checks(deployment, GATE_KINDS[name], practitioner)
+            if name == "finish-execution":
+                _tick_steps(deployment, practitioner)
             deployment = _step(deployment, name, practitioner, manager)
     if fail_at:
         deployment = _step(deployment, "fail", practitioner, manager, "Smoke test failed after the change.")
@@ -216,6 +238,9 @@ def _seed_one(spec, users, now) -> Deployment | None:
             actual_end=start + dt.timedelta(minutes=95),
         )
     ctx = Context(actor=users["manager"], channel="system")
+    if deployment.status == S.COMPLETED and not deployment.is_removal and not extras.get("unreleased"):
+        deployment_release(ctx=ctx, deployment=deployment, release_ref=f"REL-{cv.component.name}-{cv.version}")
+        Deployment.objects.filter(pk=deployment.pk).update(released_at=start + dt.timedelta(minutes=95) + RELEASE_AFTER)
     if "incident" in extras:
         ref, incident_title, severity = extras["incident"]
         incident_link_add(

@@ -43,11 +43,24 @@ class DeploymentFilterSet(django_filters.FilterSet):
     planned_to = django_filters.IsoDateTimeFilter(field_name="planned_start", lookup_expr="lt", label="Planned to")
     external_id = django_filters.CharFilter()
     change_ref = django_filters.CharFilter(method="filter_change_ref", label="Change record")
+    released = django_filters.BooleanFilter(
+        method="filter_released",
+        label="Released to users",
+        help_text="true: released; false: completed deployments not yet released (deployed, not released).",
+    )
     ordering = django_filters.OrderingFilter(fields=ORDERING)
 
     class Meta:
         model = Deployment
         fields = ["q", "status", "action", "trigger", "environment", "service", "model", "requester", "practitioner"]
+
+    def filter_released(self, queryset, name, value):
+        """Released to users, or completed and not yet released ("deployed, not released")."""
+        if value is None:
+            return queryset
+        if value:
+            return queryset.filter(released_at__isnull=False)
+        return queryset.filter(status=Status.COMPLETED, released_at__isnull=True).exclude(action=Action.REMOVE)
 
     def filter_change_ref(self, queryset, name, value):
         """The deployments authorised by one change (exact, indexed; the reference as the change record spells it)."""

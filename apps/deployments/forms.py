@@ -34,6 +34,7 @@ PLAN_FIELDS = [
     "acceptance_criteria",
     "supplier",
     "is_rollback",
+    "back_out_plan",
 ]
 MANAGER_FIELDS = ["manager", "practitioners"]
 
@@ -94,6 +95,12 @@ class DeploymentForm(forms.Form):
         label="Stated rollback",
         help_text="Deploying an older version than the one in the environment, on purpose.",
     )
+    back_out_plan = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Back-out plan",
+        help_text="How to undo it. Left empty, the model's rollback procedure is copied in.",
+    )
     manager = forms.ModelChoiceField(queryset=None, required=False, label="Deployment manager")
     practitioners = forms.ModelMultipleChoiceField(
         queryset=None, required=False, widget=forms.SelectMultiple(attrs={"size": 4})
@@ -148,6 +155,7 @@ class DeploymentForm(forms.Form):
             row("change_ref", "release_ref", "supplier"),
             row("requirements", "acceptance_criteria"),
             "is_rollback",
+            "back_out_plan",
             row("manager", "practitioners") if "manager" in self.fields else None,
             "handover_note" if "handover_note" in self.fields else None,
             "version" if "version" in self.fields else None,

@@ -67,6 +67,14 @@ class Deployment(models.Model):
     handover_note = models.TextField(
         blank=True, help_text="For the service desk: knowledge-base and onboarding updates."
     )
+    back_out_plan = models.TextField(
+        "back-out plan", blank=True, help_text="How to undo it; prefilled from the model's rollback procedure."
+    )
+    # the release to users, recorded beside the status (a completed deployment may stay "deployed, not released")
+    released_at = models.DateTimeField(null=True, blank=True, editable=False)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
     override_count = models.PositiveIntegerField(default=0, editable=False)
     external_id = models.CharField(max_length=200, blank=True, help_text="The pipeline run that created it.")
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -214,6 +222,8 @@ class EventKind(models.TextChoices):
     INCIDENT = "incident", "Incident"
     PROBLEM = "problem", "Problem"
     FEEDBACK = "feedback", "Feedback"
+    RELEASE = "release", "Release"
+    STEP = "step", "Step"
 
 
 class AppendOnlyError(Exception):
@@ -433,3 +443,7 @@ class HookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.delivery_id}"
+
+
+# the step plan lives in its own module (this one is long enough); imported here so Django registers it
+from apps.deployments.plan_models import DeploymentStep, StepStatus  # noqa: E402, F401

@@ -124,14 +124,27 @@ def may_execute(user, deployment: Deployment) -> bool:
     return is_manager(user) or practitioner_may_execute(user, deployment)
 
 
+def may_release(user, deployment: Deployment) -> bool:
+    """Who records the release of a completed deployment to its users: a deployment manager, or a practitioner
+    assigned to it (and cleared for its environment) — the people who carried it out."""
+    return may_execute(user, deployment)
+
+
+def may_edit_back_out_plan(user, deployment: Deployment) -> bool:
+    """The back-out plan is edited by the people who would carry it out, until the deployment is final."""
+    return deployment.status not in workflow.FINAL and may_execute(user, deployment)
+
+
 # --- asked before a request's body is read (API WritePermission rules and the page actions alike) -----------------
 
 
 def may_edit_ever(user, deployment: Deployment) -> bool:
-    """Managers, and the requester while they may request for its service; whether its status still allows an
-    edit is the service's answer (409)."""
-    return is_manager(user) or (
-        deployment.requester_id == user.pk and may_request_for_service(user, deployment.service)
+    """Managers, the requester while they may request for its service, and the assigned practitioners (who edit
+    the back-out plan alone); whether its status still allows an edit is the service's answer (409)."""
+    return (
+        is_manager(user)
+        or (deployment.requester_id == user.pk and may_request_for_service(user, deployment.service))
+        or practitioner_may_execute(user, deployment)
     )
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from apps.catalog.models import ComponentVersion, Service
 from apps.core.permissions import objects_for_user, user_can
 from apps.deployments import workflow
-from apps.deployments.models import Approval, Check, Deployment, DeploymentEvent, IdempotencyKey
+from apps.deployments.models import Approval, Check, Deployment, DeploymentEvent, DeploymentStep, IdempotencyKey
 from apps.environments.windows import window_occurrences
 
 
@@ -58,7 +58,7 @@ def deployment_get(*, user, pk: int) -> Deployment:
 
 
 # the lists a deployment's page shows; deployment_get tells which have rows (has_<name>), so the page reads only those
-PAGE_LISTS = ("checks", "approvals", "events", "incidents", "problems", "feedback")
+PAGE_LISTS = ("checks", "approvals", "events", "incidents", "problems", "feedback", "steps")
 
 
 def _any_related(name: str) -> Exists:
@@ -104,6 +104,11 @@ def deployment_events(*, deployment: Deployment) -> QuerySet[DeploymentEvent]:
 
 def deployment_checks(*, deployment: Deployment) -> QuerySet[Check]:
     return deployment.checks.select_related("recorded_by", "component_version__component").order_by("kind", "id")
+
+
+def deployment_steps(*, deployment: Deployment) -> QuerySet[DeploymentStep]:
+    """The step plan in its order, with who owns and who ticked off each step."""
+    return deployment.steps.select_related("owner", "done_by").order_by("order", "id")
 
 
 def deployment_approvals(*, deployment: Deployment) -> QuerySet[Approval]:

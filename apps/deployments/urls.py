@@ -38,4 +38,9 @@ urlpatterns = [
         name="problem_resolve",
     ),
     path("deployments/<int:pk>/feedback/", views.FeedbackSubmitView.as_view(), name="feedback_submit"),
+    path("deployments/<int:pk>/release/", views.DeploymentReleaseView.as_view(), name="deployment_release"),
+    path("deployments/<int:pk>/back-out-plan/", views.BackOutPlanView.as_view(), name="back_out_plan"),
+    path("deployments/<int:pk>/steps/", views.StepAddView.as_view(), name="step_add"),
+    path("deployments/<int:pk>/steps/<int:step_id>/", views.StepRecordView.as_view(), name="step_record"),
+    path("deployments/<int:pk>/steps/<int:step_id>/remove/", views.StepRemoveView.as_view(), name="step_remove"),
 ]

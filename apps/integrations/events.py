@@ -25,10 +25,12 @@ APPROVAL_NEEDED = "approval.needed"
 FREEZE_STARTING = "freeze.starting"
 REVIEW_DUE = "review.due"
 AUDIT_FINDING = "audit_finding.raised"
+DEPLOYMENT_RELEASED = "deployment.released"  # beside the transitions: a completed deployment made available to users
 FINDING_FACTS = ("severity", "owner", "due_date")
 
 EVENT_CHOICES: list[tuple[str, str]] = [
     *[(f"deployment.{t.name}", f"Deployment: {t.label.lower()}") for t in workflow.TRANSITIONS.values()],
+    (DEPLOYMENT_RELEASED, "Deployment: released to users"),
     (APPROVAL_NEEDED, "Approval needed"),
     (FREEZE_STARTING, "Freeze starting"),
     (REVIEW_DUE, "Review due"),
@@ -92,7 +94,17 @@ def _deployment_subject(a: Announcement) -> Subject | None:
         },
     }
     facts = [("Environment", d.environment.name), ("Service", d.service.name), ("Status", d.get_status_display())]
-    if a.event == APPROVAL_NEEDED:
+    if a.event == DEPLOYMENT_RELEASED:
+        release_ref = (event.data or {}).get("release_ref", "")
+        payload["release"] = {"release_ref": release_ref, "released_at": _iso(event.at), "released_by": actor}
+        message = Message(
+            title=f"{d.reference} released: {d.title}",
+            text=f"{actor} released {d.reference} to its users ({release_ref})."
+            + (f"\n> {event.comment}" if event.comment else ""),
+            url=url,
+            facts=[*facts, ("Release", release_ref)],
+        )
+    elif a.event == APPROVAL_NEEDED:
         approval_url = f"{url}#approvals-title"
         payload["approval_url"] = approval_url
         message = Message(

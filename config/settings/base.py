@@ -298,6 +298,7 @@ SPECTACULAR_SETTINGS = {
         "TriggerEnum": "apps.deployment_models.models.Trigger",  # a deployment's trigger and a model's triggers
         "CriticalityEnum": "apps.catalog.models.Criticality",  # a service's criticality and a finding's severity
         "AuditFindingStatusEnum": "apps.reports.models.FindingStatus",
+        "StepStatusEnum": "apps.deployments.plan_models.StepStatus",  # a deployment step's status
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -8,6 +8,7 @@ role sees none (404). Practitioners see all, so an unassigned one is refused (40
 import datetime as dt
 import itertools
 
+from apps.deployments.models import DeploymentStep
 from apps.deployments.services import Context, incident_link_add, problem_add
 from tests.factories.catalog import sha256_of
 from tests.factories.deployments import DeploymentFactory, soon
@@ -59,6 +60,25 @@ def completed(w):
         versions=[w.version_1],
         title="Shop 1.0.0 to test (done)",
     )
+
+
+def completed_assigned(w):
+    """A completed deployment of w.service with the practitioner assigned (releasable by the executors)."""
+    return DeploymentFactory(
+        status="completed",
+        service=w.service,
+        environment=w.env_test,
+        requester=w.users["product_owner"],
+        versions=[w.version_1],
+        practitioners=[w.users["practitioner"]],
+        title="Shop 1.0.0 to test (done, to release)",
+        release_ref="REL-M1",
+    )
+
+
+def step(w):
+    """A pending step of w.deployment (approved: its plan may still change), made afresh for each role's request."""
+    return DeploymentStep.objects.create(deployment=w.deployment, order=99, title="Matrix step")
 
 
 def problem(w):
@@ -240,5 +260,62 @@ ROWS = [
         service_owner=302,
         norole=404,
         name="rate a completed deployment (requester, service owner)",
+    ),
+    page(
+        lambda w: f"/deployments/{completed_assigned(w).pk}/release/",
+        method="post",
+        data={"release_ref": "REL-2026-01", "comment": "Feature flag on"},
+        default=403,
+        **EXECUTE,
+        norole=404,
+        name="release a completed deployment (manager, assigned practitioner)",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/release/",
+        method="post",
+        data={"release_ref": "REL-2026-01"},
+        default=403,
+        manager=409,
+        practitioner=409,
+        admin=409,
+        norole=404,
+        name="release w.deployment (approved: not completed)",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/steps/",
+        method="post",
+        data={"title": "Warm the caches", "expected_minutes": 10},
+        default=403,
+        **EXECUTE,
+        norole=404,
+        name="add a step to w.deployment",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/steps/{step(w).pk}/",
+        method="post",
+        data={"status": "done"},
+        default=403,
+        manager=409,  # ticked off only while it runs
+        practitioner=409,
+        admin=409,
+        norole=404,
+        name="tick off a step of w.deployment (approved: not running)",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/steps/{step(w).pk}/remove/",
+        method="post",
+        default=403,
+        **EXECUTE,
+        norole=404,
+        name="remove a step of w.deployment",
+    ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/back-out-plan/",
+        method="post",
+        data=lambda w: {"back_out_plan": "Redeploy 0.9.", "version": w.deployment.version},
+        default=403,
+        **EXECUTE,
+        norole=404,
+        name="edit the back-out plan of w.deployment",
     ),
 ]

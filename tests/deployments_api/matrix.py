@@ -4,9 +4,10 @@ import datetime as dt
 import itertools
 
 from apps.deployments import workflow
+from apps.deployments.models import DeploymentStep
 from apps.deployments.services import Context, incident_link_add
 from tests.factories.catalog import sha256_of
-from tests.factories.deployments import soon
+from tests.factories.deployments import DeploymentFactory, soon
 from tests.matrix import api
 
 BASE = "/api/v1/deployments/"
@@ -48,6 +49,29 @@ def _new_deployment(w) -> dict:
 
 def _full_draft(w) -> dict:
     return {**_new_deployment(w), "environment": w.env_staging.pk, "component_versions": [w.version_2.pk], "version": 1}
+
+
+def _completed_assigned(w) -> str:
+    """The release URL of a completed deployment with the practitioner assigned, made afresh for each role."""
+    d = DeploymentFactory(
+        status="completed",
+        service=w.service,
+        environment=w.env_test,
+        requester=w.users["product_owner"],
+        versions=[w.version_1],
+        practitioners=[w.users["practitioner"]],
+    )
+    return f"{BASE}{d.pk}/release/"
+
+
+def _step(w) -> str:
+    step = DeploymentStep.objects.create(deployment=w.deployment, order=99, title="Matrix step")
+    return f"{BASE}{w.deployment.pk}/steps/{step.pk}/"
+
+
+def _reorder(w) -> dict:
+    DeploymentStep.objects.create(deployment=w.deployment, order=98, title="Matrix step")
+    return {"steps": list(reversed(w.deployment.steps.values_list("pk", flat=True)))}
 
 
 def _component_check(w) -> str:
@@ -213,5 +237,72 @@ ROWS = [
         admin=201,
         norole=HIDDEN,
         name="POST deployments/{id}/problems/",
+    ),
+    api(
+        _completed_assigned,
+        method="post",
+        data={"release_ref": "REL-2026-01", "comment": "Feature flag on"},
+        default=FORBIDDEN,
+        manager=ALLOWED,
+        practitioner=ALLOWED,
+        admin=ALLOWED,
+        norole=HIDDEN,
+        name="POST deployments/{id}/release/",
+    ),
+    api(
+        _detail("deployment", "release/"),
+        method="post",
+        data={"release_ref": "REL-2026-01"},
+        default=FORBIDDEN,
+        manager=CONFLICT,
+        practitioner=CONFLICT,
+        admin=CONFLICT,
+        norole=HIDDEN,
+        name="POST deployments/{id}/release/ (not completed)",
+    ),
+    api(_detail("deployment", "steps/"), norole=HIDDEN, name="GET deployments/{id}/steps/"),
+    api(
+        _detail("deployment", "steps/"),
+        method="post",
+        data={"title": "Warm the caches", "expected_minutes": 10},
+        default=FORBIDDEN,
+        manager=201,
+        practitioner=201,
+        admin=201,
+        norole=HIDDEN,
+        name="POST deployments/{id}/steps/",
+    ),
+    api(_step, norole=HIDDEN, name="GET deployments/{id}/steps/{step_id}/"),
+    api(
+        _step,
+        method="patch",
+        data={"title": "Warm the caches first", "expected_minutes": 5},
+        default=FORBIDDEN,
+        manager=ALLOWED,
+        practitioner=ALLOWED,
+        admin=ALLOWED,
+        norole=HIDDEN,
+        name="PATCH deployments/{id}/steps/{step_id}/",
+    ),
+    api(
+        _step,
+        method="delete",
+        default=FORBIDDEN,
+        manager=204,
+        practitioner=204,
+        admin=204,
+        norole=HIDDEN,
+        name="DELETE deployments/{id}/steps/{step_id}/",
+    ),
+    api(
+        _detail("deployment", "steps/reorder/"),
+        method="post",
+        data=_reorder,
+        default=FORBIDDEN,
+        manager=ALLOWED,
+        practitioner=ALLOWED,
+        admin=ALLOWED,
+        norole=HIDDEN,
+        name="POST deployments/{id}/steps/reorder/",
     ),
 ]

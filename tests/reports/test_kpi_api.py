@@ -27,6 +27,7 @@ FIELDS = [
     "deployment_frequency_per_week",
     "change_failure_rate",
     "time_to_restore_median_hours",
+    "release_lag_median_hours",
 ]
 
 
@@ -65,6 +66,7 @@ def test_the_resource_has_exactly_the_contract_fields_and_values(k):
         "deployment_frequency_per_week": 0.75,
         "change_failure_rate": 60.0,
         "time_to_restore_median_hours": 24.0,
+        "release_lag_median_hours": None,
     }
     assert body["audit_findings_by_severity"] == {"low": 1, "medium": 0, "high": 1, "critical": 1}
     assert (body["from"], body["to"]) == ("2025-03-03", "2025-03-30")

@@ -35,6 +35,7 @@ EXPECTED = [
     ("deployment_frequency_per_week", 0.75, 3, 4.0),  # d1 d4 d7 in production
     ("change_failure_rate", 60.0, 3, 5),  # d3 (failed) d4 (incident) d15 (failed) of d1 d3 d4 d7 d15
     ("time_to_restore_median_hours", 24.0, 1, 2),  # d3 → d4 a day later; d15 never restored
+    ("release_lag_median_hours", None, 0, 5),  # none of the five completed is released (tests/reports/test_release.py)
 ]
 
 
@@ -50,7 +51,7 @@ def test_every_metric_over_the_known_set(k, metric, value, numerator, denominato
 
 def test_every_metric_is_tested():
     assert {row[0] for row in EXPECTED} == set(METRICS)
-    assert len(API_METRICS) == 16
+    assert len(API_METRICS) == 17
 
 
 def test_an_empty_period_has_no_data_and_no_division_by_zero(k):
@@ -75,6 +76,7 @@ def test_an_empty_period_has_no_data_and_no_division_by_zero(k):
         "deployment_frequency_per_week": 0.0,
         "change_failure_rate": None,
         "time_to_restore_median_hours": None,
+        "release_lag_median_hours": None,
     }
     assert report["success_rate"].no_data
 

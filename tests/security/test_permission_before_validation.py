@@ -19,6 +19,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from apps.deployments import workflow
+from apps.deployments.models import DeploymentStep
 from apps.deployments.services import Context, incident_link_add, problem_add
 from tests.security.conftest import rolled_back_world
 from tests.world import build_world
@@ -79,6 +80,10 @@ _INCIDENTS = itertools.count(1)
 def _incident(w):
     ref = f"INC-S{next(_INCIDENTS)}"  # a new reference each time: a URL may be built twice in one transaction
     return incident_link_add(ctx=Context(actor=w.users["manager"]), deployment=w.deployment, incident_ref=ref)
+
+
+def _step(w):
+    return DeploymentStep.objects.create(deployment=w.deployment, order=99, title="Sweep step")
 
 
 def one(url, denied, label="", **kw) -> Endpoint:
@@ -281,6 +286,27 @@ ENDPOINTS.update(
         ),
         ("deployment-incident-withdraw", "post"): one(
             lambda w: f"/api/v1/deployments/{w.deployment.pk}/incidents/{_incident(w).pk}/withdraw/", EXECUTE
+        ),
+        # the plan beside the status: release, step plan, back-out plan — the executors of w.deployment
+        ("deployments:deployment_release", "post"): one(lambda w: f"/deployments/{w.deployment.pk}/release/", EXECUTE),
+        ("deployments:back_out_plan", "post"): one(lambda w: f"/deployments/{w.deployment.pk}/back-out-plan/", EXECUTE),
+        ("deployments:step_add", "post"): one(lambda w: f"/deployments/{w.deployment.pk}/steps/", EXECUTE),
+        ("deployments:step_record", "post"): one(
+            lambda w: f"/deployments/{w.deployment.pk}/steps/{_step(w).pk}/", EXECUTE
+        ),
+        ("deployments:step_remove", "post"): one(
+            lambda w: f"/deployments/{w.deployment.pk}/steps/{_step(w).pk}/remove/", EXECUTE
+        ),
+        ("deployment-release", "post"): one(lambda w: f"/api/v1/deployments/{w.deployment.pk}/release/", EXECUTE),
+        ("deployment-steps", "post"): one(lambda w: f"/api/v1/deployments/{w.deployment.pk}/steps/", EXECUTE),
+        ("deployment-steps-reorder", "post"): one(
+            lambda w: f"/api/v1/deployments/{w.deployment.pk}/steps/reorder/", EXECUTE
+        ),
+        ("deployment-step-detail", "patch"): one(
+            lambda w: f"/api/v1/deployments/{w.deployment.pk}/steps/{_step(w).pk}/", EXECUTE
+        ),
+        ("deployment-step-detail", "delete"): one(
+            lambda w: f"/api/v1/deployments/{w.deployment.pk}/steps/{_step(w).pk}/", EXECUTE
         ),
     }
 )

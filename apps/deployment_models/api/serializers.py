@@ -28,6 +28,7 @@ STAGE_FIELDS = [
     "entry_criteria",
     "exit_criteria",
     "acceptance_criteria",
+    "step_template",
 ]
 
 

@@ -58,6 +58,9 @@ DEPLOYMENT_FIELDS = [
     "submitted_at",
     "approved_at",
     "override_count",
+    "released_at",
+    "released_by",
+    "back_out_plan",
 ]
 # what a client may write on POST (besides `component`/`version`/...) and on PATCH/PUT
 WRITABLE_FIELDS = [
@@ -80,6 +83,7 @@ WRITABLE_FIELDS = [
     "is_rollback",
     "handover_note",
     "outcome",
+    "back_out_plan",
 ]
 
 
@@ -232,6 +236,13 @@ class _DeploymentWriteSerializer(serializers.ModelSerializer):
     acceptance_criteria = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     handover_note = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     outcome = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    back_out_plan = serializers.CharField(
+        max_length=MAX_TEXT,
+        required=False,
+        allow_blank=True,
+        help_text="How to undo it; prefilled from the model's rollback procedure. Editable until the deployment is "
+        "final by its executors (a PATCH of `back_out_plan` alone).",
+    )
 
     class Meta:
         model = Deployment

@@ -10,6 +10,14 @@ from apps.deployments.services.planning import (
     deployment_register_many,
     deployment_update,
 )
+from apps.deployments.services.plans import (
+    deployment_release,
+    step_add,
+    step_record,
+    step_remove,
+    step_update,
+    steps_reorder,
+)
 from apps.deployments.services.records import (
     check_record,
     comment_add,
@@ -32,6 +40,7 @@ __all__ = [
     "check_record",
     "comment_add",
     "deployment_create",
+    "deployment_release",
     "deployment_transition",
     "deployment_update",
     "event_record",
@@ -41,4 +50,9 @@ __all__ = [
     "incident_link_withdraw",
     "problem_add",
     "problem_resolve",
+    "step_add",
+    "step_record",
+    "step_remove",
+    "step_update",
+    "steps_reorder",
 ]

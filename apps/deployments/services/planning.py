@@ -13,10 +13,11 @@ from apps.catalog.services import component_version_get_or_create, normalise_che
 from apps.core.exceptions import ConflictError
 from apps.deployment_models.models import ModelStatus
 from apps.deployments import rules, workflow
-from apps.deployments.models import Deployment, EventKind, IdempotencyKey
-from apps.deployments.permissions import is_manager, may_edit, may_request_for_service
+from apps.deployments.models import Deployment, DeploymentStep, EventKind, IdempotencyKey
+from apps.deployments.permissions import is_manager, may_edit, may_edit_back_out_plan, may_request_for_service
 from apps.deployments.selectors import remembered_deployments
 from apps.deployments.services.events import Context, event_record, events_record_many
+from apps.deployments.services.plans import back_out_plan_prefill, step_template_rows, steps_from_stage
 from apps.deployments.services.transitions import deployment_transition
 
 PLAN_FIELDS = ("planned_start", "planned_end", "environment", "component_versions")
@@ -40,6 +41,7 @@ EDITABLE_FIELDS = (
     "is_rollback",
     "handover_note",
     "outcome",
+    "back_out_plan",
 )
 MANAGER_ONLY_FIELDS = ("manager", "practitioners")
 
@@ -56,14 +58,27 @@ def _validate_plan(deployment: Deployment, versions, model) -> None:
             errors["model"] = [f"{model} is {model.get_status_display().lower()}; choose an active or pilot model."]
         elif deployment.environment_id and not model.stages.filter(environment_id=deployment.environment_id).exists():
             errors["environment"] = [f"{model} has no stage in {deployment.environment}."]
-        types = set(model.component_types or [])
-        for version in versions:
-            if types and version.component.type not in types:
-                errors.setdefault("component_versions", []).append(
-                    f"{model} does not cover {version.component.get_type_display().lower()} components ({version})."
-                )
+        elif problems := applicability_problems(model, versions, deployment.trigger):
+            errors["model"] = problems
     if errors:
         raise ValidationError(errors)
+
+
+def applicability_problems(model, versions, trigger: str) -> list[str]:
+    """The model's applicability (DESIGN.md §2), one message per rule broken: the component types and sources it
+    covers and the triggers it serves (an empty list covers everything)."""
+    problems = []
+    rules_ = (
+        ("component type", model.component_types, sorted({v.component.type for v in versions})),
+        ("component source", model.component_sources, sorted({v.component.source for v in versions})),
+        ("trigger", model.triggers, [trigger] if trigger else []),
+    )
+    for what, covered, used in rules_:
+        covered = list(covered or [])
+        for value in used:
+            if covered and value not in covered:
+                problems.append(f"{model} does not apply to {what} {value} (it covers {', '.join(covered)}).")
+    return problems
 
 
 def _valid_change_ref(value) -> str:
@@ -138,6 +153,7 @@ def _plan(ctx: Context, data: dict, idempotency_key: str = "") -> _Plan:
     deployment.full_clean(exclude=["reference", "requester", *loaded])
     _validate_plan(deployment, versions, deployment.model)
     deployment.stage = _stage_for(deployment)
+    back_out_plan_prefill(deployment)
     return _Plan(deployment, versions, practitioners, idempotency_key)
 
 
@@ -186,6 +202,7 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
         if plan.practitioners:
             _sync_practitioner_permissions(plan.deployment, set(), plan.practitioners)
         _remember(plan.deployment, component_versions=plan.versions, practitioners=plan.practitioners)
+    DeploymentStep.objects.bulk_create(step for d in deployments for step in step_template_rows(d))
     keys = [
         IdempotencyKey(user=ctx.actor, key=plan.idempotency_key, deployment=plan.deployment)
         for plan in plans
@@ -309,7 +326,9 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     of an approved deployment sends it back for approval and supersedes the approvals it had."""
     actor = ctx.actor
     locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
-    if not may_edit(actor, locked):
+    if set(data) == {"back_out_plan"} and may_edit_back_out_plan(actor, locked):
+        pass  # the back-out plan alone: by the people who would carry it out, until the deployment is final
+    elif not may_edit(actor, locked):
         if locked.status not in workflow.PLANNING:
             raise ConflictError(
                 f"{locked.reference} is {locked.get_status_display().lower()} and can no longer be edited.",
@@ -348,8 +367,12 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
         list(data["component_versions"]) if "component_versions" in data else list(locked.component_versions.all())
     )
     locked.full_clean(exclude=["reference"])
-    _validate_plan(locked, versions, locked.model)
-    locked.stage = _stage_for(locked)
+    if locked.status in workflow.PLANNING:  # a back-out plan edited later leaves the plan as it was approved
+        _validate_plan(locked, versions, locked.model)
+        locked.stage = _stage_for(locked)
+        if "model" in changed and "back_out_plan" not in changed and not locked.back_out_plan.strip():
+            back_out_plan_prefill(locked)
+            changed.append("back_out_plan")
     versions_changed = "component_versions" in data and {v.pk for v in versions} != before_versions
     practitioners = data.get("practitioners")
     practitioners_changed = practitioners is not None and {u.pk for u in practitioners} != before_practitioners
@@ -370,6 +393,8 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
         locked.component_versions.set(versions)
         if locked.status in (workflow.Status.APPROVED, workflow.Status.PENDING_APPROVAL):
             locked.checks.filter(result="pending").delete()
+    if locked.status in workflow.PLANNING:
+        steps_from_stage(locked)  # a deployment given its first stage by this edit gets the stage's step plan
     if practitioners_changed:
         locked.practitioners.set(practitioners)
         _sync_practitioner_permissions(locked, before_practitioners, practitioners)

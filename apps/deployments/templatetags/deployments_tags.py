@@ -66,12 +66,21 @@ def _e(value) -> str:
     return escape(str(value))
 
 
+NOT_RELEASED_BADGE = (
+    ' <span class="badge text-bg-warning" data-testid="not-released-badge" title="Completed, not yet made available '
+    'to its users">Deployed, not released</span>'
+)
+
+
 def _status_badge(d) -> str:
     status = _e(d.status)
     html = (
         f'<span class="badge status-badge text-bg-{STATUS_STYLE.get(d.status, "secondary")}" data-testid="status-badge"'
         f' data-status="{status}">{_e(STATUS_LABEL.get(d.status, d.status))}</span>'
     )
+    # "deployed, not released": only where the row was read with its release time (never a query per row)
+    if d.status == "completed" and not d.is_removal and "released_at" in d.__dict__ and d.released_at is None:
+        html += NOT_RELEASED_BADGE
     return html + REMOVAL_BADGE if d.is_removal else html
 
 

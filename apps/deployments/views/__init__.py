@@ -18,9 +18,21 @@ from apps.deployments.views.pages import (
     DeploymentUpdateView,
     MyWorkView,
 )
+from apps.deployments.views.plans import (
+    BackOutPlanView,
+    DeploymentReleaseView,
+    StepAddView,
+    StepRecordView,
+    StepRemoveView,
+)
 from apps.deployments.views.register import DeploymentListView
 
 __all__ = [
+    "BackOutPlanView",
+    "DeploymentReleaseView",
+    "StepAddView",
+    "StepRecordView",
+    "StepRemoveView",
     "ApprovalsView",
     "CheckRecordView",
     "CommentAddView",

@@ -17,6 +17,7 @@ from apps.deployments.forms import (
 )
 from apps.deployments.models import CheckKind, Deployment
 from apps.deployments.permissions import available_transitions, is_manager, may_edit, may_execute, may_rate_now
+from apps.deployments.plan_forms import BackOutPlanForm, ReleaseForm, StepAddForm, StepRecordForm, step_owners
 from apps.deployments.readiness import deployment_readiness
 from apps.deployments.rules import Conflict
 
@@ -105,8 +106,36 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
         "problem_form": extra.pop("problem_form", None) or ProblemForm(auto_id="problem-%s"),
         "feedback_form": extra.pop("feedback_form", None) or FeedbackForm(auto_id="feedback-%s"),
     }
+    ctx.update(plan_context(deployment, executes=executes, rows=rows, extra=extra))
     ctx.update(extra)
     return ctx
+
+
+def plan_context(deployment: Deployment, *, executes: bool, rows, extra: dict) -> dict:
+    """The step plan, the back-out plan and the release on the deployment's page (bound forms from `extra`)."""
+    status = deployment.status
+    steps = rows("steps", selectors.deployment_steps(deployment=deployment))
+    bound_steps = extra.pop("step_forms", {})
+    for step in steps:
+        step.form = bound_steps.get(step.pk) or StepRecordForm(
+            auto_id=f"step{step.pk}-%s", initial={"status": "done" if step.status == "pending" else step.status}
+        )
+    return {
+        "steps": steps,
+        "steps_minutes": sum(s.expected_minutes or 0 for s in steps),
+        "may_plan_steps": executes and status in workflow.PLANNING,
+        "may_tick_steps": executes and status in workflow.IN_PROGRESS,
+        "step_add_form": extra.pop("step_add_form", None)
+        or StepAddForm(auto_id="stepadd-%s", people=step_owners(deployment)),
+        "may_edit_back_out": executes and status not in workflow.FINAL,
+        "back_out_form": extra.pop("back_out_form", None)
+        or BackOutPlanForm(
+            auto_id="backout-%s", initial={"back_out_plan": deployment.back_out_plan, "version": deployment.version}
+        ),
+        "may_release": executes and status == workflow.Status.COMPLETED and deployment.released_at is None,
+        "release_form": extra.pop("release_form", None)
+        or ReleaseForm(auto_id="release-%s", initial={"release_ref": deployment.release_ref}),
+    }
 
 
 def render_detail(request, deployment: Deployment, *, status: int = 200, **extra):

@@ -39,6 +39,7 @@ ROW_FIELDS = (
     "service__name",
     "model__name",
     "model__version",
+    "released_at",
 )
 
 

@@ -230,6 +230,15 @@ METRICS: dict[str, Metric] = {
             "restored failures",
             "failures in production",
         ),
+        Metric(
+            "release_lag_median_hours",
+            "Deployment to release (median)",
+            "hours",
+            "For the deployments completed in the period and since released to their users: median time from "
+            "the end of the deployment to its release. Deployed and not yet released ones are left out.",
+            "released",
+            "completed",
+        ),
     ]
 }
 API_METRICS = [key for key, m in METRICS.items() if m.in_api]

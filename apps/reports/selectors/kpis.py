@@ -110,6 +110,18 @@ def _time_to_restore(base: QuerySet, period: Period) -> tuple[int, float | None]
     return n, values.get(0.5)
 
 
+def released_completed(period: Period) -> Q:
+    """Completed in the period and released to users since (a removal is never released)."""
+    return period.finished() & COMPLETED & Q(released_at__isnull=False)
+
+
+def _release_lag(base: QuerySet, period: Period, completed: int) -> KpiValue:
+    """Median hours from the end of a deployment to its release, over the completed deployments released since."""
+    qs = base.filter(released_completed(period))
+    n, values = percentiles(qs, SecondsBetween(F("released_at"), F("actual_end")), (0.5,)).get(0, (0, {}))
+    return _value("release_lag_median_hours", _hours(values.get(0.5)), n, completed)
+
+
 def _value(key: str, value, numerator=None, denominator=None) -> KpiValue:
     return KpiValue(METRICS[key], value, numerator, denominator)
 
@@ -138,7 +150,7 @@ def _findings_value(base: QuerySet, *, user, period: Period, environment, servic
 def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=None, model=None) -> KpiReport:
     """Every KPI of DESIGN.md §3 over the deployments `user` may see, for the days start..end (inclusive).
 
-    A constant number of queries (six), each filtered on an indexed range; rates are percentages with one
+    A constant number of queries (seven), each filtered on an indexed range; rates are percentages with one
     decimal, hours and ratings have two; a metric whose denominator is 0 has the value None ("no data")."""
     base = kpi_base(user=user, environment=environment, service=service, model=model)
     period = Period(start, end)
@@ -182,6 +194,7 @@ def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=
             c["prod_finished"],
         ),
         _value("time_to_restore_median_hours", _hours(ttr), restored, c["prod_failed"]),
+        _release_lag(base, period, c["completed"]),
     ]
     filters = {"environment": _pk(environment), "service": _pk(service), "model": _pk(model)}
     return KpiReport(period=period, filters=filters, values={v.metric.key: v for v in values})
@@ -291,6 +304,7 @@ def kpi_drilldown(
         "deployment_frequency_per_week": finished & PRODUCTION & COMPLETED,
         "change_failure_rate": finished & PRODUCTION & (FAILED | has_incident()),
         "time_to_restore_median_hours": finished & PRODUCTION & FAILED,
+        "release_lag_median_hours": released_completed(p),
     }
     qs = base.filter(numerators[spec.key]).select_related("environment", "service", "model")
     if spec.key.startswith("lead_time"):
@@ -298,6 +312,8 @@ def kpi_drilldown(
     elif spec.key == "time_to_restore_median_hours":
         qs = qs.annotate(restored=restored_at()).filter(restored__isnull=False)
         qs = qs.annotate(hours=SecondsBetween(F("restored"), F("actual_end")) / 3600.0)
+    elif spec.key == "release_lag_median_hours":
+        qs = qs.annotate(hours=SecondsBetween(F("released_at"), F("actual_end")) / 3600.0)
     order = ["planned_start", "id"] if spec.key == "backlog" else ["-actual_end", "-id"]
     if spec.key in ("model_adoption_rate", "compliance_exceptions", "audit_findings"):
         order = ["-planned_start", "-id"]

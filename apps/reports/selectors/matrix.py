@@ -25,7 +25,7 @@ PAGE_SIZE = {SERVICE: 10, COMPONENT: 25}
 
 @dataclass
 class Cell:
-    versions: list[dict] = field(default_factory=list)  # {"component", "version", "reference", "at", "id"}
+    versions: list[dict] = field(default_factory=list)  # {"component", "version", "reference", "at", "id", "released"}
     last: dict | None = None  # {"reference", "status", "at", "id"}
     upcoming: list[dict] = field(default_factory=list)  # {"reference", "status", "planned_start", "id"}
     upcoming_count: int = 0
@@ -117,6 +117,7 @@ def _current_versions(base: QuerySet[Deployment]) -> list[dict]:
             action=F("deployment__action"),
             reference=F("deployment__reference"),
             at=F("deployment__actual_end"),
+            released_at=F("deployment__released_at"),
             version=F("componentversion__version"),
             component=F("componentversion__component__name"),
             service_id=F("componentversion__component__service_id"),
@@ -225,6 +226,7 @@ def _snapshot_current(entries: QuerySet[MatrixEntry], by: str, keys: list[int]) 
             deployment_id=F("current_id"),
             reference=F("current__reference"),
             at=F("current__actual_end"),
+            released_at=F("current__released_at"),
             version=F("current_version__version"),
             component_name=F("component__name"),
         )
@@ -296,6 +298,7 @@ def matrix_build(*, user, params=None, by: str = SERVICE, page: int = 1) -> Matr
                 "reference": row["reference"],
                 "at": row["at"],
                 "id": row["deployment_id"],
+                "released": row["released_at"] is not None,  # deployed, and made available to users
             }
         )
     for row in last:

@@ -114,6 +114,7 @@ class KpiDrilldownView(KpiAccessMixin, TemplateView):
             deployments=page.object_list,
             query=form.query_string(),
             period=filters,
-            shows_hours=metric.startswith("lead_time") or metric == "time_to_restore_median_hours",
+            shows_hours=metric.startswith("lead_time")
+            or metric in ("time_to_restore_median_hours", "release_lag_median_hours"),
         )
         return self.render_to_response(ctx)
