@@ -206,7 +206,7 @@ def _start(deployment: Deployment, now: datetime) -> list[ReadinessItem]:
     if not practitioners:
         detail, ok = "No practitioner assigned: only a deployment manager can start it.", True
     elif not requires_clearance(env):
-        detail, ok = f"{env} needs no clearance: every assigned practitioner may start it.", True
+        detail, ok = f"{env} is not a controlled environment: every assigned practitioner may start it.", True
     else:
         uncleared = [p.get_full_name() or p.username for p in practitioners if not practitioner_cleared(p, env)]
         ok = not uncleared

@@ -162,6 +162,21 @@ def practitioner_is_cleared(*, user, environment: Environment) -> bool:
     return not Clearance.objects.filter(environment=environment, user=user, expires_at__lte=timezone.now()).exists()
 
 
+def expired_clearance(*, user, environment: Environment) -> Clearance | None:
+    """`user`'s clearance for `environment` when it has expired (None when it has not, or there is none)."""
+    return Clearance.objects.filter(environment=environment, user=user, expires_at__lte=timezone.now()).first()
+
+
+def clearances_expiring(*, within_days: int = 14) -> QuerySet[Clearance]:
+    """Clearances that expire within `within_days` (and have not yet), soonest first: what managers renew."""
+    now = timezone.now()
+    return (
+        Clearance.objects.filter(expires_at__gt=now, expires_at__lte=now + dt.timedelta(days=within_days))
+        .select_related("user", "granted_by", "environment")
+        .order_by("expires_at", "id")
+    )
+
+
 def clearance_list(*, environment: Environment) -> QuerySet[Clearance]:
     """The clearances of `environment` with who holds and who granted them, by username."""
     return Clearance.objects.filter(environment=environment).select_related("user", "granted_by", "environment")
