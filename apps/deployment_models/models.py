@@ -250,10 +250,6 @@ class Responsibility(models.Model):
     raci = models.CharField(max_length=1, choices=Raci.choices)
     objects = ResponsibilityManager()
 
-    @property
-    def competency_profile(self) -> str:
-        return competency_of(self.role)
-
     class Meta:
         ordering = ["model", "activity", "role"]
         verbose_name_plural = "responsibilities"
@@ -264,5 +260,10 @@ class Responsibility(models.Model):
 
     def natural_key(self) -> tuple[str, int, str, str]:
         return (*self.model.natural_key(), self.activity, self.role)
+
+    @property
+    def competency_profile(self) -> str:
+        """The competency profile (letters) of the row's role."""
+        return competency_of(self.role)
 
     natural_key.dependencies = ["deployment_models.deploymentmodel"]

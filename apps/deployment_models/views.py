@@ -64,7 +64,10 @@ def _raci_table(model) -> dict:
     roles = [role for role in RACI_ROLES if role in named] + sorted(named - set(RACI_ROLES))
     activities = sorted({r.activity for r in rows})
     letters = {(r.activity, r.role): r.raci for r in rows}
-    return {"roles": [(role, competency_of(role)) for role in roles], "rows": [(a, [letters.get((a, role), "") for role in roles]) for a in activities]}
+    return {
+        "roles": [(role, competency_of(role)) for role in roles],
+        "rows": [(a, [letters.get((a, role), "") for role in roles]) for a in activities],
+    }
 
 
 class _ModelFormView(PermissionRequiredMixin, TemplateView):

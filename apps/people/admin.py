@@ -20,8 +20,18 @@ class DelegationAdmin(SimpleHistoryAdmin):
     list_filter = ("starts_at", "revoked_at")
     search_fields = ("manager__username", "deputy__username", "reason")
     list_select_related = ("manager", "deputy")
-    readonly_fields = ("manager", "deputy", "starts_at", "ends_at", "environments", "services", "reason",
-                       "created_at", "revoked_at", "revoked_by")
+    readonly_fields = (
+        "manager",
+        "deputy",
+        "starts_at",
+        "ends_at",
+        "environments",
+        "services",
+        "reason",
+        "created_at",
+        "revoked_at",
+        "revoked_by",
+    )
 
     def has_add_permission(self, request):
         return False

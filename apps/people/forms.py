@@ -29,8 +29,9 @@ class SkillForm(forms.Form):
 
 
 class DelegationForm(forms.Form):
-    deputy = forms.ModelChoiceField(queryset=deputy_candidates(), help_text="A deployment coordinator: a practitioner "
-                                    "or another manager.")
+    deputy = forms.ModelChoiceField(
+        queryset=deputy_candidates(), help_text="A deployment coordinator: a practitioner or another manager."
+    )
     starts_at = forms.DateTimeField(label="From", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     ends_at = forms.DateTimeField(label="Until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     environments = forms.ModelMultipleChoiceField(

@@ -42,10 +42,16 @@ class Skill(models.Model):
 
     def __str__(self) -> str:
         scope = " · ".join(
-            filter(None, [self.get_environment_kind_display() if self.environment_kind else "",
-                          self.get_component_type_display() if self.component_type else ""])
+            filter(
+                None,
+                [
+                    self.get_environment_kind_display() if self.environment_kind else "",
+                    self.get_component_type_display() if self.component_type else "",
+                ],
+            )
         )
-        return f"{self.user}: {self.get_competency_display()} ({self.get_level_display()}){' in ' + scope if scope else ''}"
+        where = f" in {scope}" if scope else ""
+        return f"{self.user}: {self.get_competency_display()} ({self.get_level_display()}){where}"
 
 
 class DelegationQuerySet(models.QuerySet):

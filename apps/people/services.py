@@ -22,16 +22,21 @@ def _skill_clash() -> ValidationError:
 
 
 @transaction.atomic
-def skill_record(*, actor, competency: str, level: int, environment_kind: str = "", component_type: str = "",
-                 note: str = "") -> Skill:
+def skill_record(
+    *, actor, competency: str, level: int, environment_kind: str = "", component_type: str = "", note: str = ""
+) -> Skill:
     """Record (or update the level of) one of `actor`'s own skills: a competency, optionally for an environment
     kind and/or a component type."""
     if not is_signed_in(actor):
         raise PermissionDenied("Sign in to record your skills.")
     skill = (
         Skill.objects.select_for_update()
-        .filter(user=actor, competency=competency, environment_kind=environment_kind or "",
-                component_type=component_type or "")
+        .filter(
+            user=actor,
+            competency=competency,
+            environment_kind=environment_kind or "",
+            component_type=component_type or "",
+        )
         .first()
     ) or Skill(user=actor)
     fields = {
@@ -71,7 +76,9 @@ def _audit_scope(delegation: Delegation, actor) -> None:
 
 
 @transaction.atomic
-def delegation_create(*, actor, deputy, starts_at, ends_at, environments=(), services=(), reason: str = "") -> Delegation:
+def delegation_create(
+    *, actor, deputy, starts_at, ends_at, environments=(), services=(), reason: str = ""
+) -> Delegation:
     """Delegate `actor`'s approval to `deputy` from `starts_at` to `ends_at`, for the given environments and/or
     services (at least one). The deputy is a deployment coordinator: an active user with the practitioner or the
     manager role, never the manager themselves."""

@@ -86,5 +86,3 @@ class DelegationRevokeView(PermissionRequiredMixin, View):
         else:
             messages.success(request, f"Delegation to {delegation.deputy} revoked.")
         return redirect("people:delegation_list")
-
-

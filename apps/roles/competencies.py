@@ -23,26 +23,68 @@ PROCESS_CHOICES = list(PROCESSES.items())
 
 # (process, activity, profile, what it involves): the two processes of the practice, activity by activity.
 ACTIVITIES: list[tuple[str, str, str, str]] = [
-    (MODELS_PROCESS, "Identify the need for a model or a change to it", "LC", "Spot new component types, sources "
-     "or failures that call for a new or changed deployment model, and agree who works on it."),
-    (MODELS_PROCESS, "Design the model", "MT", "Choose the approach on the selection factors, draw the flow through "
-     "the environments, its criteria, automation and back-out procedure."),
-    (MODELS_PROCESS, "Pilot and approve the model", "TA", "Run the overseen pilot deployments, evaluate them and "
-     "record the decision to activate."),
-    (MODELS_PROCESS, "Communicate the model", "CA", "Publish the active model and tell the teams and services that "
-     "use it."),
-    (MODELS_PROCESS, "Review the model", "MC", "Analyse the records of the model's deployments, draw the findings "
-     "and decide: keep, update or retire."),
-    (DEPLOYMENT_PROCESS, "Plan the deployment", "AC", "Agree the window, the model, the practitioners and the "
-     "acceptance criteria; get the approvals."),
-    (DEPLOYMENT_PROCESS, "Verify the service components", "TA", "Check the integrity of what is deployed against "
-     "the authorised repository."),
-    (DEPLOYMENT_PROCESS, "Verify the target environment", "TA", "Check the environment's standing checks and that "
-     "it is ready to receive the components."),
-    (DEPLOYMENT_PROCESS, "Execute the deployment", "T", "Move the components into the environment (or remove "
-     "them), following the model."),
-    (DEPLOYMENT_PROCESS, "Verify the deployment", "TC", "Run the acceptance checks, hand over to operations and "
-     "the service desk, or roll back."),
+    (
+        MODELS_PROCESS,
+        "Identify the need for a model or a change to it",
+        "LC",
+        "Spot new component types, sources "
+        "or failures that call for a new or changed deployment model, and agree who works on it.",
+    ),
+    (
+        MODELS_PROCESS,
+        "Design the model",
+        "MT",
+        "Choose the approach on the selection factors, draw the flow through "
+        "the environments, its criteria, automation and back-out procedure.",
+    ),
+    (
+        MODELS_PROCESS,
+        "Pilot and approve the model",
+        "TA",
+        "Run the overseen pilot deployments, evaluate them and record the decision to activate.",
+    ),
+    (
+        MODELS_PROCESS,
+        "Communicate the model",
+        "CA",
+        "Publish the active model and tell the teams and services that use it.",
+    ),
+    (
+        MODELS_PROCESS,
+        "Review the model",
+        "MC",
+        "Analyse the records of the model's deployments, draw the findings and decide: keep, update or retire.",
+    ),
+    (
+        DEPLOYMENT_PROCESS,
+        "Plan the deployment",
+        "AC",
+        "Agree the window, the model, the practitioners and the acceptance criteria; get the approvals.",
+    ),
+    (
+        DEPLOYMENT_PROCESS,
+        "Verify the service components",
+        "TA",
+        "Check the integrity of what is deployed against the authorised repository.",
+    ),
+    (
+        DEPLOYMENT_PROCESS,
+        "Verify the target environment",
+        "TA",
+        "Check the environment's standing checks and that it is ready to receive the components.",
+    ),
+    (
+        DEPLOYMENT_PROCESS,
+        "Execute the deployment",
+        "T",
+        "Move the components into the environment (or remove them), following the model.",
+    ),
+    (
+        DEPLOYMENT_PROCESS,
+        "Verify the deployment",
+        "TC",
+        "Run the acceptance checks, hand over to operations and the service desk, or roll back.",
+    ),
 ]
 
 

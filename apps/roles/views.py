@@ -23,8 +23,6 @@ class RoleCompetenciesView(LoginRequiredMixin, TemplateView):
                 for name, (letters, what) in PARTY_PROFILES.items()
                 if name not in ROLES
             ],
-            processes=[
-                (label, [a for a in activities if a.process == key]) for key, label in PROCESSES.items()
-            ],
+            processes=[(label, [a for a in activities if a.process == key]) for key, label in PROCESSES.items()],
         )
         return ctx

@@ -107,7 +107,9 @@ def test_writes_need_a_deployment_manager(envs, role):
         lambda: services.stage_update(stage=stage, actor=user, approvals_required=3),
         lambda: services.stage_remove(stage=stage, actor=user),
         lambda: services.stage_reorder(model=model, actor=user, stage_ids=[]),
-        lambda: services.responsibility_add(model=model, actor=user, activity="Plan", role="Deployment manager", raci="R"),
+        lambda: services.responsibility_add(
+            model=model, actor=user, activity="Plan", role="Deployment manager", raci="R"
+        ),
         lambda: services.responsibility_remove(responsibility=model.responsibilities.first(), actor=user),
     ]
     before = _snapshot()
@@ -130,7 +132,9 @@ def test_an_active_or_retired_model_is_immutable(manager, envs, status):
         lambda: services.stage_update(stage=stage, actor=manager, approvals_required=3),
         lambda: services.stage_remove(stage=stage, actor=manager),
         lambda: services.stage_reorder(model=model, actor=manager, stage_ids=[s.pk for s in model.stages.all()]),
-        lambda: services.responsibility_add(model=model, actor=manager, activity="Plan", role="Deployment manager", raci="R"),
+        lambda: services.responsibility_add(
+            model=model, actor=manager, activity="Plan", role="Deployment manager", raci="R"
+        ),
         lambda: services.responsibility_remove(responsibility=model.responsibilities.first(), actor=manager),
     ]
     for call in calls:

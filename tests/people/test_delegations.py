@@ -268,8 +268,10 @@ def test_the_delegations_page_lists_and_creates(world, django_assert_max_num_que
     )
     assert response.status_code == 302
     assert Delegation.objects.filter(deputy=world.users["practitioner"], services=world.service).exists()
-    bad = client.post("/delegations/", {"deputy": world.users["practitioner"].pk, "starts_at": "2099-01-01T08:00",
-                                        "ends_at": "2099-01-02T08:00"})
+    bad = client.post(
+        "/delegations/",
+        {"deputy": world.users["practitioner"].pk, "starts_at": "2099-01-01T08:00", "ends_at": "2099-01-02T08:00"},
+    )
     assert bad.status_code == 400 and "at least one environment or service" in bad.content.decode()
 
 

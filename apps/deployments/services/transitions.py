@@ -295,7 +295,9 @@ def deployment_transition(
         locked.outcome = (locked.outcome + "\n" if locked.outcome else "") + f"Rolled back: {comment}"
 
     if data.get("on_behalf_of"):
-        event_comment = (comment + "\n" if comment else "") + f"On behalf of {data['on_behalf_of']} (delegation of approval)."
+        event_comment = (
+            comment + "\n" if comment else ""
+        ) + f"On behalf of {data['on_behalf_of']} (delegation of approval)."
     from_status = locked.status
     locked.status = target
     locked.version += 1

@@ -18,8 +18,9 @@ MANAGERS_ONLY = May(perm=selectors.APPROVE_PERM, message=services.DELEGATION_REF
     retrieve=extend_schema(summary="One delegation of approval"),
     create=extend_schema(summary="Delegate your approval to a deputy for a period and a scope (managers)"),
 )
-class DelegationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
-                        viewsets.GenericViewSet):
+class DelegationViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
     """Delegations of approval; the deputy approves or rejects deployments in scope on the manager's behalf."""
 
     queryset = Delegation.objects.none()
