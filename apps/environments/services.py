@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
-from apps.audit.context import audited
 from apps.audit.chain import audit_append, audit_batch
 from apps.audit.context import SYSTEM as SYSTEM_CHANNEL
+from apps.audit.context import audited
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import require
 from apps.core.services import model_update

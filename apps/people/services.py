@@ -1,12 +1,13 @@
 """Every write on people: a person's own skills, and delegations of approval (create, revoke). Each write is
-audited: the history of the rows enters the audit chain, and a delegation's scope is entered with it."""
+audited with the actor and the channel the caller names (@audited): the history of the rows enters the audit chain,
+and a delegation's scope is entered with it."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.chain import audit_append, audit_batch
-from apps.audit.context import current_context
+from apps.audit.context import audited, current_context
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import is_signed_in, require
 from apps.core.services import model_save, model_update
@@ -21,6 +22,7 @@ def _skill_clash() -> ValidationError:
     return ValidationError("You already recorded this competency for this environment kind and component type.")
 
 
+@audited
 @transaction.atomic
 def skill_record(
     *, actor, competency: str, level: int, environment_kind: str = "", component_type: str = "", note: str = ""
@@ -50,6 +52,7 @@ def skill_record(
         return model_update(instance=skill, fields=fields, allowed=SKILL_FIELDS, actor=actor, clash=_skill_clash)
 
 
+@audited
 @transaction.atomic
 def skill_remove(*, actor, skill: Skill) -> None:
     """Remove one of `actor`'s own skills (nobody removes another person's)."""
@@ -75,6 +78,7 @@ def _audit_scope(delegation: Delegation, actor) -> None:
     )
 
 
+@audited
 @transaction.atomic
 def delegation_create(
     *, actor, deputy, starts_at, ends_at, environments=(), services=(), reason: str = ""
@@ -110,6 +114,7 @@ def delegation_create(
     return delegation
 
 
+@audited
 @transaction.atomic
 def delegation_revoke(*, actor, delegation: Delegation) -> Delegation:
     """End a delegation now: the delegating manager, or any deployment manager, may."""

@@ -5,6 +5,7 @@ from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.audit.context import API
 from apps.core.api.permissions import May, WritePermission
 from apps.people import selectors, services
 from apps.people.api.serializers import DelegationSerializer
@@ -34,10 +35,12 @@ class DelegationViewSet(
         return selectors.delegation_list(user=self.request.user).order_by("-starts_at", "-id")
 
     def perform_create(self, serializer):
-        serializer.instance = services.delegation_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.delegation_create(
+            channel=API, actor=self.request.user, **serializer.validated_data
+        )
 
     @extend_schema(request=None, responses=DelegationSerializer, summary="Revoke a delegation now (managers)")
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
-        delegation = services.delegation_revoke(actor=request.user, delegation=self.get_object())
+        delegation = services.delegation_revoke(channel=API, actor=request.user, delegation=self.get_object())
         return Response(self.get_serializer(delegation).data, status=status.HTTP_200_OK)
