@@ -98,8 +98,8 @@ def _refuse_without_acceptance(deployment: Deployment) -> None:
 
 
 def _on_behalf_of(actor, deployment, capacities):
-    """The manager a deputy decides for (None unless the actor decides only as a deputy)."""
-    if workflow.DEPUTY not in capacities or capacities & {workflow.MANAGER, workflow.SIGNOFF}:
+    """The manager a deputy decides for (None unless the actor decides as a deputy and not as a manager)."""
+    if workflow.DEPUTY not in capacities or workflow.MANAGER in capacities:
         return None
     return deputy_delegation(actor, deployment).manager
 
