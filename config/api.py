@@ -10,6 +10,7 @@ from apps.deployment_models.api import urls as deployment_models_api
 from apps.deployments.api import urls as deployments_api
 from apps.environments.api import urls as environments_api
 from apps.integrations.api import urls as integrations_api
+from apps.people.api import urls as people_api
 from apps.reports.api import urls as reports_api
 from apps.reviews.api import urls as reviews_api
 
@@ -20,6 +21,7 @@ APP_APIS = [
     environments_api,
     catalog_api,
     deployment_models_api,
+    people_api,
     deployments_api,
     reviews_api,
     integrations_api,

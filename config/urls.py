@@ -25,9 +25,11 @@ urlpatterns = [
     path("", include(([path("", HomeView.as_view(), name="home")], "core"))),
     # each domain app's pages, from the bottom layer up
     path("", include("apps.audit.urls")),
+    path("", include("apps.roles.urls")),
     path("", include("apps.environments.urls")),
     path("", include("apps.catalog.urls")),
     path("", include("apps.deployment_models.urls")),
+    path("", include("apps.people.urls")),
     path("", include("apps.deployments.urls")),
     path("", include("apps.reviews.urls")),
     path("", include("apps.integrations.urls")),

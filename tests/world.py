@@ -12,6 +12,7 @@ from tests.deployments import world as deployments_world
 from tests.environments import world as environments_world
 from tests.factories.accounts import UserFactory
 from tests.integrations import world as integrations_world
+from tests.people import world as people_world
 from tests.reports import world as reports_world
 from tests.reviews import world as reviews_world
 
@@ -20,6 +21,7 @@ APP_WORLDS = [
     environments_world,
     catalog_world,
     deployment_models_world,
+    people_world,
     deployments_world,
     reviews_world,
     integrations_world,

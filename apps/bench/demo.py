@@ -10,12 +10,21 @@ from apps.catalog import demo as catalog_demo
 from apps.deployment_models import demo as deployment_models_demo
 from apps.deployments import demo as deployments_demo
 from apps.environments import demo as environments_demo
+from apps.people import demo as people_demo
 from apps.reports import demo as reports_demo
 from apps.reviews import demo as reviews_demo
 from apps.roles import definitions as roles
 
 # Each domain app's demo.py `seed(users)`, from the bottom layer up.
-APP_DEMOS = [environments_demo, catalog_demo, deployment_models_demo, deployments_demo, reviews_demo, reports_demo]
+APP_DEMOS = [
+    environments_demo,
+    catalog_demo,
+    deployment_models_demo,
+    people_demo,
+    deployments_demo,
+    reviews_demo,
+    reports_demo,
+]
 
 # username, first name, last name, role (None = administrator)
 DEMO_USERS = [

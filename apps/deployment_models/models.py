@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from apps.catalog.models import ComponentSource, ComponentType
 from apps.environments.models import Environment
+from apps.roles.definitions import RACI_ROLES, competency_of
 
 
 class ModelStatus(models.TextChoices):
@@ -276,12 +277,16 @@ class ResponsibilityManager(models.Manager):
         return self.get(model__name=name, model__version=version, activity=activity, role=role)
 
 
+RACI_ROLE_CHOICES = [(role, role) for role in RACI_ROLES]
+
+
 class Responsibility(models.Model):
-    """Who does what under a model: activity × role × RACI letter."""
+    """Who does what under a model: activity × role × RACI letter; the role comes from the role list
+    (apps.roles.definitions.RACI_ROLES), never free text."""
 
     model = models.ForeignKey(DeploymentModel, on_delete=models.CASCADE, related_name="responsibilities")
     activity = models.CharField(max_length=150)
-    role = models.CharField(max_length=100)
+    role = models.CharField(max_length=100, choices=RACI_ROLE_CHOICES, help_text="A role (or party) of the role list.")
     raci = models.CharField(max_length=1, choices=Raci.choices)
     objects = ResponsibilityManager()
 
@@ -295,5 +300,10 @@ class Responsibility(models.Model):
 
     def natural_key(self) -> tuple[str, int, str, str]:
         return (*self.model.natural_key(), self.activity, self.role)
+
+    @property
+    def competency_profile(self) -> str:
+        """The competency profile (letters) of the row's role."""
+        return competency_of(self.role)
 
     natural_key.dependencies = ["deployment_models.deploymentmodel"]

@@ -27,6 +27,7 @@ from apps.core.services import model_save, reject_unknown
 from apps.core.services import model_update as model_update_fields
 from apps.deployment_models.models import DeploymentModel, ModelStage, ModelStatus, Raci, Responsibility
 from apps.environments.models import Environment
+from apps.roles.definitions import RACI_ROLES
 
 MODEL_FIELDS = {
     "name",
@@ -321,11 +322,15 @@ def stage_move(*, stage: ModelStage, actor, direction: str) -> list[ModelStage]:
 @audited
 @transaction.atomic
 def responsibility_add(*, model: DeploymentModel, actor, activity: str, role: str, raci: str) -> Responsibility:
-    """Say who does what: one RACI letter per activity × role; one Accountable per activity."""
+    """Say who does what: one RACI letter per activity × role (a role of the role list); one Accountable per
+    activity."""
     require(actor, "deployment_models.add_responsibility")
     locked = _lock(model)
     _require_editable(locked)
-    row = Responsibility(model=locked, activity=(activity or "").strip(), role=(role or "").strip(), raci=raci)
+    role = (role or "").strip()
+    if role not in RACI_ROLES:
+        raise ValidationError({"role": f"“{role}” is not on the role list; choose one of: {', '.join(RACI_ROLES)}."})
+    row = Responsibility(model=locked, activity=(activity or "").strip(), role=role, raci=raci)
     row.full_clean(validate_unique=False, validate_constraints=False)
     existing = list(locked.responsibilities.filter(activity__iexact=row.activity))
     if clash := next((r for r in existing if r.role.lower() == row.role.lower()), None):

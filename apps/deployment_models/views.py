@@ -14,6 +14,7 @@ from apps.deployment_models import selectors, services
 from apps.deployment_models.filters import DeploymentModelFilterSet
 from apps.deployment_models.forms import DeploymentModelForm, ModelStageForm, ResponsibilityForm
 from apps.deployment_models.models import DeploymentModel, ModelStage, Raci, Responsibility
+from apps.roles.definitions import RACI_ROLES, competency_of
 
 VIEW = "deployment_models.view_deploymentmodel"
 CHANGE = "deployment_models.change_deploymentmodel"
@@ -56,12 +57,17 @@ class ModelDetailView(PermissionRequiredMixin, TemplateView):
 
 
 def _raci_table(model) -> dict:
-    """{"roles": [...], "rows": [(activity, [letter or "" per role])]} for the RACI matrix."""
+    """{"roles": [(role, competency profile)], "rows": [(activity, [letter or "" per role])]} for the RACI matrix,
+    the roles in the role list's order."""
     rows = list(model.responsibilities.all())
-    roles = sorted({r.role for r in rows})
+    named = {r.role for r in rows}
+    roles = [role for role in RACI_ROLES if role in named] + sorted(named - set(RACI_ROLES))
     activities = sorted({r.activity for r in rows})
     letters = {(r.activity, r.role): r.raci for r in rows}
-    return {"roles": roles, "rows": [(a, [letters.get((a, role), "") for role in roles]) for a in activities]}
+    return {
+        "roles": [(role, competency_of(role)) for role in roles],
+        "rows": [(a, [letters.get((a, role), "") for role in roles]) for a in activities],
+    }
 
 
 class _ModelFormView(PermissionRequiredMixin, TemplateView):

@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.deployments import rules, workflow
 from apps.deployments.models import Action, Deployment
 from apps.deployments.permissions import (
+    clearance_gap,
     is_assigned_practitioner,
     may_request_for_service,
     may_start_build,
@@ -97,7 +98,9 @@ def _not_approved_detail(deployment: Deployment) -> str:
 def _clearance_detail(deployment: Deployment, user) -> str:
     env = deployment.environment
     if is_assigned_practitioner(user, deployment) and not practitioner_cleared(user, env):
-        return f"You are assigned to {deployment.reference} but not cleared for {env}."
+        return (
+            clearance_gap(user, deployment) or f"You are assigned to {deployment.reference} but not cleared for {env}."
+        )
     return (
         f"You may not start {deployment.reference}: only its assigned practitioners (cleared for {env}) and "
         "deployment managers may."

@@ -149,12 +149,21 @@ class Approval(models.Model):
     comment = models.TextField(blank=True)
     at = models.DateTimeField(auto_now_add=True)
     superseded = models.BooleanField(default=False, help_text="The plan changed after this decision.")
+    on_behalf_of = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="approvals_by_deputy",
+        help_text="The deployment manager a deputy decided for, under a delegation of approval.",
+    )
 
     class Meta:
         ordering = ["at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.get_decision_display()} by {self.user} ({self.get_role_display()})"
+        behalf = f" on behalf of {self.on_behalf_of}" if self.on_behalf_of_id else ""
+        return f"{self.get_decision_display()} by {self.user}{behalf} ({self.get_role_display()})"
 
 
 class CheckKind(models.TextChoices):

@@ -3,7 +3,8 @@
 from apps.core.permissions import user_can
 from apps.deployments import workflow
 from apps.deployments.models import Deployment
-from apps.environments.selectors import practitioner_is_cleared
+from apps.environments.selectors import expired_clearance, practitioner_is_cleared
+from apps.people.selectors import delegation_for
 from apps.roles import definitions as roles
 from apps.roles.selectors import user_has_role
 
@@ -27,13 +28,24 @@ def is_assigned_practitioner(user, deployment: Deployment) -> bool:
 
 
 def requires_clearance(environment) -> bool:
-    """Practitioners need a clearance (object permission) for production environments."""
-    return environment.is_production
+    """Practitioners need a clearance (object permission, not expired) for every controlled environment."""
+    return environment.controlled
 
 
 def practitioner_cleared(user, environment) -> bool:
-    """The clearance an assigned practitioner needs for the environment (none outside production)."""
+    """The clearance an assigned practitioner needs for the environment (none for an uncontrolled one)."""
     return not requires_clearance(environment) or practitioner_is_cleared(user=user, environment=environment)
+
+
+def deputy_delegation(user, deployment: Deployment):
+    """The delegation in force that lets `user` decide on `deployment` on a manager's behalf (None when none does):
+    in scope, and never on behalf of the manager who requested it (segregation of duties holds for them too)."""
+    return delegation_for(
+        deputy=user,
+        environment_id=deployment.environment_id,
+        service_id=deployment.service_id,
+        requester_id=deployment.requester_id,
+    )
 
 
 def practitioner_may_execute(user, deployment: Deployment) -> bool:
@@ -60,6 +72,8 @@ def _held_capacities(user, deployment: Deployment, transition: workflow.Transiti
     capacities = set()
     if workflow.MANAGER in transition.actors and is_manager(user):
         capacities.add(workflow.MANAGER)
+    elif workflow.DEPUTY in transition.actors and deputy_delegation(user, deployment) is not None:
+        capacities.add(workflow.DEPUTY)
     if (
         workflow.REQUESTER in transition.actors
         and deployment.requester_id == user.pk
@@ -100,7 +114,26 @@ def transition_refusal(user, deployment: Deployment, transition: workflow.Transi
     """Why `user` may not take `transition` (actor_capacities is empty): segregation of duties, or no capacity."""
     if segregation_refuses(user, deployment, transition):
         return f"Segregation of duties: the requester of a deployment cannot {transition.name} it."
+    if workflow.PRACTITIONER in transition.actors and (gap := clearance_gap(user, deployment)):
+        return gap
     return f"You may not {transition.label.lower()} {deployment.reference}."
+
+
+def clearance_gap(user, deployment: Deployment) -> str:
+    """Why an assigned practitioner may not act on `deployment` for want of a clearance ("" when that is not why):
+    an expired clearance is named with its expiry."""
+    environment = deployment.environment
+    if not requires_clearance(environment) or not is_assigned_practitioner(user, deployment):
+        return ""
+    if practitioner_is_cleared(user=user, environment=environment):
+        return ""
+    expired = expired_clearance(user=user, environment=environment)
+    if expired is not None:
+        return (
+            f"Your clearance for {environment} expired on {expired.expires_at:%Y-%m-%d %H:%M} UTC: a deployment "
+            f"manager must renew it before you can act on {deployment.reference}."
+        )
+    return f"You are not cleared for {environment}, a controlled environment: a deployment manager must clear you."
 
 
 def available_transitions(user, deployment: Deployment) -> list[workflow.Transition]:

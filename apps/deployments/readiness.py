@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from apps.deployments import rules, workflow
 from apps.deployments.models import CheckKind, Deployment
-from apps.deployments.permissions import practitioner_cleared, requires_clearance, segregated_capacities
+from apps.deployments.permissions import requires_clearance, segregated_capacities
+from apps.environments.selectors import cleared_user_ids
 
 S = workflow.Status
 
@@ -206,9 +207,10 @@ def _start(deployment: Deployment, now: datetime) -> list[ReadinessItem]:
     if not practitioners:
         detail, ok = "No practitioner assigned: only a deployment manager can start it.", True
     elif not requires_clearance(env):
-        detail, ok = f"{env} needs no clearance: every assigned practitioner may start it.", True
+        detail, ok = f"{env} is not a controlled environment: every assigned practitioner may start it.", True
     else:
-        uncleared = [p.get_full_name() or p.username for p in practitioners if not practitioner_cleared(p, env)]
+        cleared = cleared_user_ids(environment=env, user_ids=[p.pk for p in practitioners])
+        uncleared = [p.get_full_name() or p.username for p in practitioners if p.pk not in cleared]
         ok = not uncleared
         detail = (
             f"Not cleared for {env}: {', '.join(uncleared)} (a deployment manager may still start it)."

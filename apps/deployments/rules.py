@@ -313,14 +313,17 @@ def required_approvals_of(stage) -> int:
 
 def approval_progress(deployment: Deployment) -> ApprovalProgress:
     """The approvals that still stand, counted against the stage's requirement, in one query."""
-    rows = list(deployment.approvals.filter(superseded=False).values_list("user_id", "role", "decision"))
-    approved = [role for _, role, decision in rows if decision == Decision.APPROVED]
+    rows = list(
+        deployment.approvals.filter(superseded=False).values_list("user_id", "role", "decision", "on_behalf_of_id")
+    )
+    approved = [role for _, role, decision, _ in rows if decision == Decision.APPROVED]
     return ApprovalProgress(
         given=len(approved),
         required=required_approvals(deployment),
         owner_required=deployment.stage is not None and deployment.stage.requires_service_owner_approval,
         owner_signed=ApprovalRole.SERVICE_OWNER in approved,
-        deciders=frozenset(user_id for user_id, _, _ in rows),
+        # a deputy's decision is the manager's too: neither decides again on the same plan
+        deciders=frozenset(user_id for user_id, *_ in rows) | frozenset(behalf for *_, behalf in rows if behalf),
     )
 
 

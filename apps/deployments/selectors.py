@@ -12,6 +12,7 @@ from apps.core.permissions import objects_for_user, user_can
 from apps.deployments import workflow
 from apps.deployments.models import Approval, Check, Deployment, DeploymentEvent, DeploymentStep, IdempotencyKey
 from apps.environments.windows import window_occurrences
+from apps.people.selectors import delegations_in_force
 
 
 def deployment_visible_q(user) -> Q | None:
@@ -112,15 +113,24 @@ def deployment_steps(*, deployment: Deployment) -> QuerySet[DeploymentStep]:
 
 
 def deployment_approvals(*, deployment: Deployment) -> QuerySet[Approval]:
-    return deployment.approvals.select_related("user").order_by("at", "id")
+    return deployment.approvals.select_related("user", "on_behalf_of").order_by("at", "id")
 
 
 def awaiting_approval(*, user) -> QuerySet[Deployment]:
-    """Pending deployments this user could decide on (managers: all but their own; owners: their sign-offs)."""
+    """Pending deployments this user could decide on (managers: all but their own; owners: their sign-offs; deputies:
+    those in the scope of a delegation in force, but the delegating manager's own requests)."""
     qs = deployment_list(user=user).filter(status=workflow.Status.PENDING_APPROVAL).exclude(requester=user)
     if user_can(user, "deployments.approve_deployment"):
         return qs.order_by("planned_start", "id")
-    return qs.filter(stage__requires_service_owner_approval=True, service__owners=user).order_by("planned_start", "id")
+    scope = Q(stage__requires_service_owner_approval=True, service__owners=user)
+    for delegation in delegations_in_force(deputy=user):
+        delegated = ~Q(requester_id=delegation.manager_id)
+        if environments := [e.pk for e in delegation.environments.all()]:
+            delegated &= Q(environment_id__in=environments)
+        if services := [s.pk for s in delegation.services.all()]:
+            delegated &= Q(service_id__in=services)
+        scope |= delegated
+    return qs.filter(scope).distinct().order_by("planned_start", "id")
 
 
 def my_work(*, user) -> QuerySet[Deployment]:

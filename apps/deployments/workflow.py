@@ -38,9 +38,11 @@ HIDDEN_BY_DEFAULT = (Status.CANCELLED, Status.REJECTED)  # the calendar shows th
 VERSION_FREEZING = (*BOOKED, Status.COMPLETED, Status.FAILED, Status.ROLLED_BACK)
 
 # Who may take a transition: the requester, a deployment manager, an assigned (and cleared) practitioner,
-# a service owner signing off, or the system itself (never a person: a service takes it as a consequence).
+# a service owner signing off, a deputy standing in for a deployment manager under a delegation in force
+# (apps.people), or the system itself (never a person: a service takes it as a consequence).
 # The service checks the actor against these.
 REQUESTER, MANAGER, PRACTITIONER, SIGNOFF, SYSTEM = "requester", "manager", "practitioner", "signoff", "system"
+DEPUTY = "deputy"
 
 
 @dataclass(frozen=True)
@@ -72,19 +74,19 @@ TRANSITIONS: dict[str, Transition] = {
             "approve",
             (Status.PENDING_APPROVAL,),
             Status.APPROVED,
-            (MANAGER, SIGNOFF),
+            (MANAGER, DEPUTY, SIGNOFF),
             "Approve",
             "success",
-            not_for_requester_as=(MANAGER, SIGNOFF),  # the requester of a deployment cannot approve it
+            not_for_requester_as=(MANAGER, DEPUTY, SIGNOFF),  # the requester of a deployment cannot approve it
         ),
         Transition(
             "reject",
             (Status.PENDING_APPROVAL,),
             Status.REJECTED,
-            (MANAGER, SIGNOFF),
+            (MANAGER, DEPUTY, SIGNOFF),
             "Reject",
             "danger",
-            not_for_requester_as=(MANAGER,),  # nor reject it as a manager (an owner signing off still may)
+            not_for_requester_as=(MANAGER, DEPUTY),  # nor reject it as a manager (an owner signing off still may)
         ),
         Transition("revise", (Status.REJECTED,), Status.DRAFT, (REQUESTER, MANAGER), "Revise", "secondary"),
         Transition(

@@ -103,7 +103,10 @@ class Clearance(models.Model):
     reason = models.TextField(blank=True)
     granted_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty = until withdrawn.")
-    history = HistoricalRecords()
+    reminded_for = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="The expiry the holder and granter were last reminded of."
+    )
+    history = HistoricalRecords(excluded_fields=["reminded_for"])
 
     class Meta:
         ordering = ["environment", "user__username"]

@@ -162,6 +162,45 @@ def practitioner_is_cleared(*, user, environment: Environment) -> bool:
     return not Clearance.objects.filter(environment=environment, user=user, expires_at__lte=timezone.now()).exists()
 
 
+def cleared_user_ids(*, environment: Environment, user_ids) -> set[int]:
+    """Of `user_ids`, those who may carry out deployments in `environment` — by role (the global permission, or a
+    superuser) or by a clearance that has not expired — in two queries whatever their number (the readiness panel)."""
+    ids = list(user_ids)
+    if not ids:
+        return set()
+    perm = {"codename": "deploy_to_environment", "content_type__app_label": "environments"}
+    users = get_user_model().objects.filter(pk__in=ids, is_active=True)
+    by_role = (
+        Q(is_superuser=True)
+        | Q(**{f"user_permissions__{k}": v for k, v in perm.items()})
+        | Q(**{f"groups__permissions__{k}": v for k, v in perm.items()})
+    )
+    granted = UserObjectPermission.objects.filter(
+        content_type=ContentType.objects.get_for_model(Environment),
+        object_pk=str(environment.pk),
+        permission__codename="deploy_to_environment",
+        user_id__in=ids,
+    ).values("user_id")
+    expired = Clearance.objects.filter(environment=environment, expires_at__lte=timezone.now()).values("user_id")
+    by_clearance = Q(pk__in=granted) & ~Q(pk__in=expired)
+    return set(users.filter(by_role | by_clearance).values_list("pk", flat=True).distinct())
+
+
+def expired_clearance(*, user, environment: Environment) -> Clearance | None:
+    """`user`'s clearance for `environment` when it has expired (None when it has not, or there is none)."""
+    return Clearance.objects.filter(environment=environment, user=user, expires_at__lte=timezone.now()).first()
+
+
+def clearances_expiring(*, within_days: int = 14) -> QuerySet[Clearance]:
+    """Clearances that expire within `within_days` (and have not yet), soonest first: what managers renew."""
+    now = timezone.now()
+    return (
+        Clearance.objects.filter(expires_at__gt=now, expires_at__lte=now + dt.timedelta(days=within_days))
+        .select_related("user", "granted_by", "environment")
+        .order_by("expires_at", "id")
+    )
+
+
 def clearance_list(*, environment: Environment) -> QuerySet[Clearance]:
     """The clearances of `environment` with who holds and who granted them, by username."""
     return Clearance.objects.filter(environment=environment).select_related("user", "granted_by", "environment")

@@ -29,6 +29,7 @@ urlpatterns = [
         views.EnvironmentClearancesView.as_view(),
         name="environment_clearances",
     ),
+    path("clearances/expiring/", views.ClearanceExpiringView.as_view(), name="clearance_expiring"),
     *_window_urls("freeze-windows", views.FREEZE),
     *_window_urls("maintenance-windows", views.MAINTENANCE),
 ]

@@ -98,6 +98,9 @@ class EnvironmentUpdateView(EnvironmentFormView):
     perm = "environments.change_environment"
 
 
+EXPIRING_DAYS = 14
+
+
 class EnvironmentDetailView(LoginRequiredMixin, TemplateView):
     """Purpose, owner, standing checks, windows and cleared practitioners of one environment."""
 
@@ -121,6 +124,20 @@ class EnvironmentDetailView(LoginRequiredMixin, TemplateView):
             clearance_form=kwargs.get("clearance_form")
             or ClearanceForm(candidates=selectors.clearance_candidates(environment=environment)),
         )
+        return ctx
+
+
+class ClearanceExpiringView(LoginRequiredMixin, TemplateView):
+    """Clearances that expire within the coming days (14 by default, ?days=1–90): what managers renew."""
+
+    template_name = "environments/clearance_expiring.html"
+
+    def get_context_data(self, **kwargs):
+        require(self.request.user, services.CLEARANCE_PERM, message=services.CLEARANCE_REFUSAL)
+        ctx = super().get_context_data(**kwargs)
+        raw = self.request.GET.get("days", "")
+        days = int(raw) if raw.isdigit() and 1 <= int(raw) <= 90 else EXPIRING_DAYS
+        ctx.update(days=days, clearances=list(selectors.clearances_expiring(within_days=days)[:500]))
         return ctx
 
 

@@ -20,6 +20,11 @@ SCHEDULES = {
         None,
     ),
     "core: hand out background calls that were lost on their way": ("apps.core.outbox.sweep", Schedule.MINUTES, 1),
+    "environments: remind holders of expiring clearances": (
+        "apps.environments.tasks.remind_expiring_clearances",
+        Schedule.DAILY,
+        None,
+    ),
     **AUDIT_SCHEDULES,
 }
 

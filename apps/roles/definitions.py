@@ -1,4 +1,5 @@
-"""The five roles of DESIGN.md §1: their names, competency profiles and the model permissions they grant."""
+"""The five roles of DESIGN.md §1: their names, competency profiles and the model permissions they grant; and the
+role list a deployment model's RACI matrix draws from (the roles plus the outside parties it names)."""
 
 MANAGER = "Deployment manager"
 PRACTITIONER = "Deployment practitioner"
@@ -7,32 +8,44 @@ PRODUCT_OWNER = "Product owner"
 AUDITOR = "Auditor"
 ROLES = [MANAGER, PRACTITIONER, SERVICE_OWNER, PRODUCT_OWNER, AUDITOR]
 
+# Parties a RACI matrix names beside the roles: they hold no group of their own here (or hold one added later).
+SUPPLIER_CONTACT = "Supplier contact"
+SERVICE_DESK = "Service desk"
+PARTY_PROFILES = {
+    SUPPLIER_CONTACT: ("TC", "A supplier's, vendor's or installation partner's contact who takes part in deployments."),
+    SERVICE_DESK: ("C", "Receives the handover, tells users and takes their calls about the deployment."),
+}
+RACI_ROLES = [*ROLES, *(party for party in PARTY_PROFILES if party not in ROLES)]
+
+# role → (competency profile: letters of apps.roles.competencies, most significant first; what the role is for; the
+# skills it calls for). The deployment manager leads (L), coordinates and communicates (C) and administers (A) the
+# practice; the deployment practitioner is a technical expert (T) who keeps the records (A).
 PROFILES = {
     MANAGER: (
-        "leader",
+        "LCA",
         "Plans deployments, approves or rejects them, schedules them, resolves conflicts, owns deployment "
         "models and runs their reviews, watches the KPIs.",
         "Leadership and decision-making, risk assessment, planning and scheduling, stakeholder management.",
     ),
     PRACTITIONER: (
-        "technical_expert",
+        "TA",
         "Carries out the deployments assigned to them: records component and environment checks, execution "
         "notes and verification evidence, and reports failures.",
         "Deep knowledge of the platforms and tooling deployed to, automation, troubleshooting, verification.",
     ),
     SERVICE_OWNER: (
-        "coordinator",
+        "CL",
         "Sees every deployment that touches their services, signs off production deployments where the model "
         "asks for it, takes part in reviews and rates deployments.",
         "Communication with consumers and the service desk, coordination across teams, service knowledge.",
     ),
     PRODUCT_OWNER: (
-        "methods_expert",
+        "MC",
         "Requests deployments for the products they own, follows them through the process and rates them.",
         "Knowledge of the product and its release methods, requirements and acceptance criteria.",
     ),
     AUDITOR: (
-        "administrator",
+        "AM",
         "Reads everything, changes nothing; exports registers, audit trails and KPI reports.",
         "Record-keeping, reporting, compliance and control frameworks, attention to evidence.",
     ),
@@ -130,3 +143,10 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.add_auditfinding",  # auditors raise findings and change nothing else
     ],
 }
+
+
+def competency_of(role: str) -> str:
+    """The competency profile (letters) of a role or party of the RACI role list; "" for a name outside it."""
+    if role in PROFILES:
+        return PROFILES[role][0]
+    return PARTY_PROFILES.get(role, ("",))[0]

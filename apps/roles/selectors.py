@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from apps.accounts.models import User
-from apps.roles.models import RoleProfile
+from apps.roles.models import ActivityProfile, RoleProfile
 
 
 def role_profile_list(*, user: User) -> QuerySet[RoleProfile]:
@@ -20,3 +20,13 @@ def user_has_role(user: User, role: str) -> bool:
         cache = set(user.groups.values_list("name", flat=True))
         user._role_cache = cache
     return role in cache
+
+
+def role_profile_all() -> QuerySet[RoleProfile]:
+    """Every role's profile, by role name (the roles and competencies page)."""
+    return RoleProfile.objects.select_related("group").order_by("group__name")
+
+
+def activity_profile_list() -> list[ActivityProfile]:
+    """The activities of both processes with their competency profiles, in process order."""
+    return list(ActivityProfile.objects.order_by("process", "order"))

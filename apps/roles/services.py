@@ -1,12 +1,15 @@
-"""Group sync: the role groups, their profiles and exactly their permissions, after every migrate."""
+"""Group sync: the role groups, their profiles and exactly their permissions, and the activities' competency
+profiles, after every migrate."""
 
 from django.apps import apps as global_apps
 
+from apps.roles.competencies import ACTIVITIES
 from apps.roles.definitions import PROFILES, ROLE_PERMISSIONS, ROLES
 
 
 def roles_sync(*, apps=global_apps) -> None:
-    """Create the role groups if missing and give each exactly the permissions of ROLE_PERMISSIONS."""
+    """Create the role groups if missing and give each exactly the permissions of ROLE_PERMISSIONS; bring the role
+    and activity competency profiles in step with the definitions."""
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     RoleProfile = apps.get_model("roles", "RoleProfile")
@@ -24,6 +27,24 @@ def roles_sync(*, apps=global_apps) -> None:
             if perm is not None:
                 wanted.append(perm)
         group.permissions.set(wanted)
+    activities_sync(apps=apps)
+
+
+def activities_sync(*, apps=global_apps) -> None:
+    """The activities of both processes with their competency profiles, as apps/roles/competencies.py lists them."""
+    try:
+        ActivityProfile = apps.get_model("roles", "ActivityProfile")
+    except LookupError:  # a historical state before the model existed (roles.0002 runs this sync too)
+        return
+    kept = []
+    for order, (process, activity, profile, description) in enumerate(ACTIVITIES, start=1):
+        row, _ = ActivityProfile.objects.update_or_create(
+            process=process,
+            activity=activity,
+            defaults={"order": order, "competency_profile": profile, "description": description},
+        )
+        kept.append(row.pk)
+    ActivityProfile.objects.exclude(pk__in=kept).delete()
 
 
 def roles_sync_after_migrate(sender, **kwargs) -> None:

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.environments",
     "apps.catalog",
     "apps.deployment_models",
+    "apps.people",
     "apps.deployments",
     "apps.reviews",
     "apps.integrations",

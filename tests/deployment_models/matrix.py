@@ -110,7 +110,12 @@ ROWS += [
     api(
         "/api/v1/responsibilities/",
         method="post",
-        data=lambda w: {"model": w.draft_model.pk, "activity": "Verify", "role": "Practitioner", "raci": "R"},
+        data=lambda w: {
+            "model": w.draft_model.pk,
+            "activity": "Verify",
+            "role": "Deployment practitioner",
+            "raci": "R",
+        },
         **{**API_WRITE, "manager": 201, "admin": 201},
         name="api responsibility create",
     ),

@@ -75,10 +75,10 @@ def test_admin_refuses_two_accountables_in_the_inline(world, admin_client_):
         "responsibilities-TOTAL_FORMS": "2",
         "responsibilities-INITIAL_FORMS": "0",
         "responsibilities-0-activity": "Plan",
-        "responsibilities-0-role": "Manager",
+        "responsibilities-0-role": "Deployment manager",
         "responsibilities-0-raci": "A",
         "responsibilities-1-activity": "Plan",
-        "responsibilities-1-role": "CIO",
+        "responsibilities-1-role": "Product owner",
         "responsibilities-1-raci": "A",
     }
     response = admin_client_.post(url, data)

@@ -187,7 +187,7 @@ def test_responsibility_second_accountable_is_400(world, manager_client):
     response = _post(
         manager_client,
         "/api/v1/responsibilities/",
-        {"model": world.draft_model.pk, "activity": "Deploy", "role": "CIO", "raci": "A"},
+        {"model": world.draft_model.pk, "activity": "Deploy", "role": "Product owner", "raci": "A"},
     )
     assert response.status_code == 400 and "already has an Accountable" in response.json()["detail"]
     assert _snapshot() == before

@@ -107,7 +107,9 @@ def test_writes_need_a_deployment_manager(envs, role):
         lambda: services.stage_update(stage=stage, actor=user, approvals_required=3),
         lambda: services.stage_remove(stage=stage, actor=user),
         lambda: services.stage_reorder(model=model, actor=user, stage_ids=[]),
-        lambda: services.responsibility_add(model=model, actor=user, activity="Plan", role="PM", raci="R"),
+        lambda: services.responsibility_add(
+            model=model, actor=user, activity="Plan", role="Deployment manager", raci="R"
+        ),
         lambda: services.responsibility_remove(responsibility=model.responsibilities.first(), actor=user),
     ]
     before = _snapshot()
@@ -130,7 +132,9 @@ def test_an_active_or_retired_model_is_immutable(manager, envs, status):
         lambda: services.stage_update(stage=stage, actor=manager, approvals_required=3),
         lambda: services.stage_remove(stage=stage, actor=manager),
         lambda: services.stage_reorder(model=model, actor=manager, stage_ids=[s.pk for s in model.stages.all()]),
-        lambda: services.responsibility_add(model=model, actor=manager, activity="Plan", role="PM", raci="R"),
+        lambda: services.responsibility_add(
+            model=model, actor=manager, activity="Plan", role="Deployment manager", raci="R"
+        ),
         lambda: services.responsibility_remove(responsibility=model.responsibilities.first(), actor=manager),
     ]
     for call in calls:
@@ -215,7 +219,7 @@ def test_activate_needs_a_stage(manager):
 
 def test_activate_needs_an_accountable_for_every_activity(manager, envs):
     model = _model_with_stages(envs)
-    ResponsibilityFactory(model=model, activity="Verify", role="Practitioner", raci="R")
+    ResponsibilityFactory(model=model, activity="Verify", role="Deployment practitioner", raci="R")
     with pytest.raises(ValidationError, match="missing for: Verify"):
         services.model_activate(model=model, actor=manager)
 
@@ -318,14 +322,14 @@ def test_responsibility_one_accountable_per_activity(manager, envs):
     model = _model_with_stages(envs)
     before = _snapshot()
     with pytest.raises(ValidationError, match="already has an Accountable"):
-        services.responsibility_add(model=model, actor=manager, activity="approve", role="CIO", raci="A")
+        services.responsibility_add(model=model, actor=manager, activity="approve", role="Product owner", raci="A")
     with pytest.raises(ValidationError, match="already holds"):
         services.responsibility_add(model=model, actor=manager, activity="Approve", role="Service owner", raci="I")
     with pytest.raises(ValidationError):
-        services.responsibility_add(model=model, actor=manager, activity="Approve", role="CIO", raci="X")
+        services.responsibility_add(model=model, actor=manager, activity="Approve", role="Product owner", raci="X")
     with pytest.raises(ValidationError):
-        services.responsibility_add(model=model, actor=manager, activity="", role="CIO", raci="R")
+        services.responsibility_add(model=model, actor=manager, activity="", role="Product owner", raci="R")
     assert _snapshot() == before
-    row = services.responsibility_add(model=model, actor=manager, activity="Approve", role="CIO", raci="I")
+    row = services.responsibility_add(model=model, actor=manager, activity="Approve", role="Product owner", raci="I")
     services.responsibility_remove(responsibility=row, actor=manager)
     assert model.responsibilities.count() == 2

@@ -211,12 +211,14 @@ def test_responsibilities_page_refuses_a_second_accountable(world):
     client = _client(world.users["manager"])
     before = _snapshot()
     response = client.post(
-        f"/models/{world.draft_model.pk}/responsibilities/", {"activity": "Deploy", "role": "CIO", "raci": "A"}
+        f"/models/{world.draft_model.pk}/responsibilities/",
+        {"activity": "Deploy", "role": "Product owner", "raci": "A"},
     )
     assert response.status_code == 400 and "already has an Accountable" in response.content.decode()
     assert _snapshot() == before
     response = client.post(
-        f"/models/{world.draft_model.pk}/responsibilities/", {"activity": "Deploy", "role": "CIO", "raci": "I"}
+        f"/models/{world.draft_model.pk}/responsibilities/",
+        {"activity": "Deploy", "role": "Product owner", "raci": "I"},
     )
     assert response.status_code == 302
     assert world.draft_model.responsibilities.count() == 2

@@ -250,7 +250,7 @@ def test_start_checks_the_windows_now_and_the_promotion_gate(world):
 @pytest.mark.parametrize(
     ("environment", "practitioner", "expected"),
     [
-        ("env_test", "cleared", (True, "Test needs no clearance: every assigned practitioner may start it.")),
+        ("env_test", "cleared", (True, "Every assigned practitioner is cleared for Test.")),
         ("env_prod", "cleared", (True, "Every assigned practitioner is cleared for Production.")),
         (
             "env_prod",

@@ -518,8 +518,9 @@ def test_the_page_shows_plan_checks_timeline_and_conflicts(client, world):
             16,
             ["approvals", "promotion", "acceptance", *[code for code, _, _ in CONFLICT_GATES]],
         ),
-        # approved: the readiness of start reads freezes and maintenance now, the promotion gate and the entry checks
-        (Status.APPROVED, 14, ["freeze", "outside_maintenance", "promotion", "clearance"]),
+        # approved: the readiness of start reads freezes and maintenance now, the promotion gate, the entry checks and
+        # which practitioners are cleared for the (controlled) environment, in one query whatever their number
+        (Status.APPROVED, 15, ["freeze", "outside_maintenance", "promotion", "clearance"]),
     ],
 )
 def test_the_page_queries_do_not_grow_with_rows(

@@ -13,7 +13,9 @@ from tests.factories.deployments import plan, soon
 
 def extend(w) -> None:
     manager, practitioner = w.users["manager"], w.users["practitioner"]
-    assign_perm("environments.deploy_to_environment", practitioner, w.env_prod)
+    # every controlled environment needs a clearance: the world's practitioner holds one for each of the three
+    for environment in (w.env_test, w.env_staging, w.env_prod):
+        assign_perm("environments.deploy_to_environment", practitioner, environment)
     w.draft = plan(
         requester=w.users["product_owner"],
         service=w.service,

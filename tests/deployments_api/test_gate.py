@@ -22,7 +22,7 @@ def gate(client, deployment) -> tuple[int, dict]:
 
 def approved(world, env=None, **extra):
     """An approved deployment of w.version_2 with the world's practitioner assigned, in a free environment."""
-    env = env or EnvironmentFactory(name="Lab", allows_parallel_deployments=True)
+    env = env or EnvironmentFactory(name="Lab", allows_parallel_deployments=True, controlled=False)
     return DeploymentFactory(
         service=world.service,
         environment=env,
@@ -73,7 +73,7 @@ def test_a_deployment_not_approved_may_not_start(world, client_for, status, deta
 
 def test_a_freeze_in_force_closes_the_gate_and_start_is_refused(world, client_for):
     # given an approved deployment in an environment frozen since an hour ago
-    env = EnvironmentFactory(name="Shop floor", allows_parallel_deployments=True)
+    env = EnvironmentFactory(name="Shop floor", allows_parallel_deployments=True, controlled=False)
     FreezeWindowFactory(
         environment=env, name="Sale", reason="Winter sale.", start=timezone.now() - dt.timedelta(hours=1)
     )
@@ -154,7 +154,13 @@ def test_an_assigned_practitioner_not_cleared_for_production_is_told_so(world, c
     # then her clearance is the reason
     assert body == {
         "may_start": False,
-        "reasons": [{"code": "clearance", "detail": f"You are assigned to {d.reference} but not cleared for Live."}],
+        "reasons": [
+            {
+                "code": "clearance",
+                "detail": "You are not cleared for Live, a controlled environment: a deployment manager must clear "
+                "you.",
+            }
+        ],
     }
     # and a deployment manager may start it
     assert gate(client_for("manager"), d)[1] == {"may_start": True, "reasons": []}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
+from guardian.shortcuts import assign_perm
 from rest_framework.test import APIClient
 
 from apps.deployments.models import Check, CheckKind, DeploymentEvent, HookDelivery
@@ -29,7 +30,9 @@ def hooks(settings, world):
     settings.DEPLOYDESK_GITHUB_WEBHOOK_SECRET = GITHUB_SECRET
     settings.DEPLOYDESK_GITLAB_WEBHOOK_TOKEN = GITLAB_TOKEN
     settings.DEPLOYDESK_HOOKS_USER = "hooks-bot"
-    return UserFactory(username="hooks-bot", roles=["practitioner"], is_service_account=True)
+    bot = UserFactory(username="hooks-bot", roles=["practitioner"], is_service_account=True)
+    assign_perm("environments.deploy_to_environment", bot, world.env_test)  # test is a controlled environment
+    return bot
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from apps.roles.definitions import PROFILES
+
 ROOT = Path(settings.BASE_DIR)
 # main before the roles app existed (RoleProfile in accounts, its groups made by accounts' 0002)
 BEFORE = "d6b519e"
@@ -56,9 +58,11 @@ def test_a_database_migrated_before_the_move_migrates_forward_keeping_its_role_p
     assert len(before["rows"]) == 5 and before["content_types"] == ["accounts"]
     # when today's code migrates it forward
     _run(ROOT, env, "migrate", "--noinput", "-v0")
-    # then the same rows, in the same table, are the roles app's, and their content type moved with them
+    # then the same rows, in the same table, are the roles app's, and their content type moved with them; their
+    # single competency profile became the guide's multi-letter one (roles.0003)
     after = json.loads(_run(ROOT, env, "shell", "-v", "0", "-c", READ))
-    assert after == {"rows": before["rows"], "content_types": ["roles"]}
-    assert json.loads(_run(ROOT, env, "shell", "-v", "0", "-c", READ_NEW)) == before["rows"]
+    rows = [[pk, name, PROFILES[name][0]] for pk, name, _ in before["rows"]]
+    assert after == {"rows": rows, "content_types": ["roles"]}
+    assert json.loads(_run(ROOT, env, "shell", "-v", "0", "-c", READ_NEW)) == rows
     # and nothing is left to migrate
     assert "No changes detected" in _run(ROOT, env, "makemigrations", "--check", "--dry-run")

@@ -24,7 +24,7 @@ def test_a_page_lists_the_roles_the_user_holds_with_their_profile(url, marker):
     assert response.status_code == 200
     assert marker in body
     assert "Deployment manager" in body and "Auditor" in body
-    assert "Methods and tools expert" not in body
+    assert "Technical expert" not in body
 
 
 def test_a_user_without_a_role_is_told_so_on_the_profile_page():

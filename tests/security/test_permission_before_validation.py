@@ -373,6 +373,18 @@ ENDPOINTS[("webhook-delivery-redeliver", "post")] = one(
     lambda w: f"/api/v1{_HOOK(w)}/deliveries/{w.webhook_delivery.pk}/redeliver/", NOT_MANAGERS
 )
 
+# people: one's own skills (another's is not there to see); delegations of approval are deployment managers'
+ENDPOINTS[("people:skill_list", "post")] = one(lambda w: "/profile/skills/", ANYONE_SIGNED_IN, "own skill")
+ENDPOINTS[("people:skill_remove", "post")] = one(
+    lambda w: f"/profile/skills/{w.skill.pk}/remove/",
+    {r: 404 for r in ROLES if r != "practitioner"},
+    "another's skill",
+)
+ENDPOINTS[("people:delegation_list", "post")] = one(lambda w: "/delegations/", NOT_MANAGERS)
+ENDPOINTS[("people:delegation_revoke", "post")] = one(lambda w: f"/delegations/{w.delegation.pk}/revoke/", NOT_MANAGERS)
+ENDPOINTS[("delegation-list", "post")] = one(lambda w: "/api/v1/delegations/", NOT_MANAGERS)
+ENDPOINTS[("delegation-revoke", "post")] = one(lambda w: f"/api/v1/delegations/{w.delegation.pk}/revoke/", NOT_MANAGERS)
+
 # --- the endpoints the project has ------------------------------------------------------------------------------
 
 

@@ -45,6 +45,7 @@ from apps.deployments.models import (
     IncidentLink,
 )
 from apps.deployments.permissions import (
+    clearance_gap,
     may_edit_ever,
     may_execute,
     may_rate,
@@ -109,7 +110,10 @@ def _may_take(name: str) -> May:
     def rule(user, deployment: Deployment) -> bool:
         if may_take(user, deployment, name):
             return True
-        if segregation_refuses(user, deployment, spec):
+        # segregation of duties and a missing or expired clearance are refused with their own reason
+        if segregation_refuses(user, deployment, spec) or (
+            workflow.PRACTITIONER in spec.actors and clearance_gap(user, deployment)
+        ):
             raise DjangoPermissionDenied(transition_refusal(user, deployment, spec))
         return False
 

@@ -18,7 +18,7 @@ from apps.deployments.models import (
     Deployment,
     EventKind,
 )
-from apps.deployments.permissions import actor_capacities, transition_refusal
+from apps.deployments.permissions import actor_capacities, deputy_delegation, transition_refusal
 from apps.deployments.services.events import Context, event_record
 from apps.deployments.services.matrix_snapshot import matrix_record_final
 from apps.environments.models import Environment
@@ -97,10 +97,31 @@ def _refuse_without_acceptance(deployment: Deployment) -> None:
         raise ConflictError(f"{deployment.reference}: {gap}", code="acceptance_check_missing")
 
 
+def _on_behalf_of(actor, deployment, capacities):
+    """The manager a deputy decides for (None unless the actor decides as a deputy and not as a manager)."""
+    if workflow.DEPUTY not in capacities or workflow.MANAGER in capacities:
+        return None
+    return deputy_delegation(actor, deployment).manager
+
+
+def _decision_data(role, behalf) -> dict:
+    data = {"approval_role": role}
+    if behalf is not None:
+        data["on_behalf_of"] = behalf.username
+    return data
+
+
 def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str, list, dict]:
     actor = ctx.actor
-    if actor.pk in rules.approval_progress(deployment).deciders:
+    behalf = _on_behalf_of(actor, deployment, capacities)
+    deciders = rules.approval_progress(deployment).deciders
+    if actor.pk in deciders:
         raise ConflictError(f"You have already decided on {deployment.reference}.", code="already_decided")
+    if behalf is not None and behalf.pk in deciders:
+        raise ConflictError(
+            f"{behalf} has already decided on {deployment.reference}: a deputy does not decide for them again.",
+            code="already_decided",
+        )
     _refuse_without_acceptance(deployment)
     _require_change_ref(deployment)
     overridden = _refuse_or_override(
@@ -119,21 +140,35 @@ def _approve(ctx, deployment, capacities, comment, override_reason) -> tuple[str
         "promotion_gate",
         "the promotion gate is closed",
     )
-    role = ApprovalRole.MANAGER if workflow.MANAGER in capacities else ApprovalRole.SERVICE_OWNER
-    Approval.objects.create(deployment=deployment, user=actor, role=role, decision=Decision.APPROVED, comment=comment)
+    role = _approval_role(capacities)
+    Approval.objects.create(
+        deployment=deployment,
+        user=actor,
+        role=role,
+        decision=Decision.APPROVED,
+        comment=comment,
+        on_behalf_of=behalf,
+    )
     progress = rules.approval_progress(deployment)
     if progress.complete:
         authorised = {"change_ref": deployment.change_ref} if deployment.change_ref else {}
-        return S.APPROVED, overridden, {"approval_role": role, **authorised}
+        return S.APPROVED, overridden, {**_decision_data(role, behalf), **authorised}
     return (
         S.PENDING_APPROVAL,
         overridden,
         {
-            "approval_role": role,
+            **_decision_data(role, behalf),
             "approvals": progress.given,
             "approvals_required": progress.required,
         },
     )
+
+
+def _approval_role(capacities) -> str:
+    """A deputy decides as the deployment manager they stand in for; otherwise a manager, or a signing-off owner."""
+    if capacities & {workflow.MANAGER, workflow.DEPUTY}:
+        return ApprovalRole.MANAGER
+    return ApprovalRole.SERVICE_OWNER
 
 
 def _require_change_ref(deployment: Deployment) -> None:
@@ -224,10 +259,17 @@ def deployment_transition(
         if target == S.APPROVED:
             locked.approved_at = now
     elif transition == "reject":
-        role = ApprovalRole.MANAGER if workflow.MANAGER in capacities else ApprovalRole.SERVICE_OWNER
+        role = _approval_role(capacities)
+        behalf = _on_behalf_of(ctx.actor, locked, capacities)
         Approval.objects.create(
-            deployment=locked, user=ctx.actor, role=role, decision=Decision.REJECTED, comment=comment
+            deployment=locked,
+            user=ctx.actor,
+            role=role,
+            decision=Decision.REJECTED,
+            comment=comment,
+            on_behalf_of=behalf,
         )
+        data = _decision_data(role, behalf)
     elif transition == "revise":
         locked.approvals.filter(superseded=False).update(superseded=True)
         locked.submitted_at = None
@@ -252,6 +294,10 @@ def deployment_transition(
     elif transition == "roll-back":
         locked.outcome = (locked.outcome + "\n" if locked.outcome else "") + f"Rolled back: {comment}"
 
+    if data.get("on_behalf_of"):
+        event_comment = (
+            comment + "\n" if comment else ""
+        ) + f"On behalf of {data['on_behalf_of']} (delegation of approval)."
     from_status = locked.status
     locked.status = target
     locked.version += 1

@@ -17,6 +17,7 @@ from apps.deployments.forms import DeploymentEditForm, DeploymentForm
 from apps.deployments.models import Deployment
 from apps.deployments.permissions import may_edit
 from apps.deployments.services import Context, deployment_create, deployment_update
+from apps.deployments.suggestions import practitioner_suggestions
 from apps.deployments.views.common import detail_context, visible_deployment
 from apps.deployments.views.register import PAGE_SIZE
 
@@ -75,6 +76,13 @@ def _plan_check(form) -> dict:
     if environment is None or start is None or end is None or end <= start:
         return {"plan_checked": True, "plan_conflicts": [], "free_slot": None, "plan_incomplete": True}
     exclude = form.deployment.pk if form.deployment is not None else None
+    suggestions = practitioner_suggestions(
+        environment=environment,
+        component_types={v.component.type for v in data.get("component_versions") or []},
+        start=start,
+        end=end,
+        exclude_deployment_id=exclude,
+    )
     conflicts = rules.plan_conflicts(
         environment=environment,
         start=start,
@@ -104,7 +112,13 @@ def _plan_check(form) -> dict:
             free_slot = next_free_slot(environment=environment, duration=end - start, after=start, busy=busy)
         except ConflictError as exc:
             slot_error = exc.message
-    return {"plan_checked": True, "plan_conflicts": conflicts, "free_slot": free_slot, "slot_error": slot_error}
+    return {
+        "plan_checked": True,
+        "plan_conflicts": conflicts,
+        "free_slot": free_slot,
+        "slot_error": slot_error,
+        "suggestions": suggestions,
+    }
 
 
 class DeploymentCreateView(LoginRequiredMixin, View):
@@ -165,7 +179,14 @@ class DeploymentUpdateView(LoginRequiredMixin, View):
         form = DeploymentEditForm(
             user=request.user, deployment=deployment, initial=DeploymentEditForm.initial_for(deployment)
         )
-        return self._render(request, form, deployment)
+        suggestions = practitioner_suggestions(
+            environment=deployment.environment,
+            component_types=set(deployment.component_versions.values_list("component__type", flat=True)),
+            start=deployment.planned_start,
+            end=deployment.planned_end,
+            exclude_deployment_id=deployment.pk,
+        )
+        return self._render(request, form, deployment, suggestions=suggestions, suggestions_shown=True)
 
     def post(self, request, pk: int):
         deployment = self._deployment(request, pk)
