@@ -39,6 +39,7 @@ EDITABLE_FIELDS = (
     "acceptance_criteria",
     "is_rollback",
     "handover_note",
+    "knowledge_links",
     "outcome",
 )
 MANAGER_ONLY_FIELDS = ("manager", "practitioners")
