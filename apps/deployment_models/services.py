@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from apps.audit.context import audited
 from apps.core.exceptions import ConflictError
@@ -164,6 +165,15 @@ def _transition_refused(model: DeploymentModel, action: str) -> ConflictError:
     )
 
 
+def _announce(model: DeploymentModel, kind: str) -> None:
+    """After commit, the worker tells the owners of the services that use the model (the deployments app knows
+    which those are; the task is named, not imported)."""
+    pk = model.pk
+    transaction.on_commit(
+        lambda: async_task("apps.deployments.tasks.announce_model", pk, kind, task_name=f"announce-{kind}-{pk}")
+    )
+
+
 @audited
 @transaction.atomic
 def model_pilot(*, model: DeploymentModel, actor) -> DeploymentModel:
@@ -195,6 +205,7 @@ def model_activate(*, model: DeploymentModel, actor, today: date | None = None) 
     locked.status, locked.activated_at = ModelStatus.ACTIVE, now
     locked.next_review_due = locked.next_review_from(today)
     locked.save(update_fields=["status", "activated_at", "next_review_due", "updated_at"])
+    _announce(locked, "activated")
     return locked
 
 
@@ -208,6 +219,7 @@ def model_retire(*, model: DeploymentModel, actor) -> DeploymentModel:
         raise _transition_refused(locked, "retired again")
     locked.status, locked.retired_at = ModelStatus.RETIRED, timezone.now()
     locked.save(update_fields=["status", "retired_at", "updated_at"])
+    _announce(locked, "retired")
     return locked
 
 

@@ -1,7 +1,7 @@
 """Background work of the deployment process (django-q2): thin wrappers that take ids and call one service of
 apps/deployments/services/communications.py, which sends each e-mail once. Enqueued by dotted name."""
 
-from apps.deployments.services import alignment, communications, notices
+from apps.deployments.services import alignment, announcements, communications, notices
 
 
 def notify_event(event_id: int, attempt: int = 1) -> list[str]:
@@ -32,3 +32,8 @@ def send_handover(deployment_id: int, attempt: int = 1) -> list[str]:
 def request_alignment(deployment_id: int, attempt: int = 1) -> list[str]:
     """Ask the supplier's and consumers' contacts of a completed deployment for their alignment rating (once)."""
     return alignment.alignment_request(deployment_id=deployment_id, attempt=attempt)
+
+
+def announce_model(model_id: int, kind: str) -> list[str]:
+    """Tell the owners of the services that use a model that it was activated or retired (once)."""
+    return announcements.model_announce(model_id=model_id, kind=kind)
