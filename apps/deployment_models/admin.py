@@ -8,9 +8,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from apps.audit.context import ADMIN
 from apps.catalog.models import ComponentSource, ComponentType
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.exceptions import ConflictError
 from apps.deployment_models import services
-from apps.core.admin import ReadOnlyAdmin
 from apps.deployment_models.models import (
     DeploymentModel,
     ModelAnnouncement,
