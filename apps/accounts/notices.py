@@ -30,7 +30,7 @@ NOTICE_KINDS: dict[str, NoticeKind] = {
         NoticeKind("deployment_finished", "Deployments of your services completed, failed or rolled back"),
         NoticeKind("deployment_reminder", "Reminders of the deployments you are assigned to"),
         NoticeKind("feedback_request", "Requests to rate a completed deployment"),
-        NoticeKind("alignment_rating", "Requests to rate how well a deployment's approach suited you"),
+        NoticeKind("alignment_rating", "Requests to rate how well a deployment suited you"),
         NoticeKind("model_announcement", "Deployment models your services use activated or retired"),
         NoticeKind("approval_needed", "Approvals needed from you", mandatory=True),
         NoticeKind("clearance_expiring", "Your environment clearance expiring", mandatory=True),

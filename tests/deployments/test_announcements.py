@@ -8,7 +8,7 @@ from apps.deployment_models.models import ModelAnnouncement
 from apps.deployment_models.services import model_activate, model_new_version, model_retire
 from apps.deployments.tasks import announce_model
 from apps.deployments.workflow import Status
-from tests.factories.deployment_models import DeploymentModelFactory
+from tests.factories.deployment_models import DeploymentModelFactory, ModelStageFactory
 from tests.factories.deployments import DeploymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +33,7 @@ def test_a_new_version_is_announced_to_the_services_of_the_versions_before_it(
     world, django_capture_on_commit_callbacks
 ):
     old = DeploymentModelFactory(active=True, name="Web rollout")
+    ModelStageFactory(model=old, environment=world.env_test)
     DeploymentFactory(service=world.service, environment=world.env_test, model=old, status=Status.COMPLETED)
     new = model_new_version(model=old, actor=world.users["manager"])
     NotificationPreference.objects.create(user=world.users["service_owner"], kind="model_announcement", email=False)

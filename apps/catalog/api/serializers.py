@@ -35,10 +35,21 @@ class ServiceSerializer(serializers.ModelSerializer):
     product_owners = serializers.PrimaryKeyRelatedField(
         many=True, queryset=User.objects.all(), required=False, help_text="User ids of the product owners."
     )
+    stakeholders = ServiceStakeholdersSerializer(source="*", required=False)
 
     class Meta:
         model = Service
-        fields = ["id", "name", "slug", "description", "criticality", "is_active", "owners", "product_owners"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "criticality",
+            "is_active",
+            "owners",
+            "product_owners",
+            "stakeholders",
+        ]
         read_only_fields = ["slug"]
         extra_kwargs = {"name": {"validators": []}}  # the service gives the clearer duplicate-name message
 
