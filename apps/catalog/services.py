@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
-from apps.audit.context import audited
+from apps.audit.context import audited, current_context
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier, validate_sha256
 from apps.catalog.selectors import FROZEN_FIELDS, component_version_frozen_by, user_manages_service
 from apps.catalog.services_stakeholders import STAKEHOLDER_FIELDS, service_stakeholders_set
@@ -102,7 +102,7 @@ def service_create(
     service.save()
     service_set_owners(service=service, owners=owners, product_owners=product_owners, actor=actor)
     if stakeholders:
-        service_stakeholders_set(service=service, actor=actor, **stakeholders)
+        service_stakeholders_set(service=service, actor=actor, channel=current_context().channel, **stakeholders)
     return service
 
 
@@ -119,7 +119,7 @@ def service_update(
     stakeholders = {k: fields.pop(k) for k in STAKEHOLDER_FIELDS if k in fields}
     model_update(instance=service, fields=_stripped(fields), allowed=SERVICE_FIELDS)
     if stakeholders:
-        service_stakeholders_set(service=service, actor=actor, **stakeholders)
+        service_stakeholders_set(service=service, actor=actor, channel=current_context().channel, **stakeholders)
     if owners is not None or product_owners is not None:
         service_set_owners(
             service=service,

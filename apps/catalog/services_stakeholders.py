@@ -4,6 +4,7 @@ the groups the worker tells what concerns them about the service's deployments."
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from apps.audit.context import audited
 from apps.catalog.models import Service, validate_email_list
 from apps.catalog.selectors import user_manages_service
 from apps.core.services import model_update, reject_unknown
@@ -26,6 +27,7 @@ def _contact_list(value, field: str) -> list[str]:
     return addresses
 
 
+@audited
 def service_stakeholders_set(*, service: Service, actor, **stakeholders) -> Service:
     """Set who the worker tells about the service's deployments: the service desk's address, its consumers'
     and its suppliers' contacts (deployment managers and the service's owners). Audited through its history."""
