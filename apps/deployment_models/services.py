@@ -19,10 +19,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from apps.audit.context import audited
 from apps.core.exceptions import ConflictError
+from apps.core.outbox import outbox_enqueue
 from apps.core.permissions import require
 from apps.core.services import model_save, reject_unknown
 from apps.core.services import model_update as model_update_fields
@@ -167,11 +167,8 @@ def _transition_refused(model: DeploymentModel, action: str) -> ConflictError:
 
 def _announce(model: DeploymentModel, kind: str) -> None:
     """After commit, the worker tells the owners of the services that use the model (the deployments app knows
-    which those are; the task is named, not imported)."""
-    pk = model.pk
-    transaction.on_commit(
-        lambda: async_task("apps.deployments.tasks.announce_model", pk, kind, task_name=f"announce-{kind}-{pk}")
-    )
+    which those are; the task is named, not imported). Recorded in the outbox, so a lost task is handed out again."""
+    outbox_enqueue("apps.deployments.tasks.announce_model", model.pk, kind, key=f"announce-{kind}-{model.pk}")
 
 
 @audited

@@ -9,9 +9,9 @@ from collections.abc import Callable
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django_q.tasks import async_task
 
 from apps.accounts.notices import notice_recipients, notice_users
+from apps.core.outbox import outbox_enqueue
 from apps.deployments.models import Deployment, DeploymentEvent, EventKind
 from apps.deployments.notifications import (
     group_notice_message,
@@ -144,17 +144,11 @@ def handover_send(*, deployment_id: int, attempt: int = 1) -> list[str]:
 
 
 def after_transition(*, event: DeploymentEvent, transition: str) -> None:
-    """Enqueue, after commit, what a transition tells the groups: its notice, and on completion the handover and
-    the alignment-rating request."""
+    """Record, in the transition's transaction (the outbox), what it tells the groups: its notice, and on completion
+    the handover and the alignment-rating request."""
     if notice_for(event.from_status, event.to_status):
-        transaction.on_commit(
-            lambda: async_task("apps.deployments.tasks.notify_groups", event.pk, task_name=f"groups-{event.pk}")
-        )
+        outbox_enqueue("apps.deployments.tasks.notify_groups", event.pk, key=f"groups-{event.pk}")
     if transition == "complete":
         pk = event.deployment_id
-        transaction.on_commit(
-            lambda: async_task("apps.deployments.tasks.send_handover", pk, task_name=f"handover-{pk}")
-        )
-        transaction.on_commit(
-            lambda: async_task("apps.deployments.tasks.request_alignment", pk, task_name=f"alignment-{pk}")
-        )
+        outbox_enqueue("apps.deployments.tasks.send_handover", pk, key=f"handover-{pk}")
+        outbox_enqueue("apps.deployments.tasks.request_alignment", pk, key=f"alignment-{pk}")
