@@ -4,8 +4,9 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from apps.accounts.models import ApiToken, User
+from apps.accounts.models import ApiToken, NotificationPreference, User
 from apps.accounts.services import api_token_create, api_token_revoke
+from apps.core.admin import ReadOnlyAdmin
 
 
 @admin.register(User)
@@ -55,3 +56,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             api_token_revoke(token=token, actor=request.user)
         self.message_user(request, f"{queryset.count()} token(s) revoked.")
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(ReadOnlyAdmin):
+    """Each person sets their own choices on their profile; the admin shows them."""
+
+    list_display = ("user", "kind", "email", "updated_at")
+    list_filter = ("kind", "email")
+    search_fields = ("user__username", "user__email")

@@ -61,3 +61,20 @@ class ApiToken(models.Model):
 
     def matches(self, key: str) -> bool:
         return hmac.compare_digest(self.key_hash, token_hash(key))
+
+
+class NotificationPreference(models.Model):
+    """A person's choice to receive, or not, the e-mails of one notice kind (apps/accounts/notices.py); no row
+    means the default: sent. Mandatory kinds are sent whatever is stored."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs")
+    kind = models.CharField(max_length=40)
+    email = models.BooleanField(default=True, help_text="Send these notices by e-mail.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["user", "kind"]
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="unique_notification_pref")]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} {'on' if self.email else 'off'}"

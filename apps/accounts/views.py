@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views import View
 from django.views.generic import TemplateView
 
-from apps.accounts.forms import ApiTokenForm, LoginForm
+from apps.accounts.forms import ApiTokenForm, LoginForm, NotificationPreferencesForm
 from apps.accounts.models import ApiToken
+from apps.accounts.notices import notification_preferences, notification_preferences_set
 from apps.accounts.selectors import api_token_list
 from apps.accounts.services import api_token_create, api_token_revoke
 from apps.core.forms import add_service_error
@@ -39,6 +40,9 @@ class ProfileView(LoginRequiredMixin, TemplateView):
         ctx["tokens"] = api_token_list(user=self.request.user)
         ctx["form"] = kwargs.get("form") or ApiTokenForm()
         ctx["new_key"] = self.request.session.pop(NEW_KEY_SESSION, None)
+        ctx["notification_form"] = kwargs.get("notification_form") or NotificationPreferencesForm(
+            preferences=notification_preferences(user=self.request.user)
+        )
         return ctx
 
 
@@ -69,3 +73,23 @@ class ApiTokenRevokeView(LoginRequiredMixin, View):
         api_token_revoke(token=token, actor=request.user)
         messages.success(request, f"Token “{token.name}” revoked.")
         return redirect("accounts:profile")
+
+
+class NotificationPreferencesView(LoginRequiredMixin, View):
+    """Each person's own choice of e-mail notices; mandatory ones stay on."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        form = NotificationPreferencesForm(request.POST, preferences=notification_preferences(user=request.user))
+        if form.is_valid():
+            try:
+                notification_preferences_set(user=request.user, actor=request.user, choices=form.choices())
+            except ValidationError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, "Your notification choices are saved.")
+                return redirect("accounts:profile")
+        view = ProfileView()
+        view.setup(request)
+        return view.render_to_response(view.get_context_data(notification_form=form), status=400)

@@ -22,7 +22,14 @@ class ComponentInline(admin.TabularInline):
 class ServiceAdmin(SimpleHistoryAdmin):
     list_display = ("name", "slug", "criticality", "is_active", "owner_names")
     list_filter = ("criticality", "is_active")
-    search_fields = ("name", "slug", "description", "owners__username", "product_owners__username")
+    search_fields = (
+        "name",
+        "slug",
+        "description",
+        "service_desk_email",
+        "owners__username",
+        "product_owners__username",
+    )
     prepopulated_fields = {"slug": ("name",)}
     filter_horizontal = ("owners", "product_owners")
     inlines = [ComponentInline]

@@ -11,6 +11,7 @@ from apps.catalog.services import (
     service_set_owners,
     supplier_create,
 )
+from apps.catalog.services_stakeholders import service_stakeholders_set
 
 # name, criticality, description
 SERVICES = [
@@ -97,6 +98,16 @@ def seed(users: dict) -> None:
                 {product_owner} if product_owner and name == "Online shop" else set()
             )
             service_set_owners(service=service, owners=owners, product_owners=pos, actor=manager)
+    # who the worker tells about each service's deployments besides its owners
+    for service in services.values():
+        if not service.service_desk_email:
+            service_stakeholders_set(
+                service=service,
+                actor=manager,
+                service_desk_email="servicedesk@example.com",
+                consumer_contacts=[f"{service.slug}-users@example.com"],
+                supplier_contacts=[f"{service.slug}-vendor@example.com"],
+            )
 
     suppliers = {}
     for name, kind, contract, contacts in SUPPLIERS:

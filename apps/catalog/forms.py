@@ -62,6 +62,28 @@ class ServiceForm(forms.Form):
         self.helper = _helper(submit_label)
 
 
+class ServiceStakeholdersForm(forms.Form):
+    """The groups the worker tells about the service's deployments; contact lists one address a line."""
+
+    service_desk_email = forms.EmailField(
+        required=False, label="Service desk e-mail", help_text="Gets the notices and the handover notes."
+    )
+    consumer_contacts = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Consumers' e-mail addresses, one a line: told of planned, started and finished deployments.",
+    )
+    supplier_contacts = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Suppliers' contacts, one a line: told of planned and finished deployments and asked to rate them.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper("Save stakeholders")
+
+
 class ComponentForm(forms.Form):
     name = forms.CharField(max_length=150)
     type = forms.ChoiceField(choices=ComponentType.choices)

@@ -4,10 +4,27 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+MAX_CONTACTS = 100
+
+
+def validate_email_list(value) -> None:
+    """A contact list is a list of e-mail addresses (at most MAX_CONTACTS)."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("Give a list of e-mail addresses.")
+    if len(value) > MAX_CONTACTS:
+        raise ValidationError(f"At most {MAX_CONTACTS} addresses.")
+    for address in value:
+        try:
+            validate_email(address)
+        except ValidationError as exc:
+            raise ValidationError(f"“{address[:100]}” is not an e-mail address.") from exc
 
 
 def validate_sha256(value: str) -> None:
@@ -74,6 +91,14 @@ class Service(models.Model):
     owners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="owned_services", blank=True)
     product_owners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="product_services", blank=True)
     is_active = models.BooleanField(default=True)
+    # its stakeholders beyond the owners: who the worker tells what concerns them (DESIGN.md §5 `stakeholders`)
+    service_desk_email = models.EmailField(blank=True, help_text="The service desk's address: handovers and notices.")
+    consumer_contacts = models.JSONField(
+        default=list, blank=True, validators=[validate_email_list], help_text="E-mail addresses of its consumers."
+    )
+    supplier_contacts = models.JSONField(
+        default=list, blank=True, validators=[validate_email_list], help_text="E-mail addresses of its suppliers."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     history = HistoricalRecords(m2m_fields=[owners, product_owners])

@@ -9,9 +9,10 @@ from django.db import transaction
 from django.utils.text import slugify
 from guardian.shortcuts import assign_perm, remove_perm
 
-from apps.audit.context import audited
+from apps.audit.context import audited, current_context
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier, validate_sha256
 from apps.catalog.selectors import FROZEN_FIELDS, component_version_frozen_by, user_manages_service
+from apps.catalog.services_stakeholders import STAKEHOLDER_FIELDS, service_stakeholders_set
 from apps.core.permissions import require, user_can
 from apps.core.services import model_update
 
@@ -89,8 +90,10 @@ def service_create(
     product_owners: Iterable = (),
     is_active: bool = True,
     actor,
+    **stakeholders,
 ) -> Service:
-    """Add a service to the catalog (deployment managers); its owners get their object permissions."""
+    """Add a service to the catalog (deployment managers); its owners get their object permissions, and its
+    stakeholders (service_desk_email, consumer_contacts, supplier_contacts) are set when given."""
     require(actor, "catalog.add_service")
     _check_service_name(name)
     service = Service(name=name.strip(), description=description, criticality=criticality, is_active=is_active)
@@ -98,6 +101,8 @@ def service_create(
     service.full_clean()
     service.save()
     service_set_owners(service=service, owners=owners, product_owners=product_owners, actor=actor)
+    if stakeholders:
+        service_stakeholders_set(service=service, actor=actor, channel=current_context().channel, **stakeholders)
     return service
 
 
@@ -111,7 +116,10 @@ def service_update(
     require(actor, "catalog.change_service")
     if "name" in fields:
         _check_service_name(fields["name"], exclude_pk=service.pk)
+    stakeholders = {k: fields.pop(k) for k in STAKEHOLDER_FIELDS if k in fields}
     model_update(instance=service, fields=_stripped(fields), allowed=SERVICE_FIELDS)
+    if stakeholders:
+        service_stakeholders_set(service=service, actor=actor, channel=current_context().channel, **stakeholders)
     if owners is not None or product_owners is not None:
         service_set_owners(
             service=service,

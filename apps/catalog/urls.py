@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.catalog import views
+from apps.catalog import views, views_stakeholders
 
 app_name = "catalog"
 
@@ -11,6 +11,11 @@ urlpatterns = [
     path("services/new/", views.ServiceCreateView.as_view(), name="service_create"),
     path("services/<slug:slug>/", views.ServiceDetailView.as_view(), name="service_detail"),
     path("services/<slug:slug>/edit/", views.ServiceUpdateView.as_view(), name="service_update"),
+    path(
+        "services/<slug:slug>/stakeholders/",
+        views_stakeholders.ServiceStakeholdersView.as_view(),
+        name="service_stakeholders",
+    ),
     path("services/<slug:slug>/components/new/", views.ComponentCreateView.as_view(), name="component_create"),
     path("components/<int:pk>/", views.ComponentDetailView.as_view(), name="component_detail"),
     path("components/<int:pk>/edit/", views.ComponentUpdateView.as_view(), name="component_update"),

@@ -8,9 +8,17 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from apps.audit.context import ADMIN
 from apps.catalog.models import ComponentSource, ComponentType
+from apps.core.admin import ReadOnlyAdmin
 from apps.core.exceptions import ConflictError
 from apps.deployment_models import services
-from apps.deployment_models.models import DeploymentModel, ModelStage, Raci, Responsibility, Trigger
+from apps.deployment_models.models import (
+    DeploymentModel,
+    ModelAnnouncement,
+    ModelStage,
+    Raci,
+    Responsibility,
+    Trigger,
+)
 
 
 class DeploymentModelAdminForm(forms.ModelForm):
@@ -211,3 +219,12 @@ class ResponsibilityAdmin(_OfEditableModels, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return (obj is None or obj.model.is_editable) and super().has_delete_permission(request, obj)
+
+
+@admin.register(ModelAnnouncement)
+class ModelAnnouncementAdmin(ReadOnlyAdmin):
+    """Who the worker told of a model's activation or retirement."""
+
+    list_display = ("model", "kind", "sent_at")
+    list_filter = ("kind",)
+    search_fields = ("model__name",)

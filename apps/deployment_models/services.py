@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from apps.audit.context import audited
 from apps.core.exceptions import ConflictError
+from apps.core.outbox import outbox_enqueue
 from apps.core.permissions import require
 from apps.core.services import model_save, reject_unknown
 from apps.core.services import model_update as model_update_fields
@@ -166,6 +167,12 @@ def _transition_refused(model: DeploymentModel, action: str) -> ConflictError:
     )
 
 
+def _announce(model: DeploymentModel, kind: str) -> None:
+    """After commit, the worker tells the owners of the services that use the model (the deployments app knows
+    which those are; the task is named, not imported). Recorded in the outbox, so a lost task is handed out again."""
+    outbox_enqueue("apps.deployments.tasks.announce_model", model.pk, kind, key=f"announce-{kind}-{model.pk}")
+
+
 @audited
 @transaction.atomic
 def model_pilot(*, model: DeploymentModel, actor) -> DeploymentModel:
@@ -197,6 +204,7 @@ def model_activate(*, model: DeploymentModel, actor, today: date | None = None) 
     locked.status, locked.activated_at = ModelStatus.ACTIVE, now
     locked.next_review_due = locked.next_review_from(today)
     locked.save(update_fields=["status", "activated_at", "next_review_due", "updated_at"])
+    _announce(locked, "activated")
     return locked
 
 
@@ -210,6 +218,7 @@ def model_retire(*, model: DeploymentModel, actor) -> DeploymentModel:
         raise _transition_refused(locked, "retired again")
     locked.status, locked.retired_at = ModelStatus.RETIRED, timezone.now()
     locked.save(update_fields=["status", "retired_at", "updated_at"])
+    _announce(locked, "retired")
     return locked
 
 

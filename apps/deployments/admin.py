@@ -8,6 +8,7 @@ from apps.core.admin import ReadOnlyAdmin
 from apps.core.exceptions import ConflictError
 from apps.deployments import workflow
 from apps.deployments.models import (
+    AlignmentRating,
     Approval,
     Channel,
     Check,
@@ -252,3 +253,13 @@ class HookDeliveryAdmin(ReadOnlyAdmin):
     list_filter = ["source", "status_code"]
     search_fields = ["delivery_id", "deployment__reference", "outcome"]
     list_select_related = ["deployment"]
+
+
+@admin.register(AlignmentRating)
+class AlignmentRatingAdmin(ReadOnlyAdmin):
+    """The partners' and consumers' alignment ratings: asked by the worker, answered through signed links."""
+
+    list_display = ("deployment", "email", "role", "rating", "requested_at", "answered_at")
+    list_filter = ("role", "rating")
+    search_fields = ("email", "deployment__reference")
+    list_select_related = ("deployment",)

@@ -30,6 +30,7 @@ from apps.deployments.services import (
     problem_add,
     step_record,
 )
+from apps.deployments.services.handover import deployment_handover_set, handover_required
 from apps.environments.models import Environment
 
 logger = logging.getLogger(__name__)
@@ -158,6 +159,17 @@ GATE_KINDS = {
 }
 
 
+def _write_handover(deployment, practitioner) -> None:
+    """A production deployment is handed over to the service desk with a note before it completes."""
+    deployment_handover_set(
+        ctx=Context(actor=practitioner, channel="system"),
+        deployment=deployment,
+        handover_note=f"{deployment.title}: release notes published; known-error records updated; the service desk "
+        "script for the changed screens is attached.",
+        knowledge_links=[f"https://kb.example.com/{deployment.service.slug}/release-notes"],
+    )
+
+
 def _walk(deployment, target: str, users, extras) -> Deployment:
     manager, practitioner = users["manager"], users["practitioner"]
     fail_at = extras.get("fail_at")
@@ -175,6 +187,8 @@ def _walk(deployment, target: str, users, extras) -> Deployment:
                 _pass_checks(deployment, GATE_KINDS[name], practitioner)
             if name == "finish-execution":
                 _tick_steps(deployment, practitioner)
+            if name == "complete" and handover_required(deployment):
+                _write_handover(deployment, practitioner)
             deployment = _step(deployment, name, practitioner, manager)
     if fail_at:
         deployment = _step(deployment, "fail", practitioner, manager, "Smoke test failed after the change.")

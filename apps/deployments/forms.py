@@ -219,6 +219,34 @@ class DeploymentEditForm(DeploymentForm):
         return initial
 
 
+class HandoverForm(forms.Form):
+    """The handover note for the service desk and the knowledge articles it links (one address a line)."""
+
+    handover_note = forms.CharField(
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="For the service desk: knowledge-base and onboarding updates. Required in production.",
+    )
+    knowledge_links = forms.CharField(
+        required=False,
+        max_length=40000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Knowledge articles",
+        help_text="http(s) addresses, one a line.",
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    @classmethod
+    def for_deployment(cls, deployment: Deployment, data=None) -> "HandoverForm":
+        initial = {
+            "handover_note": deployment.handover_note,
+            "knowledge_links": "\n".join(deployment.knowledge_links),
+            "version": deployment.version,
+        }
+        return cls(data, initial=initial, auto_id="handover-%s")
+
+
 class TransitionForm(forms.Form):
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
     override_reason = forms.CharField(

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, URLValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -10,6 +10,22 @@ from apps.catalog.models import ComponentVersion, Service, Supplier
 from apps.deployment_models.models import DeploymentModel, ModelStage, Trigger
 from apps.deployments.workflow import PLANNED, Status
 from apps.environments.models import Environment
+
+MAX_KNOWLEDGE_LINKS = 20
+
+
+def validate_http_urls(value) -> None:
+    """A list of at most MAX_KNOWLEDGE_LINKS http(s) addresses."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("Give a list of http(s) addresses.")
+    if len(value) > MAX_KNOWLEDGE_LINKS:
+        raise ValidationError(f"At most {MAX_KNOWLEDGE_LINKS} links.")
+    check = URLValidator(schemes=["http", "https"])
+    for url in value:
+        try:
+            check(url)
+        except ValidationError as exc:
+            raise ValidationError(f"“{url[:100]}” is not an http(s) address.") from exc
 
 
 class Action(models.TextChoices):
@@ -74,6 +90,9 @@ class Deployment(models.Model):
     released_at = models.DateTimeField(null=True, blank=True, editable=False)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    knowledge_links = models.JSONField(
+        default=list, blank=True, validators=[validate_http_urls], help_text="Knowledge articles the handover links."
     )
     override_count = models.PositiveIntegerField(default=0, editable=False)
     external_id = models.CharField(max_length=200, blank=True, help_text="The pipeline run that created it.")
@@ -456,3 +475,5 @@ class HookDelivery(models.Model):
 
 # the step plan lives in its own module (this one is long enough); imported here so Django registers it
 from apps.deployments.plan_models import DeploymentStep, StepStatus  # noqa: E402, F401
+# the partners' and consumers' alignment ratings live in their own module, registered with the app from here
+from apps.deployments.models_alignment import AlignmentRating  # noqa: E402, F401

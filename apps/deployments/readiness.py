@@ -11,6 +11,7 @@ from apps.deployments import rules, workflow
 from apps.deployments.models import CheckKind, Deployment
 from apps.deployments.permissions import requires_clearance, segregated_capacities
 from apps.environments.selectors import cleared_user_ids
+from apps.deployments.services.handover import handover_gap, handover_required
 
 S = workflow.Status
 
@@ -59,7 +60,13 @@ def deployment_readiness(*, deployment: Deployment, user, now: datetime | None =
         S.VERIFYING_ENVIRONMENT: "confirm-environment",
         S.VERIFYING: "complete",
     }.get(status)
-    return _checks(deployment, transition) if transition else []
+    items = _checks(deployment, transition) if transition else []
+    if status == S.VERIFYING and handover_required(deployment):
+        gap = handover_gap(deployment)
+        items.append(
+            ReadinessItem("complete", "handover", "Handover note", not gap, gap or "The handover note is written.")
+        )
+    return items
 
 
 def _submit(deployment: Deployment) -> list[ReadinessItem]:

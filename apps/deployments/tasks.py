@@ -1,7 +1,7 @@
 """Background work of the deployment process (django-q2): thin wrappers that take ids and call one service of
 apps/deployments/services/communications.py, which sends each e-mail once. Enqueued by dotted name."""
 
-from apps.deployments.services import communications
+from apps.deployments.services import alignment, announcements, communications, notices
 
 
 def notify_event(event_id: int, attempt: int = 1) -> list[str]:
@@ -17,3 +17,23 @@ def request_feedback(deployment_id: int, attempt: int = 1) -> list[str]:
 def remind_upcoming_deployments() -> int:
     """Hourly: remind the practitioners of each approved deployment that starts within the next day, once."""
     return communications.reminders_send()
+
+
+def notify_groups(event_id: int, attempt: int = 1) -> list[str]:
+    """Tell the service desk, consumers, suppliers' contacts and product owners of a status change (once each)."""
+    return notices.groups_notify(event_id=event_id, attempt=attempt)
+
+
+def send_handover(deployment_id: int, attempt: int = 1) -> list[str]:
+    """Send a completed deployment's handover note to its service desk (once)."""
+    return notices.handover_send(deployment_id=deployment_id, attempt=attempt)
+
+
+def request_alignment(deployment_id: int, attempt: int = 1) -> list[str]:
+    """Ask the supplier's and consumers' contacts of a completed deployment for their alignment rating (once)."""
+    return alignment.alignment_request(deployment_id=deployment_id, attempt=attempt)
+
+
+def announce_model(model_id: int, kind: str) -> list[str]:
+    """Tell the owners of the services that use a model that it was activated or retired (once)."""
+    return announcements.model_announce(model_id=model_id, kind=kind)

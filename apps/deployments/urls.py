@@ -3,6 +3,7 @@
 from django.urls import path
 
 from apps.deployments import views
+from apps.deployments.views.alignment import AlignmentRateView
 
 app_name = "deployments"
 
@@ -37,6 +38,8 @@ urlpatterns = [
         views.ProblemResolveView.as_view(),
         name="problem_resolve",
     ),
+    path("deployments/<int:pk>/handover/", views.HandoverSetView.as_view(), name="handover_set"),
+    path("alignment/<str:token>/", AlignmentRateView.as_view(), name="alignment_rate"),
     path("deployments/<int:pk>/feedback/", views.FeedbackSubmitView.as_view(), name="feedback_submit"),
     path("deployments/<int:pk>/release/", views.DeploymentReleaseView.as_view(), name="deployment_release"),
     path("deployments/<int:pk>/back-out-plan/", views.BackOutPlanView.as_view(), name="back_out_plan"),

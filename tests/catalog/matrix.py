@@ -34,6 +34,21 @@ ROWS = [
         **READERS_NOROLE,
     ),
     page(lambda w: f"{_svc(w)}edit/", name="service edit form", **READERS_NOROLE),
+    # stakeholders: managers and the service's owners
+    page(lambda w: f"{_svc(w)}stakeholders/", name="service stakeholders form (own)", **OWNER_OK),
+    page(
+        lambda w: f"{_svc(w)}stakeholders/",
+        method="post",
+        data={"service_desk_email": "desk@example.com", "consumer_contacts": "a@example.com\nb@example.com"},
+        default=302,
+        name="service stakeholders post (own)",
+        **OWNER_OK | {"service_owner": 302},
+    ),
+    page(
+        lambda w: f"/services/{w.other_service.slug}/stakeholders/",
+        name="service stakeholders form (other service)",
+        **READERS_NOROLE,
+    ),
     page("/suppliers/new/", name="supplier create form", **READERS_NOROLE),
     page(lambda w: f"/suppliers/{w.supplier.pk}/edit/", name="supplier edit form", **READERS_NOROLE),
     # components and versions: managers and the owners of the service

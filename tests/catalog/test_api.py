@@ -32,6 +32,7 @@ def test_services_list_fields(as_user, world):
         "is_active": True,
         "owners": [world.users["service_owner"].pk],
         "product_owners": [world.users["product_owner"].pk],
+        "stakeholders": {"service_desk_email": "", "consumer_contacts": [], "supplier_contacts": []},
     }
 
 

@@ -8,8 +8,9 @@ role sees none (404). Practitioners see all, so an unassigned one is refused (40
 import datetime as dt
 import itertools
 
-from apps.deployments.models import DeploymentStep
+from apps.deployments.models import AlignmentRating, DeploymentStep
 from apps.deployments.services import Context, incident_link_add, problem_add
+from apps.deployments.services.alignment import alignment_token
 from tests.factories.catalog import sha256_of
 from tests.factories.deployments import DeploymentFactory, soon
 from tests.matrix import page
@@ -47,6 +48,12 @@ def plan_data(w, deployment=None, **changes) -> dict:
         }
     data.update(changes)
     return data
+
+
+def alignment_link(w) -> str:
+    """The signed link of a new alignment-rating request on a completed deployment (made afresh per request)."""
+    rating = AlignmentRating.objects.create(deployment=completed(w), email="vendor@example.com", role="supplier")
+    return f"/alignment/{alignment_token(rating)}/"
 
 
 def completed(w):
@@ -251,6 +258,26 @@ ROWS = [
         norole=404,
         name="resolve a problem of w.deployment",
     ),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/handover/",
+        method="post",
+        data={"handover_note": "Desk briefed.", "knowledge_links": "https://kb.example.com/a"},
+        default=403,
+        manager=302,
+        admin=302,
+        norole=404,
+        name="write the handover of w.deployment (approved: who may edit the plan)",
+    ),
+    # the alignment rating: public, the signed link decides
+    page(alignment_link, anonymous=200, name="alignment rating form (signed link)"),
+    page(
+        alignment_link,
+        method="post",
+        data={"rating": 4, "comment": "Fine"},
+        anonymous=200,
+        name="alignment rating answer (signed link)",
+    ),
+    page("/alignment/not-a-signed-token/", anonymous=400, default=400, name="alignment rating (altered link)"),
     page(
         lambda w: f"/deployments/{completed(w).pk}/feedback/",
         method="post",

@@ -183,6 +183,16 @@ ROWS = [
     ),
     api(_detail("deployment", "feedback/"), norole=HIDDEN, name="GET deployments/{id}/feedback/"),
     api(
+        _detail("deployment", "handover/"),
+        method="post",
+        data={"handover_note": "Desk briefed.", "knowledge_links": ["https://kb.example.com/a"]},
+        default=FORBIDDEN,  # approved: who may edit the plan writes it (managers); practitioners during verification
+        manager=ALLOWED,
+        admin=ALLOWED,
+        norole=HIDDEN,
+        name="POST deployments/{id}/handover/",
+    ),
+    api(
         _detail("deployment", "feedback/"),
         method="post",
         data={"rating_lead_time": 4, "rating_quality": 5},

@@ -10,6 +10,7 @@ from guardian.shortcuts import assign_perm
 from apps.deployment_models.models import Trigger
 from apps.deployments.models import Action, Deployment
 from apps.deployments.services import Context, check_record, deployment_create, deployment_transition
+from apps.deployments.services.handover import deployment_handover_set, handover_required
 from apps.deployments.workflow import Status
 from tests.factories.accounts import UserFactory
 from tests.factories.catalog import ComponentVersionFactory, ServiceFactory
@@ -139,6 +140,10 @@ def advance(deployment, *, to: str, manager, practitioner=None, approvers=()):
         else:
             if name in GATE_KINDS:
                 pass_checks(deployment, actor_exec, *GATE_KINDS[name])
+            if name == "complete" and handover_required(deployment) and not deployment.handover_note:
+                deployment_handover_set(
+                    ctx=Context(actor=actor_exec), deployment=deployment, handover_note="Handed over to the desk."
+                )
             deployment_transition(ctx=Context(actor=actor_exec), deployment=deployment, transition=name)
     deployment.refresh_from_db()
     return deployment

@@ -26,7 +26,7 @@ f4 medium on d5 (02-20, before the period).
 import datetime as dt
 from types import SimpleNamespace
 
-from apps.deployments.models import Check, CheckKind, CheckResult, Feedback, IncidentLink
+from apps.deployments.models import AlignmentRating, Check, CheckKind, CheckResult, Feedback, IncidentLink
 from apps.deployments.workflow import Status
 from apps.environments.models import EnvironmentKind
 from apps.reports.models import AuditFinding
@@ -188,6 +188,14 @@ def build_kpi_data() -> SimpleNamespace:
     Feedback.objects.create(deployment=k.d1, user=rater, rating_lead_time=2, rating_quality=3)
     Feedback.objects.create(deployment=k.d6, user=k.manager, rating_lead_time=5, rating_quality=4)
     Feedback.objects.create(deployment=k.d13, user=k.manager, rating_lead_time=1, rating_quality=1)
+    # partners' and consumers' alignment: d1 rated 4 and 2, d6 rated 5; d7 asked, not answered; d13 outside
+    answered = at(3, 28)
+    for d, email, rating in ((k.d1, "sup@example.com", 4), (k.d1, "con@example.com", 2), (k.d6, "sup@example.com", 5)):
+        AlignmentRating.objects.create(deployment=d, email=email, role="supplier", rating=rating, answered_at=answered)
+    AlignmentRating.objects.create(deployment=k.d7, email="sup@example.com", role="supplier")
+    AlignmentRating.objects.create(
+        deployment=k.d13, email="sup@example.com", role="supplier", rating=1, answered_at=answered
+    )
     for name, subject, severity, raised in (
         ("f1", k.d2, "high", at(3, 6, 9)),
         ("f2", k.d3, "critical", at(3, 11, 9)),

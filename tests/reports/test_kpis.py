@@ -29,6 +29,7 @@ EXPECTED = [
     ("lead_time_p90_hours", 82.0, 5, None),  # 25 + 0.6 × (120 − 25)
     ("satisfaction_lead_time", 3.67, 11, 3),  # (4 + 2 + 5) / 3; d13 is outside
     ("satisfaction_quality", 4.0, 12, 3),  # (5 + 3 + 4) / 3
+    ("partner_alignment", 3.67, 11, 3),  # (4 + 2 + 5) / 3 answered; d7 not answered, d13 outside
     ("model_adoption_rate", 77.8, 7, 9),  # planned: d1-d7 d12 d15; agreed: d1 d2 d4 d6 d7 d12 d15
     ("compliance_exceptions", 3, 3, 9),  # d3 (2) + d12 (1)
     ("audit_findings", 3, 3, None),  # f1 f2 f3 raised in the period; f4 before it
@@ -70,6 +71,7 @@ def test_an_empty_period_has_no_data_and_no_division_by_zero(k):
         "lead_time_p90_hours": None,
         "satisfaction_lead_time": None,
         "satisfaction_quality": None,
+        "partner_alignment": None,
         "model_adoption_rate": None,
         "compliance_exceptions": 0,
         "audit_findings": 0,
@@ -150,6 +152,7 @@ DRILLDOWN = [
     ("lead_time_p90_hours", ["d7", "d6", "d4", "d2", "d1"]),
     ("satisfaction_lead_time", ["d6", "d1"]),
     ("satisfaction_quality", ["d6", "d1"]),
+    ("partner_alignment", ["d6", "d1"]),
     ("model_adoption_rate", ["d12", "d15", "d7", "d6", "d4", "d2", "d1"]),
     ("compliance_exceptions", ["d12", "d3"]),
     ("audit_findings", ["d3", "d2"]),  # the deployments the findings f2 and f1 are about

@@ -39,6 +39,8 @@ OTHER_EXECUTE = {"norole": 404, "service_owner": 404, "product_owner": 404, "pra
 OTHER_REQUEST = {"norole": 404, "service_owner": 404, "product_owner": 404, "practitioner": 403, "auditor": 403}
 RATE = {"norole": 404, "manager": 403, "practitioner": 403, "auditor": 403, "admin": 403}  # requester and owners only
 REQUEST = {"norole": 403, "auditor": 403}  # planning a deployment at all
+# the handover: whoever may edit the plan or execute it gets past the door; the service then answers for the status
+HANDOVER = {"norole": 404, "service_owner": 403, "auditor": 403}
 REVIEW_NOTE = {"norole": 403, "product_owner": 403, "auditor": 403}  # participants: service owner, practitioner
 INITIATIVE_OWNER = dict.fromkeys(("norole", "service_owner", "product_owner", "auditor"), 403)  # owner: practitioner
 RAISE_FINDING = dict.fromkeys(("norole", "practitioner", "service_owner", "product_owner"), 403)  # auditors, managers
@@ -120,6 +122,17 @@ ENDPOINTS: dict[tuple[str, str], Endpoint] = {
         exempt="GitLab's secret token (X-Gitlab-Token): tests/deployments_api/test_hooks.py"
     ),
     ("accounts:token_create", "post"): one(lambda w: "/accounts/tokens/", ANYONE_SIGNED_IN, "own token"),
+    ("accounts:notifications", "post"): one(lambda w: "/accounts/notifications/", ANYONE_SIGNED_IN, "own choices"),
+    ("deployments:alignment_rate", "post"): Endpoint(
+        exempt="public: the signed, expiring link decides (tests/deployments/test_alignment.py)"
+    ),
+    **{
+        ("catalog:service_stakeholders", method): one(
+            lambda w: f"/services/{w.service.slug}/stakeholders/",
+            dict.fromkeys(("norole", "practitioner", "product_owner", "auditor"), 403),
+        )
+        for method in ("post", "put")
+    },
     ("accounts:token_revoke", "post"): one(
         lambda w: f"/accounts/tokens/{w.tokens['manager'].pk}/revoke/", OTHERS_TOKEN, "another's token"
     ),
@@ -273,12 +286,18 @@ ENDPOINTS.update(
             lambda w: f"/deployments/{w.deployment.pk}/problems/{_problem(w).pk}/resolve/", EXECUTE
         ),
         ("deployments:feedback_submit", "post"): one(lambda w: f"/deployments/{w.deployment.pk}/feedback/", RATE),
+        ("deployments:handover_set", "post"): one(
+            lambda w: f"/deployments/{w.deployment.pk}/handover/", HANDOVER, "approved"
+        ),
         ("deployment-list", "post"): one(lambda w: "/api/v1/deployments/", REQUEST),
         ("deployment-bulk", "post"): one(lambda w: "/api/v1/deployments/bulk/", REQUEST),
         ("deployment-check-detail", "patch"): one(
             lambda w: f"/api/v1/deployments/{w.deployment.pk}/checks/{_check(w).pk}/", EXECUTE
         ),
         ("deployment-feedback", "post"): one(lambda w: f"/api/v1/deployments/{w.deployment.pk}/feedback/", RATE),
+        ("deployment-handover", "post"): one(
+            lambda w: f"/api/v1/deployments/{w.deployment.pk}/handover/", HANDOVER, "approved"
+        ),
         ("deployment-incidents", "post"): one(lambda w: f"/api/v1/deployments/{w.deployment.pk}/incidents/", EXECUTE),
         ("deployment-problems", "post"): one(lambda w: f"/api/v1/deployments/{w.deployment.pk}/problems/", EXECUTE),
         ("deployment-incident-resolve", "post"): one(

@@ -3,9 +3,29 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier
+from apps.catalog.models import MAX_CONTACTS, ComponentVersion, Service, ServiceComponent, Supplier
 
 User = get_user_model()
+
+
+class ServiceStakeholdersSerializer(serializers.Serializer):
+    """Who the worker tells about the service's deployments, beyond its owners (DESIGN.md §5 `stakeholders`)."""
+
+    service_desk_email = serializers.EmailField(
+        required=False, allow_blank=True, max_length=254, help_text="The service desk's address."
+    )
+    consumer_contacts = serializers.ListField(
+        child=serializers.EmailField(max_length=254),
+        required=False,
+        max_length=MAX_CONTACTS,
+        help_text="E-mail addresses of the service's consumers.",
+    )
+    supplier_contacts = serializers.ListField(
+        child=serializers.EmailField(max_length=254),
+        required=False,
+        max_length=MAX_CONTACTS,
+        help_text="E-mail addresses of the service's suppliers.",
+    )
 
 
 class ServiceSerializer(serializers.ModelSerializer):
@@ -15,10 +35,21 @@ class ServiceSerializer(serializers.ModelSerializer):
     product_owners = serializers.PrimaryKeyRelatedField(
         many=True, queryset=User.objects.all(), required=False, help_text="User ids of the product owners."
     )
+    stakeholders = ServiceStakeholdersSerializer(source="*", required=False)
 
     class Meta:
         model = Service
-        fields = ["id", "name", "slug", "description", "criticality", "is_active", "owners", "product_owners"]
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "description",
+            "criticality",
+            "is_active",
+            "owners",
+            "product_owners",
+            "stakeholders",
+        ]
         read_only_fields = ["slug"]
         extra_kwargs = {"name": {"validators": []}}  # the service gives the clearer duplicate-name message
 

@@ -9,6 +9,7 @@ from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Sup
 from apps.core.permissions import is_signed_in, objects_for_user
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import (
+    MAX_KNOWLEDGE_LINKS,
     Check,
     CheckResult,
     Deployment,
@@ -51,6 +52,7 @@ DEPLOYMENT_FIELDS = [
     "is_rollback",
     "outcome",
     "handover_note",
+    "knowledge_links",
     "external_id",
     "stage",
     "created_at",
@@ -82,9 +84,19 @@ WRITABLE_FIELDS = [
     "acceptance_criteria",
     "is_rollback",
     "handover_note",
+    "knowledge_links",
     "outcome",
     "back_out_plan",
 ]
+
+
+def knowledge_links_field() -> serializers.ListField:
+    return serializers.ListField(
+        child=serializers.CharField(max_length=2000),
+        required=False,
+        max_length=MAX_KNOWLEDGE_LINKS,
+        help_text="http(s) addresses of knowledge articles the handover links.",
+    )
 
 
 def parse_id(raw) -> int | None:
@@ -210,6 +222,9 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
     component_versions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     practitioners = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    knowledge_links = serializers.ListField(
+        child=serializers.URLField(), read_only=True, help_text="Knowledge articles the handover note links."
+    )
 
     class Meta:
         model = Deployment
@@ -235,6 +250,7 @@ class _DeploymentWriteSerializer(serializers.ModelSerializer):
     requirements = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     acceptance_criteria = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     handover_note = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
+    knowledge_links = knowledge_links_field()
     outcome = serializers.CharField(max_length=MAX_TEXT, required=False, allow_blank=True)
     back_out_plan = serializers.CharField(
         max_length=MAX_TEXT,
@@ -321,6 +337,8 @@ class DeploymentUpdateInputSerializer(_DeploymentWriteSerializer):
 
 
 class TransitionInputSerializer(serializers.Serializer):
+    """`handover_note` and `knowledge_links` are taken by `complete` only (the handover written at completion)."""
+
     comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT, default="")
     override_reason = serializers.CharField(
         required=False,
@@ -332,6 +350,10 @@ class TransitionInputSerializer(serializers.Serializer):
     version = serializers.IntegerField(
         required=False, min_value=1, max_value=MAX_ID, help_text="If given, refused with 409 when stale."
     )
+    handover_note = serializers.CharField(
+        required=False, allow_blank=True, max_length=MAX_TEXT, help_text="`complete` only: the handover note."
+    )
+    knowledge_links = knowledge_links_field()
 
 
 class DeploymentEventSerializer(serializers.ModelSerializer):

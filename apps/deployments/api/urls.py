@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from apps.deployments.api import gate, hooks, incidents, plans, views
+from apps.deployments.api import gate, handover, hooks, incidents, plans, views
 
 ID = r"(?P<pk>[^/.]+)"  # any segment: the views answer 404 (JSON) for ids that are not there or not visible
 
@@ -35,6 +35,7 @@ urlpatterns = [
         incidents.IncidentWithdrawView.as_view(),
         name="deployment-incident-withdraw",
     ),
+    re_path(rf"^deployments/{ID}/handover/$", handover.HandoverView.as_view(), name="deployment-handover"),
     re_path(rf"^deployments/{ID}/problems/$", views.ProblemListView.as_view(), name="deployment-problems"),
     re_path(rf"^deployments/{ID}/release/$", plans.DeploymentReleaseView.as_view(), name="deployment-release"),
     re_path(rf"^deployments/{ID}/steps/$", plans.StepListView.as_view(), name="deployment-steps"),

@@ -313,6 +313,8 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             comment=serializer.validated_data["comment"],
             override_reason=serializer.validated_data["override_reason"],
             expected_version=serializer.validated_data.get("version"),
+            handover_note=serializer.validated_data.get("handover_note"),
+            knowledge_links=serializer.validated_data.get("knowledge_links"),
         )
         return self._respond(deployment)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import schedule
 
+from apps.accounts.notices import notice_users
 from apps.deployments import workflow
 from apps.deployments.models import Channel, Deployment, DeploymentEvent, EventKind
 from apps.deployments.notifications import deployment_url, send_event_mail, send_feedback_request
@@ -88,9 +89,9 @@ def _send_once(
 def event_notify(*, event_id: int, attempt: int = 1) -> list[str]:
     """E-mail the stakeholders about one event and record the communication. Run twice, it sends once; if the
     mail server is down, it is tried again later (the transition that caused it has long been committed)."""
-    event = DeploymentEvent.objects.select_related("deployment__service", "deployment__requester", "actor").get(
-        pk=event_id
-    )
+    event = DeploymentEvent.objects.select_related(
+        "deployment__service", "deployment__stage", "deployment__requester", "actor"
+    ).get(pk=event_id)
     return _send_once(
         deployment=event.deployment,
         marker=f"event:{event_id}",
@@ -114,7 +115,8 @@ def feedback_request(*, deployment_id: int, attempt: int = 1) -> list[str]:
 
 
 def _send_reminder(deployment: Deployment) -> list[str]:
-    recipients = sorted({p.email for p in deployment.practitioners.all() if p.email and p.is_active})
+    people = notice_users(kind="deployment_reminder", users=deployment.practitioners.all())
+    recipients = sorted({p.email for p in people})
     if recipients:
         send_mail(
             f"[{deployment.reference}] Starts {deployment.planned_start:%Y-%m-%d %H:%M} UTC: {deployment.title}",

@@ -40,6 +40,7 @@ EDITABLE_FIELDS = (
     "acceptance_criteria",
     "is_rollback",
     "handover_note",
+    "knowledge_links",
     "outcome",
     "back_out_plan",
 )

@@ -20,7 +20,9 @@ from apps.deployments.models import (
 )
 from apps.deployments.permissions import actor_capacities, deputy_delegation, transition_refusal
 from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.handover import handover_apply, handover_gap
 from apps.deployments.services.matrix_snapshot import matrix_record_final
+from apps.deployments.services.notices import after_transition
 from apps.environments.models import Environment
 
 S = workflow.Status
@@ -196,9 +198,13 @@ def deployment_transition(
     override_reason: str = "",
     expected_version: int | None = None,
     system: bool = False,
+    handover_note: str | None = None,
+    knowledge_links: list | str | None = None,
 ) -> Deployment:
     """Take `transition`: lock the row, check the table, the actor and the rules, save, record the event and
     notify the stakeholders after commit. Refusals raise and change nothing.
+
+    `handover_note` and `knowledge_links` (complete only) write the handover at completion.
 
     `system` is for the services alone: they take a system transition (replan) as the consequence of what
     `ctx.actor` did; no page, API call or admin action ever sets it."""
@@ -233,6 +239,8 @@ def deployment_transition(
         )
     if spec.needs_comment and not comment:
         raise ValidationError({"comment": f"Say why ({spec.label.lower()})."})
+    if transition != "complete" and (handover_note or knowledge_links):
+        raise ValidationError({"handover_note": "The handover is written when completing, not with this action."})
     now = timezone.now()
     target, overridden, data = spec.target, [], {}
     event_comment = comment
@@ -282,6 +290,9 @@ def deployment_transition(
         )
         locked.actual_start = now
     elif transition == "complete":
+        handover_apply(locked, handover_note=handover_note, knowledge_links=knowledge_links)
+        if gap := handover_gap(locked):
+            raise ConflictError(gap, code="handover_required")  # never overridden: the service desk needs it
         locked.actual_end = now
         if comment:
             locked.outcome = comment
@@ -326,6 +337,7 @@ def deployment_transition(
         data={"transition": transition, **data},
         notify=True,
     )
+    after_transition(event=event, transition=transition)  # the service desk, consumers and suppliers are told
     # outbound listeners (signed webhooks) hear of it after commit, by the event's id
     outbound.publish_on_commit(f"deployment.{transition}", object_id=event.pk)
     if target == S.PENDING_APPROVAL:

@@ -15,13 +15,15 @@ from apps.deployments.forms import (
     CheckRecordForm,
     CommentForm,
     FeedbackForm,
+    HandoverForm,
     IncidentForm,
     IncidentResolveForm,
     IncidentWithdrawForm,
     ProblemForm,
 )
-from apps.deployments.permissions import is_manager, may_comment, may_execute, may_rate, may_take
+from apps.deployments.permissions import is_manager, may_comment, may_edit_ever, may_execute, may_rate, may_take
 from apps.deployments.services import Context
+from apps.deployments.services.handover import deployment_handover_set
 from apps.deployments.views.common import conflict_extra, render_detail, transition_form, visible_deployment
 
 
@@ -234,3 +236,26 @@ class FeedbackSubmitView(_DeploymentAction):
 
     def perform(self, request, deployment, form):
         services.feedback_submit(ctx=Context.from_request(request), deployment=deployment, **form.cleaned_data)
+
+
+class HandoverSetView(_DeploymentAction):
+    """Write the handover note and its knowledge links (while planned or during verification)."""
+
+    form_key = "handover_form"
+
+    def make_form(self, request, deployment, **kwargs):
+        return HandoverForm.for_deployment(deployment, data=request.POST)
+
+    def may(self, user, deployment, **kwargs) -> bool:
+        return may_execute(user, deployment) or may_edit_ever(user, deployment)
+
+    def perform(self, request, deployment, form, **kwargs):
+        data = form.cleaned_data
+        updated = deployment_handover_set(
+            ctx=Context.from_request(request),
+            deployment=deployment,
+            handover_note=data["handover_note"],
+            knowledge_links=data["knowledge_links"],
+            expected_version=data.get("version"),
+        )
+        return f"{updated.reference}: handover note saved."

@@ -11,6 +11,7 @@ from apps.deployments.forms import (
     CheckRecordForm,
     CommentForm,
     FeedbackForm,
+    HandoverForm,
     IncidentForm,
     ProblemForm,
     TransitionForm,
@@ -20,6 +21,7 @@ from apps.deployments.permissions import available_transitions, is_manager, may_
 from apps.deployments.plan_forms import BackOutPlanForm, ReleaseForm, StepAddForm, StepRecordForm, step_owners
 from apps.deployments.readiness import deployment_readiness
 from apps.deployments.rules import Conflict
+from apps.deployments.services.handover import handover_required, may_write_handover
 
 
 def visible_deployment(request, pk: int) -> Deployment:
@@ -105,6 +107,9 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
         "incident_form": extra.pop("incident_form", None) or IncidentForm(auto_id="incident-%s"),
         "problem_form": extra.pop("problem_form", None) or ProblemForm(auto_id="problem-%s"),
         "feedback_form": extra.pop("feedback_form", None) or FeedbackForm(auto_id="feedback-%s"),
+        "may_write_handover": may_write_handover(user, deployment),
+        "handover_required": handover_required(deployment),
+        "handover_form": extra.pop("handover_form", None) or HandoverForm.for_deployment(deployment),
     }
     ctx.update(plan_context(deployment, executes=executes, rows=rows, extra=extra))
     ctx.update(extra)

@@ -13,7 +13,7 @@ from django.db.models import (
 from django.utils import timezone
 
 from apps.deployment_models.models import ModelStatus
-from apps.deployments.models import Deployment, Feedback, IncidentLink
+from apps.deployments.models import AlignmentRating, Deployment, Feedback, IncidentLink
 from apps.deployments.workflow import FINISHED, NOT_PLANNED, UNSUCCESSFUL, Status
 from apps.environments.models import Environment, EnvironmentKind
 from apps.reports.selectors.kpi_sql import SecondsBetween
@@ -39,6 +39,10 @@ def has_incident() -> Q:
 
 def has_feedback() -> Q:
     return Q(Exists(Feedback.objects.filter(deployment=OuterRef("pk"))))
+
+
+def has_alignment_rating() -> Q:
+    return Q(Exists(AlignmentRating.objects.filter(deployment=OuterRef("pk"), answered_at__isnull=False)))
 
 
 def restored_at():
@@ -173,6 +177,15 @@ METRICS: dict[str, Metric] = {
             "Satisfaction with quality",
             "rating",
             "Average 1–5 rating of the quality given by stakeholders of the deployments that finished in the period.",
+            "sum of ratings",
+            "ratings",
+        ),
+        Metric(
+            "partner_alignment",
+            "Partners' and consumers' alignment",
+            "rating",
+            "Average 1–5 rating, by the suppliers' and consumers' contacts asked after each completed deployment, of "
+            "how well the deployment's approach suited them, for the deployments that finished in the period.",
             "sum of ratings",
             "ratings",
         ),

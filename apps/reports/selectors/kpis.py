@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from apps.catalog.models import Service
 from apps.core.permissions import user_can
-from apps.deployments.models import Deployment, Feedback
+from apps.deployments.models import AlignmentRating, Deployment, Feedback
 from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.deployments.workflow import Status
 from apps.reports.findings.selectors import findings_by_severity
@@ -42,6 +42,7 @@ from apps.reports.selectors.kpi_metrics import (
     _hours,
     _pct,
     _ratio,
+    has_alignment_rating,
     has_feedback,
     has_incident,
     lead_seconds,
@@ -167,6 +168,9 @@ def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=
         quality_sum=Sum("rating_quality"),
         quality_avg=Avg("rating_quality"),
     )
+    al = AlignmentRating.objects.filter(
+        deployment__in=base.filter(period.finished()).values("pk"), answered_at__isnull=False
+    ).aggregate(n=Count("pk"), total=Sum("rating"))
     restored, ttr = _time_to_restore(base, period)
     weeks = round(period.weeks, 4)
     overrides = planned["overrides"] or 0
@@ -181,6 +185,7 @@ def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=
         _value("lead_time_p90_hours", _hours(lead.get(0.9)), c["lead_n"]),
         _value("satisfaction_lead_time", _ratio(fb["lead_sum"] or 0, fb["n"]), fb["lead_sum"] or 0, fb["n"]),
         _value("satisfaction_quality", _ratio(fb["quality_sum"] or 0, fb["n"]), fb["quality_sum"] or 0, fb["n"]),
+        _value("partner_alignment", _ratio(al["total"] or 0, al["n"]), al["total"] or 0, al["n"]),
         _value(
             "model_adoption_rate", _pct(planned["agreed"], planned["planned"]), planned["agreed"], planned["planned"]
         ),
@@ -292,6 +297,7 @@ def kpi_drilldown(
         "lead_time_p90_hours": finished & COMPLETED & Q(submitted_at__isnull=False),
         "satisfaction_lead_time": finished & has_feedback(),
         "satisfaction_quality": finished & has_feedback(),
+        "partner_alignment": finished & has_alignment_rating(),
         "model_adoption_rate": p.planned() & AGREED_MODEL,
         "compliance_exceptions": p.planned() & Q(override_count__gt=0),
         "audit_findings": Q(
