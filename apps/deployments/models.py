@@ -68,6 +68,12 @@ class Deployment(models.Model):
         blank=True, help_text="For the service desk: knowledge-base and onboarding updates."
     )
     override_count = models.PositiveIntegerField(default=0, editable=False)
+    # Under a model in pilot, a deployment manager confirms each completed run (model testing, DESIGN.md §2)
+    pilot_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    pilot_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    pilot_comment = models.TextField(blank=True, editable=False)
     external_id = models.CharField(max_length=200, blank=True, help_text="The pipeline run that created it.")
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -214,6 +220,7 @@ class EventKind(models.TextChoices):
     INCIDENT = "incident", "Incident"
     PROBLEM = "problem", "Problem"
     FEEDBACK = "feedback", "Feedback"
+    PILOT = "pilot", "Pilot run confirmed"
 
 
 class AppendOnlyError(Exception):

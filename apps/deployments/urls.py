@@ -37,5 +37,7 @@ urlpatterns = [
         views.ProblemResolveView.as_view(),
         name="problem_resolve",
     ),
+    path("deployments/<int:pk>/pilot-confirm/", views.PilotConfirmView.as_view(), name="pilot_confirm"),
+    path("suppliers/<int:pk>/deployments/", views.SupplierDeploymentsView.as_view(), name="supplier_deployments"),
     path("deployments/<int:pk>/feedback/", views.FeedbackSubmitView.as_view(), name="feedback_submit"),
 ]

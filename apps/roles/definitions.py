@@ -1,11 +1,12 @@
-"""The five roles of DESIGN.md §1: their names, competency profiles and the model permissions they grant."""
+"""The roles of DESIGN.md §1: their names, competency profiles and the model permissions they grant."""
 
 MANAGER = "Deployment manager"
 PRACTITIONER = "Deployment practitioner"
 SERVICE_OWNER = "Service owner"
 PRODUCT_OWNER = "Product owner"
 AUDITOR = "Auditor"
-ROLES = [MANAGER, PRACTITIONER, SERVICE_OWNER, PRODUCT_OWNER, AUDITOR]
+SUPPLIER_CONTACT = "Supplier contact"
+ROLES = [MANAGER, PRACTITIONER, SERVICE_OWNER, PRODUCT_OWNER, AUDITOR, SUPPLIER_CONTACT]
 
 PROFILES = {
     MANAGER: (
@@ -35,6 +36,13 @@ PROFILES = {
         "administrator",
         "Reads everything, changes nothing; exports registers, audit trails and KPI reports.",
         "Record-keeping, reporting, compliance and control frameworks, attention to evidence.",
+    ),
+    SUPPLIER_CONTACT: (
+        "coordinator",
+        "Sees the deployments their supplier takes part in, and only those, and records the component, environment "
+        "and acceptance checks on them.",
+        "Knowledge of what the supplier delivers and how it is installed, verification, coordination with the "
+        "deployment team.",
     ),
 }
 
@@ -129,4 +137,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.view_auditfinding",
         "reports.add_auditfinding",  # auditors raise findings and change nothing else
     ],
+    # No global permission: what a supplier contact sees and records is scoped by Supplier.contact_users (the
+    # deployments selectors and permissions), as a service owner's is by their services.
+    SUPPLIER_CONTACT: [],
 }

@@ -236,7 +236,7 @@ def test_lifecycle_buttons(world):
     assert _snapshot() == before
     # pilot, then activate: the old version is retired
     client.post(f"/models/{copy.pk}/pilot/")
-    client.post(f"/models/{copy.pk}/activate/")
+    client.post(f"/models/{copy.pk}/activate/", {"override_reason": "A hotfix that cannot wait for a pilot"})
     copy.refresh_from_db()
     world.model.refresh_from_db()
     assert (copy.status, world.model.status) == ("active", "retired")

@@ -83,6 +83,9 @@ def url(name: str):
 
 
 HIDDEN = {"norole": 404}  # w.draft and w.deployment: only the role-less user cannot see them
+# w.deployment's supplier has w.users["supplier_contact"] as its contact: it sees it and records its checks, and is
+# refused (403) every other action on it
+SUPPLIER_SEES, SUPPLIER_REFUSED = {"supplier_contact": 200}, {"supplier_contact": 403}
 OTHER_HIDDEN = {"norole": 404, "service_owner": 404, "product_owner": 404}  # w.other_deployment
 EXECUTE = {"practitioner": 302, "manager": 302, "admin": 302}  # w.deployment: manager, assigned practitioner
 REQUESTERS = {"manager": 302, "practitioner": 302, "service_owner": 302, "product_owner": 302, "admin": 302}
@@ -102,7 +105,7 @@ ROWS = [
         name="plan form save",
     ),
     page(url("draft"), **HIDDEN, name="detail w.draft"),
-    page(url("deployment"), **HIDDEN, name="detail w.deployment"),
+    page(url("deployment"), **HIDDEN, **SUPPLIER_SEES, name="detail w.deployment"),
     page(url("other_deployment"), **OTHER_HIDDEN, name="detail w.other_deployment"),
     page(
         lambda w: f"/deployments/{w.draft.pk}/edit/",
@@ -157,6 +160,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="start w.deployment (assigned practitioner)",
     ),
     page(
@@ -166,6 +170,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        supplier_contact=302,
         name="record a check of w.deployment",
     ),
     page(
@@ -195,6 +200,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="link an incident to w.deployment",
     ),
     page(
@@ -203,6 +209,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="resolve an incident of w.deployment",
     ),
     page(
@@ -212,6 +219,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="withdraw an incident of w.deployment",
     ),
     page(
@@ -221,6 +229,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="record a problem on w.deployment",
     ),
     page(
@@ -229,6 +238,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="resolve a problem of w.deployment",
     ),
     page(
@@ -240,5 +250,23 @@ ROWS = [
         service_owner=302,
         norole=404,
         name="rate a completed deployment (requester, service owner)",
+    ),
+]
+
+# Suppliers and model testing: a supplier's deployments page (everyone signed in sees the supplier, and only the
+# deployments they may see); confirming a pilot run is a deployment manager's (w.deployment is under no pilot: 409).
+ROWS += [
+    page(lambda w: f"/suppliers/{w.supplier.pk}/deployments/", name="supplier deployments"),
+    page("/deployments/?supplier=1", name="register filtered by supplier"),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/pilot-confirm/",
+        method="post",
+        data={"comment": "Overseen"},
+        default=403,
+        manager=409,
+        admin=409,
+        norole=404,
+        **SUPPLIER_REFUSED,
+        name="confirm a pilot run of w.deployment",
     ),
 ]

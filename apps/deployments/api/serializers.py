@@ -58,6 +58,9 @@ DEPLOYMENT_FIELDS = [
     "submitted_at",
     "approved_at",
     "override_count",
+    "pilot_confirmed_by",
+    "pilot_confirmed_at",
+    "pilot_comment",
 ]
 # what a client may write on POST (besides `component`/`version`/...) and on PATCH/PUT
 WRITABLE_FIELDS = [

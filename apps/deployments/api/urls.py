@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from apps.deployments.api import gate, hooks, incidents, views
+from apps.deployments.api import gate, hooks, incidents, pilot, views
 
 ID = r"(?P<pk>[^/.]+)"  # any segment: the views answer 404 (JSON) for ids that are not there or not visible
 
@@ -35,5 +35,6 @@ urlpatterns = [
         incidents.IncidentWithdrawView.as_view(),
         name="deployment-incident-withdraw",
     ),
+    re_path(rf"^deployments/{ID}/pilot-confirm/$", pilot.PilotConfirmView.as_view(), name="deployment-pilot-confirm"),
     re_path(rf"^deployments/{ID}/problems/$", views.ProblemListView.as_view(), name="deployment-problems"),
 ]

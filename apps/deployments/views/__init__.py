@@ -8,6 +8,7 @@ from apps.deployments.views.actions import (
     IncidentAddView,
     IncidentResolveView,
     IncidentWithdrawView,
+    PilotConfirmView,
     ProblemAddView,
     ProblemResolveView,
 )
@@ -18,7 +19,7 @@ from apps.deployments.views.pages import (
     DeploymentUpdateView,
     MyWorkView,
 )
-from apps.deployments.views.register import DeploymentListView
+from apps.deployments.views.register import DeploymentListView, SupplierDeploymentsView
 
 __all__ = [
     "ApprovalsView",
@@ -34,6 +35,8 @@ __all__ = [
     "IncidentResolveView",
     "IncidentWithdrawView",
     "MyWorkView",
+    "PilotConfirmView",
     "ProblemAddView",
     "ProblemResolveView",
+    "SupplierDeploymentsView",
 ]
