@@ -52,6 +52,7 @@ class DeploymentModelForm(forms.ModelForm):
         min_value=1,
         max_value=MAX_PILOT_RUNS,
         initial=DEFAULT_PILOT_RUNS,
+        required=False,
         label="Pilot runs required",
         help_text="Completed deployments a deployment manager confirms in the pilot before it is evaluated.",
     )
@@ -106,6 +107,8 @@ class DeploymentModelForm(forms.ModelForm):
 
     def service_kwargs(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
+        if data.get("pilot_runs_required") is None:  # left empty: the model's own (or the default) stands
+            data.pop("pilot_runs_required", None)
         if self.fields["name"].disabled:
             data.pop("name", None)
         data["selection_factors"] = {

@@ -112,7 +112,7 @@ def test_every_channel_is_scoped_the_same(scene):
     assert [d["id"] for d in client.get("/api/v1/deployments/").json()["results"]] == [ours.pk]
     assert client.get(f"/api/v1/deployments/{theirs.pk}/").status_code == 404
     # the calendar feed
-    feed = client.get("/calendar.ics").content.decode()
+    feed = b"".join(client.get("/calendar.ics").streaming_content).decode()
     assert ours.reference in feed and theirs.reference not in feed
     # exports and KPIs are not the role's
     assert client.get("/exports/deployments.csv").status_code == 403
@@ -151,7 +151,9 @@ def test_the_supplier_page_lists_its_deployments(manager, scene, django_assert_m
     assert scene["theirs"].reference not in page
     assert f"/deployments/?supplier={scene['acme'].pk}" in page
     # and the supplier's own page links to it
-    assert f"/suppliers/{scene['acme'].pk}/deployments/" in client.get(f"/suppliers/{scene['acme'].pk}/").content.decode()
+    assert (
+        f"/suppliers/{scene['acme'].pk}/deployments/" in client.get(f"/suppliers/{scene['acme'].pk}/").content.decode()
+    )
 
 
 def test_the_supplier_page_shows_only_what_the_user_may_see(scene):

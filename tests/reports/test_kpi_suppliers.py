@@ -82,6 +82,6 @@ def test_a_model_activated_without_its_pilot_is_a_compliance_exception(k):
 
 
 def test_deployment_overrides_still_count(k):
-    DeploymentFactory(planned_start=_at(14), planned_end=_at(14, 12), override_count=2)
+    DeploymentFactory(status="approved", planned_start=_at(14), planned_end=_at(14, 12), override_count=2)
     assert kpi_report(user=k["manager"], start=FIRST, end=LAST)["compliance_exceptions"].value == 2
     assert timezone.is_aware(_at(14))

@@ -56,9 +56,10 @@ def test_a_database_migrated_before_the_move_migrates_forward_keeping_its_role_p
     assert len(before["rows"]) == 5 and before["content_types"] == ["accounts"]
     # when today's code migrates it forward
     _run(ROOT, env, "migrate", "--noinput", "-v0")
-    # then the same rows, in the same table, are the roles app's, and their content type moved with them
+    # then the same rows, in the same table, are the roles app's, and their content type moved with them (roles
+    # added since, such as the Supplier contact, come after them)
     after = json.loads(_run(ROOT, env, "shell", "-v", "0", "-c", READ))
-    assert after == {"rows": before["rows"], "content_types": ["roles"]}
-    assert json.loads(_run(ROOT, env, "shell", "-v", "0", "-c", READ_NEW)) == before["rows"]
+    assert after["content_types"] == ["roles"] and after["rows"][: len(before["rows"])] == before["rows"]
+    assert json.loads(_run(ROOT, env, "shell", "-v", "0", "-c", READ_NEW))[: len(before["rows"])] == before["rows"]
     # and nothing is left to migrate
     assert "No changes detected" in _run(ROOT, env, "makemigrations", "--check", "--dry-run")
