@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from apps.audit.context import audited
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import require
 from apps.deployment_models.models import DeploymentModel, ModelStatus, PilotDecision, PilotOutcome
@@ -25,7 +26,7 @@ def _lock(model: DeploymentModel) -> DeploymentModel:
 @transaction.atomic
 def model_pilot_run_record(*, model: DeploymentModel, actor) -> DeploymentModel:
     """Count one more completed deployment a deployment manager confirmed under this pilot model (the deployments
-    app's `deployment_pilot_confirm` calls it in its own transaction, after its own checks)."""
+    app's `deployment_pilot_confirm` calls it in its own transaction and audit context, after its own checks)."""
     require(actor, "deployments.approve_deployment", message="Only a deployment manager confirms a pilot run.")
     locked = _lock(model)
     if locked.status != ModelStatus.PILOT:
@@ -41,6 +42,7 @@ def model_pilot_run_record(*, model: DeploymentModel, actor) -> DeploymentModel:
     return locked
 
 
+@audited
 @transaction.atomic
 def model_evaluate(*, model: DeploymentModel, actor, outcome: str, findings: str, decision: str) -> DeploymentModel:
     """End a pilot with its evaluation: outcome, findings and a decision. `activate` keeps the model in pilot, ready

@@ -78,7 +78,7 @@ class DeploymentModelViewSet(
 
     def _lifecycle(self, request, service, status=200, **kwargs):
         model = self.get_object()
-        result = service(model=model, actor=request.user, **kwargs)
+        result = service(model=model, actor=request.user, channel=API, **kwargs)
         result = self.get_queryset().get(pk=result.pk)
         return Response(self.get_serializer(result).data, status=status)
 
