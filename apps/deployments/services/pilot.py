@@ -36,7 +36,7 @@ def deployment_pilot_confirm(*, ctx: Context, deployment: Deployment, comment: s
     and their comment are recorded on it and in its timeline, and the model counts one more pilot run."""
     if not is_manager(ctx.actor):
         raise PermissionDenied("Only a deployment manager confirms a pilot run.")
-    locked = Deployment.objects.select_for_update().select_related("model").get(pk=deployment.pk)
+    locked = Deployment.objects.select_for_update(of=("self",)).select_related("model").get(pk=deployment.pk)
     if refusal := pilot_confirm_refusal(locked):
         raise ConflictError(refusal, code="pilot_confirm_refused")
     model = model_pilot_run_record(model=locked.model, actor=ctx.actor)
