@@ -28,7 +28,7 @@ APP_WORLDS = [
     reports_world,
 ]
 
-ROLE_KEYS = ["manager", "practitioner", "service_owner", "product_owner", "auditor"]
+ROLE_KEYS = ["manager", "practitioner", "service_owner", "product_owner", "auditor", "supplier_contact"]
 
 
 def build_world() -> SimpleNamespace:

@@ -13,6 +13,7 @@ from apps.catalog.models import (
     Supplier,
     SupplierKind,
 )
+from apps.roles.definitions import SUPPLIER_CONTACT
 
 User = get_user_model()
 
@@ -125,10 +126,19 @@ class SupplierForm(forms.Form):
     components = forms.ModelMultipleChoiceField(
         queryset=ServiceComponent.objects.none(), required=False, help_text="The components it supplies."
     )
+    contact_users = forms.ModelMultipleChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        label="Contact users",
+        help_text="People with the Supplier contact role who see and check this supplier's deployments.",
+    )
 
     def __init__(self, *args, submit_label="Save supplier", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["components"].queryset = ServiceComponent.objects.select_related("service").order_by(
             "service__name", "name"
+        )
+        self.fields["contact_users"].queryset = (
+            get_user_model().objects.filter(groups__name=SUPPLIER_CONTACT, is_active=True).order_by("username")
         )
         self.helper = _helper(submit_label)

@@ -71,8 +71,15 @@ class Supplier(models.Model):
     kind = models.CharField(max_length=20, choices=SupplierKind.choices)
     contract_ref = models.CharField(max_length=150, blank=True)
     contacts = models.TextField(blank=True, help_text="Names, e-mail addresses and phone numbers.")
+    contact_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="supplier_contacts",
+        blank=True,
+        help_text="Users who hold the Supplier contact role for this supplier: they see and record checks on its "
+        "deployments only.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[contact_users])
 
     class Meta:
         ordering = ["name"]

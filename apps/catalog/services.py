@@ -15,6 +15,7 @@ from apps.catalog.selectors import FROZEN_FIELDS, component_version_frozen_by, u
 from apps.catalog.services_stakeholders import STAKEHOLDER_FIELDS, service_stakeholders_set
 from apps.core.permissions import require, user_can
 from apps.core.services import model_update
+from apps.roles import definitions as roles
 
 User = get_user_model()
 
@@ -363,6 +364,20 @@ def _check_supplier_name(name: str, *, exclude_pk: int | None = None) -> None:
         raise ValidationError({"name": f"A supplier named “{name.strip()}” already exists."})
 
 
+def _set_contact_users(supplier: Supplier, users: Iterable) -> None:
+    """The users who are this supplier's contacts: each must hold the Supplier contact role (DESIGN.md §1), the role
+    that this link scopes to the supplier's deployments."""
+    users = list(users)
+    if outsiders := sorted(u.username for u in users if not u.groups.filter(name=roles.SUPPLIER_CONTACT).exists()):
+        raise ValidationError(
+            {
+                "contact_users": f"Only holders of the {roles.SUPPLIER_CONTACT} role can be a supplier's contacts: "
+                f"{', '.join(outsiders)}."
+            }
+        )
+    supplier.contact_users.set(users)
+
+
 @audited
 @transaction.atomic
 def supplier_create(
@@ -372,9 +387,11 @@ def supplier_create(
     contract_ref: str = "",
     contacts: str = "",
     components: Iterable[ServiceComponent] | None = None,
+    contact_users: Iterable | None = None,
     actor,
 ) -> Supplier:
-    """Add a supplier (deployment managers), optionally linked to the components it supplies."""
+    """Add a supplier (deployment managers), optionally linked to the components it supplies and to the users who
+    are its contacts (the Supplier contact role)."""
     require(actor, "catalog.add_supplier")
     _check_supplier_name(name)
     supplier = Supplier(name=name.strip(), kind=kind, contract_ref=contract_ref.strip(), contacts=contacts)
@@ -382,19 +399,26 @@ def supplier_create(
     supplier.save()
     if components is not None:
         supplier.components.set(components)
+    if contact_users is not None:
+        _set_contact_users(supplier, contact_users)
     return supplier
 
 
 @audited
 @transaction.atomic
-def supplier_update(*, supplier: Supplier, actor, components: Iterable | None = None, **fields) -> Supplier:
-    """Change a supplier (deployment managers); `components` replaces the components it is linked to."""
+def supplier_update(
+    *, supplier: Supplier, actor, components: Iterable | None = None, contact_users: Iterable | None = None, **fields
+) -> Supplier:
+    """Change a supplier (deployment managers); `components` replaces the components it is linked to and
+    `contact_users` the users who are its contacts."""
     require(actor, "catalog.change_supplier")
     if "name" in fields:
         _check_supplier_name(fields["name"], exclude_pk=supplier.pk)
     model_update(instance=supplier, fields=_stripped(fields), allowed=SUPPLIER_FIELDS)
     if components is not None:
         supplier.components.set(components)
+    if contact_users is not None:
+        _set_contact_users(supplier, contact_users)
     return supplier
 
 

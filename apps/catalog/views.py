@@ -397,7 +397,7 @@ class SupplierUpdateView(ServiceFormView):
     def get_initial(self):
         s = self.supplier
         fields = {"name": s.name, "kind": s.kind, "contract_ref": s.contract_ref, "contacts": s.contacts}
-        return {**fields, "components": list(s.components.all())}
+        return {**fields, "components": list(s.components.all()), "contact_users": list(s.contact_users.all())}
 
     def get_context_data(self, **kwargs):
         url = reverse("catalog:supplier_detail", args=[self.supplier.pk])

@@ -1,5 +1,7 @@
 """Demo deployment models for `make run`: the model templates of fixtures/ (the practice guide's four example models
-and one automated pipeline), owned by the demo manager and activated.
+and one automated pipeline), owned by the demo manager and activated. They are the practice guide's own example
+models, adopted rather than piloted, so each is activated with a deployment manager's override (recorded on the
+model, a compliance exception in the KPIs).
 
 The templates are loaded first (fixtures/deployment_models.json, as drafts); a template left as a draft is given its
 owner and activated here, one already active is left alone, so running it again changes nothing.
@@ -13,6 +15,7 @@ from apps.deployment_models import services
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 
 FIXTURE = settings.BASE_DIR / "fixtures" / "deployment_models.json"
+ADOPTED = "Adopted from the practice guide's example models, proven in use before Deploydesk: no pilot here."
 
 
 def template_names() -> list[str]:
@@ -27,4 +30,4 @@ def seed(users) -> None:
         if not model.stages.exists():
             continue
         model = services.model_update(model=model, actor=actor, owner=actor)
-        services.model_activate(model=model, actor=actor)
+        services.model_activate(model=model, actor=actor, override_reason=ADOPTED)

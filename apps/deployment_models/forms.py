@@ -6,12 +6,16 @@ from django import forms
 
 from apps.catalog.models import ComponentSource, ComponentType
 from apps.deployment_models.models import (
+    DEFAULT_PILOT_RUNS,
     MAX_APPROVALS,
+    MAX_PILOT_RUNS,
     MAX_REVIEW_INTERVAL_MONTHS,
     MAX_STAGE_ORDER,
     SELECTION_FACTORS,
     DeploymentModel,
     ModelStage,
+    PilotDecision,
+    PilotOutcome,
     Responsibility,
     Trigger,
 )
@@ -44,6 +48,14 @@ class DeploymentModelForm(forms.ModelForm):
     )
     triggers = forms.MultipleChoiceField(choices=Trigger.choices, required=False, widget=forms.CheckboxSelectMultiple)
     review_interval_months = forms.IntegerField(min_value=1, max_value=MAX_REVIEW_INTERVAL_MONTHS, initial=3)
+    pilot_runs_required = forms.IntegerField(
+        min_value=1,
+        max_value=MAX_PILOT_RUNS,
+        initial=DEFAULT_PILOT_RUNS,
+        required=False,
+        label="Pilot runs required",
+        help_text="Completed deployments a deployment manager confirms in the pilot before it is evaluated.",
+    )
 
     class Meta:
         model = DeploymentModel
@@ -59,6 +71,7 @@ class DeploymentModelForm(forms.ModelForm):
             "rollback_procedure",
             "rollback_rehearsed_on",
             "review_interval_months",
+            "pilot_runs_required",
         ]
         widgets = {
             "description": _textarea(),
@@ -85,6 +98,7 @@ class DeploymentModelForm(forms.ModelForm):
             Fieldset("The four dimensions of service management", *DIMENSIONS),
             Fieldset("Selection factors (why this model)", *[f"factor_{key}" for key, _ in SELECTION_FACTORS]),
             Fieldset("Rollback and review", "rollback_procedure", "rollback_rehearsed_on", "review_interval_months"),
+            Fieldset("Model testing", "pilot_runs_required"),
         )
 
     def _post_clean(self):
@@ -93,6 +107,8 @@ class DeploymentModelForm(forms.ModelForm):
 
     def service_kwargs(self) -> dict:
         data = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
+        if data.get("pilot_runs_required") is None:  # left empty: the model's own (or the default) stands
+            data.pop("pilot_runs_required", None)
         if self.fields["name"].disabled:
             data.pop("name", None)
         data["selection_factors"] = {
@@ -161,3 +177,25 @@ class ResponsibilityForm(forms.ModelForm):
 
     def _post_clean(self):
         pass
+
+
+class ModelEvaluateForm(forms.Form):
+    """The evaluation that ends a pilot: outcome, findings and decision."""
+
+    outcome = forms.ChoiceField(choices=PilotOutcome.choices, widget=forms.Select(attrs={"class": "form-select"}))
+    findings = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}), max_length=20_000)
+    decision = forms.ChoiceField(
+        choices=PilotDecision.choices,
+        widget=forms.Select(attrs={"class": "form-select"}),
+        help_text="Activate: the model can then be activated. Revise: back to draft. Abandon: retired.",
+    )
+
+
+class ModelActivateForm(forms.Form):
+    override_reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
+        max_length=5000,
+        required=False,
+        label="Override reason",
+        help_text="Only to activate without a finished, evaluated pilot: a compliance exception.",
+    )

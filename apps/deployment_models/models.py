@@ -52,6 +52,24 @@ SELECTION_FACTOR_KEYS = [key for key, _ in SELECTION_FACTORS]
 MAX_APPROVALS = 10
 MAX_STAGE_ORDER = 1000
 MAX_REVIEW_INTERVAL_MONTHS = 36
+DEFAULT_PILOT_RUNS = 3
+MAX_PILOT_RUNS = 50
+
+
+class PilotOutcome(models.TextChoices):
+    """How the pilot ("model testing") went, as its evaluation says."""
+
+    SUCCESSFUL = "successful", "Successful"
+    PARTLY_SUCCESSFUL = "partly_successful", "Partly successful"
+    UNSUCCESSFUL = "unsuccessful", "Unsuccessful"
+
+
+class PilotDecision(models.TextChoices):
+    """What the evaluation of a pilot decides: activate the model, revise it (back to draft), or abandon it."""
+
+    ACTIVATE = "activate", "Activate"
+    REVISE = "revise", "Revise"
+    ABANDON = "abandon", "Abandon"
 
 
 def _bad_choices(values, allowed) -> list:
@@ -94,6 +112,25 @@ class DeploymentModel(models.Model):
     review_interval_months = models.PositiveSmallIntegerField(default=3)
     next_review_due = models.DateField(null=True, blank=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    # Model testing: the pilot's overseen runs, its evaluation, or the override that skipped it (DESIGN.md §2)
+    pilot_runs_required = models.PositiveSmallIntegerField(
+        default=DEFAULT_PILOT_RUNS,
+        help_text="How many completed deployments a deployment manager must confirm before the pilot is evaluated.",
+    )
+    pilot_runs_confirmed = models.PositiveSmallIntegerField(default=0, editable=False)
+    pilot_started_at = models.DateTimeField(null=True, blank=True, editable=False)
+    evaluation_outcome = models.CharField(max_length=20, choices=PilotOutcome.choices, blank=True, editable=False)
+    evaluation_findings = models.TextField(blank=True, editable=False)
+    evaluation_decision = models.CharField(max_length=10, choices=PilotDecision.choices, blank=True, editable=False)
+    evaluated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    evaluated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    pilot_override_reason = models.TextField(blank=True, editable=False)
+    pilot_overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+    )
+    pilot_overridden_at = models.DateTimeField(null=True, blank=True, editable=False)
     retired_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -137,8 +174,26 @@ class DeploymentModel(models.Model):
             and not 1 <= self.review_interval_months <= MAX_REVIEW_INTERVAL_MONTHS
         ):
             errors["review_interval_months"] = f"The review interval is 1 to {MAX_REVIEW_INTERVAL_MONTHS} months."
+        if self.pilot_runs_required is not None and not 1 <= self.pilot_runs_required <= MAX_PILOT_RUNS:
+            errors["pilot_runs_required"] = f"A pilot is 1 to {MAX_PILOT_RUNS} overseen deployments."
         if errors:
             raise ValidationError(errors)
+
+    @property
+    def pilot_runs_missing(self) -> int:
+        """How many more confirmed deployments the pilot needs before it can be evaluated."""
+        return max(0, self.pilot_runs_required - self.pilot_runs_confirmed)
+
+    @property
+    def pilot_percent(self) -> int:
+        """The pilot's progress, 0–100, for the model page's progress bar."""
+        if not self.pilot_runs_required:
+            return 100
+        return min(100, round(100 * self.pilot_runs_confirmed / self.pilot_runs_required))
+
+    @property
+    def is_evaluated(self) -> bool:
+        return bool(self.evaluation_decision)
 
     @property
     def component_type_labels(self) -> list[str]:

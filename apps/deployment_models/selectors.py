@@ -109,6 +109,7 @@ def model_available_actions(*, model: DeploymentModel, user) -> dict[str, bool]:
         "edit": can_change and model.is_editable,
         "pilot": can_change and model.status == ModelStatus.DRAFT,
         "activate": can_change and model.status in (ModelStatus.DRAFT, ModelStatus.PILOT),
+        "evaluate": can_change and model.status == ModelStatus.PILOT and not model.is_evaluated,
         "retire": can_change and model.status != ModelStatus.RETIRED,
         "new_version": user_can(user, "deployment_models.add_deploymentmodel")
         and not model.is_editable

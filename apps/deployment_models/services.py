@@ -9,8 +9,13 @@ Rules kept here (DESIGN.md §2):
   approvals and no sign-off**: it is approved on submit, so asking for approvals too is refused as a contradiction.
 - Responsibilities: one row per activity × role; at most one Accountable per activity, and a model can only go to
   pilot or active when every activity it lists has exactly one Accountable.
-- Lifecycle: draft → pilot → active → retired (draft → active and draft/pilot → retired allowed). Activation needs
-  at least one stage, sets `activated_at` and `next_review_due`, and retires the previously active version.
+- Lifecycle: draft → pilot → active → retired (draft/pilot → retired allowed). Activation needs at least one stage,
+  sets `activated_at` and `next_review_due`, and retires the previously active version.
+- Model testing (the pilot): a model becomes active only after a pilot of `pilot_runs_required` completed deployments,
+  each confirmed by a deployment manager (counted here by `model_pilot_run_record`, called by the deployments app),
+  and an evaluation (outcome, findings, decision) that decides to activate it. Skipping any of that is a deployment
+  manager's override with a reason (`override_reason`), recorded on the model and counted as a compliance
+  exception in the KPIs.
 """
 
 from datetime import date
@@ -27,6 +32,13 @@ from apps.core.permissions import require
 from apps.core.services import model_save, reject_unknown
 from apps.core.services import model_update as model_update_fields
 from apps.deployment_models.models import DeploymentModel, ModelStage, ModelStatus, Raci, Responsibility
+from apps.deployment_models.services_pilot import (  # the pilot's own writes, re-exported with the others
+    EVALUATION_FIELDS,
+    OVERRIDE_PERMISSION,
+    model_evaluate,  # noqa: F401
+    model_pilot_run_record,  # noqa: F401
+    pilot_gate,
+)
 from apps.environments.models import Environment
 from apps.roles.definitions import RACI_ROLES
 
@@ -46,6 +58,7 @@ MODEL_FIELDS = {
     "rollback_procedure",
     "rollback_rehearsed_on",
     "review_interval_months",
+    "pilot_runs_required",
 }
 STAGE_FIELDS = {
     "environment",
@@ -176,34 +189,55 @@ def _announce(model: DeploymentModel, kind: str) -> None:
 @audited
 @transaction.atomic
 def model_pilot(*, model: DeploymentModel, actor) -> DeploymentModel:
-    """Draft → pilot ("model testing"): deployments under it are overseen, none of its stages is pre-approved."""
+    """Draft → pilot ("model testing"): deployments under it are overseen, none of its stages is pre-approved. The
+    count of confirmed runs and any earlier evaluation start afresh."""
     require(actor, "deployment_models.change_deploymentmodel")
     locked = _lock(model)
     if locked.status != ModelStatus.DRAFT:
         raise _transition_refused(locked, "piloted")
     _check_ready(locked, "a pilot")
-    locked.status = ModelStatus.PILOT
-    locked.save(update_fields=["status", "updated_at"])
+    locked.status, locked.pilot_started_at, locked.pilot_runs_confirmed = ModelStatus.PILOT, timezone.now(), 0
+    for field in EVALUATION_FIELDS:
+        setattr(locked, field, None if field in ("evaluated_by", "evaluated_at") else "")
+    locked._history_user = actor
+    locked.save(update_fields=["status", "pilot_started_at", "pilot_runs_confirmed", *EVALUATION_FIELDS, "updated_at"])
     return locked
 
 
 @audited
 @transaction.atomic
-def model_activate(*, model: DeploymentModel, actor, today: date | None = None) -> DeploymentModel:
-    """Draft or pilot → active; the previously active version of the same name is retired."""
+def model_activate(
+    *, model: DeploymentModel, actor, override_reason: str = "", today: date | None = None
+) -> DeploymentModel:
+    """Pilot → active once the pilot has its confirmed runs and an evaluation deciding to activate; the previously
+    active version of the same name is retired. A draft, or a pilot not finished, is activated only with a deployment
+    manager's `override_reason` (recorded on the model, counted as a compliance exception); otherwise 409."""
     require(actor, "deployment_models.change_deploymentmodel")
+    override_reason = (override_reason or "").strip()
+    if override_reason:
+        require(actor, OVERRIDE_PERMISSION, message="Only a deployment manager may skip a model's pilot.")
     locked = _lock(model)
     if locked.status not in (ModelStatus.DRAFT, ModelStatus.PILOT):
         raise _transition_refused(locked, "activated")
     _check_ready(locked, "active")
+    gate = pilot_gate(locked)
+    if gate and not override_reason:
+        raise ConflictError(gate, code="pilot_required")
     now = timezone.now()
     today = today or timezone.localdate()
     for old in DeploymentModel.objects.select_for_update().filter(name=locked.name, status=ModelStatus.ACTIVE):
         old.status, old.retired_at = ModelStatus.RETIRED, now
+        old._history_user = actor
         old.save(update_fields=["status", "retired_at", "updated_at"])
     locked.status, locked.activated_at = ModelStatus.ACTIVE, now
     locked.next_review_due = locked.next_review_from(today)
-    locked.save(update_fields=["status", "activated_at", "next_review_due", "updated_at"])
+    fields = ["status", "activated_at", "next_review_due", "updated_at"]
+    if gate:  # skipped (or cut short) the pilot: the override is recorded, and the KPIs count it
+        locked.pilot_override_reason, locked.pilot_overridden_by = override_reason, actor
+        locked.pilot_overridden_at = now
+        fields += ["pilot_override_reason", "pilot_overridden_by", "pilot_overridden_at"]
+    locked._history_user = actor
+    locked.save(update_fields=fields)
     _announce(locked, "activated")
     return locked
 

@@ -30,5 +30,6 @@ urlpatterns = [
     ),
     path("models/<int:pk>/pilot/", views.ModelLifecycleView.as_view(action="pilot"), name="model_pilot"),
     path("models/<int:pk>/activate/", views.ModelLifecycleView.as_view(action="activate"), name="model_activate"),
+    path("models/<int:pk>/evaluate/", views.ModelEvaluateView.as_view(), name="model_evaluate"),
     path("models/<int:pk>/retire/", views.ModelLifecycleView.as_view(action="retire"), name="model_retire"),
 ]

@@ -12,7 +12,13 @@ from apps.core.exceptions import ConflictError
 from apps.core.forms import add_service_error
 from apps.deployment_models import selectors, services
 from apps.deployment_models.filters import DeploymentModelFilterSet
-from apps.deployment_models.forms import DeploymentModelForm, ModelStageForm, ResponsibilityForm
+from apps.deployment_models.forms import (
+    DeploymentModelForm,
+    ModelActivateForm,
+    ModelEvaluateForm,
+    ModelStageForm,
+    ResponsibilityForm,
+)
 from apps.deployment_models.models import DeploymentModel, ModelStage, Raci, Responsibility
 from apps.roles.definitions import RACI_ROLES, competency_of
 
@@ -53,6 +59,9 @@ class ModelDetailView(PermissionRequiredMixin, TemplateView):
         ctx.update(model=model, stages=list(model.stages.all()), raci=_raci_table(model))
         ctx["actions"] = selectors.model_available_actions(model=model, user=self.request.user)
         ctx["versions"] = selectors.model_versions(model=model)
+        ctx["pilot_gate"] = services.pilot_gate(model) if model.status in ("draft", "pilot") else ""
+        ctx["evaluate_form"] = ModelEvaluateForm(auto_id="evaluate-%s")
+        ctx["activate_form"] = ModelActivateForm(auto_id="activate-%s")
         return ctx
 
 
@@ -274,8 +283,26 @@ class ModelLifecycleView(_PostActionView):
         if self.action == "new_version":
             copy = services.model_new_version(model=model, actor=request.user)
             return f"{copy} drafted from {model}: change it, then activate it.", copy_url(copy)
-        result = getattr(services, f"model_{self.action}")(model=model, actor=request.user)
+        kwargs = {}
+        if self.action == "activate":
+            kwargs["override_reason"] = request.POST.get("override_reason", "")[:5000]
+        result = getattr(services, f"model_{self.action}")(model=model, actor=request.user, **kwargs)
         return f"{result} {self.DONE[self.action]}.", self.fallback_url(pk=pk)
+
+
+class ModelEvaluateView(_PostActionView):
+    """The evaluation that ends a pilot (outcome, findings, decision); a refusal comes back as a message."""
+
+    def run(self, request, pk):
+        model = selectors.model_get(user=request.user, pk=pk)
+        form = ModelEvaluateForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError([f"{name}: {' '.join(errs)}" for name, errs in form.errors.items()])
+        result = services.model_evaluate(model=model, actor=request.user, **form.cleaned_data)
+        return (
+            f"The pilot of {result} is evaluated: {result.get_evaluation_decision_display().lower()}.",
+            self.fallback_url(pk=pk),
+        )
 
 
 def copy_url(model) -> str:

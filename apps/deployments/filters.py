@@ -6,7 +6,7 @@ import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from apps.catalog.models import Service
+from apps.catalog.models import Service, Supplier
 from apps.deployment_models.models import DeploymentModel, Trigger
 from apps.deployments.models import Action, Deployment
 from apps.deployments.workflow import Status
@@ -35,6 +35,7 @@ class DeploymentFilterSet(django_filters.FilterSet):
     environment_kind = django_filters.ChoiceFilter(field_name="environment__kind", choices=EnvironmentKind.choices)
     service = django_filters.ModelChoiceFilter(queryset=Service.objects.all())
     model = django_filters.ModelChoiceFilter(queryset=DeploymentModel.objects.all())
+    supplier = django_filters.ModelChoiceFilter(queryset=Supplier.objects.all())
     requester = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.all())
     practitioner = django_filters.ModelChoiceFilter(
         field_name="practitioners", queryset=get_user_model().objects.all(), label="Practitioner"
@@ -52,7 +53,18 @@ class DeploymentFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Deployment
-        fields = ["q", "status", "action", "trigger", "environment", "service", "model", "requester", "practitioner"]
+        fields = [
+            "q",
+            "status",
+            "action",
+            "trigger",
+            "environment",
+            "service",
+            "model",
+            "supplier",
+            "requester",
+            "practitioner",
+        ]
 
     def filter_released(self, queryset, name, value):
         """Released to users, or completed and not yet released ("deployed, not released")."""

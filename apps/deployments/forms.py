@@ -274,6 +274,15 @@ class CommentForm(forms.Form):
     comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)
 
 
+class PilotConfirmForm(forms.Form):
+    comment = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=5000,
+        required=False,
+        help_text="What you saw while overseeing this run (optional).",
+    )
+
+
 class IncidentForm(forms.Form):
     incident_ref = forms.CharField(max_length=100, label="Incident reference")
     title = forms.CharField(max_length=200, required=False)

@@ -95,6 +95,12 @@ class Deployment(models.Model):
         default=list, blank=True, validators=[validate_http_urls], help_text="Knowledge articles the handover links."
     )
     override_count = models.PositiveIntegerField(default=0, editable=False)
+    # Under a model in pilot, a deployment manager confirms each completed run (model testing, DESIGN.md §2)
+    pilot_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    pilot_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    pilot_comment = models.TextField(blank=True, editable=False)
     external_id = models.CharField(max_length=200, blank=True, help_text="The pipeline run that created it.")
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -252,6 +258,7 @@ class EventKind(models.TextChoices):
     FEEDBACK = "feedback", "Feedback"
     RELEASE = "release", "Release"
     STEP = "step", "Step"
+    PILOT = "pilot", "Pilot run confirmed"
 
 
 class AppendOnlyError(Exception):
@@ -474,6 +481,6 @@ class HookDelivery(models.Model):
 
 
 # the step plan lives in its own module (this one is long enough); imported here so Django registers it
-from apps.deployments.plan_models import DeploymentStep, StepStatus  # noqa: E402, F401
 # the partners' and consumers' alignment ratings live in their own module, registered with the app from here
 from apps.deployments.models_alignment import AlignmentRating  # noqa: E402, F401
+from apps.deployments.plan_models import DeploymentStep, StepStatus  # noqa: E402, F401

@@ -2,7 +2,7 @@
 
 from apps.core.permissions import user_can
 from apps.deployments import workflow
-from apps.deployments.models import Deployment
+from apps.deployments.models import CheckKind, Deployment
 from apps.environments.selectors import expired_clearance, practitioner_is_cleared
 from apps.people.selectors import delegation_for
 from apps.roles import definitions as roles
@@ -25,6 +25,35 @@ def is_assigned_practitioner(user, deployment: Deployment) -> bool:
     if "practitioners" in getattr(deployment, "_prefetched_objects_cache", {}):
         return any(p.pk == user.pk for p in deployment.practitioners.all())
     return deployment.practitioners.filter(pk=user.pk).exists()
+
+
+# The checks a supplier contact records on their supplier's deployments (DESIGN.md §1): not the entry and exit
+# criteria, which are the deployment team's.
+SUPPLIER_CHECK_KINDS = (CheckKind.COMPONENT, CheckKind.ENVIRONMENT, CheckKind.ACCEPTANCE)
+
+
+def is_supplier_contact_of(user, deployment: Deployment) -> bool:
+    """Whether `user` holds the Supplier contact role for the supplier taking part in this deployment."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and deployment.supplier_id is not None
+        and user_has_role(user, roles.SUPPLIER_CONTACT)
+        and user.supplier_contacts.filter(pk=deployment.supplier_id).exists()
+    )
+
+
+def may_record_checks(user, deployment: Deployment) -> bool:
+    """Record check results on this deployment: those who execute it, and its supplier's contacts (some kinds)."""
+    return may_execute(user, deployment) or is_supplier_contact_of(user, deployment)
+
+
+def may_record_check(user, deployment: Deployment, kind: str) -> bool:
+    """may_record_checks, for a check of this kind: a supplier contact records component, environment and
+    acceptance checks only."""
+    if may_execute(user, deployment):
+        return True
+    return kind in SUPPLIER_CHECK_KINDS and is_supplier_contact_of(user, deployment)
 
 
 def requires_clearance(environment) -> bool:

@@ -10,8 +10,8 @@ from django.utils import timezone
 from apps.deployments import rules, workflow
 from apps.deployments.models import CheckKind, Deployment
 from apps.deployments.permissions import requires_clearance, segregated_capacities
-from apps.environments.selectors import cleared_user_ids
 from apps.deployments.services.handover import handover_gap, handover_required
+from apps.environments.selectors import cleared_user_ids
 
 S = workflow.Status
 

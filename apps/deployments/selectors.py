@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from apps.catalog.models import ComponentVersion, Service
+from apps.catalog.models import ComponentVersion, Service, Supplier
 from apps.core.permissions import objects_for_user, user_can
 from apps.deployments import workflow
 from apps.deployments.models import Approval, Check, Deployment, DeploymentEvent, DeploymentStep, IdempotencyKey
@@ -16,7 +16,8 @@ from apps.people.selectors import delegations_in_force
 
 
 def deployment_visible_q(user) -> Q | None:
-    """None when the user sees every deployment; otherwise the filter of what they may see (DESIGN.md §1)."""
+    """None when the user sees every deployment; otherwise the filter of what they may see (DESIGN.md §1): those of
+    the services they own, their requests, those assigned to them, and those of the suppliers they are a contact of."""
     if user_can(user, "deployments.view_deployment"):
         return None
     owned = Service.objects.filter(Q(owners=user) | Q(product_owners=user)).values("pk")
@@ -24,7 +25,13 @@ def deployment_visible_q(user) -> Q | None:
         Q(service_id__in=owned)
         | Q(requester=user)
         | Q(pk__in=Deployment.practitioners.through.objects.filter(user=user).values("deployment_id"))
+        | Q(supplier_id__in=contact_suppliers(user=user))
     )
+
+
+def contact_suppliers(*, user) -> QuerySet:
+    """The ids of the suppliers `user` is a contact of (the Supplier contact role's scope), as a subquery."""
+    return Supplier.contact_users.through.objects.filter(user=user).values("supplier_id")
 
 
 def deployment_list(*, user, base: QuerySet | None = None) -> QuerySet[Deployment]:
@@ -50,6 +57,7 @@ def deployment_get(*, user, pk: int) -> Deployment:
         .prefetch_related(
             "manager",
             "supplier",
+            "pilot_confirmed_by",
             Prefetch("component_versions", queryset=ComponentVersion.objects.select_related("component")),
             "practitioners",
         )

@@ -40,6 +40,8 @@ urlpatterns = [
     ),
     path("deployments/<int:pk>/handover/", views.HandoverSetView.as_view(), name="handover_set"),
     path("alignment/<str:token>/", AlignmentRateView.as_view(), name="alignment_rate"),
+    path("deployments/<int:pk>/pilot-confirm/", views.PilotConfirmView.as_view(), name="pilot_confirm"),
+    path("suppliers/<int:pk>/deployments/", views.SupplierDeploymentsView.as_view(), name="supplier_deployments"),
     path("deployments/<int:pk>/feedback/", views.FeedbackSubmitView.as_view(), name="feedback_submit"),
     path("deployments/<int:pk>/release/", views.DeploymentReleaseView.as_view(), name="deployment_release"),
     path("deployments/<int:pk>/back-out-plan/", views.BackOutPlanView.as_view(), name="back_out_plan"),

@@ -1,4 +1,4 @@
-"""The KPI filter form (period, environment, service, model, bucket): shared by the KPI pages and the API."""
+"""The KPI filter form (period, environment, service, model, supplier, bucket): shared by the KPI pages and the API."""
 
 import datetime as dt
 
@@ -7,6 +7,7 @@ from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
 from django.http import QueryDict
 
+from apps.catalog.models import Supplier
 from apps.deployment_models.models import DeploymentModel
 from apps.environments.models import Environment
 from apps.reports.selectors.kpis import BUCKETS, default_period, kpi_services
@@ -16,14 +17,15 @@ MAX_DAYS = 366 * 25
 
 
 class KpiFilterForm(forms.Form):
-    """Parses `from`, `to` (dates, inclusive; the last 90 days by default), `environment`, `service` and `model`
-    (ids) and `bucket` (week or month). Services are limited to those whose KPIs the user may see."""
+    """Parses `from`, `to` (dates, inclusive; the last 90 days by default), `environment`, `service`, `model` and
+    `supplier` (ids) and `bucket` (week or month). Services are limited to those whose KPIs the user may see."""
 
     start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     environment = forms.ModelChoiceField(queryset=Environment.objects.none(), required=False, empty_label="Any")
     service = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any")
     model = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any", label="Deployment model")
+    supplier = forms.ModelChoiceField(queryset=Supplier.objects.none(), required=False, empty_label="Any")
     bucket = forms.ChoiceField(
         choices=[(b, b.capitalize()) for b in BUCKETS], required=False, label="Trend per", initial="week"
     )
@@ -33,6 +35,7 @@ class KpiFilterForm(forms.Form):
         self.fields["environment"].queryset = Environment.objects.order_by("order", "name")
         self.fields["service"].queryset = kpi_services(user=user).order_by("name")
         self.fields["model"].queryset = DeploymentModel.objects.order_by("name", "version")
+        self.fields["supplier"].queryset = Supplier.objects.order_by("name")
         period = default_period()
         self.fields["start"].initial, self.fields["end"].initial = period.first, period.last
         self.helper = FormHelper()
@@ -46,6 +49,7 @@ class KpiFilterForm(forms.Form):
                 Column("environment", css_class="col-sm-2"),
                 Column("service", css_class="col-sm-2"),
                 Column("model", css_class="col-sm-2"),
+                Column("supplier", css_class="col-sm-2"),
                 Column("bucket", css_class="col-sm-1"),
                 Column(Submit("", "Apply", css_class="btn-sm mt-4"), css_class="col-sm-1"),
             )
@@ -86,13 +90,14 @@ class KpiFilterForm(forms.Form):
             "environment": d.get("environment"),
             "service": d.get("service"),
             "model": d.get("model"),
+            "supplier": d.get("supplier"),
         }
 
     def query_string(self) -> str:
         q = QueryDict(mutable=True)
         d = self.cleaned_data
         q["from"], q["to"] = d["start"].isoformat(), d["end"].isoformat()
-        for key in ("environment", "service", "model"):
+        for key in ("environment", "service", "model", "supplier"):
             if d.get(key) is not None:
                 q[key] = str(d[key].pk)
         if d.get("bucket") and d["bucket"] != "week":

@@ -1,4 +1,4 @@
-"""The five roles of DESIGN.md §1: their names, competency profiles and the model permissions they grant; and the
+"""The roles of DESIGN.md §1: their names, competency profiles and the model permissions they grant; and the
 role list a deployment model's RACI matrix draws from (the roles plus the outside parties it names)."""
 
 MANAGER = "Deployment manager"
@@ -6,10 +6,10 @@ PRACTITIONER = "Deployment practitioner"
 SERVICE_OWNER = "Service owner"
 PRODUCT_OWNER = "Product owner"
 AUDITOR = "Auditor"
-ROLES = [MANAGER, PRACTITIONER, SERVICE_OWNER, PRODUCT_OWNER, AUDITOR]
-
-# Parties a RACI matrix names beside the roles: they hold no group of their own here (or hold one added later).
 SUPPLIER_CONTACT = "Supplier contact"
+ROLES = [MANAGER, PRACTITIONER, SERVICE_OWNER, PRODUCT_OWNER, AUDITOR, SUPPLIER_CONTACT]
+
+# Parties a RACI matrix names beside the roles: the supplier's contact (a role too), and the service desk.
 SERVICE_DESK = "Service desk"
 PARTY_PROFILES = {
     SUPPLIER_CONTACT: ("TC", "A supplier's, vendor's or installation partner's contact who takes part in deployments."),
@@ -48,6 +48,13 @@ PROFILES = {
         "AM",
         "Reads everything, changes nothing; exports registers, audit trails and KPI reports.",
         "Record-keeping, reporting, compliance and control frameworks, attention to evidence.",
+    ),
+    SUPPLIER_CONTACT: (
+        "TC",
+        "Sees the deployments their supplier takes part in, and only those, and records the component, environment "
+        "and acceptance checks on them.",
+        "Knowledge of what the supplier delivers and how it is installed, verification, coordination with the "
+        "deployment team.",
     ),
 }
 
@@ -142,6 +149,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.view_auditfinding",
         "reports.add_auditfinding",  # auditors raise findings and change nothing else
     ],
+    # No global permission: what a supplier contact sees and records is scoped by Supplier.contact_users (the
+    # deployments selectors and permissions), as a service owner's is by their services.
+    SUPPLIER_CONTACT: [],
 }
 
 

@@ -1,5 +1,6 @@
 """Permission-matrix rows for the catalog pages and API resources (every role, every URL)."""
 
+from apps.catalog.models import Supplier
 from tests.factories.catalog import sha256_of
 from tests.matrix import api, page
 
@@ -9,6 +10,12 @@ READERS = {"practitioner": FORBIDDEN, "service_owner": FORBIDDEN, "product_owner
 READERS_NOROLE = {**READERS, "norole": FORBIDDEN}
 # the world's service owner also manages w.service's components and versions
 OWNER_OK = {**READERS_NOROLE, "service_owner": 200}
+
+
+def _spare_supplier(w):
+    """A supplier no deployment records (w.supplier takes part in w.deployment, so it cannot be removed), made afresh
+    for each role's request."""
+    return Supplier.objects.create(name=f"Spare supplier {Supplier.objects.count() + 1}", kind="vendor")
 
 
 def _svc(w):
@@ -155,7 +162,7 @@ ROWS = [
         **READERS_NOROLE,
     ),
     api(
-        lambda w: f"/api/v1/suppliers/{w.supplier.pk}/",
+        lambda w: f"/api/v1/suppliers/{_spare_supplier(w).pk}/",
         method="delete",
         default=204,
         name="api supplier delete",

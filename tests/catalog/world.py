@@ -22,7 +22,11 @@ def extend(w) -> None:
     )
     w.other_service = service_create(name="Payroll", criticality="medium", actor=manager)
     w.supplier = supplier_create(
-        name="Acme Hosting", kind=SupplierKind.VENDOR, contract_ref="CTR-2024-001", actor=manager
+        name="Acme Hosting",
+        kind=SupplierKind.VENDOR,
+        contract_ref="CTR-2024-001",
+        contact_users=[w.users["supplier_contact"]],
+        actor=manager,
     )
     w.component = component_create(
         service=w.service,

@@ -40,6 +40,13 @@ ROWS = [
     page(lambda w: f"/models/{w.draft_model.pk}/pilot/", method="post", **POST, name="model pilot"),
     page(lambda w: f"/models/{w.draft_model.pk}/activate/", method="post", **POST, name="model activate"),
     page(lambda w: f"/models/{w.model.pk}/retire/", method="post", **POST, name="model retire"),
+    page(
+        lambda w: f"/models/{w.model.pk}/evaluate/",
+        method="post",
+        data={"outcome": "successful", "findings": "Fine", "decision": "activate"},
+        **POST,
+        name="model evaluate (refused: active, back with a message)",
+    ),
 ]
 
 # API: every role reads (a user without a role gets 403); managers and the admin write.
@@ -73,8 +80,22 @@ ROWS += [
     api(
         lambda w: f"/api/v1/deployment-models/{w.draft_model.pk}/activate/",
         method="post",
+        **{**API_WRITE, "manager": 409, "admin": 409},
+        name="api activate (not piloted: 409)",
+    ),
+    api(
+        lambda w: f"/api/v1/deployment-models/{w.draft_model.pk}/activate/",
+        method="post",
+        data={"override_reason": "Proven elsewhere"},
         **API_WRITE,
-        name="api activate",
+        name="api activate with an override",
+    ),
+    api(
+        lambda w: f"/api/v1/deployment-models/{w.draft_model.pk}/evaluate/",
+        method="post",
+        data={"outcome": "successful", "findings": "Fine", "decision": "activate"},
+        **{**API_WRITE, "manager": 409, "admin": 409},
+        name="api evaluate (not in pilot: 409)",
     ),
     api(
         lambda w: f"/api/v1/deployment-models/{w.model.pk}/new-version/",

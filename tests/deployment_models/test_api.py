@@ -107,7 +107,9 @@ def test_lifecycle_actions(world, manager_client):
     )
     assert _post(manager_client, f"/api/v1/deployment-models/{world.model.pk}/new-version/").status_code == 409
     assert _post(manager_client, f"/api/v1/deployment-models/{copy['id']}/pilot/").json()["status"] == "pilot"
-    body = _post(manager_client, f"/api/v1/deployment-models/{copy['id']}/activate/").json()
+    body = _post(
+        manager_client, f"/api/v1/deployment-models/{copy['id']}/activate/", {"override_reason": "Piloted on paper"}
+    ).json()
     assert body["status"] == "active" and body["next_review_due"]
     world.model.refresh_from_db()
     assert world.model.status == "retired"

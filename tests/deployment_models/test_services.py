@@ -200,7 +200,7 @@ def test_activate_retires_the_previous_active_version(manager, envs):
     v1 = _model_with_stages(envs, status=ModelStatus.ACTIVE)
     v2 = services.model_new_version(model=v1, actor=manager)
     # when
-    services.model_activate(model=v2, actor=manager, today=datetime.date(2026, 1, 31))
+    services.model_activate(model=v2, actor=manager, today=datetime.date(2026, 1, 31), override_reason="Urgent fix")
     # then
     v1.refresh_from_db()
     v2.refresh_from_db()
@@ -225,8 +225,10 @@ def test_activate_needs_an_accountable_for_every_activity(manager, envs):
 
 
 def test_pilot_then_activate_then_retire(manager, envs):
-    model = _model_with_stages(envs)
+    model = _model_with_stages(envs, pilot_runs_required=1)
     assert services.model_pilot(model=model, actor=manager).status == ModelStatus.PILOT
+    services.model_pilot_run_record(model=model, actor=manager)
+    services.model_evaluate(model=model, actor=manager, outcome="successful", findings="Fine.", decision="activate")
     assert services.model_activate(model=model, actor=manager).status == ModelStatus.ACTIVE
     assert services.model_retire(model=model, actor=manager).status == ModelStatus.RETIRED
 

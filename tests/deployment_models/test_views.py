@@ -80,7 +80,9 @@ def test_detail_buttons_follow_the_status(world):
     draft = client.get(f"/models/{world.draft_model.pk}/").content.decode()
     assert 'data-testid="model-new-version"' in active and 'data-testid="model-edit"' not in active
     assert 'data-testid="model-activate"' not in active and "data-confirm=" in active
-    assert 'data-testid="model-activate"' in draft and 'data-testid="model-pilot"' in draft
+    # a draft is piloted first: activating it at once is the override, offered with its reason
+    assert 'data-testid="model-activate-override"' in draft and 'data-testid="model-pilot"' in draft
+    assert 'data-testid="model-activate"' not in draft
     assert 'data-testid="model-new-version"' not in draft
 
 
@@ -238,7 +240,7 @@ def test_lifecycle_buttons(world):
     assert _snapshot() == before
     # pilot, then activate: the old version is retired
     client.post(f"/models/{copy.pk}/pilot/")
-    client.post(f"/models/{copy.pk}/activate/")
+    client.post(f"/models/{copy.pk}/activate/", {"override_reason": "A hotfix that cannot wait for a pilot"})
     copy.refresh_from_db()
     world.model.refresh_from_db()
     assert (copy.status, world.model.status) == ("active", "retired")

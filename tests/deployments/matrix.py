@@ -110,6 +110,9 @@ def url(name: str):
 
 
 HIDDEN = {"norole": 404}  # w.draft and w.deployment: only the role-less user cannot see them
+# w.deployment's supplier has w.users["supplier_contact"] as its contact: it sees it and records its checks, and is
+# refused (403) every other action on it
+SUPPLIER_SEES, SUPPLIER_REFUSED = {"supplier_contact": 200}, {"supplier_contact": 403}
 OTHER_HIDDEN = {"norole": 404, "service_owner": 404, "product_owner": 404}  # w.other_deployment
 EXECUTE = {"practitioner": 302, "manager": 302, "admin": 302}  # w.deployment: manager, assigned practitioner
 REQUESTERS = {"manager": 302, "practitioner": 302, "service_owner": 302, "product_owner": 302, "admin": 302}
@@ -129,7 +132,7 @@ ROWS = [
         name="plan form save",
     ),
     page(url("draft"), **HIDDEN, name="detail w.draft"),
-    page(url("deployment"), **HIDDEN, name="detail w.deployment"),
+    page(url("deployment"), **HIDDEN, **SUPPLIER_SEES, name="detail w.deployment"),
     page(url("other_deployment"), **OTHER_HIDDEN, name="detail w.other_deployment"),
     page(
         lambda w: f"/deployments/{w.draft.pk}/edit/",
@@ -184,6 +187,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="start w.deployment (assigned practitioner)",
     ),
     page(
@@ -193,6 +197,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        supplier_contact=302,
         name="record a check of w.deployment",
     ),
     page(
@@ -222,6 +227,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="link an incident to w.deployment",
     ),
     page(
@@ -230,6 +236,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="resolve an incident of w.deployment",
     ),
     page(
@@ -239,6 +246,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="withdraw an incident of w.deployment",
     ),
     page(
@@ -248,6 +256,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="record a problem on w.deployment",
     ),
     page(
@@ -256,6 +265,7 @@ ROWS = [
         default=403,
         **EXECUTE,
         norole=404,
+        **SUPPLIER_REFUSED,
         name="resolve a problem of w.deployment",
     ),
     page(
@@ -344,5 +354,23 @@ ROWS = [
         **EXECUTE,
         norole=404,
         name="edit the back-out plan of w.deployment",
+    ),
+]
+
+# Suppliers and model testing: a supplier's deployments page (everyone signed in sees the supplier, and only the
+# deployments they may see); confirming a pilot run is a deployment manager's (w.deployment is under no pilot: 409).
+ROWS += [
+    page(lambda w: f"/suppliers/{w.supplier.pk}/deployments/", name="supplier deployments"),
+    page("/deployments/?supplier=1", name="register filtered by supplier"),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/pilot-confirm/",
+        method="post",
+        data={"comment": "Overseen"},
+        default=403,
+        manager=409,
+        admin=409,
+        norole=404,
+        **SUPPLIER_REFUSED,
+        name="confirm a pilot run of w.deployment",
     ),
 ]

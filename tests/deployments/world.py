@@ -1,7 +1,8 @@
 """The deployments' part of the shared test world.
 
 - `w.draft`: a draft by the product owner for w.service to staging (visible to service and product owner).
-- `w.deployment`: an approved deployment of w.service to test, w.users["practitioner"] assigned.
+- `w.deployment`: an approved deployment of w.service to test, w.users["practitioner"] assigned, w.supplier taking
+  part (so w.users["supplier_contact"] sees it).
 - `w.other_deployment`: a draft of w.other_service by the manager (outside the owners' scope).
 """
 
@@ -32,6 +33,7 @@ def extend(w) -> None:
         start=soon(14),
         practitioners=[practitioner],
         title="Shop 1.0.0 to test",
+        supplier=w.supplier,  # its supplier's contact (w.users["supplier_contact"]) sees it and records its checks
     )
     deployment_transition(ctx=Context(actor=w.users["product_owner"]), deployment=w.deployment, transition="submit")
     deployment_transition(ctx=Context(actor=manager), deployment=w.deployment, transition="approve")

@@ -316,3 +316,32 @@ ROWS = [
         name="POST deployments/{id}/steps/reorder/",
     ),
 ]
+
+
+def _about_w_deployment(row) -> bool:
+    name = getattr(row.url, "__name__", "")
+    return name.startswith("deployment_") or row.url is _component_check or "incidents/{incident_id}" in row.name
+
+
+# The supplier contact (tests/matrix.py) is a contact of w.deployment's supplier: it reads everything about it and
+# records its component check; every other write on it is refused (403), and the other deployments stay hidden (404).
+for _row in ROWS:
+    if _about_w_deployment(_row) and _row.expected["norole"] == HIDDEN:
+        allowed = _row.method == "get" or _row.name == "PATCH deployments/{id}/checks/{check_id}/"
+        _row.expected["supplier_contact"] = ALLOWED if allowed else FORBIDDEN
+
+# Model testing: a deployment manager confirms a pilot run (w.deployment is under no pilot model: 409).
+ROWS += [
+    api(
+        _detail("deployment", "pilot-confirm/"),
+        method="post",
+        data={"comment": "Overseen"},
+        default=FORBIDDEN,
+        manager=409,
+        admin=409,
+        norole=HIDDEN,
+        supplier_contact=FORBIDDEN,
+        name="POST deployments/{id}/pilot-confirm/",
+    ),
+    api("/api/v1/deployments/?supplier=1", name="GET deployments/?supplier="),
+]

@@ -14,6 +14,7 @@ ROLE_BY_KEY = {
     "service_owner": roles.SERVICE_OWNER,
     "product_owner": roles.PRODUCT_OWNER,
     "auditor": roles.AUDITOR,
+    "supplier_contact": roles.SUPPLIER_CONTACT,
 }
 
 

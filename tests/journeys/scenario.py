@@ -123,7 +123,7 @@ def build() -> Scenario:
         requires_service_owner_approval=True,
         acceptance_criteria="Smoke test passed\nNo new errors in the logs",
     )
-    s.model = model_activate(model=s.model, actor=manager)
+    s.model = model_activate(model=s.model, actor=manager, override_reason="The team's agreed model, adopted as is")
 
     po, pat = s.users["product_owner"], s.users["practitioner"]
     v = s.versions

@@ -81,7 +81,12 @@ RECORD_ROWS = [
     page(lambda w: f"/exports/jobs/{_job(w).pk}/", default=404, auditor=200, name="GET export job"),
     page(lambda w: f"/exports/jobs/{_job(w).pk}/status/", default=404, auditor=200, name="GET export job status"),
     page(lambda w: f"/exports/jobs/{_job(w).pk}/download/", default=404, auditor=200, name="GET export download"),
-    page(lambda w: f"/deployments/{w.deployment.pk}/report/", norole=404, name="GET deployment report"),
+    page(
+        lambda w: f"/deployments/{w.deployment.pk}/report/",
+        norole=404,
+        supplier_contact=200,  # a contact of its supplier sees w.deployment, so its printable report too
+        name="GET deployment report",
+    ),
     page(lambda w: f"/reviews/{_review(w).pk}/report/", norole=403, name="GET review report"),
 ]
 

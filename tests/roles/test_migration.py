@@ -59,10 +59,11 @@ def test_a_database_migrated_before_the_move_migrates_forward_keeping_its_role_p
     # when today's code migrates it forward
     _run(ROOT, env, "migrate", "--noinput", "-v0")
     # then the same rows, in the same table, are the roles app's, and their content type moved with them; their
-    # single competency profile became the guide's multi-letter one (roles.0003)
+    # single competency profile became the guide's multi-letter one (roles.0003); roles added since, such as the
+    # Supplier contact, come after them
     after = json.loads(_run(ROOT, env, "shell", "-v", "0", "-c", READ))
     rows = [[pk, name, PROFILES[name][0]] for pk, name, _ in before["rows"]]
-    assert after == {"rows": rows, "content_types": ["roles"]}
-    assert json.loads(_run(ROOT, env, "shell", "-v", "0", "-c", READ_NEW)) == rows
+    assert after["content_types"] == ["roles"] and after["rows"][: len(rows)] == rows
+    assert json.loads(_run(ROOT, env, "shell", "-v", "0", "-c", READ_NEW))[: len(rows)] == rows
     # and nothing is left to migrate
     assert "No changes detected" in _run(ROOT, env, "makemigrations", "--check", "--dry-run")

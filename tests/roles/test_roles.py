@@ -10,7 +10,7 @@ from apps.roles.services import roles_sync
 pytestmark = pytest.mark.django_db
 
 
-def test_the_five_roles_exist_after_migrate_with_their_profiles():
+def test_the_roles_exist_after_migrate_with_their_profiles():
     assert set(Group.objects.values_list("name", flat=True)) >= set(roles.ROLES)
     profiles = dict(RoleProfile.objects.values_list("group__name", "competency_profile"))
     assert profiles == {
@@ -19,7 +19,13 @@ def test_the_five_roles_exist_after_migrate_with_their_profiles():
         "Service owner": "CL",
         "Product owner": "MC",
         "Auditor": "AM",
+        "Supplier contact": "TC",
     }
+
+
+def test_the_supplier_contact_role_holds_no_global_permission():
+    # its scope is the deployments of its suppliers (Supplier.contact_users), never a global permission
+    assert Group.objects.get(name="Supplier contact").permissions.count() == 0
 
 
 def test_every_listed_permission_exists():
@@ -47,5 +53,5 @@ def test_the_auditor_holds_no_write_permission_but_raising_findings():
 def test_roles_sync_is_idempotent():
     roles_sync()
     roles_sync()
-    assert Group.objects.filter(name__in=roles.ROLES).count() == 5
-    assert RoleProfile.objects.count() == 5
+    assert Group.objects.filter(name__in=roles.ROLES).count() == len(roles.ROLES) == 6
+    assert RoleProfile.objects.count() == 6

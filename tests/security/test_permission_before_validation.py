@@ -230,6 +230,7 @@ for _name, _url in (
     ("deployment_models:model_pilot", lambda w: f"/models/{w.draft_model.pk}/pilot/"),
     ("deployment_models:model_activate", lambda w: f"/models/{w.draft_model.pk}/activate/"),
     ("deployment_models:model_retire", lambda w: f"/models/{w.model.pk}/retire/"),
+    ("deployment_models:model_evaluate", lambda w: f"/models/{w.draft_model.pk}/evaluate/"),
 ):
     ENDPOINTS[(_name, "post")] = one(_url, NOT_MANAGERS)
 for _key, _url in (
@@ -240,6 +241,7 @@ for _key, _url in (
     (("deployment-model-pilot", "post"), lambda w: f"/api/v1/deployment-models/{w.draft_model.pk}/pilot/"),
     (("deployment-model-new-version", "post"), lambda w: f"/api/v1/deployment-models/{w.model.pk}/new-version/"),
     (("deployment-model-retire", "post"), lambda w: f"/api/v1/deployment-models/{w.model.pk}/retire/"),
+    (("deployment-model-evaluate", "post"), lambda w: f"/api/v1/deployment-models/{w.draft_model.pk}/evaluate/"),
     (("model-stage-list", "post"), lambda w: "/api/v1/model-stages/"),
     (("model-stage-detail", "put"), lambda w: f"/api/v1/model-stages/{w.draft_stage.pk}/"),
     (("model-stage-detail", "patch"), lambda w: f"/api/v1/model-stages/{w.draft_stage.pk}/"),
@@ -300,6 +302,12 @@ ENDPOINTS.update(
         ),
         ("deployment-incidents", "post"): one(lambda w: f"/api/v1/deployments/{w.deployment.pk}/incidents/", EXECUTE),
         ("deployment-problems", "post"): one(lambda w: f"/api/v1/deployments/{w.deployment.pk}/problems/", EXECUTE),
+        ("deployment-pilot-confirm", "post"): one(
+            lambda w: f"/api/v1/deployments/{w.deployment.pk}/pilot-confirm/", {**EXECUTE, "practitioner": 403}
+        ),
+        ("deployments:pilot_confirm", "post"): one(
+            lambda w: f"/deployments/{w.deployment.pk}/pilot-confirm/", {**EXECUTE, "practitioner": 403}
+        ),
         ("deployment-incident-resolve", "post"): one(
             lambda w: f"/api/v1/deployments/{w.deployment.pk}/incidents/{_incident(w).pk}/resolve/", EXECUTE
         ),

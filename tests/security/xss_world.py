@@ -208,7 +208,7 @@ def build_xss_world() -> SimpleNamespace:
         "/api/v1/responsibilities/",
         {"model": x_.model["id"], "activity": x("Activity"), "role": x("Role"), "raci": "A"},
     )
-    api.post(f"/api/v1/deployment-models/{x_.model['id']}/activate/")
+    api.post(f"/api/v1/deployment-models/{x_.model['id']}/activate/", {"override_reason": x("Override")})
 
     # a deployment walked to completed, with every record planted
     start = now + dt.timedelta(hours=1)

@@ -92,8 +92,14 @@ class SupplierSerializer(serializers.ModelSerializer):
         required=False,
         help_text="Ids of the components it supplies.",
     )
+    contact_users = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=get_user_model().objects.all(),
+        required=False,
+        help_text="Ids of the users with the Supplier contact role who see and check its deployments.",
+    )
 
     class Meta:
         model = Supplier
-        fields = ["id", "name", "kind", "contract_ref", "contacts", "components"]
+        fields = ["id", "name", "kind", "contract_ref", "contacts", "components", "contact_users"]
         extra_kwargs = {"name": {"validators": []}}

@@ -171,7 +171,7 @@ class SupplierViewSet(CatalogViewSet):
     write_rules = manager_rules("catalog.supplier")
 
     def selector_queryset(self):
-        return selectors.supplier_list(user=self.request.user).prefetch_related("components")
+        return selectors.supplier_list(user=self.request.user).prefetch_related("components", "contact_users")
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)

@@ -5,11 +5,14 @@ from rest_framework import serializers
 from apps.catalog.models import ComponentSource, ComponentType
 from apps.deployment_models.models import (
     MAX_APPROVALS,
+    MAX_PILOT_RUNS,
     MAX_REVIEW_INTERVAL_MONTHS,
     MAX_STAGE_ORDER,
     SELECTION_FACTOR_KEYS,
     DeploymentModel,
     ModelStage,
+    PilotDecision,
+    PilotOutcome,
     Responsibility,
     Trigger,
 )
@@ -82,6 +85,12 @@ class DeploymentModelSerializer(serializers.ModelSerializer):
         help_text=f"Text per factor; keys: {', '.join(SELECTION_FACTOR_KEYS)}.",
     )
     review_interval_months = serializers.IntegerField(min_value=1, max_value=MAX_REVIEW_INTERVAL_MONTHS, default=3)
+    pilot_runs_required = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_PILOT_RUNS,
+        default=3,
+        help_text="How many completed deployments a deployment manager confirms in the pilot before it is evaluated.",
+    )
     stages = NestedStageSerializer(many=True, read_only=True)
     responsibilities = ResponsibilitySerializer(many=True, read_only=True)
 
@@ -111,6 +120,17 @@ class DeploymentModelSerializer(serializers.ModelSerializer):
             "review_interval_months",
             "activated_at",
             "retired_at",
+            "pilot_runs_required",
+            "pilot_runs_confirmed",
+            "pilot_started_at",
+            "evaluation_outcome",
+            "evaluation_findings",
+            "evaluation_decision",
+            "evaluated_by",
+            "evaluated_at",
+            "pilot_override_reason",
+            "pilot_overridden_by",
+            "pilot_overridden_at",
             "responsibilities",
             "created_at",
             "updated_at",
@@ -122,6 +142,16 @@ class DeploymentModelSerializer(serializers.ModelSerializer):
             "previous_version",
             "activated_at",
             "retired_at",
+            "pilot_runs_confirmed",
+            "pilot_started_at",
+            "evaluation_outcome",
+            "evaluation_findings",
+            "evaluation_decision",
+            "evaluated_by",
+            "evaluated_at",
+            "pilot_override_reason",
+            "pilot_overridden_by",
+            "pilot_overridden_at",
             "created_at",
             "updated_at",
         ]
@@ -131,3 +161,22 @@ class DeploymentModelSerializer(serializers.ModelSerializer):
         if unknown := sorted(set(value) - set(SELECTION_FACTOR_KEYS)):
             raise serializers.ValidationError(f"Unknown factor(s): {', '.join(unknown)}.")
         return value
+
+
+class ModelActivateInputSerializer(serializers.Serializer):
+    override_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        default="",
+        help_text="Deployment managers only: why the model is activated without (or before the end of) its pilot. "
+        "Counted as a compliance exception.",
+    )
+
+
+class ModelEvaluateInputSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(PilotOutcome.choices)
+    findings = serializers.CharField(max_length=20_000, help_text="What the pilot found.")
+    decision = serializers.ChoiceField(
+        PilotDecision.choices, help_text="activate (then `activate/`), revise (back to draft) or abandon (retired)."
+    )

@@ -12,6 +12,8 @@ from apps.core.permissions import user_can
 from apps.deployment_models import selectors, services
 from apps.deployment_models.api.serializers import (
     DeploymentModelSerializer,
+    ModelActivateInputSerializer,
+    ModelEvaluateInputSerializer,
     ModelStageSerializer,
     ResponsibilitySerializer,
 )
@@ -57,6 +59,7 @@ class DeploymentModelViewSet(
         "new_version": May(perm="deployment_models.add_deploymentmodel", message=LIFECYCLE.message),
         "pilot": LIFECYCLE,
         "activate": LIFECYCLE,
+        "evaluate": LIFECYCLE,
         "retire": LIFECYCLE,
     }
 
@@ -73,9 +76,9 @@ class DeploymentModelViewSet(
             channel=API, model=serializer.instance, actor=self.request.user, **serializer.validated_data
         )
 
-    def _lifecycle(self, request, service, status=200):
+    def _lifecycle(self, request, service, status=200, **kwargs):
         model = self.get_object()
-        result = service(model=model, actor=request.user)
+        result = service(model=model, actor=request.user, channel=API, **kwargs)
         result = self.get_queryset().get(pk=result.pk)
         return Response(self.get_serializer(result).data, status=status)
 
@@ -85,13 +88,32 @@ class DeploymentModelViewSet(
         return self._lifecycle(request, services.model_pilot)
 
     @extend_schema(
-        request=None,
+        request=ModelActivateInputSerializer,
         responses=DeploymentModelSerializer,
-        summary="Draft or pilot → active; retires the previously active version",
+        summary="Pilot → active once piloted and evaluated; retires the previously active version",
+        description="409 naming what is missing (confirmed pilot runs, the evaluation, or a pilot at all) unless a "
+        "deployment manager gives `override_reason`, which is recorded and counted as a compliance exception.",
     )
     @action(detail=True, methods=["post"])
     def activate(self, request, pk=None):
-        return self._lifecycle(request, services.model_activate)
+        self.get_object()  # 404 before the body is read
+        serializer = ModelActivateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._lifecycle(request, services.model_activate, **serializer.validated_data)
+
+    @extend_schema(
+        request=ModelEvaluateInputSerializer,
+        responses=DeploymentModelSerializer,
+        summary="End a pilot with its evaluation (outcome, findings, decision)",
+        description="409 while the pilot lacks confirmed runs (naming how many) or when the model is not in pilot. "
+        "`revise` sends the model back to draft; `abandon` retires it; `activate` lets `activate/` succeed.",
+    )
+    @action(detail=True, methods=["post"])
+    def evaluate(self, request, pk=None):
+        self.get_object()
+        serializer = ModelEvaluateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._lifecycle(request, services.model_evaluate, **serializer.validated_data)
 
     @extend_schema(
         request=None,

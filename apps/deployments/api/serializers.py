@@ -63,6 +63,9 @@ DEPLOYMENT_FIELDS = [
     "released_at",
     "released_by",
     "back_out_plan",
+    "pilot_confirmed_by",
+    "pilot_confirmed_at",
+    "pilot_comment",
 ]
 # what a client may write on POST (besides `component`/`version`/...) and on PATCH/PUT
 WRITABLE_FIELDS = [

@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from apps.deployments.api import gate, handover, hooks, incidents, plans, views
+from apps.deployments.api import gate, handover, hooks, incidents, pilot, plans, views
 
 ID = r"(?P<pk>[^/.]+)"  # any segment: the views answer 404 (JSON) for ids that are not there or not visible
 
@@ -36,6 +36,7 @@ urlpatterns = [
         name="deployment-incident-withdraw",
     ),
     re_path(rf"^deployments/{ID}/handover/$", handover.HandoverView.as_view(), name="deployment-handover"),
+    re_path(rf"^deployments/{ID}/pilot-confirm/$", pilot.PilotConfirmView.as_view(), name="deployment-pilot-confirm"),
     re_path(rf"^deployments/{ID}/problems/$", views.ProblemListView.as_view(), name="deployment-problems"),
     re_path(rf"^deployments/{ID}/release/$", plans.DeploymentReleaseView.as_view(), name="deployment-release"),
     re_path(rf"^deployments/{ID}/steps/$", plans.StepListView.as_view(), name="deployment-steps"),

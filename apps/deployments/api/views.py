@@ -49,6 +49,7 @@ from apps.deployments.permissions import (
     may_edit_ever,
     may_execute,
     may_rate,
+    may_record_checks,
     may_take,
     segregation_refuses,
     transition_refusal,
@@ -387,7 +388,8 @@ class CheckListView(_DeploymentChildMixin, generics.ListAPIView):
         request=CheckRecordInputSerializer,
         responses={200: CheckSerializer},
         summary="Record a check's result",
-        description="Assigned practitioners and deployment managers. A required check passes only with "
+        description="Assigned practitioners and deployment managers; the supplier's contacts its component, "
+        "environment and acceptance checks. A required check passes only with "
         "`evidence`, and `n_a` needs its reason in `evidence` (400 otherwise). A component check passed with an "
         "`observed_checksum` that differs from the version's SHA-256 is recorded as failed.",
         tags=["deployments"],
@@ -397,7 +399,12 @@ class CheckDetailView(_DeploymentChildMixin, generics.GenericAPIView):
     serializer_class = CheckSerializer
     queryset = Check.objects.none()
     http_method_names = ["get", "patch", "head", "options"]
-    write_rules = {"patch": EXECUTORS}
+    write_rules = {
+        "patch": May(
+            on=may_record_checks,
+            message="Only the assigned practitioners, a deployment manager or the supplier's contacts record checks.",
+        )
+    }
 
     def get_check(self) -> Check:
         pk = parse_id(self.kwargs.get("check_id", ""))

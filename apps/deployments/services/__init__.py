@@ -1,6 +1,7 @@
 """Every write on deployments: planning, the state machine, and what the process records."""
 
 from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.pilot import deployment_pilot_confirm, pilot_confirm_refusal
 from apps.deployments.services.planning import (
     BULK_LIMIT,
     ItemInvalid,
@@ -41,6 +42,8 @@ __all__ = [
     "comment_add",
     "deployment_create",
     "deployment_release",
+    "deployment_pilot_confirm",
+    "pilot_confirm_refusal",
     "deployment_transition",
     "deployment_update",
     "event_record",

@@ -19,7 +19,7 @@ from apps.deployments.models import (
     IncidentLink,
     Severity,
 )
-from apps.deployments.permissions import may_execute, may_rate, may_rate_now
+from apps.deployments.permissions import may_execute, may_rate, may_rate_now, may_record_check
 from apps.deployments.selectors import deployment_visible_q
 from apps.deployments.services.events import Context, event_record
 
@@ -55,8 +55,11 @@ def check_record(*, ctx: Context, check: Check, result: str, evidence: str = "",
     `evidence`). A component check whose observed checksum differs from the version's recorded SHA-256 fails,
     whatever result was given."""
     deployment = Deployment.objects.select_for_update().get(pk=check.deployment_id)
-    if not may_execute(ctx.actor, deployment):
-        raise PermissionDenied("Only the assigned practitioners or a deployment manager record checks.")
+    if not may_record_check(ctx.actor, deployment, check.kind):
+        raise PermissionDenied(
+            "Only the assigned practitioners or a deployment manager record checks (and the supplier's contacts its "
+            "component, environment and acceptance checks)."
+        )
     if result not in CheckResult.values or result == CheckResult.PENDING:
         raise ValidationError({"result": "Give a result: pass, fail or n_a."})
     if deployment.status not in RECORDABLE[check.kind]:

@@ -9,6 +9,7 @@ from apps.deployments.views.actions import (
     IncidentAddView,
     IncidentResolveView,
     IncidentWithdrawView,
+    PilotConfirmView,
     ProblemAddView,
     ProblemResolveView,
 )
@@ -26,7 +27,7 @@ from apps.deployments.views.plans import (
     StepRecordView,
     StepRemoveView,
 )
-from apps.deployments.views.register import DeploymentListView
+from apps.deployments.views.register import DeploymentListView, SupplierDeploymentsView
 
 __all__ = [
     "BackOutPlanView",
@@ -48,6 +49,8 @@ __all__ = [
     "IncidentResolveView",
     "IncidentWithdrawView",
     "MyWorkView",
+    "PilotConfirmView",
     "ProblemAddView",
     "ProblemResolveView",
+    "SupplierDeploymentsView",
 ]

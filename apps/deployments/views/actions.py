@@ -19,9 +19,18 @@ from apps.deployments.forms import (
     IncidentForm,
     IncidentResolveForm,
     IncidentWithdrawForm,
+    PilotConfirmForm,
     ProblemForm,
 )
-from apps.deployments.permissions import is_manager, may_comment, may_edit_ever, may_execute, may_rate, may_take
+from apps.deployments.permissions import (
+    is_manager,
+    may_comment,
+    may_edit_ever,
+    may_execute,
+    may_rate,
+    may_record_check,
+    may_take,
+)
 from apps.deployments.services import Context
 from apps.deployments.services.handover import deployment_handover_set
 from apps.deployments.views.common import conflict_extra, render_detail, transition_form, visible_deployment
@@ -119,7 +128,7 @@ class CheckRecordView(_DeploymentAction):
         self.check_obj = get_object_or_404(deployment.checks.select_related("component_version"), pk=check_id)
 
     def may(self, user, deployment, check_id: int = 0) -> bool:
-        return may_execute(user, deployment)
+        return may_record_check(user, deployment, self.check_obj.kind)
 
     def make_form(self, request, deployment, check_id: int = 0):
         return CheckRecordForm(request.POST, auto_id=f"check{check_id}-%s")
@@ -136,6 +145,26 @@ class CheckRecordView(_DeploymentAction):
             observed_checksum=form.cleaned_data["observed_checksum"],
         )
         return f"Check “{check.description}” recorded: {check.get_result_display()}."
+
+
+class PilotConfirmView(_DeploymentAction):
+    """A deployment manager confirms a completed run under a model in pilot (model testing)."""
+
+    form_class = PilotConfirmForm
+    form_key = "pilot_form"
+
+    def may(self, user, deployment, **kwargs) -> bool:
+        return is_manager(user)
+
+    def perform(self, request, deployment, form, **kwargs):
+        updated = services.deployment_pilot_confirm(
+            ctx=Context.from_request(request), deployment=deployment, comment=form.cleaned_data["comment"]
+        )
+        model = updated.model
+        return (
+            f"{updated.reference} confirmed as a pilot run of {model}: "
+            f"{model.pilot_runs_confirmed} of {model.pilot_runs_required}."
+        )
 
 
 class CommentAddView(_DeploymentAction):

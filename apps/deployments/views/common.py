@@ -13,14 +13,24 @@ from apps.deployments.forms import (
     FeedbackForm,
     HandoverForm,
     IncidentForm,
+    PilotConfirmForm,
     ProblemForm,
     TransitionForm,
 )
 from apps.deployments.models import CheckKind, Deployment
-from apps.deployments.permissions import available_transitions, is_manager, may_edit, may_execute, may_rate_now
+from apps.deployments.permissions import (
+    available_transitions,
+    is_manager,
+    may_edit,
+    may_execute,
+    may_rate_now,
+    may_record_check,
+    may_record_checks,
+)
 from apps.deployments.plan_forms import BackOutPlanForm, ReleaseForm, StepAddForm, StepRecordForm, step_owners
 from apps.deployments.readiness import deployment_readiness
 from apps.deployments.rules import Conflict
+from apps.deployments.services import pilot_confirm_refusal
 from apps.deployments.services.handover import handover_required, may_write_handover
 
 
@@ -62,6 +72,7 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
     user = request.user
     manager = is_manager(user)
     executes = may_execute(user, deployment)
+    records_checks = may_record_checks(user, deployment) and deployment.status not in workflow.FINAL
     transitions = available_transitions(user, deployment)
     bound_transition = extra.pop("transition_form", None)
 
@@ -78,6 +89,7 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
             auto_id=f"check{check.pk}-%s",
             initial={"result": check.result if check.result != "pending" else "pass", "evidence": check.evidence},
         )
+        check.may_record = records_checks and may_record_check(user, deployment, check.kind)
         groups[check.kind]["checks"].append(check)
     readiness = readiness_groups(deployment, user) if deployment.status in workflow.OPEN else None
     feedback = rows("feedback", deployment.feedback.select_related("user"))
@@ -100,7 +112,10 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
         "is_manager": manager,
         "may_edit": may_edit(user, deployment),
         "may_execute": executes,
-        "may_record_checks": executes and deployment.status not in workflow.FINAL,
+        "may_record_checks": records_checks,
+        "pilot_model": deployment.model if deployment.model and deployment.model.status == "pilot" else None,
+        "may_confirm_pilot": manager and not pilot_confirm_refusal(deployment),
+        "pilot_form": extra.pop("pilot_form", None) or PilotConfirmForm(auto_id="pilot-%s"),
         "may_comment": user_can(user, "deployments.add_deployment"),
         "may_rate": may_rate_now(user, deployment) and not rated,
         "comment_form": extra.pop("comment_form", None) or CommentForm(auto_id="comment-%s"),

@@ -6,9 +6,11 @@ import hashlib
 from crispy_forms.templatetags.crispy_forms_filters import as_crispy_field
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.cache import cache
+from django.http import Http404
 from django.shortcuts import render
 from django.views import View
 
+from apps.catalog import selectors as catalog_selectors
 from apps.core.pagination import COUNT_CAP, CappedPaginator, capped_count, keyset_page
 from apps.core.permissions import user_can
 from apps.core.widgets import FastSelect, rendered_fields
@@ -47,7 +49,7 @@ def _filter_choices() -> dict[str, list]:
     """The register's long filter lists as (id, label) rows read straight from the database (no model objects)."""
     from django.contrib.auth import get_user_model
 
-    from apps.catalog.models import Service
+    from apps.catalog.models import Service, Supplier
     from apps.deployment_models.models import DeploymentModel
     from apps.environments.models import Environment
 
@@ -65,6 +67,7 @@ def _filter_choices() -> dict[str, list]:
             (pk, f"{n} v{v}")
             for pk, n, v in DeploymentModel.objects.order_by("name", "-version").values_list("pk", "name", "version")
         ],
+        "supplier": list(Supplier.objects.order_by("name").values_list("pk", "name")),
         "requester": people,
         "practitioner": people,
     }
@@ -187,5 +190,35 @@ class DeploymentListView(LoginRequiredMixin, View):
                 "columns": columns,
                 "page_query": _querystring(request.GET, page=None),
                 "may_create": user_can(request.user, "deployments.add_deployment"),
+            },
+        )
+
+
+class SupplierDeploymentsView(LoginRequiredMixin, View):
+    """A supplier's page of deployments: those it takes part in that the user may see, newest first, paginated in a
+    constant number of queries (the register filtered by `supplier`, with the supplier's header)."""
+
+    def get(self, request, pk: int):
+        supplier = catalog_selectors.supplier_get(user=request.user, pk=pk)
+        if supplier is None:
+            raise Http404("No such supplier.")
+        qs = (
+            selectors.deployment_list(user=request.user)
+            .filter(supplier=supplier)
+            .select_related(None)
+            .select_related("environment", "service", "model")
+            .only(*ROW_FIELDS)
+            .order_by("-planned_start", "-id")
+        )
+        page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "deployments/supplier_deployments.html",
+            {
+                "supplier": supplier,
+                "page": page,
+                "deployments": page.object_list,
+                "empty": "No deployment of this supplier that you may see.",
+                "may_see_kpis": user_can(request.user, "reports.view_kpis"),
             },
         )

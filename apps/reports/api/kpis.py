@@ -26,6 +26,7 @@ class KpiFiltersSerializer(serializers.Serializer):
     environment = serializers.IntegerField(allow_null=True)
     service = serializers.IntegerField(allow_null=True)
     model = serializers.IntegerField(allow_null=True)
+    supplier = serializers.IntegerField(allow_null=True)
 
 
 class FindingsBySeveritySerializer(serializers.Serializer):
@@ -94,6 +95,7 @@ class KpiReportView(APIView):
             _id_param("environment", "environment"),
             _id_param("service", "service"),
             _id_param("model", "deployment model"),
+            _id_param("supplier", "supplier"),
         ],
         responses={200: KpiReportSerializer},
     )

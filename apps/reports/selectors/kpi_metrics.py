@@ -204,7 +204,7 @@ METRICS: dict[str, Metric] = {
             "Compliance exceptions",
             "count",
             "Emergency overrides (of conflicts, freezes or the promotion gate) on the deployments planned to "
-            "start in the period.",
+            "start in the period, and deployment models activated in it without a finished, evaluated pilot.",
             "overrides",
             "planned",
         ),

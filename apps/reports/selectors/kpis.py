@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.catalog.models import Service
 from apps.core.permissions import user_can
+from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import AlignmentRating, Deployment, Feedback
 from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.deployments.workflow import Status
@@ -53,7 +54,7 @@ from apps.reports.selectors.kpi_sql import SecondsBetween, percentiles, without_
 # --- the base queryset ---------------------------------------------------------------------------------------
 
 
-def kpi_base(*, user, environment=None, service=None, model=None) -> QuerySet[Deployment]:
+def kpi_base(*, user, environment=None, service=None, model=None, supplier=None) -> QuerySet[Deployment]:
     """The deployments the user's KPIs are computed over: those they may see, and for service and product owners
     only those of their services (DESIGN.md §1); then the filters. PermissionDenied without `reports.view_kpis`."""
     if not user_can(user, VIEW_KPIS):
@@ -67,6 +68,8 @@ def kpi_base(*, user, environment=None, service=None, model=None) -> QuerySet[De
         qs = qs.filter(service=service)
     if model is not None:
         qs = qs.filter(model=model)
+    if supplier is not None:
+        qs = qs.filter(supplier=supplier)
     return qs.order_by()
 
 
@@ -127,33 +130,49 @@ def _value(key: str, value, numerator=None, denominator=None) -> KpiValue:
     return KpiValue(METRICS[key], value, numerator, denominator)
 
 
-def findings_in_scope_q(base: QuerySet, *, user, period: Period, environment=None, service=None, model=None) -> Q:
+def findings_in_scope_q(
+    base: QuerySet, *, user, period: Period, environment=None, service=None, model=None, supplier=None
+) -> Q:
     """The audit findings a KPI counts: raised in the period, about a deployment of `base`; and, for a user who sees
-    every deployment and chose no environment or service, about the models (or the chosen model) and their reviews."""
+    every deployment and chose no environment, service or supplier, about the models (or the chosen model) and their
+    reviews."""
     raised = Q(raised_at__gte=period.start, raised_at__lt=period.end)
-    if deployment_visible_q(user) is not None or environment is not None or service is not None:
+    if deployment_visible_q(user) is not None or any(f is not None for f in (environment, service, supplier)):
         return raised & Q(deployment__in=base.values("pk"))
     if model is not None:
         return raised & (Q(deployment__in=base.values("pk")) | Q(model=model) | Q(review__model=model))
     return raised
 
 
-def _findings_value(base: QuerySet, *, user, period: Period, environment, service, model) -> KpiValue:
+def _findings_value(base: QuerySet, *, user, period: Period, **filters) -> KpiValue:
     """Real findings of the register, counted by severity in one query."""
-    q = findings_in_scope_q(base, user=user, period=period, environment=environment, service=service, model=model)
+    q = findings_in_scope_q(base, user=user, period=period, **filters)
     counts = findings_by_severity(AuditFinding.objects.filter(q))
     total = counts.pop("total")
     return KpiValue(METRICS["audit_findings"], total, total, None, breakdown=counts)
 
 
+def _model_overrides(*, user, period: Period, environment=None, service=None, model=None, supplier=None) -> int:
+    """Models activated in the period without a finished, evaluated pilot (a manager's override): compliance
+    exceptions of the practice as a whole, so counted for users who see every deployment and cut no narrower than
+    by model."""
+    if deployment_visible_q(user) is not None or any(f is not None for f in (environment, service, supplier)):
+        return 0
+    qs = DeploymentModel.objects.filter(pilot_overridden_at__gte=period.start, pilot_overridden_at__lt=period.end)
+    return (qs.filter(pk=_pk(model)) if model is not None else qs).count()
+
+
 @cached_kpi(VIEW_KPIS)
 @without_jit
-def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=None, model=None) -> KpiReport:
+def kpi_report(
+    *, user, start: dt.date, end: dt.date, environment=None, service=None, model=None, supplier=None
+) -> KpiReport:
     """Every KPI of DESIGN.md §3 over the deployments `user` may see, for the days start..end (inclusive).
 
     A constant number of queries (seven), each filtered on an indexed range; rates are percentages with one
     decimal, hours and ratings have two; a metric whose denominator is 0 has the value None ("no data")."""
-    base = kpi_base(user=user, environment=environment, service=service, model=model)
+    filters = {"environment": environment, "service": service, "model": model, "supplier": supplier}
+    base = kpi_base(user=user, **filters)
     period = Period(start, end)
     c = _finished_counts(base, period)
     lead = _lead_times(base, period)
@@ -173,7 +192,7 @@ def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=
     ).aggregate(n=Count("pk"), total=Sum("rating"))
     restored, ttr = _time_to_restore(base, period)
     weeks = round(period.weeks, 4)
-    overrides = planned["overrides"] or 0
+    overrides = (planned["overrides"] or 0) + _model_overrides(user=user, period=period, **filters)
     values = [
         _value("success_rate", _pct(c["completed"], c["finished"]), c["completed"], c["finished"]),
         _value("failures", c["failures"], c["failures"], c["finished"]),
@@ -190,7 +209,7 @@ def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=
             "model_adoption_rate", _pct(planned["agreed"], planned["planned"]), planned["agreed"], planned["planned"]
         ),
         _value("compliance_exceptions", overrides, overrides, planned["planned"]),
-        _findings_value(base, user=user, period=period, environment=environment, service=service, model=model),
+        _findings_value(base, user=user, period=period, **filters),
         _value("deployment_frequency_per_week", _ratio(c["prod_completed"], period.weeks), c["prod_completed"], weeks),
         _value(
             "change_failure_rate",
@@ -201,8 +220,9 @@ def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=
         _value("time_to_restore_median_hours", _hours(ttr), restored, c["prod_failed"]),
         _release_lag(base, period, c["completed"]),
     ]
-    filters = {"environment": _pk(environment), "service": _pk(service), "model": _pk(model)}
-    return KpiReport(period=period, filters=filters, values={v.metric.key: v for v in values})
+    return KpiReport(
+        period=period, filters={k: _pk(v) for k, v in filters.items()}, values={v.metric.key: v for v in values}
+    )
 
 
 def _pk(obj):
@@ -243,12 +263,20 @@ def _as_date(value) -> dt.date:
 @cached_kpi(VIEW_KPIS)
 @without_jit
 def kpi_trend(
-    *, user, start: dt.date, end: dt.date, bucket: str = "week", environment=None, service=None, model=None
+    *,
+    user,
+    start: dt.date,
+    end: dt.date,
+    bucket: str = "week",
+    environment=None,
+    service=None,
+    model=None,
+    supplier=None,
 ) -> list[TrendPoint]:
     """Success rate, completions and median lead time per week or month of the period (two grouped queries)."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {BUCKETS}")
-    base = kpi_base(user=user, environment=environment, service=service, model=model)
+    base = kpi_base(user=user, environment=environment, service=service, model=model, supplier=supplier)
     period = Period(start, end)
     trunc = (TruncWeek if bucket == "week" else TruncMonth)("actual_end")
     points: dict[dt.date, TrendPoint] = {}
@@ -279,11 +307,12 @@ def kpi_trend(
 
 
 def kpi_drilldown(
-    *, user, metric: str, start: dt.date, end: dt.date, environment=None, service=None, model=None
+    *, user, metric: str, start: dt.date, end: dt.date, environment=None, service=None, model=None, supplier=None
 ) -> QuerySet[Deployment]:
     """The deployments behind a metric's numerator, with the same scope and filters; KeyError for unknown ones."""
     spec = METRICS[metric]
-    base = kpi_base(user=user, environment=environment, service=service, model=model)
+    filters = {"environment": environment, "service": service, "model": model, "supplier": supplier}
+    base = kpi_base(user=user, **filters)
     p = Period(start, end)
     finished = p.finished()
     numerators = {
@@ -301,9 +330,7 @@ def kpi_drilldown(
         "model_adoption_rate": p.planned() & AGREED_MODEL,
         "compliance_exceptions": p.planned() & Q(override_count__gt=0),
         "audit_findings": Q(
-            pk__in=AuditFinding.objects.filter(
-                findings_in_scope_q(base, user=user, period=p, environment=environment, service=service, model=model)
-            )
+            pk__in=AuditFinding.objects.filter(findings_in_scope_q(base, user=user, period=p, **filters))
             .filter(deployment__isnull=False)
             .values("deployment_id")
         ),
