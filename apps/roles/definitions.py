@@ -92,6 +92,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.view_auditfinding",
         "reports.add_auditfinding",
         "reports.change_auditfinding",
+        *_crud(["reports.kpitarget"]),  # managers set the KPI targets
     ],
     PRACTITIONER: [
         *_view(_REFERENCE),
@@ -128,5 +129,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_view(_WEBHOOKS),
         "reports.view_auditfinding",
         "reports.add_auditfinding",  # auditors raise findings and change nothing else
+        "reports.view_kpitarget",
     ],
 }
