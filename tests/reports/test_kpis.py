@@ -29,6 +29,7 @@ EXPECTED = [
     ("lead_time_p90_hours", 82.0, 5, None),  # 25 + 0.6 × (120 − 25)
     ("satisfaction_lead_time", 3.67, 11, 3),  # (4 + 2 + 5) / 3; d13 is outside
     ("satisfaction_quality", 4.0, 12, 3),  # (5 + 3 + 4) / 3
+    ("satisfaction_rate_of_change", 4.5, 9, 2),  # (4 + 5) / 2; the rater did not answer, d13 is outside
     ("model_adoption_rate", 77.8, 7, 9),  # planned: d1-d7 d12 d15; agreed: d1 d2 d4 d6 d7 d12 d15
     ("compliance_exceptions", 3, 3, 9),  # d3 (2) + d12 (1)
     ("audit_findings", 3, 3, None),  # f1 f2 f3 raised in the period; f4 before it
@@ -50,7 +51,7 @@ def test_every_metric_over_the_known_set(k, metric, value, numerator, denominato
 
 def test_every_metric_is_tested():
     assert {row[0] for row in EXPECTED} == set(METRICS)
-    assert len(API_METRICS) == 16
+    assert len(API_METRICS) == 17
 
 
 def test_an_empty_period_has_no_data_and_no_division_by_zero(k):
@@ -69,6 +70,7 @@ def test_an_empty_period_has_no_data_and_no_division_by_zero(k):
         "lead_time_p90_hours": None,
         "satisfaction_lead_time": None,
         "satisfaction_quality": None,
+        "satisfaction_rate_of_change": None,
         "model_adoption_rate": None,
         "compliance_exceptions": 0,
         "audit_findings": 0,
@@ -148,6 +150,7 @@ DRILLDOWN = [
     ("lead_time_p90_hours", ["d7", "d6", "d4", "d2", "d1"]),
     ("satisfaction_lead_time", ["d6", "d1"]),
     ("satisfaction_quality", ["d6", "d1"]),
+    ("satisfaction_rate_of_change", ["d6", "d1"]),
     ("model_adoption_rate", ["d12", "d15", "d7", "d6", "d4", "d2", "d1"]),
     ("compliance_exceptions", ["d12", "d3"]),
     ("audit_findings", ["d3", "d2"]),  # the deployments the findings f2 and f1 are about

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.catalog.models import Service
 from apps.core.permissions import user_can
+from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import Deployment, Feedback
 from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.deployments.workflow import Status
@@ -29,6 +30,7 @@ from apps.reports.selectors.kpi_cache import cached_kpi
 from apps.reports.selectors.kpi_metrics import (
     AGREED_MODEL,
     API_METRICS,
+    AUTOMATION_LEVELS,
     BUCKETS,
     COMPLETED,
     DEFAULT_DAYS,
@@ -52,9 +54,10 @@ from apps.reports.selectors.kpi_sql import SecondsBetween, percentiles, without_
 # --- the base queryset ---------------------------------------------------------------------------------------
 
 
-def kpi_base(*, user, environment=None, service=None, model=None) -> QuerySet[Deployment]:
+def kpi_base(*, user, environment=None, service=None, model=None, automation_level=None) -> QuerySet[Deployment]:
     """The deployments the user's KPIs are computed over: those they may see, and for service and product owners
-    only those of their services (DESIGN.md §1); then the filters. PermissionDenied without `reports.view_kpis`."""
+    only those of their services (DESIGN.md §1); then the filters (`automation_level`: a key of AUTOMATION_LEVELS,
+    matched on the deployment's model). PermissionDenied without `reports.view_kpis`."""
     if not user_can(user, VIEW_KPIS):
         raise PermissionDenied("Only deployment managers, service and product owners and auditors see KPIs.")
     qs = deployment_list(user=user).select_related(None)
@@ -66,6 +69,8 @@ def kpi_base(*, user, environment=None, service=None, model=None) -> QuerySet[De
         qs = qs.filter(service=service)
     if model is not None:
         qs = qs.filter(model=model)
+    if automation_level:
+        qs = qs.filter(model__automation_level__in=AUTOMATION_LEVELS[automation_level])
     return qs.order_by()
 
 
@@ -114,20 +119,29 @@ def _value(key: str, value, numerator=None, denominator=None) -> KpiValue:
     return KpiValue(METRICS[key], value, numerator, denominator)
 
 
-def findings_in_scope_q(base: QuerySet, *, user, period: Period, environment=None, service=None, model=None) -> Q:
+def findings_in_scope_q(
+    base: QuerySet, *, user, period: Period, environment=None, service=None, model=None, automation_level=None
+) -> Q:
     """The audit findings a KPI counts: raised in the period, about a deployment of `base`; and, for a user who sees
-    every deployment and chose no environment or service, about the models (or the chosen model) and their reviews."""
+    every deployment and chose no environment or service, about the models (or the chosen model, or the models of
+    the chosen automation level) and their reviews."""
     raised = Q(raised_at__gte=period.start, raised_at__lt=period.end)
     if deployment_visible_q(user) is not None or environment is not None or service is not None:
         return raised & Q(deployment__in=base.values("pk"))
+    if model is None and not automation_level:
+        return raised
+    models = DeploymentModel.objects.all()
     if model is not None:
-        return raised & (Q(deployment__in=base.values("pk")) | Q(model=model) | Q(review__model=model))
-    return raised
+        models = models.filter(pk=_pk(model))
+    if automation_level:
+        models = models.filter(automation_level__in=AUTOMATION_LEVELS[automation_level])
+    models = models.values("pk")
+    return raised & (Q(deployment__in=base.values("pk")) | Q(model__in=models) | Q(review__model__in=models))
 
 
-def _findings_value(base: QuerySet, *, user, period: Period, environment, service, model) -> KpiValue:
+def _findings_value(base: QuerySet, *, user, period: Period, **filters) -> KpiValue:
     """Real findings of the register, counted by severity in one query."""
-    q = findings_in_scope_q(base, user=user, period=period, environment=environment, service=service, model=model)
+    q = findings_in_scope_q(base, user=user, period=period, **filters)
     counts = findings_by_severity(AuditFinding.objects.filter(q))
     total = counts.pop("total")
     return KpiValue(METRICS["audit_findings"], total, total, None, breakdown=counts)
@@ -135,12 +149,15 @@ def _findings_value(base: QuerySet, *, user, period: Period, environment, servic
 
 @cached_kpi(VIEW_KPIS)
 @without_jit
-def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=None, model=None) -> KpiReport:
+def kpi_report(
+    *, user, start: dt.date, end: dt.date, environment=None, service=None, model=None, automation_level=None
+) -> KpiReport:
     """Every KPI of DESIGN.md §3 over the deployments `user` may see, for the days start..end (inclusive).
 
     A constant number of queries (six), each filtered on an indexed range; rates are percentages with one
     decimal, hours and ratings have two; a metric whose denominator is 0 has the value None ("no data")."""
-    base = kpi_base(user=user, environment=environment, service=service, model=model)
+    scope = {"environment": environment, "service": service, "model": model, "automation_level": automation_level}
+    base = kpi_base(user=user, **scope)
     period = Period(start, end)
     c = _finished_counts(base, period)
     lead = _lead_times(base, period)
@@ -154,6 +171,8 @@ def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=
         lead_avg=Avg("rating_lead_time"),
         quality_sum=Sum("rating_quality"),
         quality_avg=Avg("rating_quality"),
+        rate_n=Count("rating_rate_of_change"),
+        rate_sum=Sum("rating_rate_of_change"),
     )
     restored, ttr = _time_to_restore(base, period)
     weeks = round(period.weeks, 4)
@@ -170,10 +189,13 @@ def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=
         _value("satisfaction_lead_time", _ratio(fb["lead_sum"] or 0, fb["n"]), fb["lead_sum"] or 0, fb["n"]),
         _value("satisfaction_quality", _ratio(fb["quality_sum"] or 0, fb["n"]), fb["quality_sum"] or 0, fb["n"]),
         _value(
+            "satisfaction_rate_of_change", _ratio(fb["rate_sum"] or 0, fb["rate_n"]), fb["rate_sum"] or 0, fb["rate_n"]
+        ),
+        _value(
             "model_adoption_rate", _pct(planned["agreed"], planned["planned"]), planned["agreed"], planned["planned"]
         ),
         _value("compliance_exceptions", overrides, overrides, planned["planned"]),
-        _findings_value(base, user=user, period=period, environment=environment, service=service, model=model),
+        _findings_value(base, user=user, period=period, **scope),
         _value("deployment_frequency_per_week", _ratio(c["prod_completed"], period.weeks), c["prod_completed"], weeks),
         _value(
             "change_failure_rate",
@@ -183,7 +205,12 @@ def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=
         ),
         _value("time_to_restore_median_hours", _hours(ttr), restored, c["prod_failed"]),
     ]
-    filters = {"environment": _pk(environment), "service": _pk(service), "model": _pk(model)}
+    filters = {
+        "environment": _pk(environment),
+        "service": _pk(service),
+        "model": _pk(model),
+        "automation_level": automation_level or None,
+    }
     return KpiReport(period=period, filters=filters, values={v.metric.key: v for v in values})
 
 
@@ -225,12 +252,20 @@ def _as_date(value) -> dt.date:
 @cached_kpi(VIEW_KPIS)
 @without_jit
 def kpi_trend(
-    *, user, start: dt.date, end: dt.date, bucket: str = "week", environment=None, service=None, model=None
+    *,
+    user,
+    start: dt.date,
+    end: dt.date,
+    bucket: str = "week",
+    environment=None,
+    service=None,
+    model=None,
+    automation_level=None,
 ) -> list[TrendPoint]:
     """Success rate, completions and median lead time per week or month of the period (two grouped queries)."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {BUCKETS}")
-    base = kpi_base(user=user, environment=environment, service=service, model=model)
+    base = kpi_base(user=user, environment=environment, service=service, model=model, automation_level=automation_level)
     period = Period(start, end)
     trunc = (TruncWeek if bucket == "week" else TruncMonth)("actual_end")
     points: dict[dt.date, TrendPoint] = {}
@@ -261,11 +296,20 @@ def kpi_trend(
 
 
 def kpi_drilldown(
-    *, user, metric: str, start: dt.date, end: dt.date, environment=None, service=None, model=None
+    *,
+    user,
+    metric: str,
+    start: dt.date,
+    end: dt.date,
+    environment=None,
+    service=None,
+    model=None,
+    automation_level=None,
 ) -> QuerySet[Deployment]:
     """The deployments behind a metric's numerator, with the same scope and filters; KeyError for unknown ones."""
     spec = METRICS[metric]
-    base = kpi_base(user=user, environment=environment, service=service, model=model)
+    scope = {"environment": environment, "service": service, "model": model, "automation_level": automation_level}
+    base = kpi_base(user=user, **scope)
     p = Period(start, end)
     finished = p.finished()
     numerators = {
@@ -279,12 +323,11 @@ def kpi_drilldown(
         "lead_time_p90_hours": finished & COMPLETED & Q(submitted_at__isnull=False),
         "satisfaction_lead_time": finished & has_feedback(),
         "satisfaction_quality": finished & has_feedback(),
+        "satisfaction_rate_of_change": finished & has_feedback(rating_rate_of_change__isnull=False),
         "model_adoption_rate": p.planned() & AGREED_MODEL,
         "compliance_exceptions": p.planned() & Q(override_count__gt=0),
         "audit_findings": Q(
-            pk__in=AuditFinding.objects.filter(
-                findings_in_scope_q(base, user=user, period=p, environment=environment, service=service, model=model)
-            )
+            pk__in=AuditFinding.objects.filter(findings_in_scope_q(base, user=user, period=p, **scope))
             .filter(deployment__isnull=False)
             .values("deployment_id")
         ),
