@@ -295,6 +295,7 @@ SPECTACULAR_SETTINGS = {
         "TriggerEnum": "apps.deployment_models.models.Trigger",  # a deployment's trigger and a model's triggers
         "CriticalityEnum": "apps.catalog.models.Criticality",  # a service's criticality and a finding's severity
         "AuditFindingStatusEnum": "apps.reports.models.FindingStatus",
+        "SuccessFactorEnum": "apps.reports.selectors.kpi_goals.SUCCESS_FACTOR_CHOICES",  # a KPI's and the list's
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

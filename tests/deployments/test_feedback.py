@@ -101,7 +101,7 @@ def test_the_api_accepts_it_and_old_clients_still_rate_with_two_fields(world, do
     bad = product_owner.post(
         url, {"rating_lead_time": 4, "rating_quality": 5, "rating_rate_of_change": 6}, format="json"
     )
-    assert bad.status_code == 400 and "rating_rate_of_change" in bad.json()
+    assert bad.status_code == 400 and "rating_rate_of_change" in bad.json()["errors"]
     new = product_owner.post(
         url, {"rating_lead_time": 4, "rating_quality": 5, "rating_rate_of_change": 4}, format="json"
     )

@@ -13,7 +13,7 @@ from apps.reports.selectors.kpi_goals import (
     HIGHER,
     LOWER,
     STATUSES,
-    SUCCESS_FACTORS,
+    SUCCESS_FACTOR_CHOICES,
     by_success_factor,
     kpi_scores,
     kpi_target_map,
@@ -57,12 +57,12 @@ class KpiMetricSerializer(serializers.Serializer):
         choices=STATUSES,
         help_text="green: target met; amber: missed by at most the band; red: beyond; none: no target or no value.",
     )
-    success_factor = serializers.ChoiceField(choices=list(SUCCESS_FACTORS), help_text="See `success_factors`.")
+    success_factor = serializers.ChoiceField(choices=SUCCESS_FACTOR_CHOICES, help_text="See `success_factors`.")
     better = serializers.ChoiceField(choices=[HIGHER, LOWER], help_text="Whether higher or lower values are better.")
 
 
 class SuccessFactorSerializer(serializers.Serializer):
-    key = serializers.ChoiceField(choices=list(SUCCESS_FACTORS))
+    key = serializers.ChoiceField(choices=SUCCESS_FACTOR_CHOICES)
     title = serializers.CharField()
     metrics = serializers.ListField(child=serializers.CharField(), help_text="The metrics under it, by name.")
 

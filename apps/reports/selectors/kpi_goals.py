@@ -39,6 +39,8 @@ SUCCESS_FACTORS: dict[str, SuccessFactor] = {
     ),
 }
 
+SUCCESS_FACTOR_CHOICES = [(key, factor.title) for key, factor in SUCCESS_FACTORS.items()]
+
 
 @dataclass(frozen=True)
 class Goal:
