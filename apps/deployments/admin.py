@@ -223,8 +223,8 @@ class IncidentLinkAdmin(ReadOnlyAdmin):
 @admin.register(Feedback)
 class FeedbackAdmin(ReadOnlyAdmin):
     superuser_may_delete = True  # administrators may clear these records
-    list_display = ["deployment", "user", "rating_lead_time", "rating_quality", "at"]
-    list_filter = ["rating_lead_time", "rating_quality"]
+    list_display = ["deployment", "user", "rating_lead_time", "rating_quality", "rating_rate_of_change", "at"]
+    list_filter = ["rating_lead_time", "rating_quality", "rating_rate_of_change"]
     search_fields = ["deployment__reference", "user__username", "comment"]
     list_select_related = ["deployment", "user"]
 

@@ -274,6 +274,7 @@ def _seed_one(spec, users, now) -> Deployment | None:
             deployment=deployment,
             rating_lead_time=lead,
             rating_quality=quality,
+            rating_rate_of_change=min(5, quality + 1) if lead >= 3 else 2,
             comment="Went as planned." if quality >= 4 else "Late, and a follow-up fix was needed.",
         )
     if "owner_rate" in extras and users.get("serviceowner") and service.owners.filter(pk=users["serviceowner"].pk):
@@ -283,6 +284,7 @@ def _seed_one(spec, users, now) -> Deployment | None:
             deployment=deployment,
             rating_lead_time=lead,
             rating_quality=quality,
+            rating_rate_of_change=max(1, lead - 1),
         )
     return deployment
 

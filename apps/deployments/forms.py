@@ -317,4 +317,12 @@ RATINGS = [(n, str(n)) for n in range(1, 6)]
 class FeedbackForm(forms.Form):
     rating_lead_time = forms.TypedChoiceField(choices=RATINGS, coerce=int, label="Lead time (1–5)")
     rating_quality = forms.TypedChoiceField(choices=RATINGS, coerce=int, label="Quality (1–5)")
+    rating_rate_of_change = forms.TypedChoiceField(
+        choices=[("", "Not answered"), *RATINGS],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Rate of change (1–5)",
+        help_text="How satisfied you are with how often this service is changed.",
+    )
     comment = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=5000)

@@ -344,12 +344,19 @@ class IncidentLink(models.Model):
 
 
 class Feedback(models.Model):
-    """A stakeholder's 1–5 rating of the lead time and the quality of a completed deployment."""
+    """A stakeholder's 1–5 rating of the lead time and the quality of a completed deployment, and of the rate of
+    change (how often their service is changed); the last was added later and is empty on older ratings."""
 
     deployment = models.ForeignKey(Deployment, on_delete=models.CASCADE, related_name="feedback")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     rating_lead_time = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
     rating_quality = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(5)])
+    rating_rate_of_change = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text="Satisfaction with the rate of change, 1–5; empty when not answered.",
+    )
     comment = models.TextField(blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
@@ -363,10 +370,16 @@ class Feedback(models.Model):
             models.CheckConstraint(
                 condition=models.Q(rating_quality__gte=1, rating_quality__lte=5), name="rating_quality_1_5"
             ),
+            models.CheckConstraint(
+                condition=models.Q(rating_rate_of_change__isnull=True)
+                | models.Q(rating_rate_of_change__gte=1, rating_rate_of_change__lte=5),
+                name="rating_rate_of_change_1_5",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user}: lead time {self.rating_lead_time}/5, quality {self.rating_quality}/5"
+        rate = f", rate of change {self.rating_rate_of_change}/5" if self.rating_rate_of_change else ""
+        return f"{self.user}: lead time {self.rating_lead_time}/5, quality {self.rating_quality}/5{rate}"
 
 
 class Severity(models.TextChoices):

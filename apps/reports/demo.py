@@ -12,7 +12,8 @@ from apps.deployments.models import Deployment
 from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.findings.services import finding_change_status, finding_create
-from apps.reports.models import AuditFinding
+from apps.reports.models import AuditFinding, KpiTarget
+from apps.reports.targets.services import kpi_target_set
 from apps.reviews.models import ModelReview, ReviewStatus
 
 # (title, subject kind, severity, description, owner, raised by, due in days, status moves [(who, status, reason)])
@@ -103,6 +104,30 @@ def seed_findings(users: dict) -> None:
             )
 
 
+# (metric, target, amber band or None for the metric's default): a manager's targets, so the KPI page shows colours
+DEMO_TARGETS = [
+    ("success_rate", 90, None),
+    ("change_failure_rate", 15, None),
+    ("incident_rate", 10, None),
+    ("schedule_adherence", 85, None),
+    ("lead_time_median_hours", 48, 12),
+    ("satisfaction_rate_of_change", 4, None),
+    ("satisfaction_quality", 4, None),
+    ("model_adoption_rate", 95, None),
+    ("audit_findings", 2, 2),
+    ("compliance_exceptions", 1, 1),
+]
+
+
+def seed_targets(users: dict) -> None:
+    """The demo manager's KPI targets, set through the service (audited); idempotent: set once."""
+    if "manager" not in users or KpiTarget.objects.exists():
+        return
+    for metric, target, band in DEMO_TARGETS:
+        kpi_target_set(ctx=AuditContext(actor=users["manager"]), metric=metric, target=target, amber_band=band)
+
+
 def seed(users) -> None:
     matrix_snapshot_rebuild()
     seed_findings(users)
+    seed_targets(users)

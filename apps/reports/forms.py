@@ -10,6 +10,7 @@ from django.http import QueryDict
 from apps.catalog.models import Supplier
 from apps.deployment_models.models import DeploymentModel
 from apps.environments.models import Environment
+from apps.reports.selectors.kpi_metrics import AUTOMATION_CHOICES
 from apps.reports.selectors.kpis import BUCKETS, default_period, kpi_services
 
 EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
@@ -18,7 +19,8 @@ MAX_DAYS = 366 * 25
 
 class KpiFilterForm(forms.Form):
     """Parses `from`, `to` (dates, inclusive; the last 90 days by default), `environment`, `service`, `model` and
-    `supplier` (ids) and `bucket` (week or month). Services are limited to those whose KPIs the user may see."""
+    `supplier` (ids), `automation_level` (the model's: manual, automated, partly_automated, fully_automated) and
+    `bucket` (week or month). Services are limited to those whose KPIs the user may see."""
 
     start = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
@@ -26,6 +28,7 @@ class KpiFilterForm(forms.Form):
     service = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any")
     model = forms.ModelChoiceField(queryset=None, required=False, empty_label="Any", label="Deployment model")
     supplier = forms.ModelChoiceField(queryset=Supplier.objects.none(), required=False, empty_label="Any")
+    automation_level = forms.ChoiceField(choices=[("", "Any"), *AUTOMATION_CHOICES], required=False, label="Automation")
     bucket = forms.ChoiceField(
         choices=[(b, b.capitalize()) for b in BUCKETS], required=False, label="Trend per", initial="week"
     )
@@ -50,9 +53,12 @@ class KpiFilterForm(forms.Form):
                 Column("service", css_class="col-sm-2"),
                 Column("model", css_class="col-sm-2"),
                 Column("supplier", css_class="col-sm-2"),
-                Column("bucket", css_class="col-sm-1"),
-                Column(Submit("", "Apply", css_class="btn-sm mt-4"), css_class="col-sm-1"),
-            )
+                Column("automation_level", css_class="col-sm-2"),
+            ),
+            Row(
+                Column("bucket", css_class="col-sm-2"),
+                Column(Submit("", "Apply", css_class="btn-sm mt-4"), css_class="col-sm-2"),
+            ),
         )
 
     def add_prefix(self, field_name):
@@ -91,6 +97,7 @@ class KpiFilterForm(forms.Form):
             "service": d.get("service"),
             "model": d.get("model"),
             "supplier": d.get("supplier"),
+            "automation_level": d.get("automation_level") or None,
         }
 
     def query_string(self) -> str:
@@ -100,6 +107,8 @@ class KpiFilterForm(forms.Form):
         for key in ("environment", "service", "model", "supplier"):
             if d.get(key) is not None:
                 q[key] = str(d[key].pk)
+        if d.get("automation_level"):
+            q["automation_level"] = d["automation_level"]
         if d.get("bucket") and d["bucket"] != "week":
             q["bucket"] = d["bucket"]
         return q.urlencode()

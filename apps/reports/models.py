@@ -209,3 +209,38 @@ class FindingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.finding_id}: {self.from_status or '—'} → {self.to_status}"
+
+
+# --- KPI targets -------------------------------------------------------------------------------------------------
+
+
+class KpiTarget(models.Model):
+    """A manager's target for one KPI, in the metric's unit, with the amber band around it (DESIGN.md §5, "kpis
+    (more)"). Whether higher or lower is better is the metric's own (apps.reports.selectors.kpi_goals); `metric` is a
+    key of the metric table, checked by the service rather than by choices, so a new metric needs no migration."""
+
+    metric = models.CharField(max_length=60, unique=True)
+    target = models.FloatField()
+    amber_band = models.FloatField(
+        null=True,
+        blank=True,
+        help_text="How far on the wrong side of the target is still amber, in the metric's unit; "
+        "empty: 10% of the target.",
+    )
+    set_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    set_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["metric"]
+        verbose_name = "KPI target"
+        constraints = [
+            models.CheckConstraint(
+                name="kpitarget_band_not_negative",
+                condition=models.Q(amber_band__isnull=True) | models.Q(amber_band__gte=0),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric}: {self.target:g}"

@@ -3,12 +3,13 @@ audit findings register."""
 
 from django.urls import path
 
-from apps.reports.views import calendar, exports, findings, kpis, matrix, printable
+from apps.reports.views import calendar, exports, findings, kpi_targets, kpis, matrix, printable
 
 app_name = "reports"
 
 urlpatterns = [
     path("reports/kpis/", kpis.KpiReportView.as_view(), name="kpis"),
+    path("reports/kpis/targets/", kpi_targets.KpiTargetsView.as_view(), name="kpi_targets"),
     path("reports/kpis/<slug:metric>/", kpis.KpiDrilldownView.as_view(), name="kpi_drilldown"),
     path("calendar/", calendar.CalendarView.as_view(), name="calendar"),
     path("calendar.ics", calendar.CalendarIcsView.as_view(), name="calendar_ics"),

@@ -112,6 +112,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "reports.view_auditfinding",
         "reports.add_auditfinding",
         "reports.change_auditfinding",
+        *_crud(["reports.kpitarget"]),  # managers set the KPI targets
     ],
     PRACTITIONER: [
         *_view(_REFERENCE),
@@ -148,6 +149,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *_view(_WEBHOOKS),
         "reports.view_auditfinding",
         "reports.add_auditfinding",  # auditors raise findings and change nothing else
+        "reports.view_kpitarget",
     ],
     # No global permission: what a supplier contact sees and records is scoped by Supplier.contact_users (the
     # deployments selectors and permissions), as a service owner's is by their services.

@@ -300,6 +300,7 @@ SPECTACULAR_SETTINGS = {
         "CriticalityEnum": "apps.catalog.models.Criticality",  # a service's criticality and a finding's severity
         "AuditFindingStatusEnum": "apps.reports.models.FindingStatus",
         "StepStatusEnum": "apps.deployments.plan_models.StepStatus",  # a deployment step's status
+        "SuccessFactorEnum": "apps.reports.selectors.kpi_goals.SUCCESS_FACTOR_CHOICES",  # a KPI's and the list's
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

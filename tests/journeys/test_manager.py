@@ -74,6 +74,19 @@ def test_manager_decides_the_approval_queue_and_watches_the_kpis(world, journey)
     expect(page.get_by_test_id("kpi-charts")).to_be_visible()
     maria.shot("manager-kpis")
 
+    # and she sets a target for the success rate, which the KPI page then colours
+    maria.goto("/reports/kpis/targets/")
+    form = page.get_by_test_id("kpi-target-form")
+    form.get_by_label("Indicator", exact=True).select_option("success_rate")
+    form.get_by_label("Target", exact=True).fill("90")
+    form.get_by_role("button", name="Save target").click()
+    expect(page.locator('[data-testid="kpi-target-row"][data-metric="success_rate"]')).to_contain_text("90")
+    maria.goto("/reports/kpis/")
+    expect(
+        page.locator('[data-testid="kpi-tile"][data-metric="success_rate"] [data-testid="kpi-status"]')
+    ).to_be_visible()
+    maria.shot("manager-kpi-targets")
+
     # and on a phone the dashboard fits the screen behind a collapsed menu
     maria.on_phone("/")
     conflicted.refresh_from_db()

@@ -184,10 +184,17 @@ def build_kpi_data() -> SimpleNamespace:
     Check.objects.create(deployment=k.d2, kind=CheckKind.ACCEPTANCE, description="Smoke test", required=True)
     Check.objects.create(deployment=k.d1, kind=CheckKind.ACCEPTANCE, description="Smoke test", result=CheckResult.PASS)
     rater = UserFactory(username="kpi-rater")
-    Feedback.objects.create(deployment=k.d1, user=k.manager, rating_lead_time=4, rating_quality=5)
+    # the rate of change: 4 and 5 in the period (the rater left it unanswered), 1 outside it
+    Feedback.objects.create(
+        deployment=k.d1, user=k.manager, rating_lead_time=4, rating_quality=5, rating_rate_of_change=4
+    )
     Feedback.objects.create(deployment=k.d1, user=rater, rating_lead_time=2, rating_quality=3)
-    Feedback.objects.create(deployment=k.d6, user=k.manager, rating_lead_time=5, rating_quality=4)
-    Feedback.objects.create(deployment=k.d13, user=k.manager, rating_lead_time=1, rating_quality=1)
+    Feedback.objects.create(
+        deployment=k.d6, user=k.manager, rating_lead_time=5, rating_quality=4, rating_rate_of_change=5
+    )
+    Feedback.objects.create(
+        deployment=k.d13, user=k.manager, rating_lead_time=1, rating_quality=1, rating_rate_of_change=1
+    )
     # partners' and consumers' alignment: d1 rated 4 and 2, d6 rated 5; d7 asked, not answered; d13 outside
     answered = at(3, 28)
     for d, email, rating in ((k.d1, "sup@example.com", 4), (k.d1, "con@example.com", 2), (k.d6, "sup@example.com", 5)):

@@ -17,6 +17,20 @@ KPI_ROWS = [
     page("/reports/kpis/unknown/", default=404, **NO_KPIS, name="GET /reports/kpis/<unknown>/"),
     api("/api/v1/kpis/", **NO_KPIS),
     api("/api/v1/kpis/?from=x", default=400, **NO_KPIS, name="GET /api/v1/kpis/ bad dates"),
+    page("/reports/kpis/?automation_level=automated", **NO_KPIS, name="GET /reports/kpis/ automated only"),
+    api("/api/v1/kpis/?automation_level=manual", **NO_KPIS, name="GET /api/v1/kpis/ manual only"),
+    api("/api/v1/kpis/?automation_level=robots", default=400, **NO_KPIS, name="GET /api/v1/kpis/ bad automation"),
+    # KPI targets: whoever sees KPIs reads them; only managers (and administrators) set them
+    page("/reports/kpis/targets/", **NO_KPIS, name="KPI targets"),
+    page(
+        "/reports/kpis/targets/",
+        method="post",
+        data={"metric": "success_rate", "target": "95", "amber_band": "5"},
+        default=403,
+        manager=302,
+        admin=302,
+        name="KPI target set",
+    ),
 ]
 
 EXPORTERS = {"practitioner": 403, "norole": 403}  # everyone else with a role may export (owners: theirs only)

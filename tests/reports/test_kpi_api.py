@@ -22,6 +22,7 @@ FIELDS = [
     "satisfaction_lead_time",
     "satisfaction_quality",
     "partner_alignment",
+    "satisfaction_rate_of_change",
     "model_adoption_rate",
     "compliance_exceptions",
     "audit_findings",
@@ -49,7 +50,10 @@ def test_the_resource_has_exactly_the_contract_fields_and_values(k):
     # then the body has exactly the §5 fields plus from, to, filters and details, with the hand-worked values
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {*FIELDS, "from", "to", "filters", "details", "audit_findings_by_severity"}
+    assert set(body) == {
+        *FIELDS,
+        *("from", "to", "filters", "details", "audit_findings_by_severity", "metrics", "success_factors"),
+    }
     assert {key: body[key] for key in FIELDS} == {
         "success_rate": 62.5,
         "failures": 3,
@@ -62,6 +66,7 @@ def test_the_resource_has_exactly_the_contract_fields_and_values(k):
         "satisfaction_lead_time": 3.67,
         "satisfaction_quality": 4.0,
         "partner_alignment": 3.67,
+        "satisfaction_rate_of_change": 4.5,
         "model_adoption_rate": 77.8,
         "compliance_exceptions": 3,
         "audit_findings": 3,
@@ -72,7 +77,13 @@ def test_the_resource_has_exactly_the_contract_fields_and_values(k):
     }
     assert body["audit_findings_by_severity"] == {"low": 1, "medium": 0, "high": 1, "critical": 1}
     assert (body["from"], body["to"]) == ("2025-03-03", "2025-03-30")
-    assert body["filters"] == {"environment": None, "service": None, "model": None, "supplier": None}
+    assert body["filters"] == {
+        "environment": None,
+        "service": None,
+        "model": None,
+        "supplier": None,
+        "automation_level": None,
+    }
     assert set(body["details"]) == set(FIELDS)
     assert body["details"]["success_rate"]["numerator"] == 5
     assert body["details"]["success_rate"]["denominator"] == 8
@@ -95,7 +106,13 @@ def test_no_data_is_null(k):
 
 def test_filters_are_applied_and_echoed(k):
     body = client_for(k.manager).get(URL, {**PERIOD, "environment": k.prod.pk, "model": k.m1.pk}).json()
-    assert body["filters"] == {"environment": k.prod.pk, "service": None, "model": k.m1.pk, "supplier": None}
+    assert body["filters"] == {
+        "environment": k.prod.pk,
+        "service": None,
+        "model": k.m1.pk,
+        "supplier": None,
+        "automation_level": None,
+    }
     assert body["success_rate"] == 100.0  # d1 d4 d7
     assert body["details"]["success_rate"]["denominator"] == 3
 
@@ -176,6 +193,8 @@ def test_the_schema_documents_the_resource(k):
         "filters",
         "details",
         "audit_findings_by_severity",
+        "metrics",
+        "success_factors",
     }
 
 

@@ -179,7 +179,8 @@ def test_anonymous_goes_to_login(k):
 
 def test_kpi_page_query_count_is_constant(k, django_assert_max_num_queries):
     client = client_for(k.manager)
-    with django_assert_max_num_queries(21):
+    # the report, its trend, the targets, and the report again for manual and for automated deployments (the split)
+    with django_assert_max_num_queries(30):
         client.get(URL, PERIOD)
 
 

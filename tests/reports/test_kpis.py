@@ -30,6 +30,7 @@ EXPECTED = [
     ("satisfaction_lead_time", 3.67, 11, 3),  # (4 + 2 + 5) / 3; d13 is outside
     ("satisfaction_quality", 4.0, 12, 3),  # (5 + 3 + 4) / 3
     ("partner_alignment", 3.67, 11, 3),  # (4 + 2 + 5) / 3 answered; d7 not answered, d13 outside
+    ("satisfaction_rate_of_change", 4.5, 9, 2),  # (4 + 5) / 2; the rater did not answer, d13 is outside
     ("model_adoption_rate", 77.8, 7, 9),  # planned: d1-d7 d12 d15; agreed: d1 d2 d4 d6 d7 d12 d15
     ("compliance_exceptions", 3, 3, 9),  # d3 (2) + d12 (1)
     ("audit_findings", 3, 3, None),  # f1 f2 f3 raised in the period; f4 before it
@@ -72,6 +73,7 @@ def test_an_empty_period_has_no_data_and_no_division_by_zero(k):
         "satisfaction_lead_time": None,
         "satisfaction_quality": None,
         "partner_alignment": None,
+        "satisfaction_rate_of_change": None,
         "model_adoption_rate": None,
         "compliance_exceptions": 0,
         "audit_findings": 0,
@@ -153,6 +155,7 @@ DRILLDOWN = [
     ("satisfaction_lead_time", ["d6", "d1"]),
     ("satisfaction_quality", ["d6", "d1"]),
     ("partner_alignment", ["d6", "d1"]),
+    ("satisfaction_rate_of_change", ["d6", "d1"]),
     ("model_adoption_rate", ["d12", "d15", "d7", "d6", "d4", "d2", "d1"]),
     ("compliance_exceptions", ["d12", "d3"]),
     ("audit_findings", ["d3", "d2"]),  # the deployments the findings f2 and f1 are about

@@ -372,6 +372,9 @@ for _key, _url, _denied in (
 ):
     ENDPOINTS[_key] = one(_url, _denied)
 
+# KPI targets: managers only (auditors and owners read them)
+ENDPOINTS[("reports:kpi_targets", "post")] = one(lambda w: "/reports/kpis/targets/", NOT_MANAGERS)
+
 # the audit findings register: auditors and managers raise; managers and the finding's owner change its status
 for _key, _url, _denied in (
     (("reports:finding_create", "post"), lambda w: "/findings/new/", RAISE_FINDING),

@@ -401,11 +401,19 @@ class CheckRecordInputSerializer(serializers.Serializer):
 class FeedbackSerializer(serializers.ModelSerializer):
     rating_lead_time = serializers.IntegerField(min_value=1, max_value=5)
     rating_quality = serializers.IntegerField(min_value=1, max_value=5)
+    rating_rate_of_change = serializers.IntegerField(
+        min_value=1,
+        max_value=5,
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Satisfaction with the rate of change, 1–5; optional (null when not answered).",
+    )
     comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT, default="")
 
     class Meta:
         model = Feedback
-        fields = ["id", "user", "rating_lead_time", "rating_quality", "comment", "at"]
+        fields = ["id", "user", "rating_lead_time", "rating_quality", "rating_rate_of_change", "comment", "at"]
         read_only_fields = ["id", "user", "at"]
 
 

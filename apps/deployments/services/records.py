@@ -242,25 +242,40 @@ def problem_resolve(*, ctx: Context, problem: DeploymentProblem) -> DeploymentPr
     return problem
 
 
+def _rating(value) -> int:
+    """A 1–5 rating from any input; 0 when it is not one (the caller reports the error)."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 0
+    return number if 1 <= number <= 5 else 0
+
+
 @atomic_audited
 def feedback_submit(
-    *, ctx: Context, deployment: Deployment, rating_lead_time, rating_quality, comment: str = ""
+    *,
+    ctx: Context,
+    deployment: Deployment,
+    rating_lead_time,
+    rating_quality,
+    rating_rate_of_change=None,
+    comment: str = "",
 ) -> Feedback:
-    """The requester and the service owners rate a completed deployment's lead time and quality, once each."""
+    """The requester and the service owners rate a completed deployment's lead time and quality, once each, and
+    optionally their satisfaction with the rate of change (None: not answered, as older API clients send)."""
     if not may_rate(ctx.actor, deployment):
         raise PermissionDenied("Only the requester and the owners of the service rate a deployment.")
     if not may_rate_now(ctx.actor, deployment):
         raise ConflictError("Only completed deployments are rated.", code="invalid_state")
     errors = {}
     ratings = {}
-    for field, value in (("rating_lead_time", rating_lead_time), ("rating_quality", rating_quality)):
-        try:
-            number = int(value)
-        except (TypeError, ValueError):
-            number = 0
-        if not 1 <= number <= 5:
+    given = {"rating_lead_time": rating_lead_time, "rating_quality": rating_quality}
+    if rating_rate_of_change not in (None, ""):
+        given["rating_rate_of_change"] = rating_rate_of_change
+    for field, value in given.items():
+        ratings[field] = _rating(value)
+        if not ratings[field]:
             errors[field] = "Rate from 1 (poor) to 5 (excellent)."
-        ratings[field] = number
     if errors:
         raise ValidationError(errors)
     if Feedback.objects.filter(deployment=deployment, user=ctx.actor).exists():
@@ -268,10 +283,12 @@ def feedback_submit(
     feedback = Feedback.objects.create(
         deployment=deployment, user=ctx.actor, comment=(comment or "").strip(), **ratings
     )
+    rate = ratings.get("rating_rate_of_change")
     event_record(
         deployment=deployment,
         ctx=ctx,
         kind=EventKind.FEEDBACK,
-        comment=f"Rated lead time {ratings['rating_lead_time']}/5, quality {ratings['rating_quality']}/5.",
+        comment=f"Rated lead time {ratings['rating_lead_time']}/5, quality {ratings['rating_quality']}/5"
+        + (f", rate of change {rate}/5." if rate else "."),
     )
     return feedback

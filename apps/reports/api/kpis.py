@@ -1,7 +1,7 @@
 """`GET /api/v1/kpis/`: the KPIs of DESIGN.md §5 for a period and filters, with how each was computed."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -9,6 +9,16 @@ from rest_framework.views import APIView
 
 from apps.core.permissions import user_can
 from apps.reports.forms import KpiFilterForm
+from apps.reports.selectors.kpi_goals import (
+    HIGHER,
+    LOWER,
+    STATUSES,
+    SUCCESS_FACTOR_CHOICES,
+    by_success_factor,
+    kpi_scores,
+    kpi_target_map,
+)
+from apps.reports.selectors.kpi_metrics import AUTOMATION_LEVELS
 from apps.reports.selectors.kpis import API_METRICS, VIEW_KPIS, kpi_report
 
 COUNT_METRICS = {"failures", "backlog", "compliance_exceptions", "audit_findings"}
@@ -27,6 +37,35 @@ class KpiFiltersSerializer(serializers.Serializer):
     service = serializers.IntegerField(allow_null=True)
     model = serializers.IntegerField(allow_null=True)
     supplier = serializers.IntegerField(allow_null=True)
+    automation_level = serializers.ChoiceField(choices=list(AUTOMATION_LEVELS), allow_null=True)
+
+
+@extend_schema_field(OpenApiTypes.NUMBER)
+class NumberField(serializers.Field):
+    """A number as computed: counts stay integers, rates and hours stay decimals; null for no data."""
+
+    def to_representation(self, value):
+        return value
+
+
+class KpiMetricSerializer(serializers.Serializer):
+    value = NumberField(allow_null=True, help_text="The same figure as the top-level field of that name.")
+    target = serializers.FloatField(allow_null=True, help_text="The manager's target; null when none is set.")
+    amber_band = serializers.FloatField(
+        allow_null=True, help_text="How far past the target is still amber, in the metric's unit; null: no target."
+    )
+    status = serializers.ChoiceField(
+        choices=STATUSES,
+        help_text="green: target met; amber: missed by at most the band; red: beyond; none: no target or no value.",
+    )
+    success_factor = serializers.ChoiceField(choices=SUCCESS_FACTOR_CHOICES, help_text="See `success_factors`.")
+    better = serializers.ChoiceField(choices=[HIGHER, LOWER], help_text="Whether higher or lower values are better.")
+
+
+class SuccessFactorSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=SUCCESS_FACTOR_CHOICES)
+    title = serializers.CharField()
+    metrics = serializers.ListField(child=serializers.CharField(), help_text="The metrics under it, by name.")
 
 
 class FindingsBySeveritySerializer(serializers.Serializer):
@@ -46,6 +85,12 @@ class KpiReportSerializer(serializers.Serializer):
     audit_findings_by_severity = FindingsBySeveritySerializer(
         help_text="The audit findings raised in the period, per severity (they add up to audit_findings)."
     )
+    metrics = serializers.DictField(
+        child=KpiMetricSerializer(), help_text="Per metric, by name: value, target, status and success factor."
+    )
+    success_factors = SuccessFactorSerializer(
+        many=True, help_text="The practice guide's two success factors, each with the metrics that serve it."
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -58,8 +103,10 @@ class KpiReportSerializer(serializers.Serializer):
         return renamed
 
 
-def kpi_payload(report) -> dict:
-    """The resource as a plain dict (exactly the §5 fields, plus from, to, filters, details)."""
+def kpi_payload(report, targets: dict | None = None) -> dict:
+    """The resource as a plain dict (exactly the §5 fields, plus from, to, filters, details, and per metric its
+    target and status grouped by success factor)."""
+    scores = kpi_scores({key: report[key] for key in API_METRICS}, targets=targets or {})
     return {
         **{key: report[key].value for key in API_METRICS},
         "from": report.period.first,
@@ -67,6 +114,10 @@ def kpi_payload(report) -> dict:
         "filters": report.filters,
         "details": {key: report[key].as_dict() for key in API_METRICS},
         "audit_findings_by_severity": report["audit_findings"].breakdown,
+        "metrics": {key: scored.as_dict() for key, scored in scores.items()},
+        "success_factors": [
+            {"key": factor.key, "title": factor.title, "metrics": keys} for factor, keys in by_success_factor(scores)
+        ],
     }
 
 
@@ -96,6 +147,12 @@ class KpiReportView(APIView):
             _id_param("service", "service"),
             _id_param("model", "deployment model"),
             _id_param("supplier", "supplier"),
+            OpenApiParameter(
+                "automation_level",
+                OpenApiTypes.STR,
+                enum=list(AUTOMATION_LEVELS),
+                description="Only deployments under a model of this automation level (automated: partly or fully).",
+            ),
         ],
         responses={200: KpiReportSerializer},
     )
@@ -105,4 +162,4 @@ class KpiReportView(APIView):
             errors = {PARAM_NAMES.get(k, k): v for k, v in form.errors.items()}
             raise ValidationError({("non_field_errors" if k == "__all__" else k): v for k, v in errors.items()})
         report = kpi_report(user=request.user, **form.filters())
-        return Response(KpiReportSerializer(kpi_payload(report)).data)
+        return Response(KpiReportSerializer(kpi_payload(report, kpi_target_map())).data)

@@ -12,7 +12,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from apps.deployment_models.models import ModelStatus
+from apps.deployment_models.models import AutomationLevel, ModelStatus
 from apps.deployments.models import AlignmentRating, Deployment, Feedback, IncidentLink
 from apps.deployments.workflow import FINISHED, NOT_PLANNED, UNSUCCESSFUL, Status
 from apps.environments.models import Environment, EnvironmentKind
@@ -31,14 +31,29 @@ PRODUCTION = Q(environment__in=Environment.objects.filter(kind=EnvironmentKind.P
 ON_SCHEDULE = Q(actual_start__gte=F("planned_start"), actual_end__lte=F("planned_end"))
 AGREED_MODEL = Q(model__status__in=(ModelStatus.ACTIVE, ModelStatus.PILOT, ModelStatus.RETIRED))
 
+# The KPI filter `automation_level`: the model's level, or "automated" for partly and fully automated together.
+# Deployments without a model have no automation level and fall under none of these.
+AUTOMATION_LEVELS: dict[str, tuple[str, ...]] = {
+    "manual": (AutomationLevel.MANUAL,),
+    "automated": (AutomationLevel.PARTLY_AUTOMATED, AutomationLevel.FULLY_AUTOMATED),
+    "partly_automated": (AutomationLevel.PARTLY_AUTOMATED,),
+    "fully_automated": (AutomationLevel.FULLY_AUTOMATED,),
+}
+AUTOMATION_CHOICES = [
+    ("manual", "Manual"),
+    ("automated", "Automated (partly or fully)"),
+    ("partly_automated", "Partly automated"),
+    ("fully_automated", "Fully automated"),
+]
+
 
 def has_incident() -> Q:
     """At least one incident attributed to it and not withdrawn (a withdrawn link was made by mistake)."""
     return Q(pk__in=IncidentLink.objects.filter(withdrawn_at__isnull=True).values("deployment_id"))
 
 
-def has_feedback() -> Q:
-    return Q(Exists(Feedback.objects.filter(deployment=OuterRef("pk"))))
+def has_feedback(**extra) -> Q:
+    return Q(Exists(Feedback.objects.filter(deployment=OuterRef("pk"), **extra)))
 
 
 def has_alignment_rating() -> Q:
@@ -186,6 +201,15 @@ METRICS: dict[str, Metric] = {
             "rating",
             "Average 1–5 rating, by the suppliers' and consumers' contacts asked after each completed deployment, of "
             "how well the deployment's approach suited them, for the deployments that finished in the period.",
+            "sum of ratings",
+            "ratings",
+        ),
+        Metric(
+            "satisfaction_rate_of_change",
+            "Satisfaction with the rate of change",
+            "rating",
+            "Average 1–5 rating of the rate of change (how often the service is changed) given by stakeholders of the "
+            "deployments that finished in the period; ratings that left the question unanswered are left out.",
             "sum of ratings",
             "ratings",
         ),

@@ -30,6 +30,7 @@ from apps.reports.selectors.kpi_cache import cached_kpi
 from apps.reports.selectors.kpi_metrics import (
     AGREED_MODEL,
     API_METRICS,
+    AUTOMATION_LEVELS,
     BUCKETS,
     COMPLETED,
     DEFAULT_DAYS,
@@ -54,9 +55,12 @@ from apps.reports.selectors.kpi_sql import SecondsBetween, percentiles, without_
 # --- the base queryset ---------------------------------------------------------------------------------------
 
 
-def kpi_base(*, user, environment=None, service=None, model=None, supplier=None) -> QuerySet[Deployment]:
+def kpi_base(
+    *, user, environment=None, service=None, model=None, supplier=None, automation_level=None
+) -> QuerySet[Deployment]:
     """The deployments the user's KPIs are computed over: those they may see, and for service and product owners
-    only those of their services (DESIGN.md §1); then the filters. PermissionDenied without `reports.view_kpis`."""
+    only those of their services (DESIGN.md §1); then the filters (`automation_level`: a key of AUTOMATION_LEVELS,
+    matched on the deployment's model). PermissionDenied without `reports.view_kpis`."""
     if not user_can(user, VIEW_KPIS):
         raise PermissionDenied("Only deployment managers, service and product owners and auditors see KPIs.")
     qs = deployment_list(user=user).select_related(None)
@@ -70,6 +74,8 @@ def kpi_base(*, user, environment=None, service=None, model=None, supplier=None)
         qs = qs.filter(model=model)
     if supplier is not None:
         qs = qs.filter(supplier=supplier)
+    if automation_level:
+        qs = qs.filter(model__automation_level__in=AUTOMATION_LEVELS[automation_level])
     return qs.order_by()
 
 
@@ -131,17 +137,31 @@ def _value(key: str, value, numerator=None, denominator=None) -> KpiValue:
 
 
 def findings_in_scope_q(
-    base: QuerySet, *, user, period: Period, environment=None, service=None, model=None, supplier=None
+    base: QuerySet,
+    *,
+    user,
+    period: Period,
+    environment=None,
+    service=None,
+    model=None,
+    supplier=None,
+    automation_level=None,
 ) -> Q:
     """The audit findings a KPI counts: raised in the period, about a deployment of `base`; and, for a user who sees
-    every deployment and chose no environment, service or supplier, about the models (or the chosen model) and their
-    reviews."""
+    every deployment and chose no environment, service or supplier, about the models (or the chosen model, or the
+    models of the chosen automation level) and their reviews."""
     raised = Q(raised_at__gte=period.start, raised_at__lt=period.end)
     if deployment_visible_q(user) is not None or any(f is not None for f in (environment, service, supplier)):
         return raised & Q(deployment__in=base.values("pk"))
+    if model is None and not automation_level:
+        return raised
+    models = DeploymentModel.objects.all()
     if model is not None:
-        return raised & (Q(deployment__in=base.values("pk")) | Q(model=model) | Q(review__model=model))
-    return raised
+        models = models.filter(pk=_pk(model))
+    if automation_level:
+        models = models.filter(automation_level__in=AUTOMATION_LEVELS[automation_level])
+    models = models.values("pk")
+    return raised & (Q(deployment__in=base.values("pk")) | Q(model__in=models) | Q(review__model__in=models))
 
 
 def _findings_value(base: QuerySet, *, user, period: Period, **filters) -> KpiValue:
@@ -165,13 +185,27 @@ def _model_overrides(*, user, period: Period, environment=None, service=None, mo
 @cached_kpi(VIEW_KPIS)
 @without_jit
 def kpi_report(
-    *, user, start: dt.date, end: dt.date, environment=None, service=None, model=None, supplier=None
+    *,
+    user,
+    start: dt.date,
+    end: dt.date,
+    environment=None,
+    service=None,
+    model=None,
+    supplier=None,
+    automation_level=None,
 ) -> KpiReport:
     """Every KPI of DESIGN.md §3 over the deployments `user` may see, for the days start..end (inclusive).
 
     A constant number of queries (seven), each filtered on an indexed range; rates are percentages with one
     decimal, hours and ratings have two; a metric whose denominator is 0 has the value None ("no data")."""
-    filters = {"environment": environment, "service": service, "model": model, "supplier": supplier}
+    filters = {
+        "environment": environment,
+        "service": service,
+        "model": model,
+        "supplier": supplier,
+        "automation_level": automation_level,
+    }
     base = kpi_base(user=user, **filters)
     period = Period(start, end)
     c = _finished_counts(base, period)
@@ -186,6 +220,8 @@ def kpi_report(
         lead_avg=Avg("rating_lead_time"),
         quality_sum=Sum("rating_quality"),
         quality_avg=Avg("rating_quality"),
+        rate_n=Count("rating_rate_of_change"),
+        rate_sum=Sum("rating_rate_of_change"),
     )
     al = AlignmentRating.objects.filter(
         deployment__in=base.filter(period.finished()).values("pk"), answered_at__isnull=False
@@ -206,6 +242,9 @@ def kpi_report(
         _value("satisfaction_quality", _ratio(fb["quality_sum"] or 0, fb["n"]), fb["quality_sum"] or 0, fb["n"]),
         _value("partner_alignment", _ratio(al["total"] or 0, al["n"]), al["total"] or 0, al["n"]),
         _value(
+            "satisfaction_rate_of_change", _ratio(fb["rate_sum"] or 0, fb["rate_n"]), fb["rate_sum"] or 0, fb["rate_n"]
+        ),
+        _value(
             "model_adoption_rate", _pct(planned["agreed"], planned["planned"]), planned["agreed"], planned["planned"]
         ),
         _value("compliance_exceptions", overrides, overrides, planned["planned"]),
@@ -221,7 +260,9 @@ def kpi_report(
         _release_lag(base, period, c["completed"]),
     ]
     return KpiReport(
-        period=period, filters={k: _pk(v) for k, v in filters.items()}, values={v.metric.key: v for v in values}
+        period=period,
+        filters={k: (v or None) if k == "automation_level" else _pk(v) for k, v in filters.items()},
+        values={v.metric.key: v for v in values},
     )
 
 
@@ -272,11 +313,19 @@ def kpi_trend(
     service=None,
     model=None,
     supplier=None,
+    automation_level=None,
 ) -> list[TrendPoint]:
     """Success rate, completions and median lead time per week or month of the period (two grouped queries)."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {BUCKETS}")
-    base = kpi_base(user=user, environment=environment, service=service, model=model, supplier=supplier)
+    base = kpi_base(
+        user=user,
+        environment=environment,
+        service=service,
+        model=model,
+        supplier=supplier,
+        automation_level=automation_level,
+    )
     period = Period(start, end)
     trunc = (TruncWeek if bucket == "week" else TruncMonth)("actual_end")
     points: dict[dt.date, TrendPoint] = {}
@@ -307,11 +356,26 @@ def kpi_trend(
 
 
 def kpi_drilldown(
-    *, user, metric: str, start: dt.date, end: dt.date, environment=None, service=None, model=None, supplier=None
+    *,
+    user,
+    metric: str,
+    start: dt.date,
+    end: dt.date,
+    environment=None,
+    service=None,
+    model=None,
+    supplier=None,
+    automation_level=None,
 ) -> QuerySet[Deployment]:
     """The deployments behind a metric's numerator, with the same scope and filters; KeyError for unknown ones."""
     spec = METRICS[metric]
-    filters = {"environment": environment, "service": service, "model": model, "supplier": supplier}
+    filters = {
+        "environment": environment,
+        "service": service,
+        "model": model,
+        "supplier": supplier,
+        "automation_level": automation_level,
+    }
     base = kpi_base(user=user, **filters)
     p = Period(start, end)
     finished = p.finished()
@@ -327,6 +391,7 @@ def kpi_drilldown(
         "satisfaction_lead_time": finished & has_feedback(),
         "satisfaction_quality": finished & has_feedback(),
         "partner_alignment": finished & has_alignment_rating(),
+        "satisfaction_rate_of_change": finished & has_feedback(rating_rate_of_change__isnull=False),
         "model_adoption_rate": p.planned() & AGREED_MODEL,
         "compliance_exceptions": p.planned() & Q(override_count__gt=0),
         "audit_findings": Q(

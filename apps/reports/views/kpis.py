@@ -9,9 +9,22 @@ from django.views.generic import TemplateView
 from apps.core.permissions import user_can
 from apps.reports import charts
 from apps.reports.forms import KpiFilterForm
+from apps.reports.selectors.kpi_goals import by_success_factor, kpi_scores, kpi_target_map
 from apps.reports.selectors.kpis import METRICS, VIEW_KPIS, KpiValue, TrendPoint, kpi_drilldown, kpi_report, kpi_trend
+from apps.reports.targets.forms import KpiTargetForm
+from apps.reports.targets.services import CHANGE_TARGETS
 
 PAGE_SIZE = 50
+# The main figures split side by side by automation level (manual | automated) on the KPI page.
+SPLIT_METRICS = (
+    "success_rate",
+    "change_failure_rate",
+    "incident_rate",
+    "schedule_adherence",
+    "lead_time_median_hours",
+    "throughput_per_week",
+)
+SPLIT_LEVELS = (("manual", "Manual"), ("automated", "Automated (partly or fully)"))
 
 
 def format_value(kpi: KpiValue) -> str:
@@ -84,14 +97,34 @@ class KpiReportView(KpiAccessMixin, TemplateView):
         filters, bucket = form.filters(), form.cleaned_data["bucket"]
         report = kpi_report(user=request.user, **filters)
         points = kpi_trend(user=request.user, bucket=bucket, **filters)
+        targets = kpi_target_map()
+        scores = kpi_scores(report.values, targets=targets)
         ctx.update(
             report=report,
-            tiles=[(kpi, format_value(kpi)) for kpi in report.tiles()],
+            tiles=[(kpi, format_value(kpi), scores[kpi.metric.key]) for kpi in report.tiles()],
+            factors=[
+                (factor, [(report[k], format_value(report[k]), scores[k]) for k in keys])
+                for factor, keys in by_success_factor(report.values)
+            ],
+            split=None if filters.get("automation_level") else automation_split(request.user, filters, targets),
+            split_levels=SPLIT_LEVELS,
+            target_form=KpiTargetForm() if user_can(request.user, CHANGE_TARGETS) else None,
             query=form.query_string(),
             charts=trend_charts(points, bucket),
             bucket=bucket,
         )
         return self.render_to_response(ctx)
+
+
+def automation_split(user, filters: dict, targets: dict) -> list:
+    """The main figures for manual and for automated deployments, side by side: one row per metric of SPLIT_METRICS,
+    each cell (value as read, status against the same target)."""
+    reports = [kpi_report(user=user, **{**filters, "automation_level": level}) for level, _label in SPLIT_LEVELS]
+    scored = [kpi_scores({k: r[k] for k in SPLIT_METRICS}, targets=targets) for r in reports]
+    return [
+        (METRICS[key], [(format_value(r[key]), s[key]) for r, s in zip(reports, scored, strict=True)])
+        for key in SPLIT_METRICS
+    ]
 
 
 class KpiDrilldownView(KpiAccessMixin, TemplateView):
