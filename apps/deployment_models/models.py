@@ -3,6 +3,7 @@
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -179,6 +180,13 @@ class ModelStage(models.Model):
         "requires an authorised change",
         default=False,
         help_text="Approval (or a pre-approved submit) needs the reference of the change that authorised it.",
+    )
+    extra_approval_risk_threshold = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="A deployment whose risk score (0–100) reaches this needs one approval more than the stage asks "
+        "for. Empty: the score never adds one.",
     )
     history = HistoricalRecords()
     objects = ModelStageManager()

@@ -55,6 +55,7 @@ STAGE_FIELDS = {
     "requires_service_owner_approval",
     "pre_approved",
     "requires_change_ref",
+    "extra_approval_risk_threshold",
 }
 
 

@@ -18,6 +18,7 @@ from apps.deployments.models import (
     HookDelivery,
     IdempotencyKey,
     IncidentLink,
+    RiskBacktest,
 )
 from apps.deployments.services import Context, deployment_transition
 
@@ -110,6 +111,8 @@ class DeploymentAdmin(SimpleHistoryAdmin):
         "requester",
         "created_at",
         "updated_at",
+        "risk_score",
+        "risk_scored_at",
     ]
     fields = [
         "reference",
@@ -144,6 +147,8 @@ class DeploymentAdmin(SimpleHistoryAdmin):
         "approved_at",
         "created_at",
         "updated_at",
+        "risk_score",
+        "risk_scored_at",
     ]
 
     def has_change_permission(self, request, obj=None):
@@ -240,3 +245,9 @@ class HookDeliveryAdmin(ReadOnlyAdmin):
     list_filter = ["source", "status_code"]
     search_fields = ["delivery_id", "deployment__reference", "outcome"]
     list_select_related = ["deployment"]
+
+
+@admin.register(RiskBacktest)
+class RiskBacktestAdmin(ReadOnlyAdmin):
+    list_display = ["ran_at", "scored", "failed", "succeeded", "auc", "mean_score_failed", "mean_score_succeeded"]
+    date_hierarchy = "ran_at"

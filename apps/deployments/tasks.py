@@ -1,6 +1,8 @@
 """Background work of the deployment process (django-q2): thin wrappers that take ids and call one service of
 apps/deployments/services/communications.py, which sends each e-mail once. Enqueued by dotted name."""
 
+from apps.deployments.risk import backtest
+from apps.deployments.risk import services as risk_services
 from apps.deployments.services import communications
 
 
@@ -17,3 +19,13 @@ def request_feedback(deployment_id: int, attempt: int = 1) -> list[str]:
 def remind_upcoming_deployments() -> int:
     """Hourly: remind the practitioners of each approved deployment that starts within the next day, once."""
     return communications.reminders_send()
+
+
+def risk_refresh() -> dict:
+    """Nightly: rescore the open deployments as the records move on (idempotent)."""
+    return risk_services.risk_refresh_open()
+
+
+def risk_backtest() -> int:
+    """Nightly: run the risk back-test and keep its result for the KPI page; returns the run's id."""
+    return backtest.risk_backtest_record().pk

@@ -162,7 +162,7 @@ def test_register_rows_show_each_deployment_escaped(client, world):
 def test_register_with_no_match_says_so(client, world):
     client_for(client, world.users["manager"])
     html = client.get(reverse("deployments:deployment_list") + "?q=no-such-title").content.decode()
-    assert '<td colspan="7" class="text-muted" data-testid="empty">No deployments match.</td>' in html
+    assert '<td colspan="8" class="text-muted" data-testid="empty">No deployments match.</td>' in html
 
 
 def test_register_filter_options_follow_the_reference_data(client, world):

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier
 from apps.core.permissions import is_signed_in, objects_for_user
 from apps.deployment_models.models import DeploymentModel
+from apps.deployments.api.risk import RiskFactorsField
 from apps.deployments.models import (
     Check,
     CheckResult,
@@ -58,6 +59,8 @@ DEPLOYMENT_FIELDS = [
     "submitted_at",
     "approved_at",
     "override_count",
+    "risk_score",
+    "risk_factors",
 ]
 # what a client may write on POST (besides `component`/`version`/...) and on PATCH/PUT
 WRITABLE_FIELDS = [
@@ -167,6 +170,8 @@ def _iso(value) -> str | None:
 def _reader(model, name: str, field):
     """A function reading one field of `model` straight into its JSON value, as `field` would."""
     source = field.source
+    if isinstance(field, RiskFactorsField):
+        return field.read
     if isinstance(field, serializers.ManyRelatedField):
         return lambda obj: [related.pk for related in getattr(obj, source).all()]
     if isinstance(field, serializers.PrimaryKeyRelatedField):
@@ -194,6 +199,10 @@ class DeploymentSerializer(serializers.ModelSerializer):
 
     component_versions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     practitioners = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    risk_score = serializers.IntegerField(
+        read_only=True, help_text="0–100: the sum of the risk factors' contributions."
+    )
+    risk_factors = RiskFactorsField(help_text="Each factor of the risk score with the number behind it.")
 
     class Meta:
         model = Deployment
