@@ -5,9 +5,9 @@ import pytest
 
 from apps.deployments.models import Deployment
 from apps.deployments.risk.services import deployment_risk_refresh
+from tests.deployments_api.conftest import token_client
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import DeploymentFactory
-from tests.deployments_api.conftest import token_client
 
 pytestmark = pytest.mark.django_db
 
