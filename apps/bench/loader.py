@@ -82,10 +82,15 @@ def reset_sequence(model: type[models.Model]) -> None:
 
 def copy_text(model: type[models.Model], columns: Sequence[str], lines: list[str]) -> int:
     """COPY pre-formatted tab-separated `lines` (attnames in `columns`, `\\N` for NULL) on PostgreSQL; on other
-    databases parse them back and INSERT. Every NOT NULL column without a default must be in `columns`."""
+    databases parse them back and INSERT. Every NOT NULL column without a database default must be in `columns`."""
     fields = {f.attname: f for f in columns_of(model)}
     missing = [
-        n for n, f in fields.items() if not f.null and n not in columns and not (f.primary_key and "id" not in columns)
+        n
+        for n, f in fields.items()
+        if not f.null
+        and n not in columns
+        and f.db_default is NOT_PROVIDED
+        and not (f.primary_key and "id" not in columns)
     ]
     if missing:
         raise ValueError(f"{model.__name__}: columns {missing} are NOT NULL and not generated")

@@ -49,6 +49,7 @@ class ModelStageInline(admin.TabularInline):
         "requires_service_owner_approval",
         "pre_approved",
         "requires_change_ref",
+        "extra_approval_risk_threshold",
     )
     autocomplete_fields = ()
     show_change_link = True
@@ -189,6 +190,7 @@ class ModelStageAdmin(_OfEditableModels, SimpleHistoryAdmin):
         "requires_service_owner_approval",
         "pre_approved",
         "requires_change_ref",
+        "extra_approval_risk_threshold",
     )
     list_filter = (
         "pre_approved",

@@ -137,6 +137,7 @@ class ModelStageForm(forms.ModelForm):
             "requires_service_owner_approval",
             "pre_approved",
             "requires_change_ref",
+            "extra_approval_risk_threshold",
             "entry_criteria",
             "exit_criteria",
             "acceptance_criteria",

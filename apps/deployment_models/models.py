@@ -3,6 +3,7 @@
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -240,6 +241,13 @@ class ModelStage(models.Model):
         blank=True,
         help_text="The step plan copied onto each deployment planned at this stage: one step per line, optionally "
         "with its expected minutes after a bar (e.g. “Install | 30”).",
+    )
+    extra_approval_risk_threshold = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="A deployment whose risk score (0–100) reaches this needs one approval more than the stage asks "
+        "for. Empty: the score never adds one.",
     )
     history = HistoricalRecords()
     objects = ModelStageManager()

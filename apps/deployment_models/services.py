@@ -71,6 +71,7 @@ STAGE_FIELDS = {
     "pre_approved",
     "requires_change_ref",
     "step_template",
+    "extra_approval_risk_threshold",
 }
 
 

@@ -20,6 +20,7 @@ from apps.deployments.models import (
     HookDelivery,
     IdempotencyKey,
     IncidentLink,
+    RiskBacktest,
 )
 from apps.deployments.services import Context, deployment_transition
 
@@ -120,6 +121,8 @@ class DeploymentAdmin(SimpleHistoryAdmin):
         "updated_at",
         "released_at",
         "released_by",
+        "risk_score",
+        "risk_scored_at",
     ]
     fields = [
         "reference",
@@ -157,6 +160,8 @@ class DeploymentAdmin(SimpleHistoryAdmin):
         "approved_at",
         "created_at",
         "updated_at",
+        "risk_score",
+        "risk_scored_at",
     ]
 
     def has_change_permission(self, request, obj=None):
@@ -263,3 +268,9 @@ class AlignmentRatingAdmin(ReadOnlyAdmin):
     list_filter = ("role", "rating")
     search_fields = ("email", "deployment__reference")
     list_select_related = ("deployment",)
+
+
+@admin.register(RiskBacktest)
+class RiskBacktestAdmin(ReadOnlyAdmin):
+    list_display = ["ran_at", "scored", "failed", "succeeded", "auc", "mean_score_failed", "mean_score_succeeded"]
+    date_hierarchy = "ran_at"

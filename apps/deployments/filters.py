@@ -23,6 +23,7 @@ ORDERING = [
     ("service__name", "service"),
     ("created_at", "created_at"),
     ("actual_end", "actual_end"),
+    ("risk_score", "risk_score"),
 ]
 
 

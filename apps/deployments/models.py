@@ -105,9 +105,13 @@ class Deployment(models.Model):
     submitted_at = models.DateTimeField(null=True, blank=True, editable=False)
     approved_at = models.DateTimeField(null=True, blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, editable=False, help_text="For optimistic locking.")
+    # the risk score (apps/deployments/risk): 0–100 and the factors behind it, recomputed when the plan changes
+    risk_score = models.PositiveSmallIntegerField(default=0, db_default=0, editable=False)
+    risk_factors = models.JSONField(null=True, blank=True, editable=False)
+    risk_scored_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    history = HistoricalRecords(excluded_fields=["updated_at", "risk_score", "risk_factors", "risk_scored_at"])
 
     class Meta:
         ordering = ["-planned_start", "-id"]
@@ -128,6 +132,7 @@ class Deployment(models.Model):
             models.Index(fields=["change_ref"], name="dep_change_ref"),
             models.Index(fields=["status", "actual_end"], name="dep_status_end"),  # KPIs: finished in a period
             models.Index(fields=["service", "environment", "status", "actual_end"], name="dep_restore"),
+            models.Index(fields=["-risk_score", "-id"], name="dep_risk_id"),  # the register sorted by risk
             # conflicts: the deployments holding a window that overlaps a plan (a few thousand open among millions)
             models.Index(
                 fields=["environment", "planned_end"],
@@ -497,3 +502,6 @@ class HookDelivery(models.Model):
 # the partners' and consumers' alignment ratings live in their own module, registered with the app from here
 from apps.deployments.models_alignment import AlignmentRating  # noqa: E402, F401
 from apps.deployments.plan_models import DeploymentStep, StepStatus  # noqa: E402, F401
+
+# the risk back-test's results live beside the score's computation; imported here so Django registers the model
+from apps.deployments.risk.models import RiskBacktest  # noqa: E402, F401

@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.deployments import rules, workflow
 from apps.deployments.models import CheckKind, Deployment
 from apps.deployments.permissions import requires_clearance, segregated_capacities
+from apps.deployments.risk.policy import risk_extra_approval_reason, risk_refuses_preapproval
 from apps.deployments.services.handover import handover_gap, handover_required
 from apps.environments.selectors import cleared_user_ids
 
@@ -73,7 +74,10 @@ def _submit(deployment: Deployment) -> list[ReadinessItem]:
     gaps = rules.submit_gaps(deployment)
     detail = " ".join(gaps.values()) or "A window is planned and component versions are named."
     items = [ReadinessItem("submit", "plan", "Plan complete", not gaps, detail)]
-    if rules.pre_approved(deployment):
+    refusal = risk_refuses_preapproval(deployment) if rules.pre_approved(deployment) else ""
+    if refusal:  # not a gate: submitting still works, and sends it for approval
+        items.append(ReadinessItem("submit", "pre_approved", "Pre-approval", True, refusal))
+    elif rules.pre_approved(deployment):
         items.append(
             ReadinessItem(
                 "submit",
@@ -100,7 +104,8 @@ def _approve(deployment: Deployment, user, *, booked_only: bool, transition: str
             "Approvals",
             progress.given >= progress.required,
             f"{progress.given} of {progress.required} required approval{pluralize(progress.required)} given"
-            + (f"; {missing} more needed." if missing else "."),
+            + (f"; {missing} more needed." if missing else ".")
+            + (f" {extra}" if (extra := risk_extra_approval_reason(deployment)) else ""),
         )
     )
     if progress.owner_required:

@@ -14,6 +14,7 @@ from apps.deployment_models.models import ModelStatus
 from apps.deployment_models.selectors import previous_stage
 from apps.deployments import workflow
 from apps.deployments.models import Action, ApprovalRole, Check, CheckKind, CheckResult, Decision, Deployment
+from apps.deployments.risk.policy import risk_extra_approvals
 from apps.environments.selectors import freeze_conflicts, maintenance_window_covers
 
 
@@ -302,8 +303,9 @@ class ApprovalProgress:
 
 
 def required_approvals(deployment: Deployment) -> int:
-    """How many approvals the deployment's stage asks for (at least one)."""
-    return required_approvals_of(deployment.stage)
+    """How many approvals the deployment's stage asks for (at least one), and one more where its risk score reaches
+    the stage's threshold."""
+    return required_approvals_of(deployment.stage) + risk_extra_approvals(deployment)
 
 
 def required_approvals_of(stage) -> int:

@@ -1,6 +1,8 @@
 """Background work of the deployment process (django-q2): thin wrappers that take ids and call one service of
 apps/deployments/services/communications.py, which sends each e-mail once. Enqueued by dotted name."""
 
+from apps.deployments.risk import backtest
+from apps.deployments.risk import services as risk_services
 from apps.deployments.services import alignment, announcements, communications, notices
 
 
@@ -37,3 +39,13 @@ def request_alignment(deployment_id: int, attempt: int = 1) -> list[str]:
 def announce_model(model_id: int, kind: str) -> list[str]:
     """Tell the owners of the services that use a model that it was activated or retired (once)."""
     return announcements.model_announce(model_id=model_id, kind=kind)
+
+
+def risk_refresh() -> dict:
+    """Nightly: rescore the open deployments as the records move on (idempotent)."""
+    return risk_services.risk_refresh_open()
+
+
+def risk_backtest() -> int:
+    """Nightly: run the risk back-test and keep its result for the KPI page; returns the run's id."""
+    return backtest.risk_backtest_record().pk

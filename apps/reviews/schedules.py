@@ -25,6 +25,8 @@ SCHEDULES = {
         Schedule.DAILY,
         None,
     ),
+    "deployments: rescore open deployments": ("apps.deployments.tasks.risk_refresh", Schedule.DAILY, None),
+    "deployments: back-test the risk score": ("apps.deployments.tasks.risk_backtest", Schedule.DAILY, None),
     **AUDIT_SCHEDULES,
 }
 

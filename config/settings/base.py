@@ -348,6 +348,12 @@ try:
 except re.error as exc:
     raise ImproperlyConfigured(f"DEPLOYDESK_CHANGE_REF_PATTERN is not a regular expression: {exc}") from exc
 
+# A pre-approved stage's deployment whose risk score (0–100) is above this is sent for approval instead; empty: never.
+_preapproval_max_risk = env.str("DEPLOYDESK_PREAPPROVAL_MAX_RISK", default="60").strip()
+if _preapproval_max_risk and not (_preapproval_max_risk.isdigit() and int(_preapproval_max_risk) <= 100):
+    raise ImproperlyConfigured("DEPLOYDESK_PREAPPROVAL_MAX_RISK is a whole number from 0 to 100, or empty.")
+DEPLOYDESK_PREAPPROVAL_MAX_RISK = int(_preapproval_max_risk) if _preapproval_max_risk else None
+
 # inbound deployment events (POST /api/v1/hooks/github/, /gitlab/): the shared secrets, and the service account whose
 # roles decide which transitions the events may take; unset secret or user = the endpoint is switched off (404)
 DEPLOYDESK_GITHUB_WEBHOOK_SECRET = env.str("DEPLOYDESK_GITHUB_WEBHOOK_SECRET", default="")

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.accounts.models import User
-from apps.deployments.models import Deployment, DeploymentEvent, Feedback, IncidentLink
+from apps.deployments.models import Deployment, DeploymentEvent, Feedback, IncidentLink, RiskBacktest
 from apps.deployments.rules import deployment_conflicts
 from apps.deployments.workflow import Status
 from apps.reports.models import AuditFinding, FindingEvent
@@ -86,6 +86,9 @@ def test_seed_demo_runs_again_without_change_and_keeps_the_showcase(seeded):
     call_command("seed_demo")
     # then nothing is doubled, and the hand-made showcase deployments are still there
     assert (Deployment.objects.count(), DeploymentEvent.objects.count(), ModelReview.objects.count()) == counts
+    # and the open deployments are scored, with a risk back-test for the KPI page after each run
+    assert not Deployment.objects.filter(status="pending_approval", risk_scored_at__isnull=True).exists()
+    assert RiskBacktest.objects.count() == 2
     # with the demo's audit findings, once each, on deployments, a model and a review, at each point of their life
     findings = AuditFinding.objects.order_by("pk")
     assert [(f.subject_type, f.severity, f.status) for f in findings] == [

@@ -138,7 +138,8 @@ def test_register_rows_show_each_deployment_escaped(client, world):
     client_for(client, world.users["manager"])
     # when the register is shown
     html = client.get(reverse("deployments:deployment_list")).content.decode()
-    # then the row carries its link, escaped title, badges, environment, service, "—" for no model and the window
+    # then the row carries its link, escaped title, badges, environment, service, "—" for no model, the window and
+    # "—" for a risk never scored (a factory row)
     start, end = removal.planned_start, removal.planned_end
     assert (
         f'    <tr data-testid="deployment-row" data-reference="{removal.reference}">\n'
@@ -151,6 +152,7 @@ def test_register_rows_show_each_deployment_escaped(client, world):
         f"      <td>{world.service.name}</td>\n"
         '      <td><span class="text-muted">—</span></td>\n'
         f'      <td class="text-nowrap small">{start:%Y-%m-%d %H:%M} – {end:%Y-%m-%d %H:%M}</td>\n'
+        '      <td class="text-end"><span class="text-muted" title="Not scored yet">—</span></td>\n'
         "    </tr>\n"
     ) in html
     assert f'data-reference="{unplanned.reference}"' in html
@@ -162,7 +164,7 @@ def test_register_rows_show_each_deployment_escaped(client, world):
 def test_register_with_no_match_says_so(client, world):
     client_for(client, world.users["manager"])
     html = client.get(reverse("deployments:deployment_list") + "?q=no-such-title").content.decode()
-    assert '<td colspan="7" class="text-muted" data-testid="empty">No deployments match.</td>' in html
+    assert '<td colspan="8" class="text-muted" data-testid="empty">No deployments match.</td>' in html
 
 
 def test_register_filter_options_follow_the_reference_data(client, world):

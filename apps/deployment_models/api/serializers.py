@@ -28,6 +28,7 @@ STAGE_FIELDS = [
     "requires_service_owner_approval",
     "pre_approved",
     "requires_change_ref",
+    "extra_approval_risk_threshold",
     "entry_criteria",
     "exit_criteria",
     "acceptance_criteria",

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier
 from apps.core.permissions import is_signed_in, objects_for_user
 from apps.deployment_models.models import DeploymentModel
+from apps.deployments.api.risk import RiskFactorsField
 from apps.deployments.models import (
     MAX_KNOWLEDGE_LINKS,
     Check,
@@ -66,6 +67,8 @@ DEPLOYMENT_FIELDS = [
     "pilot_confirmed_by",
     "pilot_confirmed_at",
     "pilot_comment",
+    "risk_score",
+    "risk_factors",
 ]
 # what a client may write on POST (besides `component`/`version`/...) and on PATCH/PUT
 WRITABLE_FIELDS = [
@@ -193,6 +196,8 @@ def _reader(model, name: str, field):
     """A function of (row, current time zone) reading one field of `model` straight into its JSON value, as `field`
     would. The time zone is looked up once a row: per datetime it was a tenth of an API list."""
     source = field.source
+    if isinstance(field, RiskFactorsField):
+        return field.read
     if isinstance(field, serializers.ManyRelatedField):  # ids read by deployment_linked_ids if the list did
 
         def related_ids(obj, zone):
@@ -228,6 +233,10 @@ class DeploymentSerializer(serializers.ModelSerializer):
     knowledge_links = serializers.ListField(
         child=serializers.URLField(), read_only=True, help_text="Knowledge articles the handover note links."
     )
+    risk_score = serializers.IntegerField(
+        read_only=True, help_text="0–100: the sum of the risk factors' contributions."
+    )
+    risk_factors = RiskFactorsField(help_text="Each factor of the risk score with the number behind it.")
 
     class Meta:
         model = Deployment

@@ -19,6 +19,7 @@ from apps.catalog.models import ComponentVersion
 from apps.core.api.pagination import NewestFirstCursorPagination, OldestFirstCursorPagination
 from apps.core.api.permissions import May, WritePermission
 from apps.deployments import workflow
+from apps.deployments.api.pagination import RISK_ORDERINGS, RiskCursorPagination
 from apps.deployments.api.serializers import (
     CheckRecordInputSerializer,
     CheckSerializer,
@@ -151,10 +152,22 @@ def _transition_action(name: str):
     return action(detail=True, methods=["post"], url_path=name, url_name=name)(handler)
 
 
+ORDERING = OpenApiParameter(
+    "ordering",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=False,
+    enum=list(RISK_ORDERINGS),
+    description="`-risk_score`: highest risk first; `risk_score`: lowest first (ties by id). Default: newest first.",
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="The deployments you may see",
-        description="Filtered like the register; cursor-paginated newest first (follow `next`).",
+        description="Filtered like the register; cursor-paginated newest first, or by risk score with `ordering` "
+        "(follow `next`).",
+        parameters=[ORDERING],
     ),
     retrieve=extend_schema(
         summary="One deployment",
@@ -177,6 +190,16 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         "update": May(on=may_edit_ever, message="You may not edit this deployment."),
         **{t.name.replace("-", "_"): _may_take(t.name) for t in workflow.people_transitions()},
     }
+
+    @property
+    def paginator(self):
+        """Newest first, or keyset pages by risk score when the list asks for `ordering=(-)risk_score`."""
+        if not hasattr(self, "_paginator"):
+            ordering = self.request.query_params.get("ordering", "") if self.action == "list" else ""
+            if ordering and ordering not in RISK_ORDERINGS:
+                raise exceptions.ValidationError({"ordering": [f"One of {', '.join(RISK_ORDERINGS)}."]})
+            self._paginator = RiskCursorPagination(ordering) if ordering else self.pagination_class()
+        return self._paginator
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

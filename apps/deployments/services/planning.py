@@ -15,6 +15,7 @@ from apps.deployment_models.models import ModelStatus
 from apps.deployments import rules, workflow
 from apps.deployments.models import Deployment, DeploymentStep, EventKind, IdempotencyKey
 from apps.deployments.permissions import is_manager, may_edit, may_edit_back_out_plan, may_request_for_service
+from apps.deployments.risk.services import deployment_risk_apply
 from apps.deployments.selectors import remembered_deployments
 from apps.deployments.services.events import Context, event_record, events_record_many
 from apps.deployments.services.plans import back_out_plan_prefill, step_template_rows, steps_from_stage
@@ -155,6 +156,7 @@ def _plan(ctx: Context, data: dict, idempotency_key: str = "") -> _Plan:
     _validate_plan(deployment, versions, deployment.model)
     deployment.stage = _stage_for(deployment)
     back_out_plan_prefill(deployment)
+    deployment_risk_apply(deployment=deployment, versions=versions, practitioners=practitioners)
     return _Plan(deployment, versions, practitioners, idempotency_key)
 
 
@@ -350,9 +352,7 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
         raise PermissionDenied("Only a deployment manager assigns the manager and the practitioners.")
     before_versions = set(locked.component_versions.values_list("pk", flat=True))
     before_practitioners = set(locked.practitioners.values_list("pk", flat=True))
-    before = {
-        f: getattr(locked, f + ("_id" if f in ("environment", "model", "service") else "")) for f in PLAN_FIELDS[:2]
-    }
+    before = {f: getattr(locked, f) for f in PLAN_FIELDS[:2]}  # the window
     before_env = locked.environment_id
     changed = []
     if "change_ref" in data and (data["change_ref"] or "") != locked.change_ref:
@@ -387,8 +387,9 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     replan = plan_changed and locked.status == workflow.Status.APPROVED
     if plan_changed:
         locked.approvals.filter(superseded=False).update(superseded=True)
-    if not replan:
-        locked.version += 1  # a replan counts the edit and the transition as one new version
+    if not replan:  # a replan counts the edit and the transition as one new version, and scores the plan
+        locked.version += 1
+        deployment_risk_apply(deployment=locked, versions=versions, practitioners=practitioners)
     locked.save()
     if versions_changed:
         locked.component_versions.set(versions)

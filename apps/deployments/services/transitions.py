@@ -19,6 +19,8 @@ from apps.deployments.models import (
     EventKind,
 )
 from apps.deployments.permissions import actor_capacities, deputy_delegation, transition_refusal
+from apps.deployments.risk.policy import risk_extra_approval_reason, risk_refuses_preapproval
+from apps.deployments.risk.services import deployment_risk_apply
 from apps.deployments.services.events import Context, event_record
 from apps.deployments.services.handover import handover_apply, handover_gap
 from apps.deployments.services.matrix_snapshot import matrix_record_final
@@ -250,10 +252,15 @@ def deployment_transition(
     if transition == "submit":
         _validate_submittable(locked)
         locked.submitted_at = now
+        deployment_risk_apply(deployment=locked)  # scored on today's records as it goes for approval
         conflicts = rules.deployment_conflicts(locked)
         if conflicts:
             data["conflicts"] = [str(c) for c in conflicts]
-        if rules.pre_approved(locked) and not conflicts and not rules.promotion_gaps(locked):
+        risk_refusal = risk_refuses_preapproval(locked) if rules.pre_approved(locked) else ""
+        if risk_refusal:
+            data["pre_approval_refused"] = risk_refusal
+            event_comment = (comment + "\n" if comment else "") + risk_refusal
+        elif rules.pre_approved(locked) and not conflicts and not rules.promotion_gaps(locked):
             _require_change_ref(locked)  # this submit is the approval: the change must be authorised first
             target = S.APPROVED
             locked.approved_at = now
@@ -266,6 +273,9 @@ def deployment_transition(
         target, overridden, data = _approve(ctx, locked, capacities, comment, override_reason)
         if target == S.APPROVED:
             locked.approved_at = now
+        elif extra := risk_extra_approval_reason(locked):
+            data["risk_extra_approval"] = extra
+            event_comment = (comment + "\n" if comment else "") + extra
     elif transition == "reject":
         role = _approval_role(capacities)
         behalf = _on_behalf_of(ctx.actor, locked, capacities)
@@ -302,6 +312,7 @@ def deployment_transition(
     elif transition == "replan":
         locked.approvals.filter(superseded=False).update(superseded=True)
         locked.approved_at = None
+        deployment_risk_apply(deployment=locked)
     elif transition == "roll-back":
         locked.outcome = (locked.outcome + "\n" if locked.outcome else "") + f"Rolled back: {comment}"
 

@@ -84,6 +84,23 @@ def _status_badge(d) -> str:
     return html + REMOVAL_BADGE if d.is_removal else html
 
 
+def risk_style(score: int) -> str:
+    """The colour of a risk score: high from 60, medium from 30."""
+    return "danger" if score >= 60 else "warning" if score >= 30 else "success"
+
+
+register.filter("risk_style", risk_style)
+
+
+def _risk(d) -> str:
+    if d.risk_scored_at is None:
+        return '<span class="text-muted" title="Not scored yet">—</span>'
+    return (
+        f'<span class="badge text-bg-{risk_style(d.risk_score)}" data-testid="risk-score" title="Risk score (0–100)">'
+        f"{int(d.risk_score)}</span>"
+    )
+
+
 @register.simple_tag
 def status_badge(d) -> SafeString:
     """A deployment's status badge, and a "Removal" badge when it removes components."""
@@ -115,11 +132,12 @@ def deployment_rows(deployments, empty: str = "") -> SafeString:
             f"      <td>{_e(d.service.name)}</td>\n"
             f"      <td>{model}</td>\n"
             f'      <td class="text-nowrap small">{_window(d)}</td>\n'
+            f'      <td class="text-end">{_risk(d)}</td>\n'
             "    </tr>\n"
         )
     if not rows:
         message = _e(empty) if empty else "No deployments match."
-        rows.append(f'    <tr><td colspan="7" class="text-muted" data-testid="empty">{message}</td></tr>\n')
+        rows.append(f'    <tr><td colspan="8" class="text-muted" data-testid="empty">{message}</td></tr>\n')
     return mark_safe("".join(rows))  # noqa: S308 (every value escaped above)
 
 

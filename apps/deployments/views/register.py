@@ -27,6 +27,7 @@ COLUMNS = [
     ("service", "Service"),
     (None, "Model"),
     ("planned_start", "Planned window"),
+    ("risk_score", "Risk"),
 ]
 # what a register row shows (templatetags.deployments_tags.deployment_rows): no other column is read
 ROW_FIELDS = (
@@ -42,6 +43,8 @@ ROW_FIELDS = (
     "model__name",
     "model__version",
     "released_at",
+    "risk_score",
+    "risk_scored_at",
 )
 
 
@@ -158,8 +161,8 @@ class DeploymentListView(LoginRequiredMixin, View):
             field.widget.choices = [("", "---------"), *choices]
         qs = filterset.qs.select_related(None).select_related("environment", "service", "model").only(*ROW_FIELDS)
         ordering = request.GET.get("ordering", "")
-        if ordering:
-            qs = qs.order_by(*qs.query.order_by, "-id")
+        if ordering:  # ties by id in the same direction, as the index on (key, id) reads them (dep_risk_id)
+            qs = qs.order_by(*qs.query.order_by, "-id" if ordering.startswith("-") else "id")
         current = ordering.lstrip("-")
         columns = []
         for key, label in COLUMNS:

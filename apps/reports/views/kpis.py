@@ -7,6 +7,8 @@ from django.http import Http404
 from django.views.generic import TemplateView
 
 from apps.core.permissions import user_can
+from apps.deployments.risk.backtest import risk_backtest_latest
+from apps.deployments.selectors import deployment_visible_q
 from apps.reports import charts
 from apps.reports.forms import KpiFilterForm
 from apps.reports.selectors.kpi_goals import by_success_factor, kpi_scores, kpi_target_map
@@ -112,6 +114,8 @@ class KpiReportView(KpiAccessMixin, TemplateView):
             query=form.query_string(),
             charts=trend_charts(points, bucket),
             bucket=bucket,
+            # the last back-test, over every deployment: shown to those who see them all (one indexed read)
+            risk_backtest=risk_backtest_latest() if deployment_visible_q(request.user) is None else None,
         )
         return self.render_to_response(ctx)
 
