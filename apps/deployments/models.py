@@ -433,3 +433,6 @@ class HookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_source_display()} {self.delivery_id}"
+
+
+from apps.deployments.rollup_models import DeploymentDailyRollup  # noqa: E402, F401 (the KPI rollup, its own module)

@@ -17,6 +17,7 @@ from apps.deployments.models import Deployment, EventKind, IdempotencyKey
 from apps.deployments.permissions import is_manager, may_edit, may_request_for_service
 from apps.deployments.selectors import remembered_deployments
 from apps.deployments.services.events import Context, event_record, events_record_many
+from apps.deployments.services.kpi_rollup import rollup_after, rollup_before
 from apps.deployments.services.transitions import deployment_transition
 
 PLAN_FIELDS = ("planned_start", "planned_end", "environment", "component_versions")
@@ -334,6 +335,7 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
         f: getattr(locked, f + ("_id" if f in ("environment", "model", "service") else "")) for f in PLAN_FIELDS[:2]
     }
     before_env = locked.environment_id
+    counted = rollup_before(locked)  # a planned (not draft) deployment's day, service or model counts in the KPIs
     changed = []
     if "change_ref" in data and (data["change_ref"] or "") != locked.change_ref:
         # checked when it changes: a form sending back a reference recorded before the format was set still saves
@@ -366,6 +368,7 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     if not replan:
         locked.version += 1  # a replan counts the edit and the transition as one new version
     locked.save()
+    rollup_after(locked, counted)
     if versions_changed:
         locked.component_versions.set(versions)
         if locked.status in (workflow.Status.APPROVED, workflow.Status.PENDING_APPROVAL):

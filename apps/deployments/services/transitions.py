@@ -20,6 +20,7 @@ from apps.deployments.models import (
 )
 from apps.deployments.permissions import actor_capacities, transition_refusal
 from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.kpi_rollup import rollup_after, rollup_before
 from apps.deployments.services.matrix_snapshot import matrix_record_final
 from apps.environments.models import Environment
 
@@ -199,6 +200,7 @@ def deployment_transition(
     if spec.needs_comment and not comment:
         raise ValidationError({"comment": f"Say why ({spec.label.lower()})."})
     now = timezone.now()
+    counted = rollup_before(locked)  # the KPI rollup follows every status change, in this transaction
     target, overridden, data = spec.target, [], {}
     event_comment = comment
     if transition in rules.GATES:
@@ -280,6 +282,7 @@ def deployment_transition(
         data={"transition": transition, **data},
         notify=True,
     )
+    rollup_after(locked, counted)  # after the event: a roll-back's time is the event's
     # outbound listeners (signed webhooks) hear of it after commit, by the event's id
     outbound.publish_on_commit(f"deployment.{transition}", object_id=event.pk)
     if target == S.PENDING_APPROVAL:

@@ -26,6 +26,7 @@ class KpiFiltersSerializer(serializers.Serializer):
     environment = serializers.IntegerField(allow_null=True)
     service = serializers.IntegerField(allow_null=True)
     model = serializers.IntegerField(allow_null=True)
+    supplier = serializers.IntegerField(allow_null=True)
 
 
 class FindingsBySeveritySerializer(serializers.Serializer):

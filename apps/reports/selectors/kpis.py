@@ -1,26 +1,20 @@
-"""The KPIs of DESIGN.md §3, computed in SQL over the deployments a user may see: values, trends and drill-downs.
+"""The KPIs of DESIGN.md §3 over the deployments a user may see: values, trends and drill-downs.
 
-The SQL building blocks are in kpi_sql, the metric table in kpi_metrics; this module computes."""
+Values and trends are read from the daily rollup (kpi_rollup), drill-downs list the deployments themselves; the
+metric table is in kpi_metrics, the SQL building blocks in kpi_sql."""
 
 import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import (
-    Avg,
-    Count,
-    F,
-    Q,
-    QuerySet,
-    Sum,
-)
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.catalog.models import Service
 from apps.core.permissions import user_can
-from apps.deployments.models import Deployment, Feedback
+from apps.deployments.models import Deployment
 from apps.deployments.selectors import deployment_list, deployment_visible_q
+from apps.deployments.sketch import sketch_add, sketch_quantiles
 from apps.deployments.workflow import Status
 from apps.reports.findings.selectors import findings_by_severity
 from apps.reports.models import AuditFinding
@@ -45,14 +39,15 @@ from apps.reports.selectors.kpi_metrics import (
     has_feedback,
     has_incident,
     lead_seconds,
-    restored_at,
+    restore_seconds,
 )
-from apps.reports.selectors.kpi_sql import SecondsBetween, percentiles, without_jit
+from apps.reports.selectors.kpi_rollup import lead_time_quantiles, restore_median, rollup_rows, rollup_totals
+from apps.reports.selectors.kpi_sql import without_jit
 
 # --- the base queryset ---------------------------------------------------------------------------------------
 
 
-def kpi_base(*, user, environment=None, service=None, model=None) -> QuerySet[Deployment]:
+def kpi_base(*, user, environment=None, service=None, model=None, supplier=None) -> QuerySet[Deployment]:
     """The deployments the user's KPIs are computed over: those they may see, and for service and product owners
     only those of their services (DESIGN.md §1); then the filters. PermissionDenied without `reports.view_kpis`."""
     if not user_can(user, VIEW_KPIS):
@@ -66,7 +61,25 @@ def kpi_base(*, user, environment=None, service=None, model=None) -> QuerySet[De
         qs = qs.filter(service=service)
     if model is not None:
         qs = qs.filter(model=model)
+    if supplier is not None:
+        qs = qs.filter(supplier=supplier)
     return qs.order_by()
+
+
+def kpi_rows(*, user, period: Period, environment=None, service=None, model=None, supplier=None) -> QuerySet:
+    """The daily rollup rows the user's KPIs are read from: the same scope and filters as kpi_base."""
+    if not user_can(user, VIEW_KPIS):
+        raise PermissionDenied("Only deployment managers, service and product owners and auditors see KPIs.")
+    scope = kpi_services(user=user) if deployment_visible_q(user) is not None else None
+    return rollup_rows(
+        first=period.first,
+        last=period.last,
+        services=scope,
+        environment=environment,
+        service=service,
+        model=model,
+        supplier=supplier,
+    )
 
 
 def kpi_services(*, user) -> QuerySet[Service]:
@@ -84,50 +97,28 @@ def default_period(today: dt.date | None = None) -> Period:
 # --- the report ----------------------------------------------------------------------------------------------
 
 
-def _finished_counts(base: QuerySet, period: Period) -> dict:
-    return base.filter(period.finished()).aggregate(
-        finished=Count("pk"),
-        completed=Count("pk", filter=COMPLETED),
-        failures=Count("pk", filter=FAILED),
-        with_incidents=Count("pk", filter=has_incident()),
-        on_schedule=Count("pk", filter=ON_SCHEDULE),
-        lead_n=Count("pk", filter=COMPLETED & Q(submitted_at__isnull=False)),
-        prod_finished=Count("pk", filter=PRODUCTION),
-        prod_completed=Count("pk", filter=PRODUCTION & COMPLETED),
-        prod_failed=Count("pk", filter=PRODUCTION & FAILED),
-        prod_change_failures=Count("pk", filter=PRODUCTION & (FAILED | has_incident())),
-    )
-
-
-def _lead_times(base: QuerySet, period: Period) -> dict:
-    qs = base.filter(period.finished() & COMPLETED & Q(submitted_at__isnull=False))
-    return percentiles(qs, lead_seconds(), (0.5, 0.9)).get(0, (0, {}))[1]
-
-
-def _time_to_restore(base: QuerySet, period: Period) -> tuple[int, float | None]:
-    qs = base.filter(period.finished() & PRODUCTION & FAILED).annotate(_restored=restored_at())
-    n, values = percentiles(qs, SecondsBetween(F("_restored"), F("actual_end")), (0.5,)).get(0, (0, {}))
-    return n, values.get(0.5)
-
-
 def _value(key: str, value, numerator=None, denominator=None) -> KpiValue:
     return KpiValue(METRICS[key], value, numerator, denominator)
 
 
-def findings_in_scope_q(base: QuerySet, *, user, period: Period, environment=None, service=None, model=None) -> Q:
+def findings_in_scope_q(
+    base: QuerySet, *, user, period: Period, environment=None, service=None, model=None, supplier=None
+) -> Q:
     """The audit findings a KPI counts: raised in the period, about a deployment of `base`; and, for a user who sees
     every deployment and chose no environment or service, about the models (or the chosen model) and their reviews."""
     raised = Q(raised_at__gte=period.start, raised_at__lt=period.end)
-    if deployment_visible_q(user) is not None or environment is not None or service is not None:
+    if deployment_visible_q(user) is not None or environment is not None or service is not None or supplier is not None:
         return raised & Q(deployment__in=base.values("pk"))
     if model is not None:
         return raised & (Q(deployment__in=base.values("pk")) | Q(model=model) | Q(review__model=model))
     return raised
 
 
-def _findings_value(base: QuerySet, *, user, period: Period, environment, service, model) -> KpiValue:
+def _findings_value(base: QuerySet, *, user, period: Period, environment, service, model, supplier=None) -> KpiValue:
     """Real findings of the register, counted by severity in one query."""
-    q = findings_in_scope_q(base, user=user, period=period, environment=environment, service=service, model=model)
+    q = findings_in_scope_q(
+        base, user=user, period=period, environment=environment, service=service, model=model, supplier=supplier
+    )
     counts = findings_by_severity(AuditFinding.objects.filter(q))
     total = counts.pop("total")
     return KpiValue(METRICS["audit_findings"], total, total, None, breakdown=counts)
@@ -135,45 +126,38 @@ def _findings_value(base: QuerySet, *, user, period: Period, environment, servic
 
 @cached_kpi(VIEW_KPIS)
 @without_jit
-def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=None, model=None) -> KpiReport:
+def kpi_report(
+    *, user, start: dt.date, end: dt.date, environment=None, service=None, model=None, supplier=None
+) -> KpiReport:
     """Every KPI of DESIGN.md §3 over the deployments `user` may see, for the days start..end (inclusive).
 
-    A constant number of queries (six), each filtered on an indexed range; rates are percentages with one
+    Read from the daily rollup (one aggregate, two sketch reads), the backlog and the audit findings from two
+    indexed counts: the cost follows the number of rollup rows, not of deployments. Rates are percentages with one
     decimal, hours and ratings have two; a metric whose denominator is 0 has the value None ("no data")."""
-    base = kpi_base(user=user, environment=environment, service=service, model=model)
+    filters = {"environment": environment, "service": service, "model": model, "supplier": supplier}
+    base = kpi_base(user=user, **filters)
     period = Period(start, end)
-    c = _finished_counts(base, period)
-    lead = _lead_times(base, period)
-    planned = base.filter(period.planned()).aggregate(
-        planned=Count("pk"), agreed=Count("pk", filter=AGREED_MODEL), overrides=Sum("override_count")
-    )
+    rows = kpi_rows(user=user, period=period, **filters)
+    c = rollup_totals(rows)
+    lead = lead_time_quantiles(rows)
+    ttr = restore_median(rows)
     backlog = base.filter(status=Status.APPROVED).count()
-    fb = Feedback.objects.filter(deployment__in=base.filter(period.finished()).values("pk")).aggregate(
-        n=Count("pk"),
-        lead_sum=Sum("rating_lead_time"),
-        lead_avg=Avg("rating_lead_time"),
-        quality_sum=Sum("rating_quality"),
-        quality_avg=Avg("rating_quality"),
-    )
-    restored, ttr = _time_to_restore(base, period)
     weeks = round(period.weeks, 4)
-    overrides = planned["overrides"] or 0
+    fb_n, fb_lead, fb_quality = c["feedback_n"], c["feedback_lead_sum"], c["feedback_quality_sum"]
     values = [
         _value("success_rate", _pct(c["completed"], c["finished"]), c["completed"], c["finished"]),
-        _value("failures", c["failures"], c["failures"], c["finished"]),
+        _value("failures", c["failed"], c["failed"], c["finished"]),
         _value("incident_rate", _pct(c["with_incidents"], c["finished"]), c["with_incidents"], c["finished"]),
         _value("schedule_adherence", _pct(c["on_schedule"], c["finished"]), c["on_schedule"], c["finished"]),
         _value("backlog", backlog, backlog),
         _value("throughput_per_week", _ratio(c["completed"], period.weeks), c["completed"], weeks),
         _value("lead_time_median_hours", _hours(lead.get(0.5)), c["lead_n"]),
         _value("lead_time_p90_hours", _hours(lead.get(0.9)), c["lead_n"]),
-        _value("satisfaction_lead_time", _ratio(fb["lead_sum"] or 0, fb["n"]), fb["lead_sum"] or 0, fb["n"]),
-        _value("satisfaction_quality", _ratio(fb["quality_sum"] or 0, fb["n"]), fb["quality_sum"] or 0, fb["n"]),
-        _value(
-            "model_adoption_rate", _pct(planned["agreed"], planned["planned"]), planned["agreed"], planned["planned"]
-        ),
-        _value("compliance_exceptions", overrides, overrides, planned["planned"]),
-        _findings_value(base, user=user, period=period, environment=environment, service=service, model=model),
+        _value("satisfaction_lead_time", _ratio(fb_lead, fb_n), fb_lead, fb_n),
+        _value("satisfaction_quality", _ratio(fb_quality, fb_n), fb_quality, fb_n),
+        _value("model_adoption_rate", _pct(c["agreed"], c["planned"]), c["agreed"], c["planned"]),
+        _value("compliance_exceptions", c["overrides"], c["overrides"], c["planned"]),
+        _findings_value(base, user=user, period=period, **filters),
         _value("deployment_frequency_per_week", _ratio(c["prod_completed"], period.weeks), c["prod_completed"], weeks),
         _value(
             "change_failure_rate",
@@ -181,10 +165,10 @@ def kpi_report(*, user, start: dt.date, end: dt.date, environment=None, service=
             c["prod_change_failures"],
             c["prod_finished"],
         ),
-        _value("time_to_restore_median_hours", _hours(ttr), restored, c["prod_failed"]),
+        _value("time_to_restore_median_hours", _hours(ttr), c["prod_restore_n"], c["prod_restore_failures"]),
     ]
-    filters = {"environment": _pk(environment), "service": _pk(service), "model": _pk(model)}
-    return KpiReport(period=period, filters=filters, values={v.metric.key: v for v in values})
+    chosen = {key: _pk(value) for key, value in filters.items()}
+    return KpiReport(period=period, filters=chosen, values={v.metric.key: v for v in values})
 
 
 def _pk(obj):
@@ -225,35 +209,43 @@ def _as_date(value) -> dt.date:
 @cached_kpi(VIEW_KPIS)
 @without_jit
 def kpi_trend(
-    *, user, start: dt.date, end: dt.date, bucket: str = "week", environment=None, service=None, model=None
+    *,
+    user,
+    start: dt.date,
+    end: dt.date,
+    bucket: str = "week",
+    environment=None,
+    service=None,
+    model=None,
+    supplier=None,
 ) -> list[TrendPoint]:
-    """Success rate, completions and median lead time per week or month of the period (two grouped queries)."""
+    """Success rate, completions and median lead time per week or month of the period, from the daily rollup
+    (a grouped sum by day and the days' lead time sketches)."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {BUCKETS}")
-    base = kpi_base(user=user, environment=environment, service=service, model=model)
     period = Period(start, end)
-    trunc = (TruncWeek if bucket == "week" else TruncMonth)("actual_end")
+    rows = kpi_rows(
+        user=user, period=period, environment=environment, service=service, model=model, supplier=supplier
+    ).filter(finished__gt=0)
     points: dict[dt.date, TrendPoint] = {}
     day = _bucket_start(start, bucket)
     while day <= end:
         points[day] = TrendPoint(day)
         day = _next_bucket(day, bucket)
-    rows = (
-        base.filter(period.finished())
-        .annotate(_b=trunc)
-        .values("_b")
-        .annotate(finished=Count("pk"), completed=Count("pk", filter=COMPLETED))
-        .order_by()
-    )
-    for row in rows:
-        point = points.get(_as_date(row["_b"]))
+    for day, finished, completed in (
+        rows.values("day").annotate(f=Sum("finished"), c=Sum("completed")).values_list("day", "f", "c")
+    ):
+        point = points.get(_bucket_start(day, bucket))
         if point is not None:
-            point.finished, point.completed = row["finished"], row["completed"]
-    lead_qs = base.filter(period.finished() & COMPLETED & Q(submitted_at__isnull=False))
-    for b, (_n, values) in percentiles(lead_qs, lead_seconds(), (0.5,), group=trunc).items():
-        point = points.get(_as_date(b))
+            point.finished += finished
+            point.completed += completed
+    sketches: dict[dt.date, dict] = {}
+    for day, sketch in rows.filter(lead_n__gt=0).values_list("day", "lead_sketch"):
+        sketch_add(sketches.setdefault(_bucket_start(day, bucket), {}), sketch or {})
+    for b, sketch in sketches.items():
+        point = points.get(b)
         if point is not None:
-            point.lead_time_median_hours = _hours(values[0.5])
+            point.lead_time_median_hours = _hours(sketch_quantiles(sketch, (0.5,))[1].get(0.5))
     return list(points.values())
 
 
@@ -261,11 +253,11 @@ def kpi_trend(
 
 
 def kpi_drilldown(
-    *, user, metric: str, start: dt.date, end: dt.date, environment=None, service=None, model=None
+    *, user, metric: str, start: dt.date, end: dt.date, environment=None, service=None, model=None, supplier=None
 ) -> QuerySet[Deployment]:
     """The deployments behind a metric's numerator, with the same scope and filters; KeyError for unknown ones."""
     spec = METRICS[metric]
-    base = kpi_base(user=user, environment=environment, service=service, model=model)
+    base = kpi_base(user=user, environment=environment, service=service, model=model, supplier=supplier)
     p = Period(start, end)
     finished = p.finished()
     numerators = {
@@ -283,21 +275,28 @@ def kpi_drilldown(
         "compliance_exceptions": p.planned() & Q(override_count__gt=0),
         "audit_findings": Q(
             pk__in=AuditFinding.objects.filter(
-                findings_in_scope_q(base, user=user, period=p, environment=environment, service=service, model=model)
+                findings_in_scope_q(
+                    base,
+                    user=user,
+                    period=p,
+                    environment=environment,
+                    service=service,
+                    model=model,
+                    supplier=supplier,
+                )
             )
             .filter(deployment__isnull=False)
             .values("deployment_id")
         ),
         "deployment_frequency_per_week": finished & PRODUCTION & COMPLETED,
         "change_failure_rate": finished & PRODUCTION & (FAILED | has_incident()),
-        "time_to_restore_median_hours": finished & PRODUCTION & FAILED,
+        "time_to_restore_median_hours": finished & PRODUCTION & (FAILED | has_incident()),
     }
     qs = base.filter(numerators[spec.key]).select_related("environment", "service", "model")
     if spec.key.startswith("lead_time"):
         qs = qs.annotate(hours=lead_seconds() / 3600.0)
     elif spec.key == "time_to_restore_median_hours":
-        qs = qs.annotate(restored=restored_at()).filter(restored__isnull=False)
-        qs = qs.annotate(hours=SecondsBetween(F("restored"), F("actual_end")) / 3600.0)
+        qs = qs.annotate(hours=restore_seconds() / 3600.0).filter(hours__isnull=False)
     order = ["planned_start", "id"] if spec.key == "backlog" else ["-actual_end", "-id"]
     if spec.key in ("model_adoption_rate", "compliance_exceptions", "audit_findings"):
         order = ["-planned_start", "-id"]
@@ -310,12 +309,12 @@ HEADLINE = ("success_rate", "throughput_per_week", "lead_time_median_hours", "ch
 @cached_kpi(VIEW_KPIS)
 @without_jit
 def kpi_headline(*, user, start: dt.date, end: dt.date) -> dict[str, KpiValue]:
-    """The dashboard's headline KPIs (HEADLINE) — the same definitions as kpi_report, in three queries."""
-    base = kpi_base(user=user)
+    """The dashboard's headline KPIs (HEADLINE) — the same definitions as kpi_report, from the daily rollup."""
     period = Period(start, end)
-    c = _finished_counts(base, period)
-    lead = _lead_times(base, period)
-    backlog = base.filter(status=Status.APPROVED).count()
+    rows = kpi_rows(user=user, period=period)
+    c = rollup_totals(rows)
+    lead = lead_time_quantiles(rows, (0.5,))
+    backlog = kpi_base(user=user).filter(status=Status.APPROVED).count()
     values = [
         _value("success_rate", _pct(c["completed"], c["finished"]), c["completed"], c["finished"]),
         _value("throughput_per_week", _ratio(c["completed"], period.weeks), c["completed"], round(period.weeks, 4)),
@@ -344,6 +343,7 @@ __all__ = [
     "kpi_drilldown",
     "kpi_headline",
     "kpi_report",
+    "kpi_rows",
     "kpi_services",
     "kpi_trend",
 ]
