@@ -5,7 +5,7 @@ Period 2025-03-03 (Mon) .. 2025-03-30 (Sun): 28 days = 4 weeks. Times are UTC.
 dep  status       env  svc model     planned      actual                submitted    notes
 d1   completed    prod A   M1 active 03-04 10-12  03-04 10-11           03-03 10:00  lead 25 h; feedback 4/5, 2/3
 d2   completed    test A   M1        03-05 10-12  03-05 10:30-13        03-04 13:00  lead 24 h; late; check pending
-d3   failed       prod A   -         03-10 10-12  03-10 10-11           03-09 11:00  incident solved 24 h on; 2 overrides
+d3   failed       prod A   -         03-10 10-12  03-10 10-11           03-09 11:00  incident fixed in 24 h; 2 overrides
 d4   completed    prod A   M1        03-11 10-12  03-11 10-11           03-10 11:00  lead 24 h; incident (open)
 d5   rolled_back  test B   M2 draft  03-12 10-12  03-12 09-10           03-11 09:00  started early
 d6   completed    test B   M1        03-18 10-12  03-18 10-11           03-13 11:00  lead 120 h; feedback 5/4

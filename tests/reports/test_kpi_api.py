@@ -68,14 +68,14 @@ def test_the_resource_has_exactly_the_contract_fields_and_values(k):
     }
     assert body["audit_findings_by_severity"] == {"low": 1, "medium": 0, "high": 1, "critical": 1}
     assert (body["from"], body["to"]) == ("2025-03-03", "2025-03-30")
-    assert body["filters"] == {"environment": None, "service": None, "model": None}
+    assert body["filters"] == {"environment": None, "service": None, "model": None, "supplier": None}
     assert set(body["details"]) == set(FIELDS)
     assert body["details"]["success_rate"]["numerator"] == 5
     assert body["details"]["success_rate"]["denominator"] == 8
     assert body["details"]["success_rate"]["definition"].startswith("Deployments completed")
     assert body["details"]["time_to_restore_median_hours"] == {
         "numerator": 1,
-        "denominator": 2,
+        "denominator": 4,  # d3 and d15 failed; INC-d3 and INC-d4 attributed
         "definition": body["details"]["time_to_restore_median_hours"]["definition"],
         "unit": "hours",
     }
@@ -91,7 +91,7 @@ def test_no_data_is_null(k):
 
 def test_filters_are_applied_and_echoed(k):
     body = client_for(k.manager).get(URL, {**PERIOD, "environment": k.prod.pk, "model": k.m1.pk}).json()
-    assert body["filters"] == {"environment": k.prod.pk, "service": None, "model": k.m1.pk}
+    assert body["filters"] == {"environment": k.prod.pk, "service": None, "model": k.m1.pk, "supplier": None}
     assert body["success_rate"] == 100.0  # d1 d4 d7
     assert body["details"]["success_rate"]["denominator"] == 3
 
