@@ -4,11 +4,12 @@ costs the same cold as cached (README "KPI rollups")."""
 
 import datetime as dt
 
-from django.db.models import Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import DateField, Q, QuerySet, Sum, Value
 
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.deployments.models import DeploymentDailyRollup
-from apps.deployments.sketch import sketch_add, sketch_quantiles
+from apps.deployments.sketch import sketch_quantiles
 from apps.environments.models import Environment, EnvironmentKind
 
 AGREED_STATUSES = (ModelStatus.ACTIVE, ModelStatus.PILOT, ModelStatus.RETIRED)
@@ -78,11 +79,32 @@ def rollup_totals(rows: QuerySet) -> dict:
     return {key[1:]: value or 0 for key, value in rows.aggregate(**sums).items()}
 
 
-def merged_sketch(rows: QuerySet, field: str) -> dict:
+def merged_sketches(rows: QuerySet, field: str, group=None) -> dict:
+    """{group: sketch} of the rows' sketches added up by the database (a JSON table function over the rows, grouped
+    by bucket): one row per group and bucket comes back, however many rollup rows there are. Without `group`, all
+    rows are one group (None)."""
+    if field not in ("lead_sketch", "restore_sketch"):
+        raise ValueError(field)
+    rows = rows.annotate(_g=group if group is not None else Value(None, output_field=DateField()))
+    sql, params = rows.values("_g", field).query.sql_with_params()
+    if connection.vendor == "postgresql":
+        each = f"jsonb_each(r.{field}) AS e"
+        n, total = "(e.value->>0)::bigint", "(e.value->>1)::bigint"
+    else:
+        each = f"json_each(r.{field}) AS e"
+        n, total = "json_extract(e.value, '$[0]')", "json_extract(e.value, '$[1]')"
+    query = f"SELECT r._g, e.key, SUM({n}), SUM({total}) FROM ({sql}) AS r, {each} GROUP BY r._g, e.key"  # noqa: S608
     merged: dict = {}
-    for sketch in rows.values_list(field, flat=True):
-        sketch_add(merged, sketch or {})
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        for g, key, count, seconds in cursor.fetchall():
+            if count:
+                merged.setdefault(g, {})[key] = [int(count), int(seconds)]
     return merged
+
+
+def merged_sketch(rows: QuerySet, field: str) -> dict:
+    return merged_sketches(rows, field).get(None, {})
 
 
 def lead_time_quantiles(rows: QuerySet, fractions=(0.5, 0.9)) -> dict:

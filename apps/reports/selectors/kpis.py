@@ -7,14 +7,15 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import DateField, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
 from apps.catalog.models import Service
 from apps.core.permissions import user_can
 from apps.deployments.models import Deployment
 from apps.deployments.selectors import deployment_list, deployment_visible_q
-from apps.deployments.sketch import sketch_add, sketch_quantiles
+from apps.deployments.sketch import sketch_quantiles
 from apps.deployments.workflow import Status
 from apps.reports.findings.selectors import findings_by_severity
 from apps.reports.models import AuditFinding
@@ -41,7 +42,13 @@ from apps.reports.selectors.kpi_metrics import (
     lead_seconds,
     restore_seconds,
 )
-from apps.reports.selectors.kpi_rollup import lead_time_quantiles, restore_median, rollup_rows, rollup_totals
+from apps.reports.selectors.kpi_rollup import (
+    lead_time_quantiles,
+    merged_sketches,
+    restore_median,
+    rollup_rows,
+    rollup_totals,
+)
 from apps.reports.selectors.kpi_sql import without_jit
 
 # --- the base queryset ---------------------------------------------------------------------------------------
@@ -201,6 +208,8 @@ def _next_bucket(day: dt.date, bucket: str) -> dt.date:
 
 
 def _as_date(value) -> dt.date:
+    if isinstance(value, str):  # SQLite's dates through a raw cursor
+        return dt.date.fromisoformat(value[:10])
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value
@@ -239,11 +248,9 @@ def kpi_trend(
         if point is not None:
             point.finished += finished
             point.completed += completed
-    sketches: dict[dt.date, dict] = {}
-    for day, sketch in rows.filter(lead_n__gt=0).values_list("day", "lead_sketch"):
-        sketch_add(sketches.setdefault(_bucket_start(day, bucket), {}), sketch or {})
-    for b, sketch in sketches.items():
-        point = points.get(b)
+    trunc = (TruncWeek if bucket == "week" else TruncMonth)("day", output_field=DateField())
+    for b, sketch in merged_sketches(rows.filter(lead_n__gt=0), "lead_sketch", group=trunc).items():
+        point = points.get(_as_date(b))
         if point is not None:
             point.lead_time_median_hours = _hours(sketch_quantiles(sketch, (0.5,))[1].get(0.5))
     return list(points.values())
