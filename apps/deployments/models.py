@@ -505,3 +505,4 @@ from apps.deployments.plan_models import DeploymentStep, StepStatus  # noqa: E40
 
 # the risk back-test's results live beside the score's computation; imported here so Django registers the model
 from apps.deployments.risk.models import RiskBacktest  # noqa: E402, F401
+from apps.deployments.rollup_models import DeploymentDailyRollup  # noqa: E402, F401 (the KPI rollup, its own module)

@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.audit.context import AuditContext
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.deployments.models import Deployment
+from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
 from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.findings.services import finding_change_status, finding_create
@@ -129,5 +130,6 @@ def seed_targets(users: dict) -> None:
 
 def seed(users) -> None:
     matrix_snapshot_rebuild()
+    kpi_rollup_rebuild()  # the demo's deployments are loaded as they are, not through the transitions
     seed_findings(users)
     seed_targets(users)

@@ -13,6 +13,7 @@ from apps.audit.models import AuditEntry
 from apps.core.exceptions import ConflictError
 from apps.deployments.models import DeploymentEvent, IncidentLink
 from apps.deployments.services import Context, incident_link_add, incident_link_resolve, incident_link_withdraw
+from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.selectors.kpis import kpi_report
 from apps.reviews.analysis import compute_analysis
@@ -277,6 +278,7 @@ def test_the_kpis_leave_withdrawn_links_out():
         withdrawn_reason="Not ours",
     )
     today = timezone.localdate()
+    kpi_rollup_rebuild()  # rows written directly: the rollup is recomputed
     # when a manager's KPI report covers them
     report = kpi_report(user=UserFactory(roles=["manager"]), start=today - dt.timedelta(days=30), end=today)
     # then one of the two finished deployments had an incident

@@ -5,8 +5,8 @@ Period 2025-03-03 (Mon) .. 2025-03-30 (Sun): 28 days = 4 weeks. Times are UTC.
 dep  status       env  svc model     planned      actual                submitted    notes
 d1   completed    prod A   M1 active 03-04 10-12  03-04 10-11           03-03 10:00  lead 25 h; feedback 4/5, 2/3
 d2   completed    test A   M1        03-05 10-12  03-05 10:30-13        03-04 13:00  lead 24 h; late; check pending
-d3   failed       prod A   -         03-10 10-12  03-10 10-11           03-09 11:00  incident; 2 overrides
-d4   completed    prod A   M1        03-11 10-12  03-11 10-11           03-10 11:00  lead 24 h; incident; restores d3
+d3   failed       prod A   -         03-10 10-12  03-10 10-11           03-09 11:00  incident fixed in 24 h; 2 overrides
+d4   completed    prod A   M1        03-11 10-12  03-11 10-11           03-10 11:00  lead 24 h; incident (open)
 d5   rolled_back  test B   M2 draft  03-12 10-12  03-12 09-10           03-11 09:00  started early
 d6   completed    test B   M1        03-18 10-12  03-18 10-11           03-13 11:00  lead 120 h; feedback 5/4
 d7   completed    prod B   M1        03-25 10-12  03-25 10-12           03-25 08:00  lead 4 h
@@ -27,6 +27,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 from apps.deployments.models import AlignmentRating, Check, CheckKind, CheckResult, Feedback, IncidentLink
+from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
 from apps.deployments.workflow import Status
 from apps.environments.models import EnvironmentKind
 from apps.reports.models import AuditFinding
@@ -181,6 +182,7 @@ def build_kpi_data() -> SimpleNamespace:
 
     for d in (k.d3, k.d4):
         IncidentLink.objects.create(deployment=d, incident_ref=f"INC-{d.pk}", opened_at=d.actual_end)
+    IncidentLink.objects.filter(deployment=k.d3).update(resolved_at=k.d3.actual_end + dt.timedelta(hours=24))
     Check.objects.create(deployment=k.d2, kind=CheckKind.ACCEPTANCE, description="Smoke test", required=True)
     Check.objects.create(deployment=k.d1, kind=CheckKind.ACCEPTANCE, description="Smoke test", result=CheckResult.PASS)
     rater = UserFactory(username="kpi-rater")
@@ -212,4 +214,5 @@ def build_kpi_data() -> SimpleNamespace:
         finding = raise_finding(actor=k.auditor, subject=subject, owner=k.manager, severity=severity)
         AuditFinding.objects.filter(pk=finding.pk).update(raised_at=raised)
         setattr(k, name, finding)
+    kpi_rollup_rebuild()  # made with factories, not through the services that keep the rollup
     return k

@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.selectors.dashboard import LIST_LIMIT, dashboard_for
 from tests.factories.accounts import UserFactory
@@ -62,6 +63,7 @@ def d():
     ns.draft_today = DeploymentFactory(
         status=Status.DRAFT, service=ns.svc_a, planned_start=today_noon, planned_end=today_noon + dt.timedelta(hours=1)
     )
+    kpi_rollup_rebuild()  # rows written directly: the KPI rollup is recomputed
     return ns
 
 

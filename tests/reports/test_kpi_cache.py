@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.selectors.kpis import kpi_report
 from tests.factories.accounts import UserFactory
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db
 def _completed(service=None):
     end = timezone.now() - dt.timedelta(days=2)
     extra = {"service": service} if service else {}
-    return DeploymentFactory(
+    made = DeploymentFactory(
         status=Status.COMPLETED,
         actual_start=end - dt.timedelta(hours=1),
         actual_end=end,
@@ -27,6 +28,8 @@ def _completed(service=None):
         planned_end=end,
         **extra,
     )
+    kpi_rollup_rebuild()  # a row written directly: the rollup is recomputed
+    return made
 
 
 def test_figures_are_cached_per_scope_and_arguments(settings):

@@ -43,6 +43,8 @@ def test_the_report_shows_every_tile_with_value_fraction_and_drilldown(k):
     assert "24 h" in tile(html, "lead_time_median_hours")
     assert "3.67 / 5" in tile(html, "satisfaction_lead_time")
     assert "1.25 per week" in tile(html, "throughput_per_week")
+    # and the page says what time to restore counts
+    assert "restored when the roll-back completes, or at the incident's resolution time" in html
 
 
 def test_the_report_draws_three_svg_charts(k):

@@ -18,6 +18,7 @@ from apps.deployments.permissions import is_manager, may_edit, may_edit_back_out
 from apps.deployments.risk.services import deployment_risk_apply
 from apps.deployments.selectors import remembered_deployments
 from apps.deployments.services.events import Context, event_record, events_record_many
+from apps.deployments.services.kpi_rollup import rollup_after, rollup_before
 from apps.deployments.services.plans import back_out_plan_prefill, step_template_rows, steps_from_stage
 from apps.deployments.services.transitions import deployment_transition
 
@@ -354,6 +355,7 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     before_practitioners = set(locked.practitioners.values_list("pk", flat=True))
     before = {f: getattr(locked, f) for f in PLAN_FIELDS[:2]}  # the window
     before_env = locked.environment_id
+    counted = rollup_before(locked)  # a planned (not draft) deployment's day, service or model counts in the KPIs
     changed = []
     if "change_ref" in data and (data["change_ref"] or "") != locked.change_ref:
         # checked when it changes: a form sending back a reference recorded before the format was set still saves
@@ -391,6 +393,7 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
         locked.version += 1
         deployment_risk_apply(deployment=locked, versions=versions, practitioners=practitioners)
     locked.save()
+    rollup_after(locked, counted)
     if versions_changed:
         locked.component_versions.set(versions)
         if locked.status in (workflow.Status.APPROVED, workflow.Status.PENDING_APPROVAL):

@@ -22,6 +22,7 @@ from apps.deployments.models import (
 from apps.deployments.permissions import may_execute, may_rate, may_rate_now, may_record_check
 from apps.deployments.selectors import deployment_visible_q
 from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.kpi_rollup import rollup_kept
 
 # Which checks may be recorded in which state: each kind up to the gate that needs it.
 RECORDABLE = {
@@ -126,7 +127,7 @@ def incident_link_add(
     if not incident_ref:
         raise ValidationError({"incident_ref": "Give the incident's reference."})
     try:
-        with transaction.atomic():
+        with rollup_kept(deployment), transaction.atomic():
             link = IncidentLink.objects.create(
                 deployment=deployment,
                 incident_ref=incident_ref[:100],
@@ -183,7 +184,8 @@ def incident_link_resolve(*, ctx: Context, link: IncidentLink, resolved_at=None)
         resolved_at,
         ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None,
     )
-    locked.save(update_fields=["resolved_at", "resolved_by"])
+    with rollup_kept(locked.deployment):  # the time to restore counts the resolution
+        locked.save(update_fields=["resolved_at", "resolved_by"])
     hours = round((resolved_at - locked.opened_at).total_seconds() / 3600, 2)
     event_record(
         deployment=locked.deployment,
@@ -204,7 +206,8 @@ def incident_link_withdraw(*, ctx: Context, link: IncidentLink, reason: str) -> 
         raise ValidationError({"reason": f"Say why incident {locked.incident_ref} is withdrawn."})
     locked.withdrawn_at, locked.withdrawn_reason = timezone.now(), reason
     locked.withdrawn_by = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
-    locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
+    with rollup_kept(locked.deployment):  # a withdrawn link leaves every count
+        locked.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawn_reason"])
     event_record(
         deployment=locked.deployment,
         ctx=ctx,
@@ -280,9 +283,10 @@ def feedback_submit(
         raise ValidationError(errors)
     if Feedback.objects.filter(deployment=deployment, user=ctx.actor).exists():
         raise ConflictError("You have already rated this deployment.", code="already_rated")
-    feedback = Feedback.objects.create(
-        deployment=deployment, user=ctx.actor, comment=(comment or "").strip(), **ratings
-    )
+    with rollup_kept(deployment):
+        feedback = Feedback.objects.create(
+            deployment=deployment, user=ctx.actor, comment=(comment or "").strip(), **ratings
+        )
     rate = ratings.get("rating_rate_of_change")
     event_record(
         deployment=deployment,

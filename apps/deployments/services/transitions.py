@@ -23,6 +23,7 @@ from apps.deployments.risk.policy import risk_extra_approval_reason, risk_refuse
 from apps.deployments.risk.services import deployment_risk_apply
 from apps.deployments.services.events import Context, event_record
 from apps.deployments.services.handover import handover_apply, handover_gap
+from apps.deployments.services.kpi_rollup import rollup_after, rollup_before
 from apps.deployments.services.matrix_snapshot import matrix_record_final
 from apps.deployments.services.notices import after_transition
 from apps.environments.models import Environment
@@ -244,6 +245,7 @@ def deployment_transition(
     if transition != "complete" and (handover_note or knowledge_links):
         raise ValidationError({"handover_note": "The handover is written when completing, not with this action."})
     now = timezone.now()
+    counted = rollup_before(locked)  # the KPI rollup follows every status change, in this transaction
     target, overridden, data = spec.target, [], {}
     event_comment = comment
     if transition in rules.GATES:
@@ -348,6 +350,7 @@ def deployment_transition(
         data={"transition": transition, **data},
         notify=True,
     )
+    rollup_after(locked, counted)  # after the event: a roll-back's time is the event's
     after_transition(event=event, transition=transition)  # the service desk, consumers and suppliers are told
     # outbound listeners (signed webhooks) hear of it after commit, by the event's id
     outbound.publish_on_commit(f"deployment.{transition}", object_id=event.pk)

@@ -6,14 +6,16 @@ from dataclasses import dataclass, field
 from django.db.models import (
     Exists,
     F,
+    FloatField,
     OuterRef,
     Q,
     Subquery,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.deployment_models.models import AutomationLevel, ModelStatus
-from apps.deployments.models import AlignmentRating, Deployment, Feedback, IncidentLink
+from apps.deployments.models import AlignmentRating, DeploymentEvent, Feedback, IncidentLink
 from apps.deployments.workflow import FINISHED, NOT_PLANNED, UNSUCCESSFUL, Status
 from apps.environments.models import Environment, EnvironmentKind
 from apps.reports.selectors.kpi_sql import SecondsBetween
@@ -60,15 +62,23 @@ def has_alignment_rating() -> Q:
     return Q(Exists(AlignmentRating.objects.filter(deployment=OuterRef("pk"), answered_at__isnull=False)))
 
 
-def restored_at():
-    """When the service was next deployed successfully to the same environment after this deployment ended."""
-    nxt = Deployment.objects.filter(
-        service=OuterRef("service"),
-        environment=OuterRef("environment"),
-        status=Status.COMPLETED,
-        actual_end__gt=OuterRef("actual_end"),
-    ).order_by("actual_end")
-    return Subquery(nxt.values("actual_end")[:1])
+def restore_seconds():
+    """How long the deployment's failure took to restore, in seconds: from the failure to the end of its roll-back,
+    or else from the opening of an incident attributed to it (not withdrawn) to the incident's resolution (the
+    quickest); None when nothing was restored. For the drill-down; the figure itself comes from the rollup."""
+    rolled_back = DeploymentEvent.objects.filter(deployment=OuterRef("pk"), to_status=Status.ROLLED_BACK).order_by(
+        "-at"
+    )
+    incident = (
+        IncidentLink.objects.filter(deployment=OuterRef("pk"), withdrawn_at__isnull=True, resolved_at__isnull=False)
+        .annotate(_s=SecondsBetween(F("resolved_at"), F("opened_at")))
+        .order_by("_s")
+    )
+    return Coalesce(
+        SecondsBetween(Subquery(rolled_back.values("at")[:1]), F("actual_end")),
+        Subquery(incident.values("_s")[:1]),
+        output_field=FloatField(),
+    )
 
 
 def lead_seconds():
@@ -261,9 +271,10 @@ METRICS: dict[str, Metric] = {
             "time_to_restore_median_hours",
             "Time to restore (production, median)",
             "hours",
-            "For production deployments that failed or were rolled back in the period: median time from the "
-            "failure to the next completed deployment of the same service in the same environment. "
-            "Failures not yet restored are left out.",
+            "For the production deployments that finished in the period: median time from a failure to the "
+            "restoration of the service. A failure is a deployment that failed (restored when its roll-back "
+            "completed) or an incident attributed to a deployment (restored at the incident's resolution time); "
+            "withdrawn incident links do not count, and failures not yet restored are left out of the median.",
             "restored failures",
             "failures in production",
         ),

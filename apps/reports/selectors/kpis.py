@@ -1,19 +1,13 @@
-"""The KPIs of DESIGN.md §3, computed in SQL over the deployments a user may see: values, trends and drill-downs.
+"""The KPIs of DESIGN.md §3 over the deployments a user may see: values, trends and drill-downs.
 
-The SQL building blocks are in kpi_sql, the metric table in kpi_metrics; this module computes."""
+Values and trends are read from the daily rollup (kpi_rollup), drill-downs list the deployments themselves; the
+metric table is in kpi_metrics, the SQL building blocks in kpi_sql."""
 
 import datetime as dt
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import (
-    Avg,
-    Count,
-    F,
-    Q,
-    QuerySet,
-    Sum,
-)
+from django.db.models import Count, DateField, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
@@ -22,6 +16,7 @@ from apps.core.permissions import user_can
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import AlignmentRating, Deployment, Feedback
 from apps.deployments.selectors import deployment_list, deployment_visible_q
+from apps.deployments.sketch import sketch_quantiles
 from apps.deployments.workflow import Status
 from apps.reports.findings.selectors import findings_by_severity
 from apps.reports.models import AuditFinding
@@ -48,7 +43,14 @@ from apps.reports.selectors.kpi_metrics import (
     has_feedback,
     has_incident,
     lead_seconds,
-    restored_at,
+    restore_seconds,
+)
+from apps.reports.selectors.kpi_rollup import (
+    lead_time_quantiles,
+    merged_sketches,
+    restore_median,
+    rollup_rows,
+    rollup_totals,
 )
 from apps.reports.selectors.kpi_sql import SecondsBetween, percentiles, without_jit
 
@@ -79,6 +81,28 @@ def kpi_base(
     return qs.order_by()
 
 
+def kpi_rows(
+    *, user, period: Period, environment=None, service=None, model=None, supplier=None, automation_level=None
+) -> QuerySet:
+    """The daily rollup rows the user's KPIs are read from: the same scope and filters as kpi_base."""
+    if not user_can(user, VIEW_KPIS):
+        raise PermissionDenied("Only deployment managers, service and product owners and auditors see KPIs.")
+    scope = kpi_services(user=user) if deployment_visible_q(user) is not None else None
+    rows = rollup_rows(
+        first=period.first,
+        last=period.last,
+        services=scope,
+        environment=environment,
+        service=service,
+        model=model,
+        supplier=supplier,
+    )
+    if automation_level:
+        levels = AUTOMATION_LEVELS[automation_level]
+        rows = rows.filter(model_id__in=DeploymentModel.objects.filter(automation_level__in=levels).values("pk"))
+    return rows
+
+
 def kpi_services(*, user) -> QuerySet[Service]:
     """The services whose KPIs the user may see."""
     if deployment_visible_q(user) is None:
@@ -92,32 +116,6 @@ def default_period(today: dt.date | None = None) -> Period:
 
 
 # --- the report ----------------------------------------------------------------------------------------------
-
-
-def _finished_counts(base: QuerySet, period: Period) -> dict:
-    return base.filter(period.finished()).aggregate(
-        finished=Count("pk"),
-        completed=Count("pk", filter=COMPLETED),
-        failures=Count("pk", filter=FAILED),
-        with_incidents=Count("pk", filter=has_incident()),
-        on_schedule=Count("pk", filter=ON_SCHEDULE),
-        lead_n=Count("pk", filter=COMPLETED & Q(submitted_at__isnull=False)),
-        prod_finished=Count("pk", filter=PRODUCTION),
-        prod_completed=Count("pk", filter=PRODUCTION & COMPLETED),
-        prod_failed=Count("pk", filter=PRODUCTION & FAILED),
-        prod_change_failures=Count("pk", filter=PRODUCTION & (FAILED | has_incident())),
-    )
-
-
-def _lead_times(base: QuerySet, period: Period) -> dict:
-    qs = base.filter(period.finished() & COMPLETED & Q(submitted_at__isnull=False))
-    return percentiles(qs, lead_seconds(), (0.5, 0.9)).get(0, (0, {}))[1]
-
-
-def _time_to_restore(base: QuerySet, period: Period) -> tuple[int, float | None]:
-    qs = base.filter(period.finished() & PRODUCTION & FAILED).annotate(_restored=restored_at())
-    n, values = percentiles(qs, SecondsBetween(F("_restored"), F("actual_end")), (0.5,)).get(0, (0, {}))
-    return n, values.get(0.5)
 
 
 def released_completed(period: Period) -> Q:
@@ -172,13 +170,17 @@ def _findings_value(base: QuerySet, *, user, period: Period, **filters) -> KpiVa
     return KpiValue(METRICS["audit_findings"], total, total, None, breakdown=counts)
 
 
-def _model_overrides(*, user, period: Period, environment=None, service=None, model=None, supplier=None) -> int:
+def _model_overrides(
+    *, user, period: Period, environment=None, service=None, model=None, supplier=None, automation_level=None
+) -> int:
     """Models activated in the period without a finished, evaluated pilot (a manager's override): compliance
     exceptions of the practice as a whole, so counted for users who see every deployment and cut no narrower than
     by model."""
     if deployment_visible_q(user) is not None or any(f is not None for f in (environment, service, supplier)):
         return 0
     qs = DeploymentModel.objects.filter(pilot_overridden_at__gte=period.start, pilot_overridden_at__lt=period.end)
+    if automation_level:
+        qs = qs.filter(automation_level__in=AUTOMATION_LEVELS[automation_level])
     return (qs.filter(pk=_pk(model)) if model is not None else qs).count()
 
 
@@ -197,8 +199,10 @@ def kpi_report(
 ) -> KpiReport:
     """Every KPI of DESIGN.md §3 over the deployments `user` may see, for the days start..end (inclusive).
 
-    A constant number of queries (seven), each filtered on an indexed range; rates are percentages with one
-    decimal, hours and ratings have two; a metric whose denominator is 0 has the value None ("no data")."""
+    Read from the daily rollup (one aggregate, two sketch reads); the backlog, the audit findings, the rate-of-change
+    and alignment ratings and the release lag from indexed queries: the cost follows the number of rollup rows, not
+    of deployments. Rates are percentages with one decimal, hours and ratings have two; a metric whose denominator
+    is 0 has the value None ("no data")."""
     filters = {
         "environment": environment,
         "service": service,
@@ -208,46 +212,36 @@ def kpi_report(
     }
     base = kpi_base(user=user, **filters)
     period = Period(start, end)
-    c = _finished_counts(base, period)
-    lead = _lead_times(base, period)
-    planned = base.filter(period.planned()).aggregate(
-        planned=Count("pk"), agreed=Count("pk", filter=AGREED_MODEL), overrides=Sum("override_count")
-    )
+    rows = kpi_rows(user=user, period=period, **filters)
+    c = rollup_totals(rows)
+    lead = lead_time_quantiles(rows)
+    ttr = restore_median(rows)
     backlog = base.filter(status=Status.APPROVED).count()
-    fb = Feedback.objects.filter(deployment__in=base.filter(period.finished()).values("pk")).aggregate(
-        n=Count("pk"),
-        lead_sum=Sum("rating_lead_time"),
-        lead_avg=Avg("rating_lead_time"),
-        quality_sum=Sum("rating_quality"),
-        quality_avg=Avg("rating_quality"),
-        rate_n=Count("rating_rate_of_change"),
-        rate_sum=Sum("rating_rate_of_change"),
+    finished_pks = base.filter(period.finished()).values("pk")
+    rate = Feedback.objects.filter(deployment__in=finished_pks).aggregate(
+        n=Count("rating_rate_of_change"), total=Sum("rating_rate_of_change")
     )
-    al = AlignmentRating.objects.filter(
-        deployment__in=base.filter(period.finished()).values("pk"), answered_at__isnull=False
-    ).aggregate(n=Count("pk"), total=Sum("rating"))
-    restored, ttr = _time_to_restore(base, period)
+    al = AlignmentRating.objects.filter(deployment__in=finished_pks, answered_at__isnull=False).aggregate(
+        n=Count("pk"), total=Sum("rating")
+    )
     weeks = round(period.weeks, 4)
-    overrides = (planned["overrides"] or 0) + _model_overrides(user=user, period=period, **filters)
+    fb_n, fb_lead, fb_quality = c["feedback_n"], c["feedback_lead_sum"], c["feedback_quality_sum"]
+    overrides = c["overrides"] + _model_overrides(user=user, period=period, **filters)
     values = [
         _value("success_rate", _pct(c["completed"], c["finished"]), c["completed"], c["finished"]),
-        _value("failures", c["failures"], c["failures"], c["finished"]),
+        _value("failures", c["failed"], c["failed"], c["finished"]),
         _value("incident_rate", _pct(c["with_incidents"], c["finished"]), c["with_incidents"], c["finished"]),
         _value("schedule_adherence", _pct(c["on_schedule"], c["finished"]), c["on_schedule"], c["finished"]),
         _value("backlog", backlog, backlog),
         _value("throughput_per_week", _ratio(c["completed"], period.weeks), c["completed"], weeks),
         _value("lead_time_median_hours", _hours(lead.get(0.5)), c["lead_n"]),
         _value("lead_time_p90_hours", _hours(lead.get(0.9)), c["lead_n"]),
-        _value("satisfaction_lead_time", _ratio(fb["lead_sum"] or 0, fb["n"]), fb["lead_sum"] or 0, fb["n"]),
-        _value("satisfaction_quality", _ratio(fb["quality_sum"] or 0, fb["n"]), fb["quality_sum"] or 0, fb["n"]),
+        _value("satisfaction_lead_time", _ratio(fb_lead, fb_n), fb_lead, fb_n),
+        _value("satisfaction_quality", _ratio(fb_quality, fb_n), fb_quality, fb_n),
         _value("partner_alignment", _ratio(al["total"] or 0, al["n"]), al["total"] or 0, al["n"]),
-        _value(
-            "satisfaction_rate_of_change", _ratio(fb["rate_sum"] or 0, fb["rate_n"]), fb["rate_sum"] or 0, fb["rate_n"]
-        ),
-        _value(
-            "model_adoption_rate", _pct(planned["agreed"], planned["planned"]), planned["agreed"], planned["planned"]
-        ),
-        _value("compliance_exceptions", overrides, overrides, planned["planned"]),
+        _value("satisfaction_rate_of_change", _ratio(rate["total"] or 0, rate["n"]), rate["total"] or 0, rate["n"]),
+        _value("model_adoption_rate", _pct(c["agreed"], c["planned"]), c["agreed"], c["planned"]),
+        _value("compliance_exceptions", overrides, overrides, c["planned"]),
         _findings_value(base, user=user, period=period, **filters),
         _value("deployment_frequency_per_week", _ratio(c["prod_completed"], period.weeks), c["prod_completed"], weeks),
         _value(
@@ -256,7 +250,7 @@ def kpi_report(
             c["prod_change_failures"],
             c["prod_finished"],
         ),
-        _value("time_to_restore_median_hours", _hours(ttr), restored, c["prod_failed"]),
+        _value("time_to_restore_median_hours", _hours(ttr), c["prod_restore_n"], c["prod_restore_failures"]),
         _release_lag(base, period, c["completed"]),
     ]
     return KpiReport(
@@ -296,6 +290,8 @@ def _next_bucket(day: dt.date, bucket: str) -> dt.date:
 
 
 def _as_date(value) -> dt.date:
+    if isinstance(value, str):  # SQLite's dates through a raw cursor
+        return dt.date.fromisoformat(value[:10])
     if isinstance(value, dt.datetime):
         return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
     return value
@@ -315,40 +311,37 @@ def kpi_trend(
     supplier=None,
     automation_level=None,
 ) -> list[TrendPoint]:
-    """Success rate, completions and median lead time per week or month of the period (two grouped queries)."""
+    """Success rate, completions and median lead time per week or month of the period, from the daily rollup
+    (a grouped sum by day and the days' lead time sketches)."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {BUCKETS}")
-    base = kpi_base(
+    period = Period(start, end)
+    rows = kpi_rows(
         user=user,
+        period=period,
         environment=environment,
         service=service,
         model=model,
         supplier=supplier,
         automation_level=automation_level,
-    )
-    period = Period(start, end)
-    trunc = (TruncWeek if bucket == "week" else TruncMonth)("actual_end")
+    ).filter(finished__gt=0)
     points: dict[dt.date, TrendPoint] = {}
     day = _bucket_start(start, bucket)
     while day <= end:
         points[day] = TrendPoint(day)
         day = _next_bucket(day, bucket)
-    rows = (
-        base.filter(period.finished())
-        .annotate(_b=trunc)
-        .values("_b")
-        .annotate(finished=Count("pk"), completed=Count("pk", filter=COMPLETED))
-        .order_by()
-    )
-    for row in rows:
-        point = points.get(_as_date(row["_b"]))
+    for day, finished, completed in (
+        rows.values("day").annotate(f=Sum("finished"), c=Sum("completed")).values_list("day", "f", "c")
+    ):
+        point = points.get(_bucket_start(day, bucket))
         if point is not None:
-            point.finished, point.completed = row["finished"], row["completed"]
-    lead_qs = base.filter(period.finished() & COMPLETED & Q(submitted_at__isnull=False))
-    for b, (_n, values) in percentiles(lead_qs, lead_seconds(), (0.5,), group=trunc).items():
+            point.finished += finished
+            point.completed += completed
+    trunc = (TruncWeek if bucket == "week" else TruncMonth)("day", output_field=DateField())
+    for b, sketch in merged_sketches(rows.filter(lead_n__gt=0), "lead_sketch", group=trunc).items():
         point = points.get(_as_date(b))
         if point is not None:
-            point.lead_time_median_hours = _hours(values[0.5])
+            point.lead_time_median_hours = _hours(sketch_quantiles(sketch, (0.5,))[1].get(0.5))
     return list(points.values())
 
 
@@ -401,15 +394,14 @@ def kpi_drilldown(
         ),
         "deployment_frequency_per_week": finished & PRODUCTION & COMPLETED,
         "change_failure_rate": finished & PRODUCTION & (FAILED | has_incident()),
-        "time_to_restore_median_hours": finished & PRODUCTION & FAILED,
+        "time_to_restore_median_hours": finished & PRODUCTION & (FAILED | has_incident()),
         "release_lag_median_hours": released_completed(p),
     }
     qs = base.filter(numerators[spec.key]).select_related("environment", "service", "model")
     if spec.key.startswith("lead_time"):
         qs = qs.annotate(hours=lead_seconds() / 3600.0)
     elif spec.key == "time_to_restore_median_hours":
-        qs = qs.annotate(restored=restored_at()).filter(restored__isnull=False)
-        qs = qs.annotate(hours=SecondsBetween(F("restored"), F("actual_end")) / 3600.0)
+        qs = qs.annotate(hours=restore_seconds() / 3600.0).filter(hours__isnull=False)
     elif spec.key == "release_lag_median_hours":
         qs = qs.annotate(hours=SecondsBetween(F("released_at"), F("actual_end")) / 3600.0)
     order = ["planned_start", "id"] if spec.key == "backlog" else ["-actual_end", "-id"]
@@ -424,12 +416,12 @@ HEADLINE = ("success_rate", "throughput_per_week", "lead_time_median_hours", "ch
 @cached_kpi(VIEW_KPIS)
 @without_jit
 def kpi_headline(*, user, start: dt.date, end: dt.date) -> dict[str, KpiValue]:
-    """The dashboard's headline KPIs (HEADLINE) — the same definitions as kpi_report, in three queries."""
-    base = kpi_base(user=user)
+    """The dashboard's headline KPIs (HEADLINE) — the same definitions as kpi_report, from the daily rollup."""
     period = Period(start, end)
-    c = _finished_counts(base, period)
-    lead = _lead_times(base, period)
-    backlog = base.filter(status=Status.APPROVED).count()
+    rows = kpi_rows(user=user, period=period)
+    c = rollup_totals(rows)
+    lead = lead_time_quantiles(rows, (0.5,))
+    backlog = kpi_base(user=user).filter(status=Status.APPROVED).count()
     values = [
         _value("success_rate", _pct(c["completed"], c["finished"]), c["completed"], c["finished"]),
         _value("throughput_per_week", _ratio(c["completed"], period.weeks), c["completed"], round(period.weeks, 4)),
@@ -458,6 +450,7 @@ __all__ = [
     "kpi_drilldown",
     "kpi_headline",
     "kpi_report",
+    "kpi_rows",
     "kpi_services",
     "kpi_trend",
 ]
