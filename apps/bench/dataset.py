@@ -82,6 +82,8 @@ D_COLS = [
     "updated_at",
     "back_out_plan",
     "released_at",
+    "knowledge_links",
+    "pilot_comment",
 ]
 E_COLS = [
     "id",
@@ -212,7 +214,7 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
             f"{_t(model_pk)}\t{_t(stage_id)}\t{service_pk}\t{env_pk}\tCHG{pk:07d}\t"
             f"REL{pk // 7:06d}\t{requester}\t{manager}\t{N}\t{start}\t{end}\t{_t(a_start)}\t{_t(a_end)}\t"
             f"{status}\t{outcome}\t\t{ACCEPTANCE}\tf\t\t{override}\t\t{_t(submitted)}\t{_t(approved)}\t1\t{created}\t"
-            f"{a_end or approved or created}\t{BACK_OUT if model_pk else ''}\t{_t(released)}\n"
+            f"{a_end or approved or created}\t{BACK_OUT if model_pk else ''}\t{_t(released)}\t[]\t\n"
         )
         if version_pk:
             dvs.append(f"{pk}\t{version_pk}\n")

@@ -41,6 +41,11 @@ def announce_model(model_id: int, kind: str) -> list[str]:
     return announcements.model_announce(model_id=model_id, kind=kind)
 
 
+def risk_score(deployment_ids: list[int]) -> int:
+    """Score deployments planned in bulk, right after they were written (from the outbox); returns how many."""
+    return risk_services.risk_score_ids(deployment_ids)
+
+
 def risk_refresh() -> dict:
     """Nightly: rescore the open deployments as the records move on (idempotent)."""
     return risk_services.risk_refresh_open()

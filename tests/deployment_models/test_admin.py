@@ -51,12 +51,15 @@ def test_admin_actions_call_the_services(world, admin_client_):
     response = _action(admin_client_, "new_version", world.model)
     copy = DeploymentModel.objects.get(name=world.model.name, version=2)
     assert "drafted" in response.content.decode()
-    _action(admin_client_, "activate", copy)
+    # a new version is piloted before it becomes active: the admin obeys the service's rule
+    response = _action(admin_client_, "activate", copy)
     copy.refresh_from_db()
     world.model.refresh_from_db()
-    assert (copy.status, world.model.status) == ("active", "retired")
-    response = _action(admin_client_, "activate", world.model)
-    assert "cannot be activated" in response.content.decode()
+    assert (copy.status, world.model.status) == ("draft", "active")
+    assert "piloted" in response.content.decode()
+    _action(admin_client_, "pilot", copy)
+    copy.refresh_from_db()
+    assert copy.status == "pilot"
     _action(admin_client_, "retire", copy)
     copy.refresh_from_db()
     assert copy.status == "retired"

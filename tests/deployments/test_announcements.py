@@ -39,6 +39,6 @@ def test_a_new_version_is_announced_to_the_services_of_the_versions_before_it(
     NotificationPreference.objects.create(user=world.users["service_owner"], kind="model_announcement", email=False)
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        model_activate(model=new, actor=world.users["manager"])
+        model_activate(model=new, actor=world.users["manager"], override_reason="Adopted after a dry run")
     assert mail.outbox == []  # the only owner turned these off
     assert ModelAnnouncement.objects.get(model=new, kind="activated").services == [world.service.name]

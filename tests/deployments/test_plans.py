@@ -20,6 +20,7 @@ from apps.deployments.services import (
     steps_reorder,
 )
 from apps.deployments.workflow import Status
+from apps.environments.services import environment_clear_practitioner
 from apps.integrations.events import EVENT_NAMES, subject_load
 from tests.factories.accounts import UserFactory
 from tests.factories.catalog import ComponentVersionFactory, ServiceFactory
@@ -44,9 +45,14 @@ def people(db):
 def _deployment(people, status: str, **extra) -> Deployment:
     service = extra.pop("service", None) or ServiceFactory()
     service.owners.add(people["owner"])
-    return DeploymentFactory(
+    d = DeploymentFactory(
         status=status, service=service, practitioners=[people["practitioner"]], requester=people["requester"], **extra
     )
+    # the practitioner carries it out: cleared for its (controlled) environment
+    environment_clear_practitioner(
+        environment=d.environment, user=people["practitioner"], actor=people["manager"], reason="On the rota"
+    )
+    return d
 
 
 def _snapshot(d: Deployment) -> tuple:

@@ -9,6 +9,7 @@ from django.urls import reverse
 from apps.deployment_models.models import ModelStatus
 from apps.deployments.models import Deployment, DeploymentStep
 from apps.deployments.workflow import Status
+from apps.environments.services import environment_clear_practitioner
 from tests.factories.accounts import UserFactory
 from tests.factories.catalog import ComponentVersionFactory, ServiceFactory
 from tests.factories.deployment_models import DeploymentModelFactory, ModelStageFactory
@@ -25,7 +26,12 @@ def people():
 
 
 def _deployment(people, status, **extra) -> Deployment:
-    return DeploymentFactory(status=status, practitioners=[people["practitioner"]], **extra)
+    d = DeploymentFactory(status=status, practitioners=[people["practitioner"]], **extra)
+    # the practitioner carries it out: cleared for its (controlled) environment
+    environment_clear_practitioner(
+        environment=d.environment, user=people["practitioner"], actor=people["manager"], reason="On the rota"
+    )
+    return d
 
 
 def _page(client, d) -> str:

@@ -148,3 +148,17 @@ def test_bulk_by_component_and_version_registers_each_build(world, client_for):
     assert response.status_code == 201, response.content
     version = world.component.versions.get(version="7.0.0")
     assert response.json()["deployments"][0]["component_versions"] == [version.pk]
+
+
+def test_deployments_planned_in_bulk_are_risk_scored_by_the_worker_after_commit(
+    world, client_for, django_capture_on_commit_callbacks
+):
+    # when a pipeline plans several deployments in one call
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for("manager").post(URL, {"deployments": [_item(world, n) for n in range(3)]}, format="json")
+    assert response.status_code == 201
+    # then each has its score and factors, computed from the records as a single plan's would be
+    ids = [d["id"] for d in response.json()["deployments"]]
+    scored = Deployment.objects.filter(pk__in=ids, risk_scored_at__isnull=False)
+    assert scored.count() == 3
+    assert all(d.risk_factors and 0 <= d.risk_score <= 100 for d in scored)

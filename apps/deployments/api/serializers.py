@@ -197,7 +197,7 @@ def _reader(model, name: str, field):
     would. The time zone is looked up once a row: per datetime it was a tenth of an API list."""
     source = field.source
     if isinstance(field, RiskFactorsField):
-        return field.read
+        return lambda obj, zone: field.read(obj)
     if isinstance(field, serializers.ManyRelatedField):  # ids read by deployment_linked_ids if the list did
 
         def related_ids(obj, zone):

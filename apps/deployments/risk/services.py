@@ -46,6 +46,16 @@ def deployment_risk_refresh(*, deployment: Deployment) -> int:
     return assessment.score
 
 
+def risk_score_ids(deployment_ids: list[int]) -> int:
+    """Score the given deployments (those planned in one bulk call) and store their scores."""
+    qs = Deployment.objects.filter(pk__in=deployment_ids).select_related("model", "service", "environment", "stage")
+    scored = 0
+    for deployment in qs.prefetch_related("component_versions", "practitioners"):
+        deployment_risk_refresh(deployment=deployment)
+        scored += 1
+    return scored
+
+
 def risk_refresh_open(*, limit: int | None = None, out=None) -> dict:
     """Rescore every open deployment (planning or under way), oldest plan first; returns how many were scored and
     how many changed score. Safe to run at any time, as often as wanted."""

@@ -11,6 +11,7 @@ from apps.audit.history import audit_history_many
 from apps.catalog.models import ComponentVersion
 from apps.catalog.services import component_version_get_or_create, normalise_checksum
 from apps.core.exceptions import ConflictError
+from apps.core.outbox import outbox_enqueue
 from apps.deployment_models.models import ModelStatus
 from apps.deployments import rules, workflow
 from apps.deployments.models import Deployment, DeploymentStep, EventKind, IdempotencyKey
@@ -132,8 +133,9 @@ class _Plan:
     idempotency_key: str = ""
 
 
-def _plan(ctx: Context, data: dict, idempotency_key: str = "") -> _Plan:
-    """Check who may plan what and validate it; nothing is written."""
+def _plan(ctx: Context, data: dict, idempotency_key: str = "", *, score: bool = True) -> _Plan:
+    """Check who may plan what and validate it; nothing is written. Without `score` the risk score is left to the
+    worker (a bulk call: its reads would grow with the items)."""
     actor = ctx.actor
     service = data.get("service")
     if service is None:
@@ -157,7 +159,8 @@ def _plan(ctx: Context, data: dict, idempotency_key: str = "") -> _Plan:
     _validate_plan(deployment, versions, deployment.model)
     deployment.stage = _stage_for(deployment)
     back_out_plan_prefill(deployment)
-    deployment_risk_apply(deployment=deployment, versions=versions, practitioners=practitioners)
+    if score:
+        deployment_risk_apply(deployment=deployment, versions=versions, practitioners=practitioners)
     return _Plan(deployment, versions, practitioners, idempotency_key)
 
 
@@ -318,10 +321,13 @@ def deployment_register_many(*, ctx: Context, items: list[dict], idempotency_key
     plans = []
     for index, (data, key) in enumerate(zip(items, keys, strict=True)):
         try:
-            plans.append(_plan(ctx, _with_build(ctx, data), key))
+            plans.append(_plan(ctx, _with_build(ctx, data), key, score=False))
         except ValidationError as exc:
             raise ItemInvalid(index, exc) from exc
-    return _write(ctx, plans)
+    written = _write(ctx, plans)
+    ids = [d.pk for d in written]
+    outbox_enqueue("apps.deployments.tasks.risk_score", ids, key=f"risk-score-{ids[0]}-{len(ids)}")
+    return written
 
 
 @atomic_audited
