@@ -12,7 +12,8 @@ from apps.bench.dataset import generate
 from apps.bench.reference import Sizes, reference_from
 from apps.catalog.models import ComponentVersion, Service
 from apps.deployment_models.models import DeploymentModel, ModelStatus
-from apps.deployments.models import Deployment
+from apps.deployments.models import AlignmentRating, Deployment
+from apps.deployments.models_alignment import AlignmentRole
 from apps.deployments.rules import version_key
 from apps.environments.models import Environment, EnvironmentKind
 from apps.reviews.analysis import compute_analysis
@@ -124,4 +125,37 @@ def seed_history(*, deployments: int = DEPLOYMENTS, seed: int = SEED, out=None) 
             sizes, seed=seed, chunk=deployments, out=out or io.StringIO(), reference=reference, bulk=False
         )
         counts["reviews"] = seed_reviews()
+        counts["alignment_ratings"] = seed_alignment()
     return counts
+
+
+def seed_alignment() -> int:
+    """The partners' and consumers' answers to the alignment question: one in five completed deployments of the
+    history asked its supplier's and its consumers' contacts, who answered a day later (3 to 5, most often 4)."""
+    completed = Deployment.objects.filter(status="completed", actual_end__isnull=False).order_by("pk")
+    ratings = []
+    for d in completed.only("pk", "actual_end", "supplier_id").iterator():
+        if d.pk % 5:
+            continue
+        answered = d.actual_end + dt.timedelta(days=1)
+        ratings.append(
+            AlignmentRating(
+                deployment_id=d.pk,
+                email="consumers@demo.example",
+                role=AlignmentRole.CONSUMER,
+                rating=3 + (d.pk // 5) % 3,
+                answered_at=answered,
+            )
+        )
+        if d.supplier_id:
+            ratings.append(
+                AlignmentRating(
+                    deployment_id=d.pk,
+                    email=f"supplier-{d.supplier_id}@demo.example",
+                    role=AlignmentRole.SUPPLIER,
+                    rating=4 + (d.pk // 5) % 2,
+                    answered_at=answered,
+                )
+            )
+    AlignmentRating.objects.bulk_create(ratings, ignore_conflicts=True)
+    return len(ratings)

@@ -8,6 +8,7 @@ import pytest
 from apps.deployment_models.models import ModelStatus
 from apps.deployments.models import Deployment, DeploymentStep
 from apps.deployments.workflow import Status
+from apps.environments.services import environment_clear_practitioner
 from tests.deployments_api.conftest import token_client
 from tests.factories.accounts import UserFactory
 from tests.factories.catalog import ComponentVersionFactory, ServiceFactory
@@ -31,7 +32,12 @@ def people():
 def _deployment(people, status, **extra) -> Deployment:
     service = ServiceFactory()
     service.owners.add(people["owner"])
-    return DeploymentFactory(status=status, service=service, practitioners=[people["practitioner"]], **extra)
+    d = DeploymentFactory(status=status, service=service, practitioners=[people["practitioner"]], **extra)
+    # the practitioner carries it out: cleared for its (controlled) environment
+    environment_clear_practitioner(
+        environment=d.environment, user=people["practitioner"], actor=people["manager"], reason="On the rota"
+    )
+    return d
 
 
 def test_release_records_it_and_the_deployment_shows_it(people):

@@ -39,9 +39,20 @@ def test_practitioner_carries_out_an_assigned_deployment(world, journey):
     expect(row).to_contain_text("Approved")
     pat.shot("practitioner-my-work")
 
-    # when Pat opens and starts it
+    # when Pat opens it, reads its risk score and plans its steps
     row.get_by_role("link", name=deployment.reference).click()
     pat.a11y()
+    expect(page.get_by_test_id("risk-factors")).to_be_visible()
+    pat.shot("practitioner-risk", locator=page.get_by_test_id("risk"))
+    for title, minutes in (("Ship the artefact to the staging store", "10"), ("Install on both nodes", "30")):
+        steps = page.get_by_test_id("steps")
+        steps.locator("summary").filter(has_text="Add a step").click()
+        form = page.get_by_test_id("step-add-form")
+        form.get_by_label("Title").fill(title)
+        form.get_by_label("Minutes").fill(minutes)
+        form.get_by_role("button", name="Add").click()
+        expect(page.get_by_test_id("steps")).to_contain_text(title)
+    # and starts it
     page.get_by_test_id("transition-start").click()
     expect(page.get_by_test_id("status-badge")).to_have_text("Verifying components")
     pat.a11y()
@@ -67,6 +78,22 @@ def test_practitioner_carries_out_an_assigned_deployment(world, journey):
     page.get_by_test_id("transition-form").get_by_label("Comment").fill("Rolled out to both nodes.")
     page.get_by_test_id("transition-finish-execution").click()
     expect(page.get_by_test_id("status-badge")).to_have_text("Verifying deployment")
+
+    # and ticks the steps off, then writes the handover note for the service desk while verifying
+    for n in range(2):
+        step_form = page.get_by_test_id("steps").locator("form[data-testid^='step-form-']").nth(n)
+        step_form.get_by_label("Status").select_option("done")
+        step_form.get_by_role("button", name="Record").click()
+        expect(page.get_by_test_id("steps").get_by_test_id("step-status").nth(n)).to_have_text("Done")
+    pat.shot("practitioner-steps", locator=page.get_by_test_id("steps"))
+    handover = page.get_by_test_id("handover-form")
+    handover.get_by_label("Handover note").fill(
+        "Shop 2.1.0 is on staging. Known issue: the basket page caches prices for 5 minutes (KB-1042)."
+    )
+    handover.get_by_label("Knowledge articles").fill("https://kb.example.com/articles/KB-1042")
+    handover.get_by_test_id("handover-save").click()
+    expect(page.get_by_test_id("handover-note")).to_contain_text("KB-1042")
+    pat.shot("practitioner-handover", locator=page.get_by_test_id("handover"))
 
     # and the acceptance checks, then completes it
     record_checks(page, "acceptance")

@@ -54,7 +54,7 @@ def test_every_metric_over_the_known_set(k, metric, value, numerator, denominato
 
 def test_every_metric_is_tested():
     assert {row[0] for row in EXPECTED} == set(METRICS)
-    assert len(API_METRICS) == 17
+    assert len(API_METRICS) == 19
 
 
 def test_an_empty_period_has_no_data_and_no_division_by_zero(k):

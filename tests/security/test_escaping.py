@@ -226,8 +226,7 @@ FIELDS_SHOWN = {
         "Entry",
         "Exit",
         "Stage acceptance",
-        "Activity",
-        "Role",
+        "Activity",  # the RACI role is one of the role list, not free text
     ],
     "/deployments/{deployment}/": [
         "Deployment",

@@ -206,7 +206,7 @@ def build_xss_world() -> SimpleNamespace:
     )
     x_.responsibility = api.post(
         "/api/v1/responsibilities/",
-        {"model": x_.model["id"], "activity": x("Activity"), "role": x("Role"), "raci": "A"},
+        {"model": x_.model["id"], "activity": x("Activity"), "role": "Deployment practitioner", "raci": "A"},
     )
     api.post(f"/api/v1/deployment-models/{x_.model['id']}/activate/", {"override_reason": x("Override")})
 
