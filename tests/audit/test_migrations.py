@@ -14,7 +14,12 @@ from apps.audit.models import AuditEntry
 from apps.deployments.models import MatrixEntry
 
 # the leaf migrations of the apps whose models moved, as they were before the move
-BEFORE = [("reports", "0004_matrixentry_backfill"), ("deployments", "0004_conflict_window_index"), ("audit", None)]
+BEFORE = [
+    ("reports", "0004_matrixentry_backfill"),
+    ("deployments", "0004_conflict_window_index"),
+    ("catalog", "0001_initial"),  # the service rows written below have the columns of then
+    ("audit", None),
+]
 
 
 def _migrate(targets):

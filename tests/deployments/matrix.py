@@ -374,3 +374,15 @@ ROWS += [
         name="confirm a pilot run of w.deployment",
     ),
 ]
+
+# the supplier contact sees w.deployment (its supplier's) and is refused the plan, step, handover and release writes
+for _row in ROWS:
+    if _row.name in {
+        "write the handover of w.deployment (approved: who may edit the plan)",
+        "release w.deployment (approved: not completed)",
+        "add a step to w.deployment",
+        "tick off a step of w.deployment (approved: not running)",
+        "remove a step of w.deployment",
+        "edit the back-out plan of w.deployment",
+    }:
+        _row.expected["supplier_contact"] = 403

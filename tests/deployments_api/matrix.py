@@ -320,7 +320,12 @@ ROWS = [
 
 def _about_w_deployment(row) -> bool:
     name = getattr(row.url, "__name__", "")
-    return name.startswith("deployment_") or row.url is _component_check or "incidents/{incident_id}" in row.name
+    return (
+        name.startswith("deployment_")
+        or row.url is _component_check
+        or "incidents/{incident_id}" in row.name
+        or "steps/{step_id}" in row.name
+    )
 
 
 # The supplier contact (tests/matrix.py) is a contact of w.deployment's supplier: it reads everything about it and

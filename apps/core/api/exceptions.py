@@ -45,7 +45,8 @@ def exception_handler(exc, context):
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, OperationalError | InterfaceError) or type(exc) is DatabaseError:
-        logger.error("Database error on %s", context["request"].path, exc_info=exc)
+        request = context.get("request")
+        logger.error("Database error on %s", getattr(request, "path", "?"), exc_info=exc)
         return Response(
             {"detail": "The database is unavailable. Try again shortly.", "code": "database_unavailable"},
             status=503,

@@ -8,8 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0008_incident_resolved_withdrawn'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("deployments", "0008_incident_resolved_withdrawn"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0008_incident_resolved_withdrawn'),
+        ("deployments", "0014_feedback_rating_rate_of_change"),
     ]
 
     operations = [

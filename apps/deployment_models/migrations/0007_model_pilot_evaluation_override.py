@@ -8,8 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployment_models', '0003_stage_requires_change_ref'),
-        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+        ("deployment_models", "0006_model_announcements"),
     ]
 
     operations = [

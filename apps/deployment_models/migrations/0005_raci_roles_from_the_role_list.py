@@ -85,7 +85,7 @@ def map_roles(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployment_models', '0003_stage_requires_change_ref'),
+        ("deployment_models", "0004_stage_step_template"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployment_models', '0003_stage_requires_change_ref'),
+        ("deployment_models", "0005_raci_roles_from_the_role_list"),
     ]
 
     operations = [

@@ -4,15 +4,9 @@ import apps.deployments.rollup_models
 from django.db import migrations, models
 
 
-def backfill(apps, schema_editor):
-    from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
-
-    kpi_rollup_rebuild(apps=apps)
-
-
 class Migration(migrations.Migration):
     dependencies = [
-        ("deployments", "0008_incident_resolved_withdrawn"),
+        ("deployments", "0015_deployment_risk_score"),
     ]
 
     operations = [
@@ -57,5 +51,4 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(backfill, migrations.RunPython.noop),
     ]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0008_incident_resolved_withdrawn'),
+        ("deployments", "0009_release_steps_back_out_plan"),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('deployments', '0011_merge_20261202_2018'),
+        ("deployments", "0012_deployment_pilot_confirmation"),
     ]
 
     operations = [
