@@ -301,6 +301,10 @@ SPECTACULAR_SETTINGS = {
         "AuditFindingStatusEnum": "apps.reports.models.FindingStatus",
         "StepStatusEnum": "apps.deployments.plan_models.StepStatus",  # a deployment step's status
         "SuccessFactorEnum": "apps.reports.selectors.kpi_goals.SUCCESS_FACTOR_CHOICES",  # a KPI's and the list's
+        "PilotOutcomeEnum": "apps.deployment_models.models.PilotOutcome",  # a pilot's evaluation
+        "PilotDecisionEnum": "apps.deployment_models.models.PilotDecision",
+        "ReviewDecisionEnum": "apps.reviews.models.ReviewDecision",  # a model review's decision
+        "ApprovalDecisionEnum": "apps.deployments.models.Decision",  # an approval's decision
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -13,7 +13,7 @@ from tests.factories.accounts import UserFactory
 from tests.factories.deployment_models import DeploymentModelFactory, ResponsibilityFactory
 
 pytestmark = pytest.mark.django_db
-MIGRATION = importlib.import_module("apps.deployment_models.migrations.0004_raci_roles_from_the_role_list")
+MIGRATION = importlib.import_module("apps.deployment_models.migrations.0005_raci_roles_from_the_role_list")
 
 
 @pytest.mark.parametrize(
