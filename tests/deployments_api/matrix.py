@@ -348,5 +348,5 @@ ROWS += [
         supplier_contact=FORBIDDEN,
         name="POST deployments/{id}/pilot-confirm/",
     ),
-    api("/api/v1/deployments/?supplier=1", name="GET deployments/?supplier="),
+    api(lambda w: f"/api/v1/deployments/?supplier={w.supplier.pk}", name="GET deployments/?supplier="),
 ]

@@ -1,10 +1,8 @@
 """The SQL building blocks of the KPIs: seconds between two times, percentiles, and aggregates without the JIT."""
 
 import math
-from contextlib import contextmanager
-from functools import wraps
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
@@ -86,27 +84,3 @@ def percentiles(qs: QuerySet, value, fractions: tuple[float, ...], group=None) -
             values[p] = by_offset[lo] + (by_offset[hi] - by_offset[lo]) * (pos - lo)
         result[g] = (n, values)
     return result
-
-
-def without_jit(func):
-    """Runs `func` inside fast_aggregates()."""
-
-    @wraps(func)
-    def wrapper(*args, **kwargs):
-        with fast_aggregates():
-            return func(*args, **kwargs)
-
-    return wrapper
-
-
-@contextmanager
-def fast_aggregates():
-    """On PostgreSQL, switch JIT compilation off for these statements: their cost estimates (subplans over tens of
-    thousands of rows) trigger JIT, whose compilation takes longer than the queries themselves (seconds)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL jit = off")
-        yield

@@ -52,7 +52,7 @@ from apps.reports.selectors.kpi_rollup import (
     rollup_rows,
     rollup_totals,
 )
-from apps.reports.selectors.kpi_sql import SecondsBetween, percentiles, without_jit
+from apps.reports.selectors.kpi_sql import SecondsBetween, percentiles
 
 # --- the base queryset ---------------------------------------------------------------------------------------
 
@@ -185,7 +185,6 @@ def _model_overrides(
 
 
 @cached_kpi(VIEW_KPIS)
-@without_jit
 def kpi_report(
     *,
     user,
@@ -298,7 +297,6 @@ def _as_date(value) -> dt.date:
 
 
 @cached_kpi(VIEW_KPIS)
-@without_jit
 def kpi_trend(
     *,
     user,
@@ -414,7 +412,6 @@ HEADLINE = ("success_rate", "throughput_per_week", "lead_time_median_hours", "ch
 
 
 @cached_kpi(VIEW_KPIS)
-@without_jit
 def kpi_headline(*, user, start: dt.date, end: dt.date) -> dict[str, KpiValue]:
     """The dashboard's headline KPIs (HEADLINE) — the same definitions as kpi_report, from the daily rollup."""
     period = Period(start, end)
