@@ -1,5 +1,6 @@
 """Fast bulk loading for the benchmark data set: COPY on PostgreSQL, batched INSERTs elsewhere."""
 
+import json
 from collections.abc import Iterable, Sequence
 
 from django.db import connection, models
@@ -26,8 +27,6 @@ def _prepare(field: models.Field, value):
     if value is None:
         return None
     if isinstance(field, models.JSONField):
-        import json
-
         return json.dumps(value)
     return value
 
@@ -102,8 +101,16 @@ def copy_text(model: type[models.Model], columns: Sequence[str], lines: list[str
         with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({col_sql}) FROM STDIN") as copy:  # noqa: S608
             copy.write("".join(lines))
         return len(lines)
-    rows = [[None if v == "\\N" else v for v in line.rstrip("\n").split("\t")] for line in lines]
-    return copy_rows(model, (dict(zip(columns, r, strict=True)) for r in rows), columns)
+    # the text is COPY's: JSON columns hold JSON already, which copy_rows would encode a second time
+    json_columns = [c for c in columns if isinstance(fields[c], models.JSONField)]
+    rows = []
+    for line in lines:
+        row = dict(zip(columns, [None if v == "\\N" else v for v in line.rstrip("\n").split("\t")], strict=True))
+        for c in json_columns:
+            if row[c] is not None:
+                row[c] = json.loads(row[c])
+        rows.append(row)
+    return copy_rows(model, rows, columns)
 
 
 def bulk_load_session() -> None:

@@ -24,6 +24,16 @@ def test_bench_seed_generates_a_consistent_data_set():
     assert not Deployment.objects.filter(planned_end__lte=models_f("planned_start")).exists()
 
 
+def test_bench_seed_stores_json_columns_as_json_on_every_database():
+    # given the data set loaded (COPY text on PostgreSQL, parsed back and inserted elsewhere)
+    call_command("bench_seed", deployments=60, chunk=30)
+    # then a deployment's knowledge links are a list and an event's data an object, not their JSON text
+    assert {type(links) for links in Deployment.objects.values_list("knowledge_links", flat=True)} == {list}
+    assert {type(data) for data in DeploymentEvent.objects.values_list("data", flat=True)} == {dict}
+    # so JSON lookups find them
+    assert Deployment.objects.filter(knowledge_links=[]).count() == 60
+
+
 def models_f(name):
     from django.db.models import F
 

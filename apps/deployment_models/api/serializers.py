@@ -94,6 +94,13 @@ class DeploymentModelSerializer(serializers.ModelSerializer):
     )
     stages = NestedStageSerializer(many=True, read_only=True)
     responsibilities = ResponsibilitySerializer(many=True, read_only=True)
+    # empty until the pilot is evaluated (the model fields are not editable, so DRF would not allow blank)
+    evaluation_outcome = serializers.ChoiceField(
+        PilotOutcome.choices, read_only=True, allow_blank=True, help_text="Empty until the pilot is evaluated."
+    )
+    evaluation_decision = serializers.ChoiceField(
+        PilotDecision.choices, read_only=True, allow_blank=True, help_text="Empty until the pilot is evaluated."
+    )
 
     class Meta:
         model = DeploymentModel
