@@ -3,7 +3,8 @@
 Destinations are settings (`DEPLOYDESK_AUDIT_SYSLOG=udp://host:514`, `DEPLOYDESK_AUDIT_CHECKPOINT_URL`,
 `DEPLOYDESK_AUDIT_CHECKPOINT_EMAIL=true`). Sending runs in the worker after the checkpoint commits; a destination
 that fails is retried later (backoff doubling from a minute, `AUDIT_SHIP_ATTEMPTS` tries), the others are not sent
-twice. `AuditCheckpoint.deliveries` records, per destination, when it was sent or the last error.
+twice. The auditors' message is queued in the mail outbox (apps/core/mail_outbox.py) with the delivery's record, and
+leaves from there. `AuditCheckpoint.deliveries` records, per destination, when it was sent or the last error.
 """
 
 import datetime as dt
@@ -16,13 +17,13 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django_q.models import Schedule
 from django_q.tasks import async_task
 
 from apps.audit.models import AuditCheckpoint
+from apps.core.mail_outbox import mail_queue
 
 SYSLOG_PRI = 13 * 8 + 6  # facility 13 "log audit", severity 6 "informational"
 SD_ID = "checkpoint@32473"  # 32473: the private enterprise number RFC 5612 reserves for documentation
@@ -118,6 +119,8 @@ def auditor_emails() -> list[str]:
 
 
 def email_send(checkpoint: AuditCheckpoint) -> None:
+    """Queue the checkpoint to the auditors in the mail outbox, in the transaction that records it as sent there;
+    the outbox sends it (and retries it while the mail server is down)."""
     recipients = auditor_emails()
     if not recipients:
         raise ValueError("no active auditor has an e-mail address")
@@ -132,7 +135,9 @@ def email_send(checkpoint: AuditCheckpoint) -> None:
         f"Ed25519 signature: {data['signature']}\n\n"
         f"{json.dumps(data, sort_keys=True)}\n"
     )
-    send_mail(f"Deploydesk audit checkpoint #{data['id']}", body, None, recipients)
+    mail_queue(
+        subject=f"Deploydesk audit checkpoint #{data['id']}", body=body, to=recipients, key=f"checkpoint-{data['id']}"
+    )
 
 
 def _send(destination: str, checkpoint: AuditCheckpoint) -> None:

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.core.models import OutboxTask
+from apps.core.models import OutboxMail, OutboxTask
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -29,3 +29,18 @@ class OutboxTaskAdmin(ReadOnlyAdmin):
     list_display = ("pk", "key", "task", "attempts", "created_at", "handed_out_at")
     search_fields = ("key", "task")
     superuser_may_delete = True
+
+
+@admin.register(OutboxMail)
+class OutboxMailAdmin(ReadOnlyAdmin):
+    """E-mails as they leave: queued, being sent, sent, or given up after the mail server kept refusing them (with
+    its last error). Read-only: the worker sends and marks them; old sent rows are removed by the sweep."""
+
+    list_display = ("pk", "subject", "recipient_list", "state", "attempts", "created_at", "next_attempt_at", "sent_at")
+    list_filter = (("sent_at", admin.EmptyFieldListFilter), ("gave_up_at", admin.EmptyFieldListFilter))
+    search_fields = ("message_id", "key", "subject")
+    date_hierarchy = "created_at"
+
+    @admin.display(description="to")
+    def recipient_list(self, obj: OutboxMail) -> str:
+        return ", ".join(obj.recipients)

@@ -1,9 +1,10 @@
-"""E-mails to a deployment's stakeholders: who they are and what they are told."""
+"""E-mails to a deployment's stakeholders: who they are and what they are told. The messages are queued in the
+mail outbox (apps/core/mail_outbox.py) in the caller's transaction, and leave from there."""
 
 from django.conf import settings
-from django.core.mail import send_mail
 
 from apps.accounts.notices import notice_recipients, notice_users
+from apps.core.mail_outbox import mail_queue
 from apps.deployments.models import Deployment, DeploymentEvent
 from apps.deployments.workflow import Status
 
@@ -27,7 +28,8 @@ def event_message(event: DeploymentEvent) -> tuple[str, str]:
     d = event.deployment
     who = event.actor.get_full_name() or event.actor.username if event.actor else "Deploydesk"
     if event.from_status != event.to_status and event.to_status:
-        subject = f"[{d.reference}] {d.get_status_display()}: {d.title}"
+        # the status the event moved to, not the deployment's now: a message sent late still tells its own step
+        subject = f"[{d.reference}] {Status(event.to_status).label}: {d.title}"
         before, after = event.from_status.replace("_", " "), event.to_status.replace("_", " ")
         what = f"{who} moved {d.reference} from {before} to {after}."
     else:
@@ -62,24 +64,26 @@ def event_recipients(event: DeploymentEvent) -> list[str]:
     return notice_recipients(kind="approval_needed", emails=[u.email for u in users])  # each address once
 
 
-def send_event_mail(event: DeploymentEvent) -> list[str]:
+def queue_event_mail(event: DeploymentEvent, *, key: str) -> list[str]:
+    """Queue the event's e-mail to the stakeholders who want it, in the current transaction; returns them."""
     recipients = event_recipients(event)
     if recipients:
         subject, body = event_message(event)
-        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
+        mail_queue(subject=subject, body=body, to=recipients, key=key)
     return recipients
 
 
-def send_feedback_request(deployment: Deployment) -> list[str]:
+def queue_feedback_request(deployment: Deployment, *, key: str) -> list[str]:
+    """Queue the request to rate a completed deployment to its requester and service owners; returns them."""
     people = notice_users(kind="feedback_request", users=[deployment.requester, *deployment.service.owners.all()])
     recipients = sorted({p.email for p in people})
     if recipients:
-        send_mail(
-            f"[{deployment.reference}] How did it go? Rate the deployment",
-            f"{deployment.reference} “{deployment.title}” is completed. Please rate its lead time and its quality "
+        mail_queue(
+            subject=f"[{deployment.reference}] How did it go? Rate the deployment",
+            body=f"{deployment.reference} “{deployment.title}” is completed. Please rate its lead time and its quality "
             f"(1–5) on its page:\n\n{deployment_url(deployment)}#feedback\n",
-            settings.DEFAULT_FROM_EMAIL,
-            recipients,
+            to=recipients,
+            key=key,
         )
     return recipients
 

@@ -1,5 +1,8 @@
-"""Background work of the deployment process (django-q2): thin wrappers that take ids and call one service of
-apps/deployments/services/communications.py, which sends each e-mail once. Enqueued by dotted name."""
+"""Background work of the deployment process (django-q2): thin wrappers that take ids and call one service, which
+queues each e-mail once in the mail outbox. Enqueued by dotted name.
+
+The e-mail tasks still accept the `attempt` that retries scheduled by earlier versions pass them (one-off schedules
+may wait in the database across an upgrade); it has no effect: the mail outbox retries a message now."""
 
 from apps.deployments.risk import backtest
 from apps.deployments.risk import services as risk_services
@@ -7,13 +10,13 @@ from apps.deployments.services import alignment, announcements, communications, 
 
 
 def notify_event(event_id: int, attempt: int = 1) -> list[str]:
-    """E-mail the stakeholders about one event (sent once; retried while the mail server is down)."""
-    return communications.event_notify(event_id=event_id, attempt=attempt)
+    """E-mail the stakeholders about one event (sent once; the mail outbox retries while the mail server is down)."""
+    return communications.event_notify(event_id=event_id)
 
 
 def request_feedback(deployment_id: int, attempt: int = 1) -> list[str]:
     """Ask the requester and the service owners to rate a completed deployment (sent once)."""
-    return communications.feedback_request(deployment_id=deployment_id, attempt=attempt)
+    return communications.feedback_request(deployment_id=deployment_id)
 
 
 def remind_upcoming_deployments() -> int:
@@ -23,17 +26,17 @@ def remind_upcoming_deployments() -> int:
 
 def notify_groups(event_id: int, attempt: int = 1) -> list[str]:
     """Tell the service desk, consumers, suppliers' contacts and product owners of a status change (once each)."""
-    return notices.groups_notify(event_id=event_id, attempt=attempt)
+    return notices.groups_notify(event_id=event_id)
 
 
 def send_handover(deployment_id: int, attempt: int = 1) -> list[str]:
     """Send a completed deployment's handover note to its service desk (once)."""
-    return notices.handover_send(deployment_id=deployment_id, attempt=attempt)
+    return notices.handover_send(deployment_id=deployment_id)
 
 
 def request_alignment(deployment_id: int, attempt: int = 1) -> list[str]:
     """Ask the supplier's and consumers' contacts of a completed deployment for their alignment rating (once)."""
-    return alignment.alignment_request(deployment_id=deployment_id, attempt=attempt)
+    return alignment.alignment_request(deployment_id=deployment_id)
 
 
 def announce_model(model_id: int, kind: str) -> list[str]:

@@ -1,11 +1,8 @@
 """Every write on environments, their standing checks, clearances and freeze and maintenance windows."""
 
-import smtplib
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
@@ -16,6 +13,7 @@ from apps.audit.chain import audit_append, audit_batch
 from apps.audit.context import SYSTEM as SYSTEM_CHANNEL
 from apps.audit.context import audited
 from apps.core.exceptions import ConflictError
+from apps.core.mail_outbox import mail_queue
 from apps.core.permissions import require
 from apps.core.services import model_update
 from apps.environments.models import Clearance, Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
@@ -285,40 +283,37 @@ def _clearance_reminder(clearance: Clearance) -> list[str]:
         {u.email for u in (clearance.user, clearance.granted_by) if u is not None and u.email and u.is_active}
     )
     if recipients:
-        send_mail(
-            f"Clearance for {clearance.environment} expires {clearance.expires_at:%Y-%m-%d %H:%M} UTC",
-            f"{clearance.user.get_full_name() or clearance.user.username}'s clearance to carry out deployments in "
-            f"{clearance.environment} expires on {clearance.expires_at:%Y-%m-%d %H:%M} UTC"
+        mail_queue(
+            subject=f"Clearance for {clearance.environment} expires {clearance.expires_at:%Y-%m-%d %H:%M} UTC",
+            body=f"{clearance.user.get_full_name() or clearance.user.username}'s clearance to carry out deployments "
+            f"in {clearance.environment} expires on {clearance.expires_at:%Y-%m-%d %H:%M} UTC"
             f"{' (granted by ' + str(clearance.granted_by) + ')' if clearance.granted_by else ''}.\n"
             "After that, starting or carrying on a deployment there is refused until a deployment manager renews it.\n",
-            settings.DEFAULT_FROM_EMAIL,
-            recipients,
+            to=recipients,
+            key=f"clearance-{clearance.pk}-{clearance.expires_at:%Y%m%d%H%M}",
         )
     return recipients
 
 
 def clearance_reminders_send(*, within_days: int = REMIND_DAYS) -> int:
     """Remind the holder and the granting manager of each clearance expiring within `within_days`, once per expiry
-    (a renewed clearance with a new expiry is reminded again): the reminder is claimed first, so a second worker
-    or a second run sends nothing; a mail server that is down releases the claim for the next run."""
+    (a renewed clearance with a new expiry is reminded again): the reminder is claimed, its message queued in the
+    mail outbox and its audit entry written in one transaction, so a second worker or a second run sends nothing,
+    and a mail server that is down only delays the message (the outbox retries it)."""
     now = timezone.now()
     due = Clearance.objects.filter(expires_at__gt=now, expires_at__lte=now + timedelta(days=within_days))
     sent = 0
     for clearance in due.select_related("user", "granted_by", "environment").order_by("expires_at", "id"):
-        claimed = (
-            Clearance.objects.filter(pk=clearance.pk, expires_at=clearance.expires_at)
-            .exclude(reminded_for=clearance.expires_at)
-            .update(reminded_for=clearance.expires_at)
-        )
-        if not claimed:
-            continue
-        try:
+        with transaction.atomic(), audit_batch():
+            claimed = (
+                Clearance.objects.filter(pk=clearance.pk, expires_at=clearance.expires_at)
+                .exclude(reminded_for=clearance.expires_at)
+                .update(reminded_for=clearance.expires_at)
+            )
+            if not claimed:
+                continue
             recipients = _clearance_reminder(clearance)
-        except (smtplib.SMTPException, OSError):
-            Clearance.objects.filter(pk=clearance.pk).update(reminded_for=clearance.reminded_for)
-            continue
-        if recipients:
-            with audit_batch():
+            if recipients:
                 audit_append(
                     actor=None,
                     channel=SYSTEM_CHANNEL,
@@ -328,5 +323,5 @@ def clearance_reminders_send(*, within_days: int = REMIND_DAYS) -> int:
                     object_repr=str(clearance),
                     changes={"expires_at": clearance.expires_at.isoformat(), "recipients": recipients},
                 )
-            sent += 1
+                sent += 1
     return sent

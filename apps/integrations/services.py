@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.core.mail_outbox import mail_queue
 from apps.core.outbound import Announcement
 from apps.core.outbox import outbox_enqueue
 from apps.core.permissions import require
@@ -226,7 +226,8 @@ def delivery_attempt(*, delivery_id: int, attempt: int) -> Outcome | None:
 
 
 def _count_failure(subscription: WebhookSubscription) -> None:
-    """N failed deliveries in a row switch the subscription off and tell its owner, once."""
+    """N failed deliveries in a row switch the subscription off and tell its owner, once (the message is queued in
+    the mail outbox with the switch-off)."""
     with transaction.atomic():
         failures = F("consecutive_failures") + 1
         WebhookSubscription.objects.filter(pk=subscription.pk).update(consecutive_failures=failures)
@@ -239,16 +240,13 @@ def _count_failure(subscription: WebhookSubscription) -> None:
         owner = locked.owner
         if owner.email and owner.is_active:
             url = f"{settings.SITE_URL.rstrip('/')}/webhooks/{locked.pk}/deliveries/"
-            transaction.on_commit(
-                lambda: send_mail(
-                    f"Webhook “{locked.name}” switched off",
-                    f"Deploydesk could not deliver to {locked.url} {locked.consecutive_failures} times in a row, so "
-                    f"the webhook “{locked.name}” is switched off.\n\nSee the delivery log, fix the receiver, then "
-                    f"switch it back on and redeliver what it missed:\n{url}\n",
-                    settings.DEFAULT_FROM_EMAIL,
-                    [owner.email],
-                    fail_silently=True,
-                )
+            mail_queue(
+                subject=f"Webhook “{locked.name}” switched off",
+                body=f"Deploydesk could not deliver to {locked.url} {locked.consecutive_failures} times in a row, so "
+                f"the webhook “{locked.name}” is switched off.\n\nSee the delivery log, fix the receiver, then "
+                f"switch it back on and redeliver what it missed:\n{url}\n",
+                to=[owner.email],
+                key=f"webhook-off-{locked.pk}",
             )
 
 

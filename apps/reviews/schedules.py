@@ -20,6 +20,7 @@ SCHEDULES = {
         None,
     ),
     "core: hand out background calls that were lost on their way": ("apps.core.outbox.sweep", Schedule.MINUTES, 1),
+    "core: send queued e-mails that are due": ("apps.core.mail_outbox.mail_send_due", Schedule.MINUTES, 1),
     "environments: remind holders of expiring clearances": (
         "apps.environments.tasks.remind_expiring_clearances",
         Schedule.DAILY,

@@ -6,12 +6,12 @@ import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from apps.core import outbound
+from apps.core.mail_outbox import mail_queue
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.deployments.models import Deployment
 from apps.deployments.workflow import UNSUCCESSFUL
@@ -117,7 +117,8 @@ def open_failure_reviews() -> int:
 
 
 def remind_overdue_reviews() -> int:
-    """Daily (or more often): e-mail the facilitator of each overdue review, at most once per day per review."""
+    """Daily (or more often): e-mail the facilitator of each overdue review, at most once per day per review (the
+    reminder is claimed and its message queued in the mail outbox in one transaction)."""
     now = timezone.now()
     today = timezone.localdate()
     start_of_day = dt.datetime.combine(today, dt.time.min, tzinfo=timezone.get_current_timezone())
@@ -136,12 +137,12 @@ def remind_overdue_reviews() -> int:
             if not ModelReview.objects.filter(pk=review.pk).filter(not_today).update(reminded_at=now):
                 continue
             days = (today - review.due_date).days
-            send_mail(
-                f"Overdue review: {review.model} (due {review.due_date:%Y-%m-%d})",
-                f"The {review.get_kind_display().lower()} review of {review.model} that you facilitate was due "
+            mail_queue(
+                subject=f"Overdue review: {review.model} (due {review.due_date:%Y-%m-%d})",
+                body=f"The {review.get_kind_display().lower()} review of {review.model} that you facilitate was due "
                 f"{days} day(s) ago and is {review.get_status_display().lower()}.\n\n{review_url(review)}\n",
-                settings.DEFAULT_FROM_EMAIL,
-                [review.facilitator.email],
+                to=[review.facilitator.email],
+                key=f"review-overdue-{review.pk}-{today:%Y%m%d}",
             )
             due_key = f"review.due:{review.pk}:{review.due_date}"  # announced once per due date
             outbound.publish_on_commit("review.due", object_id=review.pk, key=due_key)
@@ -151,7 +152,7 @@ def remind_overdue_reviews() -> int:
 
 def notify_review_outcome(review_id: int) -> list[str]:
     """Tell the owners and product owners of the services that deployed under the model that it was updated or
-    retired. Sent once: the review records when and to whom."""
+    retired. Sent once: the review records when and to whom, in the transaction that queues the message."""
     from django.contrib.auth import get_user_model
 
     User = get_user_model()
@@ -175,13 +176,13 @@ def notify_review_outcome(review_id: int) -> list[str]:
         else:
             what = "is retired: new deployments can no longer use it"
         if recipients:
-            send_mail(
-                f"Deployment model {model}: {review.get_decision_display().lower()}",
-                f"After its {review.get_kind_display().lower()} review, the deployment model {model} {what}.\n\n"
+            mail_queue(
+                subject=f"Deployment model {model}: {review.get_decision_display().lower()}",
+                body=f"After its {review.get_kind_display().lower()} review, the deployment model {model} {what}.\n\n"
                 f"Your services have been deployed under this model.\n\nFindings:\n{review.findings}\n\n"
                 f"{review_url(review)}\n",
-                settings.DEFAULT_FROM_EMAIL,
-                recipients,
+                to=recipients,
+                key=f"review-outcome-{review.pk}",
             )
         review.outcome_notified_at, review.outcome_recipients = timezone.now(), recipients
         review.save(update_fields=["outcome_notified_at", "outcome_recipients"])

@@ -229,6 +229,8 @@ Q_CLUSTER = {
 # Background calls recorded in the outbox (apps.core.outbox) are handed out again when still there after this long
 # (the worker that had them died, or the broker dropped them); more than the longest a healthy call takes.
 OUTBOX_RESEND_SECONDS = env.int("DEPLOYDESK_OUTBOX_RESEND_SECONDS", default=120)
+# E-mails leave through the mail outbox (apps.core.mail_outbox); sent and given-up messages are kept this long
+MAIL_OUTBOX_KEEP_DAYS = env.int("DEPLOYDESK_MAIL_OUTBOX_KEEP_DAYS", default=30)
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL
 else:

@@ -121,7 +121,7 @@ def test_a_checkpoint_goes_to_an_https_endpoint_and_a_failed_delivery_is_retried
     assert Schedule.objects.filter(func="apps.audit.shipping.checkpoint_ship").count() == 1  # no further retry
 
 
-def test_a_checkpoint_is_mailed_to_the_auditors(settings):
+def test_a_checkpoint_is_mailed_to_the_auditors(settings, django_capture_on_commit_callbacks):
     # given two auditors (one without an address) and a manager
     settings.AUDIT_CHECKPOINT_EMAIL = True
     UserFactory(username="aud1", email="aud1@example.org", roles=["auditor"])
@@ -129,8 +129,9 @@ def test_a_checkpoint_is_mailed_to_the_auditors(settings):
     UserFactory(username="boss", email="boss@example.org", roles=["manager"])
     append_entries(1)
     checkpoint = checkpoint_create(ship=False)
-    # when the worker ships it
-    checkpoint_ship(checkpoint.pk)
+    # when the worker ships it (the message leaves the mail outbox after commit)
+    with django_capture_on_commit_callbacks(execute=True):
+        checkpoint_ship(checkpoint.pk)
     # then the auditor with an address got it, with the head, the hash, the key and the signature
     assert [m.to for m in mail.outbox] == [["aud1@example.org"]]
     body = mail.outbox[0].body
@@ -139,12 +140,13 @@ def test_a_checkpoint_is_mailed_to_the_auditors(settings):
         assert value in body
 
 
-def test_shipping_twice_sends_nothing_twice(settings):
+def test_shipping_twice_sends_nothing_twice(settings, django_capture_on_commit_callbacks):
     settings.AUDIT_CHECKPOINT_EMAIL = True
     UserFactory(username="aud1", email="aud1@example.org", roles=["auditor"])
     checkpoint = checkpoint_create(ship=False)
-    checkpoint_ship(checkpoint.pk)
-    checkpoint_ship(checkpoint.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        checkpoint_ship(checkpoint.pk)
+        checkpoint_ship(checkpoint.pk)
     assert len(mail.outbox) == 1
 
 

@@ -9,6 +9,8 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from apps.core.exceptions import ConflictError
+from apps.core.mail_outbox import mail_send_due
+from apps.core.models import OutboxMail
 from apps.core.permissions import user_can
 from apps.deployment_models.models import ModelStatus
 from apps.deployments.models import Approval, Deployment, DeploymentEvent, Feedback
@@ -584,7 +586,7 @@ def test_feedback_only_on_completed_deployments(world):
         )
 
 
-def test_upcoming_deployments_remind_their_practitioners_once(world):
+def test_upcoming_deployments_remind_their_practitioners_once(world, django_capture_on_commit_callbacks):
     p = world.users["practitioner"]
     DeploymentFactory(
         service=world.service,
@@ -594,8 +596,9 @@ def test_upcoming_deployments_remind_their_practitioners_once(world):
         practitioners=[p],
     )
     mail.outbox.clear()
-    assert remind_upcoming_deployments() == 1
-    assert remind_upcoming_deployments() == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert remind_upcoming_deployments() == 1
+        assert remind_upcoming_deployments() == 0
     assert [m.to for m in mail.outbox] == [[p.email]]
 
 
@@ -618,27 +621,26 @@ def test_approvals_are_recorded_with_role_and_comment(world):
 def test_mail_server_down_the_transition_succeeds_and_the_notification_is_retried(
     world, settings, django_capture_on_commit_callbacks
 ):
-    from django_q.models import Schedule
-
     # given a mail server that refuses connections
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
     # when a transition happens
     with django_capture_on_commit_callbacks(execute=True):
         d = deployment_transition(ctx=ctx(world.users["product_owner"]), deployment=world.draft, transition="submit")
-    # then it succeeded, nothing was sent, and a retry is scheduled
+    # then it succeeded, nothing was sent, and the message waits in the mail outbox for its next attempt
     d.refresh_from_db()
     assert d.status == Status.PENDING_APPROVAL
-    assert not d.events.filter(kind="communication").exists()
-    retry = Schedule.objects.get(func="apps.deployments.tasks.notify_event")
     event = d.events.filter(kind="transition").latest("id")
-    assert retry.args == f"({event.pk}, 2)" and retry.schedule_type == Schedule.ONCE
+    queued = OutboxMail.objects.get(key=f"event:{event.pk}")
+    assert (queued.sent_at, queued.attempts, queued.claim) == (None, 1, None)
+    assert queued.next_attempt_at > timezone.now() and "refused" in queued.last_error.lower()
     # when the mail server is back and the retry runs, the mail goes out once
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     mail.outbox.clear()
-    assert notify_event(event.pk, 2)
-    assert notify_event(event.pk, 3) == []
-    assert len(mail.outbox) == 1
+    assert mail_send_due(now=queued.next_attempt_at) == 1
+    assert notify_event(event.pk) == []
+    assert mail_send_due(now=queued.next_attempt_at) == 0
+    assert len(mail.outbox) == 1 and mail.outbox[0].extra_headers["Message-ID"] == queued.message_id
     assert d.events.filter(kind="communication").count() == 1
 
 

@@ -53,9 +53,9 @@ def test_setup_schedules_is_idempotent():
     Schedule.objects.filter(name__startswith="reviews: open").update(schedule_type=Schedule.DAILY)
     call_command("setup_schedules")
     assert (
-        Schedule.objects.count() == len(SCHEDULES) == 11
-    )  # four of reviews and deployments, the outbox sweep, clearance reminders, the risk rescoring and back-test,
-    # webhooks, audit checkpoint and stream
+        Schedule.objects.count() == len(SCHEDULES) == 12
+    )  # four of reviews and deployments, the outbox and mail sweeps, clearance reminders, the risk rescoring and
+    # back-test, webhooks, audit checkpoint and stream
     assert {s.name: (s.func, s.next_run) for s in Schedule.objects.all()} == first
     assert Schedule.objects.get(func="apps.deployments.tasks.remind_upcoming_deployments").schedule_type == "H"
     assert Schedule.objects.get(name__startswith="reviews: open").schedule_type == "H"

@@ -74,7 +74,7 @@ def _contacts(deployment: Deployment) -> list[tuple[str, str]]:
     return pairs
 
 
-def alignment_request(*, deployment_id: int, attempt: int = 1) -> list[str]:
+def alignment_request(*, deployment_id: int) -> list[str]:
     """Ask the supplier's and consumers' contacts of a completed deployment for their rating, once each."""
     deployment = Deployment.objects.select_related("service", "environment").get(pk=deployment_id)
     if deployment.status != workflow.Status.COMPLETED:
@@ -100,7 +100,6 @@ def alignment_request(*, deployment_id: int, attempt: int = 1) -> list[str]:
         label="Alignment rating request",
         groups=groups,
         message=message,
-        retry=("apps.deployments.tasks.request_alignment", deployment_id, attempt),
     )
 
 

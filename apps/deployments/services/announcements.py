@@ -5,13 +5,13 @@ model or under any earlier or later version of it (the same name): a new version
 the versions before it. A component type the model could apply to is not enough: it would tell every owner."""
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
 
 from apps.accounts.notices import notice_users
 from apps.audit.chain import audit_append
 from apps.audit.context import SYSTEM
 from apps.catalog.models import Service
+from apps.core.mail_outbox import mail_queue
 from apps.deployment_models.models import DeploymentModel, ModelAnnouncement
 from apps.deployments import workflow
 from apps.deployments.models import Deployment
@@ -43,32 +43,35 @@ def _message(model: DeploymentModel, kind: str, services: list[Service]) -> tupl
 
 def model_announce(*, model_id: int, kind: str) -> list[str]:
     """Tell each owner of the services that use the model, one message each, once per model and event (a second
-    run finds the announcement recorded and sends nothing). Returns the addresses told."""
+    run finds the announcement recorded and sends nothing). The announcement, its messages (queued in the mail
+    outbox) and its audit entry commit together. Returns the addresses told."""
     model = DeploymentModel.objects.filter(pk=model_id).first()
     if model is None or kind not in ModelAnnouncement.Kind.values:
         return []
     services = list(model_users(model))
     owners = notice_users(kind="model_announcement", users=[u for s in services for u in s.owners.all()])
-    try:
-        with transaction.atomic():
-            announcement = ModelAnnouncement.objects.create(model=model, kind=kind, services=[s.name for s in services])
-    except IntegrityError:
-        return []  # announced already
-    subject, body = _message(model, kind, services)
-    told = []
-    with get_connection() as connection:
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                announcement = ModelAnnouncement.objects.create(
+                    model=model, kind=kind, services=[s.name for s in services]
+                )
+        except IntegrityError:
+            return []  # announced already
+        subject, body = _message(model, kind, services)
+        told = []
         for user in owners:
-            EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email], connection=connection).send()
+            mail_queue(subject=subject, body=body, to=[user.email], key=f"announce-{kind}-{model.pk}")
             told.append(user.email)
-    announcement.recipients = told
-    announcement.save(update_fields=["recipients"])
-    audit_append(
-        actor=None,
-        channel=SYSTEM,
-        action="announced",
-        object_type="deployment_models.deploymentmodel",
-        object_id=model.pk,
-        object_repr=str(model),
-        changes={"kind": kind, "recipients": told, "services": announcement.services},
-    )
+        announcement.recipients = told
+        announcement.save(update_fields=["recipients"])
+        audit_append(
+            actor=None,
+            channel=SYSTEM,
+            action="announced",
+            object_type="deployment_models.deploymentmodel",
+            object_id=model.pk,
+            object_repr=str(model),
+            changes={"kind": kind, "recipients": told, "services": announcement.services},
+        )
     return told

@@ -2,15 +2,16 @@
 notices (planned, started, finished), the handover to the service desk, and the request for an alignment rating.
 
 Each send remembers its recipients on the timeline (a communication event per group, `data.notice` naming the
-notice), so a task run twice, or retried after the mail server failed half-way, sends only to those not yet told."""
+notice), written in the transaction that queues the messages in the mail outbox (apps/core/mail_outbox.py), so a
+task run twice tells only those not yet told, and every message recorded leaves (retried while the mail server is
+down)."""
 
 from collections.abc import Callable
 
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 
 from apps.accounts.notices import notice_recipients, notice_users
+from apps.core.mail_outbox import mail_queue
 from apps.core.outbox import outbox_enqueue
 from apps.deployments.models import Deployment, DeploymentEvent, EventKind
 from apps.deployments.notifications import (
@@ -19,7 +20,7 @@ from apps.deployments.notifications import (
     notice_for,
     stakeholders,
 )
-from apps.deployments.services.communications import MAIL_ERRORS, SYSTEM, retry_later
+from apps.deployments.services.communications import SYSTEM
 from apps.deployments.services.events import event_record
 
 GROUP_WORDS = {
@@ -50,28 +51,22 @@ def send_each(
     label: str,
     groups: list[tuple[str, list[str]]],
     message: Callable[[str], tuple[str, str]],
-    retry: tuple[str, int, int],
     data: dict | None = None,
 ) -> list[str]:
-    """Send `message(address)` to each address of each group not yet told of `notice`, one message each, and
-    record one communication event per group. A mail server failing half-way keeps what was sent on record and
-    tries the rest later. Returns the addresses told now."""
+    """Queue `message(address)` to each address of each group not yet told of `notice`, one message each, and
+    record one communication event per group, in one transaction. Returns the addresses told now."""
     told_now: list[tuple[str, str]] = []
     with transaction.atomic():
         Deployment.objects.select_for_update().filter(pk=deployment.pk).first()
         told = _already_told(deployment.pk, notice)
-        try:
-            with get_connection() as connection:
-                for group, emails in groups:
-                    for email in emails:
-                        if email.lower() in told:
-                            continue
-                        subject, body = message(email)
-                        EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [email], connection=connection).send()
-                        told.add(email.lower())
-                        told_now.append((group, email))
-        except MAIL_ERRORS:
-            retry_later(*retry)
+        for group, emails in groups:
+            for email in emails:
+                if email.lower() in told:
+                    continue
+                subject, body = message(email)
+                mail_queue(subject=subject, body=body, to=[email], key=f"{notice}:{email}")
+                told.add(email.lower())
+                told_now.append((group, email))
         for group, _ in groups:
             recipients = [email for g, email in told_now if g == group]
             if recipients:
@@ -105,7 +100,7 @@ def notice_groups(deployment: Deployment, notice: str) -> list[tuple[str, list[s
     return groups
 
 
-def groups_notify(*, event_id: int, attempt: int = 1) -> list[str]:
+def groups_notify(*, event_id: int) -> list[str]:
     """Tell the service desk, consumers, suppliers' contacts and product owners what concerns them about one
     status change (planned and approved, started, finished), with the deployment's link."""
     event = DeploymentEvent.objects.select_related("deployment__service", "deployment__environment").get(pk=event_id)
@@ -120,12 +115,11 @@ def groups_notify(*, event_id: int, attempt: int = 1) -> list[str]:
         label=f"{notice.capitalize()} notice",
         groups=notice_groups(deployment, notice),
         message=lambda _email: (subject, body),
-        retry=("apps.deployments.tasks.notify_groups", event_id, attempt),
         data={"about_event": event_id},
     )
 
 
-def handover_send(*, deployment_id: int, attempt: int = 1) -> list[str]:
+def handover_send(*, deployment_id: int) -> list[str]:
     """Send the handover note (with its knowledge articles) to the service's service desk once the deployment is
     completed: a mandatory notice, sent once."""
     deployment = Deployment.objects.select_related("service", "environment").get(pk=deployment_id)
@@ -139,7 +133,6 @@ def handover_send(*, deployment_id: int, attempt: int = 1) -> list[str]:
         label="Handover note",
         groups=[("service_desk", notice_recipients(kind="handover", emails=[desk]))],
         message=lambda _email: (subject, body),
-        retry=("apps.deployments.tasks.send_handover", deployment_id, attempt),
     )
 
 
