@@ -8,9 +8,8 @@ from rest_framework.response import Response
 from apps.core.api.permissions import May
 from apps.deployments.api.serializers import MAX_TEXT, DeploymentSerializer, IdField, parse_id, users
 from apps.deployments.api.views import DEPLOYMENT_ID, EXECUTORS, _ctx, _DeploymentChildMixin
-from apps.deployments.models import Deployment, DeploymentStep, StepStatus
+from apps.deployments.models import MAX_STEP_MINUTES, Deployment, DeploymentStep, StepStatus
 from apps.deployments.permissions import may_release
-from apps.deployments.plan_models import MAX_STEP_MINUTES
 from apps.deployments.selectors import deployment_list, deployment_steps
 from apps.deployments.services import (
     deployment_release,
