@@ -1,35 +1,55 @@
-"""The actions on one incident link of a deployment: resolve (with the time) and withdraw (with a reason)."""
+"""The incidents attributed to a deployment: list and attribute them, resolve one (with the time) and withdraw one
+(with a reason)."""
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics
-from rest_framework.response import Response
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import exceptions
 
-from apps.deployments.api.serializers import (
+from apps.deployments.api.serializers.fields import parse_id
+from apps.deployments.api.serializers.records import (
     IncidentLinkSerializer,
     IncidentResolveInputSerializer,
     IncidentWithdrawInputSerializer,
-    parse_id,
 )
-from apps.deployments.api.views import DEPLOYMENT_ID, EXECUTORS, _ctx, _DeploymentChildMixin
+from apps.deployments.api.views.common import (
+    DEPLOYMENT_ID,
+    EXECUTORS,
+    DeploymentActionView,
+    DeploymentChildListCreateView,
+    api_context,
+)
 from apps.deployments.models import IncidentLink
-from apps.deployments.services import incident_link_resolve, incident_link_withdraw
+from apps.deployments.services import incident_link_add, incident_link_resolve, incident_link_withdraw
 
 INCIDENT_ID = OpenApiParameter(
     "incident_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The incident link's id."
 )
 
 
-class _IncidentActionView(_DeploymentChildMixin, generics.GenericAPIView):
+@extend_schema_view(
+    get=extend_schema(parameters=[DEPLOYMENT_ID], summary="Incidents attributed to a deployment", tags=["deployments"]),
+    post=extend_schema(parameters=[DEPLOYMENT_ID], summary="Attribute an incident", tags=["deployments"]),
+)
+class IncidentLinkListView(DeploymentChildListCreateView):
+    serializer_class = IncidentLinkSerializer
+    queryset = IncidentLink.objects.none()
+    write_rules = {"post": EXECUTORS}
+
+    def get_queryset(self):
+        return IncidentLink.objects.none() if self.fake() else self.get_deployment().incidents.all()
+
+    def perform_service(self, request, deployment, data):
+        return incident_link_add(ctx=api_context(request), deployment=deployment, **data)
+
+
+class _IncidentActionView(DeploymentActionView):
     """POST only, by the deployment's assigned practitioners and its managers (refused before the body is read)."""
 
     serializer_class = IncidentLinkSerializer
     queryset = IncidentLink.objects.none()
-    http_method_names = ["post", "options"]
     write_rules = {"post": EXECUTORS}
-    pagination_class = None
 
-    def get_link(self) -> IncidentLink:
+    def target(self) -> IncidentLink:
         deployment = self.get_deployment()
         pk = parse_id(self.kwargs.get("incident_id", ""))
         link = deployment.incidents.filter(pk=pk).first() if pk is not None else None
@@ -48,12 +68,10 @@ class _IncidentActionView(_DeploymentChildMixin, generics.GenericAPIView):
     tags=["deployments"],
 )
 class IncidentResolveView(_IncidentActionView):
-    def post(self, request, *args, **kwargs):
-        link = self.get_link()
-        serializer = IncidentResolveInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        link = incident_link_resolve(ctx=_ctx(request), link=link, **serializer.validated_data)
-        return Response(IncidentLinkSerializer(link).data)
+    input_class = IncidentResolveInputSerializer
+
+    def act(self, request, link, data):
+        return IncidentLinkSerializer(incident_link_resolve(ctx=api_context(request), link=link, **data)).data
 
 
 @extend_schema(
@@ -66,9 +84,7 @@ class IncidentResolveView(_IncidentActionView):
     tags=["deployments"],
 )
 class IncidentWithdrawView(_IncidentActionView):
-    def post(self, request, *args, **kwargs):
-        link = self.get_link()
-        serializer = IncidentWithdrawInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        link = incident_link_withdraw(ctx=_ctx(request), link=link, **serializer.validated_data)
-        return Response(IncidentLinkSerializer(link).data)
+    input_class = IncidentWithdrawInputSerializer
+
+    def act(self, request, link, data):
+        return IncidentLinkSerializer(incident_link_withdraw(ctx=api_context(request), link=link, **data)).data
