@@ -1,7 +1,7 @@
 """What the catalog's writes share: who manages a service's components, text stored stripped, checksums normalised,
 and names that must be given and not taken."""
 
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
@@ -33,22 +33,22 @@ def normalise_checksum(value: str | None) -> str:
     return value
 
 
-def require_unique(
-    value: str,
-    *,
-    field: str,
-    rows: QuerySet,
-    lookup: str,
-    blank: str,
-    taken: Callable[[str], str],
-    exclude_pk: int | None = None,
-) -> None:
-    """Refuse a blank `value` (saying `blank`) and one that another of `rows` already has in `lookup` (saying
-    `taken(value)`); `exclude_pk` is the row being changed."""
-    if not (value or "").strip():
-        raise ValidationError({field: blank})
-    clash = rows.filter(**{lookup: value.strip()})
-    if exclude_pk:
-        clash = clash.exclude(pk=exclude_pk)
-    if clash.exists():
-        raise ValidationError({field: taken(value.strip())})
+@dataclass(frozen=True)
+class UniqueText:
+    """A text field that must be given and that no other row may hold (`lookup` compares them): `blank` is said when
+    it is empty, `taken` when another row holds it, with {value} and {parent} (the row it belongs to) filled in."""
+
+    field: str
+    lookup: str
+    blank: str
+    taken: str
+
+    def check(self, rows: QuerySet, value: str, *, exclude_pk: int | None = None, parent: str = "") -> None:
+        """Refuse `value` when it is blank or held by one of `rows` other than `exclude_pk` (the row being changed)."""
+        if not (value or "").strip():
+            raise ValidationError({self.field: self.blank})
+        clash = rows.filter(**{self.lookup: value.strip()})
+        if exclude_pk:
+            clash = clash.exclude(pk=exclude_pk)
+        if clash.exists():
+            raise ValidationError({self.field: self.taken.format(value=value.strip(), parent=parent)})

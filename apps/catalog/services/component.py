@@ -8,22 +8,15 @@ from django.db import transaction
 
 from apps.audit.context import audited
 from apps.catalog.models import Service, ServiceComponent, Supplier
-from apps.catalog.services.common import require_manages, require_unique, stripped
+from apps.catalog.services.common import UniqueText, require_manages, stripped
 from apps.core.services import model_update
 
 COMPONENT_FIELDS = ("name", "type", "source", "description")
 
 
-def _check_component_name(service: Service, name: str, *, exclude_pk: int | None = None) -> None:
-    require_unique(
-        name,
-        field="name",
-        rows=service.components.all(),
-        lookup="name__iexact",
-        blank="Give the component a name.",
-        taken=lambda name: f"“{service.name}” already has a component named “{name}”.",
-        exclude_pk=exclude_pk,
-    )
+NAME = UniqueText(
+    "name", "name__iexact", "Give the component a name.", "“{parent}” already has a component named “{value}”."
+)
 
 
 @audited
@@ -40,7 +33,7 @@ def component_create(
 ) -> ServiceComponent:
     """Add a component to a service (deployment managers, or owners of that service)."""
     require_manages(actor, service, "catalog.add_servicecomponent")
-    _check_component_name(service, name)
+    NAME.check(service.components.all(), name, parent=service.name)
     component = ServiceComponent(service=service, name=name.strip(), type=type, source=source, description=description)
     component.full_clean()
     component.save()
@@ -55,7 +48,8 @@ def component_update(*, component: ServiceComponent, actor, suppliers: Iterable 
     """Change a component (deployment managers, or owners of its service); `suppliers` replaces its suppliers."""
     require_manages(actor, component.service, "catalog.change_servicecomponent")
     if "name" in fields:
-        _check_component_name(component.service, fields["name"], exclude_pk=component.pk)
+        service = component.service
+        NAME.check(service.components.all(), fields["name"], exclude_pk=component.pk, parent=service.name)
     model_update(instance=component, fields=stripped(fields), allowed=COMPONENT_FIELDS)
     if suppliers is not None:
         component.suppliers.set(suppliers)

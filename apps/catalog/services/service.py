@@ -11,7 +11,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.audit.context import audited, current_context
 from apps.catalog.models import Service
-from apps.catalog.services.common import require_unique, stripped
+from apps.catalog.services.common import UniqueText, stripped
 from apps.catalog.services.stakeholders import STAKEHOLDER_FIELDS, service_stakeholders_set
 from apps.core.permissions import require
 from apps.core.services import model_update
@@ -30,16 +30,7 @@ RESERVED_SLUGS = {"new"}  # /services/new/ is the form
 SERVICE_FIELDS = ("name", "description", "criticality", "is_active")
 
 
-def _check_service_name(name: str, *, exclude_pk: int | None = None) -> None:
-    require_unique(
-        name,
-        field="name",
-        rows=Service.objects.all(),
-        lookup="name__iexact",
-        blank="Give the service a name.",
-        taken=lambda name: f"A service named “{name}” already exists.",
-        exclude_pk=exclude_pk,
-    )
+NAME = UniqueText("name", "name__iexact", "Give the service a name.", "A service named “{value}” already exists.")
 
 
 def _unique_slug(name: str) -> str:
@@ -66,7 +57,7 @@ def service_create(
     """Add a service to the catalog (deployment managers); its owners get their object permissions, and its
     stakeholders (service_desk_email, consumer_contacts, supplier_contacts) are set when given."""
     require(actor, "catalog.add_service")
-    _check_service_name(name)
+    NAME.check(Service.objects.all(), name)
     service = Service(name=name.strip(), description=description, criticality=criticality, is_active=is_active)
     service.slug = _unique_slug(service.name)
     service.full_clean()
@@ -86,7 +77,7 @@ def service_update(
     bookmarked addresses keep working. Owners and product owners, when given, go through service_set_owners."""
     require(actor, "catalog.change_service")
     if "name" in fields:
-        _check_service_name(fields["name"], exclude_pk=service.pk)
+        NAME.check(Service.objects.all(), fields["name"], exclude_pk=service.pk)
     stakeholders = {k: fields.pop(k) for k in STAKEHOLDER_FIELDS if k in fields}
     model_update(instance=service, fields=stripped(fields), allowed=SERVICE_FIELDS)
     if stakeholders:

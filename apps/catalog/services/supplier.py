@@ -7,7 +7,7 @@ from django.db import transaction
 
 from apps.audit.context import audited
 from apps.catalog.models import ServiceComponent, Supplier
-from apps.catalog.services.common import require_unique, stripped
+from apps.catalog.services.common import UniqueText, stripped
 from apps.core.permissions import require
 from apps.core.services import model_update
 from apps.roles import definitions as roles
@@ -15,22 +15,18 @@ from apps.roles import definitions as roles
 SUPPLIER_FIELDS = ("name", "kind", "contract_ref", "contacts")
 
 
-def _check_supplier_name(name: str, *, exclude_pk: int | None = None) -> None:
-    require_unique(
-        name,
-        field="name",
-        rows=Supplier.objects.all(),
-        lookup="name__iexact",
-        blank="Give the supplier a name.",
-        taken=lambda name: f"A supplier named “{name}” already exists.",
-        exclude_pk=exclude_pk,
-    )
+NAME = UniqueText("name", "name__iexact", "Give the supplier a name.", "A supplier named “{value}” already exists.")
 
 
-def _set_contact_users(supplier: Supplier, users: Iterable) -> None:
-    """The users who are this supplier's contacts: each must hold the Supplier contact role (DESIGN.md §1), the role
-    that this link scopes to the supplier's deployments."""
-    users = list(users)
+def _link(supplier: Supplier, components: Iterable | None, contact_users: Iterable | None) -> None:
+    """Link the supplier to the components it supplies and to the users who are its contacts (each left as it is
+    when None). A contact must hold the Supplier contact role (DESIGN.md §1), the role that this link scopes to the
+    supplier's deployments."""
+    if components is not None:
+        supplier.components.set(components)
+    if contact_users is None:
+        return
+    users = list(contact_users)
     if outsiders := sorted(u.username for u in users if not u.groups.filter(name=roles.SUPPLIER_CONTACT).exists()):
         raise ValidationError(
             {
@@ -56,14 +52,11 @@ def supplier_create(
     """Add a supplier (deployment managers), optionally linked to the components it supplies and to the users who
     are its contacts (the Supplier contact role)."""
     require(actor, "catalog.add_supplier")
-    _check_supplier_name(name)
+    NAME.check(Supplier.objects.all(), name)
     supplier = Supplier(name=name.strip(), kind=kind, contract_ref=contract_ref.strip(), contacts=contacts)
     supplier.full_clean()
     supplier.save()
-    if components is not None:
-        supplier.components.set(components)
-    if contact_users is not None:
-        _set_contact_users(supplier, contact_users)
+    _link(supplier, components, contact_users)
     return supplier
 
 
@@ -76,12 +69,9 @@ def supplier_update(
     `contact_users` the users who are its contacts."""
     require(actor, "catalog.change_supplier")
     if "name" in fields:
-        _check_supplier_name(fields["name"], exclude_pk=supplier.pk)
+        NAME.check(Supplier.objects.all(), fields["name"], exclude_pk=supplier.pk)
     model_update(instance=supplier, fields=stripped(fields), allowed=SUPPLIER_FIELDS)
-    if components is not None:
-        supplier.components.set(components)
-    if contact_users is not None:
-        _set_contact_users(supplier, contact_users)
+    _link(supplier, components, contact_users)
     return supplier
 
 

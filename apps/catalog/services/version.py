@@ -7,22 +7,15 @@ from django.db import transaction
 from apps.audit.context import audited
 from apps.catalog.models import ComponentVersion, ServiceComponent
 from apps.catalog.selectors import FROZEN_FIELDS, component_version_frozen_by
-from apps.catalog.services.common import normalise_checksum, require_manages, require_unique, stripped
+from apps.catalog.services.common import UniqueText, normalise_checksum, require_manages, stripped
 from apps.core.services import model_update
 
 VERSION_FIELDS = ("version", "repository_ref", "checksum", "notes")
 
 
-def _check_version(component: ServiceComponent, version: str, *, exclude_pk: int | None = None) -> None:
-    require_unique(
-        version,
-        field="version",
-        rows=component.versions.all(),
-        lookup="version",
-        blank="Give the version string, e.g. 2.4.1.",
-        taken=lambda version: f"Version {version} of “{component.name}” already exists.",
-        exclude_pk=exclude_pk,
-    )
+VERSION = UniqueText(
+    "version", "version", "Give the version string, e.g. 2.4.1.", "Version {value} of “{parent}” already exists."
+)
 
 
 @audited
@@ -33,7 +26,10 @@ def component_version_create(
     """Register a version of a component with its DML / asset-register reference and SHA-256 checksum."""
     require_manages(actor, component.service, "catalog.add_componentversion")
     errors: dict[str, list[str]] = {}
-    for check in (lambda: _check_version(component, version), lambda: normalise_checksum(checksum)):
+    for check in (
+        lambda: VERSION.check(component.versions.all(), version, parent=component.name),
+        lambda: normalise_checksum(checksum),
+    ):
         try:
             check()
         except ValidationError as exc:
@@ -59,7 +55,7 @@ def component_version_update(*, component_version: ComponentVersion, actor, **fi
     obj = component_version
     require_manages(actor, obj.component.service, "catalog.change_componentversion")
     if "version" in fields:
-        _check_version(obj.component, fields["version"], exclude_pk=obj.pk)
+        VERSION.check(obj.component.versions.all(), fields["version"], exclude_pk=obj.pk, parent=obj.component.name)
     if "checksum" in fields:
         fields["checksum"] = normalise_checksum(fields["checksum"])
     component_version_check_frozen(component_version=obj, fields=fields)

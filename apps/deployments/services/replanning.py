@@ -6,10 +6,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from apps.audit.chain import atomic_audited
 from apps.core.exceptions import ConflictError
 from apps.deployments import workflow
-from apps.deployments.models import Deployment, EventKind
+from apps.deployments.models import Deployment
 from apps.deployments.permissions import is_manager, may_edit, may_edit_back_out_plan
 from apps.deployments.risk.services import deployment_risk_apply
-from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.events import Context, event_record_edit
 from apps.deployments.services.kpi_rollup import rollup_after, rollup_before
 from apps.deployments.services.planning import (
     EDITABLE_FIELDS,
@@ -109,15 +109,7 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
         + (["component_versions"] if versions_changed else [])
         + (["practitioners"] if practitioners_changed else [])
     )
-    event_record(
-        deployment=locked,
-        ctx=ctx,
-        kind=EventKind.EDITED,
-        from_status=locked.status,
-        to_status=locked.status,
-        data={"fields": sorted(fields)},
-        notify=practitioners_changed,
-    )
+    event_record_edit(deployment=locked, ctx=ctx, fields=fields, notify=practitioners_changed)
     if replan:
         # the approval held for the plan it approved: the table's system transition sends it back
         locked = deployment_transition(

@@ -1,6 +1,9 @@
 """What the deployments API's views share: the deployment id parameter, the API's context for the services, who
 carries a deployment out, and the bases of the views under `deployments/{id}/`."""
 
+from collections.abc import Callable
+
+from django.db.models import QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, generics, permissions, status
@@ -21,6 +24,16 @@ EXECUTORS = May(on=may_execute, message="Only the assigned practitioners or a de
 def api_context(request) -> Context:
     """Who calls a service from the API, and through which channel."""
     return Context.from_request(request, channel=Channel.API)
+
+
+def row_or_404(raw_id, rows: Callable[[], QuerySet]):
+    """The row whose id is `raw_id` among `rows()`: a 404 when the id is malformed (before `rows` is asked) or when it
+    names none of them."""
+    pk = parse_id(raw_id)
+    row = rows().filter(pk=pk).first() if pk is not None else None
+    if row is None:
+        raise exceptions.NotFound()
+    return row
 
 
 class DeploymentChildMixin:
@@ -47,10 +60,16 @@ class DeploymentChildMixin:
         return getattr(self, "swagger_fake_view", False)
 
 
-# A deployment's records of one kind: GET lists them, POST adds one through `perform_service(request, deployment,
-# data)` and answers 201 with it; the body is read by `input_serializer_class` where its shape is not the record's.
-# (No docstring: the API schema describes these views by the mixin's.)
-class DeploymentChildListCreateView(DeploymentChildMixin, generics.ListCreateAPIView):
+# Lists the deployment's records that `records(deployment)` gives (none while the API schema is generated). No
+# docstring here or below: the API schema describes the views that have none of their own by DeploymentChildMixin's.
+class DeploymentRecordsMixin(DeploymentChildMixin):
+    def get_queryset(self):
+        return self.queryset.none() if self.fake() else self.records(self.get_deployment())
+
+
+# A deployment's records of one kind: GET lists them, POST adds one with `service(ctx=, deployment=, **data)` and
+# answers 201 with it; the body is read by `input_serializer_class` where its shape is not the record's.
+class DeploymentChildListCreateView(DeploymentRecordsMixin, generics.ListCreateAPIView):
     input_serializer_class = None
 
     def create(self, request, *args, **kwargs):
@@ -58,7 +77,7 @@ class DeploymentChildListCreateView(DeploymentChildMixin, generics.ListCreateAPI
         input_class = self.input_serializer_class or self.get_serializer_class()
         serializer = input_class(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        obj = self.perform_service(request, deployment, dict(serializer.validated_data))
+        obj = self.service(ctx=api_context(request), deployment=deployment, **serializer.validated_data)
         return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
 
 

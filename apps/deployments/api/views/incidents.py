@@ -3,9 +3,7 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions
 
-from apps.deployments.api.serializers.fields import parse_id
 from apps.deployments.api.serializers.records import (
     IncidentLinkSerializer,
     IncidentResolveInputSerializer,
@@ -17,6 +15,7 @@ from apps.deployments.api.views.common import (
     DeploymentActionView,
     DeploymentChildListCreateView,
     api_context,
+    row_or_404,
 )
 from apps.deployments.models import IncidentLink
 from apps.deployments.services import incident_link_add, incident_link_resolve, incident_link_withdraw
@@ -35,11 +34,10 @@ class IncidentLinkListView(DeploymentChildListCreateView):
     queryset = IncidentLink.objects.none()
     write_rules = {"post": EXECUTORS}
 
-    def get_queryset(self):
-        return IncidentLink.objects.none() if self.fake() else self.get_deployment().incidents.all()
+    service = staticmethod(incident_link_add)
 
-    def perform_service(self, request, deployment, data):
-        return incident_link_add(ctx=api_context(request), deployment=deployment, **data)
+    def records(self, deployment):
+        return deployment.incidents.all()
 
 
 class _IncidentActionView(DeploymentActionView):
@@ -51,11 +49,10 @@ class _IncidentActionView(DeploymentActionView):
 
     def target(self) -> IncidentLink:
         deployment = self.get_deployment()
-        pk = parse_id(self.kwargs.get("incident_id", ""))
-        link = deployment.incidents.filter(pk=pk).first() if pk is not None else None
-        if link is None:
-            raise exceptions.NotFound()
-        return link
+        return row_or_404(self.kwargs.get("incident_id", ""), deployment.incidents.all)
+
+    def act(self, request, link, data):
+        return IncidentLinkSerializer(self.service(ctx=api_context(request), link=link, **data)).data
 
 
 @extend_schema(
@@ -69,9 +66,7 @@ class _IncidentActionView(DeploymentActionView):
 )
 class IncidentResolveView(_IncidentActionView):
     input_class = IncidentResolveInputSerializer
-
-    def act(self, request, link, data):
-        return IncidentLinkSerializer(incident_link_resolve(ctx=api_context(request), link=link, **data)).data
+    service = staticmethod(incident_link_resolve)
 
 
 @extend_schema(
@@ -85,6 +80,4 @@ class IncidentResolveView(_IncidentActionView):
 )
 class IncidentWithdrawView(_IncidentActionView):
     input_class = IncidentWithdrawInputSerializer
-
-    def act(self, request, link, data):
-        return IncidentLinkSerializer(incident_link_withdraw(ctx=api_context(request), link=link, **data)).data
+    service = staticmethod(incident_link_withdraw)

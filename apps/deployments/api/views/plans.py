@@ -2,12 +2,12 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from apps.core.api.permissions import May
 from apps.deployments.api.serializers.deployments import DeploymentSerializer
-from apps.deployments.api.serializers.fields import MAX_TEXT, IdField, parse_id, users
+from apps.deployments.api.serializers.fields import MAX_TEXT, IdField, users
 from apps.deployments.api.views.common import (
     DEPLOYMENT_ID,
     EXECUTORS,
@@ -15,6 +15,7 @@ from apps.deployments.api.views.common import (
     DeploymentChildListCreateView,
     DeploymentChildMixin,
     api_context,
+    row_or_404,
 )
 from apps.deployments.models import MAX_STEP_MINUTES, Deployment, DeploymentStep, StepStatus
 from apps.deployments.permissions import may_release
@@ -109,11 +110,10 @@ class StepListView(DeploymentChildListCreateView):
     pagination_class = None  # a plan has at most MAX_STEPS steps
     write_rules = {"post": EXECUTORS}
 
-    def get_queryset(self):
-        return DeploymentStep.objects.none() if self.fake() else deployment_steps(deployment=self.get_deployment())
+    service = staticmethod(step_add)
 
-    def perform_service(self, request, deployment, data):
-        return step_add(ctx=api_context(request), deployment=deployment, **data)
+    def records(self, deployment):
+        return deployment_steps(deployment=deployment)
 
 
 @extend_schema_view(
@@ -143,11 +143,7 @@ class StepDetailView(DeploymentChildMixin, generics.GenericAPIView):
 
     def get_step(self) -> DeploymentStep:
         deployment = self.get_deployment()
-        pk = parse_id(self.kwargs.get("step_id", ""))
-        step = deployment_steps(deployment=deployment).filter(pk=pk).first() if pk is not None else None
-        if step is None:
-            raise exceptions.NotFound()
-        return step
+        return row_or_404(self.kwargs.get("step_id", ""), lambda: deployment_steps(deployment=deployment))
 
     def get(self, request, *args, **kwargs):
         return Response(DeploymentStepSerializer(self.get_step()).data)

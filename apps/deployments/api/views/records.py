@@ -3,11 +3,10 @@ problems found."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics
+from rest_framework import generics
 from rest_framework.response import Response
 
 from apps.core.api.permissions import May
-from apps.deployments.api.serializers.fields import parse_id
 from apps.deployments.api.serializers.records import (
     CheckRecordInputSerializer,
     CheckSerializer,
@@ -20,7 +19,9 @@ from apps.deployments.api.views.common import (
     EXECUTORS,
     DeploymentChildListCreateView,
     DeploymentChildMixin,
+    DeploymentRecordsMixin,
     api_context,
+    row_or_404,
 )
 from apps.deployments.models import Check, DeploymentEvent, DeploymentProblem, Feedback
 from apps.deployments.permissions import may_rate, may_record_checks
@@ -31,30 +32,26 @@ CHECK_ID = OpenApiParameter("check_id", OpenApiTypes.INT, OpenApiParameter.PATH,
 
 
 @extend_schema(parameters=[DEPLOYMENT_ID], summary="A deployment's timeline (oldest first)", tags=["deployments"])
-class DeploymentEventListView(DeploymentChildMixin, generics.ListAPIView):
+class DeploymentEventListView(DeploymentRecordsMixin, generics.ListAPIView):
     """Every transition, approval, check, comment and API call, with who, when, the channel and the token name."""
 
     serializer_class = DeploymentEventSerializer
     queryset = DeploymentEvent.objects.none()
 
-    def get_queryset(self):
-        if self.fake():
-            return DeploymentEvent.objects.none()
-        return deployment_events(deployment=self.get_deployment())
+    def records(self, deployment):
+        return deployment_events(deployment=deployment)
 
 
 @extend_schema(parameters=[DEPLOYMENT_ID], summary="A deployment's checks", tags=["deployments"])
-class CheckListView(DeploymentChildMixin, generics.ListAPIView):
+class CheckListView(DeploymentRecordsMixin, generics.ListAPIView):
     """The entry-criteria, component, environment, acceptance and exit-criteria checks (made when the deployment is
     approved)."""
 
     serializer_class = CheckSerializer
     queryset = Check.objects.none()
 
-    def get_queryset(self):
-        if self.fake():
-            return Check.objects.none()
-        return deployment_checks(deployment=self.get_deployment())
+    def records(self, deployment):
+        return deployment_checks(deployment=deployment)
 
 
 @extend_schema_view(
@@ -83,13 +80,7 @@ class CheckDetailView(DeploymentChildMixin, generics.GenericAPIView):
     }
 
     def get_check(self) -> Check:
-        pk = parse_id(self.kwargs.get("check_id", ""))
-        if pk is None:
-            raise exceptions.NotFound()
-        try:
-            return deployment_checks(deployment=self.get_deployment()).get(pk=pk)
-        except Check.DoesNotExist as exc:
-            raise exceptions.NotFound() from exc
+        return row_or_404(self.kwargs.get("check_id", ""), lambda: deployment_checks(deployment=self.get_deployment()))
 
     def get(self, request, *args, **kwargs):
         return Response(CheckSerializer(self.get_check()).data)
@@ -118,11 +109,10 @@ class FeedbackListView(DeploymentChildListCreateView):
         "post": May(on=may_rate, message="Only the requester and the owners of the service rate a deployment.")
     }
 
-    def get_queryset(self):
-        return Feedback.objects.none() if self.fake() else self.get_deployment().feedback.all()
+    service = staticmethod(feedback_submit)
 
-    def perform_service(self, request, deployment, data):
-        return feedback_submit(ctx=api_context(request), deployment=deployment, **data)
+    def records(self, deployment):
+        return deployment.feedback.all()
 
 
 @extend_schema_view(
@@ -134,8 +124,7 @@ class ProblemListView(DeploymentChildListCreateView):
     queryset = DeploymentProblem.objects.none()
     write_rules = {"post": EXECUTORS}
 
-    def get_queryset(self):
-        return DeploymentProblem.objects.none() if self.fake() else self.get_deployment().problems.all()
+    service = staticmethod(problem_add)
 
-    def perform_service(self, request, deployment, data):
-        return problem_add(ctx=api_context(request), deployment=deployment, **data)
+    def records(self, deployment):
+        return deployment.problems.all()
