@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from apps.bench.loader import IndexesDropped, bulk_load_session, copy_text, next_id, reset_sequence
 from apps.bench.reference import Progress, Sizes, make_reference_data
+from apps.deployment_models.models import Trigger
 from apps.deployments.models import (
     Approval,
     Check,
@@ -23,7 +24,6 @@ from apps.deployments.models import (
     DeploymentEvent,
     Feedback,
     IncidentLink,
-    Trigger,
 )
 from apps.deployments.workflow import Status
 from apps.environments.models import EnvironmentKind

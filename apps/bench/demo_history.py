@@ -12,8 +12,7 @@ from apps.bench.dataset import generate
 from apps.bench.reference import Sizes, reference_from
 from apps.catalog.models import ComponentVersion, Service
 from apps.deployment_models.models import DeploymentModel, ModelStatus
-from apps.deployments.models import AlignmentRating, Deployment
-from apps.deployments.models_alignment import AlignmentRole
+from apps.deployments.models import AlignmentRating, AlignmentRole, Deployment
 from apps.deployments.rules import version_key
 from apps.environments.models import Environment, EnvironmentKind
 from apps.reviews.analysis import compute_analysis

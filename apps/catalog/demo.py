@@ -9,9 +9,9 @@ from apps.catalog.services import (
     component_version_create,
     service_create,
     service_set_owners,
+    service_stakeholders_set,
     supplier_create,
 )
-from apps.catalog.services_stakeholders import service_stakeholders_set
 
 # name, criticality, description
 SERVICES = [

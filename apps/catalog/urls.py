@@ -2,31 +2,38 @@
 
 from django.urls import path
 
-from apps.catalog import views, views_stakeholders
+from apps.catalog.views import component, service, supplier
+from apps.core.routes import resource_pages
 
 app_name = "catalog"
 
 urlpatterns = [
-    path("services/", views.ServiceListView.as_view(), name="service_list"),
-    path("services/new/", views.ServiceCreateView.as_view(), name="service_create"),
-    path("services/<slug:slug>/", views.ServiceDetailView.as_view(), name="service_detail"),
-    path("services/<slug:slug>/edit/", views.ServiceUpdateView.as_view(), name="service_update"),
-    path(
-        "services/<slug:slug>/stakeholders/",
-        views_stakeholders.ServiceStakeholdersView.as_view(),
-        name="service_stakeholders",
+    *resource_pages(
+        "services",
+        "service",
+        lookup="<slug:slug>",
+        list=service.ServiceListView,
+        create=service.ServiceCreateView,
+        detail=service.ServiceDetailView,
+        update=service.ServiceUpdateView,
     ),
-    path("services/<slug:slug>/components/new/", views.ComponentCreateView.as_view(), name="component_create"),
-    path("components/<int:pk>/", views.ComponentDetailView.as_view(), name="component_detail"),
-    path("components/<int:pk>/edit/", views.ComponentUpdateView.as_view(), name="component_update"),
+    path("services/<slug:slug>/stakeholders/", service.ServiceStakeholdersView.as_view(), name="service_stakeholders"),
+    path("services/<slug:slug>/components/new/", component.ComponentCreateView.as_view(), name="component_create"),
+    *resource_pages(
+        "components", "component", detail=component.ComponentDetailView, update=component.ComponentUpdateView
+    ),
     path(
         "components/<int:pk>/versions/new/",
-        views.ComponentVersionCreateView.as_view(),
+        component.ComponentVersionCreateView.as_view(),
         name="component_version_create",
     ),
-    path("versions/<int:pk>/edit/", views.ComponentVersionUpdateView.as_view(), name="component_version_update"),
-    path("suppliers/", views.SupplierListView.as_view(), name="supplier_list"),
-    path("suppliers/new/", views.SupplierCreateView.as_view(), name="supplier_create"),
-    path("suppliers/<int:pk>/", views.SupplierDetailView.as_view(), name="supplier_detail"),
-    path("suppliers/<int:pk>/edit/", views.SupplierUpdateView.as_view(), name="supplier_update"),
+    *resource_pages("versions", "component_version", update=component.ComponentVersionUpdateView),
+    *resource_pages(
+        "suppliers",
+        "supplier",
+        list=supplier.SupplierListView,
+        create=supplier.SupplierCreateView,
+        detail=supplier.SupplierDetailView,
+        update=supplier.SupplierUpdateView,
+    ),
 ]

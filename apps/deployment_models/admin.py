@@ -172,12 +172,19 @@ class DeploymentModelAdmin(SimpleHistoryAdmin):
 
 
 class _OfEditableModels:
-    """Stages and RACI rows are only added to (or moved between) draft and pilot models."""
+    """Stages and RACI rows are only added to (or moved between) draft and pilot models, and changed or removed only
+    while their model is editable."""
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "model":
             kwargs["queryset"] = DeploymentModel.objects.filter(status__in=["draft", "pilot"])
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request, obj=None):
+        return (obj is None or obj.model.is_editable) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or obj.model.is_editable) and super().has_delete_permission(request, obj)
 
 
 @admin.register(ModelStage)
@@ -202,12 +209,6 @@ class ModelStageAdmin(_OfEditableModels, SimpleHistoryAdmin):
     search_fields = ("model__name", "environment__name", "acceptance_criteria")
     list_select_related = ("model", "environment")
 
-    def has_change_permission(self, request, obj=None):
-        return (obj is None or obj.model.is_editable) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return (obj is None or obj.model.is_editable) and super().has_delete_permission(request, obj)
-
 
 @admin.register(Responsibility)
 class ResponsibilityAdmin(_OfEditableModels, admin.ModelAdmin):
@@ -215,12 +216,6 @@ class ResponsibilityAdmin(_OfEditableModels, admin.ModelAdmin):
     list_filter = ("raci", "model__status")
     search_fields = ("model__name", "activity", "role")
     list_select_related = ("model",)
-
-    def has_change_permission(self, request, obj=None):
-        return (obj is None or obj.model.is_editable) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return (obj is None or obj.model.is_editable) and super().has_delete_permission(request, obj)
 
 
 @admin.register(ModelAnnouncement)

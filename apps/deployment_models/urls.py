@@ -2,15 +2,20 @@
 
 from django.urls import path
 
+from apps.core.routes import resource_pages
 from apps.deployment_models import views
 
 app_name = "deployment_models"
 
 urlpatterns = [
-    path("models/", views.ModelListView.as_view(), name="model_list"),
-    path("models/new/", views.ModelCreateView.as_view(), name="model_create"),
-    path("models/<int:pk>/", views.ModelDetailView.as_view(), name="model_detail"),
-    path("models/<int:pk>/edit/", views.ModelUpdateView.as_view(), name="model_update"),
+    *resource_pages(
+        "models",
+        "model",
+        list=views.ModelListView,
+        create=views.ModelCreateView,
+        detail=views.ModelDetailView,
+        update=views.ModelUpdateView,
+    ),
     path("models/<int:pk>/stages/", views.ModelStagesView.as_view(), name="model_stages"),
     path("models/<int:pk>/stages/<int:stage_id>/edit/", views.StageUpdateView.as_view(), name="stage_update"),
     path("models/<int:pk>/stages/<int:stage_id>/remove/", views.StageRemoveView.as_view(), name="stage_remove"),

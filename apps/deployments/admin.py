@@ -98,7 +98,10 @@ def _transition_action(name: str):
 
 
 @admin.register(Deployment)
-class DeploymentAdmin(SimpleHistoryAdmin):
+class DeploymentAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+    # Read-only: plans change through the services (the page or the API), which keep the version, the approvals and
+    # the timeline right; the admin shows them and moves the process through its actions.
+
     list_display = ["reference", "title", "action", "status", "environment", "service", "planned_start", "requester"]
     list_filter = ["status", "environment", "service", "action"]
     search_fields = ["reference", "title"]
@@ -164,20 +167,9 @@ class DeploymentAdmin(SimpleHistoryAdmin):
         "risk_scored_at",
     ]
 
-    def has_change_permission(self, request, obj=None):
-        # Plans change through the services (the page or the API), which keep the version, the approvals and
-        # the timeline right; the admin shows them and moves the process through its actions.
-        return False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(DeploymentEvent)
-class DeploymentEventAdmin(admin.ModelAdmin):
+class DeploymentEventAdmin(ReadOnlyAdmin):
     """The append-only timeline: searchable, never editable (superusers included: the audit chain depends on it)."""
 
     list_display = ["at", "deployment", "kind", "actor", "channel", "token_name", "from_status", "to_status"]
@@ -185,15 +177,6 @@ class DeploymentEventAdmin(admin.ModelAdmin):
     search_fields = ["deployment__reference", "comment", "token_name"]
     list_select_related = ["deployment", "actor"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Approval)

@@ -1,5 +1,5 @@
 """The deployment gate for pipelines: may this deployment (or this build) start now, and if not, every reason why —
-answered by the same rule functions the transition service calls and the Readiness panel shows (rules.py,
+answered by the same rule functions the transition service calls and the Readiness panel shows (rules/,
 permissions.py), so the gate never says yes to a start the service would refuse."""
 
 from dataclasses import dataclass, field

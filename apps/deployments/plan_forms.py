@@ -2,8 +2,7 @@
 
 from django import forms
 
-from apps.deployments.models import StepStatus
-from apps.deployments.plan_models import MAX_STEP_MINUTES
+from apps.deployments.models import MAX_STEP_MINUTES, StepStatus
 
 
 class ReleaseForm(forms.Form):

@@ -2,18 +2,23 @@
 
 from django.urls import path
 
+from apps.core.routes import resource_pages
 from apps.deployments import views
 from apps.deployments.views.alignment import AlignmentRateView
 
 app_name = "deployments"
 
 urlpatterns = [
-    path("deployments/", views.DeploymentListView.as_view(), name="deployment_list"),
-    path("deployments/new/", views.DeploymentCreateView.as_view(), name="deployment_create"),
+    *resource_pages(
+        "deployments",
+        "deployment",
+        list=views.DeploymentListView,
+        create=views.DeploymentCreateView,
+        detail=views.DeploymentDetailView,
+        update=views.DeploymentUpdateView,
+    ),
     path("deployments/mine/", views.MyWorkView.as_view(), name="my_work"),
     path("deployments/approvals/", views.ApprovalsView.as_view(), name="approvals"),
-    path("deployments/<int:pk>/", views.DeploymentDetailView.as_view(), name="deployment_detail"),
-    path("deployments/<int:pk>/edit/", views.DeploymentUpdateView.as_view(), name="deployment_update"),
     path(
         "deployments/<int:pk>/transition/<str:action>/",
         views.DeploymentTransitionView.as_view(),

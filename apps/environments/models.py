@@ -156,6 +156,11 @@ class WindowBase(models.Model):
 
     class Meta:
         abstract = True
+        ordering = ["start", "id"]
+        indexes = [models.Index(fields=["environment", "start", "end"])]  # `environment` is each kind's own field
+
+    def __str__(self) -> str:
+        return self.name
 
     def save(self, *args, **kwargs):
         if not (self.name or "").strip():  # rows made without full_clean() (imports, fixtures) are named too
@@ -280,13 +285,6 @@ class FreezeWindow(WindowBase):
     reason = models.TextField()
     history = HistoricalRecords()
 
-    class Meta:
-        ordering = ["start", "id"]
-        indexes = [models.Index(fields=["environment", "start", "end"])]
-
-    def __str__(self) -> str:
-        return self.name
-
     def _name_subject(self) -> str:
         first_line = (self.reason or "").strip().splitlines()[0].strip() if (self.reason or "").strip() else ""
         return first_line.rstrip(".") or "Freeze"
@@ -298,13 +296,6 @@ class MaintenanceWindow(WindowBase):
     environment = models.ForeignKey(Environment, on_delete=models.CASCADE, related_name="maintenance_windows")
     name = models.CharField(max_length=150, blank=True, help_text="Empty = made from the environment and the dates.")
     history = HistoricalRecords()
-
-    class Meta:
-        ordering = ["start", "id"]
-        indexes = [models.Index(fields=["environment", "start", "end"])]
-
-    def __str__(self) -> str:
-        return self.name
 
     def _name_subject(self) -> str:
         environment = self.environment if self.environment_id else None

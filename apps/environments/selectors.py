@@ -13,7 +13,7 @@ from guardian.models import UserObjectPermission
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import is_signed_in, user_can
 from apps.environments.models import Clearance, Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
-from apps.environments.windows import Period, window_occurrences
+from apps.environments.windows import Period, periods_merge, window_occurrences
 
 SEARCH_HORIZON = dt.timedelta(days=90)
 
@@ -131,13 +131,7 @@ def _maintenance_periods(environment: Environment, start: dt.datetime, end: dt.d
     periods = []
     for window in _windows_during(MaintenanceWindow.objects.filter(environment=environment), start, end):
         periods.extend(window_occurrences(window, start, end))
-    merged: list[Period] = []
-    for begin, finish in sorted(periods):
-        if merged and begin <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], finish))
-        else:
-            merged.append((begin, finish))
-    return merged
+    return periods_merge(periods)
 
 
 def maintenance_window_covers(*, environment: Environment, start: dt.datetime, end: dt.datetime) -> bool:

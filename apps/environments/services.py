@@ -213,64 +213,62 @@ def environment_unclear_practitioner(*, environment: Environment, user, actor) -
 # --- freeze and maintenance windows ---------------------------------------------------------------------------
 
 
-def _window_clean_input(fields: dict) -> dict:
+def _window_save(model, window, actor, fields: dict, allowed: set[str]):
+    """Create (`window` None) or change a freeze or maintenance window, validated whole (deployment managers)."""
+    require(actor, f"environments.{'add' if window is None else 'change'}_{model._meta.model_name}")
+    window = model() if window is None else model.objects.select_for_update().get(pk=window.pk)
     if "holidays" in fields and fields["holidays"] is None:
         fields = {**fields, "holidays": []}
-    return fields
+    return _save(window, actor, fields, allowed)
+
+
+def _window_delete(window, actor) -> None:
+    """Delete a freeze or maintenance window (deployment managers); its history stays."""
+    require(actor, f"environments.delete_{window._meta.model_name}")
+    window._history_user = actor
+    window.delete()
 
 
 @audited
 @transaction.atomic
 def freeze_window_create(*, actor, **fields) -> FreezeWindow:
     """Create a freeze window (environment None = every environment), one-off or recurring."""
-    require(actor, "environments.add_freezewindow")
-    window = FreezeWindow()
-    return _save(window, actor, _window_clean_input(fields), FREEZE_FIELDS)
+    return _window_save(FreezeWindow, None, actor, fields, FREEZE_FIELDS)
 
 
 @audited
 @transaction.atomic
 def freeze_window_update(*, window: FreezeWindow, actor, **fields) -> FreezeWindow:
     """Change a freeze window; the whole window is validated again."""
-    require(actor, "environments.change_freezewindow")
-    window = FreezeWindow.objects.select_for_update().get(pk=window.pk)
-    return _save(window, actor, _window_clean_input(fields), FREEZE_FIELDS)
+    return _window_save(FreezeWindow, window, actor, fields, FREEZE_FIELDS)
 
 
 @audited
 @transaction.atomic
 def freeze_window_delete(*, window: FreezeWindow, actor) -> None:
     """Delete a freeze window (its history stays)."""
-    require(actor, "environments.delete_freezewindow")
-    window._history_user = actor
-    window.delete()
+    _window_delete(window, actor)
 
 
 @audited
 @transaction.atomic
 def maintenance_window_create(*, actor, **fields) -> MaintenanceWindow:
     """Create a maintenance window of one environment, one-off or recurring."""
-    require(actor, "environments.add_maintenancewindow")
-    window = MaintenanceWindow()
-    return _save(window, actor, _window_clean_input(fields), WINDOW_FIELDS)
+    return _window_save(MaintenanceWindow, None, actor, fields, WINDOW_FIELDS)
 
 
 @audited
 @transaction.atomic
 def maintenance_window_update(*, window: MaintenanceWindow, actor, **fields) -> MaintenanceWindow:
     """Change a maintenance window; the whole window is validated again."""
-    require(actor, "environments.change_maintenancewindow")
-    window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
-    return _save(window, actor, _window_clean_input(fields), WINDOW_FIELDS)
+    return _window_save(MaintenanceWindow, window, actor, fields, WINDOW_FIELDS)
 
 
 @audited
 @transaction.atomic
 def maintenance_window_delete(*, window: MaintenanceWindow, actor) -> None:
     """Delete a maintenance window (its history stays)."""
-    require(actor, "environments.delete_maintenancewindow")
-    window._history_user = actor
-    window.delete()
+    _window_delete(window, actor)
 
 
 # --- reminders of expiring clearances ---------------------------------------------------------------------------

@@ -2,27 +2,37 @@
 
 from django.urls import path
 
+from apps.core.routes import resource_pages
 from apps.environments import views
 
 app_name = "environments"
 
 
 def _window_urls(prefix: str, kind: views.WindowKind) -> list:
-    key = kind.key
     return [
-        path(f"{prefix}/", views.WindowListView.as_view(kind=kind), name=f"{key}_list"),
-        path(f"{prefix}/new/", views.WindowCreateView.as_view(kind=kind), name=f"{key}_create"),
-        path(f"{prefix}/<int:pk>/edit/", views.WindowUpdateView.as_view(kind=kind), name=f"{key}_update"),
-        path(f"{prefix}/<int:pk>/delete/", views.WindowDeleteView.as_view(kind=kind), name=f"{key}_delete"),
-        path(f"{prefix}/<int:pk>/preview/", views.WindowPreviewView.as_view(kind=kind), name=f"{key}_preview"),
+        *resource_pages(
+            prefix,
+            kind.key,
+            initkwargs={"kind": kind},
+            list=views.WindowListView,
+            create=views.WindowCreateView,
+            update=views.WindowUpdateView,
+            delete=views.WindowDeleteView,
+        ),
+        path(f"{prefix}/<int:pk>/preview/", views.WindowPreviewView.as_view(kind=kind), name=f"{kind.key}_preview"),
     ]
 
 
 urlpatterns = [
-    path("environments/", views.EnvironmentListView.as_view(), name="environment_list"),
-    path("environments/new/", views.EnvironmentCreateView.as_view(), name="environment_create"),
-    path("environments/<slug:slug>/", views.EnvironmentDetailView.as_view(), name="environment_detail"),
-    path("environments/<slug:slug>/edit/", views.EnvironmentUpdateView.as_view(), name="environment_update"),
+    *resource_pages(
+        "environments",
+        "environment",
+        lookup="<slug:slug>",
+        list=views.EnvironmentListView,
+        create=views.EnvironmentCreateView,
+        detail=views.EnvironmentDetailView,
+        update=views.EnvironmentUpdateView,
+    ),
     path("environments/<slug:slug>/checks/", views.EnvironmentChecksView.as_view(), name="environment_checks"),
     path(
         "environments/<slug:slug>/clearances/",

@@ -91,7 +91,7 @@ def _holidays(window, first: dt.date, last: dt.date, tz) -> Iterator[Period]:
 RULES = {Recurrence.WEEKLY: _weekly, Recurrence.MONTH_END: _month_end, Recurrence.HOLIDAYS: _holidays}
 
 
-def _merge(periods: list[Period]) -> list[Period]:
+def periods_merge(periods: list[Period]) -> list[Period]:
     """Join periods that touch or overlap (two holidays in a row are one closed period)."""
     merged: list[Period] = []
     for begin, finish in sorted(periods):
@@ -135,7 +135,7 @@ def window_occurrences(window, range_start: dt.datetime, range_end: dt.datetime)
         begin, finish = max(begin, valid_from), min(finish, valid_to) if valid_to else finish
         if begin < finish and begin < range_end and finish > range_start:
             periods.append((begin, finish))
-    return [p for p in _merge(periods) if p[0] < range_end and p[1] > range_start]
+    return [p for p in periods_merge(periods) if p[0] < range_end and p[1] > range_start]
 
 
 def overlaps(a_start: dt.datetime, a_end: dt.datetime, b_start: dt.datetime, b_end: dt.datetime) -> bool:

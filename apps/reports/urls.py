@@ -3,6 +3,7 @@ audit findings register."""
 
 from django.urls import path
 
+from apps.core.routes import resource_pages
 from apps.reports.views import calendar, exports, findings, kpi_targets, kpis, matrix, printable
 
 app_name = "reports"
@@ -23,9 +24,13 @@ urlpatterns = [
     path("exports/jobs/<int:pk>/", exports.ExportJobView.as_view(), name="export_job"),
     path("exports/jobs/<int:pk>/status/", exports.ExportJobStatusView.as_view(), name="export_job_status"),
     path("exports/jobs/<int:pk>/download/", exports.ExportJobDownloadView.as_view(), name="export_job_download"),
-    path("findings/", findings.FindingListView.as_view(), name="finding_list"),
-    path("findings/new/", findings.FindingCreateView.as_view(), name="finding_create"),
-    path("findings/<int:pk>/", findings.FindingDetailView.as_view(), name="finding_detail"),
+    *resource_pages(
+        "findings",
+        "finding",
+        list=findings.FindingListView,
+        create=findings.FindingCreateView,
+        detail=findings.FindingDetailView,
+    ),
     path("findings/<int:pk>/status/", findings.FindingStatusView.as_view(), name="finding_status"),
     path("deployments/<int:pk>/report/", printable.DeploymentReportView.as_view(), name="deployment_report"),
     path("reviews/<int:pk>/report/", printable.ReviewReportView.as_view(), name="review_report"),

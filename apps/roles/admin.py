@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from apps.core.admin import ReadOnlyAdmin
 from apps.roles.models import ActivityProfile, RoleProfile
 
 
@@ -16,7 +17,7 @@ class RoleProfileAdmin(admin.ModelAdmin):
 
 
 @admin.register(ActivityProfile)
-class ActivityProfileAdmin(admin.ModelAdmin):
+class ActivityProfileAdmin(ReadOnlyAdmin):
     """Kept in step with apps/roles/competencies.py after every migrate: shown here, changed there."""
 
     list_display = ("activity", "process", "competency_profile", "competency_names")
@@ -26,12 +27,3 @@ class ActivityProfileAdmin(admin.ModelAdmin):
     @admin.display(description="Competencies")
     def competency_names(self, obj):
         return ", ".join(obj.competency_names)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

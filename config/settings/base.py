@@ -301,7 +301,7 @@ SPECTACULAR_SETTINGS = {
         "TriggerEnum": "apps.deployment_models.models.Trigger",  # a deployment's trigger and a model's triggers
         "CriticalityEnum": "apps.catalog.models.Criticality",  # a service's criticality and a finding's severity
         "AuditFindingStatusEnum": "apps.reports.models.FindingStatus",
-        "StepStatusEnum": "apps.deployments.plan_models.StepStatus",  # a deployment step's status
+        "StepStatusEnum": "apps.deployments.models.StepStatus",  # a deployment step's status
         "SuccessFactorEnum": "apps.reports.selectors.kpi_goals.SUCCESS_FACTOR_CHOICES",  # a KPI's and the list's
         "PilotOutcomeEnum": "apps.deployment_models.models.PilotOutcome",  # a pilot's evaluation
         "PilotDecisionEnum": "apps.deployment_models.models.PilotDecision",

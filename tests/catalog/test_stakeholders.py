@@ -6,7 +6,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.audit.models import AuditEntry
-from apps.catalog.services_stakeholders import service_stakeholders_set
+from apps.catalog.services import service_stakeholders_set
 from tests.factories.accounts import token_for
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from apps.accounts.notices import notification_preferences_set
-from apps.catalog.services_stakeholders import service_stakeholders_set
+from apps.catalog.services import service_stakeholders_set
 from apps.core.exceptions import ConflictError
 from apps.deployments.models import AlignmentRating
 from apps.deployments.services import Context, deployment_transition

@@ -4,7 +4,7 @@ import pytest
 from rest_framework import serializers
 
 from apps.deployments import workflow
-from apps.deployments.api.serializers import DeploymentSerializer
+from apps.deployments.api.serializers.deployments import DeploymentSerializer
 from apps.deployments.models import Deployment
 from tests.factories.catalog import ComponentVersionFactory
 

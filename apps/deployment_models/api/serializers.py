@@ -18,6 +18,19 @@ from apps.deployment_models.models import (
 )
 from apps.environments.models import Environment
 
+# what a model's pilot and its evaluation record: read-only here, written by the lifecycle services
+PILOT_RECORD_FIELDS = [
+    "pilot_runs_confirmed",
+    "pilot_started_at",
+    "evaluation_outcome",
+    "evaluation_findings",
+    "evaluation_decision",
+    "evaluated_by",
+    "evaluated_at",
+    "pilot_override_reason",
+    "pilot_overridden_by",
+    "pilot_overridden_at",
+]
 STAGE_FIELDS = [
     "id",
     "model",
@@ -129,16 +142,7 @@ class DeploymentModelSerializer(serializers.ModelSerializer):
             "activated_at",
             "retired_at",
             "pilot_runs_required",
-            "pilot_runs_confirmed",
-            "pilot_started_at",
-            "evaluation_outcome",
-            "evaluation_findings",
-            "evaluation_decision",
-            "evaluated_by",
-            "evaluated_at",
-            "pilot_override_reason",
-            "pilot_overridden_by",
-            "pilot_overridden_at",
+            *PILOT_RECORD_FIELDS,
             "responsibilities",
             "created_at",
             "updated_at",
@@ -150,16 +154,7 @@ class DeploymentModelSerializer(serializers.ModelSerializer):
             "previous_version",
             "activated_at",
             "retired_at",
-            "pilot_runs_confirmed",
-            "pilot_started_at",
-            "evaluation_outcome",
-            "evaluation_findings",
-            "evaluation_decision",
-            "evaluated_by",
-            "evaluated_at",
-            "pilot_override_reason",
-            "pilot_overridden_by",
-            "pilot_overridden_at",
+            *PILOT_RECORD_FIELDS,
             "created_at",
             "updated_at",
         ]

@@ -2,13 +2,13 @@
 
 from django.urls import re_path
 
-from apps.deployments.api import gate, handover, hooks, incidents, pilot, plans, views
+from apps.deployments.api.views import deployments, gate, handover, hooks, incidents, pilot, plans, records
 
 ID = r"(?P<pk>[^/.]+)"  # any segment: the views answer 404 (JSON) for ids that are not there or not visible
 
 
 def register(router) -> None:
-    router.register("deployments", views.DeploymentViewSet, basename="deployment")
+    router.register("deployments", deployments.DeploymentViewSet, basename="deployment")
 
 
 urlpatterns = [
@@ -16,15 +16,15 @@ urlpatterns = [
     re_path(r"^hooks/github/$", hooks.GitHubHookView.as_view(), name="hook-github"),
     re_path(r"^hooks/gitlab/$", hooks.GitLabHookView.as_view(), name="hook-gitlab"),
     re_path(rf"^deployments/{ID}/gate/$", gate.DeploymentGateView.as_view(), name="deployment-gate"),
-    re_path(rf"^deployments/{ID}/events/$", views.DeploymentEventListView.as_view(), name="deployment-events"),
-    re_path(rf"^deployments/{ID}/checks/$", views.CheckListView.as_view(), name="deployment-checks"),
+    re_path(rf"^deployments/{ID}/events/$", records.DeploymentEventListView.as_view(), name="deployment-events"),
+    re_path(rf"^deployments/{ID}/checks/$", records.CheckListView.as_view(), name="deployment-checks"),
     re_path(
         rf"^deployments/{ID}/checks/(?P<check_id>[^/.]+)/$",
-        views.CheckDetailView.as_view(),
+        records.CheckDetailView.as_view(),
         name="deployment-check-detail",
     ),
-    re_path(rf"^deployments/{ID}/feedback/$", views.FeedbackListView.as_view(), name="deployment-feedback"),
-    re_path(rf"^deployments/{ID}/incidents/$", views.IncidentLinkListView.as_view(), name="deployment-incidents"),
+    re_path(rf"^deployments/{ID}/feedback/$", records.FeedbackListView.as_view(), name="deployment-feedback"),
+    re_path(rf"^deployments/{ID}/incidents/$", incidents.IncidentLinkListView.as_view(), name="deployment-incidents"),
     re_path(
         rf"^deployments/{ID}/incidents/(?P<incident_id>[^/.]+)/resolve/$",
         incidents.IncidentResolveView.as_view(),
@@ -37,7 +37,7 @@ urlpatterns = [
     ),
     re_path(rf"^deployments/{ID}/handover/$", handover.HandoverView.as_view(), name="deployment-handover"),
     re_path(rf"^deployments/{ID}/pilot-confirm/$", pilot.PilotConfirmView.as_view(), name="deployment-pilot-confirm"),
-    re_path(rf"^deployments/{ID}/problems/$", views.ProblemListView.as_view(), name="deployment-problems"),
+    re_path(rf"^deployments/{ID}/problems/$", records.ProblemListView.as_view(), name="deployment-problems"),
     re_path(rf"^deployments/{ID}/release/$", plans.DeploymentReleaseView.as_view(), name="deployment-release"),
     re_path(rf"^deployments/{ID}/steps/$", plans.StepListView.as_view(), name="deployment-steps"),
     re_path(rf"^deployments/{ID}/steps/reorder/$", plans.StepReorderView.as_view(), name="deployment-steps-reorder"),

@@ -13,8 +13,7 @@ from collections.abc import Sequence
 from django.utils import timezone
 
 from apps.deployments import workflow
-from apps.deployments.models import Deployment
-from apps.deployments.risk.models import RiskBacktest
+from apps.deployments.models import Deployment, RiskBacktest
 from apps.deployments.risk.score import FACTORS
 from apps.deployments.risk.services import deployment_risk_assess
 

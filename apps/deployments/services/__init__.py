@@ -9,7 +9,6 @@ from apps.deployments.services.planning import (
     deployment_create,
     deployment_register,
     deployment_register_many,
-    deployment_update,
 )
 from apps.deployments.services.plans import (
     deployment_release,
@@ -29,6 +28,7 @@ from apps.deployments.services.records import (
     problem_add,
     problem_resolve,
 )
+from apps.deployments.services.replanning import deployment_update
 from apps.deployments.services.transitions import deployment_transition
 
 __all__ = [

@@ -12,8 +12,7 @@ from apps.accounts.notices import notice_recipients
 from apps.audit.context import WEB
 from apps.core.exceptions import ConflictError
 from apps.deployments import workflow
-from apps.deployments.models import AlignmentRating, Deployment, EventKind
-from apps.deployments.models_alignment import AlignmentRole
+from apps.deployments.models import AlignmentRating, AlignmentRole, Deployment, EventKind
 from apps.deployments.notifications import alignment_request_message
 from apps.deployments.services.events import Context, event_record
 from apps.deployments.services.notices import send_each

@@ -7,9 +7,9 @@ from apps.audit.context import AuditContext as Context
 from apps.audit.models import AuditEntry
 from apps.core.generations import generation_bump_on_commit
 from apps.core.outbox import outbox_enqueue
-from apps.deployments.models import Deployment, DeploymentEvent
+from apps.deployments.models import Deployment, DeploymentEvent, EventKind
 
-__all__ = ["Context", "event_record", "events_record_many"]
+__all__ = ["Context", "event_record", "event_record_edit", "events_record_many"]
 
 # Every change to a deployment records an event here; caches of figures over deployments key on this generation.
 DEPLOYMENTS_GENERATION = "deployments"
@@ -83,6 +83,22 @@ def event_record(
     if notify:
         outbox_enqueue("apps.deployments.tasks.notify_event", event.pk, key=f"notify-event-{event.pk}")
     return event
+
+
+def event_record_edit(
+    *, deployment: Deployment, ctx: Context, fields, comment: str = "", notify: bool = False
+) -> DeploymentEvent:
+    """An edit on the deployment's timeline: the fields it changed, beside the status it leaves as it is."""
+    return event_record(
+        deployment=deployment,
+        ctx=ctx,
+        kind=EventKind.EDITED,
+        comment=comment,
+        from_status=deployment.status,
+        to_status=deployment.status,
+        data={"fields": sorted(fields)},
+        notify=notify,
+    )
 
 
 def events_record_many(*, ctx: Context, kind: str, events: list[tuple[Deployment, dict]]) -> list[DeploymentEvent]:

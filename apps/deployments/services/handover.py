@@ -6,9 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from apps.audit.chain import atomic_audited
 from apps.core.exceptions import ConflictError
 from apps.deployments import workflow
-from apps.deployments.models import MAX_KNOWLEDGE_LINKS, Deployment, EventKind, validate_http_urls
+from apps.deployments.models import MAX_KNOWLEDGE_LINKS, Deployment, validate_http_urls
 from apps.deployments.permissions import may_edit, may_execute
-from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.events import Context, event_record_edit
 from apps.environments.models import EnvironmentKind
 
 MAX_NOTE = 20000
@@ -112,13 +112,10 @@ def deployment_handover_set(
         return locked
     locked.version += 1
     locked.save()
-    event_record(
+    event_record_edit(
         deployment=locked,
         ctx=ctx,
-        kind=EventKind.EDITED,
-        from_status=locked.status,
-        to_status=locked.status,
+        fields=changed,
         comment="Handover note written." if "handover_note" in changed else "Knowledge links changed.",
-        data={"fields": sorted(changed)},
     )
     return locked

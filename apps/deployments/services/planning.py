@@ -1,4 +1,5 @@
-"""Planning writes: create a deployment, edit its plan (an approval holds only for the plan it approved)."""
+"""Planning writes: a new deployment (from a page, or from a pipeline naming its build, one or many at once) and
+the checks of a plan that editing it (replanning.py) shares."""
 
 from dataclasses import dataclass
 
@@ -6,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
+from apps.accounts.models import User
 from apps.audit.chain import atomic_audited
 from apps.audit.history import audit_history_many
 from apps.catalog.models import ComponentVersion
@@ -13,32 +15,33 @@ from apps.catalog.services import component_version_get_or_create, normalise_che
 from apps.core.exceptions import ConflictError
 from apps.core.outbox import outbox_enqueue
 from apps.deployment_models.models import ModelStatus
-from apps.deployments import rules, workflow
+from apps.deployments import rules
 from apps.deployments.models import Deployment, DeploymentStep, EventKind, IdempotencyKey
-from apps.deployments.permissions import is_manager, may_edit, may_edit_back_out_plan, may_request_for_service
+from apps.deployments.permissions import is_manager, may_request_for_service
 from apps.deployments.risk.services import deployment_risk_apply
 from apps.deployments.selectors import remembered_deployments
-from apps.deployments.services.events import Context, event_record, events_record_many
-from apps.deployments.services.kpi_rollup import rollup_after, rollup_before
-from apps.deployments.services.plans import back_out_plan_prefill, step_template_rows, steps_from_stage
-from apps.deployments.services.transitions import deployment_transition
+from apps.deployments.services.events import Context, events_record_many
+from apps.deployments.services.plans import back_out_plan_prefill, step_template_rows
 
-PLAN_FIELDS = ("planned_start", "planned_end", "environment", "component_versions")
-EDITABLE_FIELDS = (
+# what a deployment is, under which model, where and when: the first of the fields a client writes (and reads)
+PLANNED_FIELDS = (
     "title",
     "action",
     "trigger",
     "model",
     "service",
-    "environment",
     "component_versions",
+    "environment",
+    "planned_start",
+    "planned_end",
+)
+EDITABLE_FIELDS = (
+    *PLANNED_FIELDS,
     "change_ref",
     "release_ref",
     "manager",
     "practitioners",
     "supplier",
-    "planned_start",
-    "planned_end",
     "requirements",
     "acceptance_criteria",
     "is_rollback",
@@ -47,10 +50,11 @@ EDITABLE_FIELDS = (
     "outcome",
     "back_out_plan",
 )
-MANAGER_ONLY_FIELDS = ("manager", "practitioners")
 
 
-def _validate_plan(deployment: Deployment, versions, model) -> None:
+def plan_validate(deployment: Deployment, versions, model) -> None:
+    """Refuse component versions of another service, and a model that is not active or in pilot, has no stage in
+    the environment or does not apply to what is deployed."""
     errors = {}
     for version in versions:
         if version.component.service_id != deployment.service_id:
@@ -85,7 +89,7 @@ def applicability_problems(model, versions, trigger: str) -> list[str]:
     return problems
 
 
-def _valid_change_ref(value) -> str:
+def change_ref_valid(value) -> str:
     """A change reference is stored stripped and, whenever one is given, in the configured format."""
     value = (value or "").strip() if isinstance(value, str) or value is None else value
     problem = rules.change_ref_problem(value) if isinstance(value, str) else "Give the change reference as text."
@@ -94,20 +98,20 @@ def _valid_change_ref(value) -> str:
     return value
 
 
-def _stage_for(deployment: Deployment):
+def stage_of(deployment: Deployment):
+    """The stage of the deployment's model in its environment (None without a model)."""
     if deployment.model_id is None:
         return None
     return deployment.model.stages.filter(environment_id=deployment.environment_id).first()
 
 
-def _sync_practitioner_permissions(deployment: Deployment, before: set[int], after_users) -> None:
+def practitioner_permissions_sync(deployment: Deployment, before: set[int], after_users) -> None:
+    """Let the practitioners now assigned carry the deployment out, and no longer those taken off it (`before`)."""
     after = {u.pk for u in after_users}
     for user in after_users:
         if user.pk not in before:
             assign_perm("deployments.execute_deployment", user, deployment)
     if before - after:
-        from apps.accounts.models import User
-
         for user in User.objects.filter(pk__in=before - after):
             remove_perm("deployments.execute_deployment", user, deployment)
 
@@ -152,12 +156,12 @@ def _plan(ctx: Context, data: dict, idempotency_key: str = "", *, score: bool = 
         if k in (*EDITABLE_FIELDS, "external_id") and k not in ("component_versions", "practitioners")
     }
     if "change_ref" in scalar:
-        scalar["change_ref"] = _valid_change_ref(scalar["change_ref"])
+        scalar["change_ref"] = change_ref_valid(scalar["change_ref"])
     deployment = Deployment(requester=actor, **scalar)
     loaded = [name for name, value in scalar.items() if isinstance(value, models.Model)]  # read from the database
     deployment.full_clean(exclude=["reference", "requester", *loaded])
-    _validate_plan(deployment, versions, deployment.model)
-    deployment.stage = _stage_for(deployment)
+    plan_validate(deployment, versions, deployment.model)
+    deployment.stage = stage_of(deployment)
     back_out_plan_prefill(deployment)
     if score:
         deployment_risk_apply(deployment=deployment, versions=versions, practitioners=practitioners)
@@ -207,7 +211,7 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
     )
     for plan in plans:
         if plan.practitioners:
-            _sync_practitioner_permissions(plan.deployment, set(), plan.practitioners)
+            practitioner_permissions_sync(plan.deployment, set(), plan.practitioners)
         _remember(plan.deployment, component_versions=plan.versions, practitioners=plan.practitioners)
     DeploymentStep.objects.bulk_create(step for d in deployments for step in step_template_rows(d))
     keys = [
@@ -328,108 +332,3 @@ def deployment_register_many(*, ctx: Context, items: list[dict], idempotency_key
     ids = [d.pk for d in written]
     outbox_enqueue("apps.deployments.tasks.risk_score", ids, key=f"risk-score-{ids[0]}-{len(ids)}")
     return written
-
-
-@atomic_audited
-def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expected_version: int | None) -> Deployment:
-    """Edit a deployment. A stale `expected_version` is refused (409) and the first save kept; changing the plan
-    of an approved deployment sends it back for approval and supersedes the approvals it had."""
-    actor = ctx.actor
-    locked = Deployment.objects.select_for_update().get(pk=deployment.pk)
-    if set(data) == {"back_out_plan"} and may_edit_back_out_plan(actor, locked):
-        pass  # the back-out plan alone: by the people who would carry it out, until the deployment is final
-    elif not may_edit(actor, locked):
-        if locked.status not in workflow.PLANNING:
-            raise ConflictError(
-                f"{locked.reference} is {locked.get_status_display().lower()} and can no longer be edited.",
-                code="not_editable",
-            )
-        raise PermissionDenied("You may not edit this deployment.")
-    # who may edit is answered first: a stale `version` from someone who may not edit is still a 403
-    if expected_version is not None and locked.version != expected_version:
-        raise ConflictError(
-            f"{locked.reference} was changed by someone else since you opened it (version {expected_version}, "
-            f"now {locked.version}). Reload it and make your change again.",
-            code="stale_version",
-        )
-    unknown = set(data) - set(EDITABLE_FIELDS)
-    if unknown:
-        raise ValidationError(dict.fromkeys(unknown, "This field cannot be changed."))
-    if not is_manager(actor) and set(data) & set(MANAGER_ONLY_FIELDS):
-        raise PermissionDenied("Only a deployment manager assigns the manager and the practitioners.")
-    before_versions = set(locked.component_versions.values_list("pk", flat=True))
-    before_practitioners = set(locked.practitioners.values_list("pk", flat=True))
-    before = {f: getattr(locked, f) for f in PLAN_FIELDS[:2]}  # the window
-    before_env = locked.environment_id
-    counted = rollup_before(locked)  # a planned (not draft) deployment's day, service or model counts in the KPIs
-    changed = []
-    if "change_ref" in data and (data["change_ref"] or "") != locked.change_ref:
-        # checked when it changes: a form sending back a reference recorded before the format was set still saves
-        data = {**data, "change_ref": _valid_change_ref(data["change_ref"])}
-    for field, value in data.items():
-        if field in ("component_versions", "practitioners"):
-            continue
-        if getattr(locked, field) != value:
-            setattr(locked, field, value)
-            changed.append(field)
-    versions = (
-        list(data["component_versions"]) if "component_versions" in data else list(locked.component_versions.all())
-    )
-    locked.full_clean(exclude=["reference"])
-    if locked.status in workflow.PLANNING:  # a back-out plan edited later leaves the plan as it was approved
-        _validate_plan(locked, versions, locked.model)
-        locked.stage = _stage_for(locked)
-        if "model" in changed and "back_out_plan" not in changed and not locked.back_out_plan.strip():
-            back_out_plan_prefill(locked)
-            changed.append("back_out_plan")
-    versions_changed = "component_versions" in data and {v.pk for v in versions} != before_versions
-    practitioners = data.get("practitioners")
-    practitioners_changed = practitioners is not None and {u.pk for u in practitioners} != before_practitioners
-    plan_changed = (
-        versions_changed
-        or locked.environment_id != before_env
-        or any(getattr(locked, f) != before[f] for f in ("planned_start", "planned_end"))
-    )
-    if not changed and not versions_changed and not practitioners_changed:
-        return locked
-    replan = plan_changed and locked.status == workflow.Status.APPROVED
-    if plan_changed:
-        locked.approvals.filter(superseded=False).update(superseded=True)
-    if not replan:  # a replan counts the edit and the transition as one new version, and scores the plan
-        locked.version += 1
-        deployment_risk_apply(deployment=locked, versions=versions, practitioners=practitioners)
-    locked.save()
-    rollup_after(locked, counted)
-    if versions_changed:
-        locked.component_versions.set(versions)
-        if locked.status in (workflow.Status.APPROVED, workflow.Status.PENDING_APPROVAL):
-            locked.checks.filter(result="pending").delete()
-    if locked.status in workflow.PLANNING:
-        steps_from_stage(locked)  # a deployment given its first stage by this edit gets the stage's step plan
-    if practitioners_changed:
-        locked.practitioners.set(practitioners)
-        _sync_practitioner_permissions(locked, before_practitioners, practitioners)
-    fields = (
-        changed
-        + (["component_versions"] if versions_changed else [])
-        + (["practitioners"] if practitioners_changed else [])
-    )
-    event_record(
-        deployment=locked,
-        ctx=ctx,
-        kind=EventKind.EDITED,
-        from_status=locked.status,
-        to_status=locked.status,
-        data={"fields": sorted(fields)},
-        notify=practitioners_changed,
-    )
-    if replan:
-        # the approval held for the plan it approved: the table's system transition sends it back
-        locked = deployment_transition(
-            ctx=ctx,
-            deployment=locked,
-            transition="replan",
-            comment="Plan changed after approval: sent back for approval.",
-            system=True,
-        )
-    return locked

@@ -8,9 +8,8 @@ from apps.audit.chain import atomic_audited
 from apps.core import outbound
 from apps.core.exceptions import ConflictError
 from apps.deployments import workflow
-from apps.deployments.models import Deployment, DeploymentStep, EventKind, StepStatus
+from apps.deployments.models import MAX_STEP_MINUTES, Deployment, DeploymentStep, EventKind, StepStatus
 from apps.deployments.permissions import may_execute, may_release
-from apps.deployments.plan_models import MAX_STEP_MINUTES
 from apps.deployments.services.events import Context, event_record
 
 RELEASED = "deployment.released"  # the outbound (webhook) event of a release

@@ -80,8 +80,24 @@ def _window_schema(tag: str, label: str):
     )
 
 
+class _WindowViewSet(_BaseViewSet):
+    """A freeze or maintenance window resource: its writes go through the window's services (`create_service`,
+    `update_service`, `delete_service`)."""
+
+    def perform_create(self, serializer):
+        serializer.instance = self.create_service(channel=API, actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        serializer.instance = self.update_service(
+            channel=API, window=serializer.instance, actor=self.request.user, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        self.delete_service(channel=API, window=instance, actor=self.request.user)
+
+
 @_window_schema("freeze-windows", "freeze window")
-class FreezeWindowViewSet(_BaseViewSet):
+class FreezeWindowViewSet(_WindowViewSet):
     """Freeze windows: one-off (`start`–`end`) or recurring (`weekly`, `month_end`, `holidays`) in `time_zone`;
     `environment` null = every environment."""
 
@@ -89,48 +105,28 @@ class FreezeWindowViewSet(_BaseViewSet):
     serializer_class = FreezeWindowSerializer
     write_rules = manager_rules("environments.freezewindow")
     filterset_class = FreezeWindowFilterSet
+    create_service = staticmethod(services.freeze_window_create)
+    update_service = staticmethod(services.freeze_window_update)
+    delete_service = staticmethod(services.freeze_window_delete)
 
     def list_for(self, user):
         return selectors.freeze_window_list(user=user)
 
-    def perform_create(self, serializer):
-        serializer.instance = services.freeze_window_create(
-            channel=API, actor=self.request.user, **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.freeze_window_update(
-            channel=API, window=serializer.instance, actor=self.request.user, **serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.freeze_window_delete(channel=API, window=instance, actor=self.request.user)
-
 
 @_window_schema("maintenance-windows", "maintenance window")
-class MaintenanceWindowViewSet(_BaseViewSet):
+class MaintenanceWindowViewSet(_WindowViewSet):
     """Maintenance windows: when an environment that requires them accepts deployments."""
 
     queryset = MaintenanceWindow.objects.none()
     serializer_class = MaintenanceWindowSerializer
     write_rules = manager_rules("environments.maintenancewindow")
     filterset_class = MaintenanceWindowFilterSet
+    create_service = staticmethod(services.maintenance_window_create)
+    update_service = staticmethod(services.maintenance_window_update)
+    delete_service = staticmethod(services.maintenance_window_delete)
 
     def list_for(self, user):
         return selectors.maintenance_window_list(user=user)
-
-    def perform_create(self, serializer):
-        serializer.instance = services.maintenance_window_create(
-            channel=API, actor=self.request.user, **serializer.validated_data
-        )
-
-    def perform_update(self, serializer):
-        serializer.instance = services.maintenance_window_update(
-            channel=API, window=serializer.instance, actor=self.request.user, **serializer.validated_data
-        )
-
-    def perform_destroy(self, instance):
-        services.maintenance_window_delete(channel=API, window=instance, actor=self.request.user)
 
 
 ENVIRONMENT_ID = OpenApiParameter(

@@ -1,4 +1,4 @@
-"""The KPIs' figures read from the daily rollup (apps/deployments/rollup_models.py): one aggregate over the rows of
+"""The KPIs' figures read from the daily rollup (apps/deployments/models/rollups.py): one aggregate over the rows of
 the period and the filters, and the merged sketches of the durations — without scanning deployments, so a figure
 costs the same cold as cached (README "KPI rollups")."""
 

@@ -127,15 +127,19 @@ def _current_versions(base: QuerySet[Deployment]) -> list[dict]:
     return [row for row in rows if row["action"] != Action.REMOVE]
 
 
-def _last_deployments(base: QuerySet[Deployment], by: str) -> list[dict]:
-    """Per (environment, service or component): the last finished deployment."""
+def _cells(base: QuerySet[Deployment], by: str, statuses) -> tuple:
+    """The deployments of `base` in `statuses`, one row per deployment and service or per deployment and component:
+    (the rows, the cell's key, its environment, the prefix of the deployment's fields in the rows)."""
     if by == COMPONENT:
         through = Deployment.component_versions.through
-        qs = through.objects.filter(deployment__in=base.filter(status__in=workflow.FINISHED).order_by().values("pk"))
-        key, env, prefix = F("componentversion__component_id"), F("deployment__environment_id"), "deployment__"
-    else:
-        qs = base.filter(status__in=workflow.FINISHED).order_by()
-        key, env, prefix = F("service_id"), F("environment_id"), ""
+        qs = through.objects.filter(deployment__in=base.filter(status__in=statuses).order_by().values("pk"))
+        return qs, F("componentversion__component_id"), F("deployment__environment_id"), "deployment__"
+    return base.filter(status__in=statuses).order_by(), F("service_id"), F("environment_id"), ""
+
+
+def _last_deployments(base: QuerySet[Deployment], by: str) -> list[dict]:
+    """Per (environment, service or component): the last finished deployment."""
+    qs, key, env, prefix = _cells(base, by, workflow.FINISHED)
     rows = (
         qs.annotate(
             row_key=key,
@@ -166,13 +170,7 @@ def _plain(row: dict) -> dict:
 
 def _upcoming(base: QuerySet[Deployment], by: str) -> list[dict]:
     """Per (environment, service or component): the approved or in-progress deployments, soonest first (3 shown)."""
-    if by == COMPONENT:
-        through = Deployment.component_versions.through
-        qs = through.objects.filter(deployment__in=base.filter(status__in=workflow.ON_ITS_WAY).order_by().values("pk"))
-        key, env, prefix = F("componentversion__component_id"), F("deployment__environment_id"), "deployment__"
-    else:
-        qs = base.filter(status__in=workflow.ON_ITS_WAY).order_by()
-        key, env, prefix = F("service_id"), F("environment_id"), ""
+    qs, key, env, prefix = _cells(base, by, workflow.ON_ITS_WAY)
     rows = (
         qs.annotate(
             row_key=key,

@@ -1,43 +1,29 @@
-"""API shapes of deployments and what the process records on them (DESIGN.md §5); input is parsed here and
-written by the services."""
+"""API shapes of a deployment: as clients read it, what they write to plan and edit one (one or many at once), and
+what a transition takes."""
 
-from django.contrib.auth import get_user_model
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier
-from apps.core.permissions import is_signed_in, objects_for_user
-from apps.deployment_models.models import DeploymentModel
-from apps.deployments.api.risk import RiskFactorsField
-from apps.deployments.models import (
-    MAX_KNOWLEDGE_LINKS,
-    Check,
-    CheckResult,
-    Deployment,
-    DeploymentEvent,
-    DeploymentProblem,
-    Feedback,
-    IncidentLink,
-    Severity,
+from apps.deployments.api.serializers.fields import (
+    MAX_ID,
+    MAX_TEXT,
+    IdField,
+    component_versions,
+    components,
+    deployment_models,
+    environments,
+    knowledge_links_field,
+    services,
+    suppliers,
+    users,
 )
-from apps.deployments.services.planning import BULK_LIMIT
-from apps.environments.models import Environment
-
-MAX_ID = 2**63 - 1  # larger ids cannot exist; DRF would pass them to the database
-MAX_TEXT = 20_000  # a generous bound for free-text fields, so a huge body is a 400 rather than a stored megabyte
+from apps.deployments.api.serializers.risk import RiskFactorsField
+from apps.deployments.models import Deployment
+from apps.deployments.services.planning import BULK_LIMIT, EDITABLE_FIELDS, PLANNED_FIELDS
 
 DEPLOYMENT_FIELDS = [
     "id",
     "reference",
-    "title",
-    "action",
-    "trigger",
-    "model",
-    "service",
-    "component_versions",
-    "environment",
-    "planned_start",
-    "planned_end",
+    *PLANNED_FIELDS,
     "actual_start",
     "actual_end",
     "status",
@@ -70,112 +56,8 @@ DEPLOYMENT_FIELDS = [
     "risk_score",
     "risk_factors",
 ]
-# what a client may write on POST (besides `component`/`version`/...) and on PATCH/PUT
-WRITABLE_FIELDS = [
-    "title",
-    "action",
-    "trigger",
-    "model",
-    "service",
-    "component_versions",
-    "environment",
-    "planned_start",
-    "planned_end",
-    "change_ref",
-    "release_ref",
-    "manager",
-    "practitioners",
-    "supplier",
-    "requirements",
-    "acceptance_criteria",
-    "is_rollback",
-    "handover_note",
-    "knowledge_links",
-    "outcome",
-    "back_out_plan",
-]
-
-
-def knowledge_links_field() -> serializers.ListField:
-    return serializers.ListField(
-        child=serializers.CharField(max_length=2000),
-        required=False,
-        max_length=MAX_KNOWLEDGE_LINKS,
-        help_text="http(s) addresses of knowledge articles the handover links.",
-    )
-
-
-def parse_id(raw) -> int | None:
-    """`raw` as a positive id, or None. Only ASCII digits: `"²".isdigit()` is true but `int("²")` fails."""
-    text = str(raw)
-    if not (text.isascii() and text.isdigit()):
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
-
-
-class IdField(serializers.PrimaryKeyRelatedField):
-    """A related id, looked up only among the objects the requesting user may see; an unknown id is a 400."""
-
-    def __init__(self, **kwargs):
-        self.scope = kwargs.pop("scope")
-        kwargs.setdefault("queryset", self.scope(None))
-        super().__init__(**kwargs)
-
-    def get_queryset(self):
-        request = self.context.get("request")
-        return self.scope(getattr(request, "user", None))
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or (isinstance(data, int) and not 0 < data <= MAX_ID):
-            self.fail("does_not_exist", pk_value=data)
-        if isinstance(data, str) and parse_id(data) is None:
-            self.fail("incorrect_type", data_type="str")
-        if not isinstance(data, int | str):
-            self.fail("incorrect_type", data_type=type(data).__name__)
-        # one lookup per id and request: the items of a bulk call often name the same service and environment
-        memo = self.context.setdefault("_id_lookups", {}) if isinstance(self.context, dict) else {}
-        key = (self.scope, str(data))
-        if key not in memo:
-            memo[key] = super().to_internal_value(data)
-        return memo[key]
-
-
-def _scope(model, view_perm: str | None = None):
-    def scope(user):
-        if not is_signed_in(user):
-            return model.objects.none()
-        qs = model.objects.all()
-        return objects_for_user(user, view_perm, qs) if view_perm else qs
-
-    return scope
-
-
-services = _scope(Service)
-environments = _scope(Environment)
-suppliers = _scope(Supplier)
-components = _scope(ServiceComponent)
-
-
-def component_versions(user):
-    return _scope(ComponentVersion)(user).select_related("component")  # the plan checks each version's service
-
-
-deployment_models = _scope(DeploymentModel, "deployment_models.view_deploymentmodel")
-
-
-def users(user):
-    if not is_signed_in(user):
-        return get_user_model().objects.none()
-    return get_user_model().objects.filter(is_active=True)
-
-
-@extend_schema_field(
-    {"type": "string", "pattern": f"^({'|'.join(Severity.values)})$", "description": ", ".join(Severity.values)}
-)
-class SeverityField(serializers.ChoiceField):
-    """Documented as a pattern, not an enum: the same values as a service's criticality would otherwise give two
-    names to one OpenAPI enum."""
+# what a client may write on POST (besides `component`/`version`/...) and on PATCH/PUT: what the services let edit
+WRITABLE_FIELDS = list(EDITABLE_FIELDS)
 
 
 _DATETIME = serializers.DateTimeField()  # made once: a field made per value (8 a row) was a third of an API list
@@ -366,114 +248,3 @@ class TransitionInputSerializer(serializers.Serializer):
         required=False, allow_blank=True, max_length=MAX_TEXT, help_text="`complete` only: the handover note."
     )
     knowledge_links = knowledge_links_field()
-
-
-class DeploymentEventSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = DeploymentEvent
-        fields = ["id", "at", "actor", "channel", "token_name", "kind", "from_status", "to_status", "comment", "data"]
-        read_only_fields = fields
-
-
-class CheckSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Check
-        fields = [
-            "id",
-            "kind",
-            "description",
-            "result",
-            "evidence",
-            "component_version",
-            "observed_checksum",
-            "required",
-            "recorded_by",
-            "recorded_at",
-        ]
-        read_only_fields = fields
-
-
-class CheckRecordInputSerializer(serializers.Serializer):
-    result = serializers.ChoiceField(choices=[c for c in CheckResult.choices if c[0] != CheckResult.PENDING])
-    evidence = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=MAX_TEXT,
-        default="",
-        help_text="Needed to pass a required check (what was verified, and how); for `n_a`, the reason.",
-    )
-    observed_checksum = serializers.CharField(
-        required=False, allow_blank=True, max_length=100, default="", help_text="SHA-256, 64 hex digits."
-    )
-
-
-class FeedbackSerializer(serializers.ModelSerializer):
-    rating_lead_time = serializers.IntegerField(min_value=1, max_value=5)
-    rating_quality = serializers.IntegerField(min_value=1, max_value=5)
-    rating_rate_of_change = serializers.IntegerField(
-        min_value=1,
-        max_value=5,
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="Satisfaction with the rate of change, 1–5; optional (null when not answered).",
-    )
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT, default="")
-
-    class Meta:
-        model = Feedback
-        fields = ["id", "user", "rating_lead_time", "rating_quality", "rating_rate_of_change", "comment", "at"]
-        read_only_fields = ["id", "user", "at"]
-
-
-class IncidentLinkSerializer(serializers.ModelSerializer):
-    state = serializers.ChoiceField(
-        choices=["open", "resolved", "withdrawn"], read_only=True, help_text="Withdrawn links count nowhere."
-    )
-
-    class Meta:
-        model = IncidentLink
-        fields = [
-            "id",
-            "incident_ref",
-            "title",
-            "severity",
-            "opened_at",
-            "resolved_at",
-            "resolved_by",
-            "state",
-            "withdrawn_at",
-            "withdrawn_by",
-            "withdrawn_reason",
-            "created_by",
-        ]
-        read_only_fields = [
-            "id",
-            "resolved_at",
-            "resolved_by",
-            "withdrawn_at",
-            "withdrawn_by",
-            "withdrawn_reason",
-            "created_by",
-        ]
-        extra_kwargs = {"opened_at": {"required": False}}
-
-
-class IncidentResolveInputSerializer(serializers.Serializer):
-    resolved_at = serializers.DateTimeField(
-        required=False, allow_null=True, default=None, help_text="When the service was restored; now when left out."
-    )
-
-
-class IncidentWithdrawInputSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=1000, help_text="Why the incident is not the deployment's.")
-
-
-class ProblemSerializer(serializers.ModelSerializer):
-    description = serializers.CharField(max_length=MAX_TEXT)
-    severity = SeverityField(choices=Severity.choices, default=Severity.MEDIUM)
-
-    class Meta:
-        model = DeploymentProblem
-        fields = ["id", "description", "severity", "resolved", "created_by", "created_at", "resolved_at"]
-        read_only_fields = ["id", "resolved", "created_by", "created_at", "resolved_at"]

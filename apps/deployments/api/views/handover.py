@@ -2,12 +2,12 @@
 knowledge links (while planned, during verification); `complete` takes them too."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
-from rest_framework.response import Response
+from rest_framework import serializers
 
 from apps.core.api.permissions import May
-from apps.deployments.api.serializers import MAX_ID, MAX_TEXT, DeploymentSerializer, knowledge_links_field
-from apps.deployments.api.views import DEPLOYMENT_ID, _ctx, _DeploymentChildMixin
+from apps.deployments.api.serializers.deployments import DeploymentSerializer
+from apps.deployments.api.serializers.fields import MAX_ID, MAX_TEXT, knowledge_links_field
+from apps.deployments.api.views.common import DEPLOYMENT_ID, DeploymentActionView, api_context
 from apps.deployments.models import Deployment
 from apps.deployments.permissions import may_edit_ever, may_execute
 from apps.deployments.services.handover import deployment_handover_set
@@ -39,23 +39,17 @@ class HandoverInputSerializer(serializers.Serializer):
     "without a note (409 `handover_required`); `complete` also takes `handover_note` and `knowledge_links`.",
     tags=["deployments"],
 )
-class HandoverView(_DeploymentChildMixin, generics.GenericAPIView):
-    serializer_class = HandoverInputSerializer
+class HandoverView(DeploymentActionView):
+    serializer_class = input_class = HandoverInputSerializer
     queryset = Deployment.objects.none()
-    http_method_names = ["post", "options"]
     write_rules = {"post": HANDOVER_WRITERS}
-    pagination_class = None
 
-    def post(self, request, *args, **kwargs):
-        deployment = self.get_deployment()
-        serializer = HandoverInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+    def act(self, request, deployment, data):
         deployment = deployment_handover_set(
-            ctx=_ctx(request),
+            ctx=api_context(request),
             deployment=deployment,
             handover_note=data.get("handover_note"),
             knowledge_links=data.get("knowledge_links"),
             expected_version=data.get("version"),
         )
-        return Response(DeploymentSerializer(deployment).data)
+        return DeploymentSerializer(deployment).data

@@ -1,12 +1,12 @@
 """Model testing through the API: a deployment manager confirms a completed run under a model in pilot."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers
-from rest_framework.response import Response
+from rest_framework import serializers
 
 from apps.core.api.permissions import May
-from apps.deployments.api.serializers import MAX_TEXT, DeploymentSerializer
-from apps.deployments.api.views import DEPLOYMENT_ID, _ctx, _DeploymentChildMixin
+from apps.deployments.api.serializers.deployments import DeploymentSerializer
+from apps.deployments.api.serializers.fields import MAX_TEXT
+from apps.deployments.api.views.common import DEPLOYMENT_ID, DeploymentActionView, api_context
 from apps.deployments.models import Deployment
 from apps.deployments.permissions import is_manager
 from apps.deployments.services import deployment_pilot_confirm
@@ -30,17 +30,13 @@ class PilotConfirmInputSerializer(serializers.Serializer):
     "confirmed already or the pilot was evaluated.",
     tags=["deployments"],
 )
-class PilotConfirmView(_DeploymentChildMixin, generics.GenericAPIView):
+class PilotConfirmView(DeploymentActionView):
     serializer_class = DeploymentSerializer
+    input_class = PilotConfirmInputSerializer
     queryset = Deployment.objects.none()
-    http_method_names = ["post", "options"]
     write_rules = {"post": May(on=lambda user, deployment: is_manager(user), message=REFUSED)}  # hidden ones: 404
-    pagination_class = None
 
-    def post(self, request, *args, **kwargs):
-        deployment = self.get_deployment()
-        serializer = PilotConfirmInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        deployment = deployment_pilot_confirm(ctx=_ctx(request), deployment=deployment, **serializer.validated_data)
+    def act(self, request, deployment, data):
+        deployment = deployment_pilot_confirm(ctx=api_context(request), deployment=deployment, **data)
         fresh = Deployment.objects.prefetch_related("component_versions", "practitioners").get(pk=deployment.pk)
-        return Response(DeploymentSerializer(fresh, context=self.get_serializer_context()).data)
+        return DeploymentSerializer(fresh, context=self.get_serializer_context()).data

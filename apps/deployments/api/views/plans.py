@@ -2,15 +2,23 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, serializers, status
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 
 from apps.core.api.permissions import May
-from apps.deployments.api.serializers import MAX_TEXT, DeploymentSerializer, IdField, parse_id, users
-from apps.deployments.api.views import DEPLOYMENT_ID, EXECUTORS, _ctx, _DeploymentChildMixin
-from apps.deployments.models import Deployment, DeploymentStep, StepStatus
+from apps.deployments.api.serializers.deployments import DeploymentSerializer
+from apps.deployments.api.serializers.fields import MAX_TEXT, IdField, users
+from apps.deployments.api.views.common import (
+    DEPLOYMENT_ID,
+    EXECUTORS,
+    DeploymentActionView,
+    DeploymentChildListCreateView,
+    DeploymentChildMixin,
+    api_context,
+    row_or_404,
+)
+from apps.deployments.models import MAX_STEP_MINUTES, Deployment, DeploymentStep, StepStatus
 from apps.deployments.permissions import may_release
-from apps.deployments.plan_models import MAX_STEP_MINUTES
 from apps.deployments.selectors import deployment_list, deployment_steps
 from apps.deployments.services import (
     deployment_release,
@@ -95,21 +103,17 @@ class ReleaseInputSerializer(serializers.Serializer):
         tags=["deployments"],
     ),
 )
-class StepListView(_DeploymentChildMixin, generics.ListCreateAPIView):
+class StepListView(DeploymentChildListCreateView):
     serializer_class = DeploymentStepSerializer
+    input_serializer_class = StepCreateInputSerializer
     queryset = DeploymentStep.objects.none()
     pagination_class = None  # a plan has at most MAX_STEPS steps
     write_rules = {"post": EXECUTORS}
 
-    def get_queryset(self):
-        return DeploymentStep.objects.none() if self.fake() else deployment_steps(deployment=self.get_deployment())
+    service = staticmethod(step_add)
 
-    def create(self, request, *args, **kwargs):
-        deployment = self.get_deployment()
-        serializer = StepCreateInputSerializer(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        step = step_add(ctx=_ctx(request), deployment=deployment, **serializer.validated_data)
-        return Response(DeploymentStepSerializer(step).data, status=status.HTTP_201_CREATED)
+    def records(self, deployment):
+        return deployment_steps(deployment=deployment)
 
 
 @extend_schema_view(
@@ -130,7 +134,7 @@ class StepListView(_DeploymentChildMixin, generics.ListCreateAPIView):
         tags=["deployments"],
     ),
 )
-class StepDetailView(_DeploymentChildMixin, generics.GenericAPIView):
+class StepDetailView(DeploymentChildMixin, generics.GenericAPIView):
     serializer_class = DeploymentStepSerializer
     queryset = DeploymentStep.objects.none()
     http_method_names = ["get", "patch", "delete", "head", "options"]
@@ -139,11 +143,7 @@ class StepDetailView(_DeploymentChildMixin, generics.GenericAPIView):
 
     def get_step(self) -> DeploymentStep:
         deployment = self.get_deployment()
-        pk = parse_id(self.kwargs.get("step_id", ""))
-        step = deployment_steps(deployment=deployment).filter(pk=pk).first() if pk is not None else None
-        if step is None:
-            raise exceptions.NotFound()
-        return step
+        return row_or_404(self.kwargs.get("step_id", ""), lambda: deployment_steps(deployment=deployment))
 
     def get(self, request, *args, **kwargs):
         return Response(DeploymentStepSerializer(self.get_step()).data)
@@ -154,11 +154,11 @@ class StepDetailView(_DeploymentChildMixin, generics.GenericAPIView):
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         if "status" in data:
-            step = step_record(ctx=_ctx(request), step=step, status=data["status"], note=data.get("note", ""))
+            step = step_record(ctx=api_context(request), step=step, status=data["status"], note=data.get("note", ""))
         else:
             clear_owner = "owner" in data and data["owner"] is None
             step = step_update(
-                ctx=_ctx(request),
+                ctx=api_context(request),
                 step=step,
                 title=data.get("title"),
                 owner=data.get("owner"),
@@ -168,7 +168,7 @@ class StepDetailView(_DeploymentChildMixin, generics.GenericAPIView):
         return Response(DeploymentStepSerializer(step).data)
 
     def delete(self, request, *args, **kwargs):
-        step_remove(ctx=_ctx(request), step=self.get_step())
+        step_remove(ctx=api_context(request), step=self.get_step())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -180,19 +180,15 @@ class StepDetailView(_DeploymentChildMixin, generics.GenericAPIView):
     description="Every step id, each once, in the new order (400 otherwise); before the deployment starts.",
     tags=["deployments"],
 )
-class StepReorderView(_DeploymentChildMixin, generics.GenericAPIView):
+class StepReorderView(DeploymentActionView):
     serializer_class = DeploymentStepSerializer
+    input_class = StepReorderInputSerializer
     queryset = DeploymentStep.objects.none()
-    http_method_names = ["post", "options"]
     write_rules = {"post": EXECUTORS}
-    pagination_class = None
 
-    def post(self, request, *args, **kwargs):
-        deployment = self.get_deployment()
-        serializer = StepReorderInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        steps = steps_reorder(ctx=_ctx(request), deployment=deployment, step_ids=serializer.validated_data["steps"])
-        return Response(DeploymentStepSerializer(steps, many=True).data)
+    def act(self, request, deployment, data):
+        steps = steps_reorder(ctx=api_context(request), deployment=deployment, step_ids=data["steps"])
+        return DeploymentStepSerializer(steps, many=True).data
 
 
 @extend_schema(
@@ -204,17 +200,12 @@ class StepReorderView(_DeploymentChildMixin, generics.GenericAPIView):
     "managers and assigned practitioners (403 otherwise); 409 unless completed, or when already released.",
     tags=["deployments"],
 )
-class DeploymentReleaseView(_DeploymentChildMixin, generics.GenericAPIView):
+class DeploymentReleaseView(DeploymentActionView):
     serializer_class = DeploymentSerializer
+    input_class = ReleaseInputSerializer
     queryset = Deployment.objects.none()
-    http_method_names = ["post", "options"]
     write_rules = {"post": RELEASERS}
-    pagination_class = None
 
-    def post(self, request, *args, **kwargs):
-        deployment = self.get_deployment()
-        serializer = ReleaseInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        deployment = deployment_release(ctx=_ctx(request), deployment=deployment, **serializer.validated_data)
-        fresh = deployment_list(user=request.user).get(pk=deployment.pk)
-        return Response(DeploymentSerializer(fresh).data)
+    def act(self, request, deployment, data):
+        deployment = deployment_release(ctx=api_context(request), deployment=deployment, **data)
+        return DeploymentSerializer(deployment_list(user=request.user).get(pk=deployment.pk)).data

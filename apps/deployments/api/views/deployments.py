@@ -1,8 +1,5 @@
-"""The deployments API (DESIGN.md §5): thin views over the deployment services and selectors.
-
-What a user may not see is a 404 (the selector is the queryset); the services decide what they may do (403),
-what the rules refuse (409) and what input is wrong (400), through the project's exception handler.
-"""
+"""The deployments resource of the API: list, read, plan (one or many), edit (with `version`), and the process
+transitions as actions; there is no DELETE, a deployment is cancelled, never removed."""
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -11,70 +8,43 @@ from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import exceptions, generics, mixins, permissions, status, viewsets
+from rest_framework import exceptions, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.catalog.models import ComponentVersion
-from apps.core.api.pagination import NewestFirstCursorPagination, OldestFirstCursorPagination
+from apps.core.api.pagination import NewestFirstCursorPagination
 from apps.core.api.permissions import May, WritePermission
 from apps.deployments import workflow
 from apps.deployments.api.pagination import RISK_ORDERINGS, RiskCursorPagination
-from apps.deployments.api.serializers import (
-    CheckRecordInputSerializer,
-    CheckSerializer,
+from apps.deployments.api.serializers.deployments import (
     DeploymentBulkInputSerializer,
     DeploymentBulkSerializer,
     DeploymentCreateInputSerializer,
-    DeploymentEventSerializer,
     DeploymentSerializer,
     DeploymentUpdateInputSerializer,
-    FeedbackSerializer,
-    IncidentLinkSerializer,
-    ProblemSerializer,
     TransitionInputSerializer,
-    parse_id,
 )
+from apps.deployments.api.serializers.fields import parse_id
+from apps.deployments.api.views.common import api_context
 from apps.deployments.filters import DeploymentFilterSet
-from apps.deployments.models import (
-    Channel,
-    Check,
-    Deployment,
-    DeploymentEvent,
-    DeploymentProblem,
-    Feedback,
-    IncidentLink,
-)
+from apps.deployments.models import Deployment
 from apps.deployments.permissions import (
     clearance_gap,
     may_edit_ever,
-    may_execute,
-    may_rate,
-    may_record_checks,
     may_take,
     segregation_refuses,
     transition_refusal,
 )
-from apps.deployments.selectors import (
-    deployment_checks,
-    deployment_events,
-    deployment_linked_ids,
-    deployment_list,
-    remembered_deployments,
-)
+from apps.deployments.selectors import deployment_linked_ids, deployment_list, remembered_deployments
 from apps.deployments.services import (
     BULK_LIMIT,
-    Context,
     ItemInvalid,
     bulk_idempotency_keys,
-    check_record,
     deployment_register,
     deployment_register_many,
     deployment_transition,
     deployment_update,
-    feedback_submit,
-    incident_link_add,
-    problem_add,
 )
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
@@ -84,8 +54,6 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     required=False,
     description="Retrying a POST with the same key returns the deployment the first one created (200).",
 )
-DEPLOYMENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The deployment's id.")
-CHECK_ID = OpenApiParameter("check_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The check's id.")
 
 
 class DeploymentApiFilterSet(DeploymentFilterSet):
@@ -99,10 +67,6 @@ def _idempotency_key(request, *, limit: int) -> str:
     if len(key) > limit:
         raise exceptions.ValidationError({"Idempotency-Key": [f"At most {limit} characters."]})
     return key
-
-
-def _ctx(request) -> Context:
-    return Context.from_request(request, channel=Channel.API)
 
 
 def _may_take(name: str) -> May:
@@ -122,7 +86,6 @@ def _may_take(name: str) -> May:
     return May(on=rule, message=f"You may not {label} this deployment.")
 
 
-EXECUTORS = May(on=may_execute, message="Only the assigned practitioners or a deployment manager may do this.")
 REQUESTERS = May(perm="deployments.add_deployment", message="Your roles do not include requesting deployments.")
 
 
@@ -253,7 +216,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             return self._respond(remembered[0])  # a retry: re-read, as the user may see it now
         serializer = DeploymentCreateInputSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        deployment = deployment_register(ctx=_ctx(request), data=serializer.validated_data, idempotency_key=key)
+        deployment = deployment_register(ctx=api_context(request), data=serializer.validated_data, idempotency_key=key)
         location = reverse("deployment-detail", kwargs={"pk": deployment.pk})
         # a deployment just planned is answered as written (its relations kept by the service); a replay is re-read
         just_planned = "component_versions" in getattr(deployment, "_prefetched_objects_cache", {})
@@ -285,7 +248,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         serializer.is_valid(raise_exception=True)
         items = serializer.validated_data["deployments"]
         try:
-            deployments = deployment_register_many(ctx=_ctx(request), items=items, idempotency_key=key)
+            deployments = deployment_register_many(ctx=api_context(request), items=items, idempotency_key=key)
         except ItemInvalid as exc:
             raise exceptions.ValidationError({"deployments": {str(exc.index): exc.errors}}) from exc
         return self._respond_many(deployments, status.HTTP_201_CREATED)
@@ -323,7 +286,9 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if "version" not in data:
             raise exceptions.ValidationError({"version": ["Send the `version` of the deployment you read."]})
         expected = data.pop("version")
-        deployment = deployment_update(ctx=_ctx(request), deployment=deployment, data=data, expected_version=expected)
+        deployment = deployment_update(
+            ctx=api_context(request), deployment=deployment, data=data, expected_version=expected
+        )
         return self._respond(deployment)
 
     def take_transition(self, request, name: str) -> Response:
@@ -331,7 +296,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         serializer = TransitionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         deployment = deployment_transition(
-            ctx=_ctx(request),
+            ctx=api_context(request),
             deployment=deployment,
             transition=name,
             comment=serializer.validated_data["comment"],
@@ -351,163 +316,3 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 for _spec in workflow.people_transitions():
     setattr(DeploymentViewSet, _spec.name.replace("-", "_"), _transition_action(_spec.name))
-
-
-class _DeploymentChildMixin:
-    """Views under `deployments/{pk}/`: the deployment must be one the user may see (404 otherwise)."""
-
-    filter_backends: list = []
-    pagination_class = OldestFirstCursorPagination
-    permission_classes = [permissions.IsAuthenticated, WritePermission]
-    write_rules: dict[str, May] = {}
-
-    def get_deployment(self) -> Deployment:
-        if not hasattr(self, "_deployment"):
-            pk = parse_id(self.kwargs.get("pk", ""))
-            if pk is None:
-                raise exceptions.NotFound()
-            try:
-                self._deployment = deployment_list(user=self.request.user).get(pk=pk)
-            except Deployment.DoesNotExist as exc:
-                raise exceptions.NotFound() from exc
-            self.check_object_permissions(self.request, self._deployment)  # writes: refused before the body
-        return self._deployment
-
-    def fake(self) -> bool:
-        return getattr(self, "swagger_fake_view", False)
-
-
-@extend_schema(parameters=[DEPLOYMENT_ID], summary="A deployment's timeline (oldest first)", tags=["deployments"])
-class DeploymentEventListView(_DeploymentChildMixin, generics.ListAPIView):
-    """Every transition, approval, check, comment and API call, with who, when, the channel and the token name."""
-
-    serializer_class = DeploymentEventSerializer
-    queryset = DeploymentEvent.objects.none()
-
-    def get_queryset(self):
-        if self.fake():
-            return DeploymentEvent.objects.none()
-        return deployment_events(deployment=self.get_deployment())
-
-
-@extend_schema(parameters=[DEPLOYMENT_ID], summary="A deployment's checks", tags=["deployments"])
-class CheckListView(_DeploymentChildMixin, generics.ListAPIView):
-    """The entry-criteria, component, environment, acceptance and exit-criteria checks (made when the deployment is
-    approved)."""
-
-    serializer_class = CheckSerializer
-    queryset = Check.objects.none()
-
-    def get_queryset(self):
-        if self.fake():
-            return Check.objects.none()
-        return deployment_checks(deployment=self.get_deployment())
-
-
-@extend_schema_view(
-    get=extend_schema(parameters=[DEPLOYMENT_ID, CHECK_ID], summary="One check", tags=["deployments"]),
-    patch=extend_schema(
-        parameters=[DEPLOYMENT_ID, CHECK_ID],
-        request=CheckRecordInputSerializer,
-        responses={200: CheckSerializer},
-        summary="Record a check's result",
-        description="Assigned practitioners and deployment managers; the supplier's contacts its component, "
-        "environment and acceptance checks. A required check passes only with "
-        "`evidence`, and `n_a` needs its reason in `evidence` (400 otherwise). A component check passed with an "
-        "`observed_checksum` that differs from the version's SHA-256 is recorded as failed.",
-        tags=["deployments"],
-    ),
-)
-class CheckDetailView(_DeploymentChildMixin, generics.GenericAPIView):
-    serializer_class = CheckSerializer
-    queryset = Check.objects.none()
-    http_method_names = ["get", "patch", "head", "options"]
-    write_rules = {
-        "patch": May(
-            on=may_record_checks,
-            message="Only the assigned practitioners, a deployment manager or the supplier's contacts record checks.",
-        )
-    }
-
-    def get_check(self) -> Check:
-        pk = parse_id(self.kwargs.get("check_id", ""))
-        if pk is None:
-            raise exceptions.NotFound()
-        try:
-            return deployment_checks(deployment=self.get_deployment()).get(pk=pk)
-        except Check.DoesNotExist as exc:
-            raise exceptions.NotFound() from exc
-
-    def get(self, request, *args, **kwargs):
-        return Response(CheckSerializer(self.get_check()).data)
-
-    def patch(self, request, *args, **kwargs):
-        check = self.get_check()
-        serializer = CheckRecordInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        check = check_record(ctx=_ctx(request), check=check, **serializer.validated_data)
-        return Response(CheckSerializer(check).data)
-
-
-class _ChildListCreateView(_DeploymentChildMixin, generics.ListCreateAPIView):
-    def create(self, request, *args, **kwargs):
-        deployment = self.get_deployment()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        obj = self.perform_service(request, deployment, dict(serializer.validated_data))
-        return Response(self.get_serializer(obj).data, status=status.HTTP_201_CREATED)
-
-
-@extend_schema_view(
-    get=extend_schema(parameters=[DEPLOYMENT_ID], summary="Ratings of a deployment", tags=["deployments"]),
-    post=extend_schema(
-        parameters=[DEPLOYMENT_ID],
-        summary="Rate a completed deployment",
-        description="The requester and the service's owners, once each, 1–5 for lead time and quality.",
-        tags=["deployments"],
-    ),
-)
-class FeedbackListView(_ChildListCreateView):
-    serializer_class = FeedbackSerializer
-    queryset = Feedback.objects.none()
-    write_rules = {
-        "post": May(on=may_rate, message="Only the requester and the owners of the service rate a deployment.")
-    }
-
-    def get_queryset(self):
-        return Feedback.objects.none() if self.fake() else self.get_deployment().feedback.all()
-
-    def perform_service(self, request, deployment, data):
-        return feedback_submit(ctx=_ctx(request), deployment=deployment, **data)
-
-
-@extend_schema_view(
-    get=extend_schema(parameters=[DEPLOYMENT_ID], summary="Incidents attributed to a deployment", tags=["deployments"]),
-    post=extend_schema(parameters=[DEPLOYMENT_ID], summary="Attribute an incident", tags=["deployments"]),
-)
-class IncidentLinkListView(_ChildListCreateView):
-    serializer_class = IncidentLinkSerializer
-    queryset = IncidentLink.objects.none()
-    write_rules = {"post": EXECUTORS}
-
-    def get_queryset(self):
-        return IncidentLink.objects.none() if self.fake() else self.get_deployment().incidents.all()
-
-    def perform_service(self, request, deployment, data):
-        return incident_link_add(ctx=_ctx(request), deployment=deployment, **data)
-
-
-@extend_schema_view(
-    get=extend_schema(parameters=[DEPLOYMENT_ID], summary="Problems found during a deployment", tags=["deployments"]),
-    post=extend_schema(parameters=[DEPLOYMENT_ID], summary="Record a problem", tags=["deployments"]),
-)
-class ProblemListView(_ChildListCreateView):
-    serializer_class = ProblemSerializer
-    queryset = DeploymentProblem.objects.none()
-    write_rules = {"post": EXECUTORS}
-
-    def get_queryset(self):
-        return DeploymentProblem.objects.none() if self.fake() else self.get_deployment().problems.all()
-
-    def perform_service(self, request, deployment, data):
-        return problem_add(ctx=_ctx(request), deployment=deployment, **data)

@@ -1,0 +1,71 @@
+"""The rules of the deployment process that look at the rest of the world — conflicts, promotion, change
+authorisation, approvals, check gates — one module per concern, all read as `rules.<name>` by the services, the
+readiness panel, the gate and the pages."""
+
+from apps.deployments.rules.approval import (
+    ApprovalProgress,
+    approval_progress,
+    change_ref_gap,
+    change_ref_problem,
+    change_ref_required,
+    pre_approved,
+    promotion_gaps,
+    promotion_gate,
+    required_approvals,
+    required_approvals_of,
+    stage_pre_approved,
+    submit_gaps,
+    versions_promotion_gate,
+)
+from apps.deployments.rules.checks import (
+    GATES,
+    KIND_WORDS,
+    PASSED,
+    acceptance_criteria,
+    acceptance_gap,
+    criteria_lines,
+    gate_checks,
+    stage_criteria,
+    unpassed_checks,
+)
+from apps.deployments.rules.conflicts import (
+    Conflict,
+    current_versions_in,
+    deployment_conflicts,
+    deployment_versions,
+    plan_conflicts,
+    start_conflicts,
+    version_key,
+)
+
+__all__ = [
+    "GATES",
+    "KIND_WORDS",
+    "PASSED",
+    "ApprovalProgress",
+    "Conflict",
+    "acceptance_criteria",
+    "acceptance_gap",
+    "approval_progress",
+    "change_ref_gap",
+    "change_ref_problem",
+    "change_ref_required",
+    "criteria_lines",
+    "current_versions_in",
+    "deployment_conflicts",
+    "deployment_versions",
+    "gate_checks",
+    "plan_conflicts",
+    "pre_approved",
+    "promotion_gaps",
+    "promotion_gate",
+    "required_approvals",
+    "required_approvals_of",
+    "stage_criteria",
+    "stage_pre_approved",
+    "start_conflicts",
+    "submit_gaps",
+    "unpassed_checks",
+    "version_key",
+    "versions_promotion_gate",
+]

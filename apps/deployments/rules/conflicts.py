@@ -1,0 +1,194 @@
+"""The conflicts of a deployment's plan with the rest of the world (DESIGN.md §2 "Conflicts"): other deployments in
+the environment, on the same components or with the same practitioners, freezes and maintenance windows, and
+downgrades."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+from packaging.version import InvalidVersion, Version
+
+from apps.catalog.models import ServiceComponent
+from apps.deployments import workflow
+from apps.deployments.models import Action, Deployment
+from apps.environments.selectors import freeze_conflicts, maintenance_window_covers
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Something that clashes with a deployment's plan; `code` says which rule (DESIGN.md §2 "Conflicts")."""
+
+    code: str  # environment_busy, component_busy, freeze, outside_maintenance, practitioner_busy, downgrade
+    message: str
+    other: str = ""  # the reference of the other deployment, if any
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _overlapping(start: datetime, end: datetime, exclude_pk: int | None, booked_only: bool = False):
+    qs = Deployment.objects.filter(
+        status__in=workflow.BOOKED if booked_only else workflow.PLANNED,
+        planned_start__lt=end,
+        planned_end__gt=start,
+        planned_start__isnull=False,
+    )
+    return qs.exclude(pk=exclude_pk) if exclude_pk else qs
+
+
+def version_key(text: str):
+    """Orders version strings: PEP 440 where they parse, otherwise by their dotted numeric parts."""
+    try:
+        return (0, Version(text), ())
+    except InvalidVersion:
+        parts = tuple(int(p) if p.isdigit() else 0 for p in text.replace("-", ".").split("."))
+        return (1, Version("0"), parts)
+
+
+def plan_conflicts(
+    *,
+    environment,
+    start: datetime | None,
+    end: datetime | None,
+    versions=(),
+    practitioners=(),
+    is_rollback: bool = False,
+    action: str = Action.DEPLOY,
+    exclude_pk: int | None = None,
+    booked_only: bool = False,
+) -> list[Conflict]:
+    """Every conflict of a plan: (a) environment busy, (b) component busy, (c) freeze or outside maintenance,
+    (d) practitioner booked twice, (e) downgrade without a stated rollback."""
+    if environment is None or start is None or end is None or end <= start:
+        return []
+    conflicts: list[Conflict] = []
+    overlapping = _overlapping(start, end, exclude_pk, booked_only)
+    if not environment.allows_parallel_deployments:
+        for ref, title in overlapping.filter(environment=environment).values_list("reference", "title")[:20]:
+            conflicts.append(
+                Conflict(
+                    "environment_busy",
+                    f"{ref} “{title}” overlaps in {environment}, which allows no parallel deployments.",
+                    ref,
+                )
+            )
+    versions = list(versions)
+    components = {v.component_id: v for v in versions}
+    if components:
+        busy = (
+            overlapping.filter(component_versions__component_id__in=components.keys())
+            .values_list("reference", "environment__name", "component_versions__component__name")
+            .distinct()[:20]
+        )
+        for ref, env_name, comp in busy:
+            conflicts.append(
+                Conflict("component_busy", f"{ref} deploys {comp} in {env_name} in an overlapping window.", ref)
+            )
+    for hit in freeze_conflicts(environment=environment, start=start, end=end):
+        conflicts.append(
+            Conflict(
+                "freeze",
+                f"Freeze “{hit.window.name}” ({hit.start:%Y-%m-%d %H:%M}–{hit.end:%Y-%m-%d %H:%M} UTC): "
+                f"{hit.window.reason}",
+            )
+        )
+    if not maintenance_window_covers(environment=environment, start=start, end=end):
+        conflicts.append(
+            Conflict("outside_maintenance", f"{environment} accepts deployments only inside its maintenance windows.")
+        )
+    practitioner_ids = [getattr(p, "pk", p) for p in practitioners]
+    if practitioner_ids:
+        booked = (
+            overlapping.filter(practitioners__in=practitioner_ids)
+            .values_list("reference", "practitioners__username")
+            .distinct()[:20]
+        )
+        for ref, username in booked:
+            if username is not None:
+                conflicts.append(
+                    Conflict("practitioner_busy", f"{username} is booked on {ref} in an overlapping window.", ref)
+                )
+    if action == Action.DEPLOY and not is_rollback and versions:
+        currents = current_versions_in(environment=environment, component_ids=[v.component_id for v in versions])
+        for version in versions:
+            current = currents.get(version.component_id)
+            if current is not None and version_key(version.version) < version_key(current):
+                conflicts.append(
+                    Conflict(
+                        "downgrade",
+                        f"{version.component.name} {version.version} is older than {current} already in {environment}; "
+                        "deploy it only as a stated rollback.",
+                    )
+                )
+    return conflicts
+
+
+def current_versions_in(*, environment, component_ids) -> dict[int, str | None]:
+    """For each component, the version last deployed (completed, not removed) in an environment, in one query;
+    components never deployed there are absent. A deployment's versions belong to its service (planning refuses
+    others), so the components' services narrow the search to an index range (dep_restore) instead of every
+    deployment that ever named the component."""
+    component_ids = set(component_ids)
+    rows = (
+        Deployment.objects.filter(
+            environment=environment,
+            status=workflow.Status.COMPLETED,
+            service_id__in=ServiceComponent.objects.filter(pk__in=component_ids).values("service_id"),
+            component_versions__component_id__in=component_ids,
+        )
+        .annotate(
+            latest=Window(
+                RowNumber(),
+                partition_by=F("component_versions__component_id"),
+                order_by=[F("actual_end").desc(nulls_last=True), F("id").desc()],  # as the matrix ranks
+            )
+        )
+        .filter(latest=1)
+        .values_list("action", "component_versions__version", "component_versions__component_id")
+    )
+    return {comp_id: None if action == Action.REMOVE else version for action, version, comp_id in rows}
+
+
+def deployment_versions(deployment: Deployment) -> list:
+    """The deployment's component versions with their components: the ones its page prefetched, else one query."""
+    prefetched = getattr(deployment, "_prefetched_objects_cache", {})
+    if "component_versions" in prefetched:
+        return list(prefetched["component_versions"])
+    return list(deployment.component_versions.select_related("component"))
+
+
+def deployment_conflicts(deployment: Deployment, *, booked_only: bool = False) -> list[Conflict]:
+    """Conflicts of a deployment's plan; `booked_only` counts only approved or running deployments as holding
+    their windows (what approval refuses), otherwise pending ones are shown too (what planning warns about)."""
+    return plan_conflicts(
+        booked_only=booked_only,
+        environment=deployment.environment,
+        start=deployment.planned_start,
+        end=deployment.planned_end,
+        versions=deployment_versions(deployment),
+        practitioners=list(deployment.practitioners.all()),
+        is_rollback=deployment.is_rollback,
+        action=deployment.action,
+        exclude_pk=deployment.pk,
+    )
+
+
+def start_conflicts(deployment: Deployment, now: datetime) -> list[Conflict]:
+    """Starting now: a freeze while it runs (from now, for its planned duration), or outside maintenance windows."""
+    # it runs from now for as long as it was planned to take
+    duration = (
+        deployment.planned_end - deployment.planned_start
+        if deployment.planned_start and deployment.planned_end
+        else timedelta(hours=1)
+    )
+    end = now + max(duration, timedelta(minutes=1))
+    conflicts = [
+        Conflict("freeze", f"Freeze “{hit.window.name}” is in force: {hit.window.reason}")
+        for hit in freeze_conflicts(environment=deployment.environment, start=now, end=end)
+    ]
+    if not maintenance_window_covers(environment=deployment.environment, start=now, end=end):
+        conflicts.append(
+            Conflict("outside_maintenance", f"{deployment.environment} is outside its maintenance windows now.")
+        )
+    return conflicts
