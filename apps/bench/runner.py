@@ -10,13 +10,16 @@ import json
 import statistics
 import sys
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 
 import requests
 from django.db.models import F
 from django.utils import timezone
 
+from apps.bench import compare
 from apps.bench import floor as floor_
 from apps.bench.measure import Figure, bench_user, count_queries, export, login, p95, timed_beside, writes
 from apps.bench.server import Server, machine
@@ -96,13 +99,25 @@ def _get_figure(session, server, user, name, path, target, *, kind, repeats, hea
     )
 
 
-def run(*, repeats: int = 15, writers: int = 4, writes_: int = 200, export_full: bool = True, out=sys.stdout) -> dict:
+def run(
+    *,
+    repeats: int = 15,
+    writers: int = 4,
+    writes_: int = 200,
+    export_full: bool = True,
+    baseline: dict | None = None,
+    tolerance: float = compare.TOLERANCE,
+    out=sys.stdout,
+) -> dict:
+    """Every figure, the floor before and after them, and the ratios; with a `baseline`, each figure over its limit
+    is measured again (compare.CONFIRM_ROUNDS times, keeping its best ratio) before the server stops."""
     user, key = bench_user()
     total = Deployment.objects.count()
     some = Deployment.objects.order_by("-id").values("pk", "environment_id", "service_id").first()
     env_id = some["environment_id"]
     server = Server()
     figures: list[Figure] = []
+    again: dict[str, Callable[[], Figure]] = {}  # figure name → how to measure it once more
     try:
         web = login(server.url)
         api = requests.Session()
@@ -115,14 +130,16 @@ def run(*, repeats: int = 15, writers: int = 4, writes_: int = 200, export_full:
         today = timezone.now().date()
         years_ago, next_year = (today.replace(year=today.year - 11)).isoformat(), today.replace(year=today.year + 1)
         for name, path, target in _page_cases(env_id, some["pk"], deep_page, years_ago, next_year):
-            figures.append(_get_figure(web, server, user, name, path, target, kind="page", repeats=repeats))
+            again[name] = partial(_get_figure, web, server, user, name, path, target, kind="page", repeats=repeats)
+            figures.append(again[name]())
             _print_row(figures[-1], out)
         cursor = _deep_cursor(min(total - 1, (deep_page - 1) * 50))
         json_accept = {"HTTP_ACCEPT": "application/json"}
         for name, path, target in _api_cases(env_id, cursor, deep_page, years_ago, next_year):
-            figures.append(
-                _get_figure(api, server, user, name, path, target, kind="api", repeats=repeats, headers=json_accept)
+            again[name] = partial(
+                _get_figure, api, server, user, name, path, target, kind="api", repeats=repeats, headers=json_accept
             )
+            figures.append(again[name]())
             _print_row(figures[-1], out)
         month_ago = (timezone.now() - timezone.timedelta(days=30)).date().isoformat()
         # a month is written while the client waits; over 50,000 rows (a year here) go to a background job
@@ -135,18 +152,19 @@ def run(*, repeats: int = 15, writers: int = 4, writes_: int = 200, export_full:
             figures.append(export(server, web, name, path, target))
             _print_row(figures[-1], out)
         writes(server, key, writers=writers, writes=writers * 10)  # warm-up: every worker has served a write
-        figures.append(writes(server, key, writers=writers, writes=writes_))
-        figures[-1].floor, figures[-1].target_ratio = "write", TARGET_RATIOS["write"]
-        _print_row(figures[-1], out)
-        figures.append(writes(server, key, writers=writers, writes=writes_ * 10, per_call=50))
-        figures[-1].floor = "write"
-        _print_row(figures[-1], out)
+        for per_call, count, target_ratio in ((1, writes_, TARGET_RATIOS["write"]), (50, writes_ * 10, None)):
+            measure_writes = partial(_write_figure, server, key, writers, count, per_call, target_ratio)
+            figures.append(measure_writes())
+            again[figures[-1].name] = measure_writes
+            _print_row(figures[-1], out)
         after = floor_.measure(server, web, api, key, **floor_args)
         out.write(_floor_line("floor after", after))
+        floor = floor_.summarise(before, after, user=user)
+        floor_.apply_ratios(figures, floor)
+        if baseline is not None:
+            _confirm(figures, floor, baseline, tolerance, again, out)
     finally:
         server.stop()
-    floor = floor_.summarise(before, after, user=user)
-    floor_.apply_ratios(figures, floor)
     return {
         "when": timezone.now().isoformat(),
         "deployments": total,
@@ -154,6 +172,32 @@ def run(*, repeats: int = 15, writers: int = 4, writes_: int = 200, export_full:
         "floor": floor,
         "figures": [dict(asdict(f), meets=f.meets, meets_ratio=f.meets_ratio) for f in figures],
     }
+
+
+def _write_figure(server, key, writers: int, count: int, per_call: int, target_ratio) -> Figure:
+    figure = writes(server, key, writers=writers, writes=count, per_call=per_call)
+    figure.floor, figure.target_ratio = "write", target_ratio
+    return figure
+
+
+def _confirm(figures: list[Figure], floor: dict, baseline: dict, tolerance: float, again: dict, out) -> None:
+    """Measure each figure over its limit again, up to compare.CONFIRM_ROUNDS times, keeping the run with the best
+    ratio: one slow moment on a shared machine is not a regression, a figure slow every time is."""
+    for round_ in range(1, compare.CONFIRM_ROUNDS + 1):
+        current = {"figures": [asdict(f) for f in figures]}
+        names = [name for name, _ in compare.findings(baseline, current, tolerance=tolerance) if name in again]
+        if not names:
+            return
+        for name in names:
+            i = next(i for i, f in enumerate(figures) if f.name == name)
+            retry = again[name]()
+            floor_.apply_ratios([retry], floor)
+            out.write(f"measured again ({round_}/{compare.CONFIRM_ROUNDS}), over its limit: {name}: ")
+            out.write(f"{figures[i].ratio}× then {retry.ratio}×\n")
+            tries = figures[i].extra.get("ratios_measured", [figures[i].ratio]) + [retry.ratio]
+            if retry.ratio is not None and (figures[i].ratio is None or retry.ratio < figures[i].ratio):
+                figures[i] = retry
+            figures[i].extra["ratios_measured"] = tries
 
 
 def _floor_line(label: str, sample: dict) -> str:

@@ -42,6 +42,8 @@ class Command(BaseCommand):
             writers=options["writers"],
             writes_=options["writes"],
             export_full=not options["skip_full_export"],
+            baseline=baseline,
+            tolerance=options["tolerance"],
             out=self.stdout,
         )
         self.stdout.write("\n" + runner.ratio_table(result))
