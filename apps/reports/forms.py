@@ -10,8 +10,8 @@ from django.http import QueryDict
 from apps.catalog.models import Supplier
 from apps.deployment_models.models import DeploymentModel
 from apps.environments.models import Environment
-from apps.reports.selectors.kpi_metrics import AUTOMATION_CHOICES
-from apps.reports.selectors.kpis import BUCKETS, default_period, kpi_services
+from apps.reports.selectors.kpi_metrics import AUTOMATION_CHOICES, BUCKETS
+from apps.reports.selectors.kpi_scope import default_period, kpi_services
 
 EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(2999, 12, 31)
 MAX_DAYS = 366 * 25

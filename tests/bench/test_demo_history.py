@@ -12,7 +12,7 @@ from apps.deployments.models import Deployment, DeploymentEvent, Feedback, Incid
 from apps.deployments.rules import deployment_conflicts
 from apps.deployments.workflow import Status
 from apps.reports.models import AuditFinding, FindingEvent
-from apps.reports.selectors.kpis import kpi_trend
+from apps.reports.selectors.kpi_trend import kpi_trend
 from apps.reviews.models import ModelReview, ReviewKind, ReviewStatus
 from tests.reports.test_kpi_api import FIELDS
 

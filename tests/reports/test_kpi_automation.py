@@ -6,7 +6,8 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.deployment_models.models import AutomationLevel, DeploymentModel
-from apps.reports.selectors.kpis import kpi_drilldown, kpi_report
+from apps.reports.selectors.kpi_drilldown import kpi_drilldown
+from apps.reports.selectors.kpis import kpi_report
 from tests.reports.kpi_data import FIRST, LAST, build_kpi_data
 
 pytestmark = pytest.mark.django_db

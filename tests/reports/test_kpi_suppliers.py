@@ -7,7 +7,8 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
-from apps.reports.selectors.kpis import kpi_drilldown, kpi_report
+from apps.reports.selectors.kpi_drilldown import kpi_drilldown
+from apps.reports.selectors.kpis import kpi_report
 from tests.factories.accounts import UserFactory
 from tests.factories.catalog import SupplierFactory
 from tests.factories.deployment_models import DeploymentModelFactory

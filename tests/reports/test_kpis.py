@@ -5,7 +5,9 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from apps.reports.selectors.kpis import API_METRICS, METRICS, kpi_drilldown, kpi_report, kpi_trend
+from apps.reports.selectors.kpi_drilldown import kpi_drilldown
+from apps.reports.selectors.kpi_trend import kpi_trend
+from apps.reports.selectors.kpis import API_METRICS, METRICS, kpi_report
 from tests.factories.accounts import UserFactory
 from tests.reports.kpi_data import FIRST, LAST, build_kpi_data
 

@@ -8,7 +8,8 @@ from django.utils import timezone
 from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
 from apps.deployments.services.matrix_snapshot import matrix_record_final
 from apps.deployments.workflow import Status
-from apps.reports.selectors.kpis import kpi_drilldown, kpi_report
+from apps.reports.selectors.kpi_drilldown import kpi_drilldown
+from apps.reports.selectors.kpis import kpi_report
 from apps.reports.selectors.matrix import matrix_build
 from tests.factories.accounts import UserFactory
 from tests.factories.catalog import ComponentVersionFactory, ServiceFactory

@@ -1,5 +1,5 @@
 """The KPI daily rollup: per day, environment, service, model and supplier, the counts and sums every KPI is
-computed from (apps/reports/selectors/kpis.py), kept by the services in the transaction of each change
+computed from (apps/reports/selectors/kpis.py, kpi_trend.py), kept by the services in the transaction of each change
 (apps/deployments/services/kpi_rollup.py) and rebuilt from the deployments by `manage.py kpi_rollup_rebuild`.
 
 The keys are plain integers, 0 for "none" (a deployment without model or supplier), so that one unique constraint

@@ -11,7 +11,8 @@ from apps.core.permissions import user_can
 from apps.deployments.selectors import deployment_list
 from apps.deployments.workflow import NOT_SCHEDULED
 from apps.reports import charts
-from apps.reports.selectors.kpis import HEADLINE, VIEW_KPIS, kpi_headline, kpi_trend
+from apps.reports.selectors.kpi_trend import kpi_trend
+from apps.reports.selectors.kpis import HEADLINE, VIEW_KPIS, kpi_headline
 from apps.reports.views.kpis import format_value
 
 LIST_LIMIT = 8

@@ -11,8 +11,10 @@ from apps.deployments.risk.backtest import risk_backtest_latest
 from apps.deployments.selectors import deployment_visible_q
 from apps.reports import charts
 from apps.reports.forms import KpiFilterForm
+from apps.reports.selectors.kpi_drilldown import kpi_drilldown
 from apps.reports.selectors.kpi_goals import by_success_factor, kpi_scores, kpi_target_map
-from apps.reports.selectors.kpis import METRICS, VIEW_KPIS, KpiValue, TrendPoint, kpi_drilldown, kpi_report, kpi_trend
+from apps.reports.selectors.kpi_trend import TrendPoint, kpi_trend
+from apps.reports.selectors.kpis import METRICS, VIEW_KPIS, KpiValue, kpi_report
 from apps.reports.targets.forms import KpiTargetForm
 from apps.reports.targets.services import CHANGE_TARGETS
 

@@ -1,0 +1,96 @@
+"""The KPI trends of DESIGN.md §3: success rate, completions and median lead time per week or month of a period,
+read from the daily rollup with the scope and filters of kpi_scope."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import DateField, Sum
+from django.db.models.functions import TruncMonth, TruncWeek
+from django.utils import timezone
+
+from apps.deployments.sketch import sketch_quantiles
+from apps.reports.permissions import VIEW_KPIS
+from apps.reports.selectors.kpi_cache import cached_kpi
+from apps.reports.selectors.kpi_metrics import BUCKETS, Period, _hours, _pct
+from apps.reports.selectors.kpi_rollup import merged_sketches
+from apps.reports.selectors.kpi_scope import kpi_rows
+
+
+@dataclass
+class TrendPoint:
+    start: dt.date
+    finished: int = 0
+    completed: int = 0
+    lead_time_median_hours: float | None = None
+
+    @property
+    def success_rate(self) -> float | None:
+        return _pct(self.completed, self.finished)
+
+
+def _bucket_start(day: dt.date, bucket: str) -> dt.date:
+    return day - dt.timedelta(days=day.weekday()) if bucket == "week" else day.replace(day=1)
+
+
+def _next_bucket(day: dt.date, bucket: str) -> dt.date:
+    if bucket == "week":
+        return day + dt.timedelta(days=7)
+    return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+
+
+def _as_date(value) -> dt.date:
+    if isinstance(value, str):  # SQLite's dates through a raw cursor
+        return dt.date.fromisoformat(value[:10])
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
+    return value
+
+
+@cached_kpi(VIEW_KPIS)
+def kpi_trend(
+    *,
+    user,
+    start: dt.date,
+    end: dt.date,
+    bucket: str = "week",
+    environment=None,
+    service=None,
+    model=None,
+    supplier=None,
+    automation_level=None,
+) -> list[TrendPoint]:
+    """Success rate, completions and median lead time per week or month of the period, from the daily rollup
+    (a grouped sum by day and the days' lead time sketches)."""
+    if bucket not in BUCKETS:
+        raise ValueError(f"bucket must be one of {BUCKETS}")
+    period = Period(start, end)
+    rows = kpi_rows(
+        user=user,
+        period=period,
+        environment=environment,
+        service=service,
+        model=model,
+        supplier=supplier,
+        automation_level=automation_level,
+    ).filter(finished__gt=0)
+    points: dict[dt.date, TrendPoint] = {}
+    day = _bucket_start(start, bucket)
+    while day <= end:
+        points[day] = TrendPoint(day)
+        day = _next_bucket(day, bucket)
+    for day, finished, completed in (
+        rows.values("day").annotate(f=Sum("finished"), c=Sum("completed")).values_list("day", "f", "c")
+    ):
+        point = points.get(_bucket_start(day, bucket))
+        if point is not None:
+            point.finished += finished
+            point.completed += completed
+    trunc = (TruncWeek if bucket == "week" else TruncMonth)("day", output_field=DateField())
+    for b, sketch in merged_sketches(rows.filter(lead_n__gt=0), "lead_sketch", group=trunc).items():
+        point = points.get(_as_date(b))
+        if point is not None:
+            point.lead_time_median_hours = _hours(sketch_quantiles(sketch, (0.5,))[1].get(0.5))
+    return list(points.values())
+
+
+__all__ = ["BUCKETS", "TrendPoint", "kpi_trend"]
