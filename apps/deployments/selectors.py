@@ -4,7 +4,8 @@ deployments a freeze or maintenance window meets (its preview)."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from apps.catalog.models import ComponentVersion, Service, Supplier
@@ -86,23 +87,33 @@ LINKED = ("component_versions", "practitioners")
 
 def deployment_linked_ids(*, deployments: list[Deployment], names: tuple[str, ...] = LINKED) -> None:
     """Each deployment's related ids for the many-to-many `names`, in the order `.all()` gives them, as
-    `linked_ids[name]`: one query per relation on its link table, without making the related rows (a list of
-    50 for the API spent more on building users and versions it only reads the ids of than on its SQL)."""
+    `linked_ids[name]`: read on the link tables, without making the related rows (a list of 50 for the API spent
+    more on building users and versions it only reads the ids of than on its SQL), in one query for all the
+    relations (a UNION ALL, each row numbered in its relation's order)."""
     linked: dict[int, dict[str, list[int]]] = {d.pk: {name: [] for name in names} for d in deployments}
-    for name in names:
+    if not linked or not names:
+        return
+    parts = []
+    for kind, name in enumerate(names):
         field = Deployment._meta.get_field(name)
         mine, theirs = field.m2m_field_name(), field.m2m_reverse_field_name()
         ordering = [
-            f"-{theirs}__{key[1:]}" if key.startswith("-") else f"{theirs}__{key}"
+            F(f"{theirs}__{key[1:]}").desc() if key.startswith("-") else F(f"{theirs}__{key}").asc()
             for key in field.related_model._meta.ordering
         ]
-        rows = (
+        parts.append(
             field.remote_field.through.objects.filter(**{f"{mine}_id__in": list(linked)})
-            .order_by(*ordering, f"{theirs}_id")
-            .values_list(f"{mine}_id", f"{theirs}_id")
+            .annotate(
+                c_kind=Value(kind, output_field=IntegerField()),
+                c_mine=F(f"{mine}_id"),
+                c_theirs=F(f"{theirs}_id"),
+                c_n=Window(RowNumber(), order_by=[*ordering, F(f"{theirs}_id").asc()]),
+            )
+            .values_list("c_kind", "c_mine", "c_theirs", "c_n")
         )
-        for deployment_id, related_id in rows:
-            linked[deployment_id][name].append(related_id)
+    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    for kind, deployment_id, related_id, _ in rows.order_by("c_kind", "c_n"):
+        linked[deployment_id][names[kind]].append(related_id)
     for d in deployments:
         d.linked_ids = linked[d.pk]
 

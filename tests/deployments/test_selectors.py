@@ -48,3 +48,32 @@ def test_window_preview_counts_what_the_user_may_not_see(world):
     # then the deployment is counted, not listed
     assert preview["rows"][0].deployments == []
     assert preview["hidden"] == 1
+
+
+def test_linked_ids_come_in_one_query_in_the_order_all_gives(world, django_assert_num_queries):
+    from tests.factories.catalog import ComponentVersionFactory
+
+    # given deployments whose practitioners were created out of their user names' order, and several versions each
+    zed, amy, bob = (UserFactory(username=name) for name in ("zed", "amy", "bob"))
+    deployments = [
+        DeploymentFactory(
+            service=world.service,
+            environment=world.env_test,
+            practitioners=people,
+            versions=[ComponentVersionFactory(component__service=world.service) for _ in range(n)],
+        )
+        for people, n in (([zed, amy, bob], 3), ([bob], 1), ([], 0))
+    ]
+    # when their linked ids are read, it takes one query
+    with django_assert_num_queries(1):
+        selectors.deployment_linked_ids(deployments=deployments)
+    # then each list holds the ids .all() gives, in its order
+    for d in deployments:
+        assert d.linked_ids == {
+            "component_versions": [v.pk for v in d.component_versions.all()],
+            "practitioners": [u.pk for u in d.practitioners.all()],
+        }
+    assert deployments[0].linked_ids["practitioners"] == [amy.pk, bob.pk, zed.pk]
+    # and no deployments read nothing
+    with django_assert_num_queries(0):
+        selectors.deployment_linked_ids(deployments=[])
