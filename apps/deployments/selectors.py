@@ -11,7 +11,15 @@ from django.utils import timezone
 from apps.catalog.models import ComponentVersion, Service, Supplier
 from apps.core.permissions import objects_for_user, user_can
 from apps.deployments import workflow
-from apps.deployments.models import Approval, Check, Deployment, DeploymentEvent, DeploymentStep, IdempotencyKey
+from apps.deployments.models import (
+    Approval,
+    Check,
+    CheckKind,
+    Deployment,
+    DeploymentEvent,
+    DeploymentStep,
+    IdempotencyKey,
+)
 from apps.environments.windows import window_occurrences
 from apps.people.selectors import delegations_in_force
 
@@ -62,7 +70,13 @@ def deployment_get(*, user, pk: int) -> Deployment:
             Prefetch("component_versions", queryset=ComponentVersion.objects.select_related("component")),
             "practitioners",
         )
-        .annotate(**{f"has_{name}": _any_related(name) for name in PAGE_LISTS})
+        .annotate(
+            **{f"has_{name}": _any_related(name) for name in PAGE_LISTS},
+            # what the readiness panel's acceptance gate asks (rules.checks.acceptance_gap), read here, not again
+            has_acceptance_check=Exists(
+                Check.objects.filter(deployment=OuterRef("pk"), kind=CheckKind.ACCEPTANCE, required=True)
+            ),
+        )
         .get(pk=pk)
     )
 

@@ -210,6 +210,29 @@ def test_the_readiness_panel_shows_the_acceptance_gate(world):
     assert gates(d, manager)["acceptance"] == (True, "2 acceptance checks named: made at approval.")
 
 
+def test_the_page_reads_the_acceptance_gate_with_the_deployment_and_agrees_with_the_service(
+    world, django_assert_num_queries
+):
+    from apps.deployments import selectors
+    from apps.deployments.rules import acceptance_gap
+
+    # given a pending deployment with no acceptance criterion in controlled staging, without then with a check made
+    d = DeploymentFactory(
+        service=world.service, environment=world.env_staging, status=Status.PENDING_APPROVAL, acceptance_criteria=""
+    )
+    manager = world.users["manager"]
+    for made in (False, True):
+        if made:
+            Check.objects.create(deployment=d, kind=CheckKind.ACCEPTANCE, description="Smoke test passed")
+        page = selectors.deployment_get(user=manager, pk=d.pk)
+        # then the deployment as its page reads it answers the gate without another query
+        with django_assert_num_queries(0):
+            on_page = acceptance_gap(page)
+        # and the same as the approval service asks it of a fresh row
+        assert on_page == acceptance_gap(Deployment.objects.get(pk=d.pk))
+        assert (on_page == "") is made
+
+
 # --- a stage's entry and exit criteria become checks --------------------------------------------------------------
 
 

@@ -61,13 +61,22 @@ def acceptance_criteria(deployment: Deployment) -> list[str]:
     return stage_criteria(deployment, CheckKind.ACCEPTANCE) + criteria_lines(deployment.acceptance_criteria)
 
 
+def _has_acceptance_check(deployment: Deployment) -> bool:
+    """A required acceptance check made already: as selectors.deployment_get read it with the deployment for its page
+    (`has_acceptance_check`), or else asked now."""
+    known = getattr(deployment, "has_acceptance_check", None)
+    if known is not None:
+        return known
+    return deployment.checks.filter(kind=CheckKind.ACCEPTANCE, required=True).exists()
+
+
 def acceptance_gap(deployment: Deployment) -> str:
     """Why the deployment cannot be approved for want of an acceptance check ("" when it can): on a controlled
     environment at least one is needed, from the stage's criteria, the deployment's, or a check already made."""
     environment = deployment.environment
     if not environment.controlled or acceptance_criteria(deployment):
         return ""
-    if deployment.pk and deployment.checks.filter(kind=CheckKind.ACCEPTANCE, required=True).exists():
+    if deployment.pk and _has_acceptance_check(deployment):
         return ""
     source = f"neither by stage {deployment.stage.order} of {deployment.model} nor" if deployment.stage else "not"
     return (
