@@ -288,7 +288,10 @@ def test_an_auditor_cannot_own_a_finding(world, actor_key):
     with pytest.raises(ValidationError) as refused:
         _raise(w, actor_key=actor_key, owner=w.users["auditor"])
     # then it is refused, saying why, and nothing is written: auditors change nothing, so they remedy nothing
-    assert "auditor is an auditor: auditors raise findings and change nothing" in refused.value.message_dict["owner"][0]
+    assert refused.value.message_dict["owner"] == [
+        f"{w.users['auditor']} is an auditor: auditors raise findings and change nothing, so they cannot own one. "
+        "Choose who is to remedy it."
+    ]
     assert _counts() == before
 
 
