@@ -18,10 +18,32 @@ from django.utils import timezone
 from apps.audit import signing
 from apps.audit.chain import GENESIS, _lock_chain, entry_fields
 from apps.audit.checkpoints import checkpoint_create
-from apps.audit.models import AuditArchive, AuditCheckpoint, AuditEntry
+from apps.audit.models import AuditArchive, AuditCheckpoint, AuditEntry, AuditStreamCursor
 from apps.audit.offline.verify_pack import canonical_json, entry_hash
+from apps.audit.streaming import destination_key, stream_destination
 
 ARCHIVE_PREFIX = b"deploydesk-audit-archive-v1\n"
+
+
+class ArchiveRefused(Exception):
+    """The entries cannot be archived yet (the message says why)."""
+
+
+def _stream_gap(last_id: int) -> str:
+    """Why entries up to `last_id` cannot leave the table yet ("" when they can): with a stream configured, the
+    collector must have received them first (the stream reads the table; an archived entry would never reach it)."""
+    url = stream_destination()
+    if not url:
+        return ""
+    cursor = AuditStreamCursor.objects.filter(destination=destination_key(url)).first()
+    streamed = cursor.last_entry if cursor else 0
+    if streamed >= last_id:
+        return ""
+    return (
+        f"entry #{streamed + 1} onwards has not reached the audit stream's collector ({destination_key(url)}) yet, "
+        f"and archiving up to entry #{last_id} would keep it from ever getting there: archive once the stream has "
+        "caught up, or choose an earlier date"
+    )
 
 
 def archive_dir() -> Path:
@@ -44,12 +66,15 @@ def _message(archive: AuditArchive) -> bytes:
 @transaction.atomic
 def audit_archive(*, before, batch: int = 5000) -> AuditArchive | None:
     """Archive every entry written before `before` (the oldest ones: a prefix of the chain) into a signed file and
-    delete them from the table. Signs a checkpoint of the head first. None when nothing is that old."""
+    delete them from the table. Signs a checkpoint of the head first. None when nothing is that old; ArchiveRefused
+    while a configured audit stream has not yet delivered them."""
     key = signing.signing_key()
     _lock_chain()
     last_id = AuditEntry.objects.filter(at__lt=before).order_by("-id").values_list("id", flat=True).first()
     if last_id is None:
         return None
+    if gap := _stream_gap(last_id):
+        raise ArchiveRefused(gap)
     checkpoint_create(reason="archive")
     start_count, _, _prev = AuditArchive.totals()
     first = AuditEntry.objects.order_by("id").first()
@@ -92,11 +117,14 @@ class ArchiveProblem:
     reason: str
 
 
-def archives_verify(*, public_key=None) -> tuple[ArchiveProblem | None, dict[int, tuple[int, str]]]:
+def archives_verify(
+    *, public_key=None, also: set[int] = frozenset()
+) -> tuple[ArchiveProblem | None, dict[int, tuple[int, str]]]:
     """Check every archive (file present, SHA-256, signature, each entry's hash, the link to the archive before).
-    Returns the first problem, and the (position, hash) of archived entries named by `wanted` checkpoints."""
+    Returns the first problem, and the (position, hash) of archived entries named by checkpoints (the table's, and
+    the entry ids in `also`: those of checkpoints received off the server)."""
     public_key = public_key or signing.public_key()
-    wanted = set(AuditCheckpoint.objects.exclude(last_entry=None).values_list("last_entry", flat=True))
+    wanted = set(AuditCheckpoint.objects.exclude(last_entry=None).values_list("last_entry", flat=True)) | set(also)
     found: dict[int, tuple[int, str]] = {}
     prev = GENESIS
     for archive in AuditArchive.objects.order_by("first_entry"):

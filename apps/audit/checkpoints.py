@@ -6,6 +6,8 @@ server (apps.audit.shipping), prove that the chain still reaches each head it on
 rewritten with recomputed hashes no longer does.
 """
 
+import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -19,7 +21,7 @@ from apps.audit.shipping import checkpoint_ship_later
 
 def _message(checkpoint: AuditCheckpoint) -> bytes:
     return signing.checkpoint_message(
-        at=checkpoint.at.isoformat(),
+        at=getattr(checkpoint, "signed_at", None) or checkpoint.at.isoformat(),  # a received one: its time as sent
         last_entry=checkpoint.last_entry,
         entry_count=checkpoint.entry_count,
         head_hash=checkpoint.head_hash,
@@ -55,6 +57,32 @@ def checkpoint_create(*, reason: str = "scheduled", ship: bool = True) -> AuditC
     return checkpoint
 
 
+def received_as_checkpoints(received: list[dict]) -> list[AuditCheckpoint]:
+    """Checkpoints received off the server (apps.audit.offline.verify_pack.received_checkpoints) as unsaved rows, to
+    check the live chain against them as against the table's (marked `received`)."""
+    rows = []
+    for data in received:
+        try:
+            row = AuditCheckpoint(
+                id=data.get("id"),
+                at=dt.datetime.fromisoformat(str(data["at"]).replace("Z", "+00:00")),
+                last_entry=data["last_entry"],
+                entry_count=data["entry_count"],
+                head_hash=data["head_hash"],
+                signature=data["signature"],
+                key_id=data.get("key_id") or "",
+            )
+        except (KeyError, TypeError, ValueError):
+            continue
+        row.received, row.signed_at = True, str(data["at"])
+        rows.append(row)
+    return rows
+
+
+def _name(checkpoint: AuditCheckpoint) -> str:
+    return f"checkpoint #{checkpoint.pk}" + (" (as received)" if getattr(checkpoint, "received", False) else "")
+
+
 @dataclass
 class CheckpointProblem:
     entry_id: int | None
@@ -64,41 +92,49 @@ class CheckpointProblem:
 def _archived_problem(checkpoint, archived, confirmed) -> CheckpointProblem | None:
     found = archived.get(checkpoint.last_entry)
     if found is None:
-        return CheckpointProblem(checkpoint.last_entry, f"checkpoint #{checkpoint.pk} signed it, but no archive has it")
+        return CheckpointProblem(checkpoint.last_entry, f"{_name(checkpoint)} signed it, but no archive has it")
     position, hash_ = found
     if hash_ != checkpoint.head_hash:
         after = f" after entry #{confirmed}, the last one a checkpoint confirms" if confirmed else ""
         return CheckpointProblem(
             checkpoint.last_entry,
-            f"its archived hash is not the one checkpoint #{checkpoint.pk} signed: the chain was rewritten{after}",
+            f"its archived hash is not the one {_name(checkpoint)} signed: the chain was rewritten{after}",
         )
     if position != checkpoint.entry_count:
         return CheckpointProblem(
             checkpoint.last_entry,
-            f"checkpoint #{checkpoint.pk} counted {checkpoint.entry_count} entries up to it, the archives {position}",
+            f"{_name(checkpoint)} counted {checkpoint.entry_count} entries up to it, the archives {position}",
         )
     return None
 
 
 def checkpoint_verify(
-    *, public_key=None, archived: dict[int, tuple[int, str]] | None = None
+    *,
+    public_key=None,
+    archived: dict[int, tuple[int, str]] | None = None,
+    checkpoints: Iterable[AuditCheckpoint] | None = None,
 ) -> CheckpointProblem | None:
     """The first checkpoint the chain no longer agrees with, named by its entry; None when all hold.
 
     Checks each signature (with the configured key, or `public_key`), that each checkpoint's entry is still there
     with the signed hash, and that the entries up to it still number the signed count. An entry moved to an archive
-    is looked up in `archived` (id → (position in the chain, hash), from apps.audit.archive.archives_verify)."""
+    is looked up in `archived` (id → (position in the chain, hash), from apps.audit.archive.archives_verify).
+    `checkpoints`: check against these (e.g. received_as_checkpoints) instead of the table's."""
     archived = archived or {}
     archived_count, archived_last, _ = AuditArchive.totals()
     public_key = public_key or signing.public_key()
     key_id = signing.key_fingerprint(public_key)
     confirmed = None
     counted_to, count = archived_last, archived_count  # entries up to id `counted_to`, walking in chain order
-    for checkpoint in AuditCheckpoint.objects.order_by("last_entry", "id").iterator():
+    if checkpoints is None:
+        checkpoints = AuditCheckpoint.objects.order_by("last_entry", "id").iterator()
+    else:
+        checkpoints = sorted(checkpoints, key=lambda c: (c.last_entry or 0, c.at))
+    for checkpoint in checkpoints:
         if checkpoint.key_id != key_id or not signing.signature_valid(
             public_key, checkpoint.signature, _message(checkpoint)
         ):
-            return CheckpointProblem(checkpoint.last_entry, f"checkpoint #{checkpoint.pk}'s signature is not valid")
+            return CheckpointProblem(checkpoint.last_entry, f"{_name(checkpoint)}'s signature is not valid")
         if checkpoint.last_entry is None:
             continue
         if checkpoint.last_entry <= archived_last:
@@ -112,7 +148,7 @@ def checkpoint_verify(
             tail = AuditEntry.objects.order_by("-id").values_list("id", flat=True).first()
             return CheckpointProblem(
                 checkpoint.last_entry,
-                f"it is missing, though checkpoint #{checkpoint.pk} signed it: the chain was truncated "
+                f"it is missing, though {_name(checkpoint)} signed it: the chain was truncated "
                 f"(it now ends at entry #{tail})"
                 if tail
                 else "it is missing: the chain was truncated (it is empty)",
@@ -121,14 +157,14 @@ def checkpoint_verify(
             after = f" after entry #{confirmed}, the last one a checkpoint confirms" if confirmed else ""
             return CheckpointProblem(
                 checkpoint.last_entry,
-                f"its hash is not the one checkpoint #{checkpoint.pk} signed: the chain was rewritten{after}",
+                f"its hash is not the one {_name(checkpoint)} signed: the chain was rewritten{after}",
             )
         count += AuditEntry.objects.filter(id__gt=counted_to, id__lte=checkpoint.last_entry).count()
         counted_to = checkpoint.last_entry
         if count != checkpoint.entry_count:
             return CheckpointProblem(
                 checkpoint.last_entry,
-                f"checkpoint #{checkpoint.pk} counted {checkpoint.entry_count} entries up to it, the chain has {count}",
+                f"{_name(checkpoint)} counted {checkpoint.entry_count} entries up to it, the chain has {count}",
             )
         confirmed = checkpoint.last_entry
     return None

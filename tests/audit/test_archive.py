@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from apps.audit import signing
 from apps.audit.checkpoints import checkpoint_create
-from apps.audit.models import AuditArchive, AuditCheckpoint, AuditEntry
+from apps.audit.models import AuditArchive, AuditCheckpoint, AuditEntry, AuditStreamCursor
 from tests.factories.audit import append_entries, rewrite_chain_from
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +131,22 @@ def test_nothing_old_enough_archives_nothing(chain, capsys):
     call_command("audit_archive", "--before", "2019-01-01")
     assert capsys.readouterr().out.strip() == "Nothing to archive: no entry was written before 2019-01-01."
     assert not AuditArchive.objects.exists()
+
+
+def test_entries_the_stream_has_not_delivered_stay_in_the_table(chain, settings, capsys):
+    # given a stream whose collector has received only the first two of the old entries
+    old, _middle, _new = chain
+    settings.AUDIT_STREAM = "https://user:secret@collector.example/audit"
+    AuditStreamCursor.objects.create(destination="https://collector.example/audit", last_entry=old[1].pk)
+    # when the old entries are archived, then it is refused naming the first entry not delivered, and nothing moves
+    with pytest.raises(CommandError) as info:
+        call_command("audit_archive", "--before", "2021-01-01")
+    assert str(info.value).startswith(
+        f"Nothing archived: entry #{old[2].pk} onwards has not reached the audit stream's collector "
+        "(https://collector.example/audit) yet"
+    )
+    assert (AuditEntry.objects.count(), AuditArchive.objects.exists()) == (9, False)
+    # when the collector has caught up, then they are archived
+    AuditStreamCursor.objects.update(last_entry=old[-1].pk)
+    call_command("audit_archive", "--before", "2021-01-01")
+    assert AuditArchive.objects.get().last_entry == old[-1].pk

@@ -4,6 +4,7 @@ the history row, the audit-chain entry and the "audit finding raised" announceme
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -15,6 +16,7 @@ from apps.core.exceptions import ConflictError
 from apps.reports.findings.services import finding_change_status, finding_create
 from apps.reports.findings.workflow import available_statuses
 from apps.reports.models import AuditFinding, FindingEvent
+from apps.roles import definitions
 from tests.factories.accounts import UserFactory
 
 DUE = timezone.localdate() + dt.timedelta(days=30)
@@ -261,8 +263,9 @@ def test_new_auditor_user_can_raise(db):
     from tests.factories.deployment_models import DeploymentModelFactory
 
     auditor = UserFactory(roles=["auditor"])
+    manager = UserFactory(roles=["manager"])
     model = DeploymentModelFactory()
-    # when they raise a finding on a model they own
+    # when they raise a finding on a model, owned by a manager
     finding = finding_create(
         ctx=AuditContext(actor=auditor),
         subject_type="model",
@@ -270,7 +273,46 @@ def test_new_auditor_user_can_raise(db):
         severity="low",
         title="Rollback never rehearsed",
         description="No rehearsal date recorded.",
-        owner=auditor,
+        owner=manager,
         due_date=DUE,
     )
-    assert finding.owner == auditor
+    assert (finding.raised_by, finding.owner) == (auditor, manager)
+
+
+@pytest.mark.parametrize("actor_key", ["auditor", "manager"])
+def test_an_auditor_cannot_own_a_finding(world, actor_key):
+    # given an auditor or a manager raising a finding
+    w = world
+    before = _counts()
+    # when the auditor is named its owner (by themselves or by the manager)
+    with pytest.raises(ValidationError) as refused:
+        _raise(w, actor_key=actor_key, owner=w.users["auditor"])
+    # then it is refused, saying why, and nothing is written: auditors change nothing, so they remedy nothing
+    assert refused.value.message_dict["owner"] == [
+        f"{w.users['auditor']} is an auditor: auditors raise findings and change nothing, so they cannot own one. "
+        "Choose who is to remedy it."
+    ]
+    assert _counts() == before
+
+
+def test_an_auditor_who_is_also_a_manager_may_own_a_finding(world):
+    w = world
+    both = UserFactory(username="auditing_manager", roles=["auditor", "manager"])
+    finding = _raise(w, owner=both)
+    assert finding.owner == both
+
+
+def test_an_owner_who_became_an_auditor_changes_nothing(world):
+    # given a finding owned by the practitioner, who is then made an auditor as well
+    w = world
+    finding = _raise(w)
+    owner = w.users["practitioner"]
+    owner.groups.add(Group.objects.get(name=definitions.AUDITOR))
+    owner = type(owner).objects.get(pk=owner.pk)  # no cached roles
+    before = _counts()
+    # when they try to accept it, then they are refused and nothing changes, and the form offers them nothing
+    with pytest.raises(PermissionDenied, match="managers and the finding's owner"):
+        finding_change_status(ctx=AuditContext(actor=owner), finding=finding, status="accepted", reason="ok")
+    finding.refresh_from_db()
+    assert (finding.status, _counts()) == ("open", before)
+    assert available_statuses(user=owner, finding=finding) == []

@@ -149,6 +149,34 @@ def test_a_bad_form_shows_what_is_missing_and_raises_nothing(world):
     assert AuditFinding.objects.count() == before
 
 
+def test_the_form_offers_no_auditor_as_owner_and_the_page_refuses_one(world):
+    # given the raise form seen by an auditor
+    w = world
+    client = client_for(w.users["auditor"])
+    form = client.get(f"/findings/new/?subject_type=deployment&subject_id={w.deployment.pk}")
+    owners = set(form.context["form"].fields["owner"].queryset)
+    # then auditors are not offered as owners, the others who hold a role are
+    assert w.users["auditor"] not in owners
+    assert {w.users["manager"], w.users["practitioner"]} <= owners
+    # and an auditor posted as owner anyway is refused, nothing raised
+    before = AuditFinding.objects.count()
+    response = client.post(
+        "/findings/new/",
+        {
+            "subject_type": "deployment",
+            "subject_id": w.deployment.pk,
+            "severity": "low",
+            "title": "t",
+            "description": "d",
+            "owner": w.users["auditor"].pk,
+            "due_date": DUE,
+        },
+    )
+    assert response.status_code == 400
+    assert "owner" in response.context["form"].errors
+    assert AuditFinding.objects.count() == before
+
+
 def test_the_detail_shows_the_history_and_the_owner_changes_the_status(world):
     w = world
     client = client_for(w.users["practitioner"])
@@ -311,6 +339,24 @@ def test_bad_create_bodies_are_400(world, body):
     before = AuditFinding.objects.count()
     response = api_client(w.users["auditor"]).post(API, body, format="json")
     assert response.status_code == 400
+    assert AuditFinding.objects.count() == before
+
+
+def test_the_api_refuses_an_auditor_as_owner_with_400_saying_why(world):
+    w = world
+    body = {
+        "subject_type": "deployment",
+        "subject_id": w.deployment.pk,
+        "severity": "low",
+        "title": "Self-owned",
+        "description": "An auditor naming themselves owner.",
+        "owner": w.users["auditor"].pk,
+        "due_date": DUE,
+    }
+    before = AuditFinding.objects.count()
+    response = api_client(w.users["auditor"]).post(API, body, format="json")
+    assert response.status_code == 400
+    assert "auditors raise findings and change nothing" in json.dumps(response.json())
     assert AuditFinding.objects.count() == before
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Verify a Deploydesk audit pack offline, without access to the server that made it.
 
-    python verify_pack.py deploydesk-audit-pack.zip [--key-id FINGERPRINT]
+    python verify_pack.py deploydesk-audit-pack.zip [--key-id FINGERPRINT] [--checkpoints RECEIVED ...]
 
 Needs Python 3.11+ and the `cryptography` package, nothing else. It checks, in the ZIP:
 
@@ -9,7 +9,11 @@ Needs Python 3.11+ and the `cryptography` package, nothing else. It checks, in t
 2. every checkpoint's Ed25519 signature (the key is the pack's public key; pass --key-id with the fingerprint you
    received from the server's checkpoints by syslog or e-mail, so a pack re-signed with another key fails);
 3. the hash chain in audit-chain.jsonl, entry by entry, recomputing each SHA-256, up to a signed checkpoint;
-4. every row of audit-trail.csv against the signed chain.
+4. every row of audit-trail.csv against the signed chain;
+5. with --checkpoints, the checkpoints you received off the server (the syslog's lines, the collector's JSON, the
+   e-mails saved as text, or an earlier pack's checkpoints.json): each one whose entry lies in the pack's chain must
+   still match it, and none signed before the pack's last checkpoint may lie beyond the pack's chain. A server whose
+   chain was rewritten or cut, and whose checkpoints were deleted to hide it, fails here.
 
 Exit 0 when everything holds; otherwise 1, naming the first entry that disagrees.
 
@@ -19,6 +23,7 @@ this script cannot drift apart.
 
 import argparse
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -106,6 +111,104 @@ class PackError(Exception):
     pass
 
 
+def _cp_name(cp: dict) -> str:
+    return f"checkpoint #{cp.get('id', '?')}" + (" (as received)" if cp.get("received") else "")
+
+
+CHECKPOINT_KEYS = ("at", "last_entry", "entry_count", "head_hash", "signature")
+
+
+def received_checkpoints(text: str) -> list[dict]:
+    """The checkpoints in a file of what was received off the server: a JSON array or object, or lines each holding
+    one checkpoint's JSON (an HTTPS endpoint's log, RFC 5424 syslog lines, the e-mails saved as text)."""
+    try:
+        whole = json.loads(text)
+    except ValueError:
+        whole = None
+    if isinstance(whole, dict):
+        whole = [whole]
+    if isinstance(whole, list):
+        found = whole
+    else:
+        found = []
+        decoder = json.JSONDecoder()
+        for line in text.splitlines():
+            start = line.find("{")
+            if start < 0:
+                continue
+            try:
+                found.append(decoder.raw_decode(line[start:])[0])
+            except ValueError:
+                continue
+    return [{**c, "received": True} for c in found if _is_checkpoint(c)]
+
+
+def _parse_at(value) -> dt.datetime | None:
+    """A checkpoint's time (aware), or None when it is not one."""
+    try:
+        at = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return at if at.tzinfo is not None else None
+
+
+def _is_checkpoint(value) -> bool:
+    if not isinstance(value, dict) or not all(k in value for k in CHECKPOINT_KEYS):
+        return False
+    whole = (int, type(None))
+    return (
+        _parse_at(value["at"]) is not None
+        and isinstance(value["last_entry"], whole)
+        and isinstance(value["entry_count"], int)
+        and isinstance(value["head_hash"], str)
+        and isinstance(value["signature"], str)
+    )
+
+
+def verify_received(entries: list[dict], checkpoints: list[dict], received: list[dict], public_key, fingerprint):
+    """(problems, notes, the received checkpoints to check against the chain with the pack's): each received one must
+    be signed by the pack's key; one signed before the pack's last checkpoint must not lie beyond the pack's chain, nor
+    in its range yet missing from it."""
+    problems, usable, other_key = [], [], 0
+    for cp in received:
+        if cp.get("key_id") and cp["key_id"] != fingerprint:
+            other_key += 1
+            continue
+        message = checkpoint_message(
+            at=cp["at"], last_entry=cp["last_entry"], entry_count=cp["entry_count"], head_hash=cp["head_hash"]
+        )
+        if not signature_valid(public_key, cp["signature"], message):
+            problems.append(f"entry #{cp['last_entry']}: {_cp_name(cp)}'s signature is not valid")
+            continue
+        usable.append(cp)
+    ids = [e["id"] for e in entries]
+    first_id, last_id = (ids[0], ids[-1]) if ids else (None, None)
+    present = set(ids)
+    pack_last = max((at for c in checkpoints if (at := _parse_at(c.get("at"))) is not None), default=None)
+    outside = 0
+    for cp in sorted(usable, key=lambda c: (c["last_entry"] or 0, _parse_at(c["at"]))):
+        entry_id = cp["last_entry"]
+        if entry_id is None or entry_id in present:
+            continue
+        before_pack = pack_last is not None and _parse_at(cp["at"]) < pack_last  # signed in an earlier second
+        if before_pack and last_id is not None and first_id < entry_id < last_id:
+            problems.append(
+                f"entry #{entry_id}: {_cp_name(cp)} signed it, but it is not in the pack's chain: it was removed"
+            )
+        elif before_pack and (last_id is None or entry_id > last_id):
+            ends = f"ends at entry #{last_id}" if last_id is not None else "is empty"
+            problems.append(
+                f"entry #{entry_id}: {_cp_name(cp)} signed it at {cp['at']}, before the pack's last checkpoint, but "
+                f"the pack's chain {ends}: the chain was truncated"
+            )
+        else:
+            outside += 1
+    notes = [f"{len(usable)} received checkpoints checked ({outside} outside this pack's chain)"]
+    if other_key:
+        notes.append(f"{other_key} received checkpoints signed by another key were not checked")
+    return problems, notes, usable
+
+
 def verify_chain(entries: list[dict], checkpoints: list[dict]) -> list[str]:
     """Problems of a run of chain entries (full or hash-only) against signed checkpoints; empty when it holds."""
     problems: list[str] = []
@@ -129,12 +232,12 @@ def verify_chain(entries: list[dict], checkpoints: list[dict]) -> list[str]:
     if not any(c["last_entry"] == last_id for c in covered):
         return [f"entry #{last_id}: the chain does not end at a signed checkpoint (it was cut or extended)"]
     confirmed = None
-    for cp in sorted(covered, key=lambda c: c["last_entry"]):
+    for cp in sorted(covered, key=lambda c: (c["last_entry"], not c.get("received"))):  # received ones first
         index, hash_ = position[cp["last_entry"]]
         if hash_ != cp["head_hash"]:
             after = f" after entry #{confirmed}, the last one a checkpoint confirms" if confirmed else ""
             return [
-                f"entry #{cp['last_entry']}: its hash is not the one checkpoint #{cp['id']} signed: "
+                f"entry #{cp['last_entry']}: its hash is not the one {_cp_name(cp)} signed: "
                 f"the chain was rewritten{after}"
             ]
         confirmed = cp["last_entry"]
@@ -142,12 +245,15 @@ def verify_chain(entries: list[dict], checkpoints: list[dict]) -> list[str]:
     first_count = anchor["entry_count"] - position[anchor["last_entry"]][0]
     for cp in covered:
         if first_count + position[cp["last_entry"]][0] != cp["entry_count"]:
-            return [f"entry #{cp['last_entry']}: checkpoint #{cp['id']} counted {cp['entry_count']} entries up to it"]
+            return [f"entry #{cp['last_entry']}: {_cp_name(cp)} counted {cp['entry_count']} entries up to it"]
     return problems
 
 
-def verify_pack(path: str, *, key_id: str | None = None) -> tuple[list[str], list[str]]:
-    """(problems, notes) of the pack at `path`; no problems means it verifies."""
+def verify_pack(
+    path: str, *, key_id: str | None = None, received: list[dict] | None = None
+) -> tuple[list[str], list[str]]:
+    """(problems, notes) of the pack at `path`; no problems means it verifies. `received`: checkpoints received off
+    the server (received_checkpoints), checked against the pack's chain as well."""
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     problems: list[str] = []
@@ -195,6 +301,12 @@ def verify_pack(path: str, *, key_id: str | None = None) -> tuple[list[str], lis
         notes.append(f"{len(checkpoints)} signed checkpoints")
 
         entries = [json.loads(line) for line in archive.read(CHAIN_FILE).decode().splitlines() if line.strip()]
+        if received:
+            found, more, usable = verify_received(entries, checkpoints, received, public_key, fingerprint)
+            problems.extend(found)
+            notes.extend(more)
+            signatures = {c["signature"] for c in checkpoints}
+            checkpoints = checkpoints + [c for c in usable if c["signature"] not in signatures]
         problems.extend(verify_chain(entries, checkpoints))
         notes.append(f"{len(entries)} chain entries ({sum('fields' in e for e in entries)} in full)")
 
@@ -230,8 +342,28 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Verify a Deploydesk audit pack offline.")
     parser.add_argument("pack", help="the audit pack ZIP")
     parser.add_argument("--key-id", help="the signing key fingerprint you expect (from the shipped checkpoints)")
+    parser.add_argument(
+        "--checkpoints",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a file of checkpoints received off the server (syslog lines, the collector's JSON, saved e-mails, an "
+        "earlier pack's checkpoints.json); may be given more than once",
+    )
     args = parser.parse_args(argv)
-    problems, notes = verify_pack(args.pack, key_id=args.key_id)
+    received = []
+    for name in args.checkpoints:
+        try:
+            with open(name, encoding="utf-8", errors="replace") as handle:
+                found = received_checkpoints(handle.read())
+        except OSError as exc:
+            print(f"FAILED: cannot read {name}: {exc}")
+            return 1
+        if not found:
+            print(f"FAILED: {name} holds no checkpoint")
+            return 1
+        received.extend(found)
+    problems, notes = verify_pack(args.pack, key_id=args.key_id, received=received)
     for note in notes:
         print(f"  {note}")
     if problems:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from apps.core.exceptions import ConflictError
 from apps.reports.models import Severity, SubjectType
+from apps.roles.definitions import AUDITOR, MANAGER
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -22,8 +23,11 @@ def add_service_error(form: forms.Form, exc: Exception) -> None:
 
 
 def finding_owners():
-    """Active users holding a role: who can be asked to remedy a finding (the service checks they see its subject)."""
-    return get_user_model().objects.filter(is_active=True, groups__isnull=False).distinct().order_by("username")
+    """Active users holding a role, auditors left out (unless also managers): who can be asked to remedy a finding
+    (the service checks they may own it and see its subject)."""
+    users = get_user_model().objects
+    auditors = users.filter(groups__name=AUDITOR).exclude(groups__name=MANAGER).values("pk")
+    return users.filter(is_active=True, groups__isnull=False).exclude(pk__in=auditors).distinct().order_by("username")
 
 
 class AuditFindingForm(forms.Form):

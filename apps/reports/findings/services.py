@@ -2,7 +2,8 @@
 
 Rules kept here (issue 15, DESIGN.md §1 and §5):
 - Auditors and deployment managers raise findings on a deployment, a deployment model or a model review they can
-  see; the owner must be an active user who can see the subject too. Auditors change nothing else.
+  see; the owner must be an active user who can see the subject too, and not an auditor. Auditors change nothing
+  else (not even a finding they would own).
 - A status change follows workflow.MOVES, needs a reason, writes a FindingEvent and an audit-chain entry in the same
   transaction; raising one writes both too, and announces "audit_finding.raised" after commit.
 """
@@ -21,7 +22,7 @@ from apps.core.outbound import publish_on_commit
 from apps.core.permissions import user_can
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.selectors import deployment_list
-from apps.reports.findings.workflow import ADD, MOVES, may_change_status, may_move
+from apps.reports.findings.workflow import ADD, MOVES, may_change_status, may_move, may_own
 from apps.reports.models import (
     SUBJECT_FIELDS,
     AuditFinding,
@@ -137,6 +138,11 @@ def finding_create(
         errors["due_date"] = "Give the date by which it should be remedied."
     if not isinstance(owner, get_user_model()) or not owner.is_active:
         errors["owner"] = "Choose an active user to own the finding."
+    elif not may_own(owner):
+        errors["owner"] = (
+            f"{owner} is an auditor: auditors raise findings and change nothing, so they cannot own one. Choose who "
+            "is to remedy it."
+        )
     elif subject is not None and subject_visible(user=owner, subject_type=subject_type, subject_id=subject.pk) is None:
         errors["owner"] = f"{owner} cannot see {subject}: the owner must be able to read what the finding is about."
     if errors:

@@ -2,12 +2,15 @@
 
 open → accepted (the owner takes it on) → remediated (the owner fixed it) → closed (a manager confirms);
 a manager may close at any time (e.g. a finding withdrawn) and reopen what was accepted, remediated or closed.
-The owner does not close their own finding: who remedies does not also sign the remedy off."""
+The owner does not close their own finding: who remedies does not also sign the remedy off. An auditor (without the
+manager's role) is never the owner: auditors raise findings and change nothing, so they remedy none either."""
 
 from dataclasses import dataclass
 
 from apps.core.permissions import user_can
 from apps.reports.models import AuditFinding, FindingStatus
+from apps.roles.definitions import AUDITOR
+from apps.roles.selectors import user_has_role
 
 VIEW = "reports.view_auditfinding"
 ADD = "reports.add_auditfinding"
@@ -41,16 +44,28 @@ MOVES: dict[str, Move] = {
 }
 
 
+def may_own(user) -> bool:
+    """Whether the user may be asked to remedy a finding: an active user who is not an auditor, or who is an auditor
+    and a deployment manager too (auditors change nothing, not even a finding they would own)."""
+    if not getattr(user, "is_active", False):
+        return False
+    return user_can(user, CHANGE) or not user_has_role(user, AUDITOR)
+
+
+def _is_owner(user, finding: AuditFinding) -> bool:
+    return getattr(user, "pk", None) is not None and user.pk == finding.owner_id and may_own(user)
+
+
 def may_move(user, finding: AuditFinding, move: Move) -> bool:
-    """Managers may make every move; the owner the moves marked `owner`."""
+    """Managers may make every move; the owner the moves marked `owner` (not an owner who has become an auditor)."""
     if user_can(user, CHANGE):
         return True
-    return move.owner and getattr(user, "pk", None) == finding.owner_id and user.is_active
+    return move.owner and _is_owner(user, finding)
 
 
 def may_change_status(user, finding: AuditFinding) -> bool:
     """Whether the user may change this finding's status at all (managers and the finding's owner)."""
-    return user_can(user, CHANGE) or (getattr(user, "pk", None) == finding.owner_id and user.is_active)
+    return user_can(user, CHANGE) or _is_owner(user, finding)
 
 
 def available_statuses(*, user, finding: AuditFinding) -> list[tuple[str, str]]:

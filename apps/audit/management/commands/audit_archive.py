@@ -5,7 +5,7 @@ import datetime as dt
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from apps.audit.archive import archive_dir, audit_archive
+from apps.audit.archive import ArchiveRefused, archive_dir, audit_archive
 
 
 class Command(BaseCommand):
@@ -29,6 +29,8 @@ class Command(BaseCommand):
             archive = audit_archive(before=cut)
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
+        except ArchiveRefused as exc:
+            raise CommandError(f"Nothing archived: {exc}.") from exc
         if archive is None:
             self.stdout.write(f"Nothing to archive: no entry was written before {day.isoformat()}.")
             return
