@@ -103,11 +103,14 @@ def _window(d: Deployment) -> str:
     return "not planned"
 
 
-def group_notice_message(d: Deployment, notice: str) -> tuple[str, str]:
-    """The notice the service desk, consumers, suppliers' contacts and product owners get about one step."""
+def group_notice_message(d: Deployment, notice: str, status: str = "") -> tuple[str, str]:
+    """The notice the service desk, consumers, suppliers' contacts and product owners get about one step; a
+    finished notice names the outcome `status` its event moved to (not the deployment's now: a failure's notice sent
+    after the roll-back still says it failed)."""
     title, verb = NOTICE_WORDS[notice]
     if notice == "finished":
-        title, verb = d.get_status_display(), f"is {d.get_status_display().lower()}"
+        label = Status(status).label if status else d.get_status_display()
+        title, verb = label, f"is {label.lower()}"
     subject = f"[{d.reference}] {title}: {d.title} ({d.service} in {d.environment})"
     body = (
         f"The {d.get_action_display().lower()} {d.reference} “{d.title}” of {d.service} in {d.environment} {verb}.\n\n"

@@ -72,6 +72,22 @@ def test_a_draft_is_not_activated_without_a_pilot(manager):
     assert _state(model) == before
 
 
+def test_a_new_version_of_an_active_model_is_piloted_afresh(manager):
+    # given an active model that went through its pilot
+    model = _piloted(manager, runs=1)
+    services.model_evaluate(model=model, actor=manager, **{**EVALUATION, "decision": "activate"})
+    model = services.model_activate(model=model, actor=manager)
+    # when a new version is made, it starts as a draft without runs or evaluation of its own
+    copy = services.model_new_version(model=model, actor=manager)
+    assert (copy.status, copy.pilot_runs_confirmed, copy.evaluation_decision) == (ModelStatus.DRAFT, 0, "")
+    # then it is not activated without its own pilot, and the version before it stays active
+    with pytest.raises(ConflictError) as exc:
+        services.model_activate(model=copy, actor=manager)
+    assert exc.value.code == "pilot_required"
+    model.refresh_from_db()
+    assert (_state(copy)[0], model.status) == (ModelStatus.DRAFT, ModelStatus.ACTIVE)
+
+
 def test_activation_names_the_missing_pilot_runs(manager):
     model = _piloted(manager, runs=3, confirmed=1)
     with pytest.raises(ConflictError, match="missing 2 of its 3 confirmed deployments"):

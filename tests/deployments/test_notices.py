@@ -193,3 +193,40 @@ def test_a_non_production_deployment_completes_without_a_note(stakeholders, djan
         d = advance(w.deployment, to=Status.COMPLETED, manager=w.users["manager"], practitioner=w.users["practitioner"])
     assert d.status == Status.COMPLETED and not d.handover_note
     assert not [m for m in sent_to(DESK) if "Handover" in m.subject]  # nothing to hand over
+
+
+def test_failure_and_roll_back_tell_every_group_with_their_own_outcome(
+    stakeholders, django_capture_on_commit_callbacks
+):
+    # given a deployment the service owner requested, running, with the product owner not a party to it
+    w = stakeholders
+    d = plan(
+        requester=w.users["service_owner"],
+        service=w.service,
+        environment=w.env_test,
+        versions=[w.version_2],
+        start=soon(32),
+        practitioners=[w.users["practitioner"]],
+        title="Shop 1.1.0 to test",
+    )
+    d = advance(d, to=Status.EXECUTING, manager=w.users["manager"], practitioner=w.users["practitioner"])
+    # when it fails and is rolled back before the worker gets to the failure's notice
+    d = deployment_transition(ctx=ctx(w.users["practitioner"]), deployment=d, transition="fail", comment="Smoke red")
+    d = deployment_transition(ctx=ctx(w.users["practitioner"]), deployment=d, transition="roll-back", comment="1.0.0")
+    failed, rolled_back = (
+        d.events.filter(kind="transition", to_status=status).get() for status in (Status.FAILED, Status.ROLLED_BACK)
+    )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        told = notify_groups(failed.pk) + notify_groups(rolled_back.pk)
+    # then the desk, consumers, suppliers' contacts and the product owner hear of each, named by its own outcome
+    product_owner = w.users["product_owner"].email
+    for address in (DESK, CONSUMER, SUPPLIER, product_owner):
+        subjects = sorted(m.subject.split(":")[0] for m in sent_to(address))
+        assert subjects == [f"[{d.reference}] Failed", f"[{d.reference}] Rolled back"], address
+        assert all(f"/deployments/{d.pk}/" in m.body for m in sent_to(address))
+    assert sorted(told) == sorted([DESK, CONSUMER, SUPPLIER, product_owner] * 2)
+    groups = {e.data["group"] for e in d.events.filter(kind="communication", data__notice=f"finished:{failed.pk}")}
+    assert groups == {"service_desk", "consumers", "suppliers", "product_owners"}
+    # and nothing is sent twice
+    assert notify_groups(failed.pk) == [] and notify_groups(rolled_back.pk) == []

@@ -10,6 +10,7 @@ from guardian.shortcuts import assign_perm
 
 from apps.deployments import workflow
 from apps.deployments.suggestions import practitioner_suggestions
+from tests.deployments.matrix import plan_data
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import DeploymentFactory, soon
 from tests.factories.people import SkillFactory
@@ -71,3 +72,18 @@ def test_the_edit_page_and_the_plan_check_show_the_suggestions(world):
     client.force_login(world.users["manager"])
     page = client.get(f"/deployments/{world.draft.pk}/edit/").content.decode()
     assert 'data-testid="practitioner-suggestions"' in page and "skilled in staging environments" in page
+
+
+def test_checking_a_new_plan_suggests_the_practitioners_who_fit(world):
+    # given a practitioner skilled in staging environments and cleared for the world's staging environment
+    _practitioner(world, "ada", ("T", "staging", "software", 3))
+    client = Client()
+    client.force_login(world.users["product_owner"])
+    # when the product owner checks a new plan for staging on the planning form
+    response = client.post("/deployments/new/", plan_data(world, environment=world.env_staging.pk, check="1"))
+    # then the form suggests her, with the reasons, and nothing is saved
+    assert response.status_code == 200
+    found = [s.user.username for s in response.context["suggestions"]]
+    assert found[0] == "ada"
+    page = response.content.decode()
+    assert 'data-testid="practitioner-suggestions"' in page and "skilled in staging environments (level 3)" in page

@@ -4,8 +4,10 @@ import pytest
 
 from apps.audit.chain import audit_verify
 from apps.audit.models import AuditEntry
+from apps.deployment_models.models import ModelStatus
 from apps.deployments.models import Deployment, DeploymentEvent, IdempotencyKey
 from tests.deployments_api.conftest import window
+from tests.factories.deployment_models import DeploymentModelFactory, ModelStageFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +164,22 @@ def test_deployments_planned_in_bulk_are_risk_scored_by_the_worker_after_commit(
     scored = Deployment.objects.filter(pk__in=ids, risk_scored_at__isnull=False)
     assert scored.count() == 3
     assert all(d.risk_factors and 0 <= d.risk_score <= 100 for d in scored)
+
+
+def test_an_item_under_a_model_that_does_not_apply_is_400_naming_the_rule_and_nothing_is_planned(world, client_for):
+    # given an active model that serves releases only, with a stage in the test environment
+    model = DeploymentModelFactory(
+        name="Release train", status=ModelStatus.ACTIVE, component_types=[], component_sources=[], triggers=["release"]
+    )
+    ModelStageFactory(model=model, environment=world.env_test)
+    items = [
+        _item(world, 0, model=model.pk, trigger="release"),
+        _item(world, 1, model=model.pk, trigger="third_party"),
+    ]
+    # when a pipeline plans both in one call
+    response = client_for("manager").post(URL, {"deployments": items}, format="json")
+    # then the second item's refusal names the rule, and neither is planned
+    assert response.status_code == 400, response.content
+    rule = "Release train v1 does not apply to trigger third_party (it covers release)."
+    assert response.json()["errors"]["deployments"]["1"]["model"] == [rule]
+    assert _bulk_titles() == set()

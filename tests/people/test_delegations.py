@@ -200,6 +200,10 @@ def test_revoking_twice_is_a_conflict(world):
     services.delegation_revoke(actor=world.users["manager"], delegation=delegation)
     delegation.refresh_from_db()
     assert delegation.status == "revoked" and delegation.revoked_by == world.users["manager"]
+    # the revocation is in the audit chain, with who revoked it
+    entries = AuditEntry.objects.filter(object_type="people.delegation", object_id=str(delegation.pk))
+    revoked = [e for e in entries if e.action == "changed" and "revoked_at" in (e.changes or {})]
+    assert len(revoked) == 1 and revoked[0].actor == world.users["manager"]
     with pytest.raises(ConflictError):
         services.delegation_revoke(actor=world.users["manager"], delegation=delegation)
 

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from apps.deployments.models import IncidentLink
 from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
 from apps.reports.selectors.kpi_drilldown import kpi_drilldown
 from apps.reports.selectors.kpis import kpi_report
@@ -42,17 +43,30 @@ def k():
     _finished("failed", 7, acme)
     _finished("failed", 10, globex)
     _finished("completed", 11)
+    # an incident after one of Acme's completed deployments (and none after Globex's)
+    acme_done = _finished("completed", 12, acme)
+    IncidentLink.objects.create(deployment=acme_done, incident_ref="INC-ACME", opened_at=_at(12, 13))
     kpi_rollup_rebuild()  # rows written by factories, not by the services that keep the rollup
     return {"manager": UserFactory(roles=["manager"]), "acme": acme, "globex": globex}
 
 
 def test_success_and_lead_time_by_supplier(k):
     report = kpi_report(user=k["manager"], start=FIRST, end=LAST, supplier=k["acme"])
-    assert (report["success_rate"].value, report["failures"].value) == (75.0, 1)
+    assert (report["success_rate"].value, report["failures"].value) == (80.0, 1)
     assert report["lead_time_median_hours"].value == 25.0
     assert report.filters["supplier"] == k["acme"].pk
     other = kpi_report(user=k["manager"], start=FIRST, end=LAST, supplier=k["globex"])
     assert (other["success_rate"].value, other["failures"].value) == (0.0, 1)
+
+
+def test_incidents_by_supplier(k):
+    # Acme: one of its five finished deployments has an incident; Globex: none of its one
+    acme = kpi_report(user=k["manager"], start=FIRST, end=LAST, supplier=k["acme"])["incident_rate"]
+    assert (acme.value, acme.numerator, acme.denominator) == (20.0, 1, 5)
+    globex = kpi_report(user=k["manager"], start=FIRST, end=LAST, supplier=k["globex"])["incident_rate"]
+    assert (globex.value, globex.numerator) == (0.0, 0)
+    rows = kpi_drilldown(user=k["manager"], metric="incident_rate", start=FIRST, end=LAST, supplier=k["acme"])
+    assert [d.supplier_id for d in rows] == [k["acme"].pk]
 
 
 def test_drilldown_by_supplier(k):
@@ -64,7 +78,8 @@ def test_api_and_page_take_the_supplier(k):
     client = Client()
     client.force_login(k["manager"])
     body = client.get(f"/api/v1/kpis/?from=2025-03-03&to=2025-03-30&supplier={k['acme'].pk}").json()
-    assert (body["success_rate"], body["filters"]["supplier"]) == (75.0, k["acme"].pk)
+    assert (body["success_rate"], body["filters"]["supplier"]) == (80.0, k["acme"].pk)
+    assert body["incident_rate"] == 20.0
     assert client.get("/api/v1/kpis/?supplier=999999").status_code == 400
     page = client.get(f"/reports/kpis/?from=2025-03-03&to=2025-03-30&supplier={k['globex'].pk}")
     assert page.status_code == 200 and 'name="supplier"' in page.content.decode()

@@ -108,7 +108,7 @@ def groups_notify(*, event_id: int) -> list[str]:
     if notice is None:
         return []
     deployment = event.deployment
-    subject, body = group_notice_message(deployment, notice)
+    subject, body = group_notice_message(deployment, notice, event.to_status)
     return send_each(
         deployment=deployment,
         notice=f"{notice}:{event_id}",
