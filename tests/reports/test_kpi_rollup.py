@@ -8,8 +8,11 @@ import random
 import pytest
 
 from apps.deployment_models.models import AutomationLevel, DeploymentModel
+from apps.deployments.models import DeploymentDailyRollup
+from apps.deployments.sketch import sketch_add, sketch_of, sketch_quantiles
 from apps.reports.selectors import kpi_rollup
-from apps.reports.selectors.kpi_rollup import _next_start, period_cover
+from apps.reports.selectors.kpi_rollup import _next_start, period_cover, sketch_quantiles_of
+from apps.reports.selectors.kpi_trend import _as_date as kpi_trend_date
 from apps.reports.selectors.kpi_trend import kpi_trend
 from apps.reports.selectors.kpis import SPLIT_METRICS, kpi_headline, kpi_report, kpi_split
 from tests.reports.kpi_data import FIRST, LAST, build_kpi_data
@@ -111,3 +114,27 @@ def test_the_split_in_one_pass_equals_the_report_of_each_level(k, start, end, en
     for level in ("manual", "automated"):
         report = kpi_report(user=k.manager, start=start, end=end, automation_level=level, **filters)
         assert split[level] == {key: report[key] for key in SPLIT_METRICS}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_database_reads_a_merged_sketch_as_sketch_quantiles_does(db, seed):
+    # given daily rows with random lead time sketches, over two weeks
+    rng = random.Random(seed)  # noqa: S311
+    merged: dict = {}
+    by_week: dict = {}
+    for i in range(40):
+        sketch = sketch_of([rng.lognormvariate(10, 2) for _ in range(rng.randint(1, 30))])
+        day = D(2025, 3, 3) + dt.timedelta(days=i % 14)
+        DeploymentDailyRollup.objects.create(
+            day=day, environment_id=1, service_id=i, lead_n=1, lead_sketch=sketch, finished=1
+        )
+        sketch_add(merged, sketch)
+        sketch_add(by_week.setdefault(day - dt.timedelta(days=day.weekday()), {}), sketch)
+    parts = [DeploymentDailyRollup.objects.all()]
+    fractions = (0.1, 0.5, 0.9, 0.99)
+    # then the database's reading equals the Python one, for all rows and per week
+    assert sketch_quantiles_of(parts, "lead_sketch", fractions)[None] == sketch_quantiles(merged, fractions)
+    weekly = sketch_quantiles_of(parts, "lead_sketch", (0.5,), group=kpi_rollup.trend_bucket("week"))
+    assert {kpi_trend_date(g): v for g, v in weekly.items()} == {
+        week: sketch_quantiles(s, (0.5,)) for week, s in by_week.items()
+    }

@@ -8,7 +8,9 @@ up every service and supplier, so a cut by service, supplier or an owner's servi
 (each such cut is a small share of the deployments, found through the daily rows' indexes)."""
 
 import datetime as dt
+import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 from django.db import connection
 from django.db.models import DateField, F, Q, QuerySet, Sum, Value
@@ -17,7 +19,6 @@ from django.db.models.functions import TruncMonth, TruncWeek
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.deployments.models import ALL, DeploymentDailyRollup, DeploymentPeriodRollup
 from apps.deployments.services.kpi_rollup import period_starts
-from apps.deployments.sketch import sketch_add, sketch_quantiles
 from apps.environments.models import Environment, EnvironmentKind
 
 AGREED_STATUSES = (ModelStatus.ACTIVE, ModelStatus.PILOT, ModelStatus.RETIRED)
@@ -203,53 +204,81 @@ def rollup_totals(parts: list[QuerySet], group=None) -> dict:
     return grouped
 
 
-def _sketch_rows(qs: QuerySet, field: str, group) -> list:
-    rows = qs.annotate(_g=group(qs) if group is not None else Value(None, output_field=DateField()))
-    sql, params = rows.values("_g", field).query.sql_with_params()
-    if connection.vendor == "postgresql":
-        each = f"jsonb_each(r.{field}) AS e"
-        n, total = "(e.value->>0)::bigint", "(e.value->>1)::bigint"
-    else:
-        each = f"json_each(r.{field}) AS e"
-        n, total = "json_extract(e.value, '$[0]')", "json_extract(e.value, '$[1]')"
-    query = f"SELECT r._g, e.key, SUM({n}), SUM({total}) FROM ({sql}) AS r, {each} GROUP BY r._g, e.key"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(query, params)
-        return cursor.fetchall()
+def _fraction(p: float) -> tuple[int, int]:
+    f = Fraction(p).limit_denominator(10_000)
+    return f.numerator, f.denominator
 
 
-def merged_sketches(parts: list[QuerySet], field: str, group=None) -> dict:
-    """{group: sketch} of the rows' sketches added up by the database (a JSON table function over the rows, grouped
-    by bucket): one row per group and bucket comes back, however many rollup rows there are. Without `group`, all
+def sketch_quantiles_of(parts: list[QuerySet], field: str, fractions=(0.5,), group=None) -> dict:
+    """{group: (n, {fraction: seconds})} of the rows' `field` sketches added up, read like sketch_quantiles (the mean
+    of the bucket at each rank, interpolated between the two ranks around it like percentile_cont) — computed by the
+    database: the buckets of every part are added up per group, numbered by a running count, and only the one or two
+    buckets each fraction's ranks fall into come back, however many rows and buckets there are. Without `group`, all
     rows are one group (None)."""
     if field not in ("lead_sketch", "restore_sketch", "release_sketch"):
         raise ValueError(field)
-    merged: dict = {}
+    if connection.vendor == "postgresql":
+        each, key = f"jsonb_each(r.{field}) AS e", "e.key::integer"
+        n, total = "(e.value->>0)::bigint", "(e.value->>1)::bigint"
+    else:
+        each, key = f"json_each(r.{field}) AS e", "CAST(e.key AS INTEGER)"
+        n, total = "json_extract(e.value, '$[0]')", "json_extract(e.value, '$[1]')"
+    selects, params = [], []
     for qs in parts:
-        for g, key, count, seconds in _sketch_rows(qs, field, group):
-            if count:
-                sketch_add(merged.setdefault(g, {}), {key: [int(count), int(seconds)]})
-    return merged
+        rows = qs.annotate(_g=group(qs) if group is not None else Value(None, output_field=DateField()))
+        sql, p = rows.values("_g", field).query.sql_with_params()
+        selects.append(f"SELECT r._g AS g, {key} AS k, {n} AS n, {total} AS t FROM ({sql}) AS r, {each}")  # noqa: S608
+        params.extend(p)
+    if not selects:
+        return {}
+    wanted = []
+    for p in fractions:
+        num, den = _fraction(p)
+        lo, hi = f"((c.total - 1) * {num}) / {den}", f"((c.total - 1) * {num} + {den - 1}) / {den}"
+        wanted.append(f"(c.cum > {lo} AND c.cum - c.n <= {hi})")
+    query = (
+        f"WITH x AS ({' UNION ALL '.join(selects)}), "  # noqa: S608
+        "b AS (SELECT g, k, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(t) AS BIGINT) AS t FROM x GROUP BY g, k), "
+        "c AS (SELECT g, k, n, t, CAST(SUM(n) OVER (PARTITION BY g ORDER BY k) AS BIGINT) AS cum, "
+        "CAST(SUM(n) OVER (PARTITION BY g) AS BIGINT) AS total FROM b WHERE n > 0) "
+        f"SELECT c.g, c.n, c.t, c.cum, c.total FROM c WHERE {' OR '.join(wanted)}"
+    )
+    buckets: dict = {}
+    with connection.cursor() as cursor:
+        cursor.execute(query, params)
+        for g, count, seconds, cum, all_n in cursor.fetchall():
+            buckets.setdefault(g, (int(all_n), []))[1].append(
+                (int(cum) - int(count), int(cum), int(seconds) / int(count))
+            )
+    result = {}
+    for g, (all_n, found) in buckets.items():
 
+        def at_rank(rank: int, found=found) -> float:
+            return next(mean for first, end, mean in found if first <= rank < end)
 
-def merged_sketch(parts: list[QuerySet], field: str) -> dict:
-    return merged_sketches(parts, field).get(None, {})
+        values = {}
+        for p in fractions:
+            pos = (all_n - 1) * p
+            lo, hi = math.floor(pos), math.ceil(pos)
+            values[p] = at_rank(lo) + (at_rank(hi) - at_rank(lo)) * (pos - lo)
+        result[g] = (all_n, values)
+    return result
 
 
 def lead_time_quantiles(parts: list[QuerySet], fractions=(0.5, 0.9)) -> dict:
     """{fraction: seconds} of the lead times of the completed deployments in `parts` (within the sketch's error)."""
-    return sketch_quantiles(merged_sketch([qs.filter(lead_n__gt=0) for qs in parts], "lead_sketch"), fractions)[1]
+    rows = [qs.filter(lead_n__gt=0) for qs in parts]
+    return sketch_quantiles_of(rows, "lead_sketch", fractions).get(None, (0, {}))[1]
 
 
 def release_median(parts: list[QuerySet]) -> float | None:
     """The median time, in seconds, from the end of the completed deployments in `parts` to their release."""
     rows = [qs.filter(release_n__gt=0) for qs in parts]
-    return sketch_quantiles(merged_sketch(rows, "release_sketch"), (0.5,))[1].get(0.5)
+    return sketch_quantiles_of(rows, "release_sketch").get(None, (0, {}))[1].get(0.5)
 
 
 def restore_median(parts: list[QuerySet]) -> float | None:
     """The median time to restore, in seconds, of the production failures restored in `parts` (rows per
     environment)."""
     rows = [qs.filter(production_q(), restore_n__gt=0) for qs in parts]
-    _n, values = sketch_quantiles(merged_sketch(rows, "restore_sketch"), (0.5,))
-    return values.get(0.5)
+    return sketch_quantiles_of(rows, "restore_sketch").get(None, (0, {}))[1].get(0.5)

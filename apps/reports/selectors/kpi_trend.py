@@ -6,11 +6,10 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from apps.deployments.sketch import sketch_quantiles
 from apps.reports.permissions import VIEW_KPIS
 from apps.reports.selectors.kpi_cache import cached_kpi
 from apps.reports.selectors.kpi_metrics import BUCKETS, Period, _hours, _pct
-from apps.reports.selectors.kpi_rollup import TREND_GRAINS, merged_sketches, rollup_totals, trend_bucket
+from apps.reports.selectors.kpi_rollup import TREND_GRAINS, rollup_totals, sketch_quantiles_of, trend_bucket
 from apps.reports.selectors.kpi_scope import kpi_rows
 
 
@@ -83,10 +82,11 @@ def kpi_trend(
         if point is not None:
             point.finished += totals["finished"]
             point.completed += totals["completed"]
-    for b, sketch in merged_sketches([qs.filter(lead_n__gt=0) for qs in parts], "lead_sketch", group=group).items():
+    leads = [qs.filter(lead_n__gt=0) for qs in parts]
+    for b, (_n, values) in sketch_quantiles_of(leads, "lead_sketch", group=group).items():
         point = points.get(_as_date(b))
         if point is not None:
-            point.lead_time_median_hours = _hours(sketch_quantiles(sketch, (0.5,))[1].get(0.5))
+            point.lead_time_median_hours = _hours(values.get(0.5))
     return list(points.values())
 
 

@@ -9,7 +9,6 @@ from django.db.models import Case, CharField, QuerySet, Value, When
 
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.selectors import deployment_visible_q
-from apps.deployments.sketch import sketch_quantiles
 from apps.deployments.workflow import Status
 from apps.reports.findings.selectors import findings_by_severity
 from apps.reports.models import AuditFinding
@@ -28,10 +27,10 @@ from apps.reports.selectors.kpi_metrics import (
 )
 from apps.reports.selectors.kpi_rollup import (
     lead_time_quantiles,
-    merged_sketches,
     release_median,
     restore_median,
     rollup_totals,
+    sketch_quantiles_of,
 )
 from apps.reports.selectors.kpi_scope import (
     automation_models,
@@ -203,12 +202,12 @@ def kpi_split(
 
     totals = rollup_totals(scope.parts(), group=level_of)
     parts = [qs.filter(lead_n__gt=0) for qs in scope.parts(environments=False)]
-    sketches = merged_sketches(parts, "lead_sketch", group=level_of)
+    medians = sketch_quantiles_of(parts, "lead_sketch", group=level_of)
     weeks = round(period.weeks, 4)
     split = {}
     for level in levels:
         c = totals.get(level) or rollup_totals([])
-        lead = sketch_quantiles(sketches.get(level, {}), (0.5,))[1]
+        lead = medians.get(level, (0, {}))[1]
         values = [
             _value("success_rate", _pct(c["completed"], c["finished"]), c["completed"], c["finished"]),
             _value(
