@@ -365,7 +365,7 @@ def generate(
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
             cursor.execute("ANALYZE")
-    from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
+    from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
     from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 
     counts["matrix_entries"] = matrix_snapshot_rebuild()  # the what-is-where snapshot the transitions keep

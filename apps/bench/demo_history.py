@@ -14,6 +14,7 @@ from apps.catalog.models import ComponentVersion, Service
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.deployments.models import AlignmentRating, AlignmentRole, Deployment
 from apps.deployments.rules import version_key
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
 from apps.environments.models import Environment, EnvironmentKind
 from apps.reviews.analysis import compute_analysis
 from apps.reviews.models import ModelReview, ReviewDecision, ReviewKind, ReviewStatus
@@ -125,6 +126,7 @@ def seed_history(*, deployments: int = DEPLOYMENTS, seed: int = SEED, out=None) 
         )
         counts["reviews"] = seed_reviews()
         counts["alignment_ratings"] = seed_alignment()
+        kpi_rollup_rebuild()  # the answered alignment ratings count in the KPI rollups
     return counts
 
 

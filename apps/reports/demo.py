@@ -9,7 +9,7 @@ from django.utils import timezone
 from apps.audit.context import AuditContext
 from apps.deployment_models.models import DeploymentModel, ModelStatus
 from apps.deployments.models import Deployment
-from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
 from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.findings.services import finding_change_status, finding_create

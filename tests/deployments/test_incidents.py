@@ -13,7 +13,7 @@ from apps.audit.models import AuditEntry
 from apps.core.exceptions import ConflictError
 from apps.deployments.models import DeploymentEvent, IncidentLink
 from apps.deployments.services import Context, incident_link_add, incident_link_resolve, incident_link_withdraw
-from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.selectors.kpis import kpi_report
 from apps.reviews.analysis import compute_analysis

@@ -20,7 +20,8 @@ from apps.deployments.services import (
     incident_link_resolve,
     incident_link_withdraw,
 )
-from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
+from apps.deployments.services.kpi_rollup import COUNTERS, DAILY_KEY, SKETCHES
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
 from apps.deployments.sketch import ALPHA, sketch_add, sketch_of, sketch_quantiles
 from apps.deployments.workflow import Status
 from apps.environments.models import EnvironmentKind
@@ -31,11 +32,11 @@ from tests.factories.deployments import advance, plan, soon
 
 pytestmark = pytest.mark.django_db
 
-COLUMNS = [f.name for f in DeploymentDailyRollup._meta.fields if f.name != "id"]
+FIGURES = [*COUNTERS, *SKETCHES]
 
 
 def _rows() -> dict:
-    return {tuple(r[:5]): r[5:] for r in DeploymentDailyRollup.objects.values_list(*COLUMNS)}
+    return {tuple(r[:5]): r[5:] for r in DeploymentDailyRollup.objects.values_list(*DAILY_KEY, *FIGURES)}
 
 
 def _later(monkeypatch, hours: float) -> None:

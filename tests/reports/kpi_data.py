@@ -27,7 +27,7 @@ import datetime as dt
 from types import SimpleNamespace
 
 from apps.deployments.models import AlignmentRating, Check, CheckKind, CheckResult, Feedback, IncidentLink
-from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
 from apps.deployments.workflow import Status
 from apps.environments.models import EnvironmentKind
 from apps.reports.models import AuditFinding

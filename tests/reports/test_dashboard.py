@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.selectors.dashboard import LIST_LIMIT, dashboard_for
 from tests.factories.accounts import UserFactory

@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from apps.deployments.services.events import Context, event_record
-from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.selectors.kpis import kpi_report
 from tests.factories.accounts import UserFactory

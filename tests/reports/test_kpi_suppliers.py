@@ -7,7 +7,7 @@ from django.test import Client
 from django.utils import timezone
 
 from apps.deployments.models import IncidentLink
-from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
 from apps.reports.selectors.kpi_drilldown import kpi_drilldown
 from apps.reports.selectors.kpis import kpi_report
 from tests.factories.accounts import UserFactory

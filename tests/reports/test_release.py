@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
 from apps.deployments.services.matrix_snapshot import matrix_record_final
 from apps.deployments.workflow import Status
 from apps.reports.selectors.kpi_drilldown import kpi_drilldown

@@ -1,13 +1,7 @@
-"""Fill the KPI rollup from the deployments already recorded — after every column the rollup reads exists (the
-branches that added them merged at 0015)."""
+"""Filled the KPI daily rollup from the deployments already recorded. The rollup has gained columns since, and
+0019 rebuilds every level from the deployments, so this step is left as a no-op (it has run where it had to)."""
 
 from django.db import migrations
-
-
-def backfill(apps, schema_editor):
-    from apps.deployments.services.kpi_rollup import kpi_rollup_rebuild
-
-    kpi_rollup_rebuild(apps=apps)
 
 
 class Migration(migrations.Migration):
@@ -18,4 +12,4 @@ class Migration(migrations.Migration):
         ("environments", "0003_clearance_reminded_for"),
     ]
 
-    operations = [migrations.RunPython(backfill, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop)]

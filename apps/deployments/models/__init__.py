@@ -27,9 +27,10 @@ from apps.deployments.models.records import (
     Severity,
 )
 from apps.deployments.models.risk import RiskBacktest
-from apps.deployments.models.rollups import DeploymentDailyRollup, empty_sketch
+from apps.deployments.models.rollups import ALL, DeploymentDailyRollup, DeploymentPeriodRollup, Grain, empty_sketch
 
 __all__ = [
+    "ALL",
     "MAX_KNOWLEDGE_LINKS",
     "MAX_STEP_MINUTES",
     "Action",
@@ -45,11 +46,13 @@ __all__ = [
     "Decision",
     "Deployment",
     "DeploymentDailyRollup",
+    "DeploymentPeriodRollup",
     "DeploymentEvent",
     "DeploymentProblem",
     "DeploymentStep",
     "EventKind",
     "Feedback",
+    "Grain",
     "HookDelivery",
     "HookSource",
     "IdempotencyKey",

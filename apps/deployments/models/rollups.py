@@ -1,6 +1,7 @@
-"""The KPI daily rollup: per day, environment, service, model and supplier, the counts and sums every KPI is
-computed from (apps/reports/selectors/kpis.py, kpi_trend.py), kept by the services in the transaction of each change
-(apps/deployments/services/kpi_rollup.py) and rebuilt from the deployments by `manage.py kpi_rollup_rebuild`.
+"""The KPI rollups: per day, environment, service, model and supplier, the counts and sums every KPI is computed from
+(apps/reports/selectors/kpis.py, kpi_trend.py), and the same figures per week, month and year over coarser keys;
+kept by the services in the transaction of each change (apps/deployments/services/kpi_rollup.py) and rebuilt from
+the deployments by `manage.py kpi_rollup_rebuild`.
 
 The keys are plain integers, 0 for "none" (a deployment without model or supplier), so that one unique constraint
 holds on every database and the rows carry no foreign keys to check on bulk loads."""
@@ -12,20 +13,14 @@ def empty_sketch() -> dict:
     return {}
 
 
-class DeploymentDailyRollup(models.Model):
-    """One day's contribution of the deployments of one environment, service, model and supplier.
+class RollupFigures(models.Model):
+    """The figures of a rollup row. Finished figures count the deployments that finished (completed, failed, rolled
+    back) in the row's days, by actual end in the server's time zone; planned figures count those planned to start
+    in them (drafts and cancelled ones left out). Durations are kept as log-bucket sketches
+    (apps/deployments/sketch.py): lead time of the completed ones, time to restore of the production failures and the
+    time from the end of a completed deployment to its release."""
 
-    Finished figures count the deployments that finished (completed, failed, rolled back) that day, by actual end
-    in the server's time zone; planned figures count those planned to start that day (drafts and cancelled ones left
-    out). Durations are kept as log-bucket sketches (apps/deployments/sketch.py): lead time of the completed ones and
-    time to restore of the production failures."""
-
-    day = models.DateField()
-    environment_id = models.PositiveIntegerField()
-    service_id = models.PositiveIntegerField()
-    model_id = models.PositiveIntegerField(default=0)  # 0: no model
-    supplier_id = models.PositiveIntegerField(default=0)  # 0: no supplier
-    # finished that day
+    # finished in the row's days
     finished = models.IntegerField(default=0)
     completed = models.IntegerField(default=0)
     failed = models.IntegerField(default=0)  # failed or rolled back
@@ -40,9 +35,28 @@ class DeploymentDailyRollup(models.Model):
     feedback_n = models.IntegerField(default=0)
     feedback_lead_sum = models.IntegerField(default=0)
     feedback_quality_sum = models.IntegerField(default=0)
-    # planned to start that day
+    rate_n = models.IntegerField(default=0)  # ratings of the rate of change given
+    rate_sum = models.IntegerField(default=0)
+    alignment_n = models.IntegerField(default=0)  # partner alignment ratings answered
+    alignment_sum = models.IntegerField(default=0)
+    release_n = models.IntegerField(default=0)  # completed and released to users since
+    release_sketch = models.JSONField(default=empty_sketch)  # from the end of the deployment to its release
+    # planned to start in the row's days
     planned = models.IntegerField(default=0)
     overrides = models.IntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class DeploymentDailyRollup(RollupFigures):
+    """One day's contribution of the deployments of one environment, service, model and supplier."""
+
+    day = models.DateField()
+    environment_id = models.PositiveIntegerField()
+    service_id = models.PositiveIntegerField()
+    model_id = models.PositiveIntegerField(default=0)  # 0: no model
+    supplier_id = models.PositiveIntegerField(default=0)  # 0: no supplier
 
     class Meta:
         constraints = [
@@ -59,3 +73,34 @@ class DeploymentDailyRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} env {self.environment_id} svc {self.service_id} model {self.model_id}"
+
+
+class Grain(models.TextChoices):
+    WEEK = "W", "week"  # starting on Monday
+    MONTH = "M", "month"
+    YEAR = "Y", "year"
+
+
+ALL = -1  # the environment or model key of a row that adds up every environment (or every model, "none" included)
+
+
+class DeploymentPeriodRollup(RollupFigures):
+    """The daily rows of one week, month or year added up, over every service and supplier, per environment and
+    model — and also over every environment (environment_id ALL), every model (model_id ALL) or both: a long period
+    without a service, supplier or owner's scope reads a few of these rows instead of one per deployment, and the
+    duration sketches are merged over the fewest rows that answer the filters."""
+
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+    start = models.DateField()
+    environment_id = models.IntegerField()  # ALL: every environment
+    model_id = models.IntegerField(default=0)  # 0: no model; ALL: every model
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["grain", "start", "environment_id", "model_id"], name="period_rollup_one_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_grain_display()} {self.start} env {self.environment_id} model {self.model_id}"

@@ -15,6 +15,7 @@ from apps.deployments import workflow
 from apps.deployments.models import AlignmentRating, AlignmentRole, Deployment, EventKind
 from apps.deployments.notifications import alignment_request_message
 from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.kpi_rollup import rollup_kept
 from apps.deployments.services.notices import send_each
 
 SALT = "deploydesk.alignment-rating"
@@ -116,15 +117,16 @@ def alignment_answer(*, token: str, rating, comment: str = "") -> AlignmentRatin
     comment = (comment or "").strip()
     if len(comment) > 2000:
         raise ValidationError({"comment": "At most 2,000 characters."})
-    locked = AlignmentRating.objects.select_for_update().get(pk=request.pk)
-    if locked.answered:
-        raise ConflictError("This link has already been answered. Thank you.", code="already_answered")
-    locked.rating, locked.comment, locked.answered_at = value, comment, timezone.now()
-    try:
-        locked.full_clean()
-        locked.save(update_fields=["rating", "comment", "answered_at"])
-    except IntegrityError as exc:  # pragma: no cover - the check constraint mirrors the validation above
-        raise ValidationError({"rating": "Choose a rating from 1 to 5."}) from exc
+    with rollup_kept(request.deployment):  # the partner alignment KPI is kept in the rollups
+        locked = AlignmentRating.objects.select_for_update().get(pk=request.pk)
+        if locked.answered:
+            raise ConflictError("This link has already been answered. Thank you.", code="already_answered")
+        locked.rating, locked.comment, locked.answered_at = value, comment, timezone.now()
+        try:
+            locked.full_clean()
+            locked.save(update_fields=["rating", "comment", "answered_at"])
+        except IntegrityError as exc:  # pragma: no cover - the check constraint mirrors the validation above
+            raise ValidationError({"rating": "Choose a rating from 1 to 5."}) from exc
     event_record(
         deployment=request.deployment,
         ctx=Context(actor=None, channel=WEB),

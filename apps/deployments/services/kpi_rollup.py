@@ -1,7 +1,8 @@
 """Keeps the KPI daily rollup (DeploymentDailyRollup): every service that changes what a KPI counts — a status, a
 plan, an incident link, a rating — takes the deployment's contribution before and after the change and applies
-the difference in the same transaction; `kpi_rollup_rebuild` recomputes every row from the deployments (the
-migration, `manage.py kpi_rollup_rebuild`, bench_seed and the demo after bulk loads).
+the difference to the daily rows and to the week, month and year rows in the same transaction;
+kpi_rollup_rebuild.py recomputes every row from the deployments (the migrations, `manage.py kpi_rollup_rebuild`,
+bench_seed and the demo after bulk loads).
 
 Both paths compute a deployment's contribution with the one function `contribution`, from the same facts."""
 
@@ -9,7 +10,6 @@ import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from django.apps import apps as global_apps
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -32,6 +32,7 @@ DEPLOYMENT_FIELDS = (
     "actual_end",
     "submitted_at",
     "override_count",
+    "released_at",
 )
 COUNTERS = (
     "finished",
@@ -46,21 +47,39 @@ COUNTERS = (
     "feedback_n",
     "feedback_lead_sum",
     "feedback_quality_sum",
+    "rate_n",
+    "rate_sum",
+    "alignment_n",
+    "alignment_sum",
+    "release_n",
     "planned",
     "overrides",
 )
-SKETCHES = ("lead_sketch", "restore_sketch")
+SKETCHES = ("lead_sketch", "restore_sketch", "release_sketch")
+SKETCH_COUNTS = {"lead_sketch": "lead_n", "restore_sketch": "restore_n", "release_sketch": "release_n"}
+
+
+FEEDBACK_SUMS = {
+    "n": Count("pk"),
+    "lead": Sum("rating_lead_time"),
+    "q": Sum("rating_quality"),
+    "rate_n": Count("rating_rate_of_change"),
+    "rate": Sum("rating_rate_of_change"),
+}
+ALIGNMENT_SUMS = {"n": Count("pk"), "total": Sum("rating")}
 
 
 @dataclass
 class Facts:
     """What a deployment's contribution depends on: its row, its standing incident links (opened, resolved), its
-    ratings (count, lead time sum, quality sum) and when it was rolled back."""
+    ratings (count, lead time sum, quality sum, rate-of-change count and sum), its answered alignment ratings
+    (count, sum) and when it was rolled back."""
 
     row: dict
     incidents: list = field(default_factory=list)
-    feedback: tuple = (0, 0, 0)
+    feedback: tuple = (0, 0, 0, 0, 0)
     rolled_back_at: dt.datetime | None = None
+    alignment: tuple = (0, 0)
 
 
 def local_day(value: dt.datetime) -> dt.date:
@@ -108,9 +127,16 @@ def contribution(facts: Facts) -> dict[tuple, dict]:
         if restores:
             c["restore_n"] = len(restores)
             c["restore_sketch"] = sketch_of(restores)
-        n, lead_sum, quality_sum = facts.feedback
+        n, lead_sum, quality_sum, rate_n, rate_sum = facts.feedback
         if n:
             c.update(feedback_n=n, feedback_lead_sum=lead_sum, feedback_quality_sum=quality_sum)
+        if rate_n:
+            c.update(rate_n=rate_n, rate_sum=rate_sum)
+        if facts.alignment[0]:
+            c.update(alignment_n=facts.alignment[0], alignment_sum=facts.alignment[1])
+        if completed and row["released_at"] is not None:
+            c["release_n"] = 1
+            c["release_sketch"] = sketch_of([_seconds(row["released_at"], end)])
         parts[_key(local_day(end), row)] = c
     if status not in workflow.NOT_PLANNED and row["planned_start"] is not None:
         key = _key(local_day(row["planned_start"]), row)
@@ -120,7 +146,7 @@ def contribution(facts: Facts) -> dict[tuple, dict]:
     return parts
 
 
-def _merge(into: dict, part: dict, sign: int = 1) -> None:
+def merge_part(into: dict, part: dict, sign: int = 1) -> None:
     for name, value in part.items():
         if name in SKETCHES:
             sketch_add(into.setdefault(name, {}), value, sign)
@@ -133,8 +159,8 @@ def difference(before: dict, after: dict) -> dict[tuple, dict]:
     diff: dict[tuple, dict] = {}
     for key in before.keys() | after.keys():
         d: dict = {}
-        _merge(d, after.get(key, {}))
-        _merge(d, before.get(key, {}), -1)
+        merge_part(d, after.get(key, {}))
+        merge_part(d, before.get(key, {}), -1)
         if any(v for v in d.values()):
             diff[key] = d
     return diff
@@ -155,8 +181,10 @@ def facts_of(deployment) -> Facts:
     facts.incidents = list(
         deployment.incidents.filter(withdrawn_at__isnull=True).order_by().values_list("opened_at", "resolved_at")
     )
-    fb = deployment.feedback.order_by().aggregate(n=Count("pk"), lead=Sum("rating_lead_time"), q=Sum("rating_quality"))
-    facts.feedback = (fb["n"], fb["lead"] or 0, fb["q"] or 0)
+    fb = deployment.feedback.order_by().aggregate(**FEEDBACK_SUMS)
+    facts.feedback = (fb["n"], fb["lead"] or 0, fb["q"] or 0, fb["rate_n"], fb["rate"] or 0)
+    al = deployment.alignment.filter(answered_at__isnull=False).order_by().aggregate(**ALIGNMENT_SUMS)
+    facts.alignment = (al["n"], al["total"] or 0)
     if row["status"] == S.ROLLED_BACK:
         facts.rolled_back_at = (
             DeploymentEvent.objects.filter(deployment=deployment, to_status=S.ROLLED_BACK)
@@ -167,26 +195,58 @@ def facts_of(deployment) -> Facts:
     return facts
 
 
-def rollup_apply(diff: dict[tuple, dict]) -> None:
-    """Add `diff` into the rollup rows, locking them in key order (no deadlock between two writers); a row left
-    with nothing in it is deleted, so the rollup holds exactly the rows a rebuild makes."""
-    from apps.deployments.models import DeploymentDailyRollup
+DAILY_KEY = ("day", "environment_id", "service_id", "model_id", "supplier_id")
+PERIOD_KEY = ("grain", "start", "environment_id", "model_id")
 
+
+def period_starts(day: dt.date) -> dict[str, dt.date]:
+    """The first day of the week (Monday), month and year `day` falls in, by grain."""
+    return {
+        "W": day - dt.timedelta(days=day.weekday()),
+        "M": day.replace(day=1),
+        "Y": day.replace(month=1, day=1),
+    }
+
+
+def period_difference(diff: dict[tuple, dict]) -> dict[tuple, dict]:
+    """The daily difference `diff` carried to the period rows: each day's to its week, month and year, per
+    environment and model, every environment (ALL), every model (ALL) and both; keys where it adds up to nothing
+    are left out."""
+    from apps.deployments.models import ALL
+
+    periods: dict[tuple, dict] = {}
+    for (day, env, _svc, model, _supplier), part in diff.items():
+        for grain, start in period_starts(day).items():
+            for e in (env, ALL):
+                for m in (model, ALL):
+                    merge_part(periods.setdefault((grain, start, e, m), {}), part)
+    return {key: d for key, d in periods.items() if any(v for v in d.values())}
+
+
+def _add_rows(model, key_fields: tuple, diff: dict[tuple, dict]) -> None:
     for key in sorted(diff):
-        day, env, svc, model, supplier = key
-        with transaction.atomic():
-            row, _ = DeploymentDailyRollup.objects.select_for_update().get_or_create(
-                day=day, environment_id=env, service_id=svc, model_id=model, supplier_id=supplier
-            )
-            for name, value in diff[key].items():
-                if name in SKETCHES:
-                    setattr(row, name, sketch_add(dict(getattr(row, name) or {}), value))
-                else:
-                    setattr(row, name, getattr(row, name) + value)
-            if any(getattr(row, name) for name in (*COUNTERS, *SKETCHES)):
-                row.save()
+        row, _ = model.objects.select_for_update().get_or_create(**dict(zip(key_fields, key, strict=True)))
+        for name, value in diff[key].items():
+            if name in SKETCHES:
+                setattr(row, name, sketch_add(dict(getattr(row, name) or {}), value))
             else:
-                row.delete()
+                setattr(row, name, getattr(row, name) + value)
+        if any(getattr(row, name) for name in (*COUNTERS, *SKETCHES)):
+            row.save()
+        else:
+            row.delete()
+
+
+def rollup_apply(diff: dict[tuple, dict]) -> None:
+    """Add `diff` into the daily rows and into the week, month and year rows they add up to, locking every row in
+    one order — the daily rows by key, then the period rows by key — so two writers never deadlock, and a writer
+    waits for the other's rows instead of counting over them; a row left with nothing in it is deleted, so the
+    rollups hold exactly the rows a rebuild makes."""
+    from apps.deployments.models import DeploymentDailyRollup, DeploymentPeriodRollup
+
+    with transaction.atomic():
+        _add_rows(DeploymentDailyRollup, DAILY_KEY, diff)
+        _add_rows(DeploymentPeriodRollup, PERIOD_KEY, period_difference(diff))
 
 
 def rollup_before(deployment) -> dict:
@@ -214,49 +274,3 @@ def rollup_kept(deployment):
     before = rollup_before(locked)
     yield
     rollup_after(locked, before)
-
-
-# --- the rebuild ---------------------------------------------------------------------------------------------
-
-
-def kpi_rollup_rebuild(*, apps=global_apps) -> int:
-    """Recompute every rollup row from the deployments, their links, ratings and roll-back events (a pass over
-    each table, the contributions computed by `contribution`); returns the rows made."""
-    Deployment = apps.get_model("deployments", "Deployment")
-    IncidentLink = apps.get_model("deployments", "IncidentLink")
-    Feedback = apps.get_model("deployments", "Feedback")
-    DeploymentEvent = apps.get_model("deployments", "DeploymentEvent")
-    Rollup = apps.get_model("deployments", "DeploymentDailyRollup")
-    finished = Deployment.objects.filter(status__in=workflow.FINISHED).order_by()
-    incidents: dict[int, list] = {}
-    links = IncidentLink.objects.filter(withdrawn_at__isnull=True, deployment__in=finished.values("pk")).order_by()
-    for dep_id, opened, resolved in links.values_list("deployment_id", "opened_at", "resolved_at").iterator(BATCH):
-        incidents.setdefault(dep_id, []).append((opened, resolved))
-    feedback = {
-        r["deployment_id"]: (r["n"], r["lead"], r["q"])
-        for r in Feedback.objects.filter(deployment__in=finished.values("pk"))
-        .order_by()
-        .values("deployment_id")
-        .annotate(n=Count("pk"), lead=Sum("rating_lead_time"), q=Sum("rating_quality"))
-    }
-    rolled_back = {}
-    events = DeploymentEvent.objects.filter(to_status=S.ROLLED_BACK).order_by("at", "pk")
-    for dep_id, at in events.values_list("deployment_id", "at").iterator(BATCH):
-        rolled_back[dep_id] = at  # the latest wins
-    rows: dict[tuple, dict] = {}
-    counted = Deployment.objects.exclude(status=S.DRAFT).exclude(status=S.CANCELLED).order_by()
-    for values in counted.values_list(*DEPLOYMENT_FIELDS).iterator(BATCH):
-        row = dict(zip(DEPLOYMENT_FIELDS, values, strict=True))
-        pk = row["pk"]
-        facts = Facts(row, incidents.get(pk, []), feedback.get(pk, (0, 0, 0)), rolled_back.get(pk))
-        for key, part in contribution(facts).items():
-            _merge(rows.setdefault(key, {}), part)
-    made = [
-        Rollup(day=k[0], environment_id=k[1], service_id=k[2], model_id=k[3], supplier_id=k[4], **v)
-        for k, v in rows.items()
-        if any(v.values())
-    ]
-    with transaction.atomic():
-        Rollup.objects.all().delete()
-        Rollup.objects.bulk_create(made, batch_size=BATCH)
-    return len(made)

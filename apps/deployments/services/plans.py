@@ -11,6 +11,7 @@ from apps.deployments import workflow
 from apps.deployments.models import MAX_STEP_MINUTES, Deployment, DeploymentStep, EventKind, StepStatus
 from apps.deployments.permissions import may_execute, may_release
 from apps.deployments.services.events import Context, event_record
+from apps.deployments.services.kpi_rollup import rollup_after, rollup_before
 
 RELEASED = "deployment.released"  # the outbound (webhook) event of a release
 STEP_EDITABLE = workflow.PLANNING  # the plan's steps change until the deployment starts
@@ -56,11 +57,13 @@ def deployment_release(*, ctx: Context, deployment: Deployment, release_ref: str
         raise ValidationError({"release_ref": "Give the reference of the release (e.g. REL-2026-04)."})
     if len(ref) > 100:
         raise ValidationError({"release_ref": "A release reference has at most 100 characters."})
+    counted = rollup_before(locked)  # the release lag is a KPI, kept in the rollups
     locked.released_at = timezone.now()
     locked.released_by = ctx.actor
     locked.release_ref = ref
     locked.version += 1
     locked.save(update_fields=["released_at", "released_by", "release_ref", "version", "updated_at"])
+    rollup_after(locked, counted)
     event = event_record(
         deployment=locked,
         ctx=ctx,

@@ -1,18 +1,29 @@
-"""The KPIs' figures read from the daily rollup (apps/deployments/models/rollups.py): one aggregate over the rows of
-the period and the filters, and the merged sketches of the durations — without scanning deployments, so a figure
-costs the same cold as cached (README "KPI rollups")."""
+"""The KPIs' figures read from the rollups (apps/deployments/models/rollups.py): one aggregate over the rows of the
+period and the filters, and the merged sketches of the durations — without scanning deployments, so a figure costs
+the same cold as cached (README "KPI rollups").
+
+A period is read from the coarsest rows that cover it (`period_cover`): whole years, then whole months, then whole
+weeks from the week, month and year rows, and the days left at its edges from the daily rows. The period rows add
+up every service and supplier, so a cut by service, supplier or an owner's services reads the daily rows alone
+(each such cut is a small share of the deployments, found through the daily rows' indexes)."""
 
 import datetime as dt
+import math
+from dataclasses import dataclass
+from fractions import Fraction
 
 from django.db import connection
-from django.db.models import DateField, Q, QuerySet, Sum, Value
+from django.db.models import DateField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import TruncMonth, TruncWeek
 
 from apps.deployment_models.models import DeploymentModel, ModelStatus
-from apps.deployments.models import DeploymentDailyRollup
-from apps.deployments.sketch import sketch_quantiles
+from apps.deployments.models import ALL, DeploymentDailyRollup, DeploymentPeriodRollup
+from apps.deployments.services.kpi_rollup import period_starts
 from apps.environments.models import Environment, EnvironmentKind
 
 AGREED_STATUSES = (ModelStatus.ACTIVE, ModelStatus.PILOT, ModelStatus.RETIRED)
+REPORT_GRAINS = ("Y", "M", "W")  # coarsest first
+TREND_GRAINS = {"week": ("W",), "month": ("M",)}
 SUMMED = (
     "finished",
     "completed",
@@ -25,6 +36,11 @@ SUMMED = (
     "feedback_n",
     "feedback_lead_sum",
     "feedback_quality_sum",
+    "rate_n",
+    "rate_sum",
+    "alignment_n",
+    "alignment_sum",
+    "release_n",
 )
 
 
@@ -41,31 +57,127 @@ def _pk(obj) -> int:
     return getattr(obj, "pk", obj)
 
 
-def rollup_rows(
-    *,
-    first: dt.date,
-    last: dt.date,
-    services: QuerySet | None = None,
-    environment=None,
-    service=None,
-    model=None,
-    supplier=None,
-) -> QuerySet[DeploymentDailyRollup]:
-    """The rollup rows of the days first..last (inclusive) and the filters; `services` limits them to a user's
-    services (service and product owners see only theirs)."""
-    qs = DeploymentDailyRollup.objects.filter(day__gte=first, day__lte=last).order_by()
-    if services is not None:
-        qs = qs.filter(service_id__in=services.values("pk"))
-    for name, value in (("environment_id", environment), ("service_id", service), ("model_id", model)):
-        if value is not None:
-            qs = qs.filter(**{name: _pk(value)})
-    if supplier is not None:
-        qs = qs.filter(supplier_id=_pk(supplier))
-    return qs
+# --- which rows cover a period -------------------------------------------------------------------------------
 
 
-def rollup_totals(rows: QuerySet) -> dict:
-    """Every count and sum of the KPIs over `rows`, in one query (absent figures are 0)."""
+def _next_start(start: dt.date, grain: str) -> dt.date:
+    if grain == "W":
+        return start + dt.timedelta(days=7)
+    if grain == "M":
+        return dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    return dt.date(start.year + 1, 1, 1)
+
+
+def period_cover(first: dt.date, last: dt.date, grains=REPORT_GRAINS) -> tuple[dict[str, list], list[tuple]]:
+    """({grain: [start, ...]}, [(first day, last day), ...]): the whole periods of each grain, coarsest first, that
+    lie in first..last (inclusive) and are not covered by a coarser one, and the day ranges left over (at most one
+    at each edge of each coarser run)."""
+    periods: dict[str, list] = {}
+    ranges = [(first, last)] if first <= last else []
+    for grain in grains:
+        left = []
+        for a, b in ranges:
+            start = period_starts(a)[grain]
+            if start < a:
+                start = _next_start(start, grain)
+            starts = []
+            while _next_start(start, grain) - dt.timedelta(days=1) <= b:
+                starts.append(start)
+                start = _next_start(start, grain)
+            if not starts:
+                left.append((a, b))
+                continue
+            periods.setdefault(grain, []).extend(starts)
+            if a < starts[0]:
+                left.append((a, starts[0] - dt.timedelta(days=1)))
+            if start <= b:
+                left.append((start, b))
+        ranges = left
+    return periods, ranges
+
+
+@dataclass(frozen=True)
+class RollupScope:
+    """The rollup rows of a period and filters. `services` limits them to a user's services (service and product
+    owners see only theirs); `models` to a set of models (an automation level)."""
+
+    first: dt.date
+    last: dt.date
+    services: QuerySet | None = None
+    environment: object = None
+    service: object = None
+    model: object = None
+    supplier: object = None
+    models: QuerySet | None = None
+
+    @property
+    def daily_only(self) -> bool:
+        return self.services is not None or self.service is not None or self.supplier is not None
+
+    def _daily(self, ranges) -> QuerySet[DeploymentDailyRollup]:
+        days = Q()
+        for a, b in ranges:
+            days |= Q(day__gte=a, day__lte=b)
+        qs = DeploymentDailyRollup.objects.filter(days).order_by()
+        if self.services is not None:
+            qs = qs.filter(service_id__in=self.services.values("pk"))
+        for name, value in (("environment_id", self.environment), ("service_id", self.service)):
+            if value is not None:
+                qs = qs.filter(**{name: _pk(value)})
+        for name, value in (("model_id", self.model), ("supplier_id", self.supplier)):
+            if value is not None:
+                qs = qs.filter(**{name: _pk(value)})
+        if self.models is not None:
+            qs = qs.filter(model_id__in=self.models.values("pk"))
+        return qs
+
+    def _periods(self, periods: dict, *, environments: bool, models: bool) -> QuerySet[DeploymentPeriodRollup]:
+        which = Q()
+        for grain, starts in periods.items():
+            which |= Q(grain=grain, start__in=starts)
+        qs = DeploymentPeriodRollup.objects.filter(which).order_by()
+        if self.environment is not None:
+            qs = qs.filter(environment_id=_pk(self.environment))
+        else:
+            qs = qs.exclude(environment_id=ALL) if environments else qs.filter(environment_id=ALL)
+        if self.model is not None:
+            qs = qs.filter(model_id=_pk(self.model))
+        elif self.models is not None:
+            qs = qs.filter(model_id__in=self.models.values("pk"))
+        else:
+            qs = qs.exclude(model_id=ALL) if models else qs.filter(model_id=ALL)
+        return qs
+
+    def parts(self, *, environments: bool = True, models: bool = True, grains=REPORT_GRAINS) -> list[QuerySet]:
+        """The querysets whose rows add up to the scope: period rows for the whole periods of `grains`, daily rows
+        for the rest. `environments` / `models`: rows per environment / model are needed (to tell production or
+        agreed models apart); otherwise rows over every environment / model are read where the filters allow."""
+        if self.daily_only:
+            return [self._daily([(self.first, self.last)])]
+        periods, ranges = period_cover(self.first, self.last, grains)
+        parts = [self._daily(ranges)] if ranges else []
+        if periods:
+            parts.append(self._periods(periods, environments=environments, models=models))
+        return parts
+
+
+def trend_bucket(bucket: str):
+    """The trend bucket (week or month start) of a rollup row, as a function of the part's queryset: a daily row's
+    day truncated, a period row's start (the period rows read for a trend are of the bucket's grain)."""
+    trunc = TruncWeek if bucket == "week" else TruncMonth
+
+    def of(qs: QuerySet):
+        return F("start") if qs.model is DeploymentPeriodRollup else trunc("day", output_field=DateField())
+
+    return of
+
+
+# --- reading the rows ----------------------------------------------------------------------------------------
+
+
+def rollup_totals(parts: list[QuerySet], group=None) -> dict:
+    """Every count and sum of the KPIs over the rows of `parts` (absent figures are 0), one query a part; with
+    `group` (a function of a part's queryset to an expression), {group value: totals}."""
     prod = production_q()
     sums = {f"_{name}": Sum(name) for name in SUMMED}  # an aggregate may not take a field's name
     sums.update(
@@ -76,43 +188,97 @@ def rollup_totals(rows: QuerySet) -> dict:
         _prod_restore_n=Sum("restore_n", filter=prod),
         _agreed=Sum("planned", filter=agreed_q()),
     )
-    return {key[1:]: value or 0 for key, value in rows.aggregate(**sums).items()}
+    grouped: dict = {}
+    for qs in parts:
+        if group is None:
+            results = [(None, qs.aggregate(**sums))]
+        else:
+            rows = qs.annotate(_g=group(qs)).values("_g").annotate(**sums)
+            results = [(r.pop("_g"), r) for r in rows]
+        for g, result in results:
+            totals = grouped.setdefault(g, {})
+            for key, value in result.items():
+                totals[key[1:]] = totals.get(key[1:], 0) + (value or 0)
+    if group is None:
+        return grouped.get(None) or {key[1:]: 0 for key in sums}
+    return grouped
 
 
-def merged_sketches(rows: QuerySet, field: str, group=None) -> dict:
-    """{group: sketch} of the rows' sketches added up by the database (a JSON table function over the rows, grouped
-    by bucket): one row per group and bucket comes back, however many rollup rows there are. Without `group`, all
+def _fraction(p: float) -> tuple[int, int]:
+    f = Fraction(p).limit_denominator(10_000)
+    return f.numerator, f.denominator
+
+
+def sketch_quantiles_of(parts: list[QuerySet], field: str, fractions=(0.5,), group=None) -> dict:
+    """{group: (n, {fraction: seconds})} of the rows' `field` sketches added up, read like sketch_quantiles (the mean
+    of the bucket at each rank, interpolated between the two ranks around it like percentile_cont) — computed by the
+    database: the buckets of every part are added up per group, numbered by a running count, and only the one or two
+    buckets each fraction's ranks fall into come back, however many rows and buckets there are. Without `group`, all
     rows are one group (None)."""
-    if field not in ("lead_sketch", "restore_sketch"):
+    if field not in ("lead_sketch", "restore_sketch", "release_sketch"):
         raise ValueError(field)
-    rows = rows.annotate(_g=group if group is not None else Value(None, output_field=DateField()))
-    sql, params = rows.values("_g", field).query.sql_with_params()
     if connection.vendor == "postgresql":
-        each = f"jsonb_each(r.{field}) AS e"
+        each, key = f"jsonb_each(r.{field}) AS e", "e.key::integer"
         n, total = "(e.value->>0)::bigint", "(e.value->>1)::bigint"
     else:
-        each = f"json_each(r.{field}) AS e"
+        each, key = f"json_each(r.{field}) AS e", "CAST(e.key AS INTEGER)"
         n, total = "json_extract(e.value, '$[0]')", "json_extract(e.value, '$[1]')"
-    query = f"SELECT r._g, e.key, SUM({n}), SUM({total}) FROM ({sql}) AS r, {each} GROUP BY r._g, e.key"  # noqa: S608
-    merged: dict = {}
+    selects, params = [], []
+    for qs in parts:
+        rows = qs.annotate(_g=group(qs) if group is not None else Value(None, output_field=DateField()))
+        sql, p = rows.values("_g", field).query.sql_with_params()
+        selects.append(f"SELECT r._g AS g, {key} AS k, {n} AS n, {total} AS t FROM ({sql}) AS r, {each}")  # noqa: S608
+        params.extend(p)
+    if not selects:
+        return {}
+    wanted = []
+    for p in fractions:
+        num, den = _fraction(p)
+        lo, hi = f"((c.total - 1) * {num}) / {den}", f"((c.total - 1) * {num} + {den - 1}) / {den}"
+        wanted.append(f"(c.cum > {lo} AND c.cum - c.n <= {hi})")
+    query = (
+        f"WITH x AS ({' UNION ALL '.join(selects)}), "  # noqa: S608
+        "b AS (SELECT g, k, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(t) AS BIGINT) AS t FROM x GROUP BY g, k), "
+        "c AS (SELECT g, k, n, t, CAST(SUM(n) OVER (PARTITION BY g ORDER BY k) AS BIGINT) AS cum, "
+        "CAST(SUM(n) OVER (PARTITION BY g) AS BIGINT) AS total FROM b WHERE n > 0) "
+        f"SELECT c.g, c.n, c.t, c.cum, c.total FROM c WHERE {' OR '.join(wanted)}"
+    )
+    buckets: dict = {}
     with connection.cursor() as cursor:
         cursor.execute(query, params)
-        for g, key, count, seconds in cursor.fetchall():
-            if count:
-                merged.setdefault(g, {})[key] = [int(count), int(seconds)]
-    return merged
+        for g, count, seconds, cum, all_n in cursor.fetchall():
+            buckets.setdefault(g, (int(all_n), []))[1].append(
+                (int(cum) - int(count), int(cum), int(seconds) / int(count))
+            )
+    result = {}
+    for g, (all_n, found) in buckets.items():
+
+        def at_rank(rank: int, found=found) -> float:
+            return next(mean for first, end, mean in found if first <= rank < end)
+
+        values = {}
+        for p in fractions:
+            pos = (all_n - 1) * p
+            lo, hi = math.floor(pos), math.ceil(pos)
+            values[p] = at_rank(lo) + (at_rank(hi) - at_rank(lo)) * (pos - lo)
+        result[g] = (all_n, values)
+    return result
 
 
-def merged_sketch(rows: QuerySet, field: str) -> dict:
-    return merged_sketches(rows, field).get(None, {})
+def lead_time_quantiles(parts: list[QuerySet], fractions=(0.5, 0.9)) -> dict:
+    """{fraction: seconds} of the lead times of the completed deployments in `parts` (within the sketch's error)."""
+    rows = [qs.filter(lead_n__gt=0) for qs in parts]
+    return sketch_quantiles_of(rows, "lead_sketch", fractions).get(None, (0, {}))[1]
 
 
-def lead_time_quantiles(rows: QuerySet, fractions=(0.5, 0.9)) -> dict:
-    """{fraction: seconds} of the lead times of the completed deployments in `rows` (within the sketch's error)."""
-    return sketch_quantiles(merged_sketch(rows.filter(lead_n__gt=0), "lead_sketch"), fractions)[1]
+def release_median(parts: list[QuerySet]) -> float | None:
+    """The median time, in seconds, from the end of the completed deployments in `parts` to their release."""
+    rows = [qs.filter(release_n__gt=0) for qs in parts]
+    return sketch_quantiles_of(rows, "release_sketch").get(None, (0, {}))[1].get(0.5)
 
 
-def restore_median(rows: QuerySet) -> float | None:
-    """The median time to restore, in seconds, of the production failures restored in `rows`."""
-    _n, values = sketch_quantiles(merged_sketch(rows.filter(production_q(), restore_n__gt=0), "restore_sketch"), (0.5,))
-    return values.get(0.5)
+def restore_median(parts: list[QuerySet]) -> float | None:
+    """The median time to restore, in seconds, of the production failures restored in `parts` (rows per
+    environment)."""
+    rows = [qs.filter(production_q(), restore_n__gt=0) for qs in parts]
+    return sketch_quantiles_of(rows, "restore_sketch").get(None, (0, {}))[1].get(0.5)

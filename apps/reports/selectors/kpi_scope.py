@@ -15,7 +15,7 @@ from apps.deployments.models import Deployment
 from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.reports.permissions import VIEW_KPIS
 from apps.reports.selectors.kpi_metrics import AUTOMATION_LEVELS, COMPLETED, DEFAULT_DAYS, Period
-from apps.reports.selectors.kpi_rollup import rollup_rows
+from apps.reports.selectors.kpi_rollup import RollupScope
 
 
 def pk_of(obj):
@@ -49,24 +49,25 @@ def kpi_base(
 
 def kpi_rows(
     *, user, period: Period, environment=None, service=None, model=None, supplier=None, automation_level=None
-) -> QuerySet:
-    """The daily rollup rows the user's KPIs are read from: the same scope and filters as kpi_base."""
+) -> RollupScope:
+    """The rollup rows the user's KPIs are read from: the same scope and filters as kpi_base."""
     if not user_can(user, VIEW_KPIS):
         raise PermissionDenied("Only deployment managers, service and product owners and auditors see KPIs.")
-    scope = kpi_services(user=user) if deployment_visible_q(user) is not None else None
-    rows = rollup_rows(
+    return RollupScope(
         first=period.first,
         last=period.last,
-        services=scope,
+        services=kpi_services(user=user) if deployment_visible_q(user) is not None else None,
         environment=environment,
         service=service,
         model=model,
         supplier=supplier,
+        models=automation_models(automation_level) if automation_level else None,
     )
-    if automation_level:
-        levels = AUTOMATION_LEVELS[automation_level]
-        rows = rows.filter(model_id__in=DeploymentModel.objects.filter(automation_level__in=levels).values("pk"))
-    return rows
+
+
+def automation_models(level: str) -> QuerySet[DeploymentModel]:
+    """The models of an automation level (a key of AUTOMATION_LEVELS), as they are now."""
+    return DeploymentModel.objects.filter(automation_level__in=AUTOMATION_LEVELS[level])
 
 
 def kpi_services(*, user) -> QuerySet[Service]:

@@ -4,15 +4,12 @@ read from the daily rollup with the scope and filters of kpi_scope."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import DateField, Sum
-from django.db.models.functions import TruncMonth, TruncWeek
 from django.utils import timezone
 
-from apps.deployments.sketch import sketch_quantiles
 from apps.reports.permissions import VIEW_KPIS
 from apps.reports.selectors.kpi_cache import cached_kpi
 from apps.reports.selectors.kpi_metrics import BUCKETS, Period, _hours, _pct
-from apps.reports.selectors.kpi_rollup import merged_sketches
+from apps.reports.selectors.kpi_rollup import TREND_GRAINS, rollup_totals, sketch_quantiles_of, trend_bucket
 from apps.reports.selectors.kpi_scope import kpi_rows
 
 
@@ -64,7 +61,7 @@ def kpi_trend(
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {BUCKETS}")
     period = Period(start, end)
-    rows = kpi_rows(
+    parts = kpi_rows(
         user=user,
         period=period,
         environment=environment,
@@ -72,24 +69,24 @@ def kpi_trend(
         model=model,
         supplier=supplier,
         automation_level=automation_level,
-    ).filter(finished__gt=0)
+    ).parts(environments=False, models=False, grains=TREND_GRAINS[bucket])
     points: dict[dt.date, TrendPoint] = {}
     day = _bucket_start(start, bucket)
     while day <= end:
         points[day] = TrendPoint(day)
         day = _next_bucket(day, bucket)
-    for day, finished, completed in (
-        rows.values("day").annotate(f=Sum("finished"), c=Sum("completed")).values_list("day", "f", "c")
-    ):
-        point = points.get(_bucket_start(day, bucket))
-        if point is not None:
-            point.finished += finished
-            point.completed += completed
-    trunc = (TruncWeek if bucket == "week" else TruncMonth)("day", output_field=DateField())
-    for b, sketch in merged_sketches(rows.filter(lead_n__gt=0), "lead_sketch", group=trunc).items():
+    group = trend_bucket(bucket)
+    finished = [qs.filter(finished__gt=0) for qs in parts]
+    for b, totals in rollup_totals(finished, group=group).items():
         point = points.get(_as_date(b))
         if point is not None:
-            point.lead_time_median_hours = _hours(sketch_quantiles(sketch, (0.5,))[1].get(0.5))
+            point.finished += totals["finished"]
+            point.completed += totals["completed"]
+    leads = [qs.filter(lead_n__gt=0) for qs in parts]
+    for b, (_n, values) in sketch_quantiles_of(leads, "lead_sketch", group=group).items():
+        point = points.get(_as_date(b))
+        if point is not None:
+            point.lead_time_median_hours = _hours(values.get(0.5))
     return list(points.values())
 
 

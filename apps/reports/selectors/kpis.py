@@ -5,10 +5,9 @@ in kpi_metrics, the SQL building blocks in kpi_sql; trends are in kpi_trend, dri
 
 import datetime as dt
 
-from django.db.models import Count, F, QuerySet, Sum
+from django.db.models import Case, CharField, QuerySet, Value, When
 
 from apps.deployment_models.models import DeploymentModel
-from apps.deployments.models import AlignmentRating, Feedback
 from apps.deployments.selectors import deployment_visible_q
 from apps.deployments.workflow import Status
 from apps.reports.findings.selectors import findings_by_severity
@@ -26,18 +25,22 @@ from apps.reports.selectors.kpi_metrics import (
     _pct,
     _ratio,
 )
-from apps.reports.selectors.kpi_rollup import lead_time_quantiles, restore_median, rollup_totals
-from apps.reports.selectors.kpi_scope import findings_in_scope_q, kpi_base, kpi_rows, pk_of, released_completed
-from apps.reports.selectors.kpi_sql import SecondsBetween, percentiles
+from apps.reports.selectors.kpi_rollup import (
+    lead_time_quantiles,
+    release_median,
+    restore_median,
+    rollup_totals,
+    sketch_quantiles_of,
+)
+from apps.reports.selectors.kpi_scope import (
+    automation_models,
+    findings_in_scope_q,
+    kpi_base,
+    kpi_rows,
+    pk_of,
+)
 
 # --- the report ----------------------------------------------------------------------------------------------
-
-
-def _release_lag(base: QuerySet, period: Period, completed: int) -> KpiValue:
-    """Median hours from the end of a deployment to its release, over the completed deployments released since."""
-    qs = base.filter(released_completed(period))
-    n, values = percentiles(qs, SecondsBetween(F("released_at"), F("actual_end")), (0.5,)).get(0, (0, {}))
-    return _value("release_lag_median_hours", _hours(values.get(0.5)), n, completed)
 
 
 def _value(key: str, value, numerator=None, denominator=None) -> KpiValue:
@@ -80,10 +83,10 @@ def kpi_report(
 ) -> KpiReport:
     """Every KPI of DESIGN.md §3 over the deployments `user` may see, for the days start..end (inclusive).
 
-    Read from the daily rollup (one aggregate, two sketch reads); the backlog, the audit findings, the rate-of-change
-    and alignment ratings and the release lag from indexed queries: the cost follows the number of rollup rows, not
-    of deployments. Rates are percentages with one decimal, hours and ratings have two; a metric whose denominator
-    is 0 has the value None ("no data")."""
+    Read from the rollups (one aggregate and three sketch reads, over the coarsest rows that cover the period); the
+    backlog and the audit findings from indexed queries: the cost follows the number of rollup rows, not of
+    deployments. Rates are percentages with one decimal, hours
+    and ratings have two; a metric whose denominator is 0 has the value None ("no data")."""
     filters = {
         "environment": environment,
         "service": service,
@@ -93,18 +96,14 @@ def kpi_report(
     }
     base = kpi_base(user=user, **filters)
     period = Period(start, end)
-    rows = kpi_rows(user=user, period=period, **filters)
-    c = rollup_totals(rows)
-    lead = lead_time_quantiles(rows)
-    ttr = restore_median(rows)
+    scope = kpi_rows(user=user, period=period, **filters)
+    c = rollup_totals(scope.parts())
+    lead = lead_time_quantiles(scope.parts(environments=False, models=False))
+    ttr = restore_median(scope.parts(models=False))
+    lag = release_median(scope.parts(environments=False, models=False))
     backlog = base.filter(status=Status.APPROVED).count()
-    finished_pks = base.filter(period.finished()).values("pk")
-    rate = Feedback.objects.filter(deployment__in=finished_pks).aggregate(
-        n=Count("rating_rate_of_change"), total=Sum("rating_rate_of_change")
-    )
-    al = AlignmentRating.objects.filter(deployment__in=finished_pks, answered_at__isnull=False).aggregate(
-        n=Count("pk"), total=Sum("rating")
-    )
+    rate = {"n": c["rate_n"], "total": c["rate_sum"]}
+    al = {"n": c["alignment_n"], "total": c["alignment_sum"]}
     weeks = round(period.weeks, 4)
     fb_n, fb_lead, fb_quality = c["feedback_n"], c["feedback_lead_sum"], c["feedback_quality_sum"]
     overrides = c["overrides"] + _model_overrides(user=user, period=period, **filters)
@@ -132,7 +131,7 @@ def kpi_report(
             c["prod_finished"],
         ),
         _value("time_to_restore_median_hours", _hours(ttr), c["prod_restore_n"], c["prod_restore_failures"]),
-        _release_lag(base, period, c["completed"]),
+        _value("release_lag_median_hours", _hours(lag), c["release_n"], c["completed"]),
     ]
     return KpiReport(
         period=period,
@@ -146,11 +145,11 @@ HEADLINE = ("success_rate", "throughput_per_week", "lead_time_median_hours", "ch
 
 @cached_kpi(VIEW_KPIS)
 def kpi_headline(*, user, start: dt.date, end: dt.date) -> dict[str, KpiValue]:
-    """The dashboard's headline KPIs (HEADLINE) — the same definitions as kpi_report, from the daily rollup."""
+    """The dashboard's headline KPIs (HEADLINE) — the same definitions as kpi_report, from the rollups."""
     period = Period(start, end)
-    rows = kpi_rows(user=user, period=period)
-    c = rollup_totals(rows)
-    lead = lead_time_quantiles(rows, (0.5,))
+    scope = kpi_rows(user=user, period=period)
+    c = rollup_totals(scope.parts())
+    lead = lead_time_quantiles(scope.parts(environments=False, models=False), (0.5,))
     backlog = kpi_base(user=user).filter(status=Status.APPROVED).count()
     values = [
         _value("success_rate", _pct(c["completed"], c["finished"]), c["completed"], c["finished"]),
@@ -167,6 +166,65 @@ def kpi_headline(*, user, start: dt.date, end: dt.date) -> dict[str, KpiValue]:
     return {v.metric.key: v for v in values}
 
 
+# The main figures split side by side by automation level (manual | automated) on the KPI page.
+SPLIT_METRICS = (
+    "success_rate",
+    "change_failure_rate",
+    "incident_rate",
+    "schedule_adherence",
+    "lead_time_median_hours",
+    "throughput_per_week",
+)
+
+
+@cached_kpi(VIEW_KPIS)
+def kpi_split(
+    *,
+    user,
+    start: dt.date,
+    end: dt.date,
+    levels: tuple[str, ...] = ("manual", "automated"),
+    environment=None,
+    service=None,
+    model=None,
+    supplier=None,
+) -> dict[str, dict[str, KpiValue]]:
+    """{level: {metric: value}} of SPLIT_METRICS for each automation level of `levels` (keys of AUTOMATION_LEVELS,
+    not overlapping) — the values kpi_report gives with that `automation_level`, in one grouped pass over the
+    rollup rows (the counts, and the lead time sketches, grouped by the level of each row's model)."""
+    period = Period(start, end)
+    filters = {"environment": environment, "service": service, "model": model, "supplier": supplier}
+    scope = kpi_rows(user=user, period=period, **filters)
+    whens = [When(model_id__in=automation_models(level).values("pk"), then=Value(level)) for level in levels]
+
+    def level_of(_qs):
+        return Case(*whens, default=Value(""), output_field=CharField())
+
+    totals = rollup_totals(scope.parts(), group=level_of)
+    parts = [qs.filter(lead_n__gt=0) for qs in scope.parts(environments=False)]
+    medians = sketch_quantiles_of(parts, "lead_sketch", group=level_of)
+    weeks = round(period.weeks, 4)
+    split = {}
+    for level in levels:
+        c = totals.get(level) or rollup_totals([])
+        lead = medians.get(level, (0, {}))[1]
+        values = [
+            _value("success_rate", _pct(c["completed"], c["finished"]), c["completed"], c["finished"]),
+            _value(
+                "change_failure_rate",
+                _pct(c["prod_change_failures"], c["prod_finished"]),
+                c["prod_change_failures"],
+                c["prod_finished"],
+            ),
+            _value("incident_rate", _pct(c["with_incidents"], c["finished"]), c["with_incidents"], c["finished"]),
+            _value("schedule_adherence", _pct(c["on_schedule"], c["finished"]), c["on_schedule"], c["finished"]),
+            _value("lead_time_median_hours", _hours(lead.get(0.5)), c["lead_n"]),
+            _value("throughput_per_week", _ratio(c["completed"], period.weeks), c["completed"], weeks),
+        ]
+        split[level] = {v.metric.key: v for v in values}
+    return split
+
+
 __all__ = [
     "API_METRICS",
     "HEADLINE",
@@ -175,4 +233,5 @@ __all__ = [
     "KpiValue",
     "kpi_headline",
     "kpi_report",
+    "kpi_split",
 ]

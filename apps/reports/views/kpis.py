@@ -14,20 +14,11 @@ from apps.reports.forms import KpiFilterForm
 from apps.reports.selectors.kpi_drilldown import kpi_drilldown
 from apps.reports.selectors.kpi_goals import by_success_factor, kpi_scores, kpi_target_map
 from apps.reports.selectors.kpi_trend import TrendPoint, kpi_trend
-from apps.reports.selectors.kpis import METRICS, VIEW_KPIS, KpiValue, kpi_report
+from apps.reports.selectors.kpis import METRICS, SPLIT_METRICS, VIEW_KPIS, KpiValue, kpi_report, kpi_split
 from apps.reports.targets.forms import KpiTargetForm
 from apps.reports.targets.services import CHANGE_TARGETS
 
 PAGE_SIZE = 50
-# The main figures split side by side by automation level (manual | automated) on the KPI page.
-SPLIT_METRICS = (
-    "success_rate",
-    "change_failure_rate",
-    "incident_rate",
-    "schedule_adherence",
-    "lead_time_median_hours",
-    "throughput_per_week",
-)
 SPLIT_LEVELS = (("manual", "Manual"), ("automated", "Automated (partly or fully)"))
 
 
@@ -124,9 +115,11 @@ class KpiReportView(KpiAccessMixin, TemplateView):
 
 def automation_split(user, filters: dict, targets: dict) -> list:
     """The main figures for manual and for automated deployments, side by side: one row per metric of SPLIT_METRICS,
-    each cell (value as read, status against the same target)."""
-    reports = [kpi_report(user=user, **{**filters, "automation_level": level}) for level, _label in SPLIT_LEVELS]
-    scored = [kpi_scores({k: r[k] for k in SPLIT_METRICS}, targets=targets) for r in reports]
+    each cell (value as read, status against the same target); both levels read in one grouped pass."""
+    levels = tuple(level for level, _label in SPLIT_LEVELS)
+    split = kpi_split(user=user, levels=levels, **{k: v for k, v in filters.items() if k != "automation_level"})
+    reports = [split[level] for level in levels]
+    scored = [kpi_scores(r, targets=targets) for r in reports]
     return [
         (METRICS[key], [(format_value(r[key]), s[key]) for r, s in zip(reports, scored, strict=True)])
         for key in SPLIT_METRICS
