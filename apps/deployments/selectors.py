@@ -4,12 +4,14 @@ deployments a freeze or maintenance window meets (its preview)."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, Window
+from django.contrib.auth import get_user_model
+from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Value, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from apps.catalog.models import ComponentVersion, Service, Supplier
 from apps.core.permissions import objects_for_user, user_can
+from apps.deployment_models.models import DeploymentModel
 from apps.deployments import workflow
 from apps.deployments.models import (
     Approval,
@@ -20,6 +22,7 @@ from apps.deployments.models import (
     DeploymentStep,
     IdempotencyKey,
 )
+from apps.environments.models import Environment
 from apps.environments.windows import window_occurrences
 from apps.people.selectors import delegations_in_force
 
@@ -231,3 +234,49 @@ def window_preview(*, window, user, weeks: int = PREVIEW_WEEKS, now: dt.datetime
                         counted.add(deployment.pk)
         hidden = len(counted)
     return {"rows": rows, "hidden": hidden, "until": until, "now": now}
+
+
+def register_filter_choices() -> dict[str, list]:
+    """The register's long filter lists as (id, label) rows, read in one query (a UNION ALL of the five tables, each
+    row with its own sort keys) rather than five: on a page that costs a few milliseconds, every round trip counts."""
+
+    def part(kind: int, qs, a, b=None, c=None, first=0, last=0):
+        text, number = (lambda v: Value(v, output_field=CharField())), (lambda v: Value(v, output_field=IntegerField()))
+        return (
+            qs.order_by()
+            .annotate(
+                c_kind=number(kind),
+                c_a=F(a),
+                c_b=F(b) if b else text(""),
+                c_c=F(c) if c else text(""),
+                c_first=F(first) if isinstance(first, str) else number(first),
+                c_last=number(last) if isinstance(last, int) else last,
+            )
+            .values_list("c_kind", "pk", "c_a", "c_b", "c_c", "c_first", "c_last")
+        )
+
+    people = part(0, get_user_model().objects.filter(is_active=True), "first_name", "last_name", "username")
+    rows = people.union(
+        part(1, Environment.objects.all(), "name", first="order"),
+        part(2, Service.objects.all(), "name"),
+        part(3, DeploymentModel.objects.all(), "name", last=-F("version")),
+        part(4, Supplier.objects.all(), "name"),
+        all=True,
+    ).order_by("c_kind", "c_first", "c_a", "c_b", "c_c", "c_last")
+    lists: dict[int, list] = {kind: [] for kind in range(5)}
+    for kind, pk, a, b, c, _, last in rows:
+        if kind == 0:
+            label = f"{a} {b}".strip() or c
+        elif kind == 3:
+            label = f"{a} v{-last}"
+        else:
+            label = a
+        lists[kind].append((pk, label))
+    return {
+        "environment": lists[1],
+        "service": lists[2],
+        "model": lists[3],
+        "supplier": lists[4],
+        "requester": lists[0],
+        "practitioner": lists[0],
+    }

@@ -843,7 +843,7 @@ def test_rating_an_open_deployment_is_refused(client, world):
 
 
 def test_register_filter_lists_come_in_one_query_each_in_its_own_order(world, django_assert_num_queries):
-    from apps.deployments.views.register import _filter_choices
+    from apps.deployments.selectors import register_filter_choices
     from apps.environments.models import Environment
     from tests.factories.catalog import SupplierFactory
     from tests.factories.environments import EnvironmentFactory
@@ -858,7 +858,7 @@ def test_register_filter_lists_come_in_one_query_each_in_its_own_order(world, dj
     SupplierFactory(name="Alpha Supplies")
     # when the lists are read, it takes one query
     with django_assert_num_queries(1):
-        lists = _filter_choices()
+        lists = register_filter_choices()
     # then environments follow their order, then their name; models by name, newest version first
     assert [pk for pk, _ in lists["environment"]] == list(
         Environment.objects.order_by("order", "name").values_list("pk", flat=True)
