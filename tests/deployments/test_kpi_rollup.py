@@ -174,3 +174,25 @@ def test_a_sketch_of_equal_durations_is_exact_and_taking_away_empties_it():
     sketch = sketch_of([86400, 86400, 3600])
     assert sketch_quantiles(sketch, (0.5,)) == (3, {0.5: 86400.0})
     assert sketch_add(sketch, sketch_of([86400, 86400, 3600]), -1) == {}
+
+
+def test_applying_a_change_takes_the_same_few_queries_however_many_rows_it_touches(django_assert_max_num_queries):
+    from apps.deployments.models import ALL, DeploymentPeriodRollup
+    from apps.deployments.services.kpi_rollup import rollup_apply
+
+    # given a change that adds to 1 day, then to 20 days (each also to its week, month and year rows, four ways)
+    for days in (1, 20):
+        first = dt.date(2026, 1, 5) if days == 1 else dt.date(2026, 3, 2)
+        diff = {(first + dt.timedelta(days=i), 1, 2, 3, 0): {"planned": 1, "overrides": 1} for i in range(days)}
+        # when it is applied: the missing rows made, all locked, updated in one statement (a savepoint around)
+        with django_assert_max_num_queries(8):
+            rollup_apply(diff)
+    # then every daily row holds its count, and the year row of every environment and model holds them all
+    assert DeploymentDailyRollup.objects.filter(planned=1, overrides=1).count() == 21
+    year = DeploymentPeriodRollup.objects.get(grain="Y", start=dt.date(2026, 1, 1), environment_id=ALL, model_id=ALL)
+    assert (year.planned, year.overrides) == (21, 21)
+    # and taking the change away again leaves no row behind (in the same few queries)
+    with django_assert_max_num_queries(10):
+        rollup_apply({key: {"planned": -1, "overrides": -1} for key in diff})
+    assert DeploymentDailyRollup.objects.filter(day__gte=dt.date(2026, 3, 1)).count() == 0
+    assert not DeploymentPeriodRollup.objects.filter(grain="M", start=dt.date(2026, 3, 1)).exists()

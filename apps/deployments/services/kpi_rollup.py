@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from apps.deployments import workflow
@@ -224,17 +224,31 @@ def period_difference(diff: dict[tuple, dict]) -> dict[tuple, dict]:
 
 
 def _add_rows(model, key_fields: tuple, diff: dict[tuple, dict]) -> None:
-    for key in sorted(diff):
-        row, _ = model.objects.select_for_update().get_or_create(**dict(zip(key_fields, key, strict=True)))
-        for name, value in diff[key].items():
+    """Add `diff` into `model`'s rows in a constant number of queries, whatever the number of keys: the missing rows
+    made (a conflict with a row another writer made is left alone), every row locked in key order, the changed ones
+    written back in one UPDATE and the ones left with nothing deleted."""
+    if not diff:
+        return
+    keys = sorted(diff)
+    model.objects.bulk_create([model(**dict(zip(key_fields, k, strict=True))) for k in keys], ignore_conflicts=True)
+    wanted = Q()
+    for k in keys:
+        wanted |= Q(**dict(zip(key_fields, k, strict=True)))
+    locked = model.objects.select_for_update().filter(wanted).order_by(*key_fields)
+    rows = {tuple(getattr(row, name) for name in key_fields): row for row in locked}
+    kept, emptied = [], []
+    for k in keys:
+        row = rows[k]
+        for name, value in diff[k].items():
             if name in SKETCHES:
                 setattr(row, name, sketch_add(dict(getattr(row, name) or {}), value))
             else:
                 setattr(row, name, getattr(row, name) + value)
-        if any(getattr(row, name) for name in (*COUNTERS, *SKETCHES)):
-            row.save()
-        else:
-            row.delete()
+        (kept if any(getattr(row, name) for name in (*COUNTERS, *SKETCHES)) else emptied).append(row)
+    if kept:
+        model.objects.bulk_update(kept, [*COUNTERS, *SKETCHES])
+    if emptied:
+        model.objects.filter(pk__in=[row.pk for row in emptied]).delete()
 
 
 def rollup_apply(diff: dict[tuple, dict]) -> None:
