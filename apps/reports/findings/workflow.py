@@ -7,9 +7,11 @@ manager's role) is never the owner: auditors raise findings and change nothing, 
 
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
+
 from apps.core.permissions import user_can
 from apps.reports.models import AuditFinding, FindingStatus
-from apps.roles.definitions import AUDITOR
+from apps.roles.definitions import AUDITOR, MANAGER
 from apps.roles.selectors import user_has_role
 
 VIEW = "reports.view_auditfinding"
@@ -50,6 +52,14 @@ def may_own(user) -> bool:
     if not getattr(user, "is_active", False):
         return False
     return user_can(user, CHANGE) or not user_has_role(user, AUDITOR)
+
+
+def owner_candidates():
+    """Who a finding's form offers as its owner: active users holding a role, auditors left out unless they are
+    deployment managers too (may_own, as a query; the service still checks the owner may see the subject)."""
+    users = get_user_model().objects
+    auditors = users.filter(groups__name=AUDITOR).exclude(groups__name=MANAGER).values("pk")
+    return users.filter(is_active=True, groups__isnull=False).exclude(pk__in=auditors).distinct().order_by("username")
 
 
 def _is_owner(user, finding: AuditFinding) -> bool:

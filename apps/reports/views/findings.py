@@ -11,9 +11,10 @@ from django.views.generic import ListView, TemplateView
 
 from apps.audit.context import AuditContext
 from apps.core.exceptions import ConflictError
+from apps.core.forms import add_service_error
 from apps.reports.findings import selectors, services
 from apps.reports.findings.filters import AuditFindingFilterSet
-from apps.reports.findings.forms import AuditFindingForm, FindingStatusForm, add_service_error
+from apps.reports.findings.forms import AuditFindingForm, FindingStatusForm
 from apps.reports.findings.workflow import ADD, available_statuses
 from apps.reports.models import AuditFinding
 
