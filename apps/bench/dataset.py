@@ -16,15 +16,18 @@ from django.utils import timezone
 
 from apps.bench.loader import IndexesDropped, bulk_load_session, copy_text, next_id, reset_sequence
 from apps.bench.reference import Progress, Sizes, make_reference_data
+from apps.bench.seed_rollups import DailyRows, add_deployment
 from apps.deployment_models.models import Trigger
 from apps.deployments.models import (
     Approval,
     Check,
     Deployment,
+    DeploymentDailyRollup,
     DeploymentEvent,
     Feedback,
     IncidentLink,
 )
+from apps.deployments.services.kpi_rollup import DEPLOYMENT_FIELDS, local_day
 from apps.deployments.workflow import Status
 from apps.environments.models import EnvironmentKind
 
@@ -132,7 +135,7 @@ _REF: dict = {}  # plain reference data for the generator processes (inherited b
 TABLES = ("deployments", "versions", "practitioners", "events", "checks", "approvals", "incidents", "feedback")
 
 
-def _plain_reference(ref: dict, sizes: Sizes, seed: int) -> dict:
+def _plain_reference(ref: dict, sizes: Sizes, seed: int, rollups: bool) -> dict:
     now = timezone.now().replace(microsecond=0)
     span = dt.timedelta(days=365 * sizes.years)
     return {
@@ -156,6 +159,7 @@ def _plain_reference(ref: dict, sizes: Sizes, seed: int) -> dict:
         "practitioners": ref["practitioners"],
         "dep_id": ref["dep_id"],
         "event_id": ref["event_id"],
+        "rollups": rollups,
     }
 
 
@@ -166,12 +170,14 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
     index, lo, hi = args
     r = _REF
     rng = random.Random(f"{r['seed']}-{index}")  # noqa: S311 (deterministic test data, not security)
-    out = {t: [] for t in TABLES}
+    out: dict = {t: [] for t in TABLES}
+    out["rollup"] = rollup = {}  # the KPI daily rows of these deployments (seed_rollups), if the generator keeps them
     deps, dvs, dps, events = out["deployments"], out["versions"], out["practitioners"], out["events"]
     checks, approvals, incidents, feedback = out["checks"], out["approvals"], out["incidents"], out["feedback"]
     envs, env_weights, services, models_ = r["envs"], r["env_weights"], r["services"], r["models"]
     requesters, managers, practitioners = r["requesters"], r["managers"], r["practitioners"]
     now, first, step = r["now"], r["first"], r["step"]
+    out["horizon"] = local_day(first + step * hi) - dt.timedelta(days=1) if r["rollups"] else None
     for i in range(lo, hi):
         pk = r["dep_id"] + i
         start = (first + step * i + dt.timedelta(minutes=rng.randint(0, 240))).replace(second=0, microsecond=0)
@@ -194,6 +200,7 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
             else None
         )
         executed = status in (Status.COMPLETED, Status.FAILED, Status.ROLLED_BACK)
+        incident = rating = None
         late = rng.random() < 0.12
         a_start = start + dt.timedelta(minutes=rng.randint(0, 30) + (90 if late else 0)) if executed else None
         a_end = a_start + (end - start) * rng.uniform(0.5, 1.3) if executed else None
@@ -278,11 +285,16 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
                 # opened three hours after the deployment ended, resolved 1 to 12 hours later
                 opened = a_end + dt.timedelta(hours=3)
                 resolved = opened + dt.timedelta(hours=1 + pk % 12)
+                incident = (opened, resolved)
                 incidents.append(f"{pk}\tINC{pk:07d}\tDegradation\tmedium\t{opened}\t{resolved}\t{practitioner}\t\n")
             if status == Status.COMPLETED and rng.random() < 0.15:
-                feedback.append(
-                    f"{pk}\t{requester}\t{rng.randint(2, 5)}\t{rng.randint(2, 5)}\t\t{a_end + dt.timedelta(days=1)}\n"
-                )
+                rating = (rng.randint(2, 5), rng.randint(2, 5))
+                feedback.append(f"{pk}\t{requester}\t{rating[0]}\t{rating[1]}\t\t{a_end + dt.timedelta(days=1)}\n")
+        if r["rollups"]:
+            fields = (pk, status, env_pk, service_pk, model_pk, None, start, end, a_start, a_end, submitted, override)
+            row = dict(zip(DEPLOYMENT_FIELDS, (*fields, released), strict=True))
+            back = a_end + dt.timedelta(minutes=20) if status == Status.ROLLED_BACK else None
+            add_deployment(rollup, row, incident, rating, back)
         ev0 = r["event_id"] + i * 10
         for n, (at, kind, frm, to, actor, comment) in enumerate(ev):
             events.append(f"{ev0 + n}\t{pk}\t{at}\t{actor}\t{channel}\t\t{kind}\t{frm}\t{to}\t{comment}\t{{}}\n")
@@ -332,8 +344,12 @@ def generate(
     out.write(f"reference data: {time.monotonic() - t0:.1f} s\n")
     if bulk:
         bulk_load_session()
-    _REF = _plain_reference(ref, sizes, seed)
+    # on an empty database the generator makes the KPI daily rows itself; otherwise they are rebuilt after the load
+    rollups = ref["dep_id"] == 1 and not DeploymentDailyRollup.objects.exists()
+    _REF = _plain_reference(ref, sizes, seed, rollups)
     counts = dict.fromkeys(TABLES, 0)
+    daily = DailyRows()
+    counts["kpi_rollup_rows"] = 0
     jobs = [(k, lo, min(lo + chunk, sizes.deployments)) for k, lo in enumerate(range(0, sizes.deployments, chunk))]
     progress = Progress(sizes.deployments, out)
     loaded = (
@@ -343,6 +359,7 @@ def generate(
         Approval,
         Deployment.component_versions.through,
         Deployment.practitioners.through,
+        DeploymentDailyRollup,
     )
     with IndexesDropped(loaded if bulk else ()) as dropped:
         if processes > 0 and connection.vendor == "postgresql":
@@ -351,12 +368,15 @@ def generate(
             with multiprocessing.get_context("fork").Pool(processes) as pool:
                 for n, rows in pool.imap(_chunk, jobs):
                     _load(rows, counts)
+                    counts["kpi_rollup_rows"] += daily.take(rows["rollup"], rows["horizon"])
                     progress.update(n)
         else:
             for job in jobs:
                 n, rows = _chunk(job)
                 _load(rows, counts)
+                counts["kpi_rollup_rows"] += daily.take(rows["rollup"], rows["horizon"])
                 progress.update(n)
+        counts["kpi_rollup_rows"] += daily.close()
         progress.close()
         out.write(f"rebuilding {len(dropped.definitions)} indexes…\n")
     for model in (Deployment, DeploymentEvent, Check, Approval, IncidentLink, Feedback):
@@ -365,10 +385,16 @@ def generate(
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
             cursor.execute("ANALYZE")
-    from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
+    from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild, period_rebuild
     from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 
     counts["matrix_entries"] = matrix_snapshot_rebuild()  # the what-is-where snapshot the transitions keep
-    counts["kpi_rollup_rows"] = kpi_rollup_rebuild()  # the KPI daily rollup, likewise
+    t1 = time.monotonic()
+    if rollups:  # the daily rows came with the chunks: their week, month and year rows by SQL
+        with transaction.atomic():
+            period_rebuild()
+    else:
+        counts["kpi_rollup_rows"] = kpi_rollup_rebuild()  # the KPI rollups, likewise
+    out.write(f"KPI rollups: {time.monotonic() - t1:.1f} s\n")
     counts["seconds"] = round(time.monotonic() - t0, 1)
     return counts

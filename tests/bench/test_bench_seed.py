@@ -1,10 +1,13 @@
 """Tests of `manage.py bench_seed`: the benchmark data set is consistent and deterministic for a seed."""
 
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 
 from apps.catalog.models import Service
 from apps.deployments.models import Deployment, DeploymentEvent
+from apps.deployments.services.kpi_rollup import COUNTERS, SKETCHES
 from apps.environments.models import Environment
 
 pytestmark = pytest.mark.django_db
@@ -63,3 +66,45 @@ def test_bench_seed_refuses_a_database_with_deployments():
     call_command("bench_seed", deployments=10, chunk=10)
     with pytest.raises(CommandError, match="already has deployments"):
         call_command("bench_seed", deployments=10)
+
+
+def _rollup_rows():
+    from apps.deployments.models import DeploymentDailyRollup, DeploymentPeriodRollup
+
+    daily = list(DeploymentDailyRollup.objects.order_by(*DAILY_ORDER).values(*DAILY_ORDER, *FIGURES))
+    period = list(DeploymentPeriodRollup.objects.order_by(*PERIOD_ORDER).values(*PERIOD_ORDER, *FIGURES))
+    return daily, period
+
+
+DAILY_ORDER = ("day", "environment_id", "service_id", "model_id", "supplier_id")
+PERIOD_ORDER = ("grain", "start", "environment_id", "model_id")
+
+
+FIGURES = (*COUNTERS, *SKETCHES)
+
+
+def test_bench_seed_keeps_the_kpi_rollups_the_rebuild_makes():
+    from apps.bench.dataset import generate
+    from apps.bench.reference import Sizes
+    from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
+
+    # given a dense data set (few environments, services and models, many deployments a day) cut into small chunks,
+    # so one rollup row gets deployments of several chunks
+    sizes = Sizes(
+        deployments=500, environments=8, services=2, components=4, models=2, users=30, years=0.1, days_ahead=2
+    )
+    counts = generate(sizes, seed=3, chunk=9, out=io.StringIO())
+    seeded = _rollup_rows()
+    # then the generator's own rows cover failures, restores, ratings and days shared between chunks
+    daily, period = seeded
+    assert counts["kpi_rollup_rows"] == len(daily) > 0
+    assert (
+        sum(r["finished"] for r in daily)
+        == Deployment.objects.filter(status__in=("completed", "failed", "rolled_back")).count()
+    )
+    assert sum(r["restore_n"] for r in daily) > 0 and sum(r["feedback_n"] for r in daily) > 0
+    assert max(r["planned"] for r in daily) > 1
+    assert {r["grain"] for r in period} == {"W", "M", "Y"}
+    # and they are exactly what a rebuild from the loaded deployments makes, every level
+    kpi_rollup_rebuild()
+    assert _rollup_rows() == seeded
