@@ -14,7 +14,7 @@ import time
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.bench.loader import IndexesDropped, bulk_load_session, copy_text, next_id, reset_sequence
+from apps.bench.loader import IndexesDropped, bulk_load_session, copy_text, in_order, next_id, reset_sequence
 from apps.bench.reference import Progress, Sizes, make_reference_data
 from apps.bench.seed_rollups import DailyRows, add_deployment
 from apps.deployment_models.models import Trigger
@@ -361,21 +361,12 @@ def generate(
         Deployment.practitioners.through,
         DeploymentDailyRollup,
     )
-    with IndexesDropped(loaded if bulk else ()) as dropped:
-        if processes > 0 and connection.vendor == "postgresql":
-            import multiprocessing
-
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                for n, rows in pool.imap(_chunk, jobs):
-                    _load(rows, counts)
-                    counts["kpi_rollup_rows"] += daily.take(rows["rollup"], rows["horizon"])
-                    progress.update(n)
-        else:
-            for job in jobs:
-                n, rows = _chunk(job)
-                _load(rows, counts)
-                counts["kpi_rollup_rows"] += daily.take(rows["rollup"], rows["horizon"])
-                progress.update(n)
+    forked = processes if connection.vendor == "postgresql" else 0
+    with IndexesDropped(loaded if bulk else ()) as dropped, in_order(_chunk, jobs, forked) as chunks:
+        for n, rows in chunks:
+            _load(rows, counts)
+            counts["kpi_rollup_rows"] += daily.take(rows["rollup"], rows["horizon"])
+            progress.update(n)
         counts["kpi_rollup_rows"] += daily.close()
         progress.close()
         out.write(f"rebuilding {len(dropped.definitions)} indexes…\n")
@@ -385,16 +376,11 @@ def generate(
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
             cursor.execute("ANALYZE")
-    from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild, period_rebuild
+    from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
     from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 
     counts["matrix_entries"] = matrix_snapshot_rebuild()  # the what-is-where snapshot the transitions keep
-    t1 = time.monotonic()
-    if rollups:  # the daily rows came with the chunks: their week, month and year rows by SQL
-        with transaction.atomic():
-            period_rebuild()
-    else:
-        counts["kpi_rollup_rows"] = kpi_rollup_rebuild()  # the KPI rollups, likewise
-    out.write(f"KPI rollups: {time.monotonic() - t1:.1f} s\n")
+    if not rollups:  # the generator made them with the chunks on an empty database; otherwise rebuilt
+        counts["kpi_rollup_rows"] = kpi_rollup_rebuild()
     counts["seconds"] = round(time.monotonic() - t0, 1)
     return counts

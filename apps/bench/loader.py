@@ -1,7 +1,9 @@
 """Fast bulk loading for the benchmark data set: COPY on PostgreSQL, batched INSERTs elsewhere."""
 
 import json
-from collections.abc import Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
 from django.db import connection, models
 from django.db.models.fields import NOT_PROVIDED
@@ -153,3 +155,27 @@ class IndexesDropped:
             for definition in self.definitions:
                 cursor.execute(definition)
         return False
+
+
+@contextmanager
+def in_order(work: Callable, jobs: Sequence, processes: int) -> Iterator[Iterator]:
+    """`work(job)` of each job, in order: made by `processes` forked processes (none: in this one) while this one
+    uses the results, with at most one job a process waiting beyond those being made, so a slower consumer never
+    piles up the results in memory (a pool's `imap` queues every result made)."""
+    if processes < 1:
+        yield map(work, jobs)
+        return
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+
+        def results():
+            queued = deque()
+            for job in jobs:
+                queued.append(pool.apply_async(work, (job,)))
+                if len(queued) > 2 * processes:
+                    yield queued.popleft().get()
+            while queued:
+                yield queued.popleft().get()
+
+        yield results()

@@ -5,14 +5,24 @@ already holds every fact a deployment's contribution depends on (its row, its in
 so each chunk hands back its rows, added up with the one `contribution` the services and the rebuild use. The
 loading process adds the chunks' rows together and writes a day's rows once no later chunk can add to it (chunks
 come in the order of their planned starts, and a deployment counts only on the day it was planned to start or
-finished, never earlier). The week, month and year rows are then added up from the daily rows by SQL
-(`period_rebuild`). A test checks the rows equal a rebuild from the loaded deployments."""
+finished, never earlier). Each week, month and year is added up from the daily rows by SQL (`period_add`) as soon
+as its last day is written, while the generator makes the next chunks. A test checks the rows equal a rebuild from
+the loaded deployments."""
 
 import datetime as dt
 import json
 
 from apps.bench.loader import copy_text
-from apps.deployments.services.kpi_rollup import COUNTERS, DAILY_KEY, SKETCHES, Facts, contribution, merge_part
+from apps.deployments.services.kpi_rollup import (
+    COUNTERS,
+    DAILY_KEY,
+    SKETCHES,
+    Facts,
+    contribution,
+    merge_part,
+    period_starts,
+)
+from apps.deployments.services.kpi_rollup_rebuild import period_add
 
 COLUMNS = [*DAILY_KEY, *COUNTERS, *SKETCHES]
 
@@ -37,12 +47,38 @@ def _line(key: tuple, figures: dict) -> str:
     return "\t".join(values) + "\n"
 
 
+GRAINS = ("W", "M", "Y")  # in this order: a year is added up from its months
+
+
+def _following(grain: str, start: dt.date) -> dt.date:
+    if grain == "W":
+        return start + dt.timedelta(days=7)
+    if grain == "M":
+        return dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    return dt.date(start.year + 1, 1, 1)
+
+
 class DailyRows:
-    """The daily rows not yet written: `take` adds a chunk's rows and writes every day before the chunk's horizon
-    (no later chunk reaches back before it); `close` writes the rest. Both return the rows written."""
+    """The daily rows not yet written: `take` adds a chunk's rows, writes every day before the chunk's horizon (no
+    later chunk reaches back before it) and adds up each week, month and year whose days are all written; `close`
+    writes the rest. Both return the daily rows written."""
 
     def __init__(self):
         self.pending: dict[tuple, dict] = {}
+        self.built: dict[str, dt.date] = {}  # grain → the first period not yet added up
+        self.last: dt.date | None = None  # the last day written
+
+    def _periods(self, horizon: dt.date | None) -> None:
+        """Add up every period whose days are all written: those before the one the horizon falls in, or at the close
+        (no horizon) every period up to the one the last day falls in."""
+        for grain in GRAINS:
+            if horizon is None:
+                upto = _following(grain, period_starts(self.last)[grain])
+            else:
+                upto = period_starts(horizon)[grain]
+            if self.built[grain] < upto:
+                period_add(grain, self.built[grain], upto)
+                self.built[grain] = upto
 
     def take(self, rows: dict, horizon: dt.date | None) -> int:
         from apps.deployments.models import DeploymentDailyRollup
@@ -53,9 +89,16 @@ class DailyRows:
                 self.pending[key] = figures
             else:
                 merge_part(into, figures)
-        done = [k for k in self.pending if horizon is None or k[0] < horizon]
-        lines = [_line(k, f) for k in sorted(done) if any((f := self.pending.pop(k)).values())]
-        return copy_text(DeploymentDailyRollup, COLUMNS, lines)
+        done = sorted(k for k in self.pending if horizon is None or k[0] < horizon)
+        lines = [_line(k, f) for k in done if any((f := self.pending.pop(k)).values())]
+        written = copy_text(DeploymentDailyRollup, COLUMNS, lines)
+        if done and not self.built:
+            self.built = {grain: period_starts(done[0][0])[grain] for grain in GRAINS}
+        if done:
+            self.last = max(self.last or done[-1][0], done[-1][0])
+        if self.built:
+            self._periods(horizon)
+        return written
 
     def close(self) -> int:
         return self.take({}, None)

@@ -142,8 +142,22 @@ def _trunc(grain: str, column: str) -> str:
     return f"date({column}, {modifiers})"
 
 
+def _source(grain: str, dims: tuple, daily: str, period: str) -> tuple[str, str, str]:
+    """(table, day column, condition) the rows of `grain` and `dims` add up: the weeks' and months' rows per
+    environment and model from the daily rows, a year's from its months' rows, and the rows over every environment
+    or model from the rows per environment and model of the same grain (made first) — so each level reads the
+    fewest rows that add up to it."""
+    if dims == ("environment_id", "model_id"):
+        if grain == "Y":
+            return period, "start", f"d.grain = 'M' AND d.environment_id <> {ALL} AND d.model_id <> {ALL}"
+        return daily, "day", "1 = 1"
+    return period, "start", f"d.grain = '{grain}' AND d.environment_id <> {ALL} AND d.model_id <> {ALL}"
+
+
 def _sketch_sql(grain: str, field: str, dims: tuple, daily: str, period: str) -> str:
-    """UPDATE the period rows of `grain` and `dims` with the days' `field` sketches added up (days in [%s, %s))."""
+    """UPDATE the period rows of `grain` and `dims` with the sketches of their source rows (`_source`) added up
+    (source rows of the days [%s, %s))."""
+    table, day, where = _source(grain, dims, daily, period)
     env = "d.environment_id" if dims[0] else str(ALL)
     model = "d.model_id" if dims[1] else str(ALL)
     groups = ", ".join(["s", *(["e"] if dims[0] else []), *(["m"] if dims[1] else []), "k"])
@@ -157,24 +171,26 @@ def _sketch_sql(grain: str, field: str, dims: tuple, daily: str, period: str) ->
     return (
         f"UPDATE {period} AS p SET {field} = x.sk FROM ("  # noqa: S608 (names and SQL of this module only)
         f"SELECT s, e, m, {agg} AS sk FROM ("
-        f"SELECT {_trunc(grain, 'd.day')} AS s, {env} AS e, {model} AS m, j.key AS k, SUM({n}) AS n, SUM({total}) AS t "
-        f"FROM {daily} AS d, {each} AS j WHERE d.day >= %s AND d.day < %s AND d.{count} > 0 GROUP BY {groups}"
+        f"SELECT {_trunc(grain, f'd.{day}')} AS s, {env} AS e, {model} AS m, j.key AS k, SUM({n}) AS n, "
+        f"SUM({total}) AS t FROM {table} AS d, {each} AS j "
+        f"WHERE {where} AND d.{day} >= %s AND d.{day} < %s AND d.{count} > 0 GROUP BY {groups}"
         f") AS b GROUP BY s, e, m) AS x "
         f"WHERE p.grain = '{grain}' AND p.start = x.s AND p.environment_id = x.e AND p.model_id = x.m"
     )
 
 
 def _counts_sql(grain: str, dims: tuple, daily: str, period: str) -> str:
-    env = "environment_id" if dims[0] else str(ALL)
-    model = "model_id" if dims[1] else str(ALL)
+    table, day, where = _source(grain, dims, daily, period)
+    env = "d.environment_id" if dims[0] else str(ALL)
+    model = "d.model_id" if dims[1] else str(ALL)
     groups = ", ".join(["s", *(["e"] if dims[0] else []), *(["m"] if dims[1] else [])])
-    sums = ", ".join(f"SUM({c})" for c in COUNTERS)
+    sums = ", ".join(f"SUM(d.{c})" for c in COUNTERS)
     empty = ", ".join(["'{}'::jsonb" if connection.vendor == "postgresql" else "'{}'"] * len(SKETCHES))
     return (
         f"INSERT INTO {period} (grain, start, environment_id, model_id, {', '.join(COUNTERS)}, "  # noqa: S608
         f"{', '.join(SKETCHES)}) "
-        f"SELECT '{grain}', {_trunc(grain, 'day')} AS s, {env} AS e, {model} AS m, {sums}, {empty} "
-        f"FROM {daily} WHERE day >= %s AND day < %s GROUP BY {groups}"
+        f"SELECT '{grain}', {_trunc(grain, f'd.{day}')} AS s, {env} AS e, {model} AS m, {sums}, {empty} "
+        f"FROM {table} AS d WHERE {where} AND d.{day} >= %s AND d.{day} < %s GROUP BY {groups}"
     )
 
 
@@ -191,23 +207,30 @@ def _batches(grain: str, first: dt.date, last: dt.date):
         year += 1
 
 
+def period_add(grain: str, a: dt.date, b: dt.date, *, apps=global_apps) -> None:
+    """Make the rows of `grain` for the whole periods in the days [a, b), which have none yet, from the daily rows
+    (a year's from its months' rows, which must be made first)."""
+    daily = apps.get_model("deployments", "DeploymentDailyRollup")._meta.db_table
+    period = apps.get_model("deployments", "DeploymentPeriodRollup")._meta.db_table
+    with connection.cursor() as cursor:
+        for dims in DIMENSIONS:
+            cursor.execute(_counts_sql(grain, dims, daily, period), [a, b])
+            for field in SKETCHES:
+                cursor.execute(_sketch_sql(grain, field, dims, daily, period), [a, b])
+
+
 def period_rebuild(*, apps=global_apps) -> int:
     """Replace the week, month and year rows by the daily rows added up; returns the rows made."""
     Daily = apps.get_model("deployments", "DeploymentDailyRollup")
     Period = apps.get_model("deployments", "DeploymentPeriodRollup")
-    daily, period = Daily._meta.db_table, Period._meta.db_table
     Period.objects.all().delete()
     span = Daily.objects.aggregate(a=Min("day"), b=Max("day"))
     if span["a"] is None:
         return 0
-    with connection.cursor() as cursor:
-        for grain in ("W", "M", "Y"):
-            first = period_starts(span["a"])["W"] if grain == "W" else span["a"]
-            for a, b in _batches(grain, first, span["b"]):
-                for dims in DIMENSIONS:
-                    cursor.execute(_counts_sql(grain, dims, daily, period), [a, b])
-                    for field in SKETCHES:
-                        cursor.execute(_sketch_sql(grain, field, dims, daily, period), [a, b])
+    for grain in ("W", "M", "Y"):
+        first = period_starts(span["a"])["W"] if grain == "W" else span["a"]
+        for a, b in _batches(grain, first, span["b"]):
+            period_add(grain, a, b, apps=apps)
     return Period.objects.count()
 
 
