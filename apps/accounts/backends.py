@@ -1,10 +1,39 @@
 """The local backend: password sign-in (switchable off, but for a break-glass account) and the permission answers:
 Django's ModelBackend, reading a user's role (group) and own permissions in one query."""
 
+from functools import cache
+
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import Permission
-from django.db.models import Q
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connections, router
+
+
+@cache
+def _permissions_sql() -> str:
+    """The user's own and their groups' permissions as (app_label, codename): a UNION of two inner joins on the
+    link tables' user indexes, its text made once per process from the models' tables (a constant). The ORM's
+    form of the same question was a DISTINCT over five tables with outer joins, asked on every request: twice the
+    database time, and more again to build and compile it in Python."""
+    user = get_user_model()
+    own = user._meta.get_field("user_permissions").remote_field.through._meta
+    groups = user._meta.get_field("groups").remote_field.through._meta
+    group_perms = Group._meta.get_field("permissions").remote_field.through._meta
+    q = connections[router.db_for_read(Permission)].ops.quote_name
+    perm, ct = q(Permission._meta.db_table), q(ContentType._meta.db_table)
+    own, groups, group_perms = (q(t.db_table) for t in (own, groups, group_perms))
+    # names from the models' metadata, quoted; the user id is a parameter
+    mine = f"SELECT permission_id FROM {own} WHERE user_id = %s"  # noqa: S608
+    theirs = (
+        f"SELECT gp.permission_id FROM {group_perms} gp "  # noqa: S608
+        f"INNER JOIN {groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s"
+    )
+    return (
+        f"SELECT {ct}.app_label, {perm}.codename FROM {perm} "  # noqa: S608
+        f"INNER JOIN {ct} ON {ct}.id = {perm}.content_type_id WHERE {perm}.id IN ({mine} UNION {theirs})"
+    )
 
 
 class RoleModelBackend(ModelBackend):
@@ -22,16 +51,12 @@ class RoleModelBackend(ModelBackend):
             return set()
         if not hasattr(user_obj, "_perm_cache"):
             if user_obj.is_superuser:
-                perms = Permission.objects.all()
+                rows = Permission.objects.values_list("content_type__app_label", "codename").order_by()
             else:
-                perms = Permission.objects.filter(
-                    Q(pk__in=user_obj.user_permissions.through.objects.filter(user=user_obj).values("permission"))
-                    | Q(group__user=user_obj)
-                ).distinct()
-            user_obj._perm_cache = {
-                f"{app_label}.{codename}"
-                for app_label, codename in perms.values_list("content_type__app_label", "codename").order_by()
-            }
+                with connections[router.db_for_read(Permission)].cursor() as cursor:
+                    cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
+                    rows = cursor.fetchall()
+            user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}
         return user_obj._perm_cache
 
 
