@@ -107,8 +107,9 @@ def _reader(model, name: str, field):
 class DeploymentSerializer(serializers.ModelSerializer):
     """A deployment as clients read it. `version` is the optimistic-locking counter to send back on edits.
 
-    A page of the register is 50 of these: each row is written by per-field readers built once per serializer
-    (same values as DRF's field machinery, which the tests compare), not by DRF's per-field `get_attribute`."""
+    A page of the register is 50 of these: each row is written by per-field readers built once per process from
+    the declared fields (same values as DRF's field machinery, which the tests compare), not by DRF's per-field
+    `get_attribute`; building the fields themselves on every request was a tenth of an API list."""
 
     component_versions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     practitioners = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
@@ -126,9 +127,10 @@ class DeploymentSerializer(serializers.ModelSerializer):
         read_only_fields = DEPLOYMENT_FIELDS
 
     def to_representation(self, instance):
-        readers = self.__dict__.get("_readers")
-        if readers is None:
-            readers = self._readers = [(name, _reader(Deployment, name, field)) for name, field in self.fields.items()]
+        readers = type(self).__dict__.get("_readers")
+        if readers is None:  # once per process: the fields are the class's declaration, the same for every request
+            readers = [(name, _reader(Deployment, name, field)) for name, field in self.fields.items()]
+            type(self)._readers = readers
         zone = _DATETIME.default_timezone()
         return {name: read(instance, zone) for name, read in readers}
 
