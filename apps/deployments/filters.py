@@ -1,5 +1,6 @@
 """The one FilterSet of the deployment register, used by the HTML list, the API, the exports and the calendar."""
 
+import copy
 import re
 
 import django_filters
@@ -66,6 +67,30 @@ class DeploymentFilterSet(django_filters.FilterSet):
             "requester",
             "practitioner",
         ]
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
+        # django-filter deep-copies every filter (and the querysets in them) for each request; a filter is
+        # configuration that filtering only reads, so a shallow copy that knows its filter set is enough
+        base, self.base_filters = self.base_filters, {}
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        del self.base_filters
+        model = self.queryset.model
+        self.filters = {name: copy.copy(f) for name, f in base.items()}
+        for filter_ in self.filters.values():
+            filter_.model, filter_.parent = model, self
+            if filter_.method is not None:
+                filter_.method = filter_.method  # its FilterMethod, bound to this copy (and so to this filter set)
+
+    def get_form_class(self):
+        """The filter form class, made once per process for each FilterSet class: its fields come from the
+        filters' declarations alone (no choices from a request), where django-filter makes a new class with new
+        fields on every request. Each form still deep-copies the fields it is given, so a view may change them."""
+        cls = type(self)
+        form_class = cls.__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            cls._form_class = form_class
+        return form_class
 
     def filter_released(self, queryset, name, value):
         """Released to users, or completed and not yet released ("deployed, not released")."""
