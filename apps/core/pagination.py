@@ -7,6 +7,7 @@ parameters. Counting a million rows on every page view costs more than the page,
 
 import base64
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
@@ -54,9 +55,19 @@ class KeysetPage:
         return len(self.object_list)
 
 
-def keyset_page(queryset: QuerySet, *, key: str, descending: bool, after: str = "", before: str = "", size: int = 50):
+def keyset_page(
+    queryset: QuerySet,
+    *,
+    key: str,
+    descending: bool,
+    after: str = "",
+    before: str = "",
+    size: int = 50,
+    row: Callable | None = None,
+):
     """A page of `queryset` ordered by (key, id) — key a nullable datetime column, NULLs first when descending
-    (nulls last ascending) on every database."""
+    (nulls last ascending) on every database. With `row`, each row read (say a `values()` dict) is made into
+    `row(values)`, which has the attributes `key` and `pk`."""
 
     def order(reverse: bool):
         desc = descending != reverse
@@ -95,6 +106,8 @@ def keyset_page(queryset: QuerySet, *, key: str, descending: bool, after: str = 
         has_next = len(rows) > size
         rows = rows[:size]
         has_previous = bool(position_after)
+    if row is not None:
+        rows = [row(values) for values in rows]
     page = KeysetPage(rows, has_next, has_previous)
     if rows:
         page.next_token = _encode(getattr(rows[-1], key), rows[-1].pk)
