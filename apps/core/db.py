@@ -1,0 +1,50 @@
+"""PostgreSQL timestamps read by psycopg's compiled loader: Django's own loader parses every `timestamptz` value in
+Python (a regular expression and a datetime a value), which was half the time of reading a page of 50 deployments
+(nine timestamps a row) on an idle machine."""
+
+import datetime as dt
+
+from django.conf import settings
+
+try:
+    import psycopg
+    from psycopg.adapt import Loader
+except ImportError:  # psycopg 3 is the project's driver; without it there is nothing to speed up
+    psycopg = None
+
+
+def _fast_loader_class():
+    timestamptz = psycopg.postgres.types["timestamptz"].oid
+    compiled = psycopg.adapters.get_loader(timestamptz, psycopg.pq.Format.TEXT)  # C when psycopg[binary] is in
+
+    class UtcTimestamptzLoader(Loader):
+        """psycopg's own loader (which gives datetimes in the session's time zone, UTC here: the same values and the
+        same `datetime.timezone.utc` as Django's), under the `timezone` attribute by which Django's cursors tell
+        whether the connection's loader agrees with theirs (when it does not, Django puts its own on the cursor)."""
+
+        timezone = dt.UTC
+
+        def __init__(self, oid, context=None):
+            super().__init__(oid, context)
+            self.load = compiled(oid, context).load  # the compiled method itself: no Python frame per value
+
+        def load(self, data):  # replaced per instance in __init__ (Loader declares it abstract)
+            raise NotImplementedError
+
+    return UtcTimestamptzLoader
+
+
+_loader = None
+
+
+def use_fast_timestamps(sender, connection, **kwargs) -> None:
+    """On each new PostgreSQL connection whose session and Django both use UTC, read `timestamptz` with the compiled
+    loader (the `connection_created` receiver); any other set-up keeps Django's loader."""
+    global _loader
+    if psycopg is None or connection.vendor != "postgresql" or not settings.USE_TZ:
+        return
+    if connection.timezone != dt.UTC or connection.connection.info.parameter_status("TimeZone") != "UTC":
+        return
+    if _loader is None:
+        _loader = _fast_loader_class()
+    connection.connection.adapters.register_loader("timestamptz", _loader)
