@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.core.paginator import Paginator
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import F, Q, QuerySet
 from django.utils.functional import cached_property
 
@@ -21,6 +21,21 @@ COUNT_CAP = 1_000
 def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
     """(count, exact): the number of rows up to `cap`; exact is False when there are more."""
     n = queryset.order_by()[: cap + 1].count()
+    return min(n, cap), n <= cap
+
+
+def capped_count_sql(queryset: QuerySet, cap: int = COUNT_CAP) -> tuple[str, tuple]:
+    """The SQL and parameters of the first `cap` + 1 row ids of `queryset`, for `count_of`: compiled once, the text
+    can also name the count (say as a cache key) without the ORM compiling the query a second time."""
+    sql, params = queryset.order_by().values("pk")[: cap + 1].query.sql_with_params()
+    return sql, tuple(params)
+
+
+def count_of(sql: str, params: tuple, *, using: str, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """As `capped_count`, for the query `capped_count_sql` gave."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({sql}) capped", params)  # noqa: S608 (SQL the ORM compiled)
+        n = cursor.fetchone()[0]
     return min(n, cap), n <= cap
 
 

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.views import View
 
 from apps.catalog import selectors as catalog_selectors
-from apps.core.pagination import COUNT_CAP, CappedPaginator, capped_count, keyset_page
+from apps.core.pagination import COUNT_CAP, CappedPaginator, capped_count_sql, count_of, keyset_page
 from apps.core.permissions import user_can
 from apps.core.widgets import FastSelect, rendered_fields
 from apps.deployments import selectors
@@ -83,11 +83,11 @@ def _register_count(qs) -> tuple[int, bool]:
     minutes (per filter and user scope: the key is the count's SQL): reaching the cap reads a thousand rows, which costs
     more than the page itself for a text search or a broad filter, and "more than 1,000" stays true. Exact counts
     are read every time."""
-    sql, params = qs.order_by().query.sql_with_params()
+    sql, params = capped_count_sql(qs, COUNT_CAP)  # compiled once, for the key and the count
     key = "deployments:register-over-cap:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
     if cache.get(key):
         return COUNT_CAP, False
-    count, exact = capped_count(qs)
+    count, exact = count_of(sql, params, using=qs.db, cap=COUNT_CAP)
     if not exact:
         cache.set(key, True, OVER_CAP_SECONDS)
     return count, exact
