@@ -90,7 +90,10 @@ def deployment_get(*, user, pk: int) -> Deployment:
 PAGE_LISTS = ("checks", "approvals", "events", "incidents", "problems", "feedback", "steps")
 
 
+@functools.cache
 def _any_related(name: str) -> Exists:
+    """Whether a deployment has a row in its list `name`: built once per process (annotate resolves a copy of it
+    against each query), not seven querysets on every view of a deployment's page."""
     related = Deployment._meta.get_field(name).related_model
     return Exists(related.objects.filter(deployment=OuterRef("pk")))
 
