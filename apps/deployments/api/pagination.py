@@ -66,11 +66,11 @@ class RiskCursorPagination(BasePagination):
             rows.reverse()
         self.next_token = self.previous_token = ""
         if rows:
-            first, last = rows[0], rows[-1]
+            first, last = rows[0], rows[-1]  # values() rows (the list reads no model instances)
             if (more and not reverse) or reverse:
-                self.next_token = _encode(last.risk_score, last.pk, False)
+                self.next_token = _encode(last["risk_score"], last["id"], False)
             if (more and reverse) or (position and not reverse):
-                self.previous_token = _encode(first.risk_score, first.pk, True)
+                self.previous_token = _encode(first["risk_score"], first["id"], True)
         return rows
 
     def _link(self, token: str) -> str | None:

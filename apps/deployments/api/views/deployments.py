@@ -56,6 +56,21 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 )
 
 
+LIST_COLUMNS = tuple(f.attname for f in Deployment._meta.concrete_fields)
+
+
+class DeploymentRow:
+    """One deployment of an API list, read by values(): its columns as attributes (all that the serializer's
+    readers and deployment_linked_ids read), without making a model instance of some fifty fields for each row."""
+
+    def __init__(self, values: dict):
+        self.__dict__ = values
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 class DeploymentApiFilterSet(DeploymentFilterSet):
     """The register's FilterSet without `ordering`: API lists are in keyset order (newest first)."""
 
@@ -168,8 +183,8 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         if getattr(self, "swagger_fake_view", False):
             return Deployment.objects.none()
         # the API shows related ids only: no joins, and the many-to-many values read as ids (by `list` after paging)
-        if self.action == "list":
-            return deployment_list(user=self.request.user).select_related(None)
+        if self.action == "list":  # rows as values(), made into DeploymentRow objects once paged (see `list`)
+            return deployment_list(user=self.request.user).select_related(None).values(*LIST_COLUMNS)
         return (
             deployment_list(user=self.request.user)
             .select_related(None)
@@ -309,7 +324,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     # last in the class: a method named `list` would shadow the builtin in the annotations after it
     def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        page = [DeploymentRow(values) for values in self.paginate_queryset(self.filter_queryset(self.get_queryset()))]
         deployment_linked_ids(deployments=page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
