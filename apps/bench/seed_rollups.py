@@ -5,8 +5,8 @@ already holds every fact a deployment's contribution depends on (its row, its in
 so each chunk hands back its rows, added up with the one `contribution` the services and the rebuild use. The
 loading process adds the chunks' rows together and writes a day's rows once no later chunk can add to it (chunks
 come in the order of their planned starts, and a deployment counts only on the day it was planned to start or
-finished, never earlier). Each week, month and year is added up from the daily rows by SQL (`period_add`) as soon
-as its last day is written, while the generator makes the next chunks. A test checks the rows equal a rebuild from
+finished, never earlier). Each day, week, month and year is added up by SQL (`period_add`) as soon as its last day
+is written, while the generator makes the next chunks. A test checks the rows equal a rebuild from
 the loaded deployments."""
 
 import datetime as dt
@@ -22,7 +22,7 @@ from apps.deployments.services.kpi_rollup import (
     merge_part,
     period_starts,
 )
-from apps.deployments.services.kpi_rollup_rebuild import period_add
+from apps.deployments.services.kpi_rollup_rebuild import levels_refile, period_add
 
 COLUMNS = [*DAILY_KEY, *COUNTERS, *SKETCHES]
 
@@ -47,10 +47,12 @@ def _line(key: tuple, figures: dict) -> str:
     return "\t".join(values) + "\n"
 
 
-GRAINS = ("W", "M", "Y")  # in this order: a year is added up from its months
+GRAINS = ("D", "W", "M", "Y")  # in this order: weeks and months are added up from days, a year from its months
 
 
 def _following(grain: str, start: dt.date) -> dt.date:
+    if grain == "D":
+        return start + dt.timedelta(days=1)
     if grain == "W":
         return start + dt.timedelta(days=7)
     if grain == "M":
@@ -93,6 +95,7 @@ class DailyRows:
         lines = [_line(k, f) for k in done if any((f := self.pending.pop(k)).values())]
         written = copy_text(DeploymentDailyRollup, COLUMNS, lines)
         if done and not self.built:
+            levels_refile()  # the level rows file every model under its level (the models are loaded first)
             self.built = {grain: period_starts(done[0][0])[grain] for grain in GRAINS}
         if done:
             self.last = max(self.last or done[-1][0], done[-1][0])

@@ -8,6 +8,7 @@ from django import forms
 from django.http import QueryDict
 
 from apps.catalog.models import Supplier
+from apps.core.widgets import FastSelect
 from apps.deployment_models.models import DeploymentModel
 from apps.environments.models import Environment
 from apps.reports.selectors.kpi_metrics import AUTOMATION_CHOICES, BUCKETS
@@ -39,6 +40,11 @@ class KpiFilterForm(forms.Form):
         self.fields["service"].queryset = kpi_services(user=user).order_by("name")
         self.fields["model"].queryset = DeploymentModel.objects.order_by("name", "version")
         self.fields["supplier"].queryset = Supplier.objects.order_by("name")
+        for name in ("environment", "service", "model", "supplier"):
+            # the same markup as Select without a template per option (500 services cost the page ~100 ms)
+            field = self.fields[name]
+            field.widget = FastSelect(attrs=field.widget.attrs)
+            field.widget.choices = field.choices
         period = default_period()
         self.fields["start"].initial, self.fields["end"].initial = period.first, period.last
         self.helper = FormHelper()

@@ -72,7 +72,8 @@ def _rollup_rows():
     from apps.deployments.models import DeploymentDailyRollup, DeploymentPeriodRollup
 
     daily = list(DeploymentDailyRollup.objects.order_by(*DAILY_ORDER).values(*DAILY_ORDER, *FIGURES))
-    period = list(DeploymentPeriodRollup.objects.order_by(*PERIOD_ORDER).values(*PERIOD_ORDER, *FIGURES))
+    rows = DeploymentPeriodRollup.objects.order_by(*PERIOD_ORDER).values(*PERIOD_ORDER, *FIGURES, "lead_median")
+    period = list(rows)
     return daily, period
 
 
@@ -104,7 +105,9 @@ def test_bench_seed_keeps_the_kpi_rollups_the_rebuild_makes():
     )
     assert sum(r["restore_n"] for r in daily) > 0 and sum(r["feedback_n"] for r in daily) > 0
     assert max(r["planned"] for r in daily) > 1
-    assert {r["grain"] for r in period} == {"W", "M", "Y"}
+    assert {r["grain"] for r in period} == {"D", "W", "M", "Y"}
+    assert any(r["model_id"] < -1 for r in period)  # the level rows
+    assert any(r["lead_median"] is not None for r in period)
     # and they are exactly what a rebuild from the loaded deployments makes, every level
     kpi_rollup_rebuild()
     assert _rollup_rows() == seeded

@@ -1,6 +1,6 @@
-"""The KPI rollups at every level — daily, and the week, month and year rows — kept by the services through a random
-sequence of transitions, edits, incident links and ratings spread over more than a year, equal a rebuild from the
-deployments; and the period rows equal the daily rows added up."""
+"""The KPI rollups at every level — daily, and the day, week, month and year rows — kept by the services through a
+random sequence of transitions, edits, incident links and ratings spread over more than a year, equal a rebuild from
+the deployments; and the period rows equal the daily rows added up, with the lead time median of their own sketch."""
 
 import contextlib
 import datetime as dt
@@ -13,7 +13,13 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from apps.core.exceptions import ConflictError
-from apps.deployments.models import ALL, DeploymentDailyRollup, DeploymentPeriodRollup
+from apps.deployments.models import (
+    ALL,
+    DeploymentDailyRollup,
+    DeploymentPeriodRollup,
+    RollupModelLevel,
+    level_keys,
+)
 from apps.deployments.services import (
     Context,
     deployment_release,
@@ -32,6 +38,7 @@ from apps.deployments.services.kpi_rollup import (
     period_starts,
 )
 from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild, period_rebuild
+from apps.deployments.sketch import sketch_quantiles
 from apps.deployments.workflow import Status
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import advance, plan, soon
@@ -47,20 +54,28 @@ def _daily() -> dict:
 
 
 def _periods() -> dict:
-    return {tuple(r[:4]): r[4:] for r in DeploymentPeriodRollup.objects.values_list(*PERIOD_KEY, *FIGURES)}
+    rows = DeploymentPeriodRollup.objects.values_list(*PERIOD_KEY, *FIGURES, "lead_median")
+    return {tuple(r[:4]): r[4:] for r in rows}
 
 
 def _periods_from_daily() -> dict:
-    """The period rows recomputed in Python from the daily rows (independently of the rebuild's SQL)."""
+    """The period rows recomputed in Python from the daily rows (independently of the rebuild's SQL): per
+    environment and model, all of either, and the models of each level they are filed under; each with the lead time
+    median sketch_quantiles reads from its sketch."""
+    filed = dict(RollupModelLevel.objects.values_list("model_id", "automation_level"))
     added: dict[tuple, dict] = {}
     for row in DeploymentDailyRollup.objects.all():
         part = {name: getattr(row, name) for name in (*COUNTERS, *SKETCHES)}
         for grain, start in period_starts(row.day).items():
             for env in (row.environment_id, ALL):
-                for model in (row.model_id, ALL):
+                for model in (row.model_id, ALL, *level_keys(filed.get(row.model_id))):
                     merge_part(added.setdefault((grain, start, env, model), {}), part)
     empty = {name: {} if name in SKETCHES else 0 for name in FIGURES}
-    return {key: tuple(v.get(f, empty[f]) for f in FIGURES) for key, v in added.items() if any(v.values())}
+    return {
+        key: (*(v.get(f, empty[f]) for f in FIGURES), sketch_quantiles(v.get("lead_sketch", {}), (0.5,))[1].get(0.5))
+        for key, v in added.items()
+        if any(v.values())
+    }
 
 
 def _try(action) -> None:
@@ -132,8 +147,11 @@ def test_every_level_kept_by_the_services_equals_a_recomputation(world, clock, s
     daily, periods = _daily(), _periods()
     kinds = DeploymentDailyRollup.objects.aggregate(*(Sum(n) for n in ("completed", "failed", "release_n", "rate_n")))
     assert all(kinds.values())  # the walk completed, failed, released and rated deployments
-    assert {key[0] for key in periods} == {"W", "M", "Y"}
-    # then the period rows are the daily rows added up, per environment and model and over all of either
+    assert {key[0] for key in periods} == {"D", "W", "M", "Y"}
+    assert {key[3] for key in periods} >= {*level_keys(world.model.automation_level), ALL, world.model.pk}
+    assert any(row[-1] is not None for row in periods.values())
+    # then the period rows are the daily rows added up, per environment and model, over all of either and per level,
+    # each with the lead time median of its own sketch
     assert periods == _periods_from_daily()
     # and a rebuild from the deployments gives every row of every level again, to the sketches
     assert kpi_rollup_rebuild() == len(daily)

@@ -9,9 +9,10 @@ import pytest
 
 from apps.deployment_models.models import AutomationLevel, DeploymentModel
 from apps.deployments.models import DeploymentDailyRollup
+from apps.deployments.services.kpi_rollup_rebuild import period_rebuild
 from apps.deployments.sketch import sketch_add, sketch_of, sketch_quantiles
 from apps.reports.selectors import kpi_rollup
-from apps.reports.selectors.kpi_rollup import _next_start, period_cover, sketch_quantiles_of
+from apps.reports.selectors.kpi_rollup import _next_start, level_rows, period_cover, sketch_quantiles_of
 from apps.reports.selectors.kpi_trend import _as_date as kpi_trend_date
 from apps.reports.selectors.kpi_trend import kpi_trend
 from apps.reports.selectors.kpis import SPLIT_METRICS, kpi_headline, kpi_report, kpi_split
@@ -29,16 +30,21 @@ def _days(first: dt.date, last: dt.date) -> list:
     [
         (D(2024, 1, 1), D(2024, 12, 31), {"Y": [D(2024, 1, 1)]}, []),
         (D(2025, 3, 3), D(2025, 3, 30), {"W": [D(2025, 3, d) for d in (3, 10, 17, 24)]}, []),
-        (D(2025, 3, 4), D(2025, 3, 9), {}, [(D(2025, 3, 4), D(2025, 3, 9))]),
+        (D(2025, 3, 4), D(2025, 3, 9), {"D": _days(D(2025, 3, 4), D(2025, 3, 9))}, []),
         (
             D(2023, 12, 20),
             D(2025, 2, 10),
-            {"Y": [D(2024, 1, 1)], "M": [D(2025, 1, 1)], "W": [D(2023, 12, 25), D(2025, 2, 3)]},
-            [(D(2023, 12, 20), D(2023, 12, 24)), (D(2025, 2, 1), D(2025, 2, 2)), (D(2025, 2, 10), D(2025, 2, 10))],
+            {
+                "Y": [D(2024, 1, 1)],
+                "M": [D(2025, 1, 1)],
+                "W": [D(2023, 12, 25), D(2025, 2, 3)],
+                "D": [*_days(D(2023, 12, 20), D(2023, 12, 24)), D(2025, 2, 1), D(2025, 2, 2), D(2025, 2, 10)],
+            },
+            [],
         ),
     ],
 )
-def test_a_period_is_covered_by_the_coarsest_whole_periods_and_its_edge_days(first, last, periods, ranges):
+def test_a_period_is_covered_by_the_coarsest_whole_periods_down_to_days(first, last, periods, ranges):
     assert period_cover(first, last) == (periods, ranges)
 
 
@@ -47,7 +53,7 @@ def test_every_day_of_a_period_is_covered_exactly_once(seed):
     rng = random.Random(seed)  # noqa: S311
     first = D(2020, 1, 1) + dt.timedelta(days=rng.randint(0, 1500))
     last = first + dt.timedelta(days=rng.randint(0, 2000))
-    for grains in (("Y", "M", "W"), ("W",), ("M",)):
+    for grains in (("Y", "M", "W", "D"), ("Y", "M", "W"), ("W", "D"), ("M", "D"), ("W",), ("M",)):
         periods, ranges = period_cover(first, last, grains)
         covered = [day for a, b in ranges for day in _days(a, b)]
         for grain, starts in periods.items():
@@ -56,10 +62,15 @@ def test_every_day_of_a_period_is_covered_exactly_once(seed):
         assert sorted(covered) == _days(first, last)
 
 
-@pytest.fixture
-def k(db):
+@pytest.fixture(params=["changed", "refiled"])
+def k(db, request):
+    """The KPI data, with model M1 made fully automated after its rows were written: read per model while the level
+    rows still count it as manual ("changed"), or from the level rows once a rebuild has filed it again ("refiled")."""
     k = build_kpi_data()
     DeploymentModel.objects.filter(pk=k.m1.pk).update(automation_level=AutomationLevel.FULLY_AUTOMATED)
+    if request.param == "refiled":
+        period_rebuild()
+    assert bool(level_rows(("manual",))) == (request.param == "refiled")
     return k
 
 
@@ -73,37 +84,40 @@ PERIODS = [
     (D(2025, 2, 26), D(2025, 4, 2)),
     (D(2025, 1, 1), D(2025, 12, 31)),
 ]
+CUTS = {
+    None: {},
+    "environment": {"environment": "prod"},
+    "model": {"model": "m1"},
+    "manual": {"automation_level": "manual"},
+    "automated": {"automation_level": "automated"},
+    "fully_automated": {"automation_level": "fully_automated"},
+    "environment+model": {"environment": "test", "model": "m1"},
+    "environment+automated": {"environment": "prod", "automation_level": "automated"},
+}
 
 
 @pytest.mark.parametrize(("start", "end"), PERIODS)
-@pytest.mark.parametrize("cut", [None, "environment", "model", "automation_level", "environment+model"])
+@pytest.mark.parametrize("cut", list(CUTS))
 def test_figures_read_through_the_period_rows_equal_the_daily_rows_alone(k, monkeypatch, start, end, cut):
     # given a cut of the KPIs
-    filters = {
-        None: {},
-        "environment": {"environment": k.prod},
-        "model": {"model": k.m1},
-        "automation_level": {"automation_level": "manual"},
-        "environment+model": {"environment": k.test, "model": k.m1},
-    }[cut]
-    # when the report and both trends are read through the period rows, then from the daily rows alone
-    read = [
-        kpi_report(user=k.manager, start=start, end=end, **filters).values,
-        kpi_trend(user=k.manager, start=start, end=end, bucket="week", **filters),
-        kpi_trend(user=k.manager, start=start, end=end, bucket="month", **filters),
-    ]
-    if cut is None:
-        read.append(kpi_headline(user=k.manager, start=start, end=end))
+    filters = {key: value if key == "automation_level" else getattr(k, value) for key, value in CUTS[cut].items()}
+
+    def read() -> list:
+        figures = [
+            kpi_report(user=k.manager, start=start, end=end, **filters).values,
+            kpi_trend(user=k.manager, start=start, end=end, bucket="week", **filters),
+            kpi_trend(user=k.manager, start=start, end=end, bucket="month", **filters),
+        ]
+        if cut is None:
+            figures.append(kpi_headline(user=k.manager, start=start, end=end))
+        return figures
+
+    # when the report and both trends are read through the period rows (whole buckets' own medians, the level rows),
+    # then from the daily rows alone (every sketch merged)
+    through_periods = read()
     _daily_only(monkeypatch)
-    again = [
-        kpi_report(user=k.manager, start=start, end=end, **filters).values,
-        kpi_trend(user=k.manager, start=start, end=end, bucket="week", **filters),
-        kpi_trend(user=k.manager, start=start, end=end, bucket="month", **filters),
-    ]
-    if cut is None:
-        again.append(kpi_headline(user=k.manager, start=start, end=end))
     # then every figure is the same
-    assert read == again
+    assert through_periods == read()
 
 
 @pytest.mark.parametrize(("start", "end"), PERIODS)

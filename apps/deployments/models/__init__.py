@@ -27,10 +27,22 @@ from apps.deployments.models.records import (
     Severity,
 )
 from apps.deployments.models.risk import RiskBacktest
-from apps.deployments.models.rollups import ALL, DeploymentDailyRollup, DeploymentPeriodRollup, Grain, empty_sketch
+from apps.deployments.models.rollups import (
+    ALL,
+    AUTOMATION_LEVELS,
+    LEVEL_KEYS,
+    DeploymentDailyRollup,
+    DeploymentPeriodRollup,
+    Grain,
+    RollupModelLevel,
+    empty_sketch,
+    level_keys,
+)
 
 __all__ = [
     "ALL",
+    "AUTOMATION_LEVELS",
+    "LEVEL_KEYS",
     "MAX_KNOWLEDGE_LINKS",
     "MAX_STEP_MINUTES",
     "Action",
@@ -59,8 +71,10 @@ __all__ = [
     "IncidentLink",
     "MatrixEntry",
     "RiskBacktest",
+    "RollupModelLevel",
     "Severity",
     "StepStatus",
     "empty_sketch",
+    "level_keys",
     "validate_http_urls",
 ]

@@ -8,6 +8,8 @@ holds on every database and the rows carry no foreign keys to check on bulk load
 
 from django.db import models
 
+from apps.deployment_models.models import AutomationLevel
+
 
 def empty_sketch() -> dict:
     return {}
@@ -76,6 +78,7 @@ class DeploymentDailyRollup(RollupFigures):
 
 
 class Grain(models.TextChoices):
+    DAY = "D", "day"
     WEEK = "W", "week"  # starting on Monday
     MONTH = "M", "month"
     YEAR = "Y", "year"
@@ -83,17 +86,36 @@ class Grain(models.TextChoices):
 
 ALL = -1  # the environment or model key of a row that adds up every environment (or every model, "none" included)
 
+# The KPI filter `automation_level`: the model's level, or "automated" for partly and fully automated together.
+# Deployments without a model have no automation level and fall under none of these.
+AUTOMATION_LEVELS: dict[str, tuple[str, ...]] = {
+    "manual": (AutomationLevel.MANUAL,),
+    "automated": (AutomationLevel.PARTLY_AUTOMATED, AutomationLevel.FULLY_AUTOMATED),
+    "partly_automated": (AutomationLevel.PARTLY_AUTOMATED,),
+    "fully_automated": (AutomationLevel.FULLY_AUTOMATED,),
+}
+# The model key of the period rows that add up every model of an automation level (as filed, RollupModelLevel).
+LEVEL_KEYS: dict[str, int] = {"manual": -2, "automated": -3, "partly_automated": -4, "fully_automated": -5}
+
+
+def level_keys(automation_level: str | None) -> tuple[int, ...]:
+    """The level rows a model of `automation_level` (a model's level, not a filter key) adds to."""
+    return tuple(LEVEL_KEYS[key] for key, members in AUTOMATION_LEVELS.items() if automation_level in members)
+
 
 class DeploymentPeriodRollup(RollupFigures):
-    """The daily rows of one week, month or year added up, over every service and supplier, per environment and
-    model — and also over every environment (environment_id ALL), every model (model_id ALL) or both: a long period
-    without a service, supplier or owner's scope reads a few of these rows instead of one per deployment, and the
-    duration sketches are merged over the fewest rows that answer the filters."""
+    """The daily rows of one day, week, month or year added up, over every service and supplier, per environment and
+    model — and also over every environment (environment_id ALL), every model (model_id ALL), every model of an
+    automation level (model_id one of LEVEL_KEYS, filed by RollupModelLevel) or both: a period without a service,
+    supplier or owner's scope reads a few of these rows instead of one per deployment, and the duration sketches are
+    merged over the fewest rows that answer the filters. `lead_median` is the row's own lead time median (read from
+    its sketch like sketch_quantiles), so a trend bucket covered by one row needs no merging."""
 
     grain = models.CharField(max_length=1, choices=Grain.choices)
     start = models.DateField()
     environment_id = models.IntegerField()  # ALL: every environment
-    model_id = models.IntegerField(default=0)  # 0: no model; ALL: every model
+    model_id = models.IntegerField(default=0)  # 0: no model; ALL: every model; LEVEL_KEYS: the models of a level
+    lead_median = models.FloatField(null=True, blank=True)  # seconds; None when no lead time
 
     class Meta:
         constraints = [
@@ -104,3 +126,16 @@ class DeploymentPeriodRollup(RollupFigures):
 
     def __str__(self) -> str:
         return f"{self.get_grain_display()} {self.start} env {self.environment_id} model {self.model_id}"
+
+
+class RollupModelLevel(models.Model):
+    """The automation level a model's contributions are filed under in the level rows of DeploymentPeriodRollup: its
+    level when first written (or at the last rebuild). The services file under this level, not the model's current
+    one, so the level rows stay exact sums; a model whose level has changed since is read from its own rows at query
+    time (apps/reports/selectors/kpi_rollup.py) until `kpi_rollup_rebuild` files it again."""
+
+    model_id = models.PositiveIntegerField(primary_key=True)
+    automation_level = models.CharField(max_length=20)
+
+    def __str__(self) -> str:
+        return f"model {self.model_id} filed as {self.automation_level}"

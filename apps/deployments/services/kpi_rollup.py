@@ -11,11 +11,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from apps.deployments import workflow
-from apps.deployments.sketch import sketch_add, sketch_of
+from apps.deployments.sketch import sketch_add, sketch_of, sketch_quantiles
 
 S = workflow.Status
 BATCH = 5000
@@ -200,42 +200,55 @@ PERIOD_KEY = ("grain", "start", "environment_id", "model_id")
 
 
 def period_starts(day: dt.date) -> dict[str, dt.date]:
-    """The first day of the week (Monday), month and year `day` falls in, by grain."""
+    """The first day of the day, week (Monday), month and year `day` falls in, by grain."""
     return {
+        "D": day,
         "W": day - dt.timedelta(days=day.weekday()),
         "M": day.replace(day=1),
         "Y": day.replace(month=1, day=1),
     }
 
 
-def period_difference(diff: dict[tuple, dict]) -> dict[tuple, dict]:
-    """The daily difference `diff` carried to the period rows: each day's to its week, month and year, per
-    environment and model, every environment (ALL), every model (ALL) and both; keys where it adds up to nothing
-    are left out."""
-    from apps.deployments.models import ALL
+def period_difference(diff: dict[tuple, dict], levels: dict[int, str | None] | None = None) -> dict[tuple, dict]:
+    """The daily difference `diff` carried to the period rows: each day's to its day, week, month and year, per
+    environment and model, every environment (ALL), every model (ALL), the models of each automation level its model
+    is filed under (`levels`: {model id: filed level}) and both; keys where it adds up to nothing are left out."""
+    from apps.deployments.models import ALL, level_keys
 
+    levels = levels or {}
     periods: dict[tuple, dict] = {}
     for (day, env, _svc, model, _supplier), part in diff.items():
+        models = (model, ALL, *level_keys(levels.get(model)))
         for grain, start in period_starts(day).items():
             for e in (env, ALL):
-                for m in (model, ALL):
+                for m in models:
                     merge_part(periods.setdefault((grain, start, e, m), {}), part)
     return {key: d for key, d in periods.items() if any(v for v in d.values())}
 
 
-def _add_rows(model, key_fields: tuple, diff: dict[tuple, dict]) -> None:
+def lead_median(sketch: dict) -> float | None:
+    """A row's stored lead time median: what sketch_quantiles reads from its sketch."""
+    return sketch_quantiles(sketch or {}, (0.5,))[1].get(0.5)
+
+
+def _add_rows(model, key_fields: tuple, diff: dict[tuple, dict], annotate: dict | None = None) -> list:
     """Add `diff` into `model`'s rows in a constant number of queries, whatever the number of keys: the missing rows
-    made (a conflict with a row another writer made is left alone), every row locked in key order, the changed ones
-    written back in one UPDATE and the ones left with nothing deleted."""
+    made (a conflict with a row another writer made is left alone), every row locked in key order (with `annotate`
+    read beside), the changed ones written back in one UPDATE and the ones left with nothing deleted. A period row's
+    lead time median follows its sketch. Returns the locked rows."""
     if not diff:
-        return
+        return []
     keys = sorted(diff)
     model.objects.bulk_create([model(**dict(zip(key_fields, k, strict=True))) for k in keys], ignore_conflicts=True)
     wanted = Q()
     for k in keys:
         wanted |= Q(**dict(zip(key_fields, k, strict=True)))
-    locked = model.objects.select_for_update().filter(wanted).order_by(*key_fields)
+    locked = model.objects.select_for_update(of=("self",)).filter(wanted).order_by(*key_fields)
+    if annotate:
+        locked = locked.annotate(**annotate)
     rows = {tuple(getattr(row, name) for name in key_fields): row for row in locked}
+    medians = hasattr(model, "lead_median")
+    fields = [*COUNTERS, *SKETCHES, *(["lead_median"] if medians else [])]
     kept, emptied = [], []
     for k in keys:
         row = rows[k]
@@ -244,23 +257,48 @@ def _add_rows(model, key_fields: tuple, diff: dict[tuple, dict]) -> None:
                 setattr(row, name, sketch_add(dict(getattr(row, name) or {}), value))
             else:
                 setattr(row, name, getattr(row, name) + value)
+        if medians and "lead_sketch" in diff[k]:
+            row.lead_median = lead_median(row.lead_sketch)
         (kept if any(getattr(row, name) for name in (*COUNTERS, *SKETCHES)) else emptied).append(row)
     if kept:
-        model.objects.bulk_update(kept, [*COUNTERS, *SKETCHES])
+        model.objects.bulk_update(kept, fields)
     if emptied:
         model.objects.filter(pk__in=[row.pk for row in emptied]).delete()
+    return list(rows.values())
+
+
+def _filed_levels(daily_rows: list) -> dict[int, str | None]:
+    """{model id: the level its contributions are filed under} for the models of the locked daily rows (read with
+    them); a model written for the first time is filed under its current level (two more queries, once per model;
+    a conflict with another writer filing it first leaves theirs, read back)."""
+    from apps.deployments.models import RollupModelLevel
+
+    levels = {row.model_id: row._filed for row in daily_rows if row.model_id}
+    new = {row.model_id: row._now for row in daily_rows if row.model_id and row._filed is None and row._now}
+    if new:
+        RollupModelLevel.objects.bulk_create(
+            [RollupModelLevel(model_id=m, automation_level=level) for m, level in sorted(new.items())],
+            ignore_conflicts=True,
+        )
+        levels.update(RollupModelLevel.objects.filter(model_id__in=new).values_list("model_id", "automation_level"))
+    return levels
 
 
 def rollup_apply(diff: dict[tuple, dict]) -> None:
-    """Add `diff` into the daily rows and into the week, month and year rows they add up to, locking every row in
-    one order — the daily rows by key, then the period rows by key — so two writers never deadlock, and a writer
+    """Add `diff` into the daily rows and into the day, week, month and year rows they add up to, locking every row
+    in one order — the daily rows by key, then the period rows by key — so two writers never deadlock, and a writer
     waits for the other's rows instead of counting over them; a row left with nothing in it is deleted, so the
     rollups hold exactly the rows a rebuild makes."""
-    from apps.deployments.models import DeploymentDailyRollup, DeploymentPeriodRollup
+    from apps.deployment_models.models import DeploymentModel
+    from apps.deployments.models import DeploymentDailyRollup, DeploymentPeriodRollup, RollupModelLevel
 
+    filed = {
+        "_filed": Subquery(RollupModelLevel.objects.filter(model_id=OuterRef("model_id")).values("automation_level")),
+        "_now": Subquery(DeploymentModel.objects.filter(pk=OuterRef("model_id")).values("automation_level")),
+    }
     with transaction.atomic():
-        _add_rows(DeploymentDailyRollup, DAILY_KEY, diff)
-        _add_rows(DeploymentPeriodRollup, PERIOD_KEY, period_difference(diff))
+        daily = _add_rows(DeploymentDailyRollup, DAILY_KEY, diff, annotate=filed)
+        _add_rows(DeploymentPeriodRollup, PERIOD_KEY, period_difference(diff, _filed_levels(daily)))
 
 
 def rollup_before(deployment) -> dict:

@@ -4,9 +4,11 @@ demo after bulk loads), in bounded memory whatever the number of deployments:
 - the daily rows month by month: the deployments that finished or were planned to start in the month (with their
   incident links, ratings and roll-backs) go through the same `contribution` the services use, and the month's rows
   are inserted before the next month is read;
-- the week, month and year rows from the daily rows by set-based SQL, a year of days per statement (one INSERT …
-  SELECT … GROUP BY for the counts, one UPDATE per sketch merging the days' sketches with the database's JSON
-  functions), so neither Python nor one statement ever holds more than a year."""
+- the day, week, month and year rows from the daily rows by set-based SQL, a year of days per statement (one INSERT
+  … SELECT … GROUP BY for the counts, one UPDATE per sketch merging the days' sketches with the database's JSON
+  functions, one UPDATE reading each row's lead time median from its sketch), so neither Python nor one statement
+  ever holds more than a year. The level rows add up the models of each automation level, every model filed under
+  its current level (RollupModelLevel)."""
 
 import datetime as dt
 
@@ -14,7 +16,9 @@ from django.apps import apps as global_apps
 from django.db import connection, transaction
 from django.db.models import Max, Min, Q
 
+from apps.deployment_models.models import AutomationLevel
 from apps.deployments import workflow
+from apps.deployments.models.rollups import level_keys
 from apps.deployments.services.kpi_rollup import (
     ALIGNMENT_SUMS,
     BATCH,
@@ -32,7 +36,6 @@ from apps.deployments.services.kpi_rollup import (
 
 S = workflow.Status
 ALL = -1  # as apps.deployments.models.ALL (the historical models of a migration carry no constants)
-DIMENSIONS = (("environment_id", "model_id"), ("environment_id", None), (None, "model_id"), (None, None))
 
 
 def _next_month(day: dt.date) -> dt.date:
@@ -133,8 +136,20 @@ def daily_rebuild(*, apps=global_apps) -> int:
 
 # --- the period rows, by SQL ---------------------------------------------------------------------------------
 
+LEVEL = "level"  # the model dimension of the level rows (every model of an automation level, as filed)
+DIMENSIONS = (
+    ("environment_id", "model_id"),
+    ("environment_id", None),
+    (None, "model_id"),
+    (None, None),
+    ("environment_id", LEVEL),
+    (None, LEVEL),
+)
+
 
 def _trunc(grain: str, column: str) -> str:
+    if grain == "D":
+        return column if connection.vendor == "postgresql" else f"date({column})"
     if connection.vendor == "postgresql":
         unit = {"W": "week", "M": "month", "Y": "year"}[grain]
         return f"date_trunc('{unit}', {column}::timestamp)::date"
@@ -142,25 +157,42 @@ def _trunc(grain: str, column: str) -> str:
     return f"date({column}, {modifiers})"
 
 
-def _source(grain: str, dims: tuple, daily: str, period: str) -> tuple[str, str, str]:
-    """(table, day column, condition) the rows of `grain` and `dims` add up: the weeks' and months' rows per
-    environment and model from the daily rows, a year's from its months' rows, and the rows over every environment
-    or model from the rows per environment and model of the same grain (made first) — so each level reads the
-    fewest rows that add up to it."""
+def _levels_sql() -> str:
+    """(level, key): the level rows each automation level adds to, as a table."""
+    return " UNION ALL ".join(
+        f"SELECT '{level}' AS level, {key} AS k" for level in AutomationLevel.values for key in level_keys(level)
+    )
+
+
+def _source(grain: str, dims: tuple, tables: tuple) -> tuple[str, str, str, str, str, list]:
+    """(FROM, day column, condition, environment expression, model expression, grouped expressions) of the rows `d`
+    the rows of `grain` and `dims` add up — the fewest that do: the day rows per environment and model from the daily
+    rows, the weeks' and months' from the day rows, a year's from its months' rows; the rows over every environment
+    or model, and the level rows (through the filed levels), from the rows per environment and model of the same
+    grain (each made first)."""
+    daily, period, filed = tables
+    per_key = f"d.environment_id <> {ALL} AND d.model_id >= 0"
     if dims == ("environment_id", "model_id"):
-        if grain == "Y":
-            return period, "start", f"d.grain = 'M' AND d.environment_id <> {ALL} AND d.model_id <> {ALL}"
-        return daily, "day", "1 = 1"
-    return period, "start", f"d.grain = '{grain}' AND d.environment_id <> {ALL} AND d.model_id <> {ALL}"
+        if grain == "D":
+            source, day, where = f"{daily} AS d", "day", "1 = 1"
+        else:
+            source, day, where = f"{period} AS d", "start", f"d.grain = '{'M' if grain == 'Y' else 'D'}' AND {per_key}"
+    else:
+        source, day, where = f"{period} AS d", "start", f"d.grain = '{grain}' AND {per_key}"
+    if dims[1] == LEVEL:
+        source += f" JOIN {filed} AS f ON f.model_id = d.model_id"
+        source += f" JOIN ({_levels_sql()}) AS lv ON lv.level = f.automation_level"
+    env = "d.environment_id" if dims[0] else str(ALL)
+    model = {None: str(ALL), LEVEL: "lv.k"}.get(dims[1], "d.model_id")
+    groups = [*([env] if dims[0] else []), *([model] if dims[1] else [])]
+    return source, day, where, env, model, groups
 
 
-def _sketch_sql(grain: str, field: str, dims: tuple, daily: str, period: str) -> str:
+def _sketch_sql(grain: str, field: str, dims: tuple, tables: tuple) -> str:
     """UPDATE the period rows of `grain` and `dims` with the sketches of their source rows (`_source`) added up
     (source rows of the days [%s, %s))."""
-    table, day, where = _source(grain, dims, daily, period)
-    env = "d.environment_id" if dims[0] else str(ALL)
-    model = "d.model_id" if dims[1] else str(ALL)
-    groups = ", ".join(["s", *(["e"] if dims[0] else []), *(["m"] if dims[1] else []), "k"])
+    period = tables[1]
+    source, day, where, env, model, groups = _source(grain, dims, tables)
     if connection.vendor == "postgresql":
         each, n, total = f"jsonb_each(d.{field})", "(j.value->>0)::bigint", "(j.value->>1)::bigint"
         agg = "jsonb_object_agg(k, jsonb_build_array(n, t))"
@@ -168,29 +200,53 @@ def _sketch_sql(grain: str, field: str, dims: tuple, daily: str, period: str) ->
         each, n, total = f"json_each(d.{field})", "json_extract(j.value, '$[0]')", "json_extract(j.value, '$[1]')"
         agg = "json_group_object(k, json_array(n, t))"
     count = SKETCH_COUNTS[field]  # rows whose sketch is not empty
+    start = _trunc(grain, f"d.{day}")
     return (
         f"UPDATE {period} AS p SET {field} = x.sk FROM ("  # noqa: S608 (names and SQL of this module only)
         f"SELECT s, e, m, {agg} AS sk FROM ("
-        f"SELECT {_trunc(grain, f'd.{day}')} AS s, {env} AS e, {model} AS m, j.key AS k, SUM({n}) AS n, "
-        f"SUM({total}) AS t FROM {table} AS d, {each} AS j "
-        f"WHERE {where} AND d.{day} >= %s AND d.{day} < %s AND d.{count} > 0 GROUP BY {groups}"
+        f"SELECT {start} AS s, {env} AS e, {model} AS m, j.key AS k, SUM({n}) AS n, SUM({total}) AS t "
+        f"FROM {source}, {each} AS j WHERE {where} AND d.{day} >= %s AND d.{day} < %s AND d.{count} > 0 "
+        f"GROUP BY {', '.join([start, *groups, 'j.key'])}"
         f") AS b GROUP BY s, e, m) AS x "
         f"WHERE p.grain = '{grain}' AND p.start = x.s AND p.environment_id = x.e AND p.model_id = x.m"
     )
 
 
-def _counts_sql(grain: str, dims: tuple, daily: str, period: str) -> str:
-    table, day, where = _source(grain, dims, daily, period)
-    env = "d.environment_id" if dims[0] else str(ALL)
-    model = "d.model_id" if dims[1] else str(ALL)
-    groups = ", ".join(["s", *(["e"] if dims[0] else []), *(["m"] if dims[1] else [])])
+def _counts_sql(grain: str, dims: tuple, tables: tuple) -> str:
+    period = tables[1]
+    source, day, where, env, model, groups = _source(grain, dims, tables)
     sums = ", ".join(f"SUM(d.{c})" for c in COUNTERS)
     empty = ", ".join(["'{}'::jsonb" if connection.vendor == "postgresql" else "'{}'"] * len(SKETCHES))
+    start = _trunc(grain, f"d.{day}")
     return (
         f"INSERT INTO {period} (grain, start, environment_id, model_id, {', '.join(COUNTERS)}, "  # noqa: S608
         f"{', '.join(SKETCHES)}) "
-        f"SELECT '{grain}', {_trunc(grain, f'd.{day}')} AS s, {env} AS e, {model} AS m, {sums}, {empty} "
-        f"FROM {table} AS d WHERE {where} AND d.{day} >= %s AND d.{day} < %s GROUP BY {groups}"
+        f"SELECT '{grain}', {start}, {env}, {model}, {sums}, {empty} "
+        f"FROM {source} WHERE {where} AND d.{day} >= %s AND d.{day} < %s GROUP BY {', '.join([start, *groups])}"
+    )
+
+
+def _median_sql(grain: str, period: str) -> str:
+    """UPDATE the lead time median of the period rows of `grain` starting in [%s, %s) from their sketches, read as
+    sketch_quantiles reads them: the means of the buckets at ranks ⌊(n−1)/2⌋ and ⌈(n−1)/2⌉, interpolated."""
+    if connection.vendor == "postgresql":
+        each, key = "jsonb_each(q.lead_sketch) AS j", "(j.key)::integer"
+        n, total = "(j.value->>0)::bigint", "CAST(j.value->>1 AS DOUBLE PRECISION)"
+    else:
+        each, key = "json_each(q.lead_sketch) AS j", "CAST(j.key AS INTEGER)"
+        n, total = "json_extract(j.value, '$[0]')", "CAST(json_extract(j.value, '$[1]') AS REAL)"
+    half = "CAST(0.5 AS DOUBLE PRECISION)" if connection.vendor == "postgresql" else "0.5"
+    zero = "CAST(0.0 AS DOUBLE PRECISION)" if connection.vendor == "postgresql" else "0.0"
+    return (
+        f"UPDATE {period} AS p SET lead_median = x.lo + (x.hi - x.lo) * x.frac FROM ("  # noqa: S608
+        "SELECT id, MAX(CASE WHEN cum - n <= (total - 1) / 2 AND (total - 1) / 2 < cum THEN mean END) AS lo, "
+        "MAX(CASE WHEN cum - n <= total / 2 AND total / 2 < cum THEN mean END) AS hi, "
+        f"MAX(CASE WHEN (total / 2) * 2 = total THEN {half} ELSE {zero} END) AS frac FROM ("
+        f"SELECT q.id AS id, {n} AS n, {total} / {n} AS mean, "
+        f"CAST(SUM({n}) OVER (PARTITION BY q.id ORDER BY {key}) AS BIGINT) AS cum, "
+        f"CAST(SUM({n}) OVER (PARTITION BY q.id) AS BIGINT) AS total "
+        f"FROM {period} AS q, {each} WHERE q.grain = '{grain}' AND q.start >= %s AND q.start < %s "
+        "AND q.lead_n > 0) AS r GROUP BY id) AS x WHERE p.id = x.id"
     )
 
 
@@ -207,30 +263,54 @@ def _batches(grain: str, first: dt.date, last: dt.date):
         year += 1
 
 
+def levels_refile(*, apps=global_apps) -> None:
+    """File every model under its current automation level (the level rows are then rebuilt from the daily rows)."""
+    DeploymentModel = apps.get_model("deployment_models", "DeploymentModel")
+    Filed = apps.get_model("deployments", "RollupModelLevel")
+    Filed.objects.all().delete()
+    Filed.objects.bulk_create(
+        Filed(model_id=pk, automation_level=level)
+        for pk, level in DeploymentModel.objects.values_list("pk", "automation_level").iterator(BATCH)
+    )
+
+
+def _tables(apps) -> tuple[str, str, str]:
+    return tuple(
+        apps.get_model("deployments", name)._meta.db_table
+        for name in ("DeploymentDailyRollup", "DeploymentPeriodRollup", "RollupModelLevel")
+    )
+
+
 def period_add(grain: str, a: dt.date, b: dt.date, *, apps=global_apps) -> None:
-    """Make the rows of `grain` for the whole periods in the days [a, b), which have none yet, from the daily rows
-    (a year's from its months' rows, which must be made first)."""
-    daily = apps.get_model("deployments", "DeploymentDailyRollup")._meta.db_table
-    period = apps.get_model("deployments", "DeploymentPeriodRollup")._meta.db_table
+    """Make the rows of `grain` for the whole periods in the days [a, b), which have none yet, with their lead time
+    medians: the day rows from the daily rows, the weeks' and months' from the day rows, a year's from its months'
+    (which must be made first), the level rows under the levels the models are filed under (`levels_refile`)."""
+    tables = _tables(apps)
     with connection.cursor() as cursor:
         for dims in DIMENSIONS:
-            cursor.execute(_counts_sql(grain, dims, daily, period), [a, b])
+            cursor.execute(_counts_sql(grain, dims, tables), [a, b])
             for field in SKETCHES:
-                cursor.execute(_sketch_sql(grain, field, dims, daily, period), [a, b])
+                cursor.execute(_sketch_sql(grain, field, dims, tables), [a, b])
+        cursor.execute(_median_sql(grain, tables[1]), [a, b])
 
 
 def period_rebuild(*, apps=global_apps) -> int:
-    """Replace the week, month and year rows by the daily rows added up; returns the rows made."""
+    """Replace the day, week, month and year rows by the daily rows added up (the level rows with every model filed
+    under its current level), and their lead time medians; returns the rows made."""
     Daily = apps.get_model("deployments", "DeploymentDailyRollup")
     Period = apps.get_model("deployments", "DeploymentPeriodRollup")
     Period.objects.all().delete()
+    levels_refile(apps=apps)
     span = Daily.objects.aggregate(a=Min("day"), b=Max("day"))
     if span["a"] is None:
         return 0
-    for grain in ("W", "M", "Y"):
+    for grain in ("D", "W", "M", "Y"):  # in this order: each is added up from the one before
         first = period_starts(span["a"])["W"] if grain == "W" else span["a"]
         for a, b in _batches(grain, first, span["b"]):
             period_add(grain, a, b, apps=apps)
+    if connection.vendor == "postgresql":  # millions of new rows: plan the KPIs' reads on their statistics now
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {_tables(apps)[1]}")
     return Period.objects.count()
 
 

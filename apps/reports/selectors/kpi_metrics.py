@@ -14,7 +14,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from apps.deployment_models.models import AutomationLevel, ModelStatus
+from apps.deployment_models.models import ModelStatus
+from apps.deployments.models import AUTOMATION_LEVELS as AUTOMATION_LEVELS  # the filter's levels, with the level rows
 from apps.deployments.models import AlignmentRating, DeploymentEvent, Feedback, IncidentLink
 from apps.deployments.workflow import FINISHED, NOT_PLANNED, UNSUCCESSFUL, Status
 from apps.environments.models import Environment, EnvironmentKind
@@ -33,14 +34,6 @@ PRODUCTION = Q(environment__in=Environment.objects.filter(kind=EnvironmentKind.P
 ON_SCHEDULE = Q(actual_start__gte=F("planned_start"), actual_end__lte=F("planned_end"))
 AGREED_MODEL = Q(model__status__in=(ModelStatus.ACTIVE, ModelStatus.PILOT, ModelStatus.RETIRED))
 
-# The KPI filter `automation_level`: the model's level, or "automated" for partly and fully automated together.
-# Deployments without a model have no automation level and fall under none of these.
-AUTOMATION_LEVELS: dict[str, tuple[str, ...]] = {
-    "manual": (AutomationLevel.MANUAL,),
-    "automated": (AutomationLevel.PARTLY_AUTOMATED, AutomationLevel.FULLY_AUTOMATED),
-    "partly_automated": (AutomationLevel.PARTLY_AUTOMATED,),
-    "fully_automated": (AutomationLevel.FULLY_AUTOMATED,),
-}
 AUTOMATION_CHOICES = [
     ("manual", "Manual"),
     ("automated", "Automated (partly or fully)"),

@@ -3,9 +3,9 @@ period and the filters, and the merged sketches of the durations — without sca
 the same cold as cached (README "KPI rollups").
 
 A period is read from the coarsest rows that cover it (`period_cover`): whole years, then whole months, then whole
-weeks from the week, month and year rows, and the days left at its edges from the daily rows. The period rows add
-up every service and supplier, so a cut by service, supplier or an owner's services reads the daily rows alone
-(each such cut is a small share of the deployments, found through the daily rows' indexes)."""
+weeks, then the days left at its edges, from the day, week, month and year rows. The period rows add up every
+service and supplier, so a cut by service, supplier or an owner's services reads the daily rows alone (each such cut
+is a small share of the deployments, found through the daily rows' indexes)."""
 
 import datetime as dt
 import math
@@ -13,17 +13,24 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from django.db import connection
-from django.db.models import DateField, F, Q, QuerySet, Sum, Value
+from django.db.models import DateField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import TruncMonth, TruncWeek
 
 from apps.deployment_models.models import DeploymentModel, ModelStatus
-from apps.deployments.models import ALL, DeploymentDailyRollup, DeploymentPeriodRollup
+from apps.deployments.models import (
+    ALL,
+    AUTOMATION_LEVELS,
+    LEVEL_KEYS,
+    DeploymentDailyRollup,
+    DeploymentPeriodRollup,
+    RollupModelLevel,
+)
 from apps.deployments.services.kpi_rollup import period_starts
 from apps.environments.models import Environment, EnvironmentKind
 
 AGREED_STATUSES = (ModelStatus.ACTIVE, ModelStatus.PILOT, ModelStatus.RETIRED)
-REPORT_GRAINS = ("Y", "M", "W")  # coarsest first
-TREND_GRAINS = {"week": ("W",), "month": ("M",)}
+REPORT_GRAINS = ("Y", "M", "W", "D")  # coarsest first
+TREND_GRAINS = {"week": ("W", "D"), "month": ("M", "D")}  # whole buckets, then the days of the partial ones
 SUMMED = (
     "finished",
     "completed",
@@ -57,10 +64,24 @@ def _pk(obj) -> int:
     return getattr(obj, "pk", obj)
 
 
+def level_rows(levels) -> tuple[int, ...]:
+    """The model keys of the level rows of `levels` (keys of AUTOMATION_LEVELS), or () when they cannot be read: a
+    model filed under one of these levels is of another now, or the other way round (its level changed since the
+    rows were written; they are read per model until `kpi_rollup_rebuild` files it again)."""
+    members = {m for level in levels for m in AUTOMATION_LEVELS[level]}
+    now = DeploymentModel.objects.filter(pk=OuterRef("model_id")).values("automation_level")
+    for filed, current in RollupModelLevel.objects.annotate(now=Subquery(now)).values_list("automation_level", "now"):
+        if filed != current and (filed in members or current in members):
+            return ()
+    return tuple(LEVEL_KEYS[level] for level in levels)
+
+
 # --- which rows cover a period -------------------------------------------------------------------------------
 
 
 def _next_start(start: dt.date, grain: str) -> dt.date:
+    if grain == "D":
+        return start + dt.timedelta(days=1)
     if grain == "W":
         return start + dt.timedelta(days=7)
     if grain == "M":
@@ -99,7 +120,9 @@ def period_cover(first: dt.date, last: dt.date, grains=REPORT_GRAINS) -> tuple[d
 @dataclass(frozen=True)
 class RollupScope:
     """The rollup rows of a period and filters. `services` limits them to a user's services (service and product
-    owners see only theirs); `models` to a set of models (an automation level)."""
+    owners see only theirs); `models` to a set of models (an automation level). `levels`: the model keys of the level
+    rows to read instead of the rows per model where no row per model is needed (from `level_rows`; none when a
+    model of the level changed level since it was filed)."""
 
     first: dt.date
     last: dt.date
@@ -109,6 +132,7 @@ class RollupScope:
     model: object = None
     supplier: object = None
     models: QuerySet | None = None
+    levels: tuple[int, ...] = ()
 
     @property
     def daily_only(self) -> bool:
@@ -142,11 +166,24 @@ class RollupScope:
             qs = qs.exclude(environment_id=ALL) if environments else qs.filter(environment_id=ALL)
         if self.model is not None:
             qs = qs.filter(model_id=_pk(self.model))
+            if self.models is not None:
+                qs = qs.filter(model_id__in=self.models.values("pk"))
+        elif self.levels and not models:
+            qs = qs.filter(model_id__in=self.levels)
         elif self.models is not None:
             qs = qs.filter(model_id__in=self.models.values("pk"))
         else:
-            qs = qs.exclude(model_id=ALL) if models else qs.filter(model_id=ALL)
+            qs = qs.filter(model_id__gte=0) if models else qs.filter(model_id=ALL)
         return qs
+
+    def one_row_per_period(self, *, models: bool) -> bool:
+        """Whether each period is one row of `parts(environments=False, models=models)` (so a row's own lead time
+        median is the period's): one environment or all, one model, one level's rows, or all."""
+        if self.daily_only or models:
+            return False
+        if self.model is not None:
+            return True
+        return len(self.levels) == 1 if self.levels else self.models is None
 
     def parts(self, *, environments: bool = True, models: bool = True, grains=REPORT_GRAINS) -> list[QuerySet]:
         """The querysets whose rows add up to the scope: period rows for the whole periods of `grains`, daily rows
@@ -163,11 +200,11 @@ class RollupScope:
 
 def trend_bucket(bucket: str):
     """The trend bucket (week or month start) of a rollup row, as a function of the part's queryset: a daily row's
-    day truncated, a period row's start (the period rows read for a trend are of the bucket's grain)."""
+    day truncated, a period row's start truncated (a week or month row's is its own)."""
     trunc = TruncWeek if bucket == "week" else TruncMonth
 
     def of(qs: QuerySet):
-        return F("start") if qs.model is DeploymentPeriodRollup else trunc("day", output_field=DateField())
+        return trunc("start" if qs.model is DeploymentPeriodRollup else "day", output_field=DateField())
 
     return of
 
@@ -175,19 +212,31 @@ def trend_bucket(bucket: str):
 # --- reading the rows ----------------------------------------------------------------------------------------
 
 
-def rollup_totals(parts: list[QuerySet], group=None) -> dict:
-    """Every count and sum of the KPIs over the rows of `parts` (absent figures are 0), one query a part; with
+TOTALS = ("all", "production", "agreed")  # the kinds of sums: of every row, of production rows, of agreed models' rows
+
+
+def _sums(kinds) -> dict:
+    sums = {}
+    if "all" in kinds:
+        sums.update({f"_{name}": Sum(name) for name in SUMMED})  # an aggregate may not take a field's name
+    if "production" in kinds:
+        prod = production_q()
+        sums.update(
+            _prod_finished=Sum("finished", filter=prod),
+            _prod_completed=Sum("completed", filter=prod),
+            _prod_change_failures=Sum("change_failures", filter=prod),
+            _prod_restore_failures=Sum("restore_failures", filter=prod),
+            _prod_restore_n=Sum("restore_n", filter=prod),
+        )
+    if "agreed" in kinds:
+        sums["_agreed"] = Sum("planned", filter=agreed_q())
+    return sums
+
+
+def rollup_totals(parts: list[QuerySet], group=None, kinds=TOTALS) -> dict:
+    """The counts and sums of `kinds` over the rows of `parts` (absent figures are 0), one query a part; with
     `group` (a function of a part's queryset to an expression), {group value: totals}."""
-    prod = production_q()
-    sums = {f"_{name}": Sum(name) for name in SUMMED}  # an aggregate may not take a field's name
-    sums.update(
-        _prod_finished=Sum("finished", filter=prod),
-        _prod_completed=Sum("completed", filter=prod),
-        _prod_change_failures=Sum("change_failures", filter=prod),
-        _prod_restore_failures=Sum("restore_failures", filter=prod),
-        _prod_restore_n=Sum("restore_n", filter=prod),
-        _agreed=Sum("planned", filter=agreed_q()),
-    )
+    sums = _sums(kinds)
     grouped: dict = {}
     for qs in parts:
         if group is None:
@@ -202,6 +251,27 @@ def rollup_totals(parts: list[QuerySet], group=None) -> dict:
     if group is None:
         return grouped.get(None) or {key[1:]: 0 for key in sums}
     return grouped
+
+
+def scope_totals(scope: RollupScope, group=None) -> dict:
+    """Every count and sum of the KPIs over a scope's rows (as rollup_totals), each read from the fewest rows that
+    tell it: the plain sums from the rows over every environment and model the filters allow, the production sums
+    from the rows per environment, the agreed models' from the rows per model — three reads of a few rows each
+    instead of one of the rows per environment and model. The daily rows (a cut by service) are read once."""
+    if scope.daily_only:
+        return rollup_totals(scope.parts(), group)
+    reads = [
+        rollup_totals(scope.parts(environments=False, models=False), group, ("all",)),
+        rollup_totals(scope.parts(models=False), group, ("production",)),
+        rollup_totals(scope.parts(environments=False), group, ("agreed",)),
+    ]
+    if group is None:
+        return {key: value for read in reads for key, value in read.items()}
+    merged: dict = {}
+    for read in reads:
+        for g, totals in read.items():
+            merged.setdefault(g, rollup_totals([])).update(totals)
+    return merged
 
 
 def _fraction(p: float) -> tuple[int, int]:

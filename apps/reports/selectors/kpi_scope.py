@@ -15,7 +15,7 @@ from apps.deployments.models import Deployment
 from apps.deployments.selectors import deployment_list, deployment_visible_q
 from apps.reports.permissions import VIEW_KPIS
 from apps.reports.selectors.kpi_metrics import AUTOMATION_LEVELS, COMPLETED, DEFAULT_DAYS, Period
-from apps.reports.selectors.kpi_rollup import RollupScope
+from apps.reports.selectors.kpi_rollup import RollupScope, level_rows
 
 
 def pk_of(obj):
@@ -50,7 +50,8 @@ def kpi_base(
 def kpi_rows(
     *, user, period: Period, environment=None, service=None, model=None, supplier=None, automation_level=None
 ) -> RollupScope:
-    """The rollup rows the user's KPIs are read from: the same scope and filters as kpi_base."""
+    """The rollup rows the user's KPIs are read from: the same scope and filters as kpi_base (an automation level's
+    durations from its level rows, unless a model of it changed level since it was filed)."""
     if not user_can(user, VIEW_KPIS):
         raise PermissionDenied("Only deployment managers, service and product owners and auditors see KPIs.")
     return RollupScope(
@@ -62,6 +63,7 @@ def kpi_rows(
         model=model,
         supplier=supplier,
         models=automation_models(automation_level) if automation_level else None,
+        levels=level_rows((automation_level,)) if automation_level else (),
     )
 
 

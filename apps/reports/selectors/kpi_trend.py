@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from apps.deployments.models import DeploymentPeriodRollup
 from apps.reports.permissions import VIEW_KPIS
 from apps.reports.selectors.kpi_cache import cached_kpi
 from apps.reports.selectors.kpi_metrics import BUCKETS, Period, _hours, _pct
@@ -56,12 +57,13 @@ def kpi_trend(
     supplier=None,
     automation_level=None,
 ) -> list[TrendPoint]:
-    """Success rate, completions and median lead time per week or month of the period, from the daily rollup
-    (a grouped sum by day and the days' lead time sketches)."""
+    """Success rate, completions and median lead time per week or month of the period, from the rollups: a grouped
+    sum, each whole bucket's own lead time median (one week or month row), and the merged day sketches of the partial
+    buckets at the edges (or of every bucket, when a bucket is several rows: a level whose models changed level)."""
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {BUCKETS}")
     period = Period(start, end)
-    parts = kpi_rows(
+    scope = kpi_rows(
         user=user,
         period=period,
         environment=environment,
@@ -69,7 +71,9 @@ def kpi_trend(
         model=model,
         supplier=supplier,
         automation_level=automation_level,
-    ).parts(environments=False, models=False, grains=TREND_GRAINS[bucket])
+    )
+    grains = TREND_GRAINS[bucket]
+    parts = scope.parts(environments=False, models=False, grains=grains)
     points: dict[dt.date, TrendPoint] = {}
     day = _bucket_start(start, bucket)
     while day <= end:
@@ -77,12 +81,19 @@ def kpi_trend(
         day = _next_bucket(day, bucket)
     group = trend_bucket(bucket)
     finished = [qs.filter(finished__gt=0) for qs in parts]
-    for b, totals in rollup_totals(finished, group=group).items():
+    for b, totals in rollup_totals(finished, group=group, kinds=("all",)).items():
         point = points.get(_as_date(b))
         if point is not None:
             point.finished += totals["finished"]
             point.completed += totals["completed"]
     leads = [qs.filter(lead_n__gt=0) for qs in parts]
+    if scope.one_row_per_period(models=False):
+        # a whole bucket is one row: its own median; only the days of the partial buckets at the edges are merged
+        whole = [qs.filter(grain=grains[0]) for qs in leads if qs.model is DeploymentPeriodRollup]
+        leads = [qs.exclude(grain=grains[0]) if qs.model is DeploymentPeriodRollup else qs for qs in leads]
+        for qs in whole:
+            for b, median in qs.values_list("start", "lead_median"):
+                points[_as_date(b)].lead_time_median_hours = _hours(median)
     for b, (_n, values) in sketch_quantiles_of(leads, "lead_sketch", group=group).items():
         point = points.get(_as_date(b))
         if point is not None:

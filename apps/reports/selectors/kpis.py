@@ -4,10 +4,12 @@ Values are read from the daily rollup (kpi_rollup); the scope and filters are bu
 in kpi_metrics, the SQL building blocks in kpi_sql; trends are in kpi_trend, drill-downs in kpi_drilldown."""
 
 import datetime as dt
+from dataclasses import replace
 
-from django.db.models import Case, CharField, QuerySet, Value, When
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 
 from apps.deployment_models.models import DeploymentModel
+from apps.deployments.models import LEVEL_KEYS
 from apps.deployments.selectors import deployment_visible_q
 from apps.deployments.workflow import Status
 from apps.reports.findings.selectors import findings_by_severity
@@ -27,9 +29,11 @@ from apps.reports.selectors.kpi_metrics import (
 )
 from apps.reports.selectors.kpi_rollup import (
     lead_time_quantiles,
+    level_rows,
     release_median,
     restore_median,
     rollup_totals,
+    scope_totals,
     sketch_quantiles_of,
 )
 from apps.reports.selectors.kpi_scope import (
@@ -97,7 +101,7 @@ def kpi_report(
     base = kpi_base(user=user, **filters)
     period = Period(start, end)
     scope = kpi_rows(user=user, period=period, **filters)
-    c = rollup_totals(scope.parts())
+    c = scope_totals(scope)
     lead = lead_time_quantiles(scope.parts(environments=False, models=False))
     ttr = restore_median(scope.parts(models=False))
     lag = release_median(scope.parts(environments=False, models=False))
@@ -148,7 +152,7 @@ def kpi_headline(*, user, start: dt.date, end: dt.date) -> dict[str, KpiValue]:
     """The dashboard's headline KPIs (HEADLINE) — the same definitions as kpi_report, from the rollups."""
     period = Period(start, end)
     scope = kpi_rows(user=user, period=period)
-    c = rollup_totals(scope.parts())
+    c = scope_totals(scope)
     lead = lead_time_quantiles(scope.parts(environments=False, models=False), (0.5,))
     backlog = kpi_base(user=user).filter(status=Status.APPROVED).count()
     values = [
@@ -191,17 +195,28 @@ def kpi_split(
 ) -> dict[str, dict[str, KpiValue]]:
     """{level: {metric: value}} of SPLIT_METRICS for each automation level of `levels` (keys of AUTOMATION_LEVELS,
     not overlapping) — the values kpi_report gives with that `automation_level`, in one grouped pass over the
-    rollup rows (the counts, and the lead time sketches, grouped by the level of each row's model)."""
+    rollup rows: the counts grouped by the level of each row's model, the lead time sketches from the levels' own
+    rows (or, when a model of these levels changed level since it was filed, grouped per model like the counts)."""
     period = Period(start, end)
     filters = {"environment": environment, "service": service, "model": model, "supplier": supplier}
     scope = kpi_rows(user=user, period=period, **filters)
-    whens = [When(model_id__in=automation_models(level).values("pk"), then=Value(level)) for level in levels]
+    # a row of a model of the level now, or a level row of it (read when no model of these levels changed level)
+    whens = [
+        When(Q(model_id__in=automation_models(level).values("pk")) | Q(model_id=LEVEL_KEYS[level]), then=Value(level))
+        for level in levels
+    ]
 
     def level_of(_qs):
         return Case(*whens, default=Value(""), output_field=CharField())
 
-    totals = rollup_totals(scope.parts(), group=level_of)
-    parts = [qs.filter(lead_n__gt=0) for qs in scope.parts(environments=False)]
+    keys = level_rows(levels) if model is None else ()
+    if keys:  # the levels' own rows
+        by_level = replace(scope, levels=keys)
+        totals = scope_totals(by_level, group=level_of)
+        parts = [qs.filter(lead_n__gt=0) for qs in by_level.parts(environments=False, models=False)]
+    else:  # the rows per model, grouped by the level of each model now
+        totals = rollup_totals(scope.parts(), group=level_of)
+        parts = [qs.filter(lead_n__gt=0) for qs in scope.parts(environments=False)]
     medians = sketch_quantiles_of(parts, "lead_sketch", group=level_of)
     weeks = round(period.weeks, 4)
     split = {}

@@ -1,19 +1,33 @@
-"""`manage.py kpi_rollup_rebuild`: recompute the KPI rollups — daily, then week, month and year — from the deployments
-(after bulk loads, or a change of the server's time zone, which moves the days)."""
+"""`manage.py kpi_rollup_rebuild`: recompute the KPI rollups — daily, then day, week, month and year — from the
+deployments (after bulk loads, or a change of the server's time zone, which moves the days); with `--periods`, only
+the period rows from the daily rows (after a model's automation level changed, to file it under its new level)."""
 
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
-from apps.deployments.models import DeploymentPeriodRollup
-from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
+from apps.deployments.models import DeploymentDailyRollup, DeploymentPeriodRollup
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild, period_rebuild
 
 
 class Command(BaseCommand):
-    help = "Rebuild the KPI rollups (daily, weekly, monthly, yearly) from the deployments, incidents and ratings."
+    help = "Rebuild the KPI rollups (daily, then day, week, month and year rows) from the deployments."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--periods",
+            action="store_true",
+            help="rebuild only the period rows from the daily rows (files every model under its current level)",
+        )
 
     def handle(self, *args, **options):
         started = time.monotonic()
-        made = kpi_rollup_rebuild()
+        if options["periods"]:
+            with transaction.atomic():
+                period_rebuild()
+            made = DeploymentDailyRollup.objects.count()
+        else:
+            made = kpi_rollup_rebuild()
         periods = DeploymentPeriodRollup.objects.count()
         self.stdout.write(f"{made} daily and {periods} period rollup rows in {time.monotonic() - started:.1f} s")
