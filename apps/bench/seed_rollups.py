@@ -20,6 +20,7 @@ from apps.deployments.services.kpi_rollup import (
     Facts,
     contribution,
     merge_part,
+    next_period_start,
     period_starts,
 )
 from apps.deployments.services.kpi_rollup_rebuild import levels_refile, period_add
@@ -50,16 +51,6 @@ def _line(key: tuple, figures: dict) -> str:
 GRAINS = ("D", "W", "M", "Y")  # in this order: weeks and months are added up from days, a year from its months
 
 
-def _following(grain: str, start: dt.date) -> dt.date:
-    if grain == "D":
-        return start + dt.timedelta(days=1)
-    if grain == "W":
-        return start + dt.timedelta(days=7)
-    if grain == "M":
-        return dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-    return dt.date(start.year + 1, 1, 1)
-
-
 class DailyRows:
     """The daily rows not yet written: `take` adds a chunk's rows, writes every day before the chunk's horizon (no
     later chunk reaches back before it) and adds up each week, month and year whose days are all written; `close`
@@ -75,7 +66,7 @@ class DailyRows:
         (no horizon) every period up to the one the last day falls in."""
         for grain in GRAINS:
             if horizon is None:
-                upto = _following(grain, period_starts(self.last)[grain])
+                upto = next_period_start(period_starts(self.last)[grain], grain)
             else:
                 upto = period_starts(horizon)[grain]
             if self.built[grain] < upto:

@@ -9,10 +9,11 @@ import pytest
 
 from apps.deployment_models.models import AutomationLevel, DeploymentModel
 from apps.deployments.models import DeploymentDailyRollup
+from apps.deployments.services.kpi_rollup import next_period_start
 from apps.deployments.services.kpi_rollup_rebuild import period_rebuild
 from apps.deployments.sketch import sketch_add, sketch_of, sketch_quantiles
 from apps.reports.selectors import kpi_rollup
-from apps.reports.selectors.kpi_rollup import _next_start, level_rows, period_cover, sketch_quantiles_of
+from apps.reports.selectors.kpi_rollup import level_rows, period_cover, sketch_quantiles_of
 from apps.reports.selectors.kpi_trend import _as_date as kpi_trend_date
 from apps.reports.selectors.kpi_trend import kpi_trend
 from apps.reports.selectors.kpis import SPLIT_METRICS, kpi_headline, kpi_report, kpi_split
@@ -58,7 +59,7 @@ def test_every_day_of_a_period_is_covered_exactly_once(seed):
         covered = [day for a, b in ranges for day in _days(a, b)]
         for grain, starts in periods.items():
             for start in starts:
-                covered += _days(start, _next_start(start, grain) - dt.timedelta(days=1))
+                covered += _days(start, next_period_start(start, grain) - dt.timedelta(days=1))
         assert sorted(covered) == _days(first, last)
 
 

@@ -209,6 +209,17 @@ def period_starts(day: dt.date) -> dict[str, dt.date]:
     }
 
 
+def next_period_start(start: dt.date, grain: str) -> dt.date:
+    """The first day of the period of `grain` after the one starting on `start`."""
+    if grain == "D":
+        return start + dt.timedelta(days=1)
+    if grain == "W":
+        return start + dt.timedelta(days=7)
+    if grain == "M":
+        return dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    return dt.date(start.year + 1, 1, 1)
+
+
 def period_difference(diff: dict[tuple, dict], levels: dict[int, str | None] | None = None) -> dict[tuple, dict]:
     """The daily difference `diff` carried to the period rows: each day's to its day, week, month and year, per
     environment and model, every environment (ALL), every model (ALL), the models of each automation level its model

@@ -31,15 +31,12 @@ from apps.deployments.services.kpi_rollup import (
     contribution,
     local_day,
     merge_part,
+    next_period_start,
     period_starts,
 )
 
 S = workflow.Status
 ALL = -1  # as apps.deployments.models.ALL (the historical models of a migration carry no constants)
-
-
-def _next_month(day: dt.date) -> dt.date:
-    return dt.date(day.year + (day.month == 12), day.month % 12 + 1, 1)
 
 
 def _daily_month(apps, first: dt.date, end: dt.date) -> list:
@@ -126,7 +123,7 @@ def daily_rebuild(*, apps=global_apps) -> int:
         return made
     month = span[0].replace(day=1)
     while month <= span[1]:
-        following = _next_month(month)
+        following = next_period_start(month, "M")
         rows = _daily_month(apps, month, following)
         Rollup.objects.bulk_create(rows, batch_size=BATCH)
         made += len(rows)

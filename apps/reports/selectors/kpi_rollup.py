@@ -25,7 +25,7 @@ from apps.deployments.models import (
     DeploymentPeriodRollup,
     RollupModelLevel,
 )
-from apps.deployments.services.kpi_rollup import period_starts
+from apps.deployments.services.kpi_rollup import next_period_start, period_starts
 from apps.environments.models import Environment, EnvironmentKind
 
 AGREED_STATUSES = (ModelStatus.ACTIVE, ModelStatus.PILOT, ModelStatus.RETIRED)
@@ -79,16 +79,6 @@ def level_rows(levels) -> tuple[int, ...]:
 # --- which rows cover a period -------------------------------------------------------------------------------
 
 
-def _next_start(start: dt.date, grain: str) -> dt.date:
-    if grain == "D":
-        return start + dt.timedelta(days=1)
-    if grain == "W":
-        return start + dt.timedelta(days=7)
-    if grain == "M":
-        return dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
-    return dt.date(start.year + 1, 1, 1)
-
-
 def period_cover(first: dt.date, last: dt.date, grains=REPORT_GRAINS) -> tuple[dict[str, list], list[tuple]]:
     """({grain: [start, ...]}, [(first day, last day), ...]): the whole periods of each grain, coarsest first, that
     lie in first..last (inclusive) and are not covered by a coarser one, and the day ranges left over (at most one
@@ -100,11 +90,11 @@ def period_cover(first: dt.date, last: dt.date, grains=REPORT_GRAINS) -> tuple[d
         for a, b in ranges:
             start = period_starts(a)[grain]
             if start < a:
-                start = _next_start(start, grain)
+                start = next_period_start(start, grain)
             starts = []
-            while _next_start(start, grain) - dt.timedelta(days=1) <= b:
+            while next_period_start(start, grain) - dt.timedelta(days=1) <= b:
                 starts.append(start)
-                start = _next_start(start, grain)
+                start = next_period_start(start, grain)
             if not starts:
                 left.append((a, b))
                 continue
