@@ -161,8 +161,8 @@ def _levels_sql() -> str:
     )
 
 
-def _source(grain: str, dims: tuple, tables: tuple) -> tuple[str, str, str, str, str, list]:
-    """(FROM, day column, condition, environment expression, model expression, grouped expressions) of the rows `d`
+def _source(grain: str, dims: tuple, tables: tuple) -> tuple[str, str, str, str, str]:
+    """(FROM, day column, condition, environment expression, model expression) of the rows `d`
     the rows of `grain` and `dims` add up — the fewest that do: the day rows per environment and model from the daily
     rows, the weeks' and months' from the day rows, a year's from its months' rows; the rows over every environment
     or model, and the level rows (through the filed levels), from the rows per environment and model of the same
@@ -181,69 +181,75 @@ def _source(grain: str, dims: tuple, tables: tuple) -> tuple[str, str, str, str,
         source += f" JOIN ({_levels_sql()}) AS lv ON lv.level = f.automation_level"
     env = "d.environment_id" if dims[0] else str(ALL)
     model = {None: str(ALL), LEVEL: "lv.k"}.get(dims[1], "d.model_id")
-    groups = [*([env] if dims[0] else []), *([model] if dims[1] else [])]
-    return source, day, where, env, model, groups
+    return source, day, where, env, model
 
 
-def _sketch_sql(grain: str, field: str, dims: tuple, tables: tuple) -> str:
-    """UPDATE the period rows of `grain` and `dims` with the sketches of their source rows (`_source`) added up
-    (source rows of the days [%s, %s))."""
-    period = tables[1]
-    source, day, where, env, model, groups = _source(grain, dims, tables)
+def _buckets_sql(field: str) -> str:
+    """(s, e, m, k, n, t): the buckets of `field`'s sketches of the source rows `src`, added up per period row and
+    bucket (rows whose sketch is empty left out)."""
     if connection.vendor == "postgresql":
-        each, n, total = f"jsonb_each(d.{field})", "(j.value->>0)::bigint", "(j.value->>1)::bigint"
-        agg = "jsonb_object_agg(k, jsonb_build_array(n, t))"
+        each, n, total = f"jsonb_each(src.{field})", "(j.value->>0)::bigint", "(j.value->>1)::bigint"
     else:
-        each, n, total = f"json_each(d.{field})", "json_extract(j.value, '$[0]')", "json_extract(j.value, '$[1]')"
-        agg = "json_group_object(k, json_array(n, t))"
-    count = SKETCH_COUNTS[field]  # rows whose sketch is not empty
-    start = _trunc(grain, f"d.{day}")
+        each, n, total = f"json_each(src.{field})", "json_extract(j.value, '$[0]')", "json_extract(j.value, '$[1]')"
     return (
-        f"UPDATE {period} AS p SET {field} = x.sk FROM ("  # noqa: S608 (names and SQL of this module only)
-        f"SELECT s, e, m, {agg} AS sk FROM ("
-        f"SELECT {start} AS s, {env} AS e, {model} AS m, j.key AS k, SUM({n}) AS n, SUM({total}) AS t "
-        f"FROM {source}, {each} AS j WHERE {where} AND d.{day} >= %s AND d.{day} < %s AND d.{count} > 0 "
-        f"GROUP BY {', '.join([start, *groups, 'j.key'])}"
-        f") AS b GROUP BY s, e, m) AS x "
-        f"WHERE p.grain = '{grain}' AND p.start = x.s AND p.environment_id = x.e AND p.model_id = x.m"
+        f"SELECT s, e, m, j.key AS k, CAST(SUM({n}) AS BIGINT) AS n, CAST(SUM({total}) AS BIGINT) AS t "  # noqa: S608
+        f"FROM src, {each} AS j WHERE src.{SKETCH_COUNTS[field]} > 0 GROUP BY s, e, m, j.key"
     )
 
 
-def _counts_sql(grain: str, dims: tuple, tables: tuple) -> str:
-    period = tables[1]
-    source, day, where, env, model, groups = _source(grain, dims, tables)
-    sums = ", ".join(f"SUM(d.{c})" for c in COUNTERS)
-    empty = ", ".join(["'{}'::jsonb" if connection.vendor == "postgresql" else "'{}'"] * len(SKETCHES))
-    start = _trunc(grain, f"d.{day}")
-    return (
-        f"INSERT INTO {period} (grain, start, environment_id, model_id, {', '.join(COUNTERS)}, "  # noqa: S608
-        f"{', '.join(SKETCHES)}) "
-        f"SELECT '{grain}', {start}, {env}, {model}, {sums}, {empty} "
-        f"FROM {source} WHERE {where} AND d.{day} >= %s AND d.{day} < %s GROUP BY {', '.join([start, *groups])}"
-    )
-
-
-def _median_sql(grain: str, period: str) -> str:
-    """UPDATE the lead time median of the period rows of `grain` starting in [%s, %s) from their sketches, read as
-    sketch_quantiles reads them: the means of the buckets at ranks ⌊(n−1)/2⌋ and ⌈(n−1)/2⌉, interpolated."""
+def _median_sql() -> str:
+    """(s, e, m, median): the lead time median of each period row from its added-up buckets `b_lead_sketch`, read
+    as sketch_quantiles reads a sketch: the means of the buckets at ranks ⌊(n−1)/2⌋ and ⌈(n−1)/2⌉, interpolated."""
     if connection.vendor == "postgresql":
-        each, key = "jsonb_each(q.lead_sketch) AS j", "(j.key)::integer"
-        n, total = "(j.value->>0)::bigint", "CAST(j.value->>1 AS DOUBLE PRECISION)"
+        real, half, zero = "DOUBLE PRECISION", "CAST(0.5 AS DOUBLE PRECISION)", "CAST(0.0 AS DOUBLE PRECISION)"
     else:
-        each, key = "json_each(q.lead_sketch) AS j", "CAST(j.key AS INTEGER)"
-        n, total = "json_extract(j.value, '$[0]')", "CAST(json_extract(j.value, '$[1]') AS REAL)"
-    half = "CAST(0.5 AS DOUBLE PRECISION)" if connection.vendor == "postgresql" else "0.5"
-    zero = "CAST(0.0 AS DOUBLE PRECISION)" if connection.vendor == "postgresql" else "0.0"
+        real, half, zero = "REAL", "0.5", "0.0"
     return (
-        f"UPDATE {period} AS p SET lead_median = x.lo + (x.hi - x.lo) * x.frac FROM ("  # noqa: S608
-        "SELECT id, MAX(CASE WHEN cum - n <= (total - 1) / 2 AND (total - 1) / 2 < cum THEN mean END) AS lo, "
+        "SELECT s, e, m, lo + (hi - lo) * frac AS median FROM ("  # noqa: S608 (constants only)
+        "SELECT s, e, m, MAX(CASE WHEN cum - n <= (total - 1) / 2 AND (total - 1) / 2 < cum THEN mean END) AS lo, "
         "MAX(CASE WHEN cum - n <= total / 2 AND total / 2 < cum THEN mean END) AS hi, "
         f"MAX(CASE WHEN (total / 2) * 2 = total THEN {half} ELSE {zero} END) AS frac FROM ("
-        f"SELECT q.id AS id, {n} AS n, {total} / {n} AS mean, "
-        f"CAST(SUM({n}) OVER (PARTITION BY q.id ORDER BY {key}) AS BIGINT) AS cum, "
-        f"CAST(SUM({n}) OVER (PARTITION BY q.id) AS BIGINT) AS total "
-        f"FROM {period} AS q, {each} WHERE q.grain = '{grain}' AND q.start >= %s AND q.start < %s "
-        "AND q.lead_n > 0) AS r GROUP BY id) AS x WHERE p.id = x.id"
+        f"SELECT s, e, m, n, CAST(t AS {real}) / n AS mean, "
+        "CAST(SUM(n) OVER (PARTITION BY s, e, m ORDER BY CAST(k AS INTEGER)) AS BIGINT) AS cum, "
+        "CAST(SUM(n) OVER (PARTITION BY s, e, m) AS BIGINT) AS total "
+        "FROM b_lead_sketch) AS r GROUP BY s, e, m) AS x"
+    )
+
+
+def _period_sql(grain: str, dims: tuple, tables: tuple) -> str:
+    """INSERT the period rows of `grain` and `dims` for the source rows (`_source`) of the days [%s, %s), in one
+    statement: the counters summed, each sketch's buckets added up, and the lead time median read from the added-up
+    buckets — every row written once, the source rows read once."""
+    period = tables[1]
+    source, day, where, env, model = _source(grain, dims, tables)
+    if connection.vendor == "postgresql":
+        agg, empty = "jsonb_object_agg(k, jsonb_build_array(n, t))", "'{}'::jsonb"
+    else:
+        agg, empty = "json_group_object(k, json_array(n, t))", "'{}'"
+    start = _trunc(grain, f"d.{day}")
+    picked = ", ".join(f"d.{c}" for c in (*COUNTERS, *SKETCHES))
+    ctes = [
+        f"src AS (SELECT {start} AS s, {env} AS e, {model} AS m, {picked} "  # noqa: S608 (names and SQL of this module)
+        f"FROM {source} WHERE {where} AND d.{day} >= %s AND d.{day} < %s)",
+        "c AS (SELECT s, e, m, "  # noqa: S608
+        + ", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)
+        + " FROM src GROUP BY s, e, m)",
+    ]
+    for field in SKETCHES:
+        ctes.append(f"b_{field} AS ({_buckets_sql(field)})")
+        ctes.append(f"k_{field} AS (SELECT s, e, m, {agg} AS sk FROM b_{field} GROUP BY s, e, m)")  # noqa: S608
+    ctes.append(f"med AS ({_median_sql()})")
+    joins = " ".join(
+        f"LEFT JOIN {name} ON {name}.s = c.s AND {name}.e = c.e AND {name}.m = c.m"
+        for name in (*(f"k_{field}" for field in SKETCHES), "med")
+    )
+    return (
+        f"WITH {', '.join(ctes)} "  # noqa: S608
+        f"INSERT INTO {period} (grain, start, environment_id, model_id, {', '.join(COUNTERS)}, "
+        f"{', '.join(SKETCHES)}, lead_median) "
+        f"SELECT '{grain}', c.s, c.e, c.m, {', '.join(f'c.{c}' for c in COUNTERS)}, "
+        + ", ".join(f"COALESCE(k_{field}.sk, {empty})" for field in SKETCHES)
+        + f", med.median FROM c {joins}"
     )
 
 
@@ -284,11 +290,8 @@ def period_add(grain: str, a: dt.date, b: dt.date, *, apps=global_apps) -> None:
     (which must be made first), the level rows under the levels the models are filed under (`levels_refile`)."""
     tables = _tables(apps)
     with connection.cursor() as cursor:
-        for dims in DIMENSIONS:
-            cursor.execute(_counts_sql(grain, dims, tables), [a, b])
-            for field in SKETCHES:
-                cursor.execute(_sketch_sql(grain, field, dims, tables), [a, b])
-        cursor.execute(_median_sql(grain, tables[1]), [a, b])
+        for dims in DIMENSIONS:  # in this order: the rows per environment and model first, the others add them up
+            cursor.execute(_period_sql(grain, dims, tables), [a, b])
 
 
 def period_rebuild(*, apps=global_apps) -> int:
