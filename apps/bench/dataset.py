@@ -367,9 +367,13 @@ def generate(
             _load(rows, counts)
             counts["kpi_rollup_rows"] += daily.take(rows["rollup"], rows["horizon"])
             progress.update(n)
+        loaded_at = time.monotonic()
         counts["kpi_rollup_rows"] += daily.close()
         progress.close()
+        out.write(f"KPI period rows added up {time.monotonic() - loaded_at:.1f} s after the last chunk\n")
         out.write(f"rebuilding {len(dropped.definitions)} indexes…\n")
+        indexed_at = time.monotonic()
+    out.write(f"indexes rebuilt: {time.monotonic() - indexed_at:.1f} s\n")
     for model in (Deployment, DeploymentEvent, Check, Approval, IncidentLink, Feedback):
         reset_sequence(model)
     if connection.vendor == "postgresql" and bulk:
@@ -379,7 +383,9 @@ def generate(
     from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
     from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 
+    snapshot_at = time.monotonic()
     counts["matrix_entries"] = matrix_snapshot_rebuild()  # the what-is-where snapshot the transitions keep
+    out.write(f"statistics and what-is-where snapshot: {time.monotonic() - snapshot_at:.1f} s\n")
     if not rollups:  # the generator made them with the chunks on an empty database; otherwise rebuilt
         counts["kpi_rollup_rows"] = kpi_rollup_rebuild()
     counts["seconds"] = round(time.monotonic() - t0, 1)

@@ -6,11 +6,14 @@ so each chunk hands back its rows, added up with the one `contribution` the serv
 loading process adds the chunks' rows together and writes a day's rows once no later chunk can add to it (chunks
 come in the order of their planned starts, and a deployment counts only on the day it was planned to start or
 finished, never earlier). Each day, week, month and year is added up by SQL (`period_add`) as soon as its last day
-is written, while the generator makes the next chunks. A test checks the rows equal a rebuild from
-the loaded deployments."""
+is written — on PostgreSQL outside a transaction by a thread with its own connection, so the database adds up periods
+while this process loads the next chunks. A test checks the rows equal a rebuild from the loaded deployments."""
 
 import datetime as dt
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from django.db import connection
 
 from apps.bench.loader import copy_text
 from apps.deployments.services.kpi_rollup import (
@@ -56,10 +59,36 @@ class DailyRows:
     later chunk reaches back before it) and adds up each week, month and year whose days are all written; `close`
     writes the rest. Both return the daily rows written."""
 
-    def __init__(self):
+    def __init__(self, *, background: bool | None = None):
         self.pending: dict[tuple, dict] = {}
         self.built: dict[str, dt.date] = {}  # grain → the first period not yet added up
         self.last: dt.date | None = None  # the last day written
+        if background is None:  # another connection sees the daily rows only once they are committed
+            background = connection.vendor == "postgresql" and not connection.in_atomic_block
+        # one thread, so the periods are added up in the order they were asked for (a week reads its day rows)
+        self.adder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="period-add") if background else None
+        self.added: list[Future] = []
+
+    def _period_add(self, grain: str, a: dt.date, b: dt.date) -> None:
+        if self.adder is None:
+            period_add(grain, a, b)
+            return
+        for done in [f for f in self.added if f.done()]:
+            done.result()  # a failed addition stops the load
+            self.added.remove(done)
+        self.added.append(self.adder.submit(period_add, grain, a, b))
+
+    def _wait(self) -> None:
+        """Wait for every period added in the background (raising its error), then close the thread's connection."""
+        if self.adder is None:
+            return
+        self.added.append(self.adder.submit(lambda: connection.close()))  # looked up in the thread: its own
+        try:
+            for future in self.added:
+                future.result()
+        finally:
+            self.adder.shutdown(wait=True)
+            self.adder, self.added = None, []
 
     def _periods(self, horizon: dt.date | None) -> None:
         """Add up every period whose days are all written: those before the one the horizon falls in, or at the close
@@ -70,7 +99,7 @@ class DailyRows:
             else:
                 upto = period_starts(horizon)[grain]
             if self.built[grain] < upto:
-                period_add(grain, self.built[grain], upto)
+                self._period_add(grain, self.built[grain], upto)
                 self.built[grain] = upto
 
     def take(self, rows: dict, horizon: dt.date | None) -> int:
@@ -95,4 +124,7 @@ class DailyRows:
         return written
 
     def close(self) -> int:
-        return self.take({}, None)
+        try:
+            return self.take({}, None)
+        finally:
+            self._wait()

@@ -84,7 +84,7 @@ PERIOD_ORDER = ("grain", "start", "environment_id", "model_id")
 FIGURES = (*COUNTERS, *SKETCHES)
 
 
-def test_bench_seed_keeps_the_kpi_rollups_the_rebuild_makes():
+def _seeded_rollups_equal_a_rebuild():
     from apps.bench.dataset import generate
     from apps.bench.reference import Sizes
     from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
@@ -111,3 +111,23 @@ def test_bench_seed_keeps_the_kpi_rollups_the_rebuild_makes():
     # and they are exactly what a rebuild from the loaded deployments makes, every level
     kpi_rollup_rebuild()
     assert _rollup_rows() == seeded
+
+
+def test_bench_seed_keeps_the_kpi_rollups_the_rebuild_makes():
+    # inside the test's transaction the periods are added up on the loading connection
+    _seeded_rollups_equal_a_rebuild()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_seed_adds_up_the_periods_on_a_second_connection_to_the_same_rows():
+    from django.db import connection
+
+    from apps.bench.seed_rollups import DailyRows
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the periods are added up by a second connection on PostgreSQL only")
+    # outside a transaction, on PostgreSQL, a thread with its own connection adds up the periods while chunks load
+    rows = DailyRows()
+    assert rows.adder is not None
+    rows.close()
+    _seeded_rollups_equal_a_rebuild()
