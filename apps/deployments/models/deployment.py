@@ -127,6 +127,10 @@ class Deployment(models.Model):
             models.Index(fields=["model", "-planned_start"], name="dep_model_start"),
             models.Index(fields=["requester", "-planned_start"], name="dep_requester_start"),
             models.Index(fields=["-planned_start", "-id"], name="dep_start_id"),
+            # a status and an environment, newest first (the register by planned start, the API by id): read in
+            # order from the first match, not walked past the deployments planned ahead, whatever the table holds
+            models.Index(fields=["status", "environment", "-planned_start", "-id"], name="dep_status_env_start"),
+            models.Index(fields=["status", "environment", "-id"], name="dep_status_env_id"),
             models.Index(fields=["-created_at", "-id"], name="dep_created_id"),
             models.Index(fields=["external_id"], name="dep_external_id"),
             models.Index(fields=["change_ref"], name="dep_change_ref"),
