@@ -52,7 +52,7 @@ class CompiledQuery:
         self.populators = get_related_populators(klass_info, select, self.using)
 
     def rows(self, **values) -> list:
-        """The rows for these values of the marks, as the database gives them with Django's converters applied."""
+        """The rows for these values of the marks, as tuples with Django's converters applied."""
         params = list(self.params)
         for name, slots in self.slots.items():
             value = self.adapt[name](values[name]) if name in self.adapt else values[name]
@@ -61,7 +61,7 @@ class CompiledQuery:
         with connections[self.using].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
-        return list(self.compiler.results_iter(results=[rows]))
+        return list(self.compiler.results_iter(results=[rows], tuple_expected=True))
 
     def fetch(self, **values) -> list[Model]:
         """The rows for these values of the marks, as model instances in the query's order."""
