@@ -61,6 +61,8 @@ class CompiledQuery:
         with connections[self.using].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
+        if self.compiler.has_extra_select:  # the ORDER BY's columns a DISTINCT adds, which Django drops too
+            rows = [row[: self.compiler.col_count] for row in rows]
         return list(self.compiler.results_iter(results=[rows], tuple_expected=True))
 
     def fetch(self, **values) -> list[Model]:
