@@ -1,21 +1,32 @@
 """Reads on environments and windows: lists, freeze conflicts, maintenance cover, clearances and free slots."""
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
+from django.db import router
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from guardian.models import UserObjectPermission
 
+from apps.core.compiled import CompiledQuery
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import is_signed_in, user_can
 from apps.environments.models import Clearance, Environment, EnvironmentCheck, FreezeWindow, MaintenanceWindow
 from apps.environments.windows import Period, periods_merge, window_occurrences
 
 SEARCH_HORIZON = dt.timedelta(days=90)
+
+# stand-ins for the values of the queries compiled once per process below (each a value no filter there names)
+_ENV, _CONTENT_TYPE, _USER0 = -7_199_999, -7_199_998, -7_200_000
+_NOW = dt.datetime(1901, 2, 3, 4, 5, 6, 789, tzinfo=dt.UTC)
+_START, _END = (
+    dt.datetime(1901, 3, 4, 5, 6, 7, 891, tzinfo=dt.UTC),
+    dt.datetime(1901, 4, 5, 6, 7, 8, 912, tzinfo=dt.UTC),
+)
 
 
 @dataclass(frozen=True)
@@ -114,13 +125,23 @@ def _freezes_for(environment: Environment | None) -> QuerySet[FreezeWindow]:
     return FreezeWindow.objects.filter(scope).select_related("environment")
 
 
+@functools.cache
+def _freeze_query(using: str, of_environment: bool) -> CompiledQuery:
+    """freeze_conflicts' query, compiled once per process (the readiness panel and the gate ask it on every view)."""
+    marks = {"start": _START, "end": _END, **({"environment": _ENV} if of_environment else {})}
+    environment = Environment(pk=_ENV) if of_environment else None
+    return CompiledQuery(_windows_during(_freezes_for(environment), _START, _END), marks=marks, using=using)
+
+
 def freeze_conflicts(*, environment: Environment | None, start: dt.datetime, end: dt.datetime) -> list[FreezeHit]:
     """Every occurrence of a freeze window of `environment`, or of every environment, overlapping [start, end)."""
     if start is None or end is None or end <= start:
         return []
+    query = _freeze_query(router.db_for_read(FreezeWindow), environment is not None)
+    scope = {"environment": environment.pk} if environment is not None else {}
     hits = [
         FreezeHit(window=window, start=begin, end=finish)
-        for window in _windows_during(_freezes_for(environment), start, end)
+        for window in query.fetch(start=start, end=end, **scope)
         for begin, finish in window_occurrences(window, start, end)
     ]
     return sorted(hits, key=lambda hit: (hit.start, hit.window.pk))
@@ -158,26 +179,52 @@ def practitioner_is_cleared(*, user, environment: Environment) -> bool:
 
 def cleared_user_ids(*, environment: Environment, user_ids) -> set[int]:
     """Of `user_ids`, those who may carry out deployments in `environment` — by role (the global permission, or a
-    superuser) or by a clearance that has not expired — in two queries whatever their number (the readiness panel)."""
-    ids = list(user_ids)
+    superuser) or by a clearance that has not expired — in one query whatever their number (the readiness panel),
+    its text made once per process for each number of users (`_cleared_query`)."""
+    ids = list(dict.fromkeys(user_ids))
     if not ids:
         return set()
+    query = _cleared_query(router.db_for_read(get_user_model()), len(ids))
+    rows = query.rows(
+        environment=environment.pk,
+        object_pk=str(environment.pk),
+        content_type=ContentType.objects.get_for_model(Environment).pk,
+        now=timezone.now(),
+        **{f"user{n}": pk for n, pk in enumerate(ids)},
+    )
+    return {row[0] for row in rows}
+
+
+@functools.lru_cache(maxsize=64)
+def _cleared_query(using: str, count: int) -> CompiledQuery:
+    """cleared_user_ids' query for `count` users: the global permission through the user's own permissions or a
+    group's, or an object permission on the environment without an expired clearance. (Subqueries on the link tables
+    instead of the outer joins took PostgreSQL longer to plan: 1.7 against 1.25 ms.)"""
+    user_model = get_user_model()
+    ids = [_USER0 - n for n in range(count)]
     perm = {"codename": "deploy_to_environment", "content_type__app_label": "environments"}
-    users = get_user_model().objects.filter(pk__in=ids, is_active=True)
     by_role = (
         Q(is_superuser=True)
         | Q(**{f"user_permissions__{k}": v for k, v in perm.items()})
         | Q(**{f"groups__permissions__{k}": v for k, v in perm.items()})
     )
     granted = UserObjectPermission.objects.filter(
-        content_type=ContentType.objects.get_for_model(Environment),
-        object_pk=str(environment.pk),
+        content_type_id=_CONTENT_TYPE,
+        object_pk=str(_ENV),
         permission__codename="deploy_to_environment",
         user_id__in=ids,
     ).values("user_id")
-    expired = Clearance.objects.filter(environment=environment, expires_at__lte=timezone.now()).values("user_id")
+    expired = Clearance.objects.filter(environment_id=_ENV, expires_at__lte=_NOW).values("user_id")
     by_clearance = Q(pk__in=granted) & ~Q(pk__in=expired)
-    return set(users.filter(by_role | by_clearance).values_list("pk", flat=True).distinct())
+    users = user_model.objects.filter(pk__in=ids, is_active=True).filter(by_role | by_clearance).order_by().distinct()
+    marks = {
+        "environment": _ENV,
+        "object_pk": str(_ENV),
+        "content_type": _CONTENT_TYPE,
+        "now": _NOW,
+        **{f"user{n}": pk for n, pk in enumerate(ids)},
+    }
+    return CompiledQuery(users.values_list("pk"), marks=marks, using=using)
 
 
 def expired_clearance(*, user, environment: Environment) -> Clearance | None:

@@ -2,14 +2,17 @@
 the environment, on the same components or with the same practitioners, freezes and maintenance windows, and
 downgrades."""
 
+import functools
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from django.db import router
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
 from packaging.version import InvalidVersion, Version
 
 from apps.catalog.models import ServiceComponent
+from apps.core.compiled import CompiledQuery
 from apps.deployments import workflow
 from apps.deployments.models import Action, Deployment
 from apps.environments.selectors import freeze_conflicts, maintenance_window_covers
@@ -63,9 +66,11 @@ def plan_conflicts(
     if environment is None or start is None or end is None or end <= start:
         return []
     conflicts: list[Conflict] = []
-    overlapping = _overlapping(start, end, exclude_pk, booked_only)
+    using = router.db_for_read(Deployment)
+    window = {"start": start, "end": end, **({"exclude": exclude_pk} if exclude_pk else {})}
     if not environment.allows_parallel_deployments:
-        for ref, title in overlapping.filter(environment=environment).values_list("reference", "title")[:20]:
+        query = _overlap_query(using, "environment", booked_only, bool(exclude_pk), 0)
+        for ref, title in query.rows(**window, environment=environment.pk):
             conflicts.append(
                 Conflict(
                     "environment_busy",
@@ -76,12 +81,8 @@ def plan_conflicts(
     versions = list(versions)
     components = {v.component_id: v for v in versions}
     if components:
-        busy = (
-            overlapping.filter(component_versions__component_id__in=components.keys())
-            .values_list("reference", "environment__name", "component_versions__component__name")
-            .distinct()[:20]
-        )
-        for ref, env_name, comp in busy:
+        query = _overlap_query(using, "components", booked_only, bool(exclude_pk), len(components))
+        for ref, env_name, comp in query.rows(**window, **_ids(components)):
             conflicts.append(
                 Conflict("component_busy", f"{ref} deploys {comp} in {env_name} in an overlapping window.", ref)
             )
@@ -99,12 +100,8 @@ def plan_conflicts(
         )
     practitioner_ids = [getattr(p, "pk", p) for p in practitioners]
     if practitioner_ids:
-        booked = (
-            overlapping.filter(practitioners__in=practitioner_ids)
-            .values_list("reference", "practitioners__username")
-            .distinct()[:20]
-        )
-        for ref, username in booked:
+        query = _overlap_query(using, "practitioners", booked_only, bool(exclude_pk), len(practitioner_ids))
+        for ref, username in query.rows(**window, **_ids(practitioner_ids)):
             if username is not None:
                 conflicts.append(
                     Conflict("practitioner_busy", f"{username} is booked on {ref} in an overlapping window.", ref)
@@ -130,12 +127,65 @@ def current_versions_in(*, environment, component_ids) -> dict[int, str | None]:
     others), so the components' services narrow the search to an index range (dep_restore) instead of every
     deployment that ever named the component."""
     component_ids = set(component_ids)
+    if not component_ids:
+        return {}
+    query = _current_versions_query(router.db_for_read(Deployment), len(component_ids))
+    rows = query.rows(environment=getattr(environment, "pk", environment), **_ids(component_ids))
+    return {comp_id: None if action == Action.REMOVE else version for action, version, comp_id in rows}
+
+
+# stand-ins for the values of the queries below, compiled once per process (none is a value a filter there names)
+_START = datetime(1901, 5, 6, 7, 8, 9, 123, tzinfo=UTC)
+_END = datetime(1901, 6, 7, 8, 9, 10, 234, tzinfo=UTC)
+_EXCLUDE, _ENV, _ID0 = -7_300_001, -7_300_002, -7_300_100
+
+
+def _ids(ids) -> dict:
+    """Each id as the value of its stand-in (`id0`, `id1`, … in the order given)."""
+    return {f"id{n}": pk for n, pk in enumerate(ids)}
+
+
+def _id_marks(count: int) -> tuple[list[int], dict]:
+    marks = [_ID0 - n for n in range(count)]
+    return marks, _ids(marks)
+
+
+@functools.lru_cache(maxsize=128)
+def _overlap_query(using: str, kind: str, booked_only: bool, excluding: bool, count: int) -> CompiledQuery:
+    """plan_conflicts' overlap query of `kind` (environment, components or practitioners, `count` of them), made once
+    per process for each shape: the readiness panel asks them on every view of a pending deployment, and building and
+    compiling them took longer than PostgreSQL took to plan and run them."""
+    overlapping = _overlapping(_START, _END, _EXCLUDE if excluding else None, booked_only)
+    ids, marks = _id_marks(count)
+    marks |= {"start": _START, "end": _END, **({"exclude": _EXCLUDE} if excluding else {})}
+    if kind == "environment":
+        rows = overlapping.filter(environment_id=_ENV).values_list("reference", "title")[:20]
+        marks["environment"] = _ENV
+    elif kind == "components":
+        rows = (
+            overlapping.filter(component_versions__component_id__in=ids)
+            .values_list("reference", "environment__name", "component_versions__component__name")
+            .distinct()[:20]
+        )
+    else:
+        rows = (
+            overlapping.filter(practitioners__in=ids)
+            .values_list("reference", "practitioners__username")
+            .distinct()[:20]
+        )
+    return CompiledQuery(rows, marks=marks, using=using)
+
+
+@functools.lru_cache(maxsize=64)
+def _current_versions_query(using: str, count: int) -> CompiledQuery:
+    """current_versions_in's query for `count` components, made once per process."""
+    ids, marks = _id_marks(count)
     rows = (
         Deployment.objects.filter(
-            environment=environment,
+            environment_id=_ENV,
             status=workflow.Status.COMPLETED,
-            service_id__in=ServiceComponent.objects.filter(pk__in=component_ids).values("service_id"),
-            component_versions__component_id__in=component_ids,
+            service_id__in=ServiceComponent.objects.filter(pk__in=ids).values("service_id"),
+            component_versions__component_id__in=ids,
         )
         .annotate(
             latest=Window(
@@ -147,7 +197,7 @@ def current_versions_in(*, environment, component_ids) -> dict[int, str | None]:
         .filter(latest=1)
         .values_list("action", "component_versions__version", "component_versions__component_id")
     )
-    return {comp_id: None if action == Action.REMOVE else version for action, version, comp_id in rows}
+    return CompiledQuery(rows, marks={**marks, "environment": _ENV}, using=using)
 
 
 def deployment_versions(deployment: Deployment) -> list:

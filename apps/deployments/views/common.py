@@ -76,10 +76,10 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
     transitions = available_transitions(user, deployment)
     bound_transition = extra.pop("transition_form", None)
 
-    def rows(name: str, queryset) -> list:
-        return selectors.deployment_related_rows(deployment=deployment, name=name, queryset=queryset)
+    def rows(name: str) -> list:
+        return selectors.deployment_page_rows(deployment=deployment, name=name)
 
-    checks = rows("checks", selectors.deployment_checks(deployment=deployment))
+    checks = rows("checks")
     bound_checks = extra.pop("check_forms", {})
     groups: OrderedDict[str, dict] = OrderedDict(
         (kind, {"label": label, "checks": []}) for kind, label in CheckKind.choices
@@ -92,17 +92,17 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
         check.may_record = records_checks and may_record_check(user, deployment, check.kind)
         groups[check.kind]["checks"].append(check)
     readiness = readiness_groups(deployment, user) if deployment.status in workflow.OPEN else None
-    feedback = rows("feedback", deployment.feedback.select_related("user"))
+    feedback = rows("feedback")
     rated = any(f.user_id == user.pk for f in feedback)
     ctx = {
         "deployment": deployment,
         "versions": list(deployment.component_versions.all()),
         "practitioners": list(deployment.practitioners.all()),
-        "approvals": rows("approvals", selectors.deployment_approvals(deployment=deployment)),
+        "approvals": rows("approvals"),
         "check_groups": [g for g in groups.values() if g["checks"]],
-        "events": rows("events", selectors.deployment_events(deployment=deployment)),
-        "incidents": rows("incidents", deployment.incidents.all()),
-        "problems": rows("problems", deployment.problems.all()),
+        "events": rows("events"),
+        "incidents": rows("incidents"),
+        "problems": rows("problems"),
         "feedback": feedback,
         "readiness": readiness,
         "readiness_blocked": sum(group["blocked"] for group in readiness or []),
@@ -134,7 +134,7 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
 def plan_context(deployment: Deployment, *, executes: bool, rows, extra: dict) -> dict:
     """The step plan, the back-out plan and the release on the deployment's page (bound forms from `extra`)."""
     status = deployment.status
-    steps = rows("steps", selectors.deployment_steps(deployment=deployment))
+    steps = rows("steps")
     bound_steps = extra.pop("step_forms", {})
     for step in steps:
         step.form = bound_steps.get(step.pk) or StepRecordForm(
