@@ -208,16 +208,16 @@ def concurrent_posts(
     return latencies, errors, time.perf_counter() - t0
 
 
-def writes(server: Server, key: str, *, writers: int, writes: int, per_call: int = 1) -> Figure:
-    """Concurrent pipeline clients planning `writes` deployments: one per POST, or `per_call` per bulk POST."""
+def pipeline_body(*, clients: int, offset: int) -> Callable[[int, int], dict]:
+    """The body a pipeline client `i` POSTs to plan its `n`-th deployment: a title, a service, an environment, one
+    component version of the service and a 30-minute window `offset` days ahead (the bench's writes and
+    `bench_profile --post` alike)."""
     from apps.catalog.models import ComponentVersion
 
     versions = list(
-        ComponentVersion.objects.select_related("component").values_list("pk", "component__service_id")[:writers]
+        ComponentVersion.objects.select_related("component").values_list("pk", "component__service_id")[:clients]
     )
     env = Deployment.objects.values_list("environment_id", flat=True).first()
-    calls = max(writes // writers // per_call, 1)
-    offset = 400 + 10 * per_call  # each run plans its own windows
 
     def item(i: int, n: int) -> dict:
         start = timezone.now() + timezone.timedelta(days=offset + i, minutes=30 * n)
@@ -230,6 +230,14 @@ def writes(server: Server, key: str, *, writers: int, writes: int, per_call: int
             "planned_start": start.isoformat(),
             "planned_end": (start + timezone.timedelta(minutes=30)).isoformat(),
         }
+
+    return item
+
+
+def writes(server: Server, key: str, *, writers: int, writes: int, per_call: int = 1) -> Figure:
+    """Concurrent pipeline clients planning `writes` deployments: one per POST, or `per_call` per bulk POST."""
+    calls = max(writes // writers // per_call, 1)
+    item = pipeline_body(clients=writers, offset=400 + 10 * per_call)  # each run plans its own windows
 
     if per_call == 1:
         url, body = server.url + "/api/v1/deployments/", item
