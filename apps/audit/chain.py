@@ -66,6 +66,32 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_ID])
 
 
+@functools.cache
+def _lock_and_head_sql() -> str:
+    """`_lock_chain`'s statements and the read of the chain's head, in one text sent in one round trip (psycopg sends
+    a text without parameters as a simple query, which may hold several statements, run in order): made once per
+    process from the model's table (a constant)."""
+    q = connection.ops.quote_name
+    return (
+        "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; "
+        f"SELECT pg_advisory_xact_lock({int(ADVISORY_LOCK_ID)}); "
+        f"SELECT {q('hash')} FROM {q(AuditEntry._meta.db_table)} ORDER BY {q('id')} DESC LIMIT 1"  # noqa: S608
+    )
+
+
+def _lock_chain_head() -> str:
+    """Take the chain's lock (as `_lock_chain`) and read the hash of its last entry (GENESIS when it has none)."""
+    if connection.vendor != "postgresql":
+        _lock_chain()
+        return AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+    with connection.cursor() as cursor:
+        cursor.execute(_lock_and_head_sql())
+        for _ in range(3):  # past the results of the two SETs and the lock, to the head's
+            cursor.nextset()
+        row = cursor.fetchone()
+    return row[0] if row else GENESIS
+
+
 _batch = threading.local()
 
 
@@ -120,8 +146,7 @@ def atomic_audited(func):
 def _chain(entries: list[AuditEntry]) -> None:
     if not entries:
         return
-    _lock_chain()
-    prev = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+    prev = _lock_chain_head()
     for entry in entries:
         entry.prev_hash = prev
         entry.hash = prev = entry_hash(prev, entry)

@@ -5,6 +5,8 @@ experience) in one, each of its parts narrowed by an indexed column (model, serv
 dates; the freezes; the maintenance windows when the environment requires one."""
 
 import datetime as dt
+import functools
+from dataclasses import dataclass
 
 from django.db import connections, router
 from django.db.models import Count, IntegerField, Q, Value
@@ -18,18 +20,38 @@ FINISHED = workflow.FINISHED
 UNSUCCESSFUL = workflow.UNSUCCESSFUL
 
 
-def _known(qs, as_of: dt.datetime, exclude_pk: int | None, prefix: str = ""):
+@dataclass(frozen=True)
+class _Facts:
+    """What the counts are asked about: the plan's service, model, environment (and its kind), its own id (left out
+    of its record), its components, versions and practitioners, and the moment."""
+
+    service_id: int
+    model_id: int | None
+    environment_id: int
+    kind: str
+    exclude_pk: int | None
+    component_ids: tuple
+    version_ids: tuple
+    user_ids: tuple
+    as_of: dt.datetime
+
+    @property
+    def shape(self) -> tuple:
+        """What the text of the counts' query depends on (the values are its parameters)."""
+        return (
+            self.model_id is not None,
+            bool(self.exclude_pk),
+            len(self.component_ids),
+            len(self.version_ids),
+            len(self.user_ids),
+        )
+
+
+def _known(qs, as_of: dt.datetime, exclude_pk: int | None):
     """Deployments planned to start in the window before `as_of` that had finished by then."""
     since = as_of - dt.timedelta(days=WINDOW_DAYS)
-    qs = qs.filter(
-        **{
-            f"{prefix}status__in": FINISHED,
-            f"{prefix}planned_start__gte": since,
-            f"{prefix}planned_start__lt": as_of,
-            f"{prefix}actual_end__lt": as_of,
-        }
-    )
-    return qs.exclude(**{f"{prefix}pk": exclude_pk}) if exclude_pk else qs
+    qs = qs.filter(status__in=FINISHED, planned_start__gte=since, planned_start__lt=as_of, actual_end__lt=as_of)
+    return qs.exclude(pk=exclude_pk) if exclude_pk else qs
 
 
 def _one_row(qs, **aggregates):
@@ -39,19 +61,6 @@ def _one_row(qs, **aggregates):
     return qs.order_by().annotate(one=one).values("one").annotate(**aggregates).values(*aggregates)
 
 
-def _read_rows(parts: list) -> dict:
-    """The one-row aggregate querysets `parts` read in a single query (their derived tables crossed): each column by
-    its aggregate's name (the names are distinct across the parts)."""
-    sql, params = [], []
-    for i, qs in enumerate(parts):
-        text, values = qs.query.sql_with_params()
-        sql.append(f"({text}) r{i}")
-        params += values
-    with connections[router.db_for_read(Deployment)].cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {' CROSS JOIN '.join(sql)}", params)  # noqa: S608 (the ORM's compiled SQL)
-        return dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
-
-
 def _failure_counts(qs, prefix: str):
     return _one_row(
         qs,
@@ -59,18 +68,18 @@ def _failure_counts(qs, prefix: str):
     )
 
 
-def _component_record(deployment: Deployment, component_ids: set, as_of: dt.datetime):
+def _component_record(f: _Facts):
     """Recent finished deployments of these components, and incidents attributed to them and opened before `as_of`
     (None without components: both are 0)."""
-    if not component_ids:
+    if not f.component_ids:
         return None
     recent = _known(
         Deployment.objects.filter(
-            service_id=deployment.service_id,  # a version belongs to its service: the index narrows to it
-            component_versions__component_id__in=component_ids,
+            service_id=f.service_id,  # a version belongs to its service: the index narrows to it
+            component_versions__component_id__in=f.component_ids,
         ),
-        as_of,
-        deployment.pk,
+        f.as_of,
+        f.exclude_pk,
     )
     return _one_row(
         recent,
@@ -78,46 +87,141 @@ def _component_record(deployment: Deployment, component_ids: set, as_of: dt.date
         component_incidents=Count(
             "incidents",
             distinct=True,
-            filter=Q(incidents__withdrawn_at__isnull=True, incidents__opened_at__lt=as_of),
+            filter=Q(incidents__withdrawn_at__isnull=True, incidents__opened_at__lt=f.as_of),
         ),
     )
 
 
-def _versions_done(deployment: Deployment, version_ids: list[int], as_of: dt.datetime):
+def _versions_done(f: _Facts):
     """Per version (a column `version_<i>` for the i-th of `version_ids`): how many completed deployments to an
     environment of this kind before `as_of` it was in (None without versions)."""
-    if not version_ids:
+    if not f.version_ids:
         return None
     done = Deployment.component_versions.through.objects.filter(
-        componentversion_id__in=version_ids,
-        deployment__service_id=deployment.service_id,
-        deployment__environment__kind=deployment.environment.kind,
+        componentversion_id__in=f.version_ids,
+        deployment__service_id=f.service_id,
+        deployment__environment__kind=f.kind,
         deployment__status=workflow.Status.COMPLETED,
         deployment__action=Action.DEPLOY,
-        deployment__actual_end__lt=as_of,
+        deployment__actual_end__lt=f.as_of,
     )
     return _one_row(
-        done, **{f"version_{i}": Count("pk", filter=Q(componentversion_id=pk)) for i, pk in enumerate(version_ids)}
+        done, **{f"version_{i}": Count("pk", filter=Q(componentversion_id=pk)) for i, pk in enumerate(f.version_ids)}
     )
 
 
-def _experience(deployment: Deployment, user_ids: list[int], as_of: dt.datetime):
+def _experience(f: _Facts):
     """Per practitioner (a column `practitioner_<i>` for the i-th of `user_ids`): deployments finished in the
     environment over the past year before `as_of` (None without practitioners)."""
-    if not user_ids:
+    if not f.user_ids:
         return None
     through = Deployment.practitioners.through
     done = through.objects.filter(
-        user_id__in=user_ids,
-        deployment__environment_id=deployment.environment_id,
+        user_id__in=f.user_ids,
+        deployment__environment_id=f.environment_id,
         deployment__status__in=FINISHED,
-        deployment__actual_end__gte=as_of - dt.timedelta(days=EXPERIENCE_DAYS),
-        deployment__actual_end__lt=as_of,
+        deployment__actual_end__gte=f.as_of - dt.timedelta(days=EXPERIENCE_DAYS),
+        deployment__actual_end__lt=f.as_of,
     )
     return _one_row(
         done,
-        **{f"practitioner_{i}": Count("deployment_id", filter=Q(user_id=pk)) for i, pk in enumerate(user_ids)},
+        **{f"practitioner_{i}": Count("deployment_id", filter=Q(user_id=pk)) for i, pk in enumerate(f.user_ids)},
     )
+
+
+def _counts_parts(f: _Facts) -> list:
+    """The one-row aggregates behind the score: the service's and the model's failure counts, the components'
+    record, the versions done and the practitioners' experience (those that apply)."""
+    parts = [
+        _failure_counts(_known(Deployment.objects.filter(service_id=f.service_id), f.as_of, f.exclude_pk), "service"),
+        _failure_counts(_known(Deployment.objects.filter(model_id=f.model_id), f.as_of, f.exclude_pk), "model")
+        if f.model_id is not None
+        else None,
+        _component_record(f),
+        _versions_done(f),
+        _experience(f),
+    ]
+    return [part for part in parts if part is not None]
+
+
+# the parameters of the counts' query, as they come out of the compiler: placeholders unlike any constant of the query
+# (negative ids, as no row has, small enough for any integer column; a kind no environment has; a moment in 1970),
+# recognised after compiling
+_PLACEHOLDER_AS_OF = dt.datetime(1970, 1, 10, tzinfo=dt.UTC)
+_PLACEHOLDER_KIND = "(placeholder kind)"
+
+
+def _moments(as_of: dt.datetime) -> dict[str, dt.datetime]:
+    return {
+        "as_of": as_of,
+        "since": as_of - dt.timedelta(days=WINDOW_DAYS),
+        "year_ago": as_of - dt.timedelta(days=EXPERIENCE_DAYS),
+    }
+
+
+def _parameters(f: _Facts, connection) -> dict:
+    """Each placeholder's name → its value for `f`, as the compiler passes it to the database."""
+    moment = Deployment._meta.get_field("planned_start")
+    values = {
+        "service": f.service_id,
+        "model": f.model_id,
+        "environment": f.environment_id,
+        "pk": f.exclude_pk,
+        "kind": f.kind,
+        **{f"component_{i}": pk for i, pk in enumerate(f.component_ids)},
+        **{f"version_{i}": pk for i, pk in enumerate(f.version_ids)},
+        **{f"user_{i}": pk for i, pk in enumerate(f.user_ids)},
+    }
+    for name, value in _moments(f.as_of).items():
+        values[name] = moment.get_db_prep_value(value, connection)
+    return values
+
+
+@functools.lru_cache(maxsize=256)
+def _counts_sql(shape: tuple, vendor: str) -> tuple[str, tuple]:
+    """The counts' query for plans of one shape, built and compiled once per process and shape (the ORM took longer
+    to build and compile its five parts than the database to run them): its text, and its parameters as either
+    ("value", a constant) or ("name", a placeholder's name)."""
+    has_model, excluding, components, versions, users = shape
+    ids = iter(range(-1, -(10**4), -1))
+    placeholder = _Facts(
+        service_id=next(ids),
+        model_id=next(ids) if has_model else None,
+        environment_id=next(ids),
+        kind=_PLACEHOLDER_KIND,
+        exclude_pk=next(ids) if excluding else None,
+        component_ids=tuple(next(ids) for _ in range(components)),
+        version_ids=tuple(next(ids) for _ in range(versions)),
+        user_ids=tuple(next(ids) for _ in range(users)),
+        as_of=_PLACEHOLDER_AS_OF,
+    )
+    connection = connections[router.db_for_read(Deployment)]
+    names = {value: name for name, value in _parameters(placeholder, connection).items() if value is not None}
+    texts, params = [], []
+    for i, qs in enumerate(_counts_parts(placeholder)):
+        text, values = qs.query.sql_with_params()
+        texts.append(f"({text}) r{i}")
+        params += [("name", names[v]) if _hashable(v) and v in names else ("value", v) for v in values]
+    return f"SELECT * FROM {' CROSS JOIN '.join(texts)}", tuple(params)  # noqa: S608 (the ORM's compiled SQL)
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _counts(f: _Facts) -> dict:
+    """The counts for `f` in one query: each column by its aggregate's name."""
+    connection = connections[router.db_for_read(Deployment)]
+    sql, template = _counts_sql(f.shape, connection.vendor)
+    values = _parameters(f, connection)
+    params = [values[v] if kind == "name" else v for kind, v in template]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
 
 
 def _freeze(deployment: Deployment) -> tuple[str, str]:
@@ -148,21 +252,22 @@ def risk_inputs(
         practitioners = list(deployment.practitioners.all())
     model = deployment.model if deployment.model_id else None
     # the counts, the components' record, the versions done and the practitioners' experience: one query
-    version_ids = list(dict.fromkeys(v.pk for v in versions))
-    user_ids = list(dict.fromkeys(p.pk for p in practitioners))
+    version_ids = tuple(dict.fromkeys(v.pk for v in versions))
+    user_ids = tuple(dict.fromkeys(p.pk for p in practitioners))
     removal = deployment.action == Action.REMOVE
-    parts = [
-        _failure_counts(
-            _known(Deployment.objects.filter(service_id=deployment.service_id), as_of, deployment.pk), "service"
-        ),
-        _failure_counts(_known(Deployment.objects.filter(model_id=model.pk), as_of, deployment.pk), "model")
-        if model is not None
-        else None,
-        _component_record(deployment, {v.component_id for v in versions}, as_of),
-        None if removal else _versions_done(deployment, version_ids, as_of),
-        _experience(deployment, user_ids, as_of),
-    ]
-    counts = _read_rows([part for part in parts if part is not None])
+    counts = _counts(
+        _Facts(
+            service_id=deployment.service_id,
+            model_id=model.pk if model is not None else None,
+            environment_id=deployment.environment_id,
+            kind=deployment.environment.kind,
+            exclude_pk=deployment.pk,
+            component_ids=tuple(sorted({v.component_id for v in versions})),
+            version_ids=() if removal else version_ids,
+            user_ids=user_ids,
+            as_of=as_of,
+        )
+    )
     done = set() if removal else {pk for i, pk in enumerate(version_ids) if counts[f"version_{i}"]}
     experience = {pk: counts[f"practitioner_{i}"] for i, pk in enumerate(user_ids)}
     environment = deployment.environment

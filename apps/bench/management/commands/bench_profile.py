@@ -6,9 +6,9 @@ request, the SQL share, and the top entries by own time and by cumulative time.
 
 With `--post` the request is a JSON POST with the API token, as the benchmark's writes send it: to the bare create
 (`/bench/floor/api/create/`) a floor row, to any other path the pipeline's deployment body (`pipeline_body`), each
-request with its own title and window. `--beside` then times `--requests` requests without the profiler, each
-followed by its floor's bare endpoint, and prints both medians and their ratio (in-process: no HTTP or gunicorn
-cost on either side).
+request with its own title, window and component version. `--beside` then times `--requests` requests without the
+profiler, each followed by its floor's bare endpoint, and prints both medians and their ratio (in-process: no HTTP
+or gunicorn cost on either side).
 """
 
 import cProfile
@@ -26,8 +26,11 @@ from django.test.utils import CaptureQueriesContext
 from apps.bench.floor import FLOOR_PATHS
 from apps.bench.measure import bench_user, pipeline_body
 
-# `bench_profile --post` plans its deployments this many days ahead, apart from the benchmark's own windows
+# `bench_profile --post` plans its deployments this many days ahead, apart from the benchmark's own windows, as the
+# pipelines of this many services (one component version each, taken in turn), so that profiling again and again does
+# not pile thousands of deployments onto one version, which a fresh benchmark database never has
 PROFILE_OFFSET_DAYS = 900
+PROFILE_CLIENTS = 100
 
 
 class Command(BaseCommand):
@@ -91,11 +94,15 @@ class Command(BaseCommand):
         if path.split("?")[0] == FLOOR_PATHS["write"]:
             body = lambda i, n: {"name": f"profile {n}", "number": n}  # noqa: E731
         else:
-            body = pipeline_body(clients=1, offset=PROFILE_OFFSET_DAYS)
+            body = pipeline_body(clients=PROFILE_CLIENTS, offset=PROFILE_OFFSET_DAYS)
         count = iter(range(10**9))
-        return lambda: client.post(
-            path, data=json.dumps(body(0, next(count))), content_type="application/json", **headers
-        )
+
+        def send():
+            n = next(count)
+            data = json.dumps(body(n % PROFILE_CLIENTS, n))
+            return client.post(path, data=data, content_type="application/json", **headers)
+
+        return send
 
     def _beside(self, client: Client, headers: dict, path: str, send, *, post: bool, n: int) -> None:
         kind = "write" if post else ("api" if headers else "page")
