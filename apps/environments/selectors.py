@@ -118,11 +118,17 @@ def _windows_during(queryset: QuerySet, start: dt.datetime, end: dt.datetime) ->
     return queryset.filter(start__lt=end).filter(Q(end__isnull=True) | Q(end__gt=start))
 
 
-def _freezes_for(environment: Environment | None) -> QuerySet[FreezeWindow]:
+def _freezes_for(environment: Environment | int | None) -> QuerySet[FreezeWindow]:
     scope = Q(environment__isnull=True)
     if environment is not None:
         scope |= Q(environment=environment)
     return FreezeWindow.objects.filter(scope).select_related("environment")
+
+
+def freeze_windows_during(*, environment: Environment | int | None, start, end) -> QuerySet[FreezeWindow]:
+    """The freeze windows of `environment` (or of every environment) that may have an occurrence overlapping
+    [start, end): those `freeze_conflicts` expands into occurrences (none of them, no conflict)."""
+    return _windows_during(_freezes_for(environment), start, end)
 
 
 @functools.cache

@@ -289,8 +289,8 @@ def test_scoring_a_plan_costs_a_bounded_number_of_queries_however_long_the_histo
     r["env"].save()
     plan = r["plan"]
     versions, practitioners = list(plan.component_versions.all()), [practitioner]
-    # then the records are read in three queries: the counts (failure rates, components, versions done, people's
-    # experience) in one, the freezes, the maintenance windows
-    with django_assert_num_queries(3):
+    # then the records are read in two queries: the counts (failure rates, components, versions done, people's
+    # experience, freeze windows near: none) in one, the maintenance windows
+    with django_assert_num_queries(2):
         inputs = risk_inputs(deployment=plan, as_of=AS_OF, versions=versions, practitioners=practitioners)
     assert inputs.component_incidents == 29

@@ -1,8 +1,9 @@
 """The record reads behind a risk score, as of one moment: only what had finished (or was opened) before it counts,
 so a historical deployment is scored on what was known when it was planned. Three queries at most, whatever the
 history holds: the counts (failure rates, the components' incidents, the versions done, the practitioners'
-experience) in one, each of its parts narrowed by an indexed column (model, service, environment) and the window's
-dates; the freezes; the maintenance windows when the environment requires one."""
+experience, the freeze windows near) in one, each of its parts narrowed by an indexed column (model, service,
+environment) and the window's dates; the freezes' occurrences when a freeze window is near; the maintenance windows
+when the environment requires one."""
 
 import datetime as dt
 import functools
@@ -14,7 +15,7 @@ from django.db.models import Count, IntegerField, Q, Value
 from apps.deployments import workflow
 from apps.deployments.models import Action, Deployment
 from apps.deployments.risk.score import EXPERIENCE_DAYS, NEAR_FREEZE_HOURS, WINDOW_DAYS, RiskInputs
-from apps.environments.selectors import freeze_conflicts, maintenance_window_covers
+from apps.environments.selectors import freeze_conflicts, freeze_windows_during, maintenance_window_covers
 
 FINISHED = workflow.FINISHED
 UNSUCCESSFUL = workflow.UNSUCCESSFUL
@@ -34,6 +35,8 @@ class _Facts:
     version_ids: tuple
     user_ids: tuple
     as_of: dt.datetime
+    freeze_start: dt.datetime | None = None  # the planned window widened by NEAR_FREEZE_HOURS (None: no window)
+    freeze_end: dt.datetime | None = None
 
     @property
     def shape(self) -> tuple:
@@ -44,6 +47,7 @@ class _Facts:
             len(self.component_ids),
             len(self.version_ids),
             len(self.user_ids),
+            self.freeze_start is not None,
         )
 
 
@@ -129,9 +133,18 @@ def _experience(f: _Facts):
     )
 
 
+def _freeze_windows(f: _Facts):
+    """How many freeze windows may have an occurrence near the planned window (None without a window): with none,
+    there is no freeze to expand into occurrences."""
+    if f.freeze_start is None:
+        return None
+    windows = freeze_windows_during(environment=f.environment_id, start=f.freeze_start, end=f.freeze_end)
+    return _one_row(windows, freeze_windows=Count("pk"))
+
+
 def _counts_parts(f: _Facts) -> list:
     """The one-row aggregates behind the score: the service's and the model's failure counts, the components'
-    record, the versions done and the practitioners' experience (those that apply)."""
+    record, the versions done, the practitioners' experience and the freeze windows near (those that apply)."""
     parts = [
         _failure_counts(_known(Deployment.objects.filter(service_id=f.service_id), f.as_of, f.exclude_pk), "service"),
         _failure_counts(_known(Deployment.objects.filter(model_id=f.model_id), f.as_of, f.exclude_pk), "model")
@@ -140,22 +153,26 @@ def _counts_parts(f: _Facts) -> list:
         _component_record(f),
         _versions_done(f),
         _experience(f),
+        _freeze_windows(f),
     ]
     return [part for part in parts if part is not None]
 
 
 # the parameters of the counts' query, as they come out of the compiler: placeholders unlike any constant of the query
-# (negative ids, as no row has, small enough for any integer column; a kind no environment has; a moment in 1970),
+# (negative ids, as no row has, small enough for any integer column; a kind no environment has; moments in 1970),
 # recognised after compiling
 _PLACEHOLDER_AS_OF = dt.datetime(1970, 1, 10, tzinfo=dt.UTC)
+_PLACEHOLDER_WINDOW = (dt.datetime(1970, 2, 1, tzinfo=dt.UTC), dt.datetime(1970, 3, 1, tzinfo=dt.UTC))
 _PLACEHOLDER_KIND = "(placeholder kind)"
 
 
-def _moments(as_of: dt.datetime) -> dict[str, dt.datetime]:
+def _moments(f: _Facts) -> dict[str, dt.datetime]:
     return {
-        "as_of": as_of,
-        "since": as_of - dt.timedelta(days=WINDOW_DAYS),
-        "year_ago": as_of - dt.timedelta(days=EXPERIENCE_DAYS),
+        "as_of": f.as_of,
+        "since": f.as_of - dt.timedelta(days=WINDOW_DAYS),
+        "year_ago": f.as_of - dt.timedelta(days=EXPERIENCE_DAYS),
+        "freeze_start": f.freeze_start,
+        "freeze_end": f.freeze_end,
     }
 
 
@@ -172,8 +189,8 @@ def _parameters(f: _Facts, connection) -> dict:
         **{f"version_{i}": pk for i, pk in enumerate(f.version_ids)},
         **{f"user_{i}": pk for i, pk in enumerate(f.user_ids)},
     }
-    for name, value in _moments(f.as_of).items():
-        values[name] = moment.get_db_prep_value(value, connection)
+    for name, value in _moments(f).items():
+        values[name] = None if value is None else moment.get_db_prep_value(value, connection)
     return values
 
 
@@ -182,7 +199,7 @@ def _counts_sql(shape: tuple, vendor: str) -> tuple[str, tuple]:
     """The counts' query for plans of one shape, built and compiled once per process and shape (the ORM took longer
     to build and compile its five parts than the database to run them): its text, and its parameters as either
     ("value", a constant) or ("name", a placeholder's name)."""
-    has_model, excluding, components, versions, users = shape
+    has_model, excluding, components, versions, users, windowed = shape
     ids = iter(range(-1, -(10**4), -1))
     placeholder = _Facts(
         service_id=next(ids),
@@ -194,6 +211,8 @@ def _counts_sql(shape: tuple, vendor: str) -> tuple[str, tuple]:
         version_ids=tuple(next(ids) for _ in range(versions)),
         user_ids=tuple(next(ids) for _ in range(users)),
         as_of=_PLACEHOLDER_AS_OF,
+        freeze_start=_PLACEHOLDER_WINDOW[0] if windowed else None,
+        freeze_end=_PLACEHOLDER_WINDOW[1] if windowed else None,
     )
     connection = connections[router.db_for_read(Deployment)]
     names = {value: name for name, value in _parameters(placeholder, connection).items() if value is not None}
@@ -251,7 +270,12 @@ def risk_inputs(
     if practitioners is None:
         practitioners = list(deployment.practitioners.all())
     model = deployment.model if deployment.model_id else None
-    # the counts, the components' record, the versions done and the practitioners' experience: one query
+    windowed = bool(
+        deployment.planned_start and deployment.planned_end and deployment.planned_end > deployment.planned_start
+    )
+    near = dt.timedelta(hours=NEAR_FREEZE_HOURS)
+    # the counts, the components' record, the versions done, the practitioners' experience and whether any freeze
+    # window is near: one query
     version_ids = tuple(dict.fromkeys(v.pk for v in versions))
     user_ids = tuple(dict.fromkeys(p.pk for p in practitioners))
     removal = deployment.action == Action.REMOVE
@@ -266,15 +290,15 @@ def risk_inputs(
             version_ids=() if removal else version_ids,
             user_ids=user_ids,
             as_of=as_of,
+            freeze_start=deployment.planned_start - near if windowed else None,
+            freeze_end=deployment.planned_end + near if windowed else None,
         )
     )
     done = set() if removal else {pk for i, pk in enumerate(version_ids) if counts[f"version_{i}"]}
     experience = {pk: counts[f"practitioner_{i}"] for i, pk in enumerate(user_ids)}
     environment = deployment.environment
-    windowed = bool(
-        deployment.planned_start and deployment.planned_end and deployment.planned_end > deployment.planned_start
-    )
-    freeze, freeze_name = _freeze(deployment) if windowed else ("", "")
+    # the freezes' occurrences are worked out only when a freeze window is near (most plans have none)
+    freeze, freeze_name = _freeze(deployment) if windowed and counts["freeze_windows"] else ("", "")
     outside = windowed and not maintenance_window_covers(
         environment=environment, start=deployment.planned_start, end=deployment.planned_end
     )
