@@ -221,6 +221,16 @@ def _counts_sql(shape: tuple, vendor: str) -> tuple[str, tuple]:
         text, values = qs.query.sql_with_params()
         texts.append(f"({text}) r{i}")
         params += [("name", names[v]) if _hashable(v) and v in names else ("value", v) for v in values]
+    # every value the parts filter on must have been recognised, or a placeholder would be sent as it is
+    expected = {"service", "as_of", "since"}
+    expected |= {"model"} if has_model else set()
+    expected |= {"pk"} if excluding else set()
+    expected |= {f"component_{i}" for i in range(components)}
+    expected |= {"kind", *(f"version_{i}" for i in range(versions))} if versions else set()
+    expected |= {"environment", "year_ago", *(f"user_{i}" for i in range(users))} if users else set()
+    expected |= {"environment", "freeze_start", "freeze_end"} if windowed else set()
+    if expected != {v for kind, v in params if kind == "name"}:
+        raise RuntimeError("the risk counts' query has a parameter the placeholders do not account for")
     return f"SELECT * FROM {' CROSS JOIN '.join(texts)}", tuple(params)  # noqa: S608 (the ORM's compiled SQL)
 
 
