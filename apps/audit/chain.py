@@ -72,11 +72,9 @@ def _lock_and_head_sql() -> str:
     a text without parameters as a simple query, which may hold several statements, run in order): made once per
     process from the model's table (a constant)."""
     q = connection.ops.quote_name
-    return (
-        "SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; "
-        f"SELECT pg_advisory_xact_lock({int(ADVISORY_LOCK_ID)}); "
-        f"SELECT {q('hash')} FROM {q(AuditEntry._meta.db_table)} ORDER BY {q('id')} DESC LIMIT 1"  # noqa: S608
-    )
+    head = f"SELECT {q('hash')} FROM {q(AuditEntry._meta.db_table)} ORDER BY {q('id')} DESC LIMIT 1"  # noqa: S608
+    lock = f"SELECT pg_advisory_xact_lock({int(ADVISORY_LOCK_ID)})"
+    return f"SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; {lock}; {head}"
 
 
 def _lock_chain_head() -> str:
