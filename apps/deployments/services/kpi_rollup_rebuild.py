@@ -4,10 +4,10 @@ demo after bulk loads), in bounded memory whatever the number of deployments:
 - the daily rows month by month: the deployments that finished or were planned to start in the month (with their
   incident links, ratings and roll-backs) go through the same `contribution` the services use, and the month's rows
   are inserted before the next month is read;
-- the day, week, month and year rows from the daily rows by set-based SQL, a year of days per statement (one INSERT
-  … SELECT … GROUP BY for the counts, one UPDATE per sketch merging the days' sketches with the database's JSON
-  functions, one UPDATE reading each row's lead time median from its sketch), so neither Python nor one statement
-  ever holds more than a year. The level rows add up the models of each automation level, every model filed under
+- the day, week, month and year rows from the daily rows by set-based SQL, a year of days per statement: one INSERT
+  per grain and dimension that sums the counters, adds up each sketch's buckets with the database's JSON functions
+  and reads the lead time median from the added-up buckets, so each row is written once and neither Python nor one
+  statement ever holds more than a year. The level rows add up the models of each automation level, every model filed under
   its current level (RollupModelLevel)."""
 
 import datetime as dt
