@@ -79,6 +79,15 @@ def _module_world(request):
             outer.__exit__(None, None, None)
 
 
+def pytest_collection_modifyitems(items):
+    """A test that uses the world uses the database: mark it, so pytest-django sets the test database up even when no
+    other collected test asks for one (a module that shares the world, run on its own)."""
+    for item in items:
+        fixtures = getattr(item, "fixturenames", ())
+        if "world" in fixtures and item.get_closest_marker("django_db") is None and not _is_transactional(item):
+            item.add_marker(pytest.mark.django_db)
+
+
 def _refresh(world) -> None:
     """Re-read every object of the world, so a test sees it as the database has it after the last rollback."""
     for value in vars(world).values():

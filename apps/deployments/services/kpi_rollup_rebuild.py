@@ -7,8 +7,8 @@ demo after bulk loads), in bounded memory whatever the number of deployments:
 - the day, week, month and year rows from the daily rows by set-based SQL, a year of days per statement: one INSERT
   per grain and dimension that sums the counters, adds up each sketch's buckets with the database's JSON functions
   and reads the lead time median from the added-up buckets, so each row is written once and neither Python nor one
-  statement ever holds more than a year. The level rows add up the models of each automation level, every model filed under
-  its current level (RollupModelLevel)."""
+  statement ever holds more than a year. The level rows add up the models of each automation level, every model
+  filed under its current level (RollupModelLevel)."""
 
 import datetime as dt
 
