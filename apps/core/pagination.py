@@ -53,6 +53,11 @@ def _decode(token: str):
         return None
 
 
+def keyset_position(token: str):
+    """The (key, id) position an `after` / `before` token names, or None for a token that names none."""
+    return _decode(token) if token else None
+
+
 @dataclass
 class KeysetPage:
     object_list: list

@@ -5,7 +5,7 @@ import re
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from apps.catalog.models import Service, Supplier
 from apps.deployment_models.models import DeploymentModel, Trigger
@@ -91,6 +91,19 @@ class DeploymentFilterSet(django_filters.FilterSet):
             form_class = super().get_form_class()
             cls._form_class = form_class
         return form_class
+
+    def text_search(self) -> tuple[QuerySet, str]:
+        """(the queryset filtered by everything but the text, the text `filter_text` searches titles for): "" when
+        there is no text or it is a reference. The register reads a text search's page through its own index
+        (search.py), with the same predicate as `filter_text`; call after `qs`."""
+        data = dict(getattr(self.form, "cleaned_data", {}))
+        term = (data.pop("q", "") or "").strip()[:200]
+        if not term or REFERENCE_RE.fullmatch(term):
+            return self.qs, ""
+        queryset = self.queryset
+        for name, value in data.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset, term
 
     def filter_released(self, queryset, name, value):
         """Released to users, or completed and not yet released ("deployed, not released")."""

@@ -18,6 +18,7 @@ from apps.deployments import selectors
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.forms import DateTimeLocalInput
 from apps.deployments.models import Action
+from apps.deployments.search import search_page
 
 PAGE_SIZE = 50
 COLUMNS = [
@@ -93,21 +94,26 @@ def _register_count(qs) -> tuple[int, bool]:
     return count, exact
 
 
-def _register_page(request, qs, ordering: str):
+def _register_page(request, qs, ordering: str, search=None):
     """Keyset pages for the planned-window orders (fast at any depth), a capped offset paginator for the others;
     the count stops at COUNT_CAP so a million rows are not counted on every view, and a first page that holds every
-    row is its own count."""
+    row is its own count. A text search in the default order — `search`, (the rows but for the text, the text) — is
+    read period by period (search.py)."""
     if ordering in KEYSET_ORDERINGS:
         after, before = request.GET.get("after", ""), request.GET.get("before", "")
-        page = keyset_page(
-            qs,
-            key="planned_start",
-            descending=KEYSET_ORDERINGS[ordering],
-            after=after,
-            before=before,
-            size=PAGE_SIZE,
-            row=RegisterRow,
-        )
+        page = None
+        if search is not None and search[1] and not before and KEYSET_ORDERINGS[ordering]:
+            page = search_page(search[0], term=search[1], after=after, size=PAGE_SIZE, row=RegisterRow)
+        if page is None:
+            page = keyset_page(
+                qs,
+                key="planned_start",
+                descending=KEYSET_ORDERINGS[ordering],
+                after=after,
+                before=before,
+                size=PAGE_SIZE,
+                row=RegisterRow,
+            )
         whole = not (after or before or page.has_next)
         count, exact = (len(page), True) if whole else _register_count(qs)
         total = f"{count:,}" if exact else f"more than {count:,}"
@@ -175,7 +181,9 @@ class DeploymentListView(LoginRequiredMixin, View):
                     "sorted": ("desc" if ordering.startswith("-") else "asc") if current == key else "",
                 }
             )
-        page, pager = _register_page(request, qs, ordering)
+        base, term = filterset.text_search()
+        search = (base.select_related(None).values(*ROW_FIELDS), term)
+        page, pager = _register_page(request, qs, ordering, search)
         total, total_exact = pager["count"], pager["exact"]
         return render(
             request,

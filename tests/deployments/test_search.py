@@ -1,0 +1,114 @@
+"""The register's text search read period by period (apps/deployments/search.py) gives exactly the pages of the plain
+query: the same rows, in the same order, with the same next-page positions — on SQLite (which always reads the plain
+query) and on PostgreSQL (where the periods answer)."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.core.pagination import keyset_page
+from apps.deployments import search
+from apps.deployments.filters import DeploymentFilterSet
+from apps.deployments.models import Deployment
+from tests.factories.accounts import UserFactory
+from tests.factories.catalog import ServiceFactory
+from tests.factories.deployments import DeploymentFactory
+from tests.factories.environments import EnvironmentFactory
+
+pytestmark = pytest.mark.django_db
+POSTGRES = connection.vendor == "postgresql"
+# the trigrams the test's titles nearly all share, as the newest titles of a real register would
+COMMON = frozenset({"rel", "ele", "lea", "eas", "ase", "ser", "erv", "rvi", "vic", "ice"})
+
+
+@pytest.fixture
+def register(monkeypatch):
+    """Forty deployments planned 17 days apart (about 23 periods of the keys, past and future), one undated: every
+    other one's title names "service 0042", and one that does not is authorised by the change record "service 0042".
+    The periods are made to answer whatever the planner's statistics of so small a table say."""
+    monkeypatch.setattr(search, "_dense", lambda *args: False)
+    monkeypatch.setattr(search, "_common_trigrams", lambda *args: COMMON)
+    service, environment, requester = ServiceFactory(), EnvironmentFactory(), UserFactory()
+    now = timezone.now().replace(microsecond=0)
+    rows = []
+    for i in range(40):
+        start = now + dt.timedelta(days=17 * (i - 25), hours=i % 3)
+        rows.append(
+            DeploymentFactory(
+                title=f"Release {i} of {'Alpha service 0042' if i % 2 else 'Beta service 0007'}",
+                change_ref="service 0042" if i == 10 else f"CHG{i}",
+                planned_start=start,
+                planned_end=start + dt.timedelta(hours=2),
+                service=service,
+                environment=environment,
+                requester=requester,
+                versions=[],
+            )
+        )
+    Deployment.objects.filter(pk=rows[0].pk).update(planned_start=None, planned_end=None)
+    return rows
+
+
+def _base(term: str):
+    filterset = DeploymentFilterSet({"q": term}, queryset=Deployment.objects.all())
+    return filterset.qs.values("id", "planned_start"), filterset.text_search()[0].values("id", "planned_start")
+
+
+class Row:
+    def __init__(self, values):
+        self.pk = self.id = values["id"]
+        self.planned_start = values["planned_start"]
+
+
+@pytest.mark.parametrize("term", ["service 0042", "SERVICE 004", "alpha service 0042", "Beta service 0007"])
+def test_every_page_is_the_plain_querys_page(register, term):
+    # given the register searched for a term, in its default order, three rows a page
+    plain_qs, base = _base(term)
+    after, pages, fast = "", 0, 0
+    while True:
+        # when each page is read through the periods and by the plain query
+        page = search.search_page(base, term=term, after=after, size=3, row=Row)
+        plain = keyset_page(plain_qs, key="planned_start", descending=True, after=after, size=3, row=Row)
+        # then both hold the same rows in the same order, and lead to the same next page
+        if page is not None:
+            fast += 1
+            assert [r.pk for r in page] == [r.pk for r in plain]
+            assert (page.has_next, page.next_token) == (plain.has_next, plain.next_token)
+        pages += 1
+        if not plain.has_next:
+            break
+        after = plain.next_token
+    assert pages > 3
+    # and PostgreSQL read the pages through the periods, SQLite by the plain query
+    assert (fast > 0) == POSTGRES
+
+
+def test_the_register_lists_title_and_change_record_matches_newest_first(client, register):
+    # given a manager-like user who sees every deployment
+    user = UserFactory(roles=["manager"])
+    client.force_login(user)
+    matching = [d for d in register if "0042" in d.title or d.change_ref == "service 0042"]
+    expected = sorted(
+        Deployment.objects.filter(pk__in=[d.pk for d in matching]).values_list("planned_start", "id"),
+        key=lambda r: (r[0] is None, r[0] or dt.datetime.min.replace(tzinfo=dt.UTC), r[1]),
+        reverse=True,
+    )
+    # when they search the register and walk its pages
+    seen, url = [], reverse("deployments:deployment_list") + "?q=service+0042"
+    while url:
+        response = client.get(url)
+        seen += [d.pk for d in response.context["deployments"]]
+        next_url = response.context["pager"]["next_url"]
+        url = reverse("deployments:deployment_list") + next_url if next_url else ""
+    # then they see the title matches and the change record's deployment, the undated first, then newest first
+    assert seen == [pk for _, pk in expected]
+    assert register[10].pk in seen  # its title does not hold the term: its change record does
+
+
+def test_a_reference_or_no_trigram_is_left_to_the_plain_query(register):
+    # a reference is found by its own index, and "ab" has no trigram for the keys
+    for term in (register[3].reference, "ab"):
+        assert search.search_page(_base(term)[1], term=term, size=3) is None
