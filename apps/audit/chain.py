@@ -19,6 +19,7 @@ from django_q.tasks import async_task
 
 from apps.audit.context import AuditContext, audit_context
 from apps.audit.models import AuditEntry
+from apps.core.compiled import insert_rows
 
 GENESIS = "0" * 64
 ADVISORY_LOCK_ID = 7_240_001
@@ -148,10 +149,7 @@ def _chain(entries: list[AuditEntry]) -> None:
     for entry in entries:
         entry.prev_hash = prev
         entry.hash = prev = entry_hash(prev, entry)
-    if len(entries) == 1:
-        entries[0].save(force_insert=True)
-    else:
-        AuditEntry.objects.bulk_create(entries)  # ids follow list order: the chain's order
+    insert_rows(entries)  # ids follow list order: the chain's order
     _stream_later()
 
 

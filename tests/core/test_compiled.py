@@ -3,9 +3,10 @@
 import datetime as dt
 
 import pytest
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Upper
 
-from apps.core.compiled import CompiledQuery
+from apps.core.compiled import CompiledQuery, insert_rows
 from apps.deployments.models import Deployment, DeploymentEvent
 from apps.deployments.workflow import Status
 from tests.factories.deployments import DeploymentFactory
@@ -60,3 +61,40 @@ def test_a_compiled_values_query_binds_datetimes_as_the_backend_does(world):
 def test_a_stand_in_missing_from_the_query_is_refused():
     with pytest.raises(ValueError, match="mark"):
         CompiledQuery(Deployment.objects.filter(pk=1), marks={"pk": PK})
+
+
+def test_a_compiled_insert_writes_the_rows_bulk_create_writes(world, django_assert_num_queries):
+    # given a deployment written by the ORM, and two events of it made alike
+    deployment = DeploymentFactory(service=world.service)
+    at = dt.datetime(2031, 5, 6, 7, 8, tzinfo=dt.UTC)
+    events = [
+        DeploymentEvent(deployment=deployment, at=at, kind="created", comment=f"row {i}", data={"n": i})
+        for i in range(2)
+    ]
+    orm = [DeploymentEvent(deployment=deployment, at=at, kind="created", comment="orm", data={"n": 9})]
+    DeploymentEvent.objects.bulk_create(orm)
+    # when they are inserted by the compiled insert, in one statement
+    with django_assert_num_queries(1):
+        assert insert_rows(events) == events
+    # then each has its id, in the list's order, and is stored as bulk_create stores a row
+    assert events[0].pk < events[1].pk and not events[0]._state.adding and events[0]._state.db == "default"
+    read = {e.pk: e for e in DeploymentEvent.objects.filter(pk__in=[e.pk for e in [*events, *orm]])}
+    for event in [*events, *orm]:
+        stored = read[event.pk]
+        assert {k: v for k, v in stored.__dict__.items() if k != "_state"} == {
+            k: v for k, v in event.__dict__.items() if k not in ("_state",)
+        }
+
+
+def test_a_compiled_insert_keeps_given_ids_and_falls_back_on_expressions(world):
+    # given a deployment with its id chosen, and one whose reference is an expression for the database
+    made = {"service": world.service, "environment": world.env_staging, "requester": world.users["manager"]}
+    given = DeploymentFactory.build(**made, pk=9_000_123)
+    default = DeploymentFactory.build(**made)
+    given.reference, default.reference = "DEP-X", Upper(Value("dep-y"))
+    # when both are inserted
+    insert_rows([given])
+    insert_rows([default])
+    # then the first keeps its id and the second is written by bulk_create, its reference worked out
+    assert Deployment.objects.get(pk=9_000_123).reference == "DEP-X"
+    assert Deployment.objects.filter(reference="DEP-Y").count() == 1

@@ -1,4 +1,7 @@
-"""Shapes shared by every API resource: the error body, documented once for the OpenAPI schema."""
+"""Shapes shared by every API resource: the error body, documented once for the OpenAPI schema, and fields built
+once per process."""
+
+import copy
 
 from rest_framework import serializers
 
@@ -12,3 +15,29 @@ class ErrorSerializer(serializers.Serializer):
         help_text="Per-field messages for 400 answers.",
     )
     conflicts = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class FieldsOnceMixin:
+    """A serializer whose fields are built once per process and class: each instance gets shallow copies of them
+    (its own binding: name, parent, source), not the deep copy of the declared fields and the fields built from the
+    model that DRF makes for every instance (most of validating one POST). For serializers of plain fields, whose
+    state after `__init__` is read, never changed, by validation; a field's `child` or `child_relation` is copied
+    with it (they reach the request through their parent)."""
+
+    def get_fields(self):
+        template = type(self).__dict__.get("_fields_once")
+        if template is None:
+            template = super().get_fields()
+            type(self)._fields_once = template
+        return {name: _shallow_copy(field) for name, field in template.items()}
+
+
+def _shallow_copy(field):
+    copied = copy.copy(field)
+    for name in ("child_relation", "child"):
+        child = field.__dict__.get(name)
+        if child is not None:
+            child = copy.copy(child)
+            child.parent = copied
+            setattr(copied, name, child)
+    return copied

@@ -5,6 +5,7 @@ from django.utils import timezone
 from apps.audit.chain import audit_append
 from apps.audit.context import AuditContext as Context
 from apps.audit.models import AuditEntry
+from apps.core.compiled import insert_rows
 from apps.core.generations import generation_bump_on_commit
 from apps.core.outbox import outbox_enqueue
 from apps.deployments.models import Deployment, DeploymentEvent, EventKind
@@ -105,7 +106,7 @@ def events_record_many(*, ctx: Context, kind: str, events: list[tuple[Deployment
     """The same event on many deployments (one insert): `events` holds each deployment with its fields
     (comment, from_status, to_status, data). No notifications."""
     built = [_event(deployment=d, ctx=ctx, kind=kind, **fields) for d, fields in events]
-    DeploymentEvent.objects.bulk_create(built)
+    insert_rows(built)
     generation_bump_on_commit(DEPLOYMENTS_GENERATION)
     for event in built:
         audit_deployment_event(event)

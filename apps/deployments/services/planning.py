@@ -12,6 +12,7 @@ from apps.audit.chain import atomic_audited
 from apps.audit.history import audit_history_many
 from apps.catalog.models import ComponentVersion
 from apps.catalog.services import component_version_get_or_create, normalise_checksum
+from apps.core.compiled import insert_rows
 from apps.core.exceptions import ConflictError
 from apps.core.outbox import outbox_enqueue
 from apps.deployment_models.models import ModelStatus
@@ -188,7 +189,7 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
     if ids is not None:  # the reference is in the insert, so the history (and the audit trail) names it
         for deployment, pk in zip(deployments, ids, strict=True):
             deployment.pk, deployment.reference = pk, Deployment.reference_for(pk)
-        Deployment.objects.bulk_create(deployments)
+        insert_rows(deployments)
     else:
         Deployment.objects.bulk_create(deployments)
         for deployment in deployments:
@@ -198,10 +199,12 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
     history = Deployment.history.bulk_history_create(deployments, default_user=actor)
     audit_history_many(instances=deployments, records=history, context=ctx)
     versions_through = Deployment.component_versions.through
-    versions_through.objects.bulk_create(
-        versions_through(deployment_id=plan.deployment.pk, componentversion_id=version.pk)
-        for plan in plans
-        for version in plan.versions
+    insert_rows(
+        [
+            versions_through(deployment_id=plan.deployment.pk, componentversion_id=version.pk)
+            for plan in plans
+            for version in plan.versions
+        ]
     )
     practitioners_through = Deployment.practitioners.through
     practitioners_through.objects.bulk_create(

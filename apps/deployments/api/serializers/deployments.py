@@ -3,6 +3,7 @@ what a transition takes."""
 
 from rest_framework import serializers
 
+from apps.core.api.serializers import FieldsOnceMixin
 from apps.deployments.api.serializers.fields import (
     MAX_ID,
     MAX_TEXT,
@@ -135,7 +136,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
         return {name: read(instance, zone) for name, read in readers}
 
 
-class _DeploymentWriteSerializer(serializers.ModelSerializer):
+class _DeploymentWriteSerializer(FieldsOnceMixin, serializers.ModelSerializer):
     model = IdField(scope=deployment_models, required=False, allow_null=True)
     service = IdField(scope=services)
     environment = IdField(scope=environments)

@@ -1,11 +1,15 @@
 """The fields and bounds the deployments API's shapes share: ids parsed strictly, related ids looked up among what
 the requesting user may see, the text bounds, the knowledge links and the severity."""
 
+import functools
+
 from django.contrib.auth import get_user_model
+from django.db import router
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier
+from apps.core.compiled import CompiledQuery
 from apps.core.permissions import is_signed_in, objects_for_user
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import MAX_KNOWLEDGE_LINKS, Severity
@@ -56,17 +60,41 @@ class IdField(serializers.PrimaryKeyRelatedField):
         memo = self.context.setdefault("_id_lookups", {}) if isinstance(self.context, dict) else {}
         key = (self.scope, str(data))
         if key not in memo:
-            memo[key] = super().to_internal_value(data)
+            memo[key] = self._lookup(data)
         return memo[key]
 
+    def _lookup(self, data):
+        """The object `data` names, by a query compiled once per process when what a signed-in user may see of
+        the scope does not depend on who they are (DRF's lookup built and compiled a queryset per id)."""
+        everyone = getattr(self.scope, "everyone", None)
+        if everyone is None or not is_signed_in(getattr(self.context.get("request"), "user", None)):
+            return super().to_internal_value(data)
+        rows = _lookup_query(everyone, router.db_for_read(everyone().model)).fetch(pk=int(data))
+        if not rows:
+            self.fail("does_not_exist", pk_value=data)
+        return rows[0]
 
-def _scope(model, view_perm: str | None = None):
+
+_PK = -8_000_001  # the stand-in for the id a lookup binds (no row has a negative id)
+
+
+@functools.cache
+def _lookup_query(everyone, using: str) -> CompiledQuery:
+    return CompiledQuery(everyone().filter(pk=_PK), marks={"pk": _PK}, using=using)
+
+
+def _scope(model, view_perm: str | None = None, everyone=None):
+    """The objects of `model` `user` may name: none when not signed in; those they hold `view_perm` on, or
+    `everyone()` (all of them by default). Without `view_perm` the scope keeps `everyone`: what every signed-in
+    user may name, the same for all of them."""
+    everyone = everyone or model.objects.all
+
     def scope(user):
         if not is_signed_in(user):
             return model.objects.none()
-        qs = model.objects.all()
-        return objects_for_user(user, view_perm, qs) if view_perm else qs
+        return objects_for_user(user, view_perm, everyone()) if view_perm else everyone()
 
+    scope.everyone = None if view_perm else everyone
     return scope
 
 
@@ -74,19 +102,10 @@ services = _scope(Service)
 environments = _scope(Environment)
 suppliers = _scope(Supplier)
 components = _scope(ServiceComponent)
-
-
-def component_versions(user):
-    return _scope(ComponentVersion)(user).select_related("component")  # the plan checks each version's service
-
-
+# the plan checks each version's service
+component_versions = _scope(ComponentVersion, everyone=lambda: ComponentVersion.objects.select_related("component"))
 deployment_models = _scope(DeploymentModel, "deployment_models.view_deploymentmodel")
-
-
-def users(user):
-    if not is_signed_in(user):
-        return get_user_model().objects.none()
-    return get_user_model().objects.filter(is_active=True)
+users = _scope(get_user_model(), everyone=lambda: get_user_model().objects.filter(is_active=True))
 
 
 @extend_schema_field(
