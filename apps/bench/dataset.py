@@ -6,10 +6,13 @@ are generated in chunks and loaded with COPY (PostgreSQL), so a million deployme
 memory.
 """
 
+import bisect
 import datetime as dt
+import itertools
 import random
 import sys
 import time
+from collections.abc import Callable
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -44,8 +47,19 @@ FINISHED_WITHIN = dt.timedelta(hours=8)
 ACCEPTANCE = "Smoke test passed"  # every generated deployment names one acceptance check (the evidence rules)
 
 
-def _pick(rng: random.Random, mix):
-    return rng.choices([s for s, _ in mix], weights=[w for _, w in mix])[0]
+def _weighted(population: list, weights: list) -> Callable[[random.Random], object]:
+    """A draw of one of `population` by `weights`: what `rng.choices(population, weights)[0]` draws (the same single
+    `random()`), with the cumulative weights added up once instead of at every draw."""
+    cum = list(itertools.accumulate(weights))
+    total, hi = cum[-1] + 0.0, len(cum) - 1
+    return lambda rng: population[bisect.bisect(cum, rng.random() * total, 0, hi)]
+
+
+def _mix(mix) -> Callable[[random.Random], object]:
+    return _weighted([s for s, _ in mix], [w for _, w in mix])
+
+
+_FINAL, _FUTURE = _mix(FINAL_MIX), _mix(FUTURE_MIX)
 
 
 N = "\\N"
@@ -174,7 +188,7 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
     out["rollup"] = rollup = {}  # the KPI daily rows of these deployments (seed_rollups), if the generator keeps them
     deps, dvs, dps, events = out["deployments"], out["versions"], out["practitioners"], out["events"]
     checks, approvals, incidents, feedback = out["checks"], out["approvals"], out["incidents"], out["feedback"]
-    envs, env_weights, services, models_ = r["envs"], r["env_weights"], r["services"], r["models"]
+    pick_env, services, models_ = _weighted(r["envs"], r["env_weights"]), r["services"], r["models"]
     requesters, managers, practitioners = r["requesters"], r["managers"], r["practitioners"]
     now, first, step = r["now"], r["first"], r["step"]
     out["horizon"] = local_day(first + step * hi) - dt.timedelta(days=1) if r["rollups"] else None
@@ -182,7 +196,7 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
         pk = r["dep_id"] + i
         start = (first + step * i + dt.timedelta(minutes=rng.randint(0, 240))).replace(second=0, microsecond=0)
         end = start + dt.timedelta(minutes=rng.choice((30, 60, 90, 120, 240)))
-        env_pk, _kind = rng.choices(envs, weights=env_weights)[0]
+        env_pk, _kind = pick_env(rng)
         service_pk, service_name = services[rng.randrange(len(services))]
         model_pk = models_[rng.randrange(len(models_))] if models_ and rng.random() < 0.92 else None
         stage_id = r["stage_by"].get((model_pk, env_pk)) if model_pk else None
@@ -190,7 +204,7 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
         manager = managers[rng.randrange(len(managers))]
         practitioner = practitioners[rng.randrange(len(practitioners))]
         # a deployment whose work could still be going on (up to 7.2 hours after its start) is not yet done
-        status = _pick(rng, FUTURE_MIX) if start + FINISHED_WITHIN > now else _pick(rng, FINAL_MIX)
+        status = _FUTURE(rng) if start + FINISHED_WITHIN > now else _FINAL(rng)
         created = start - dt.timedelta(days=rng.randint(1, 20), minutes=rng.randint(0, 600))
         submitted = created + dt.timedelta(hours=rng.randint(1, 48)) if status != Status.DRAFT else None
         approved = (

@@ -148,13 +148,33 @@ class IndexesDropped:
         return self
 
     def __exit__(self, *exc):
-        if connection.vendor != "postgresql":
+        if connection.vendor != "postgresql" or not self.definitions:
             return False
-        with connection.cursor() as cursor:
-            cursor.execute("SET maintenance_work_mem = '256MB'")
-            for definition in self.definitions:
-                cursor.execute(definition)
+        if connection.in_atomic_block:  # another connection would wait for this transaction's dropped indexes
+            _build(self.definitions)
+            return False
+        # outside a transaction, two connections: a build's sort and a GIN index's inserts each use one core, and
+        # PostgreSQL builds neither a GIN index nor a small B-tree with parallel workers
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=BUILDERS) as pool:
+            for done in [pool.submit(_build, [d], close=True) for d in self.definitions]:
+                done.result()
         return False
+
+
+BUILDERS = 2  # the connections that rebuild the dropped indexes (the machines have two cores)
+
+
+def _build(definitions: list[str], *, close: bool = False) -> None:
+    try:
+        with connection.cursor() as cursor:  # in a thread, its own connection
+            cursor.execute("SET maintenance_work_mem = '256MB'")
+            for definition in definitions:
+                cursor.execute(definition)
+    finally:
+        if close:
+            connection.close()
 
 
 @contextmanager
