@@ -26,15 +26,13 @@ def counts(env) -> dict:
 
 
 def manage(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=check,
-        timeout=600,
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
     )
+    # a failing command shows what it printed (pg_restore's error, a traceback), not only its exit status
+    said = f"manage.py {' '.join(args)}: exit {done.returncode}\n{done.stdout}{done.stderr}"
+    assert not check or done.returncode == 0, said
+    return done
 
 
 def _scratch_postgres(name: str) -> str | None:

@@ -4,12 +4,13 @@ from django.db import migrations
 # trigrams are made the same way), prefixed with the 30-day period of its planned start ("n" when it has none). The
 # register's text search asks the GIN index for the trigrams of a few recent periods at a time, newest first, and
 # stops when a page is full (apps/deployments/search.py), where the title's trigram index (0003) must read every
-# posting list whole, however common its trigrams.
+# posting list whole, however common its trigrams. show_trgm is named with pg_trgm's schema: pg_restore builds the
+# index with an empty search_path, where an unqualified name is not found (`manage.py restore` would fail).
 FUNCTION = r"""
 CREATE OR REPLACE FUNCTION dep_search_keys(planned_start timestamptz, title text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT array_agg(p.period || t)
-  FROM unnest(show_trgm(upper(title))) t,
+  FROM unnest({schema}.show_trgm(upper(title))) t,
        (SELECT coalesce(floor(extract(epoch FROM planned_start) / 2592000)::bigint::text, 'n') || ':') p(period)
   WHERE strpos(t, ' ') = 0
 $$
@@ -21,10 +22,11 @@ def search_keys_index(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
-        if cursor.fetchone() is None:
+        cursor.execute("SELECT extnamespace::regnamespace::text FROM pg_extension WHERE extname = 'pg_trgm'")
+        found = cursor.fetchone()
+        if found is None:
             return  # no trigrams: the search keeps its plain query
-    schema_editor.execute(FUNCTION)
+    schema_editor.execute(FUNCTION.replace("{schema}", found[0]))
     schema_editor.execute(
         "CREATE INDEX IF NOT EXISTS dep_search_keys ON deployments_deployment "
         "USING gin (dep_search_keys(planned_start, title::text))"
