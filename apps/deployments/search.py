@@ -21,6 +21,10 @@ from apps.core.pagination import KeysetPage, keyset_page, keyset_position
 PERIOD = dt.timedelta(days=30)  # the period of the keys: 2592000 seconds in migration 0024's function
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 WINDOWS = (8, 32)  # periods in each try, newest first; past the last, the plain query
+# the periods are counted down from the planned start of the LEAD-th newest deployment, not the newest's: a few
+# deployments planned years ahead would otherwise leave the windows nearly empty and every search to the plain query;
+# the rows planned after it (LEAD at most, and any planned since) are read by the planned-start index
+LEAD = 200
 # a term the planner expects in more than this share of the rows is read by the plain query, which walks the
 # planned-start index in order and stops at a full page sooner than the periods would gather their candidates
 DENSE = 0.01
@@ -50,13 +54,16 @@ def _usable(using: str) -> bool:
 
 def _terms(using: str, term: str, table: str) -> tuple[list[str], dt.datetime | None, dt.datetime | None, float]:
     """The term's trigrams as the keys spell them (inside its words, upper-cased then as pg_trgm folds them), the
-    newest and oldest planned starts and the table's estimated rows, in one query."""
+    anchor of the periods (the planned start of the LEAD-th newest dated row, or the oldest where there are fewer),
+    the oldest planned start and the table's estimated rows, in one query."""
     with connections[using].cursor() as cursor:
         cursor.execute(
             "SELECT array(SELECT t FROM unnest(show_trgm(upper(%s))) t WHERE strpos(t, ' ') = 0), "  # noqa: S608
-            f'(SELECT max(planned_start) FROM "{table}"), (SELECT min(planned_start) FROM "{table}"), '
+            f'coalesce((SELECT planned_start FROM "{table}" WHERE planned_start IS NOT NULL '
+            f'ORDER BY planned_start DESC OFFSET %s LIMIT 1), (SELECT min(planned_start) FROM "{table}")), '
+            f'(SELECT min(planned_start) FROM "{table}"), '
             "(SELECT reltuples FROM pg_class WHERE oid = %s::regclass)",
-            [term, table],
+            [term, LEAD, table],
         )
         return cursor.fetchone()
 
@@ -101,18 +108,18 @@ def search_page(queryset, *, term: str, after: str = "", size: int, row=None) ->
     if not term or not _usable(using):
         return None
     table = queryset.model._meta.db_table
-    trigrams, newest, oldest, rows = _terms(using, term, table)
+    trigrams, anchor, oldest, rows = _terms(using, term, table)
     # the plain query reads the posting list of each trigram of the term whole: short ones, unless one is common
     common = _common_trigrams(using, table)
     rare = [t for t in trigrams if t not in common]  # any subset of the trigrams still narrows exactly
     position = keyset_position(after)
-    if not rare or len(rare) == len(trigrams) or newest is None or (position is not None and position[0] is None):
+    if not rare or len(rare) == len(trigrams) or anchor is None or (position is not None and position[0] is None):
         return None
     if _dense(using, term, table, rows):
         return None
     trigrams = rare
     after = after if position is not None else ""  # an unreadable token is the first page, as keyset_page reads it
-    top = _period(position[0]) if position is not None else _period(newest)
+    top = _period(position[0]) if position is not None else _period(anchor)
     start, ref, keys = f'"{table}"."planned_start"', f'"{table}"."change_ref"', KEYS.format(t=f'"{table}"')
     # the register's predicate (filter_text: the title holds the term, or the change record is it), as strpos where
     # filter_text has LIKE: the rows are found by the keys, in a subquery read first, whatever the planner guesses
@@ -123,7 +130,8 @@ def search_page(queryset, *, term: str, after: str = "", size: int, row=None) ->
         arms, params = [f"{ref} = %s"], [term]
         if position is None:
             arrays.append([f"n:{t}" for t in trigrams])  # the undated rows, first in this order
-            # and rows planned later than the newest period (written since `newest` was read): the planned-start index
+            # and rows planned later than the anchor's period (LEAD at most, and any planned since): the planned-start
+            # index
             arms.append(f"{start} >= %s")
             params.append(EPOCH + (top + 1) * PERIOD)
         arms += [f"{keys} @> %s::text[]"] * len(arrays)

@@ -31,6 +31,7 @@ def register(monkeypatch):
     The periods are made to answer whatever the planner's statistics of so small a table say."""
     monkeypatch.setattr(search, "_dense", lambda *args: False)
     monkeypatch.setattr(search, "_common_trigrams", lambda *args: COMMON)
+    monkeypatch.setattr(search, "LEAD", 4)  # the periods counted down from the fifth newest, as from the 201st
     service, environment, requester = ServiceFactory(), EnvironmentFactory(), UserFactory()
     now = timezone.now().replace(microsecond=0)
     rows = []
@@ -112,3 +113,26 @@ def test_a_reference_or_no_trigram_is_left_to_the_plain_query(register):
     # a reference is found by its own index, and "ab" has no trigram for the keys
     for term in (register[3].reference, "ab"):
         assert search.search_page(_base(term)[1], term=term, size=3) is None
+
+
+def test_deployments_planned_years_ahead_leave_the_periods_answering(register):
+    # given a few deployments planned five years ahead, beyond every period of the rest
+    far = timezone.now().replace(microsecond=0) + dt.timedelta(days=5 * 365)
+    for i in range(3):
+        DeploymentFactory(
+            title=f"Release far {i} of Alpha service 0042",
+            planned_start=far + dt.timedelta(days=i),
+            planned_end=far + dt.timedelta(days=i, hours=1),
+            service=register[1].service,
+            environment=register[1].environment,
+            versions=[],
+        )
+    plain_qs, base = _base("service 0042")
+    # when the first page is searched
+    page = search.search_page(base, term="service 0042", size=5, row=Row)
+    plain = keyset_page(plain_qs, key="planned_start", descending=True, size=5, row=Row)
+    # then it is the plain query's page, the far deployments first, and on PostgreSQL the periods answered it
+    assert (page is not None) == POSTGRES
+    if page is not None:
+        assert [r.pk for r in page] == [r.pk for r in plain]
+        assert (page.has_next, page.next_token) == (plain.has_next, plain.next_token)
