@@ -143,7 +143,12 @@ class DeploymentModel(models.Model):
         constraints = [models.UniqueConstraint(fields=["name", "version"], name="unique_model_version")]
 
     def __str__(self) -> str:
-        return f"{self.name} v{self.version}"
+        return self.label(self.name, self.version)
+
+    @staticmethod
+    def label(name: str, version: int) -> str:
+        """How a model reads in lists and filters, from its columns alone: "Standard release v3"."""
+        return f"{name} v{version}"
 
     def natural_key(self) -> tuple[str, int]:
         """Name and version: the model templates in fixtures/ are named by them, whatever their ids."""

@@ -15,6 +15,12 @@ from apps.environments.models import Environment, EnvironmentKind
 
 REFERENCE_RE = re.compile(r"(?i)DEP-\d{6,}")
 
+
+def search_text(value) -> str:
+    """The register's search text as searched: stripped, at most 200 characters ("" for none)."""
+    return (value or "").strip()[:200]
+
+
 ORDERING = [
     ("planned_start", "planned_start"),
     ("reference", "reference"),
@@ -97,7 +103,7 @@ class DeploymentFilterSet(django_filters.FilterSet):
         there is no text or it is a reference. The register reads a text search's page through its own index
         (search.py), with the same predicate as `filter_text`; call after `qs`."""
         data = dict(getattr(self.form, "cleaned_data", {}))
-        term = (data.pop("q", "") or "").strip()[:200]
+        term = search_text(data.pop("q", ""))
         if not term or REFERENCE_RE.fullmatch(term):
             return self.qs, ""
         queryset = self.queryset
@@ -121,7 +127,7 @@ class DeploymentFilterSet(django_filters.FilterSet):
     def filter_text(self, queryset, name, value):
         """A reference finds that deployment; anything else searches titles (a trigram index on PostgreSQL) and
         change records."""
-        value = value.strip()[:200]
+        value = search_text(value)
         if not value:
             return queryset
         if REFERENCE_RE.fullmatch(value):

@@ -352,7 +352,7 @@ def register_filter_choices() -> dict[str, list]:
         if kind == 0:
             label = f"{a} {b}".strip() or c
         elif kind == 3:
-            label = f"{a} v{-last}"
+            label = DeploymentModel.label(a, -last)
         else:
             label = a
         lists[kind].append((pk, label))

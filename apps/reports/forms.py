@@ -33,7 +33,7 @@ def _options(queryset, empty_label: str, columns: tuple[str, ...]) -> list[tuple
     JSON fields and instances cost the page more than drawing it)."""
     rows = queryset.values_list("pk", *columns)
     if columns == ("name", "version"):
-        return [("", empty_label), *((pk, f"{name} v{version}") for pk, name, version in rows)]
+        return [("", empty_label), *((pk, DeploymentModel.label(name, version)) for pk, name, version in rows)]
     return [("", empty_label), *rows]
 
 
