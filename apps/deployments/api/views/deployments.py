@@ -1,6 +1,8 @@
 """The deployments resource of the API: list, read, plan (one or many), edit (with `version`), and the process
 transitions as actions; there is no DELETE, a deployment is cancelled, never removed."""
 
+import copy
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Prefetch
@@ -71,10 +73,30 @@ class DeploymentRow:
         return self.id
 
 
+class _ShallowFields(dict):
+    """A form's declared fields that each form copies shallowly (Django deep-copies them: widgets, choices and
+    querysets, a third of validating an API list's filters). For forms that are validated, never changed or
+    rendered with changes: cleaning a value only reads its field."""
+
+    def __deepcopy__(self, memo):
+        return {name: copy.copy(field) for name, field in self.items()}
+
+
 class DeploymentApiFilterSet(DeploymentFilterSet):
     """The register's FilterSet without `ordering`: API lists are in keyset order (newest first)."""
 
     ordering = None
+
+    def get_form_class(self):
+        """The register's filter form, its fields copied shallowly by each form (the API only validates it)."""
+        cls = type(self)
+        form_class = cls.__dict__.get("_api_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            form_class = type(form_class.__name__, (form_class,), {})
+            form_class.base_fields = _ShallowFields(form_class.base_fields)
+            cls._api_form_class = form_class
+        return form_class
 
 
 def _idempotency_key(request, *, limit: int) -> str:
