@@ -1,14 +1,12 @@
 """The deployments resource of the API: list, read, plan (one or many), edit (with `version`), and the process
 transitions as actions; there is no DELETE, a deployment is cancelled, never removed."""
 
-import copy
 import functools
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
@@ -19,6 +17,7 @@ from apps.catalog.models import ComponentVersion
 from apps.core.api.pagination import NewestFirstCursorPagination
 from apps.core.api.permissions import May, WritePermission
 from apps.deployments import workflow
+from apps.deployments.api.filters import DeploymentApiFilterSet, DeploymentFilterBackend, verify_filters
 from apps.deployments.api.pagination import RISK_ORDERINGS, RiskCursorPagination
 from apps.deployments.api.serializers.deployments import (
     DeploymentBulkInputSerializer,
@@ -30,7 +29,6 @@ from apps.deployments.api.serializers.deployments import (
 )
 from apps.deployments.api.serializers.fields import parse_id
 from apps.deployments.api.views.common import api_context
-from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Deployment
 from apps.deployments.permissions import (
     clearance_gap,
@@ -93,32 +91,6 @@ class DeploymentRow:
     @property
     def pk(self) -> int:
         return self.id
-
-
-class _ShallowFields(dict):
-    """A form's declared fields that each form copies shallowly (Django deep-copies them: widgets, choices and
-    querysets, a third of validating an API list's filters). For forms that are validated, never changed or
-    rendered with changes: cleaning a value only reads its field."""
-
-    def __deepcopy__(self, memo):
-        return {name: copy.copy(field) for name, field in self.items()}
-
-
-class DeploymentApiFilterSet(DeploymentFilterSet):
-    """The register's FilterSet without `ordering`: API lists are in keyset order (newest first)."""
-
-    ordering = None
-
-    def get_form_class(self):
-        """The register's filter form, its fields copied shallowly by each form (the API only validates it)."""
-        cls = type(self)
-        form_class = cls.__dict__.get("_api_form_class")
-        if form_class is None:
-            form_class = super().get_form_class()
-            form_class = type(form_class.__name__, (form_class,), {})
-            form_class.base_fields = _ShallowFields(form_class.base_fields)
-            cls._api_form_class = form_class
-        return form_class
 
 
 def _idempotency_key(request, *, limit: int) -> str:
@@ -204,7 +176,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = DeploymentSerializer
     pagination_class = NewestFirstCursorPagination
     filterset_class = DeploymentApiFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [DeploymentFilterBackend]
     permission_classes = [permissions.IsAuthenticated, WritePermission]
     write_rules = {
         "create": REQUESTERS,
@@ -368,7 +340,14 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     # last in the class: a method named `list` would shadow the builtin in the annotations after it
     def list(self, request, *args, **kwargs):
-        page = [DeploymentRow(values) for values in self.paginate_queryset(self.filter_queryset(self.get_queryset()))]
+        queryset = self.filter_queryset(self.get_queryset())
+        try:
+            page = [DeploymentRow(values) for values in self.paginate_queryset(queryset)]
+        except exceptions.ValidationError:
+            verify_filters(self)  # an unknown related id is the first error, as when it was looked up first
+            raise
+        if not page:  # a row found proves the related ids it was filtered by exist; none found proves nothing
+            verify_filters(self)
         deployment_linked_ids(deployments=page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
