@@ -133,9 +133,11 @@ class _DeploymentListSerializer(serializers.ListSerializer):
 class DeploymentSerializer(serializers.ModelSerializer):
     """A deployment as clients read it. `version` is the optimistic-locking counter to send back on edits.
 
-    A page of the register is 50 of these: each row is written by a writer built once per process from the declared
-    fields (same values as DRF's field machinery, which the tests compare), not by DRF's per-field `get_attribute`;
-    building the fields themselves on every request was a tenth of an API list."""
+    A page of the register is 50 of these: each row is written by per-field readers built once per process from
+    the declared fields (same values as DRF's field machinery, which the tests compare), not by DRF's per-field
+    `get_attribute`; building the fields themselves on every request was a tenth of an API list."""
+
+    # the docstring above is the schema's description of a deployment: the readers are a `_RowWriter`
 
     component_versions = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
     practitioners = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
