@@ -67,8 +67,8 @@ LIST_COLUMNS = tuple(f.attname for f in Deployment._meta.concrete_fields)
 
 @functools.cache
 def _list_values() -> QuerySet:
-    """Every deployment as values() of its columns, built once per process: each list clones it (resolving some
-    fifty column names on every request took longer than PostgreSQL took to read the page)."""
+    """Every deployment as values() of its columns, built once per process: each list clones it (resolving its
+    forty column names on every request took longer than PostgreSQL took to read the page)."""
     return Deployment.objects.values(*LIST_COLUMNS)
 
 
