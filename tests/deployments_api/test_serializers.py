@@ -1,6 +1,9 @@
 """The deployment representation: the per-field readers write exactly what DRF's field machinery would."""
 
+import zoneinfo
+
 import pytest
+from django.utils import timezone
 from rest_framework import serializers
 
 from apps.deployments import workflow
@@ -38,3 +41,18 @@ def test_the_list_reads_linked_ids_as_each_deployments_own_page_does(world, clie
     for row in listed:
         assert row == client.get(f"/api/v1/deployments/{row['id']}/").json()
     assert len(next(r for r in listed if r["id"] == deployment.pk)["component_versions"]) >= 4
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Paris", "America/New_York"])
+def test_many_deployments_are_written_as_each_one_alone_in_the_current_time_zone(world, zone):
+    # given deployments with times, read in a current time zone other than the default
+    deployments = list(Deployment.objects.prefetch_related("component_versions", "practitioners").order_by("id"))
+    with timezone.override(zoneinfo.ZoneInfo(zone)):
+        # when they are written as a list and one by one
+        listed = DeploymentSerializer(deployments, many=True).data
+        alone = [DeploymentSerializer(d).data for d in deployments]
+        generic = [dict(serializers.ModelSerializer.to_representation(DeploymentSerializer(), d)) for d in deployments]
+    # then each list row is the deployment alone and what DRF's fields write, key for key in the same order
+    assert [list(row.items()) for row in listed] == [list(row.items()) for row in alone]
+    assert [dict(row) for row in listed] == generic
+    assert any(row["planned_start"] for row in listed)

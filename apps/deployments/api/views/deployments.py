@@ -1,11 +1,12 @@
 """The deployments resource of the API: list, read, plan (one or many), edit (with `version`), and the process
 transitions as actions; there is no DELETE, a deployment is cancelled, never removed."""
 
+import functools
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, permissions, status, viewsets
@@ -16,6 +17,7 @@ from apps.catalog.models import ComponentVersion
 from apps.core.api.pagination import NewestFirstCursorPagination
 from apps.core.api.permissions import May, WritePermission
 from apps.deployments import workflow
+from apps.deployments.api.filters import DeploymentApiFilterSet, DeploymentFilterBackend, verify_filters
 from apps.deployments.api.pagination import RISK_ORDERINGS, RiskCursorPagination
 from apps.deployments.api.serializers.deployments import (
     DeploymentBulkInputSerializer,
@@ -27,7 +29,6 @@ from apps.deployments.api.serializers.deployments import (
 )
 from apps.deployments.api.serializers.fields import parse_id
 from apps.deployments.api.views.common import api_context
-from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Deployment
 from apps.deployments.permissions import (
     clearance_gap,
@@ -36,7 +37,12 @@ from apps.deployments.permissions import (
     segregation_refuses,
     transition_refusal,
 )
-from apps.deployments.selectors import deployment_linked_ids, deployment_list, remembered_deployments
+from apps.deployments.selectors import (
+    deployment_linked_ids,
+    deployment_list,
+    deployment_visible_q,
+    remembered_deployments,
+)
 from apps.deployments.services import (
     BULK_LIMIT,
     ItemInvalid,
@@ -59,6 +65,22 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 LIST_COLUMNS = tuple(f.attname for f in Deployment._meta.concrete_fields)
 
 
+@functools.cache
+def _list_values() -> QuerySet:
+    """Every deployment as values() of its columns, built once per process: each list clones it (resolving its
+    forty column names on every request took longer than PostgreSQL took to read the page)."""
+    return Deployment.objects.values(*LIST_COLUMNS)
+
+
+def _visible_rows(user) -> QuerySet:
+    """The rows of the deployments `user` may see, as deployment_list restricts them (with nothing joined: the API
+    shows related ids only)."""
+    if not user.is_authenticated:
+        return Deployment.objects.none()
+    visible = deployment_visible_q(user)
+    return _list_values().all() if visible is None else _list_values().filter(visible)
+
+
 class DeploymentRow:
     """One deployment of an API list, read by values(): its columns as attributes (all that the serializer's
     readers and deployment_linked_ids read), without making a model instance of some fifty fields for each row."""
@@ -69,12 +91,6 @@ class DeploymentRow:
     @property
     def pk(self) -> int:
         return self.id
-
-
-class DeploymentApiFilterSet(DeploymentFilterSet):
-    """The register's FilterSet without `ordering`: API lists are in keyset order (newest first)."""
-
-    ordering = None
 
 
 def _idempotency_key(request, *, limit: int) -> str:
@@ -160,7 +176,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = DeploymentSerializer
     pagination_class = NewestFirstCursorPagination
     filterset_class = DeploymentApiFilterSet
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [DeploymentFilterBackend]
     permission_classes = [permissions.IsAuthenticated, WritePermission]
     write_rules = {
         "create": REQUESTERS,
@@ -184,7 +200,7 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             return Deployment.objects.none()
         # the API shows related ids only: no joins, and the many-to-many values read as ids (by `list` after paging)
         if self.action == "list":  # rows as values(), made into DeploymentRow objects once paged (see `list`)
-            return deployment_list(user=self.request.user).select_related(None).values(*LIST_COLUMNS)
+            return _visible_rows(self.request.user)
         return (
             deployment_list(user=self.request.user)
             .select_related(None)
@@ -324,7 +340,14 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
     # last in the class: a method named `list` would shadow the builtin in the annotations after it
     def list(self, request, *args, **kwargs):
-        page = [DeploymentRow(values) for values in self.paginate_queryset(self.filter_queryset(self.get_queryset()))]
+        queryset = self.filter_queryset(self.get_queryset())
+        try:
+            page = [DeploymentRow(values) for values in self.paginate_queryset(queryset)]
+        except exceptions.ValidationError:
+            verify_filters(self)  # an unknown related id is the first error, as when it was looked up first
+            raise
+        if not page:  # a row found proves the related ids it was filtered by exist; none found proves nothing
+            verify_filters(self)
         deployment_linked_ids(deployments=page)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
