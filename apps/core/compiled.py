@@ -16,6 +16,34 @@ from django.db.models import AutoField, Model, QuerySet
 from django.db.models.query import get_related_populators
 
 
+class Marks:
+    """Where the stand-ins of `marks` (name → a stand-in value) stand among the `params` of a compiled text, so that
+    each call puts its own values there. A datetime goes to the database as the backend adapts it (SQLite: as
+    text), so its stand-in is looked for adapted alike. Each stand-in must be found at least once."""
+
+    def __init__(self, params, marks: dict[str, object], *, using: str):
+        ops = connections[using].ops
+        self.params = tuple(params)
+        self.adapt = {
+            name: ops.adapt_datetimefield_value for name, mark in marks.items() if isinstance(mark, dt.datetime)
+        }
+        self.slots = {}
+        for name, mark in marks.items():
+            mark = self.adapt[name](mark) if name in self.adapt else mark
+            self.slots[name] = [i for i, p in enumerate(self.params) if type(p) is type(mark) and p == mark]
+        if not all(self.slots.values()):
+            raise ValueError(f"a mark was not found in the query's parameters: {self.slots}")
+
+    def bind(self, values: dict) -> list:
+        """The parameters with each mark's value from `values` in its places."""
+        params = list(self.params)
+        for name, slots in self.slots.items():
+            value = self.adapt[name](values[name]) if name in self.adapt else values[name]
+            for i in slots:
+                params[i] = value
+        return params
+
+
 class CompiledQuery:
     """`queryset` compiled once, with `marks` (name → a stand-in value used in its filters in place of the value each
     call gives: an int, a str or an aware datetime) as its parameters. A stand-in must appear in the parameters only
@@ -28,20 +56,10 @@ class CompiledQuery:
             raise ValueError("CompiledQuery reads rows of one query: no prefetch or known related objects")
         self.model = queryset.model
         self.using = using or router.db_for_read(self.model)
-        ops = connections[self.using].ops
-        # a datetime goes to the database as the backend adapts it (SQLite: as text); the stand-in was adapted alike
-        self.adapt = {
-            name: ops.adapt_datetimefield_value for name, mark in marks.items() if isinstance(mark, dt.datetime)
-        }
         compiler = queryset.query.get_compiler(using=self.using)
         sql, params = compiler.as_sql()
         self.sql, self.params = sql, tuple(params)
-        self.slots = {}
-        for name, mark in marks.items():
-            mark = self.adapt[name](mark) if name in self.adapt else mark
-            self.slots[name] = [i for i, p in enumerate(params) if type(p) is type(mark) and p == mark]
-        if not all(self.slots.values()):
-            raise ValueError(f"a mark was not found in the query's parameters: {self.slots}")
+        self.marks = Marks(params, marks, using=self.using)
         self.compiler = compiler
         self.values = queryset._fields is not None or compiler.klass_info is None
         if self.values:
@@ -55,16 +73,15 @@ class CompiledQuery:
 
     def rows(self, **values) -> list:
         """The rows for these values of the marks, as tuples with Django's converters applied."""
-        params = list(self.params)
-        for name, slots in self.slots.items():
-            value = self.adapt[name](values[name]) if name in self.adapt else values[name]
-            for i in slots:
-                params[i] = value
         with connections[self.using].cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(self.sql, self.marks.bind(values))
             rows = cursor.fetchall()
         if self.compiler.has_extra_select:  # the ORDER BY's columns a DISTINCT adds, which Django drops too
             rows = [row[: self.compiler.col_count] for row in rows]
+        return self.converted(rows)
+
+    def converted(self, rows: list) -> list:
+        """These rows of the query with Django's converters applied."""
         return list(self.compiler.results_iter(results=[rows], tuple_expected=True))
 
     def fetch(self, **values) -> list[Model]:
@@ -85,6 +102,64 @@ class CompiledQuery:
                 setattr(obj, name, row[pos])
             result.append(obj)
         return result
+
+
+def _parts(querysets, using: str) -> list[CompiledQuery]:
+    parts = [CompiledQuery(queryset, marks={}, using=using) for queryset in querysets]
+    if any(part.compiler.has_extra_select for part in parts):
+        raise ValueError("queries read together: no DISTINCT with ORDER BY columns of its own")
+    return parts
+
+
+class CompiledUnion:
+    """Querysets, of one model or of several, read in one statement (one round trip instead of one each), compiled
+    once, with `marks` as `CompiledQuery`'s across all of them (each found in one at least). Each query is joined
+    onto a row of its own (`(SELECT 0 AS i UNION ALL SELECT 1 …) t LEFT JOIN (query 0) r0 ON t.i = 0 …`), so its
+    columns keep their types on every database (a UNION ALL padded with NULLs would give PostgreSQL untyped columns
+    to match); a column of 1 before each query's own tells its rows from the empty row of a query that found none.
+    `fetch` gives each query's rows as its `CompiledQuery` reads them (instances, or tuples for `values_list()`)."""
+
+    def __init__(self, querysets: list[QuerySet], *, marks: dict[str, object], using: str):
+        self.using = using
+        self.parts = _parts(querysets, using)
+        tags = " UNION ALL ".join(f"SELECT {i}{' AS i' if i == 0 else ''}" for i in range(len(self.parts)))
+        joins = "".join(
+            f" LEFT JOIN (SELECT 1 AS found, q.* FROM ({part.sql}) q) r{i} ON t.i = {i}"  # noqa: S608
+            for i, part in enumerate(self.parts)
+        )
+        self.sql = f"SELECT * FROM ({tags}) t{joins}"  # noqa: S608 (the ORM's compiled SQL)
+        self.marks = Marks([p for part in self.parts for p in part.params], marks, using=using)
+        widths = [1 + len(part.compiler.select) for part in self.parts]
+        self.columns = [(1 + sum(widths[:i]), 1 + sum(widths[: i + 1])) for i in range(len(widths))]
+
+    def fetch(self, **values) -> list[list]:
+        """For these values of the marks, each query's rows, in the order of the querysets."""
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, self.marks.bind(values))
+            rows = cursor.fetchall()
+        result = []
+        for i, (part, (start, end)) in enumerate(zip(self.parts, self.columns, strict=True)):
+            converted = part.converted([row[start + 1 : end] for row in rows if row[0] == i and row[start] is not None])
+            result.append(converted if part.values else part.instances(converted))
+        return result
+
+
+class CompiledCrossJoin:
+    """One-row querysets (aggregates, as `values()`) read side by side in one statement, compiled once, with `marks`
+    as `CompiledUnion`'s: `row` gives their columns by name (no converters: counts and sums as the database gives
+    them)."""
+
+    def __init__(self, querysets: list[QuerySet], *, marks: dict[str, object], using: str):
+        self.using = using
+        parts = _parts(querysets, using)
+        joined = " CROSS JOIN ".join(f"({part.sql}) r{i}" for i, part in enumerate(parts))
+        self.sql = f"SELECT * FROM {joined}"  # noqa: S608 (the ORM's compiled SQL)
+        self.marks = Marks([p for part in parts for p in part.params], marks, using=using)
+
+    def row(self, **values) -> dict:
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, self.marks.bind(values))
+            return dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
 
 
 class CompiledInsert:

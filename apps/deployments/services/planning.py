@@ -9,7 +9,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.accounts.models import User
 from apps.audit.chain import atomic_audited
-from apps.audit.history import audit_history_many
+from apps.audit.history import audit_history_many, history_create_many
 from apps.catalog.models import ComponentVersion
 from apps.catalog.services import component_version_get_or_create, normalise_checksum
 from apps.core.compiled import insert_rows
@@ -196,7 +196,7 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
             deployment.reference = Deployment.reference_for(deployment.pk)
         Deployment.objects.bulk_update(deployments, ["reference"])
     actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
-    history = Deployment.history.bulk_history_create(deployments, default_user=actor)
+    history = history_create_many(instances=deployments, default_user=actor)
     audit_history_many(instances=deployments, records=history, context=ctx)
     versions_through = Deployment.component_versions.through
     insert_rows(
