@@ -1,5 +1,7 @@
 """The history adapter: each django-simple-history record enters the audit chain with the context in hand."""
 
+import functools
+
 from django.conf import settings
 from django.utils import timezone
 from simple_history.utils import get_change_reason_from_object
@@ -60,11 +62,22 @@ def audit_history_many(*, instances, records, context: AuditContext) -> None:
 
 def history_create_many(*, instances: list, default_user=None) -> list | None:
     """The "created" history rows of new `instances` (of one model), as django-simple-history's
-    `bulk_history_create` makes them, inserted by an insert compiled once per process (`insert_rows`) instead of an
-    ORM insert built for each call; None when history is off. Like it, no signal announces them."""
+    `bulk_history_create` makes and writes them, inserted by an insert compiled once per process (`insert_rows`)
+    instead of an ORM insert built for each call; None when history is off. Like it, no signal announces them."""
+    rows = history_rows(instances=instances, default_user=default_user)
+    return None if rows is None else insert_rows(rows)
+
+
+@functools.cache
+def _history_model(model):
+    return model.history.model  # the manager is made anew at each access: once per model
+
+
+def history_rows(*, instances: list, default_user=None) -> list | None:
+    """`history_create_many`'s rows, made and not written (for a caller that inserts them with others)."""
     if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True) or not instances:
         return None
-    history = type(instances[0]).history.model
+    history = _history_model(type(instances[0]))
     rows = []
     for instance in instances:
         row = history(
@@ -77,7 +90,7 @@ def history_create_many(*, instances: list, default_user=None) -> list | None:
         if hasattr(history, "history_relation"):
             row.history_relation_id = instance.pk
         rows.append(row)
-    return insert_rows(rows)
+    return rows
 
 
 def record_history(sender, instance, history_instance, **kwargs) -> None:

@@ -193,6 +193,17 @@ class CompiledInsert:
 
     def insert(self, objs: list[Model]) -> None:
         """Insert `objs` (as many as the text's rows): their ids, if the database gives them, are set on them."""
+        self.write(objs, self.bind(objs))
+
+    def write(self, objs: list[Model], params: list) -> None:
+        """Insert `objs`, bound as `params`."""
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            returned = cursor.fetchall() if self.returning else [()] * len(objs)
+        self.inserted(objs, returned)
+
+    def bind(self, objs: list[Model]) -> list:
+        """The parameters of the text for `objs`."""
         connection = connections[self.using]
         params = []
         for obj in objs:
@@ -202,9 +213,11 @@ class CompiledInsert:
                 if hasattr(value, "resolve_expression"):
                     raise ValueError(f"{field}: an expression, which the compiled insert does not bind")
                 params.append(field.get_db_prep_save(value, connection))
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            returned = cursor.fetchall() if self.returning else [()] * len(objs)
+        return params
+
+    def inserted(self, objs: list[Model], returned: list) -> None:
+        """`objs` as written: the columns the database returned (a tuple for each) set on them."""
+        connection = connections[self.using]
         for obj, values in zip(objs, returned, strict=True):
             for (field, converters), value in zip(self.returning, values, strict=True):
                 for converter in converters:
@@ -223,19 +236,80 @@ def _compiled_insert(model: type[Model], with_pk: bool, rows: int, using: str) -
     return CompiledInsert(model, with_pk=with_pk, rows=rows, using=using)
 
 
-def insert_rows(objs: list[Model]) -> list[Model]:
-    """`Model.objects.bulk_create(objs)` for new rows of one model, by an insert compiled once per process (a text
-    per number of rows, up to INSERT_ROWS); `bulk_create` itself for more, when some have an id and others not, or
-    when a value is an expression (a database default)."""
-    if not objs:
-        return objs
-    model = type(objs[0])
+def _insert_for(objs: list[Model]) -> CompiledInsert | None:
+    """The compiled insert of these new rows of one model, or None where `bulk_create` must write them: more than
+    INSERT_ROWS, some with an id and others not, or a value that is an expression (a database default)."""
     if len(objs) > INSERT_ROWS:
-        return model._default_manager.bulk_create(objs)
+        return None
     with_pk = objs[0]._is_pk_set()
     if any(obj._is_pk_set() is not with_pk for obj in objs) or any(
         hasattr(value, "resolve_expression") for obj in objs for value in obj.__dict__.values()
     ):
-        return model._default_manager.bulk_create(objs)
-    _compiled_insert(model, with_pk, len(objs), router.db_for_write(model)).insert(objs)
+        return None
+    model = type(objs[0])
+    return _compiled_insert(model, with_pk, len(objs), router.db_for_write(model))
+
+
+def insert_rows(objs: list[Model]) -> list[Model]:
+    """`Model.objects.bulk_create(objs)` for new rows of one model, by an insert compiled once per process (a text
+    per number of rows, up to INSERT_ROWS); `bulk_create` itself where `_insert_for` says so."""
+    if not objs:
+        return objs
+    insert = _insert_for(objs)
+    if insert is None:
+        return type(objs[0])._default_manager.bulk_create(objs)
+    insert.insert(objs)
     return objs
+
+
+@functools.cache
+def _together_sql(inserts: tuple[CompiledInsert, ...]) -> str:
+    q = connections[inserts[0].using].ops.quote_name
+    queries = ", ".join(f"i{k} AS ({insert.sql})" for k, insert in enumerate(inserts))
+    ids = " UNION ALL ".join(
+        f"SELECT {k}, {q(i.returning[0][0].column)} FROM i{k}"  # noqa: S608 (the compiled inserts' SQL)
+        for k, i in enumerate(inserts)
+    )
+    return f"WITH {queries} {ids}"
+
+
+class InsertsTogether:
+    """New rows of several models (each list `add`ed of one model, in order) inserted in one statement and round
+    trip at `run` on PostgreSQL: each INSERT a data-modifying WITH query (foreign keys are checked at the commit),
+    their ids read back together. Each list is bound when it is added (`auto_now_add` fields and defaults filled in
+    then, as its own insert would), so a list added later may be made from it. Elsewhere, and for a list that
+    `bulk_create` must write or whose rows return more than their id, each list is inserted when it is added (those
+    waiting before it first)."""
+
+    def __init__(self, *, using: str):
+        self.using = using
+        self.pending: list[tuple[CompiledInsert, list, list]] = []
+
+    def add(self, objs: list[Model]) -> None:
+        if not objs:
+            return
+        insert = _insert_for(objs)
+        if (
+            insert is None
+            or insert.using != self.using
+            or connections[self.using].vendor != "postgresql"
+            or [field.primary_key for field, _ in insert.returning] != [True]
+        ):
+            self.run()
+            insert_rows(objs)
+            return
+        self.pending.append((insert, objs, insert.bind(objs)))
+
+    def run(self) -> None:
+        """Insert the lists waiting, in one statement."""
+        pending, self.pending = self.pending, []
+        if len(pending) == 1:
+            insert, objs, params = pending[0]
+            insert.write(objs, params)
+        if len(pending) < 2:  # noqa: PLR2004
+            return
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(_together_sql(tuple(p[0] for p in pending)), [v for p in pending for v in p[2]])
+            returned = cursor.fetchall()
+        for k, (insert, objs, _params) in enumerate(pending):
+            insert.inserted(objs, [(value,) for group, value in returned if group == k])

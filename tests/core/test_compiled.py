@@ -3,11 +3,12 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.db.models import Count, Exists, IntegerField, OuterRef, Value
 from django.db.models.functions import Upper
 
 from apps.catalog.models import ComponentVersion, Service
-from apps.core.compiled import CompiledCrossJoin, CompiledQuery, CompiledUnion, insert_rows
+from apps.core.compiled import CompiledCrossJoin, CompiledQuery, CompiledUnion, InsertsTogether, insert_rows
 from apps.deployments.models import Deployment, DeploymentEvent
 from apps.deployments.workflow import Status
 from apps.environments.models import Environment
@@ -175,3 +176,45 @@ def test_one_row_queries_read_side_by_side_by_column_name(world):
         "later": expected_later,
     }
     assert joined.row(service=0, after=after) == {"planned": 0, "later": expected_later}
+
+
+def test_rows_of_several_models_are_inserted_together_as_each_alone(world, django_assert_num_queries):
+    # given a deployment with its id chosen, its history row made from it once bound, and two events of it
+    made = {"service": world.service, "environment": world.env_staging, "requester": world.users["manager"]}
+    deployment = DeploymentFactory.build(**made, pk=9_000_321, reference="DEP-9000321")
+    at = dt.datetime(2031, 5, 6, 7, 8, tzinfo=dt.UTC)
+    events = [DeploymentEvent(deployment=deployment, at=at, kind="created", comment=f"row {i}") for i in range(2)]
+    together = InsertsTogether(using="default")
+    # when they are added and run: one statement on PostgreSQL, one per list elsewhere
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+        together.add([deployment])
+        history = Deployment.history.model(
+            history_date=at,
+            history_type="+",
+            **{f.attname: getattr(deployment, f.attname) for f in Deployment.history.model.tracked_fields},
+        )
+        together.add([history])
+        together.add(events)
+        together.add([])
+        together.run()
+    # then each row is stored as written, with the ids the database gave, and the history saw the bound row
+    stored = Deployment.objects.get(pk=9_000_321)
+    assert stored.created_at == deployment.created_at is not None and history.created_at == deployment.created_at
+    assert Deployment.history.get(history_id=history.history_id).reference == "DEP-9000321"
+    assert [e.pk for e in events] == list(
+        DeploymentEvent.objects.filter(deployment_id=9_000_321).order_by("pk").values_list("pk", flat=True)
+    )
+    assert not deployment._state.adding and not events[0]._state.adding
+
+
+def test_a_list_that_needs_bulk_create_is_written_after_those_waiting(world):
+    # given a deployment waiting to be inserted, and eleven events of it (past the compiled inserts' rows)
+    made = {"service": world.service, "environment": world.env_staging, "requester": world.users["manager"]}
+    deployment = DeploymentFactory.build(**made, pk=9_000_322, reference="DEP-9000322")
+    events = [DeploymentEvent(deployment=deployment, at=AFTER, kind="created", comment=f"{i}") for i in range(11)]
+    together = InsertsTogether(using="default")
+    together.add([deployment])
+    # when the events are added, the deployment is inserted first, then they are
+    together.add(events)
+    together.run()
+    assert DeploymentEvent.objects.filter(deployment_id=9_000_322).count() == 11
