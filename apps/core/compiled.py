@@ -264,22 +264,21 @@ def insert_rows(objs: list[Model]) -> list[Model]:
 
 @functools.cache
 def _together_sql(inserts: tuple[CompiledInsert, ...]) -> str:
-    q = connections[inserts[0].using].ops.quote_name
+    """The inserts as WITH queries, the columns each returns read on a row of its own (as `CompiledUnion` reads its
+    queries, so that each keeps its types)."""
     queries = ", ".join(f"i{k} AS ({insert.sql})" for k, insert in enumerate(inserts))
-    ids = " UNION ALL ".join(
-        f"SELECT {k}, {q(i.returning[0][0].column)} FROM i{k}"  # noqa: S608 (the compiled inserts' SQL)
-        for k, i in enumerate(inserts)
-    )
-    return f"WITH {queries} {ids}"
+    tags = " UNION ALL ".join(f"SELECT {k}{' AS k' if k == 0 else ''}" for k in range(len(inserts)))
+    joins = "".join(f" LEFT JOIN i{k} ON t.k = {k}" for k in range(len(inserts)))
+    return f"WITH {queries} SELECT * FROM ({tags}) t{joins}"  # noqa: S608 (the compiled inserts' SQL)
 
 
 class InsertsTogether:
     """New rows of several models (each list `add`ed of one model, in order) inserted in one statement and round
     trip at `run` on PostgreSQL: each INSERT a data-modifying WITH query (foreign keys are checked at the commit),
-    their ids read back together. Each list is bound when it is added (`auto_now_add` fields and defaults filled in
-    then, as its own insert would), so a list added later may be made from it. Elsewhere, and for a list that
-    `bulk_create` must write or whose rows return more than their id, each list is inserted when it is added (those
-    waiting before it first)."""
+    the columns each returns read back together. Each list is bound when it is added (`auto_now_add` fields and
+    defaults filled in then, as its own insert would), so a list added later may be made from it. Elsewhere, and
+    for a list that `bulk_create` must write or whose rows do not return their id, each list is inserted when it is
+    added (those waiting before it first)."""
 
     def __init__(self, *, using: str):
         self.using = using
@@ -293,7 +292,7 @@ class InsertsTogether:
             insert is None
             or insert.using != self.using
             or connections[self.using].vendor != "postgresql"
-            or [field.primary_key for field, _ in insert.returning] != [True]
+            or not any(field.primary_key for field, _ in insert.returning)
         ):
             self.run()
             insert_rows(objs)
@@ -311,5 +310,9 @@ class InsertsTogether:
         with connections[self.using].cursor() as cursor:
             cursor.execute(_together_sql(tuple(p[0] for p in pending)), [v for p in pending for v in p[2]])
             returned = cursor.fetchall()
+        start = 1
         for k, (insert, objs, _params) in enumerate(pending):
-            insert.inserted(objs, [(value,) for group, value in returned if group == k])
+            end = start + len(insert.returning)
+            pk = start + next(i for i, (field, _) in enumerate(insert.returning) if field.primary_key)
+            insert.inserted(objs, [row[start:end] for row in returned if row[0] == k and row[pk] is not None])
+            start = end

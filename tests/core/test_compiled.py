@@ -181,7 +181,8 @@ def test_one_row_queries_read_side_by_side_by_column_name(world):
 def test_rows_of_several_models_are_inserted_together_as_each_alone(world, django_assert_num_queries):
     # given a deployment with its id chosen, its history row made from it once bound, and two events of it
     made = {"service": world.service, "environment": world.env_staging, "requester": world.users["manager"]}
-    deployment = DeploymentFactory.build(**made, pk=9_000_321, reference="DEP-9000321")
+    deployment = DeploymentFactory.build(**made, pk=9_000_321)
+    deployment.reference = "DEP-9000321"
     at = dt.datetime(2031, 5, 6, 7, 8, tzinfo=dt.UTC)
     events = [DeploymentEvent(deployment=deployment, at=at, kind="created", comment=f"row {i}") for i in range(2)]
     together = InsertsTogether(using="default")
@@ -210,7 +211,8 @@ def test_rows_of_several_models_are_inserted_together_as_each_alone(world, djang
 def test_a_list_that_needs_bulk_create_is_written_after_those_waiting(world):
     # given a deployment waiting to be inserted, and eleven events of it (past the compiled inserts' rows)
     made = {"service": world.service, "environment": world.env_staging, "requester": world.users["manager"]}
-    deployment = DeploymentFactory.build(**made, pk=9_000_322, reference="DEP-9000322")
+    deployment = DeploymentFactory.build(**made, pk=9_000_322)
+    deployment.reference = "DEP-9000322"
     events = [DeploymentEvent(deployment=deployment, at=AFTER, kind="created", comment=f"{i}") for i in range(11)]
     together = InsertsTogether(using="default")
     together.add([deployment])
