@@ -1,6 +1,8 @@
 """Model querysets compiled once per process: the SQL text is made from the queryset once, and each request runs it
 with its own values and reads the rows into the same model instances (`select_related` and annotations included);
-and inserts of model rows, their text made once per process.
+several such querysets read in one statement (`CompiledUnion`, `CompiledCrossJoin`); and inserts of model rows, their
+text made once per process, several models' in one statement on PostgreSQL (`InsertsTogether`). Every one of them
+binds each call's values in the same way (`Marks`).
 
 On a page that reads one row, Django building and compiling a query with joins and `EXISTS` annotations took longer
 than PostgreSQL took to run it (6 ms against well under 1 ms for a deployment's page). The rows are read on every
