@@ -8,7 +8,6 @@ from simple_history.utils import get_change_reason_from_object
 
 from apps.audit.chain import audit_append
 from apps.audit.context import AuditContext, current_context
-from apps.core.compiled import insert_rows
 
 ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
 
@@ -60,21 +59,16 @@ def audit_history_many(*, instances, records, context: AuditContext) -> None:
         audit_history(instance=instance, record=record, context=context)
 
 
-def history_create_many(*, instances: list, default_user=None) -> list | None:
-    """The "created" history rows of new `instances` (of one model), as django-simple-history's
-    `bulk_history_create` makes and writes them, inserted by an insert compiled once per process (`insert_rows`)
-    instead of an ORM insert built for each call; None when history is off. Like it, no signal announces them."""
-    rows = history_rows(instances=instances, default_user=default_user)
-    return None if rows is None else insert_rows(rows)
-
-
 @functools.cache
 def _history_model(model):
     return model.history.model  # the manager is made anew at each access: once per model
 
 
 def history_rows(*, instances: list, default_user=None) -> list | None:
-    """`history_create_many`'s rows, made and not written (for a caller that inserts them with others)."""
+    """The "created" history rows of new `instances` (of one model), as django-simple-history's
+    `bulk_history_create` makes them, not yet written: the caller inserts them with a compiled insert
+    (`insert_rows`, or with other rows by `InsertsTogether`) instead of an ORM insert built for each call. None when
+    history is off. Like `bulk_history_create`, no signal announces them."""
     if not getattr(settings, "SIMPLE_HISTORY_ENABLED", True) or not instances:
         return None
     history = _history_model(type(instances[0]))

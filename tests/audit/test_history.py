@@ -3,7 +3,8 @@
 import pytest
 from django.test import override_settings
 
-from apps.audit.history import history_create_many
+from apps.audit.history import history_rows
+from apps.core.compiled import insert_rows
 from apps.deployments.models import Deployment
 from tests.factories.deployments import DeploymentFactory
 
@@ -20,9 +21,9 @@ def test_history_rows_are_those_simple_history_writes_in_bulk(world, django_asse
     Deployment.history.filter(id__in=[first.pk, second.pk]).delete()
     second._change_reason = "planned by a pipeline"
     actor = world.users["manager"]
-    # when their history is written by the compiled insert, in one statement, and again by simple_history
+    # when their history rows are made and written by the compiled insert, in one statement, and by simple_history
     with django_assert_num_queries(1):
-        records = history_create_many(instances=[first, second], default_user=actor)
+        records = insert_rows(history_rows(instances=[first, second], default_user=actor))
     bulk = Deployment.history.bulk_history_create([first, second], default_user=actor)
     # then each record has its id and is stored as simple_history stores it
     assert [r.pk is not None for r in records] == [True, True]
@@ -39,5 +40,5 @@ def test_no_history_row_while_history_is_off(world):
     deployment = DeploymentFactory(service=world.service)
     before = Deployment.history.count()
     with override_settings(SIMPLE_HISTORY_ENABLED=False):
-        assert history_create_many(instances=[deployment]) is None
+        assert history_rows(instances=[deployment]) is None
     assert Deployment.history.count() == before
