@@ -1,6 +1,8 @@
 """Model querysets compiled once per process: the SQL text is made from the queryset once, and each request runs it
 with its own values and reads the rows into the same model instances (`select_related` and annotations included);
-and inserts of model rows, their text made once per process.
+several such querysets read in one statement (`CompiledUnion`, `CompiledCrossJoin`); and inserts of model rows, their
+text made once per process, several models' in one statement on PostgreSQL (`InsertsTogether`). Every one of them
+binds each call's values in the same way (`Marks`).
 
 On a page that reads one row, Django building and compiling a query with joins and `EXISTS` annotations took longer
 than PostgreSQL took to run it (6 ms against well under 1 ms for a deployment's page). The rows are read on every
@@ -16,6 +18,34 @@ from django.db.models import AutoField, Model, QuerySet
 from django.db.models.query import get_related_populators
 
 
+class Marks:
+    """Where the stand-ins of `marks` (name → a stand-in value) stand among the `params` of a compiled text, so that
+    each call puts its own values there. A datetime goes to the database as the backend adapts it (SQLite: as
+    text), so its stand-in is looked for adapted alike. Each stand-in must be found at least once."""
+
+    def __init__(self, params, marks: dict[str, object], *, using: str):
+        ops = connections[using].ops
+        self.params = tuple(params)
+        self.adapt = {
+            name: ops.adapt_datetimefield_value for name, mark in marks.items() if isinstance(mark, dt.datetime)
+        }
+        self.slots = {}
+        for name, mark in marks.items():
+            mark = self.adapt[name](mark) if name in self.adapt else mark
+            self.slots[name] = [i for i, p in enumerate(self.params) if type(p) is type(mark) and p == mark]
+        if not all(self.slots.values()):
+            raise ValueError(f"a mark was not found in the query's parameters: {self.slots}")
+
+    def bind(self, values: dict) -> list:
+        """The parameters with each mark's value from `values` in its places."""
+        params = list(self.params)
+        for name, slots in self.slots.items():
+            value = self.adapt[name](values[name]) if name in self.adapt else values[name]
+            for i in slots:
+                params[i] = value
+        return params
+
+
 class CompiledQuery:
     """`queryset` compiled once, with `marks` (name → a stand-in value used in its filters in place of the value each
     call gives: an int, a str or an aware datetime) as its parameters. A stand-in must appear in the parameters only
@@ -28,20 +58,10 @@ class CompiledQuery:
             raise ValueError("CompiledQuery reads rows of one query: no prefetch or known related objects")
         self.model = queryset.model
         self.using = using or router.db_for_read(self.model)
-        ops = connections[self.using].ops
-        # a datetime goes to the database as the backend adapts it (SQLite: as text); the stand-in was adapted alike
-        self.adapt = {
-            name: ops.adapt_datetimefield_value for name, mark in marks.items() if isinstance(mark, dt.datetime)
-        }
         compiler = queryset.query.get_compiler(using=self.using)
         sql, params = compiler.as_sql()
         self.sql, self.params = sql, tuple(params)
-        self.slots = {}
-        for name, mark in marks.items():
-            mark = self.adapt[name](mark) if name in self.adapt else mark
-            self.slots[name] = [i for i, p in enumerate(params) if type(p) is type(mark) and p == mark]
-        if not all(self.slots.values()):
-            raise ValueError(f"a mark was not found in the query's parameters: {self.slots}")
+        self.marks = Marks(params, marks, using=self.using)
         self.compiler = compiler
         self.values = queryset._fields is not None or compiler.klass_info is None
         if self.values:
@@ -55,16 +75,15 @@ class CompiledQuery:
 
     def rows(self, **values) -> list:
         """The rows for these values of the marks, as tuples with Django's converters applied."""
-        params = list(self.params)
-        for name, slots in self.slots.items():
-            value = self.adapt[name](values[name]) if name in self.adapt else values[name]
-            for i in slots:
-                params[i] = value
         with connections[self.using].cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(self.sql, self.marks.bind(values))
             rows = cursor.fetchall()
         if self.compiler.has_extra_select:  # the ORDER BY's columns a DISTINCT adds, which Django drops too
             rows = [row[: self.compiler.col_count] for row in rows]
+        return self.converted(rows)
+
+    def converted(self, rows: list) -> list:
+        """These rows of the query with Django's converters applied."""
         return list(self.compiler.results_iter(results=[rows], tuple_expected=True))
 
     def fetch(self, **values) -> list[Model]:
@@ -85,6 +104,64 @@ class CompiledQuery:
                 setattr(obj, name, row[pos])
             result.append(obj)
         return result
+
+
+def _parts(querysets, using: str) -> list[CompiledQuery]:
+    parts = [CompiledQuery(queryset, marks={}, using=using) for queryset in querysets]
+    if any(part.compiler.has_extra_select for part in parts):
+        raise ValueError("queries read together: no DISTINCT with ORDER BY columns of its own")
+    return parts
+
+
+class CompiledUnion:
+    """Querysets, of one model or of several, read in one statement (one round trip instead of one each), compiled
+    once, with `marks` as `CompiledQuery`'s across all of them (each found in one at least). Each query is joined
+    onto a row of its own (`(SELECT 0 AS i UNION ALL SELECT 1 …) t LEFT JOIN (query 0) r0 ON t.i = 0 …`), so its
+    columns keep their types on every database (a UNION ALL padded with NULLs would give PostgreSQL untyped columns
+    to match); a column of 1 before each query's own tells its rows from the empty row of a query that found none.
+    `fetch` gives each query's rows as its `CompiledQuery` reads them (instances, or tuples for `values_list()`)."""
+
+    def __init__(self, querysets: list[QuerySet], *, marks: dict[str, object], using: str):
+        self.using = using
+        self.parts = _parts(querysets, using)
+        tags = " UNION ALL ".join(f"SELECT {i}{' AS i' if i == 0 else ''}" for i in range(len(self.parts)))
+        joins = "".join(
+            f" LEFT JOIN (SELECT 1 AS found, q.* FROM ({part.sql}) q) r{i} ON t.i = {i}"  # noqa: S608
+            for i, part in enumerate(self.parts)
+        )
+        self.sql = f"SELECT * FROM ({tags}) t{joins}"  # noqa: S608 (the ORM's compiled SQL)
+        self.marks = Marks([p for part in self.parts for p in part.params], marks, using=using)
+        widths = [1 + len(part.compiler.select) for part in self.parts]
+        self.columns = [(1 + sum(widths[:i]), 1 + sum(widths[: i + 1])) for i in range(len(widths))]
+
+    def fetch(self, **values) -> list[list]:
+        """For these values of the marks, each query's rows, in the order of the querysets."""
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, self.marks.bind(values))
+            rows = cursor.fetchall()
+        result = []
+        for i, (part, (start, end)) in enumerate(zip(self.parts, self.columns, strict=True)):
+            converted = part.converted([row[start + 1 : end] for row in rows if row[0] == i and row[start] is not None])
+            result.append(converted if part.values else part.instances(converted))
+        return result
+
+
+class CompiledCrossJoin:
+    """One-row querysets (aggregates, as `values()`) read side by side in one statement, compiled once, with `marks`
+    as `CompiledUnion`'s: `row` gives their columns by name (no converters: counts and sums as the database gives
+    them)."""
+
+    def __init__(self, querysets: list[QuerySet], *, marks: dict[str, object], using: str):
+        self.using = using
+        parts = _parts(querysets, using)
+        joined = " CROSS JOIN ".join(f"({part.sql}) r{i}" for i, part in enumerate(parts))
+        self.sql = f"SELECT * FROM {joined}"  # noqa: S608 (the ORM's compiled SQL)
+        self.marks = Marks([p for part in parts for p in part.params], marks, using=using)
+
+    def row(self, **values) -> dict:
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, self.marks.bind(values))
+            return dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
 
 
 class CompiledInsert:
@@ -118,6 +195,17 @@ class CompiledInsert:
 
     def insert(self, objs: list[Model]) -> None:
         """Insert `objs` (as many as the text's rows): their ids, if the database gives them, are set on them."""
+        self.write(objs, self.bind(objs))
+
+    def write(self, objs: list[Model], params: list) -> None:
+        """Insert `objs`, bound as `params`."""
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            returned = cursor.fetchall() if self.returning else [()] * len(objs)
+        self.inserted(objs, returned)
+
+    def bind(self, objs: list[Model]) -> list:
+        """The parameters of the text for `objs`."""
         connection = connections[self.using]
         params = []
         for obj in objs:
@@ -127,9 +215,11 @@ class CompiledInsert:
                 if hasattr(value, "resolve_expression"):
                     raise ValueError(f"{field}: an expression, which the compiled insert does not bind")
                 params.append(field.get_db_prep_save(value, connection))
-        with connection.cursor() as cursor:
-            cursor.execute(self.sql, params)
-            returned = cursor.fetchall() if self.returning else [()] * len(objs)
+        return params
+
+    def inserted(self, objs: list[Model], returned: list) -> None:
+        """`objs` as written: the columns the database returned (a tuple for each) set on them."""
+        connection = connections[self.using]
         for obj, values in zip(objs, returned, strict=True):
             for (field, converters), value in zip(self.returning, values, strict=True):
                 for converter in converters:
@@ -148,19 +238,83 @@ def _compiled_insert(model: type[Model], with_pk: bool, rows: int, using: str) -
     return CompiledInsert(model, with_pk=with_pk, rows=rows, using=using)
 
 
-def insert_rows(objs: list[Model]) -> list[Model]:
-    """`Model.objects.bulk_create(objs)` for new rows of one model, by an insert compiled once per process (a text
-    per number of rows, up to INSERT_ROWS); `bulk_create` itself for more, when some have an id and others not, or
-    when a value is an expression (a database default)."""
-    if not objs:
-        return objs
-    model = type(objs[0])
+def _insert_for(objs: list[Model]) -> CompiledInsert | None:
+    """The compiled insert of these new rows of one model, or None where `bulk_create` must write them: more than
+    INSERT_ROWS, some with an id and others not, or a value that is an expression (a database default)."""
     if len(objs) > INSERT_ROWS:
-        return model._default_manager.bulk_create(objs)
+        return None
     with_pk = objs[0]._is_pk_set()
     if any(obj._is_pk_set() is not with_pk for obj in objs) or any(
         hasattr(value, "resolve_expression") for obj in objs for value in obj.__dict__.values()
     ):
-        return model._default_manager.bulk_create(objs)
-    _compiled_insert(model, with_pk, len(objs), router.db_for_write(model)).insert(objs)
+        return None
+    model = type(objs[0])
+    return _compiled_insert(model, with_pk, len(objs), router.db_for_write(model))
+
+
+def insert_rows(objs: list[Model]) -> list[Model]:
+    """`Model.objects.bulk_create(objs)` for new rows of one model, by an insert compiled once per process (a text
+    per number of rows, up to INSERT_ROWS); `bulk_create` itself where `_insert_for` says so."""
+    if not objs:
+        return objs
+    insert = _insert_for(objs)
+    if insert is None:
+        return type(objs[0])._default_manager.bulk_create(objs)
+    insert.insert(objs)
     return objs
+
+
+@functools.cache
+def _together_sql(inserts: tuple[CompiledInsert, ...]) -> str:
+    """The inserts as WITH queries, the columns each returns read on a row of its own (as `CompiledUnion` reads its
+    queries, so that each keeps its types)."""
+    queries = ", ".join(f"i{k} AS ({insert.sql})" for k, insert in enumerate(inserts))
+    tags = " UNION ALL ".join(f"SELECT {k}{' AS k' if k == 0 else ''}" for k in range(len(inserts)))
+    joins = "".join(f" LEFT JOIN i{k} ON t.k = {k}" for k in range(len(inserts)))
+    return f"WITH {queries} SELECT * FROM ({tags}) t{joins}"  # noqa: S608 (the compiled inserts' SQL)
+
+
+class InsertsTogether:
+    """New rows of several models (each list `add`ed of one model, in order) inserted in one statement and round
+    trip at `run` on PostgreSQL: each INSERT a data-modifying WITH query (foreign keys are checked at the commit),
+    the columns each returns read back together. Each list is bound when it is added (`auto_now_add` fields and
+    defaults filled in then, as its own insert would), so a list added later may be made from it. Elsewhere, and
+    for a list that `bulk_create` must write or whose rows do not return their id, each list is inserted when it is
+    added (those waiting before it first)."""
+
+    def __init__(self, *, using: str):
+        self.using = using
+        self.pending: list[tuple[CompiledInsert, list, list]] = []
+
+    def add(self, objs: list[Model]) -> None:
+        if not objs:
+            return
+        insert = _insert_for(objs)
+        if (
+            insert is None
+            or insert.using != self.using
+            or connections[self.using].vendor != "postgresql"
+            or not any(field.primary_key for field, _ in insert.returning)
+        ):
+            self.run()
+            insert_rows(objs)
+            return
+        self.pending.append((insert, objs, insert.bind(objs)))
+
+    def run(self) -> None:
+        """Insert the lists waiting, in one statement."""
+        pending, self.pending = self.pending, []
+        if len(pending) == 1:
+            insert, objs, params = pending[0]
+            insert.write(objs, params)
+        if len(pending) < 2:  # noqa: PLR2004
+            return
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(_together_sql(tuple(p[0] for p in pending)), [v for p in pending for v in p[2]])
+            returned = cursor.fetchall()
+        start = 1
+        for k, (insert, objs, _params) in enumerate(pending):
+            end = start + len(insert.returning)
+            pk = start + next(i for i, (field, _) in enumerate(insert.returning) if field.primary_key)
+            insert.inserted(objs, [row[start:end] for row in returned if row[0] == k and row[pk] is not None])
+            start = end

@@ -3,12 +3,15 @@
 import datetime as dt
 
 import pytest
-from django.db.models import Exists, OuterRef, Value
+from django.db import connection
+from django.db.models import Count, Exists, IntegerField, OuterRef, Value
 from django.db.models.functions import Upper
 
-from apps.core.compiled import CompiledQuery, insert_rows
+from apps.catalog.models import ComponentVersion, Service
+from apps.core.compiled import CompiledCrossJoin, CompiledQuery, CompiledUnion, InsertsTogether, insert_rows
 from apps.deployments.models import Deployment, DeploymentEvent
 from apps.deployments.workflow import Status
+from apps.environments.models import Environment
 from tests.factories.deployments import DeploymentFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,3 +101,122 @@ def test_a_compiled_insert_keeps_given_ids_and_falls_back_on_expressions(world):
     # then the first keeps its id and the second is written by bulk_create, its reference worked out
     assert Deployment.objects.get(pk=9_000_123).reference == "DEP-X"
     assert Deployment.objects.filter(reference="DEP-Y").count() == 1
+
+
+def _one_row(queryset, **aggregates):
+    """An aggregate as a query of one row (grouped by a constant), as the risk score's counts are."""
+    one = Value(1, output_field=IntegerField())
+    return queryset.order_by().annotate(one=one).values("one").annotate(**aggregates).values(*aggregates)
+
+
+def test_queries_read_together_give_what_each_reads_alone_in_one_statement(world, django_assert_num_queries):
+    # given a union of three queries, of three models, compiled once: a service, two component versions (with their
+    # component) and the ids of environments as values
+    union = CompiledUnion(
+        [
+            Service.objects.filter(pk__in=[PK]),
+            ComponentVersion.objects.select_related("component").filter(pk__in=[PK - 1, PK - 2]).order_by("pk"),
+            Environment.objects.filter(pk__in=[PK - 3]).values_list("pk", "name"),
+        ],
+        marks={"service": PK, "a": PK - 1, "b": PK - 2, "environment": PK - 3},
+        using="default",
+    )
+    versions = [world.version_2, world.other_version]
+    # when it is run, in one statement
+    with django_assert_num_queries(1):
+        services, read_versions, environments = union.fetch(
+            service=world.service.pk, a=versions[0].pk, b=versions[1].pk, environment=world.env_test.pk
+        )
+    # then each query's rows are those the ORM reads, joined rows included
+    orm_service = Service.objects.get(pk=world.service.pk)
+    assert services == [orm_service]
+    assert {k: v for k, v in services[0].__dict__.items() if k != "_state"} == {
+        k: v for k, v in orm_service.__dict__.items() if k != "_state"
+    }
+    orm = list(
+        ComponentVersion.objects.select_related("component").filter(pk__in=[v.pk for v in versions]).order_by("pk")
+    )
+    assert read_versions == orm
+    for read, row in zip(read_versions, orm, strict=True):
+        assert {k: v for k, v in read.__dict__.items() if k != "_state"} == {
+            k: v for k, v in row.__dict__.items() if k != "_state"
+        }
+        assert read.component.name == row.component.name
+    assert environments == [(world.env_test.pk, world.env_test.name)]
+
+
+def test_a_query_read_together_that_finds_nothing_reads_no_row(world):
+    # given a union of two queries, and an id that names nothing
+    union = CompiledUnion(
+        [Service.objects.filter(pk__in=[PK]), Environment.objects.filter(pk__in=[PK - 1])],
+        marks={"service": PK, "environment": PK - 1},
+        using="default",
+    )
+    # when it is run, then the first reads nothing and the second its row
+    assert union.fetch(service=0, environment=world.env_test.pk) == [[], [world.env_test]]
+    assert union.fetch(service=0, environment=0) == [[], []]
+
+
+def test_one_row_queries_read_side_by_side_by_column_name(world):
+    # given two one-row counts compiled together, filtered on a service and a moment
+    first = DeploymentFactory(service=world.service, planned_start=dt.datetime(2031, 1, 1, tzinfo=dt.UTC))
+    joined = CompiledCrossJoin(
+        [
+            _one_row(Deployment.objects.filter(service_id=PK), planned=Count("id")),
+            _one_row(Deployment.objects.filter(planned_start__gt=AFTER), later=Count("id")),
+        ],
+        marks={"service": PK, "after": AFTER},
+        using="default",
+    )
+    # when it is run, then it is one row of both counts by name
+    after = dt.datetime(2030, 12, 1, tzinfo=dt.UTC)
+    expected_later = Deployment.objects.filter(planned_start__gt=after).count()
+    assert joined.row(service=first.service_id, after=after) == {
+        "planned": Deployment.objects.filter(service_id=first.service_id).count(),
+        "later": expected_later,
+    }
+    assert joined.row(service=0, after=after) == {"planned": 0, "later": expected_later}
+
+
+def test_rows_of_several_models_are_inserted_together_as_each_alone(world, django_assert_num_queries):
+    # given a deployment with its id chosen, its history row made from it once bound, and two events of it
+    made = {"service": world.service, "environment": world.env_staging, "requester": world.users["manager"]}
+    deployment = DeploymentFactory.build(**made, pk=9_000_321)
+    deployment.reference = "DEP-9000321"
+    at = dt.datetime(2031, 5, 6, 7, 8, tzinfo=dt.UTC)
+    events = [DeploymentEvent(deployment=deployment, at=at, kind="created", comment=f"row {i}") for i in range(2)]
+    together = InsertsTogether(using="default")
+    # when they are added and run: one statement on PostgreSQL, one per list elsewhere
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+        together.add([deployment])
+        history = Deployment.history.model(
+            history_date=at,
+            history_type="+",
+            **{f.attname: getattr(deployment, f.attname) for f in Deployment.history.model.tracked_fields},
+        )
+        together.add([history])
+        together.add(events)
+        together.add([])
+        together.run()
+    # then each row is stored as written, with the ids the database gave, and the history saw the bound row
+    stored = Deployment.objects.get(pk=9_000_321)
+    assert stored.created_at == deployment.created_at is not None and history.created_at == deployment.created_at
+    assert Deployment.history.get(history_id=history.history_id).reference == "DEP-9000321"
+    assert [e.pk for e in events] == list(
+        DeploymentEvent.objects.filter(deployment_id=9_000_321).order_by("pk").values_list("pk", flat=True)
+    )
+    assert not deployment._state.adding and not events[0]._state.adding
+
+
+def test_a_list_that_needs_bulk_create_is_written_after_those_waiting(world):
+    # given a deployment waiting to be inserted, and eleven events of it (past the compiled inserts' rows)
+    made = {"service": world.service, "environment": world.env_staging, "requester": world.users["manager"]}
+    deployment = DeploymentFactory.build(**made, pk=9_000_322)
+    deployment.reference = "DEP-9000322"
+    events = [DeploymentEvent(deployment=deployment, at=AFTER, kind="created", comment=f"{i}") for i in range(11)]
+    together = InsertsTogether(using="default")
+    together.add([deployment])
+    # when the events are added, the deployment is inserted first, then they are
+    together.add(events)
+    together.run()
+    assert DeploymentEvent.objects.filter(deployment_id=9_000_322).count() == 11

@@ -18,11 +18,11 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class FieldsOnceMixin:
-    """A serializer whose fields are built once per process and class: each instance gets shallow copies of them
-    (its own binding: name, parent, source), not the deep copy of the declared fields and the fields built from the
-    model that DRF makes for every instance (most of validating one POST). For serializers of plain fields, whose
-    state after `__init__` is read, never changed, by validation; a field's `child` or `child_relation` is copied
-    with it (they reach the request through their parent)."""
+    """A serializer whose fields and validators are built once per process and class: each instance gets shallow
+    copies of the fields (its own binding: name, parent, source), not the deep copy of the declared fields and the
+    fields built from the model that DRF makes for every instance (most of validating one POST). For serializers of
+    plain fields, whose state after `__init__` is read, never changed, by validation; a field's `child` or
+    `child_relation` is copied with it (they reach the request through their parent)."""
 
     def get_fields(self):
         template = type(self).__dict__.get("_fields_once")
@@ -30,6 +30,15 @@ class FieldsOnceMixin:
             template = super().get_fields()
             type(self)._fields_once = template
         return {name: _shallow_copy(field) for name, field in template.items()}
+
+    def get_validators(self):
+        # a ModelSerializer works its validators out of the model's constraints for every instance; they take the
+        # serializer when called (`requires_context`), so one list per class serves every request
+        validators = type(self).__dict__.get("_validators_once")
+        if validators is None:
+            validators = list(super().get_validators())
+            type(self)._validators_once = validators
+        return list(validators)
 
 
 def _shallow_copy(field):

@@ -9,9 +9,10 @@ import datetime as dt
 import functools
 from dataclasses import dataclass
 
-from django.db import connections, router
+from django.db import router
 from django.db.models import Count, IntegerField, Q, Value
 
+from apps.core.compiled import CompiledCrossJoin
 from apps.deployments import workflow
 from apps.deployments.models import Action, Deployment
 from apps.deployments.risk.score import EXPERIENCE_DAYS, NEAR_FREEZE_HOURS, WINDOW_DAYS, RiskInputs
@@ -158,99 +159,56 @@ def _counts_parts(f: _Facts) -> list:
     return [part for part in parts if part is not None]
 
 
-# the parameters of the counts' query, as they come out of the compiler: placeholders unlike any constant of the query
-# (negative ids, as no row has, small enough for any integer column; a kind no environment has; moments in 1970),
-# recognised after compiling
-_PLACEHOLDER_AS_OF = dt.datetime(1970, 1, 10, tzinfo=dt.UTC)
-_PLACEHOLDER_WINDOW = (dt.datetime(1970, 2, 1, tzinfo=dt.UTC), dt.datetime(1970, 3, 1, tzinfo=dt.UTC))
-_PLACEHOLDER_KIND = "(placeholder kind)"
+# the stand-ins the counts' query is compiled with (CompiledCrossJoin's marks): values unlike any constant of the query
+# (negative ids, as no row has, small enough for any integer column; a kind no environment has; moments in 1970)
+_STAND_IN_AS_OF = dt.datetime(1970, 1, 10, tzinfo=dt.UTC)
+_STAND_IN_WINDOW = (dt.datetime(1970, 2, 1, tzinfo=dt.UTC), dt.datetime(1970, 3, 1, tzinfo=dt.UTC))
+_STAND_IN_KIND = "(placeholder kind)"
 
 
-def _moments(f: _Facts) -> dict[str, dt.datetime]:
-    return {
-        "as_of": f.as_of,
-        "since": f.as_of - dt.timedelta(days=WINDOW_DAYS),
-        "year_ago": f.as_of - dt.timedelta(days=EXPERIENCE_DAYS),
-        "freeze_start": f.freeze_start,
-        "freeze_end": f.freeze_end,
-    }
-
-
-def _parameters(f: _Facts, connection) -> dict:
-    """Each placeholder's name → its value for `f`, as the compiler passes it to the database."""
-    moment = Deployment._meta.get_field("planned_start")
-    values = {
-        "service": f.service_id,
-        "model": f.model_id,
-        "environment": f.environment_id,
-        "pk": f.exclude_pk,
-        "kind": f.kind,
-        **{f"component_{i}": pk for i, pk in enumerate(f.component_ids)},
-        **{f"version_{i}": pk for i, pk in enumerate(f.version_ids)},
-        **{f"user_{i}": pk for i, pk in enumerate(f.user_ids)},
-    }
-    for name, value in _moments(f).items():
-        values[name] = None if value is None else moment.get_db_prep_value(value, connection)
-    return values
+def _marks(f: _Facts) -> dict:
+    """The values the counts' query for plans of `f`'s shape filters on, by name."""
+    marks = {"service": f.service_id, "as_of": f.as_of, "since": f.as_of - dt.timedelta(days=WINDOW_DAYS)}
+    if f.model_id is not None:
+        marks["model"] = f.model_id
+    if f.exclude_pk:
+        marks["pk"] = f.exclude_pk
+    marks |= {f"component_{i}": pk for i, pk in enumerate(f.component_ids)}
+    if f.version_ids:
+        marks |= {"kind": f.kind, **{f"version_{i}": pk for i, pk in enumerate(f.version_ids)}}
+    if f.user_ids:
+        marks |= {"environment": f.environment_id, "year_ago": f.as_of - dt.timedelta(days=EXPERIENCE_DAYS)}
+        marks |= {f"user_{i}": pk for i, pk in enumerate(f.user_ids)}
+    if f.freeze_start is not None:
+        marks |= {"environment": f.environment_id, "freeze_start": f.freeze_start, "freeze_end": f.freeze_end}
+    return marks
 
 
 @functools.lru_cache(maxsize=256)
-def _counts_sql(shape: tuple, vendor: str) -> tuple[str, tuple]:
+def _counts_query(shape: tuple, using: str) -> CompiledCrossJoin:
     """The counts' query for plans of one shape, built and compiled once per process and shape (the ORM took longer
-    to build and compile its five parts than the database to run them): its text, and its parameters as either
-    ("value", a constant) or ("name", a placeholder's name)."""
+    to build and compile its parts than the database to run them)."""
     has_model, excluding, components, versions, users, windowed = shape
     ids = iter(range(-1, -(10**4), -1))
-    placeholder = _Facts(
+    stand_in = _Facts(
         service_id=next(ids),
         model_id=next(ids) if has_model else None,
         environment_id=next(ids),
-        kind=_PLACEHOLDER_KIND,
+        kind=_STAND_IN_KIND,
         exclude_pk=next(ids) if excluding else None,
         component_ids=tuple(next(ids) for _ in range(components)),
         version_ids=tuple(next(ids) for _ in range(versions)),
         user_ids=tuple(next(ids) for _ in range(users)),
-        as_of=_PLACEHOLDER_AS_OF,
-        freeze_start=_PLACEHOLDER_WINDOW[0] if windowed else None,
-        freeze_end=_PLACEHOLDER_WINDOW[1] if windowed else None,
+        as_of=_STAND_IN_AS_OF,
+        freeze_start=_STAND_IN_WINDOW[0] if windowed else None,
+        freeze_end=_STAND_IN_WINDOW[1] if windowed else None,
     )
-    connection = connections[router.db_for_read(Deployment)]
-    names = {value: name for name, value in _parameters(placeholder, connection).items() if value is not None}
-    texts, params = [], []
-    for i, qs in enumerate(_counts_parts(placeholder)):
-        text, values = qs.query.sql_with_params()
-        texts.append(f"({text}) r{i}")
-        params += [("name", names[v]) if _hashable(v) and v in names else ("value", v) for v in values]
-    # every value the parts filter on must have been recognised, or a placeholder would be sent as it is
-    expected = {"service", "as_of", "since"}
-    expected |= {"model"} if has_model else set()
-    expected |= {"pk"} if excluding else set()
-    expected |= {f"component_{i}" for i in range(components)}
-    expected |= {"kind", *(f"version_{i}" for i in range(versions))} if versions else set()
-    expected |= {"environment", "year_ago", *(f"user_{i}" for i in range(users))} if users else set()
-    expected |= {"environment", "freeze_start", "freeze_end"} if windowed else set()
-    if expected != {v for kind, v in params if kind == "name"}:
-        raise RuntimeError("the risk counts' query has a parameter the placeholders do not account for")
-    return f"SELECT * FROM {' CROSS JOIN '.join(texts)}", tuple(params)  # noqa: S608 (the ORM's compiled SQL)
-
-
-def _hashable(value) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
+    return CompiledCrossJoin(_counts_parts(stand_in), marks=_marks(stand_in), using=using)
 
 
 def _counts(f: _Facts) -> dict:
     """The counts for `f` in one query: each column by its aggregate's name."""
-    connection = connections[router.db_for_read(Deployment)]
-    sql, template = _counts_sql(f.shape, connection.vendor)
-    values = _parameters(f, connection)
-    params = [values[v] if kind == "name" else v for kind, v in template]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
+    return _counts_query(f.shape, router.db_for_read(Deployment)).row(**_marks(f))
 
 
 def _freeze(deployment: Deployment) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from apps.core.generations import generation_bump_on_commit
 from apps.core.outbox import outbox_enqueue
 from apps.deployments.models import Deployment, DeploymentEvent, EventKind
 
-__all__ = ["Context", "event_record", "event_record_edit", "events_record_many"]
+__all__ = ["Context", "event_record", "event_record_edit", "events_build", "events_record_many", "events_recorded"]
 
 # Every change to a deployment records an event here; caches of figures over deployments key on this generation.
 DEPLOYMENTS_GENERATION = "deployments"
@@ -105,9 +105,20 @@ def event_record_edit(
 def events_record_many(*, ctx: Context, kind: str, events: list[tuple[Deployment, dict]]) -> list[DeploymentEvent]:
     """The same event on many deployments (one insert): `events` holds each deployment with its fields
     (comment, from_status, to_status, data). No notifications."""
-    built = [_event(deployment=d, ctx=ctx, kind=kind, **fields) for d, fields in events]
+    built = events_build(ctx=ctx, kind=kind, events=events)
     insert_rows(built)
-    generation_bump_on_commit(DEPLOYMENTS_GENERATION)
-    for event in built:
-        audit_deployment_event(event)
+    events_recorded(built)
     return built
+
+
+def events_build(*, ctx: Context, kind: str, events: list[tuple[Deployment, dict]]) -> list[DeploymentEvent]:
+    """`events_record_many`'s events, made and not written: the caller inserts them (with other rows) and then
+    calls `events_recorded`."""
+    return [_event(deployment=d, ctx=ctx, kind=kind, **fields) for d, fields in events]
+
+
+def events_recorded(events: list[DeploymentEvent]) -> None:
+    """Events just inserted enter the audit chain, and the figures over deployments move to a new generation."""
+    generation_bump_on_commit(DEPLOYMENTS_GENERATION)
+    for event in events:
+        audit_deployment_event(event)

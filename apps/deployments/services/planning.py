@@ -4,15 +4,15 @@ the checks of a plan that editing it (replanning.py) shares."""
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, connection, models, router, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.accounts.models import User
 from apps.audit.chain import atomic_audited
-from apps.audit.history import audit_history_many
+from apps.audit.history import audit_history_many, history_rows
 from apps.catalog.models import ComponentVersion
 from apps.catalog.services import component_version_get_or_create, normalise_checksum
-from apps.core.compiled import insert_rows
+from apps.core.compiled import InsertsTogether
 from apps.core.exceptions import ConflictError
 from apps.core.outbox import outbox_enqueue
 from apps.deployment_models.models import ModelStatus
@@ -21,7 +21,7 @@ from apps.deployments.models import Deployment, DeploymentStep, EventKind, Idemp
 from apps.deployments.permissions import is_manager, may_request_for_service
 from apps.deployments.risk.services import deployment_risk_apply
 from apps.deployments.selectors import remembered_deployments
-from apps.deployments.services.events import Context, events_record_many
+from apps.deployments.services.events import Context, events_build, events_recorded
 from apps.deployments.services.plans import back_out_plan_prefill, step_template_rows
 
 # what a deployment is, under which model, where and when: the first of the fields a client writes (and reads)
@@ -185,27 +185,40 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
     """Insert planned deployments with everything that goes with them, a few statements for any number:
     the rows (with their reference), their history and audit entries, relations, idempotency keys, events."""
     deployments = [plan.deployment for plan in plans]
+    # the rows, their history, versions link and events: one statement on PostgreSQL, one round trip
+    together = InsertsTogether(using=router.db_for_write(Deployment))
     ids = _reserve_ids(len(plans))
     if ids is not None:  # the reference is in the insert, so the history (and the audit trail) names it
         for deployment, pk in zip(deployments, ids, strict=True):
             deployment.pk, deployment.reference = pk, Deployment.reference_for(pk)
-        insert_rows(deployments)
+        together.add(deployments)
     else:
         Deployment.objects.bulk_create(deployments)
         for deployment in deployments:
             deployment.reference = Deployment.reference_for(deployment.pk)
         Deployment.objects.bulk_update(deployments, ["reference"])
     actor = ctx.actor if getattr(ctx.actor, "is_authenticated", False) else None
-    history = Deployment.history.bulk_history_create(deployments, default_user=actor)
-    audit_history_many(instances=deployments, records=history, context=ctx)
+    history = history_rows(instances=deployments, default_user=actor)
+    together.add(history or [])
     versions_through = Deployment.component_versions.through
-    insert_rows(
+    together.add(
         [
             versions_through(deployment_id=plan.deployment.pk, componentversion_id=version.pk)
             for plan in plans
             for version in plan.versions
         ]
     )
+    events = events_build(
+        ctx=ctx,
+        kind=EventKind.CREATED,
+        events=[
+            (d, {"to_status": d.status, "comment": f"{d.get_action_display()} planned in {d.environment}."})
+            for d in deployments
+        ],
+    )
+    together.add(events)
+    together.run()
+    audit_history_many(instances=deployments, records=history, context=ctx)
     practitioners_through = Deployment.practitioners.through
     practitioners_through.objects.bulk_create(
         practitioners_through(deployment_id=plan.deployment.pk, user_id=user.pk)
@@ -228,14 +241,7 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
                 IdempotencyKey.objects.bulk_create(keys)
         except IntegrityError as exc:
             raise ConflictError("A request with this Idempotency-Key is being processed.", code="idempotency") from exc
-    events_record_many(
-        ctx=ctx,
-        kind=EventKind.CREATED,
-        events=[
-            (d, {"to_status": d.status, "comment": f"{d.get_action_display()} planned in {d.environment}."})
-            for d in deployments
-        ],
-    )
+    events_recorded(events)
     return deployments
 
 

@@ -11,6 +11,7 @@ from apps.deployments.api.serializers.fields import (
     MAX_ID,
     MAX_TEXT,
     IdField,
+    IdLookupsAtOnceMixin,
     component_versions,
     components,
     deployment_models,
@@ -168,7 +169,7 @@ class DeploymentSerializer(serializers.ModelSerializer):
         return self.writer().write(instance, _DATETIME.default_timezone())
 
 
-class _DeploymentWriteSerializer(FieldsOnceMixin, serializers.ModelSerializer):
+class _DeploymentWriteSerializer(IdLookupsAtOnceMixin, FieldsOnceMixin, serializers.ModelSerializer):
     model = IdField(scope=deployment_models, required=False, allow_null=True)
     service = IdField(scope=services)
     environment = IdField(scope=environments)

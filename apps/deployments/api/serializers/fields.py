@@ -2,6 +2,7 @@
 the requesting user may see, the text bounds, the knowledge links and the severity."""
 
 import functools
+from collections.abc import Mapping
 
 from django.contrib.auth import get_user_model
 from django.db import router
@@ -9,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.catalog.models import ComponentVersion, Service, ServiceComponent, Supplier
-from apps.core.compiled import CompiledQuery
+from apps.core.compiled import CompiledQuery, CompiledUnion
 from apps.core.permissions import is_signed_in, objects_for_user
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import MAX_KNOWLEDGE_LINKS, Severity
@@ -52,9 +53,9 @@ class IdField(serializers.PrimaryKeyRelatedField):
     def to_internal_value(self, data):
         if isinstance(data, bool) or (isinstance(data, int) and not 0 < data <= MAX_ID):
             self.fail("does_not_exist", pk_value=data)
-        if isinstance(data, str) and parse_id(data) is None:
-            self.fail("incorrect_type", data_type="str")
-        if not isinstance(data, int | str):
+        if _valid_id(data) is None:
+            if isinstance(data, str):
+                self.fail("incorrect_type", data_type="str")
             self.fail("incorrect_type", data_type=type(data).__name__)
         # one lookup per id and request: the items of a bulk call often name the same service and environment
         memo = self.context.setdefault("_id_lookups", {}) if isinstance(self.context, dict) else {}
@@ -75,12 +76,77 @@ class IdField(serializers.PrimaryKeyRelatedField):
         return rows[0]
 
 
+def _valid_id(data) -> int | None:
+    """The id `data` names, when an IdField would look it up (an int in range, or a string of ASCII digits)."""
+    if isinstance(data, bool) or not isinstance(data, int | str):
+        return None
+    if isinstance(data, int):
+        return data if 0 < data <= MAX_ID else None
+    return parse_id(data)
+
+
 _PK = -8_000_001  # the stand-in for the id a lookup binds (no row has a negative id)
 
 
 @functools.cache
 def _lookup_query(everyone, using: str) -> CompiledQuery:
     return CompiledQuery(everyone().filter(pk=_PK), marks={"pk": _PK}, using=using)
+
+
+LOOKUPS_AT_ONCE = 20  # past this many ids in one body, each is looked up by its field
+
+
+@functools.lru_cache(maxsize=64)
+def _lookups_query(shape: tuple, using: str) -> CompiledUnion:
+    """The look-ups of `shape` ((everyone, number of ids), ...) in one statement, compiled once per process."""
+    stand_ins = iter(range(_PK, _PK - LOOKUPS_AT_ONCE * len(shape), -1))
+    parts, marks = [], {}
+    for i, (everyone, count) in enumerate(shape):
+        ids = {f"{i}_{k}": next(stand_ins) for k in range(count)}
+        parts.append(everyone().filter(pk__in=list(ids.values())))
+        marks |= ids
+    return CompiledUnion(parts, marks=marks, using=using)
+
+
+class IdLookupsAtOnceMixin:
+    """A serializer whose related ids, in the scopes every signed-in user may name, are looked up together in one
+    query before its fields validate (a round trip instead of one per id): each IdField then finds its object in
+    the request's memo. Malformed and unknown ids are left to the fields, which refuse them as before."""
+
+    def to_internal_value(self, data):
+        _look_up_at_once(self, data)
+        return super().to_internal_value(data)
+
+
+def _look_up_at_once(serializer, data) -> None:
+    context = serializer.context
+    if not isinstance(context, dict) or not isinstance(data, Mapping):
+        return
+    if not is_signed_in(getattr(context.get("request"), "user", None)):
+        return
+    memo = context.setdefault("_id_lookups", {})
+    wanted: dict = {}  # everyone → {id: [memo keys]}
+    for field in serializer._writable_fields:
+        many = isinstance(field, serializers.ManyRelatedField)
+        child = field.child_relation if many else field
+        everyone = getattr(getattr(child, "scope", None), "everyone", None)
+        if not isinstance(child, IdField) or everyone is None:
+            continue
+        value = field.get_value(data)
+        for raw in (value if isinstance(value, list) else []) if many else [value]:
+            pk, key = _valid_id(raw), (child.scope, str(raw))
+            if pk is not None and key not in memo:
+                wanted.setdefault(everyone, {}).setdefault(pk, []).append(key)
+    using = {router.db_for_read(everyone().model) for everyone in wanted}
+    if len(using) != 1 or sum(len(ids) for ids in wanted.values()) > LOOKUPS_AT_ONCE:
+        return
+    scopes = list(wanted.items())
+    query = _lookups_query(tuple((everyone, len(ids)) for everyone, ids in scopes), using.pop())
+    values = {f"{i}_{k}": pk for i, (_everyone, ids) in enumerate(scopes) for k, pk in enumerate(ids)}
+    for (_everyone, ids), found in zip(scopes, query.fetch(**values), strict=True):
+        for obj in found:
+            for key in ids.get(obj.pk, []):
+                memo[key] = obj
 
 
 def _scope(model, view_perm: str | None = None, everyone=None):
