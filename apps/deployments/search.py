@@ -230,6 +230,8 @@ def search_page(queryset, *, term: str, after: str = "", size: int, row=None) ->
         )
         if page.has_next:
             return page
+        if any(p < low for p in profile.periods):
+            continue  # deployments were planned before the window (or were when the profile was read): read no more
         if oldest is ...:
             oldest = _oldest(using, table)
         if oldest is None or low <= _period(oldest):  # the window holds every dated row: its page is the page
