@@ -8,10 +8,18 @@ posting lists, in a window that grows until it holds a full page. Every row the 
 register's own predicate (the title holds the term, or the change record is it), so the page is exactly the page of
 the plain query;
 where the window cannot answer (no trigram in the term, a position among undated rows, SQLite), the plain query does.
+
+What the windows are cut from — the anchor, the periods that hold deployments below it, the common trigrams and a
+sample of titles — is a statistic of the table, read in one query at most every PROFILE_SECONDS by each process (and
+shared through the cache): it decides only how much a search reads, never which rows a page shows, so a search asks
+the database for its page alone.
 """
 
 import datetime as dt
-import json
+import re
+import string
+import time
+from typing import NamedTuple
 
 from django.core.cache import cache
 from django.db import connections
@@ -20,83 +28,153 @@ from apps.core.pagination import KeysetPage, keyset_page, keyset_position
 
 PERIOD = dt.timedelta(days=30)  # the period of the keys: 2592000 seconds in migration 0024's function
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-WINDOWS = (8, 32)  # periods in each try, newest first; past the last, the plain query
+# periods that hold deployments in each try, newest first; past the last, the plain query. Periods without any are
+# not counted (deployments planned years ahead, then none until the present), but their keys are still asked, at most
+# SPAN periods a window, since a deployment may be planned in them at any time
+WINDOWS, SPAN = (8, 32), 96
 # the periods are counted down from the planned start of the LEAD-th newest deployment, not the newest's: a few
-# deployments planned years ahead would otherwise leave the windows nearly empty and every search to the plain query;
-# the rows planned after it (LEAD at most, and any planned since) are read by the planned-start index
+# deployments planned years ahead would otherwise fill the first periods; the rows planned after it (LEAD at most,
+# and any planned since) are read by the planned-start index
 LEAD = 200
-# a term the planner expects in more than this share of the rows is read by the plain query, which walks the
-# planned-start index in order and stops at a full page sooner than the periods would gather their candidates
+# a term in more than this share of the sampled titles is read by the plain query, which walks the planned-start index
+# in order and stops at a full page sooner than the periods would gather their candidates
 DENSE = 0.01
-# a trigram in more than this share of the newest SAMPLE titles is left out of the keys asked: its posting list holds
-# nearly every row of each period and would be read whole, where the term's rarer trigrams already narrow the rows
-COMMON, SAMPLE, COMMON_SECONDS = 0.05, 2000, 600
+# a trigram in more than this share of the sampled titles is left out of the keys asked: its posting list holds nearly
+# every row of each period and would be read whole, where the term's rarer trigrams already narrow the rows. The
+# SAMPLE titles are the newest of each of the first window's periods from the anchor down, in equal shares: those the
+# search reads first, however many deployments are planned years ahead
+COMMON, SAMPLE, PROFILE_SECONDS = 0.05, 2000, 600
 KEYS = 'dep_search_keys({t}."planned_start", {t}."title"::text)'
+# a probe of every ASCII letter and digit between separators: where pg_trgm makes its trigrams as `_ascii_trigrams`
+# does, an ASCII term's trigrams are made in Python, without a query
+PROBE = f"{string.ascii_uppercase} {string.ascii_lowercase} {string.digits} a_b-c.d/e:f1g2"
+WORD = re.compile(r"[A-Za-z0-9]+")
 
-_available: dict[str, bool] = {}
+
+class Profile(NamedTuple):
+    """What the windows are cut from: the anchor's period, the periods holding deployments from it down (newest
+    first), the trigrams of more than COMMON of the sampled titles and those titles, upper-cased."""
+
+    anchor: int | None
+    periods: tuple[int, ...]
+    common: frozenset[str]
+    titles: tuple[str, ...]
+
+
+_available: dict[str, bool] = {}  # per database: whether it has the keys
+_ascii: dict[str, bool] = {}  # per database: whether pg_trgm makes ASCII trigrams as `_ascii_trigrams` does
+_profiles: dict[tuple[str, str], tuple[float, Profile]] = {}  # per database and table: (read at, profile)
 
 
 def _period(value: dt.datetime) -> int:
     return (value - EPOCH) // PERIOD
 
 
+def _ascii_trigrams(term: str) -> list[str]:
+    """pg_trgm's trigrams inside the words of an ASCII text, upper-cased then folded (letters and digits words)."""
+    words = (w.lower() for w in WORD.findall(term.upper()))
+    return sorted({w[i : i + 3] for w in words for i in range(len(w) - 2)})
+
+
 def _usable(using: str) -> bool:
-    """Whether the database has the search keys (PostgreSQL where migration 0024 could create them); asked once."""
+    """Whether the database has the search keys (PostgreSQL where migration 0024 could create them); asked once, with
+    whether its trigrams of ASCII text are those `_ascii_trigrams` makes."""
     if using not in _available:
         ok = connections[using].vendor == "postgresql"
         if ok:
             with connections[using].cursor() as cursor:
-                cursor.execute("SELECT to_regprocedure('dep_search_keys(timestamptz, text)') IS NOT NULL")
-                ok = cursor.fetchone()[0]
+                cursor.execute(
+                    "SELECT CASE WHEN to_regprocedure('dep_search_keys(timestamptz, text)') IS NOT NULL THEN "
+                    "array(SELECT t FROM unnest(show_trgm(upper(%s))) t WHERE strpos(t, ' ') = 0 ORDER BY t) END",
+                    [PROBE],
+                )
+                probe = cursor.fetchone()[0]
+            ok = probe is not None
+            _ascii[using] = ok and sorted(probe) == _ascii_trigrams(PROBE)
         _available[using] = ok
     return _available[using]
 
 
-def _terms(using: str, term: str, table: str) -> tuple[list[str], dt.datetime | None, dt.datetime | None, float]:
-    """The term's trigrams as the keys spell them (inside its words, upper-cased then as pg_trgm folds them), the
-    anchor of the periods (the planned start of the LEAD-th newest dated row, or the oldest where there are fewer),
-    the oldest planned start and the table's estimated rows, in one query."""
+def _trigrams(using: str, term: str) -> list[str]:
+    """The term's trigrams as the keys spell them (inside its words, upper-cased then as pg_trgm folds them)."""
+    if term.isascii() and _ascii.get(using):
+        return _ascii_trigrams(term)
+    with connections[using].cursor() as cursor:
+        cursor.execute("SELECT array(SELECT t FROM unnest(show_trgm(upper(%s))) t WHERE strpos(t, ' ') = 0)", [term])
+        return cursor.fetchone()[0]
+
+
+def _read_profile(using: str, table: str) -> Profile:
+    """The profile, in one query: the anchor (the planned start of the LEAD-th newest dated row, or the oldest where
+    there are fewer), the first max(WINDOWS) periods holding deployments from its period down (one step of the
+    planned-start index each), and the newest SAMPLE / WINDOWS[0] titles of each of the first WINDOWS[0]."""
+    period = "floor(extract(epoch FROM planned_start) / 2592000)::bigint"
+    share = max(SAMPLE // WINDOWS[0], 1)
     with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT array(SELECT t FROM unnest(show_trgm(upper(%s))) t WHERE strpos(t, ' ') = 0), "  # noqa: S608
-            f'coalesce((SELECT planned_start FROM "{table}" WHERE planned_start IS NOT NULL '
-            f'ORDER BY planned_start DESC OFFSET %s LIMIT 1), (SELECT min(planned_start) FROM "{table}")), '
-            f'(SELECT min(planned_start) FROM "{table}"), '
-            "(SELECT reltuples FROM pg_class WHERE oid = %s::regclass)",
-            [term, LEAD, table],
+            f"""WITH RECURSIVE anchor(a) AS (SELECT coalesce((SELECT planned_start FROM "{table}"
+                  WHERE planned_start IS NOT NULL ORDER BY planned_start DESC OFFSET %s LIMIT 1),
+                  (SELECT min(planned_start) FROM "{table}"))),
+              periods(n, i) AS (
+                SELECT floor(extract(epoch FROM a) / 2592000)::bigint, 1 FROM anchor WHERE a IS NOT NULL
+                UNION ALL
+                SELECT (SELECT {period} FROM "{table}" WHERE planned_start < to_timestamp(n * 2592000.0)
+                        ORDER BY planned_start DESC LIMIT 1), i + 1
+                FROM periods WHERE n IS NOT NULL AND i < %s),
+              sample AS (SELECT upper(s.title::text) AS title FROM periods p, LATERAL (SELECT title FROM "{table}"
+                  WHERE planned_start >= to_timestamp(p.n * 2592000.0)
+                    AND planned_start < to_timestamp((p.n + 1) * 2592000.0)
+                  ORDER BY planned_start DESC LIMIT %s) s WHERE p.n IS NOT NULL AND p.i <= %s)
+            SELECT (SELECT a FROM anchor), array(SELECT n FROM periods WHERE n IS NOT NULL ORDER BY i),
+              array(SELECT t FROM sample, unnest(show_trgm(sample.title)) t WHERE strpos(t, ' ') = 0
+                    GROUP BY t HAVING count(*) > %s * (SELECT count(*) FROM sample)),
+              array(SELECT title FROM sample)""",  # noqa: S608 (the table's name from the model, values bound)
+            [LEAD, max(WINDOWS), share, WINDOWS[0], COMMON],
         )
-        return cursor.fetchone()
+        anchor, periods, common, titles = cursor.fetchone()
+    return Profile(None if anchor is None else _period(anchor), tuple(periods), frozenset(common), tuple(titles))
 
 
-def _dense(using: str, term: str, table: str, rows: float) -> bool:
-    """Whether the planner expects the term in more than DENSE of the rows."""
-    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+def _profile(using: str, table: str) -> Profile:
+    """The table's profile, kept PROFILE_SECONDS by this process and shared with the others through the cache."""
+    now = time.time()
+    key = (using, table)
+    kept = _profiles.get(key)
+    if kept is not None and now - kept[0] < PROFILE_SECONDS:
+        return kept[1]
+    shared = f"deployments:search-profile:{using}:{table}"
+    kept = cache.get(shared)
+    if kept is None or now - kept[0] >= PROFILE_SECONDS:
+        kept = (now, _read_profile(using, table))
+        cache.set(shared, kept, PROFILE_SECONDS)
+    _profiles[key] = kept
+    return kept[1]
+
+
+def _dense(profile: Profile, term: str) -> bool:
+    """Whether more than DENSE of the sampled titles hold the term."""
+    needle = term.upper()
+    return sum(needle in title for title in profile.titles) > DENSE * max(len(profile.titles), 1)
+
+
+def _low(top: int, width: int, periods: tuple[int, ...]) -> int:
+    """The oldest period of a window of `width` periods holding deployments from `top` down, as far as the profile
+    knows them (to the oldest where it lists them all, counted by the calendar past them), and at most SPAN periods."""
+    below = [p for p in periods if p <= top]
+    if len(below) >= width:
+        low = below[width - 1]
+    elif below and len(periods) < max(WINDOWS):  # the profile reached the oldest period holding deployments
+        low = below[-1]
+    else:
+        low = min(top - width + 1, *below[-1:])
+    return max(low, top - SPAN + 1)
+
+
+def _oldest(using: str, table: str) -> dt.datetime | None:
+    """The oldest planned start now (not the profile's: a window that holds it holds every dated row)."""
     with connections[using].cursor() as cursor:
-        cursor.execute(
-            f'EXPLAIN (FORMAT JSON) SELECT 1 FROM "{table}" WHERE UPPER(title::text) LIKE UPPER(%s)',  # noqa: S608
-            [pattern],
-        )
-        plan = cursor.fetchone()[0]
-    expected = (json.loads(plan) if isinstance(plan, str) else plan)[0]["Plan"]["Plan Rows"]
-    return expected > DENSE * max(rows, 1)
-
-
-def _common_trigrams(using: str, table: str) -> frozenset[str]:
-    """The trigrams of most recent titles (the register's periods are read newest first), remembered for ten
-    minutes by every process (the shared cache)."""
-    key = f"deployments:search-common-trigrams:{using}"
-    common = cache.get(key)
-    if common is None:
-        with connections[using].cursor() as cursor:
-            cursor.execute(
-                "SELECT t FROM (SELECT title FROM "  # noqa: S608
-                f'"{table}" ORDER BY planned_start DESC NULLS FIRST, id DESC LIMIT %s) d, '
-                "unnest(show_trgm(upper(d.title))) t WHERE strpos(t, ' ') = 0 GROUP BY t HAVING count(*) > %s",
-                [SAMPLE, int(SAMPLE * COMMON)],
-            )
-            common = frozenset(t for (t,) in cursor.fetchall())
-        cache.set(key, common, COMMON_SECONDS)
-    return common
+        cursor.execute(f'SELECT min(planned_start) FROM "{table}"')  # noqa: S608 (the table's name from the model)
+        return cursor.fetchone()[0]
 
 
 def search_page(queryset, *, term: str, after: str = "", size: int, row=None) -> KeysetPage | None:
@@ -108,37 +186,40 @@ def search_page(queryset, *, term: str, after: str = "", size: int, row=None) ->
     if not term or not _usable(using):
         return None
     table = queryset.model._meta.db_table
-    trigrams, anchor, oldest, rows = _terms(using, term, table)
+    profile = _profile(using, table)
+    trigrams = _trigrams(using, term)
     # the plain query reads the posting list of each trigram of the term whole: short ones, unless one is common
-    common = _common_trigrams(using, table)
-    rare = [t for t in trigrams if t not in common]  # any subset of the trigrams still narrows exactly
+    rare = [t for t in trigrams if t not in profile.common]  # any subset of the trigrams still narrows exactly
     position = keyset_position(after)
-    if not rare or len(rare) == len(trigrams) or anchor is None or (position is not None and position[0] is None):
+    if not rare or len(rare) == len(trigrams) or profile.anchor is None:
         return None
-    if _dense(using, term, table, rows):
+    if (position is not None and position[0] is None) or _dense(profile, term):
         return None
-    trigrams = rare
     after = after if position is not None else ""  # an unreadable token is the first page, as keyset_page reads it
-    top = _period(position[0]) if position is not None else _period(anchor)
+    top = _period(position[0]) if position is not None else profile.anchor
     start, ref, keys = f'"{table}"."planned_start"', f'"{table}"."change_ref"', KEYS.format(t=f'"{table}"')
     # the register's predicate (filter_text: the title holds the term, or the change record is it), as strpos where
-    # filter_text has LIKE: the rows are found by the keys, in a subquery read first, whatever the planner guesses
+    # filter_text has LIKE: the rows are found by the keys, in an array read first, whatever the planner guesses (and
+    # planned in half the time of a semi-join: the array is one more condition on the primary key, not a relation)
     holds = f'({ref} = %s OR strpos(UPPER("{table}"."title"::text), UPPER(%s)) > 0)'
+    oldest = ...  # read once, and only where a window's page is not full
     for width in WINDOWS:
-        low = top - width + 1
-        arrays = [[f"{p}:{t}" for t in trigrams] for p in range(low, top + 1)]
+        low = _low(top, width, profile.periods)
+        names = [str(p) for p in range(low, top + 1)]
         arms, params = [f"{ref} = %s"], [term]
         if position is None:
-            arrays.append([f"n:{t}" for t in trigrams])  # the undated rows, first in this order
+            names.append("n")  # the undated rows, first in this order
             # and rows planned later than the anchor's period (LEAD at most, and any planned since): the planned-start
             # index
             arms.append(f"{start} >= %s")
             params.append(EPOCH + (top + 1) * PERIOD)
-        arms += [f"{keys} @> %s::text[]"] * len(arrays)
-        found = f'WITH found AS MATERIALIZED (SELECT id FROM "{table}" WHERE {" OR ".join(arms)}) SELECT id FROM found'  # noqa: S608
-        where = f'"{table}"."id" IN ({found}) AND ({start} IS NULL OR {start} >= %s) AND {holds}'
-        params += [*arrays, EPOCH + low * PERIOD, term, term]
-        whole = low <= _period(oldest)  # the window holds every dated row: its page is the page
+        # a row's keys all carry its one period: a row holds each trigram in some period of the window exactly when
+        # it is in the window and holds every trigram — one array a trigram, however many periods
+        arms.append("(" + " AND ".join([f"{keys} && %s::text[]"] * len(rare)) + ")")
+        params += [[f"{p}:{t}" for p in names] for t in rare]
+        found = f'SELECT id FROM "{table}" WHERE {" OR ".join(arms)}'  # noqa: S608
+        where = f'"{table}"."id" = ANY(ARRAY({found})) AND ({start} IS NULL OR {start} >= %s) AND {holds}'
+        params += [EPOCH + low * PERIOD, term, term]
         page = keyset_page(
             queryset.extra(where=[where], params=params),  # noqa: S610 (column names from the model, values bound)
             key="planned_start",
@@ -147,6 +228,12 @@ def search_page(queryset, *, term: str, after: str = "", size: int, row=None) ->
             size=size,
             row=row,
         )
-        if page.has_next or whole:
+        if page.has_next:
+            return page
+        if any(p < low for p in profile.periods):
+            continue  # deployments were planned before the window (or were when the profile was read): read no more
+        if oldest is ...:
+            oldest = _oldest(using, table)
+        if oldest is None or low <= _period(oldest):  # the window holds every dated row: its page is the page
             return page
     return None

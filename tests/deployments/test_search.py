@@ -20,6 +20,7 @@ from tests.factories.environments import EnvironmentFactory
 
 pytestmark = pytest.mark.django_db
 POSTGRES = connection.vendor == "postgresql"
+SEARCH_PAGE_QUERIES = 6  # session, user, permissions, filter choices, the page, its count
 # the trigrams the test's titles nearly all share, as the newest titles of a real register would
 COMMON = frozenset({"rel", "ele", "lea", "eas", "ase", "ser", "erv", "rvi", "vic", "ice"})
 
@@ -30,7 +31,9 @@ def register(monkeypatch):
     other one's title names "service 0042", and one that does not is authorised by the change record "service 0042".
     The periods are made to answer whatever the planner's statistics of so small a table say."""
     monkeypatch.setattr(search, "_dense", lambda *args: False)
-    monkeypatch.setattr(search, "_common_trigrams", lambda *args: COMMON)
+    read = search._read_profile
+    monkeypatch.setattr(search, "_read_profile", lambda *args: read(*args)._replace(common=COMMON))
+    monkeypatch.setattr(search, "_profiles", {})  # no profile of another test's table
     monkeypatch.setattr(search, "LEAD", 4)  # the periods counted down from the fifth newest, as from the 201st
     service, environment, requester = ServiceFactory(), EnvironmentFactory(), UserFactory()
     now = timezone.now().replace(microsecond=0)
@@ -136,3 +139,69 @@ def test_deployments_planned_years_ahead_leave_the_periods_answering(register):
     if page is not None:
         assert [r.pk for r in page] == [r.pk for r in plain]
         assert (page.has_next, page.next_token) == (plain.has_next, plain.next_token)
+
+
+@pytest.mark.parametrize(("far", "ahead"), [(0, 0), (16, 200), (16, 3 * 365)])
+def test_the_common_trigrams_are_sampled_from_the_anchor_down(monkeypatch, far, ahead):
+    # given titles that nearly all name a service, four in forty "Alpha service 0042", and `far` deployments planned
+    # `ahead` days ahead (a profiling run's) with titles of their own, more than the periods' lead and the sample: 200
+    # days are within the widest window of the rest, three years beyond it
+    monkeypatch.setattr(search, "_dense", lambda *args: False)
+    monkeypatch.setattr(search, "_profiles", {}, raising=False)
+    monkeypatch.setattr(search, "LEAD", 4)
+    monkeypatch.setattr(search, "SAMPLE", 16)
+    monkeypatch.setattr(search, "COMMON", 0.5)
+    service, environment = ServiceFactory(), EnvironmentFactory()
+    now = timezone.now().replace(microsecond=0)
+    plans = [
+        *(
+            (now - dt.timedelta(days=3 * i), f"Release {i} of {'Alpha service 0042' if i % 10 == 3 else 'Service'}")
+            for i in range(40)
+        ),
+        *((now + dt.timedelta(days=ahead, hours=i), f"Bench write {i}-{i}") for i in range(far)),
+    ]
+    for start, title in plans:
+        DeploymentFactory(
+            title=title,
+            planned_start=start,
+            planned_end=start + dt.timedelta(hours=1),
+            service=service,
+            environment=environment,
+            versions=[],
+        )
+    plain_qs, base = _base("service 0042")
+    after, pages = "", []
+    while True:
+        # when the register is searched, page by page
+        page = search.search_page(base, term="service 0042", after=after, size=3, row=Row)
+        plain = keyset_page(plain_qs, key="planned_start", descending=True, after=after, size=3, row=Row)
+        # then the periods answer on PostgreSQL, with the plain query's pages: the common trigrams ("service") come
+        # from the titles the periods read, not from the far deployments' alone
+        assert (page is not None) == POSTGRES
+        if page is not None:
+            assert [r.pk for r in page] == [r.pk for r in plain]
+            assert (page.has_next, page.next_token) == (plain.has_next, plain.next_token)
+        pages.append([r.pk for r in plain])
+        if not plain.has_next:
+            break
+        after = plain.next_token
+    assert len(pages) == 2
+
+
+def test_a_search_page_reads_its_page_and_count_alone(client, register, monkeypatch, django_assert_num_queries):
+    from apps.deployments.views import register as pages
+
+    # given a manager-like user, pages of 3, and the register searched once (the process has read the table's profile)
+    monkeypatch.setattr(pages, "PAGE_SIZE", 3)
+    client.force_login(UserFactory(roles=["manager"]))
+    url = reverse("deployments:deployment_list") + "?q=service+0042"
+    client.get(url)
+    # when it is searched again, and again for another term
+    for term in ("service+0042", "beta+service+0007"):
+        with django_assert_num_queries(SEARCH_PAGE_QUERIES) as captured:
+            response = client.get(reverse("deployments:deployment_list") + "?q=" + term)
+        # then it reads the page (through the keys on PostgreSQL) and the count: no statistics, no plan, no trigrams
+        sql = [q["sql"] for q in captured.captured_queries]
+        assert sum("dep_search_keys" in q for q in sql) == (1 if POSTGRES else 0)
+        assert not any(word in q for q in sql for word in ("EXPLAIN", "show_trgm", "pg_class"))
+        assert len(response.context["deployments"]) == 3
