@@ -11,6 +11,8 @@ export DATABASE_URL="postgres://${PGUSER}@${PGHOST}:${PGPORT}/${DB}"
 export DJANGO_SETTINGS_MODULE=config.settings.bench
 dropdb --if-exists "$DB"
 createdb "$DB"
+# SSD storage, as the README advises for production: a random read costs about what a sequential one does
+psql -qc "ALTER DATABASE \"$DB\" SET random_page_cost = 1.1" postgres
 .venv/bin/python manage.py migrate --noinput -v0
 .venv/bin/python manage.py bench_seed --deployments "$SIZE"
 .venv/bin/python manage.py bench ${BENCH_ARGS:-}
