@@ -5,7 +5,9 @@ from django.urls import reverse
 
 from apps.catalog.models import Service
 from apps.core.home import NextAction
-from apps.deployments import selectors, workflow
+from apps.deployments import workflow
+from apps.deployments.selectors.visibility import deployment_list
+from apps.deployments.selectors.work import awaiting_approval, my_requests, my_work
 
 MAX_ITEMS = 5
 
@@ -17,7 +19,7 @@ def unrated_completed(*, user):
     owned = list(Service.objects.filter(owners=user).values_list("pk", flat=True))
     mine = Q(requester=user) | Q(service_id__in=owned) if owned else Q(requester=user)
     return (
-        selectors.deployment_list(user=user)
+        deployment_list(user=user, join=False)
         .filter(status=workflow.Status.COMPLETED)
         .filter(mine)
         .exclude(feedback__user=user)
@@ -30,7 +32,7 @@ def next_actions(user) -> list[NextAction]:
     if not user.is_authenticated:
         return []
     actions = []
-    approvals = selectors.awaiting_approval(user=user).count()
+    approvals = awaiting_approval(user=user).count()
     if approvals:
         actions.append(
             NextAction(
@@ -40,14 +42,14 @@ def next_actions(user) -> list[NextAction]:
                 "Approve or reject them.",
             )
         )
-    work = selectors.my_work(user=user).count()
+    work = my_work(user=user).count()
     if work:
         actions.append(
             NextAction(
                 "My work", reverse("deployments:my_work"), work, "Open deployments assigned to you as practitioner."
             )
         )
-    requests = selectors.my_requests(user=user).count()
+    requests = my_requests(user=user).count()
     if requests:
         actions.append(
             NextAction(
@@ -58,7 +60,7 @@ def next_actions(user) -> list[NextAction]:
             )
         )
     unrated_qs = unrated_completed(user=user)
-    unrated = list(unrated_qs.select_related(None).only("pk", "reference", "title")[:MAX_ITEMS])
+    unrated = list(unrated_qs.only("pk", "reference", "title")[:MAX_ITEMS])
     if unrated:
         first = unrated[0]
         actions.append(

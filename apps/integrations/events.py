@@ -14,7 +14,7 @@ from apps.core.outbound import Announcement
 from apps.core.permissions import is_signed_in, user_can
 from apps.deployments import workflow
 from apps.deployments.models import DeploymentEvent
-from apps.deployments.selectors import deployment_list
+from apps.deployments.selectors.visibility import deployment_list
 from apps.environments.models import FreezeWindow
 from apps.environments.selectors import freeze_window_list
 from apps.integrations.formats import Message

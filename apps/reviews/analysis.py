@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import Deployment, DeploymentEvent, EventKind, Feedback, IncidentLink
-from apps.deployments.selectors import deployment_visible_q
+from apps.deployments.selectors.visibility import deployment_visible_q
 from apps.deployments.workflow import FINAL, FINISHED, UNSUCCESSFUL, Status
 
 MAX_LISTED = 50  # failures and incidents listed by name; the counts are always complete

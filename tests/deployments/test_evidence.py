@@ -213,8 +213,8 @@ def test_the_readiness_panel_shows_the_acceptance_gate(world):
 def test_the_page_reads_the_acceptance_gate_with_the_deployment_and_agrees_with_the_service(
     world, django_assert_num_queries
 ):
-    from apps.deployments import selectors
     from apps.deployments.rules import acceptance_gap
+    from apps.deployments.selectors.page import deployment_get
 
     # given a pending deployment with no acceptance criterion in controlled staging, without then with a check made
     d = DeploymentFactory(
@@ -224,7 +224,7 @@ def test_the_page_reads_the_acceptance_gate_with_the_deployment_and_agrees_with_
     for made in (False, True):
         if made:
             Check.objects.create(deployment=d, kind=CheckKind.ACCEPTANCE, description="Smoke test passed")
-        page = selectors.deployment_get(user=manager, pk=d.pk)
+        page = deployment_get(user=manager, pk=d.pk)
         # then the deployment as its page reads it answers the gate without another query
         with django_assert_num_queries(0):
             on_page = acceptance_gap(page)

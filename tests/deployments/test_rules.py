@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 
-from apps.deployments import rules, selectors
+from apps.deployments import rules
 from apps.deployments.models import Action
+from apps.deployments.selectors.page import deployment_get
 from apps.deployments.workflow import Status
 from tests.factories.catalog import ComponentVersionFactory
 from tests.factories.deployments import DeploymentFactory, soon
@@ -81,7 +82,7 @@ def test_conflicts_and_gaps_read_a_constant_number_of_queries(world, django_asse
         practitioners=[world.users["practitioner"]],
     )
     # read as its page reads it (versions and practitioners prefetched)
-    d = selectors.deployment_get(user=world.users["manager"], pk=d.pk)
+    d = deployment_get(user=world.users["manager"], pk=d.pk)
     # when its conflicts are read: environment busy, components busy, freezes, practitioners busy and the current
     # versions, one query each (staging needs no maintenance window)
     with django_assert_num_queries(5):

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from apps.deployments import selectors
+from apps.deployments.selectors.page import deployment_linked_ids
+from apps.deployments.selectors.work import window_preview
 from apps.deployments.workflow import Status
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import DeploymentFactory
@@ -27,7 +28,7 @@ def test_window_preview_lists_the_planned_deployments_a_freeze_blocks(world):
         planned_end=world.freeze.start + dt.timedelta(hours=5),
     )
     # when a deployment manager previews the freeze
-    preview = selectors.window_preview(window=world.freeze, user=world.users["manager"])
+    preview = window_preview(window=world.freeze, user=world.users["manager"])
     # then its one occurrence lists the planned deployment, not the draft, and hides nothing
     assert [(r.start, r.end) for r in preview["rows"]] == [(world.freeze.start, world.freeze.end)]
     assert [d.pk for d in preview["rows"][0].deployments] == [inside.pk]
@@ -44,7 +45,7 @@ def test_window_preview_counts_what_the_user_may_not_see(world):
     )
     stranger = UserFactory(roles=["product_owner"])
     # when they preview the freeze
-    preview = selectors.window_preview(window=world.freeze, user=stranger)
+    preview = window_preview(window=world.freeze, user=stranger)
     # then the deployment is counted, not listed
     assert preview["rows"][0].deployments == []
     assert preview["hidden"] == 1
@@ -66,7 +67,7 @@ def test_linked_ids_come_in_one_query_in_the_order_all_gives(world, django_asser
     ]
     # when their linked ids are read, it takes one query
     with django_assert_num_queries(1):
-        selectors.deployment_linked_ids(deployments=deployments)
+        deployment_linked_ids(deployments=deployments)
     # then each list holds the ids .all() gives, in its order
     for d in deployments:
         assert d.linked_ids == {
@@ -76,4 +77,4 @@ def test_linked_ids_come_in_one_query_in_the_order_all_gives(world, django_asser
     assert deployments[0].linked_ids["practitioners"] == [amy.pk, bob.pk, zed.pk]
     # and no deployments read nothing
     with django_assert_num_queries(0):
-        selectors.deployment_linked_ids(deployments=[])
+        deployment_linked_ids(deployments=[])

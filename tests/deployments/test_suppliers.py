@@ -8,7 +8,7 @@ from django.test import Client
 from apps.catalog.services import supplier_create, supplier_update
 from apps.deployments.models import CheckKind, CheckResult
 from apps.deployments.permissions import may_execute, may_record_check
-from apps.deployments.selectors import deployment_list
+from apps.deployments.selectors.visibility import deployment_list
 from apps.deployments.services import Context, check_record, deployment_transition
 from tests.factories.accounts import UserFactory
 from tests.factories.catalog import ServiceFactory

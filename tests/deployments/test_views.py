@@ -840,7 +840,7 @@ def test_rating_an_open_deployment_is_refused(client, world):
 
 
 def test_register_filter_lists_come_in_one_query_each_in_its_own_order(world, django_assert_num_queries):
-    from apps.deployments.selectors import register_filter_choices
+    from apps.deployments.selectors.register import register_filter_choices
     from apps.environments.models import Environment
     from tests.factories.catalog import SupplierFactory
     from tests.factories.environments import EnvironmentFactory

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from apps.deployments.api.filters import DeploymentApiFilterSet
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Deployment
-from apps.deployments.selectors import deployment_list
+from apps.deployments.selectors.visibility import deployment_list
 from tests.factories.deployments import DeploymentFactory
 
 pytestmark = pytest.mark.django_db

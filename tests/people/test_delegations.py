@@ -136,7 +136,7 @@ def test_a_manager_who_leaves_the_role_no_longer_lends_it(world):
 
 
 def test_the_deputy_sees_the_deployment_among_their_approvals(world):
-    from apps.deployments.selectors import awaiting_approval
+    from apps.deployments.selectors.work import awaiting_approval
 
     deputy, _ = _deputy_for(world)
     in_scope = _pending(world)

@@ -62,8 +62,8 @@ def acceptance_criteria(deployment: Deployment) -> list[str]:
 
 
 def _has_acceptance_check(deployment: Deployment) -> bool:
-    """A required acceptance check made already: as selectors.deployment_get read it with the deployment for its page
-    (`has_acceptance_check`), or else asked now."""
+    """A required acceptance check made already: as selectors.page.deployment_get read it with the deployment for its
+    page (`has_acceptance_check`), or else asked now."""
     known = getattr(deployment, "has_acceptance_check", None)
     if known is not None:
         return known

@@ -20,7 +20,7 @@ from apps.deployments import rules
 from apps.deployments.models import Deployment, DeploymentStep, EventKind, IdempotencyKey
 from apps.deployments.permissions import is_manager, may_request_for_service
 from apps.deployments.risk.services import deployment_risk_apply
-from apps.deployments.selectors import remembered_deployments
+from apps.deployments.selectors.work import remembered_deployments
 from apps.deployments.services.events import Context, events_build, events_recorded
 from apps.deployments.services.plans import back_out_plan_prefill, step_template_rows
 

@@ -20,7 +20,7 @@ from apps.deployments.models import (
     Severity,
 )
 from apps.deployments.permissions import may_execute, may_rate, may_rate_now, may_record_check
-from apps.deployments.selectors import deployment_visible_q
+from apps.deployments.selectors.visibility import deployment_visible_q
 from apps.deployments.services.events import Context, event_record
 from apps.deployments.services.kpi_rollup import rollup_kept
 

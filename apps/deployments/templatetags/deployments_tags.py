@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.widgets import rendered_field, rendered_form
-from apps.deployments import selectors
+from apps.deployments.selectors import work as work_selectors
 from apps.deployments.workflow import Status
 
 register = template.Library()
@@ -157,4 +157,4 @@ def crispy_field_once(field) -> SafeString:
 def window_preview(context, window) -> dict:
     """The preview of a freeze or maintenance window for the page's user: its next occurrences and the planned
     deployments each meets (the environments page shows it; the deployments app answers it)."""
-    return selectors.window_preview(window=window, user=context["request"].user)
+    return work_selectors.window_preview(window=window, user=context["request"].user)

@@ -6,7 +6,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from apps.core.permissions import user_can
-from apps.deployments import selectors, workflow
+from apps.deployments import workflow
 from apps.deployments.forms import (
     CheckRecordForm,
     CommentForm,
@@ -30,6 +30,7 @@ from apps.deployments.permissions import (
 from apps.deployments.plan_forms import BackOutPlanForm, ReleaseForm, StepAddForm, StepRecordForm, step_owners
 from apps.deployments.readiness import deployment_readiness
 from apps.deployments.rules import Conflict
+from apps.deployments.selectors.page import deployment_get, deployment_page_rows
 from apps.deployments.services import pilot_confirm_refusal
 from apps.deployments.services.handover import handover_required, may_write_handover
 
@@ -37,7 +38,7 @@ from apps.deployments.services.handover import handover_required, may_write_hand
 def visible_deployment(request, pk: int) -> Deployment:
     """The deployment if the user may see it; 404 otherwise (what one may not see does not exist)."""
     try:
-        return selectors.deployment_get(user=request.user, pk=pk)
+        return deployment_get(user=request.user, pk=pk)
     except Deployment.DoesNotExist as exc:
         raise Http404("No such deployment.") from exc
 
@@ -77,7 +78,7 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
     bound_transition = extra.pop("transition_form", None)
 
     def rows(name: str) -> list:
-        return selectors.deployment_page_rows(deployment=deployment, name=name)
+        return deployment_page_rows(deployment=deployment, name=name)
 
     checks = rows("checks")
     bound_checks = extra.pop("check_forms", {})

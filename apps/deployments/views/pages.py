@@ -12,10 +12,11 @@ from django.views import View
 
 from apps.core.exceptions import ConflictError
 from apps.core.permissions import user_can
-from apps.deployments import rules, selectors, workflow
+from apps.deployments import rules, workflow
 from apps.deployments.forms import DeploymentEditForm, DeploymentForm
 from apps.deployments.models import Deployment
 from apps.deployments.permissions import may_edit
+from apps.deployments.selectors.work import awaiting_approval, my_work
 from apps.deployments.services import Context, deployment_create, deployment_update
 from apps.deployments.suggestions import practitioner_suggestions
 from apps.deployments.views.common import detail_context, visible_deployment
@@ -57,7 +58,7 @@ class MyWorkView(_SimpleListView):
     testid = "my-work"
 
     def queryset(self, user):
-        return selectors.my_work(user=user)
+        return my_work(user=user)
 
 
 class ApprovalsView(_SimpleListView):
@@ -66,7 +67,7 @@ class ApprovalsView(_SimpleListView):
     testid = "approvals"
 
     def queryset(self, user):
-        return selectors.awaiting_approval(user=user)
+        return awaiting_approval(user=user)
 
 
 def _plan_check(form) -> dict:

@@ -14,11 +14,12 @@ from apps.catalog import selectors as catalog_selectors
 from apps.core.pagination import COUNT_CAP, CappedPaginator, capped_count_sql, count_of, keyset_page
 from apps.core.permissions import user_can
 from apps.core.widgets import FastSelect, rendered_fields
-from apps.deployments import selectors
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.forms import DateTimeLocalInput
 from apps.deployments.models import Action
 from apps.deployments.search import search_page
+from apps.deployments.selectors.register import register_filter_choices
+from apps.deployments.selectors.visibility import deployment_list
 
 PAGE_SIZE = 50
 COLUMNS = [
@@ -156,14 +157,14 @@ class DeploymentListView(LoginRequiredMixin, View):
     """The register: every deployment the user may see, filtered, sorted and paginated (constant queries)."""
 
     def get(self, request):
-        filterset = DeploymentFilterSet(request.GET or None, queryset=selectors.deployment_list(user=request.user))
+        filterset = DeploymentFilterSet(request.GET or None, queryset=deployment_list(user=request.user, join=False))
         for name in ("planned_from", "planned_to"):
             filterset.form.fields[name].widget = DateTimeLocalInput()
-        for name, choices in selectors.register_filter_choices().items():
+        for name, choices in register_filter_choices().items():
             field = filterset.form.fields[name]
             field.widget = FastSelect(attrs=field.widget.attrs)
             field.widget.choices = [("", "---------"), *choices]
-        qs = filterset.qs.select_related(None).values(*ROW_FIELDS)
+        qs = filterset.qs.values(*ROW_FIELDS)
         ordering = request.GET.get("ordering", "")
         if ordering:  # ties by id in the same direction, as the index on (key, id) reads them (dep_risk_id)
             qs = qs.order_by(*qs.query.order_by, "-id" if ordering.startswith("-") else "id")
@@ -182,7 +183,7 @@ class DeploymentListView(LoginRequiredMixin, View):
                 }
             )
         base, term = filterset.text_search()
-        search = (base.select_related(None).values(*ROW_FIELDS), term)
+        search = (base.values(*ROW_FIELDS), term)
         page, pager = _register_page(request, qs, ordering, search)
         total, total_exact = pager["count"], pager["exact"]
         return render(
@@ -212,9 +213,8 @@ class SupplierDeploymentsView(LoginRequiredMixin, View):
         if supplier is None:
             raise Http404("No such supplier.")
         qs = (
-            selectors.deployment_list(user=request.user)
+            deployment_list(user=request.user, join=False)
             .filter(supplier=supplier)
-            .select_related(None)
             .select_related("environment", "service", "model")
             .only(*ROW_FIELDS)
             .order_by("-planned_start", "-id")

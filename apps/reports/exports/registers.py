@@ -20,7 +20,7 @@ from apps.audit.models import AUDIT_ENTRY_COLUMNS, AuditEntry
 from apps.core.permissions import user_can
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Approval, Deployment, DeploymentEvent, EventKind
-from apps.deployments.selectors import deployment_list
+from apps.deployments.selectors.visibility import deployment_list
 from apps.reports.permissions import EXPORT_PERM
 
 CHUNK = 2000

@@ -21,7 +21,7 @@ from apps.core.exceptions import ConflictError
 from apps.core.outbound import publish_on_commit
 from apps.core.permissions import user_can
 from apps.deployment_models.models import DeploymentModel
-from apps.deployments.selectors import deployment_list
+from apps.deployments.selectors.visibility import deployment_list
 from apps.reports.findings.workflow import ADD, MOVES, may_change_status, may_move, may_own
 from apps.reports.models import (
     SUBJECT_FIELDS,
@@ -46,7 +46,7 @@ def subject_visible(*, user, subject_type: str, subject_id) -> object | None:
     if pk < 1 or pk > 2**63 - 1:
         return None
     if subject_type == SubjectType.DEPLOYMENT:
-        return deployment_list(user=user).select_related(None).filter(pk=pk).first()
+        return deployment_list(user=user, join=False).filter(pk=pk).first()
     if subject_type == SubjectType.MODEL and user_can(user, "deployment_models.view_deploymentmodel"):
         return DeploymentModel.objects.filter(pk=pk).first()
     if subject_type == SubjectType.REVIEW and user_can(user, "reviews.view_modelreview"):

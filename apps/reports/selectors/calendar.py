@@ -15,7 +15,7 @@ from django.utils import timezone
 from apps.deployments import workflow
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Deployment
-from apps.deployments.selectors import deployment_list
+from apps.deployments.selectors.visibility import deployment_list
 from apps.environments.models import Environment, FreezeWindow
 from apps.environments.windows import window_occurrences
 

@@ -8,7 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from apps.core.permissions import user_can
-from apps.deployments.selectors import deployment_list
+from apps.deployments.selectors.visibility import deployment_list
 from apps.deployments.workflow import NOT_SCHEDULED
 from apps.reports import charts
 from apps.reports.selectors.kpi_trend import kpi_trend
@@ -32,13 +32,12 @@ def _planned_between(user, start: dt.date, end: dt.date) -> tuple[list, bool]:
     """Up to LIST_LIMIT deployments planned to start in [start, end), soonest first, and whether there are more."""
     tz = timezone.get_current_timezone()
     rows = list(
-        deployment_list(user=user)
+        deployment_list(user=user, join=False)
         .filter(
             planned_start__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
             planned_start__lt=dt.datetime.combine(end, dt.time.min, tzinfo=tz),
         )
         .exclude(status__in=NOT_SCHEDULED)
-        .select_related(None)
         .select_related("service", "environment")
         .only(*LIST_FIELDS)
         .order_by("planned_start", "id")[: LIST_LIMIT + 1]

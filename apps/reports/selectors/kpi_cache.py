@@ -16,7 +16,7 @@ from django.db.models import Model
 
 from apps.core.generations import generation
 from apps.core.permissions import user_can
-from apps.deployments.selectors import deployment_visible_q
+from apps.deployments.selectors.visibility import deployment_visible_q
 from apps.deployments.services.events import DEPLOYMENTS_GENERATION
 
 

@@ -12,7 +12,7 @@ from apps.catalog.models import Service
 from apps.core.permissions import user_can
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import Deployment
-from apps.deployments.selectors import deployment_list, deployment_visible_q
+from apps.deployments.selectors.visibility import deployment_list, deployment_visible_q
 from apps.reports.permissions import VIEW_KPIS
 from apps.reports.selectors.kpi_metrics import AUTOMATION_LEVELS, COMPLETED, DEFAULT_DAYS, Period
 from apps.reports.selectors.kpi_rollup import RollupScope, level_rows
@@ -31,7 +31,7 @@ def kpi_base(
     matched on the deployment's model). PermissionDenied without `reports.view_kpis`."""
     if not user_can(user, VIEW_KPIS):
         raise PermissionDenied("Only deployment managers, service and product owners and auditors see KPIs.")
-    qs = deployment_list(user=user).select_related(None)
+    qs = deployment_list(user=user, join=False)
     if deployment_visible_q(user) is not None:
         qs = qs.filter(service__in=kpi_services(user=user).values("pk"))
     if environment is not None:

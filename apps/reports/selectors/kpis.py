@@ -10,7 +10,7 @@ from django.db.models import Case, CharField, Q, QuerySet, Value, When
 
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import LEVEL_KEYS
-from apps.deployments.selectors import deployment_visible_q
+from apps.deployments.selectors.visibility import deployment_visible_q
 from apps.deployments.workflow import Status
 from apps.reports.findings.selectors import findings_by_severity
 from apps.reports.models import AuditFinding

@@ -12,7 +12,7 @@ from apps.catalog.models import Service, ServiceComponent
 from apps.deployments import workflow
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Action, Deployment, MatrixEntry
-from apps.deployments.selectors import deployment_list, deployment_visible_q
+from apps.deployments.selectors.visibility import deployment_list, deployment_visible_q
 from apps.environments.models import Environment
 
 SERVICE, COMPONENT = "service", "component"

@@ -8,7 +8,7 @@ from django.views.generic import TemplateView
 
 from apps.core.permissions import user_can
 from apps.deployments.risk.backtest import risk_backtest_latest
-from apps.deployments.selectors import deployment_visible_q
+from apps.deployments.selectors.visibility import deployment_visible_q
 from apps.reports import charts
 from apps.reports.forms import KpiFilterForm
 from apps.reports.selectors.kpi_drilldown import kpi_drilldown

@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404
 from django.views.generic import TemplateView
 
 from apps.core.permissions import user_can
-from apps.deployments import selectors
 from apps.deployments.models import Deployment
+from apps.deployments.selectors.page import deployment_approvals, deployment_checks, deployment_events, deployment_get
 from apps.reviews.analysis import analysis_for
 from apps.reviews.models import ModelReview
 
@@ -21,14 +21,14 @@ class DeploymentReportView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         try:
-            deployment = selectors.deployment_get(user=self.request.user, pk=kwargs["pk"])
+            deployment = deployment_get(user=self.request.user, pk=kwargs["pk"])
         except Deployment.DoesNotExist as exc:
             raise Http404("No such deployment.") from exc
         ctx.update(
             d=deployment,
-            approvals=selectors.deployment_approvals(deployment=deployment),
-            checks=selectors.deployment_checks(deployment=deployment),
-            events=selectors.deployment_events(deployment=deployment),
+            approvals=deployment_approvals(deployment=deployment),
+            checks=deployment_checks(deployment=deployment),
+            events=deployment_events(deployment=deployment),
             incidents=deployment.incidents.all(),
             problems=deployment.problems.select_related("created_by"),
             feedback=deployment.feedback.select_related("user"),

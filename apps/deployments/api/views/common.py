@@ -14,7 +14,7 @@ from apps.core.api.permissions import May, WritePermission
 from apps.deployments.api.serializers.fields import parse_id
 from apps.deployments.models import Channel, Deployment
 from apps.deployments.permissions import may_execute
-from apps.deployments.selectors import deployment_list
+from apps.deployments.selectors.visibility import deployment_list
 from apps.deployments.services import Context
 
 DEPLOYMENT_ID = OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The deployment's id.")

@@ -37,12 +37,9 @@ from apps.deployments.permissions import (
     segregation_refuses,
     transition_refusal,
 )
-from apps.deployments.selectors import (
-    deployment_linked_ids,
-    deployment_list,
-    deployment_visible_q,
-    remembered_deployments,
-)
+from apps.deployments.selectors.page import deployment_linked_ids
+from apps.deployments.selectors.visibility import deployment_list
+from apps.deployments.selectors.work import remembered_deployments
 from apps.deployments.services import (
     BULK_LIMIT,
     ItemInvalid,
@@ -70,15 +67,6 @@ def _list_values() -> QuerySet:
     """Every deployment as values() of its columns, built once per process: each list clones it (resolving its
     forty column names on every request took longer than PostgreSQL took to read the page)."""
     return Deployment.objects.values(*LIST_COLUMNS)
-
-
-def _visible_rows(user) -> QuerySet:
-    """The rows of the deployments `user` may see, as deployment_list restricts them (with nothing joined: the API
-    shows related ids only)."""
-    if not user.is_authenticated:
-        return Deployment.objects.none()
-    visible = deployment_visible_q(user)
-    return _list_values().all() if visible is None else _list_values().filter(visible)
 
 
 class DeploymentRow:
@@ -200,14 +188,10 @@ class DeploymentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             return Deployment.objects.none()
         # the API shows related ids only: no joins, and the many-to-many values read as ids (by `list` after paging)
         if self.action == "list":  # rows as values(), made into DeploymentRow objects once paged (see `list`)
-            return _visible_rows(self.request.user)
-        return (
-            deployment_list(user=self.request.user)
-            .select_related(None)
-            .prefetch_related(
-                Prefetch("component_versions", queryset=ComponentVersion.objects.only("id")),
-                Prefetch("practitioners", queryset=get_user_model().objects.only("id")),
-            )
+            return deployment_list(user=self.request.user, base=_list_values(), join=False)
+        return deployment_list(user=self.request.user, join=False).prefetch_related(
+            Prefetch("component_versions", queryset=ComponentVersion.objects.only("id")),
+            Prefetch("practitioners", queryset=get_user_model().objects.only("id")),
         )
 
     def get_object(self) -> Deployment:

@@ -11,7 +11,7 @@ from apps.deployment_models.models import DeploymentModel
 from apps.deployment_models.selectors import models_applicable, stage_for
 from apps.deployments.api.serializers.fields import parse_id
 from apps.deployments.gate import CODES, build_gate, deployment_gate
-from apps.deployments.selectors import deployment_list
+from apps.deployments.selectors.visibility import deployment_list
 from apps.environments.selectors import environment_list
 
 

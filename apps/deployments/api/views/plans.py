@@ -19,7 +19,8 @@ from apps.deployments.api.views.common import (
 )
 from apps.deployments.models import MAX_STEP_MINUTES, Deployment, DeploymentStep, StepStatus
 from apps.deployments.permissions import may_release
-from apps.deployments.selectors import deployment_list, deployment_steps
+from apps.deployments.selectors.page import deployment_steps
+from apps.deployments.selectors.visibility import deployment_list
 from apps.deployments.services import (
     deployment_release,
     step_add,

@@ -25,7 +25,7 @@ from apps.deployments.api.views.common import (
 )
 from apps.deployments.models import Check, DeploymentEvent, DeploymentProblem, Feedback
 from apps.deployments.permissions import may_rate, may_record_checks
-from apps.deployments.selectors import deployment_checks, deployment_events
+from apps.deployments.selectors.page import deployment_checks, deployment_events
 from apps.deployments.services import check_record, feedback_submit, problem_add
 
 CHECK_ID = OpenApiParameter("check_id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The check's id.")

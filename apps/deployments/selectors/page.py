@@ -1,69 +1,19 @@
-"""Permission-aware reads of deployments: what each user may see, the lists built on it, and the planned
-deployments a freeze or maintenance window meets (its preview)."""
+"""The reads of one deployment's page (and of its printable report and its API lists): the deployment with what the
+page shows joined in or read beside it, the lists it shows, and the related ids of the many-to-many links, each query
+made once per process."""
 
-import datetime as dt
 import functools
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import connections, router
-from django.db.models import CharField, Exists, F, IntegerField, OuterRef, Q, QuerySet, Value, Window
+from django.db.models import Exists, F, IntegerField, OuterRef, QuerySet, Value, Window
 from django.db.models.functions import RowNumber
-from django.utils import timezone
 
-from apps.catalog.models import ComponentVersion, Service, Supplier
+from apps.catalog.models import ComponentVersion, Supplier
 from apps.core.compiled import CompiledQuery
-from apps.core.permissions import objects_for_user, user_can
-from apps.deployment_models.models import DeploymentModel
-from apps.deployments import workflow
-from apps.deployments.models import (
-    Approval,
-    Check,
-    CheckKind,
-    Deployment,
-    DeploymentEvent,
-    DeploymentStep,
-    IdempotencyKey,
-)
-from apps.environments.models import Environment
-from apps.environments.windows import window_occurrences
-from apps.people.selectors import delegations_in_force
-
-
-def deployment_visible_q(user) -> Q | None:
-    """None when the user sees every deployment; otherwise the filter of what they may see (DESIGN.md §1): those of
-    the services they own, their requests, those assigned to them, and those of the suppliers they are a contact of."""
-    if user_can(user, "deployments.view_deployment"):
-        return None
-    return _visible_q(user.pk)
-
-
-def _visible_q(user_id: int) -> Q:
-    """What a user without the global view permission may see, by their id (deployment_get compiles it once with a
-    stand-in id)."""
-    owned = Service.objects.filter(Q(owners=user_id) | Q(product_owners=user_id)).values("pk")
-    return (
-        Q(service_id__in=owned)
-        | Q(requester=user_id)
-        | Q(pk__in=Deployment.practitioners.through.objects.filter(user=user_id).values("deployment_id"))
-        | Q(supplier_id__in=contact_suppliers(user=user_id))
-    )
-
-
-def contact_suppliers(*, user) -> QuerySet:
-    """The ids of the suppliers `user` is a contact of (the Supplier contact role's scope), as a subquery."""
-    return Supplier.contact_users.through.objects.filter(user=user).values("supplier_id")
-
-
-def deployment_list(*, user, base: QuerySet | None = None) -> QuerySet[Deployment]:
-    """The deployments `user` may see, with what a list row shows joined in (a constant number of queries)."""
-    qs = base if base is not None else Deployment.objects.all()
-    if not user.is_authenticated:
-        return qs.none()
-    q = deployment_visible_q(user)
-    if q is not None:
-        qs = qs.filter(q)
-    return qs.select_related("environment", "service", "model", "requester", "manager")
+from apps.core.permissions import user_can
+from apps.deployments.models import Approval, Check, CheckKind, Deployment, DeploymentEvent, DeploymentStep
+from apps.deployments.selectors.visibility import deployment_visible_q_by_id
 
 
 def deployment_get(*, user, pk: int) -> Deployment:
@@ -114,7 +64,7 @@ _PK, _USER, _OTHER = -7_000_001, -7_000_002, -7_000_003
 def _page_queries(using: str, sees_all: bool) -> dict[str, CompiledQuery]:
     """deployment_get's queries, compiled once per process and database (two texts of the deployment's: for those who
     see every deployment, and for the others with their visibility filter)."""
-    deployments = Deployment.objects.all() if sees_all else Deployment.objects.filter(_visible_q(_USER))
+    deployments = Deployment.objects.all() if sees_all else Deployment.objects.filter(deployment_visible_q_by_id(_USER))
     deployment = (
         deployments.select_related("environment", "service", "model", "stage", "requester")
         .annotate(
@@ -253,146 +203,3 @@ def deployment_steps(*, deployment: Deployment) -> QuerySet[DeploymentStep]:
 
 def deployment_approvals(*, deployment: Deployment) -> QuerySet[Approval]:
     return _page_list("approvals", deployment.approvals.all())
-
-
-def awaiting_approval(*, user) -> QuerySet[Deployment]:
-    """Pending deployments this user could decide on (managers: all but their own; owners: their sign-offs; deputies:
-    those in the scope of a delegation in force, but the delegating manager's own requests)."""
-    qs = deployment_list(user=user).filter(status=workflow.Status.PENDING_APPROVAL).exclude(requester=user)
-    if user_can(user, "deployments.approve_deployment"):
-        return qs.order_by("planned_start", "id")
-    scope = Q(stage__requires_service_owner_approval=True, service__owners=user)
-    for delegation in delegations_in_force(deputy=user):
-        delegated = ~Q(requester_id=delegation.manager_id)
-        if environments := [e.pk for e in delegation.environments.all()]:
-            delegated &= Q(environment_id__in=environments)
-        if services := [s.pk for s in delegation.services.all()]:
-            delegated &= Q(service_id__in=services)
-        scope |= delegated
-    return qs.filter(scope).distinct().order_by("planned_start", "id")
-
-
-def my_work(*, user) -> QuerySet[Deployment]:
-    """Open deployments assigned to the user as practitioner, soonest first."""
-    return (
-        deployment_list(user=user)
-        .filter(practitioners=user, status__in=workflow.BOOKED)
-        .order_by("planned_start", "id")
-    )
-
-
-def my_requests(*, user) -> QuerySet[Deployment]:
-    return deployment_list(user=user).filter(requester=user).exclude(status__in=workflow.FINAL).order_by("-id")
-
-
-def remembered_deployments(*, user, keys: list[str]) -> list[Deployment]:
-    """What the user's earlier calls planned under these `Idempotency-Key`s, in the keys' order (retries answer
-    with it); empty when none of the keys is known."""
-    known = IdempotencyKey.objects.filter(user=user, key__in=keys).select_related("deployment")
-    by_key = {k.key: k.deployment for k in known}
-    return [by_key[k] for k in keys if k in by_key]
-
-
-# --- previews -------------------------------------------------------------------------------------------------
-
-
-@dataclass
-class PreviewRow:
-    """One upcoming occurrence of a window and the visible planned deployments that overlap it."""
-
-    start: dt.datetime
-    end: dt.datetime
-    deployments: list
-
-
-PREVIEW_WEEKS = 8
-
-
-def window_preview(*, window, user, weeks: int = PREVIEW_WEEKS, now: dt.datetime | None = None) -> dict:
-    """The window's occurrences over the coming weeks and the planned deployments each overlaps.
-
-    For a freeze window those deployments are blocked by it; for a maintenance window they fall inside it.
-    Only deployments the user may see are listed; `hidden` counts the others.
-    """
-    now = now or timezone.now()
-    until = now + dt.timedelta(weeks=weeks)
-    occurrences = window_occurrences(window, now, until)
-    rows = [PreviewRow(start=b, end=e, deployments=[]) for b, e in occurrences]
-    hidden = 0
-    if occurrences:
-        deployments = Deployment.objects.filter(
-            status__in=workflow.PLANNED, planned_start__lt=occurrences[-1][1], planned_end__gt=occurrences[0][0]
-        )
-        if window.environment_id is not None:
-            deployments = deployments.filter(environment_id=window.environment_id)
-        deployments = deployments.select_related("environment", "service").order_by("planned_start", "id")
-        visible = set(objects_for_user(user, "deployments.view_deployment", deployments).values_list("pk", flat=True))
-        counted = set()
-        for deployment in deployments:
-            for row in rows:
-                if deployment.planned_start < row.end and row.start < deployment.planned_end:
-                    if deployment.pk in visible:
-                        row.deployments.append(deployment)
-                    else:
-                        counted.add(deployment.pk)
-        hidden = len(counted)
-    return {"rows": rows, "hidden": hidden, "until": until, "now": now}
-
-
-def register_filter_choices() -> dict[str, list]:
-    """The register's long filter lists as (id, label) rows, read in one query (a UNION ALL of the five tables, each
-    row with its own sort keys) rather than five: on a page that costs a few milliseconds, every round trip counts.
-    The rows are read on every request (any node may have renamed a service); only the query's text is made once."""
-    sql, params = _register_filter_choices_sql()
-    with connections[router.db_for_read(Environment)].cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    lists: dict[int, list] = {kind: [] for kind in range(5)}
-    for kind, pk, a, b, c, _, last in rows:
-        if kind == 0:
-            label = f"{a} {b}".strip() or c
-        elif kind == 3:
-            label = DeploymentModel.label(a, -last)
-        else:
-            label = a
-        lists[kind].append((pk, label))
-    return {
-        "environment": lists[1],
-        "service": lists[2],
-        "model": lists[3],
-        "supplier": lists[4],
-        "requester": lists[0],
-        "practitioner": lists[0],
-    }
-
-
-@functools.cache
-def _register_filter_choices_sql() -> tuple[str, tuple]:
-    """register_filter_choices' query, built and compiled once per process (it has no parameter of its own): five
-    annotated querysets and their UNION cost more to build and compile in Python than PostgreSQL takes to run it."""
-
-    def part(kind: int, qs, a, b=None, c=None, first=0, last=0):
-        text, number = (lambda v: Value(v, output_field=CharField())), (lambda v: Value(v, output_field=IntegerField()))
-        return (
-            qs.order_by()
-            .annotate(
-                c_kind=number(kind),
-                c_a=F(a),
-                c_b=F(b) if b else text(""),
-                c_c=F(c) if c else text(""),
-                c_first=F(first) if isinstance(first, str) else number(first),
-                c_last=number(last) if isinstance(last, int) else last,
-            )
-            .values_list("c_kind", "pk", "c_a", "c_b", "c_c", "c_first", "c_last")
-        )
-
-    people = part(0, get_user_model().objects.filter(is_active=True), "first_name", "last_name", "username")
-    rows = people.union(
-        part(1, Environment.objects.all(), "name", first="order"),
-        part(2, Service.objects.all(), "name"),
-        part(3, DeploymentModel.objects.all(), "name", last=-F("version")),
-        part(4, Supplier.objects.all(), "name"),
-        all=True,
-    ).order_by("c_kind", "c_first", "c_a", "c_b", "c_c", "c_last")
-    sql, params = rows.query.sql_with_params()
-    return sql, tuple(params)

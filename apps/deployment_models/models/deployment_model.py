@@ -1,15 +1,13 @@
-"""Deployment models: the agreed ways to deploy a kind of component, their stages and responsibilities."""
+"""The deployment model: the agreed way to deploy a kind of component, with its status, the triggers and selection
+factors it is chosen on, its review cycle and its pilot (model testing)."""
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
 from apps.catalog.models import ComponentSource, ComponentType
-from apps.environments.models import Environment
-from apps.roles.definitions import RACI_ROLES, competency_of
 
 
 class ModelStatus(models.TextChoices):
@@ -50,8 +48,6 @@ SELECTION_FACTORS = [
     ("consumer_visibility", "Visibility to consumers"),
 ]
 SELECTION_FACTOR_KEYS = [key for key, _ in SELECTION_FACTORS]
-MAX_APPROVALS = 10
-MAX_STAGE_ORDER = 1000
 MAX_REVIEW_INTERVAL_MONTHS = 36
 DEFAULT_PILOT_RUNS = 3
 MAX_PILOT_RUNS = 50
@@ -218,182 +214,3 @@ class DeploymentModel(models.Model):
         """(label, text) for every factor, in the practice guide's order; empty text where none was given."""
         factors = self.selection_factors if isinstance(self.selection_factors, dict) else {}
         return [(label, factors.get(key, "")) for key, label in SELECTION_FACTORS]
-
-
-class ModelStageManager(models.Manager):
-    def get_by_natural_key(self, name, version, order):
-        return self.get(model__name=name, model__version=version, order=order)
-
-
-class ModelStage(models.Model):
-    """A stage of a model's flow through environments, with its criteria and approval rules."""
-
-    model = models.ForeignKey(DeploymentModel, on_delete=models.CASCADE, related_name="stages")
-    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="model_stages")
-    order = models.PositiveIntegerField()
-    entry_criteria = models.TextField(blank=True)
-    exit_criteria = models.TextField(blank=True)
-    acceptance_criteria = models.TextField(blank=True, help_text="One acceptance check per line.")
-    approvals_required = models.PositiveSmallIntegerField(default=1)
-    requires_service_owner_approval = models.BooleanField(default=False)
-    pre_approved = models.BooleanField(default=False, help_text="A standard, low-risk deployment: approved on submit.")
-    requires_change_ref = models.BooleanField(
-        "requires an authorised change",
-        default=False,
-        help_text="Approval (or a pre-approved submit) needs the reference of the change that authorised it.",
-    )
-    step_template = models.TextField(
-        blank=True,
-        help_text="The step plan copied onto each deployment planned at this stage: one step per line, optionally "
-        "with its expected minutes after a bar (e.g. “Install | 30”).",
-    )
-    extra_approval_risk_threshold = models.PositiveSmallIntegerField(
-        null=True,
-        blank=True,
-        validators=[MaxValueValidator(100)],
-        help_text="A deployment whose risk score (0–100) reaches this needs one approval more than the stage asks "
-        "for. Empty: the score never adds one.",
-    )
-    history = HistoricalRecords()
-    objects = ModelStageManager()
-
-    class Meta:
-        ordering = ["model", "order"]
-        constraints = [
-            models.UniqueConstraint(fields=["model", "order"], name="unique_stage_order"),
-            models.UniqueConstraint(fields=["model", "environment"], name="unique_stage_environment"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.model} · {self.order}. {self.environment}"
-
-    def natural_key(self) -> tuple[str, int, int]:
-        return (*self.model.natural_key(), self.order)
-
-    natural_key.dependencies = ["deployment_models.deploymentmodel", "environments.environment"]
-
-    def clean(self):
-        errors = {}
-        if self.order is not None and not 1 <= self.order <= MAX_STAGE_ORDER:
-            errors["order"] = f"The order is a number from 1 to {MAX_STAGE_ORDER}."
-        approvals = self.approvals_required
-        if approvals is not None and not 0 <= approvals <= MAX_APPROVALS:
-            errors["approvals_required"] = f"A stage needs between 0 and {MAX_APPROVALS} approvals."
-        elif self.pre_approved and approvals:
-            # Pre-approved means approved on submit: asking for approvals as well would be a contradiction.
-            errors["approvals_required"] = "A pre-approved stage is approved on submit: it needs 0 approvals."
-        elif self.requires_service_owner_approval and not approvals:
-            errors["approvals_required"] = (
-                "A service-owner sign-off is one of the approvals: a stage that requires it needs at least 1."
-            )
-        if problem := step_template_problem(self.step_template):
-            errors["step_template"] = problem
-        if self.pre_approved and self.requires_service_owner_approval:
-            errors["requires_service_owner_approval"] = (
-                "A pre-approved stage cannot require a service-owner sign-off: it is approved on submit."
-            )
-        if errors:
-            raise ValidationError(errors)
-
-    @property
-    def acceptance_checks(self) -> list[str]:
-        return [line.strip() for line in self.acceptance_criteria.splitlines() if line.strip()]
-
-    @property
-    def template_steps(self) -> list[tuple[str, int | None]]:
-        """The step template as (title, expected minutes or None), in order."""
-        return parse_step_template(self.step_template)
-
-
-MAX_TEMPLATE_STEPS = 50
-
-
-def parse_step_template(text: str) -> list[tuple[str, int | None]]:
-    """Lines of “title” or “title | minutes”; a bad minutes part is kept in the title (clean() reports it)."""
-    steps = []
-    for line in (text or "").splitlines():
-        title, _, minutes = line.partition("|")
-        title, minutes = title.strip()[:200], minutes.strip()
-        if not title:
-            continue
-        steps.append((title, int(minutes) if minutes.isascii() and minutes.isdigit() and int(minutes) else None))
-    return steps
-
-
-def step_template_problem(text: str) -> str:
-    """What is wrong with a step template ("" when nothing)."""
-    for line in (text or "").splitlines():
-        title, bar, minutes = line.partition("|")
-        if bar and not title.strip():
-            return f"“{line.strip()}”: a step needs a title before the bar."
-        if bar and not (minutes.strip().isascii() and minutes.strip().isdigit() and 0 < int(minutes.strip()) <= 10080):
-            return f"“{line.strip()}”: after the bar come the expected minutes, 1 to 10080."
-    if len(parse_step_template(text)) > MAX_TEMPLATE_STEPS:
-        return f"A step template has at most {MAX_TEMPLATE_STEPS} steps."
-    return ""
-
-
-class Raci(models.TextChoices):
-    RESPONSIBLE = "R", "Responsible"
-    ACCOUNTABLE = "A", "Accountable"
-    CONSULTED = "C", "Consulted"
-    INFORMED = "I", "Informed"
-
-
-class ResponsibilityManager(models.Manager):
-    def get_by_natural_key(self, name, version, activity, role):
-        return self.get(model__name=name, model__version=version, activity=activity, role=role)
-
-
-RACI_ROLE_CHOICES = [(role, role) for role in RACI_ROLES]
-
-
-class Responsibility(models.Model):
-    """Who does what under a model: activity × role × RACI letter; the role comes from the role list
-    (apps.roles.definitions.RACI_ROLES), never free text."""
-
-    model = models.ForeignKey(DeploymentModel, on_delete=models.CASCADE, related_name="responsibilities")
-    activity = models.CharField(max_length=150)
-    role = models.CharField(max_length=100, choices=RACI_ROLE_CHOICES, help_text="A role (or party) of the role list.")
-    raci = models.CharField(max_length=1, choices=Raci.choices)
-    objects = ResponsibilityManager()
-
-    class Meta:
-        ordering = ["model", "activity", "role"]
-        verbose_name_plural = "responsibilities"
-        constraints = [models.UniqueConstraint(fields=["model", "activity", "role"], name="unique_responsibility")]
-
-    def __str__(self) -> str:
-        return f"{self.activity} — {self.role}: {self.raci}"
-
-    def natural_key(self) -> tuple[str, int, str, str]:
-        return (*self.model.natural_key(), self.activity, self.role)
-
-    @property
-    def competency_profile(self) -> str:
-        """The competency profile (letters) of the row's role."""
-        return competency_of(self.role)
-
-    natural_key.dependencies = ["deployment_models.deploymentmodel"]
-
-
-class ModelAnnouncement(models.Model):
-    """A model's activation or retirement announced to the owners of the services that use it: sent once per model
-    and event (the worker's record of who was told)."""
-
-    class Kind(models.TextChoices):
-        ACTIVATED = "activated", "Activated"
-        RETIRED = "retired", "Retired"
-
-    model = models.ForeignKey(DeploymentModel, on_delete=models.CASCADE, related_name="announcements")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    sent_at = models.DateTimeField(auto_now_add=True)
-    recipients = models.JSONField(default=list, blank=True)
-    services = models.JSONField(default=list, blank=True, help_text="Names of the services whose owners were told.")
-
-    class Meta:
-        ordering = ["-sent_at", "-id"]
-        constraints = [models.UniqueConstraint(fields=["model", "kind"], name="one_announcement_per_model_event")]
-
-    def __str__(self) -> str:
-        return f"{self.model} {self.get_kind_display().lower()}: {len(self.recipients)} told"

@@ -1,0 +1,97 @@
+"""A user's work lists (what awaits their approval, their assignments, their open requests), what their earlier
+calls planned under an `Idempotency-Key`, and the planned deployments a freeze or maintenance window meets (its
+preview)."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from apps.core.permissions import objects_for_user, user_can
+from apps.deployments import workflow
+from apps.deployments.models import Deployment, IdempotencyKey
+from apps.deployments.selectors.visibility import deployment_list
+from apps.environments.windows import window_occurrences
+from apps.people.selectors import delegations_in_force
+
+
+def awaiting_approval(*, user) -> QuerySet[Deployment]:
+    """Pending deployments this user could decide on (managers: all but their own; owners: their sign-offs; deputies:
+    those in the scope of a delegation in force, but the delegating manager's own requests)."""
+    qs = deployment_list(user=user).filter(status=workflow.Status.PENDING_APPROVAL).exclude(requester=user)
+    if user_can(user, "deployments.approve_deployment"):
+        return qs.order_by("planned_start", "id")
+    scope = Q(stage__requires_service_owner_approval=True, service__owners=user)
+    for delegation in delegations_in_force(deputy=user):
+        delegated = ~Q(requester_id=delegation.manager_id)
+        if environments := [e.pk for e in delegation.environments.all()]:
+            delegated &= Q(environment_id__in=environments)
+        if services := [s.pk for s in delegation.services.all()]:
+            delegated &= Q(service_id__in=services)
+        scope |= delegated
+    return qs.filter(scope).distinct().order_by("planned_start", "id")
+
+
+def my_work(*, user) -> QuerySet[Deployment]:
+    """Open deployments assigned to the user as practitioner, soonest first."""
+    return (
+        deployment_list(user=user)
+        .filter(practitioners=user, status__in=workflow.BOOKED)
+        .order_by("planned_start", "id")
+    )
+
+
+def my_requests(*, user) -> QuerySet[Deployment]:
+    return deployment_list(user=user).filter(requester=user).exclude(status__in=workflow.FINAL).order_by("-id")
+
+
+def remembered_deployments(*, user, keys: list[str]) -> list[Deployment]:
+    """What the user's earlier calls planned under these `Idempotency-Key`s, in the keys' order (retries answer
+    with it); empty when none of the keys is known."""
+    known = IdempotencyKey.objects.filter(user=user, key__in=keys).select_related("deployment")
+    by_key = {k.key: k.deployment for k in known}
+    return [by_key[k] for k in keys if k in by_key]
+
+
+@dataclass
+class PreviewRow:
+    """One upcoming occurrence of a window and the visible planned deployments that overlap it."""
+
+    start: dt.datetime
+    end: dt.datetime
+    deployments: list
+
+
+PREVIEW_WEEKS = 8
+
+
+def window_preview(*, window, user, weeks: int = PREVIEW_WEEKS, now: dt.datetime | None = None) -> dict:
+    """The window's occurrences over the coming weeks and the planned deployments each overlaps.
+
+    For a freeze window those deployments are blocked by it; for a maintenance window they fall inside it.
+    Only deployments the user may see are listed; `hidden` counts the others.
+    """
+    now = now or timezone.now()
+    until = now + dt.timedelta(weeks=weeks)
+    occurrences = window_occurrences(window, now, until)
+    rows = [PreviewRow(start=b, end=e, deployments=[]) for b, e in occurrences]
+    hidden = 0
+    if occurrences:
+        deployments = Deployment.objects.filter(
+            status__in=workflow.PLANNED, planned_start__lt=occurrences[-1][1], planned_end__gt=occurrences[0][0]
+        )
+        if window.environment_id is not None:
+            deployments = deployments.filter(environment_id=window.environment_id)
+        deployments = deployments.select_related("environment", "service").order_by("planned_start", "id")
+        visible = set(objects_for_user(user, "deployments.view_deployment", deployments).values_list("pk", flat=True))
+        counted = set()
+        for deployment in deployments:
+            for row in rows:
+                if deployment.planned_start < row.end and row.start < deployment.planned_end:
+                    if deployment.pk in visible:
+                        row.deployments.append(deployment)
+                    else:
+                        counted.add(deployment.pk)
+        hidden = len(counted)
+    return {"rows": rows, "hidden": hidden, "until": until, "now": now}
