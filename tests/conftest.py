@@ -79,13 +79,42 @@ def _module_world(request):
             outer.__exit__(None, None, None)
 
 
+# Modules whose tests run for tens of seconds each (servers and workers started and waited for, whole migrations,
+# the demo seeded): run first, so a parallel run (`-n`) never ends on one worker finishing them while the others idle.
+LONG_MODULES = frozenset(
+    {
+        "tests.core.test_two_nodes",
+        "tests.core.test_worker_crash",
+        "tests.core.test_backup",
+        "tests.core.test_database_outage",
+        "tests.reviews.test_qcluster",
+        "tests.reviews.test_schedules",
+        "tests.audit.test_migrations",
+        "tests.roles.test_migration",
+        "tests.deployments.test_concurrency",
+        "tests.deployments.test_demo",
+        "tests.deployments.test_matrix_snapshot",
+        "tests.deployments.test_kpi_rollup_rebuild",
+        "tests.bench.test_demo_history",
+    }
+)
+
+
+def _run_order(item) -> int:
+    if item.module.__name__ in LONG_MODULES:
+        return 0
+    return 1 if item.get_closest_marker("browser") else 2
+
+
 def pytest_collection_modifyitems(items):
     """A test that uses the world uses the database: mark it, so pytest-django sets the test database up even when no
-    other collected test asks for one (a module that shares the world, run on its own)."""
+    other collected test asks for one (a module that shares the world, run on its own). Then the long modules and
+    the browser tests first, each module's tests kept together and in their order (the sort is stable)."""
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         if "world" in fixtures and item.get_closest_marker("django_db") is None and not _is_transactional(item):
             item.add_marker(pytest.mark.django_db)
+    items.sort(key=_run_order)
 
 
 def _refresh(world) -> None:
