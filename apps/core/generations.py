@@ -3,7 +3,8 @@ readers put into the keys of what they cache from it. Every process — every we
 machine — sees a change at once, whatever each one cached before it; stale entries simply stop being read and
 expire by themselves."""
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import transaction
 
 
@@ -23,6 +24,13 @@ def generation_bump_on_commit(name: str) -> None:
 
 def _bump(name: str) -> None:
     key = _key(name)
+    shared = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(shared, RedisCache):
+        # one command: Redis's INCR(BY) starts a missing key at 1, with no expiry, as `add` below does (Django's `incr`
+        # asks EXISTS first, a second round trip); the cache stores an int as Redis's own integer, which INCR takes
+        full = shared.make_and_validate_key(key)
+        shared._cache.get_client(full, write=True).incr(full)
+        return
     try:
         cache.incr(key)
     except ValueError:  # not there yet (or evicted): start it, never going back to a value already used for long
