@@ -4,13 +4,10 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connections, models, router
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
-from apps.accounts.backends import permission_names_sql, permissions_known
 from apps.accounts.models import ApiToken
 
 LAST_USED_PRECISION = timedelta(seconds=60)
@@ -27,17 +24,6 @@ def _cool_off_seconds() -> int:
 
 def _lock_key(request) -> str:
     return f"api-token-failures:{request.META.get('REMOTE_ADDR', '')}"
-
-
-def _with_permissions(tokens):
-    """On PostgreSQL, the tokens with their user's permissions (`permission_names`), read in the same round trip
-    instead of one of their own at the first permission check."""
-    connection = connections[router.db_for_read(ApiToken)]
-    if connection.vendor != "postgresql":
-        return tokens
-    q = connection.ops.quote_name
-    sql = permission_names_sql(f"{q(ApiToken._meta.db_table)}.{q(ApiToken._meta.get_field('user').column)}")
-    return tokens.annotate(permission_names=RawSQL(sql, (), output_field=models.Field()))  # noqa: S611 (names only)
 
 
 class ApiTokenAuthentication(BaseAuthentication):
@@ -72,15 +58,12 @@ class ApiTokenAuthentication(BaseAuthentication):
 
     def authenticate_credentials(self, key: str):
         prefix = key[: ApiToken.PREFIX_LENGTH]
-        candidates = _with_permissions(
-            ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True)
-        )
+        candidates = ApiToken.objects.select_related("user").filter(prefix=prefix, revoked_at__isnull=True)
         token = next((t for t in candidates if t.matches(key)), None)
         if token is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
-        permissions_known(token.user, getattr(token, "permission_names", None))
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

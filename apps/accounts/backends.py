@@ -11,18 +11,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
 
 
-def _permissions_sql() -> str:
-    """The permissions of the user whose id is the parameter (twice), as `_permissions_query` reads them."""
-    return _permissions_query("%s")
-
-
 @cache
-def _permissions_query(user_id: str) -> str:
+def _permissions_sql() -> str:
     """The user's own and their groups' permissions as (app_label, codename): a UNION of two inner joins on the
     link tables' user indexes, its text made once per process from the models' tables (a constant). The ORM's
     form of the same question was a DISTINCT over five tables with outer joins, asked on every request: twice the
-    database time, and more again to build and compile it in Python. `user_id` is the SQL of the user's id: a
-    placeholder, or a column of an outer query."""
+    database time, and more again to build and compile it in Python."""
     user = get_user_model()
     own = user._meta.get_field("user_permissions").remote_field.through._meta
     groups = user._meta.get_field("groups").remote_field.through._meta
@@ -30,32 +24,16 @@ def _permissions_query(user_id: str) -> str:
     q = connections[router.db_for_read(Permission)].ops.quote_name
     perm, ct = q(Permission._meta.db_table), q(ContentType._meta.db_table)
     own, groups, group_perms = (q(t.db_table) for t in (own, groups, group_perms))
-    # names from the models' metadata, quoted; the user id a placeholder or a quoted column
-    mine = f"SELECT permission_id FROM {own} WHERE user_id = {user_id}"  # noqa: S608
+    # names from the models' metadata, quoted; the user id is a parameter
+    mine = f"SELECT permission_id FROM {own} WHERE user_id = %s"  # noqa: S608
     theirs = (
         f"SELECT gp.permission_id FROM {group_perms} gp "  # noqa: S608
-        f"INNER JOIN {groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = {user_id}"
+        f"INNER JOIN {groups} ug ON ug.group_id = gp.group_id WHERE ug.user_id = %s"
     )
     return (
         f"SELECT {ct}.app_label, {perm}.codename FROM {perm} "  # noqa: S608
         f"INNER JOIN {ct} ON {ct}.id = {perm}.content_type_id WHERE {perm}.id IN ({mine} UNION {theirs})"
     )
-
-
-@cache
-def permission_names_sql(user_id_column: str) -> str:
-    """PostgreSQL: an array of the permissions (`app_label.codename`) of the user whose id is in `user_id_column` (a
-    quoted column of the outer query), as `get_all_permissions` reads them, to be read with that query (the API
-    token's: `ApiTokenAuthentication`) instead of in a round trip of its own."""
-    rows = _permissions_query(user_id_column)
-    return f"ARRAY(SELECT p.app_label || '.' || p.codename FROM ({rows}) p)"  # noqa: S608 (the text above)
-
-
-def permissions_known(user_obj, names) -> None:
-    """Keep the permissions read with the user (`permission_names_sql`) as `get_all_permissions` keeps its own read,
-    so that the first permission check asks nothing more. A superuser's are left to the backend (all of them)."""
-    if user_obj.is_active and not user_obj.is_superuser and names is not None:
-        user_obj._perm_cache = set(names)
 
 
 class RoleModelBackend(ModelBackend):

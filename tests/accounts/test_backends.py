@@ -3,12 +3,9 @@
 import pytest
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Permission
-from django.db import connection
 
-from apps.accounts.authentication import ApiTokenAuthentication
 from apps.accounts.backends import RoleModelBackend
 from apps.accounts.models import User
-from apps.accounts.services import api_token_create
 from tests.factories.accounts import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,18 +39,3 @@ def test_permissions_are_read_in_one_query_and_kept_for_the_request(django_asser
         assert user.has_perm("deployments.add_deployment")
         assert user.has_perm("deployments.view_deployment")
         assert not user.has_perm("reports.no_such_permission")
-
-
-@pytest.mark.parametrize("roles", [[], ["manager"], ["practitioner", "auditor"]])
-def test_an_api_token_reads_its_users_permissions_with_it_as_the_backend_would(roles, django_assert_num_queries):
-    # given a user (with one permission of their own) and their API token, its last use just recorded
-    user = UserFactory(roles=roles)
-    user.user_permissions.add(Permission.objects.get(codename="view_auditentry"))
-    key = api_token_create(user=user, name="ci")[1]
-    ApiTokenAuthentication().authenticate_credentials(key)
-    # when the token authenticates and the user's permissions are asked
-    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
-        authenticated, _token = ApiTokenAuthentication().authenticate_credentials(key)
-        held = RoleModelBackend().get_all_permissions(authenticated)
-    # then they are the backend's own answer, on PostgreSQL read with the token
-    assert held == RoleModelBackend().get_all_permissions(_fresh(user))
