@@ -12,10 +12,13 @@ try:
     import psycopg
     from django.db.backends.postgresql.base import Cursor as ClientBindingCursor
     from django.db.backends.postgresql.psycopg_any import register_tzloader
-    from psycopg._queries import PostgresClientQuery, _query2pg_client
     from psycopg.adapt import Loader
 except ImportError:  # psycopg 3 is the project's driver; without it there is nothing to speed up
     psycopg = None
+try:  # psycopg's conversion of a text with its cache (not public: without it, texts are split on every call)
+    from psycopg._queries import PostgresClientQuery, _query2pg_client
+except ImportError:
+    PostgresClientQuery = None
 
 
 def _fast_loader_class():
@@ -55,7 +58,7 @@ def use_fast_timestamps(sender, connection, **kwargs) -> None:
     connection.connection.adapters.register_loader("timestamptz", _loader)
 
 
-if psycopg is not None:
+if psycopg is not None and PostgresClientQuery is not None:
 
     class _CompiledTextQuery(PostgresClientQuery):
         """psycopg's client-side binding, with the split of every text into its parts remembered (psycopg's own cache,
@@ -76,6 +79,9 @@ if psycopg is not None:
 
     class _StatementsCursor(ClientBindingCursor):
         _query_cls = _CompiledTextQuery
+
+elif psycopg is not None:
+    _StatementsCursor = ClientBindingCursor
 
 
 def statements_cursor(connection):
