@@ -3,6 +3,11 @@
 Entries come from two places: every deployment event (the process steps) and every historical record that
 django-simple-history writes (field changes of every core record). Appends are serialised (an advisory lock on
 PostgreSQL; SQLite serialises writers) so the chain never forks.
+
+On PostgreSQL a batch of a few entries is chained in one round trip: the rows whose entries they are (handed over by
+`audit_chain_with`), the constraint checks, the lock, then the entries inserted with their hashes worked out by the
+database from the chain's head as it reads it under the lock (the same SHA-256 over the same text as `entry_hash`,
+checked again in Python).
 """
 
 import functools
@@ -17,9 +22,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from apps.audit.chained_insert import chained_insert_params, chained_insert_sql
 from apps.audit.context import AuditContext, audit_context
 from apps.audit.models import AuditEntry
-from apps.core.compiled import insert_rows
+from apps.core.compiled import INSERT_ROWS, InsertsTogether, insert_rows
+from apps.core.db import statements_cursor
 
 GENESIS = "0" * 64
 ADVISORY_LOCK_ID = 7_240_001
@@ -67,15 +74,24 @@ def _lock_chain() -> None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK_ID])
 
 
+def _lock_sql() -> str:
+    """`_lock_chain`'s statements as one text (PostgreSQL)."""
+    lock = f"SELECT pg_advisory_xact_lock({int(ADVISORY_LOCK_ID)})"
+    return f"SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; {lock}"
+
+
 @functools.cache
 def _lock_and_head_sql() -> str:
     """`_lock_chain`'s statements and the read of the chain's head, in one text sent in one round trip (psycopg sends
     a text without parameters as a simple query, which may hold several statements, run in order): made once per
     process from the model's table (a constant)."""
+    return f"{_lock_sql()}; {_head_sql()}"
+
+
+def _head_sql() -> str:
+    """The read of the chain's head: the hash of its last entry."""
     q = connection.ops.quote_name
-    head = f"SELECT {q('hash')} FROM {q(AuditEntry._meta.db_table)} ORDER BY {q('id')} DESC LIMIT 1"  # noqa: S608
-    lock = f"SELECT pg_advisory_xact_lock({int(ADVISORY_LOCK_ID)})"
-    return f"SET CONSTRAINTS ALL IMMEDIATE; SET CONSTRAINTS ALL DEFERRED; {lock}; {head}"
+    return f"SELECT {q('hash')} FROM {q(AuditEntry._meta.db_table)} ORDER BY {q('id')} DESC LIMIT 1"  # noqa: S608
 
 
 def _lock_chain_head() -> str:
@@ -103,7 +119,7 @@ def audit_batch(context: AuditContext | None = None):
     A service that writes several records (each with its history entry) and an event wraps its work in this, so
     the chain's lock is taken once, just before the transaction commits, instead of at the first entry — the
     lock is held for milliseconds, not for the rest of the service. Nested blocks join the outermost. Entries
-    are dropped when the block raises (its transaction rolls back with them).
+    (and rows handed to `audit_chain_with`) are dropped when the block raises (its transaction rolls back with them).
     """
     if getattr(_batch, "entries", None) is not None:
         if context is None:
@@ -112,17 +128,49 @@ def audit_batch(context: AuditContext | None = None):
             with audit_context(context):
                 yield
         return
-    _batch.entries = []
+    _batch.entries, _batch.waiting = [], []
     try:
         if context is None:
             yield
         else:
             with audit_context(context):
                 yield
-        entries = _batch.entries
+        entries, waiting = _batch.entries, _batch.waiting
     finally:
-        _batch.entries = None
-    _chain(entries)
+        _batch.entries = _batch.waiting = None
+        _stop_waiting()
+    _chain(entries, waiting)
+
+
+def audit_chain_with(inserts: InsertsTogether) -> None:
+    """Insert the rows waiting in `inserts` (records whose entries the batch chains) in the chain's own round trip at
+    the end of the batch, on PostgreSQL inside a batch and a transaction; any statement sent on the connection before
+    then sends them first, so nothing reads the table without them. Otherwise at once."""
+    if (
+        getattr(_batch, "entries", None) is None
+        or connection.vendor != "postgresql"
+        or inserts.using != connection.alias
+        or not connection.in_atomic_block
+    ):
+        inserts.run()
+        return
+    if not _batch.waiting:
+        connection.execute_wrappers.append(_send_waiting_first)
+    _batch.waiting.append(inserts)
+
+
+def _send_waiting_first(execute, sql, params, many, context):
+    """The connection's execute wrapper while rows wait for the chain: they go first."""
+    waiting, _batch.waiting = _batch.waiting, []
+    _stop_waiting()
+    for inserts in waiting:
+        inserts.run()
+    return execute(sql, params, many, context)
+
+
+def _stop_waiting() -> None:
+    if _send_waiting_first in connection.execute_wrappers:
+        connection.execute_wrappers.remove(_send_waiting_first)
 
 
 def atomic_audited(func):
@@ -142,7 +190,13 @@ def atomic_audited(func):
 
 
 @transaction.atomic(savepoint=False)
-def _chain(entries: list[AuditEntry]) -> None:
+def _chain(entries: list[AuditEntry], waiting: list[InsertsTogether] = ()) -> None:
+    if connection.vendor == "postgresql" and 0 < len(entries) <= INSERT_ROWS:
+        _chain_in_one_round_trip(entries, [s for s in (inserts.take() for inserts in waiting) if s is not None])
+        _stream_later()
+        return
+    for inserts in waiting:
+        inserts.run()
     if not entries:
         return
     prev = _lock_chain_head()
@@ -151,6 +205,29 @@ def _chain(entries: list[AuditEntry]) -> None:
         entry.hash = prev = entry_hash(prev, entry)
     insert_rows(entries)  # ids follow list order: the chain's order
     _stream_later()
+
+
+def _chain_in_one_round_trip(entries: list[AuditEntry], statements: list) -> None:
+    """The waiting rows' statements, the chain's lock (`_lock_sql`) and the entries inserted with the hashes the
+    database works out from the head it reads after the lock (each statement of a text reads what was committed when
+    it began), in one text. Each returned hash is checked against `entry_hash`: a difference rolls everything back."""
+    canonicals = [_canonical(entry) for entry in entries]
+    sql = "; ".join([*(statement[0] for statement in statements), _lock_sql(), chained_insert_sql(len(entries))])
+    params = [v for statement in statements for v in statement[1]]
+    params += chained_insert_params(entries, canonicals, GENESIS)
+    with statements_cursor(connection) as cursor:
+        cursor.execute(sql, params)
+        for _sql, _params, written in statements:
+            written(cursor.fetchall())
+            cursor.nextset()
+        for _ in range(3):  # past the results of the two SETs and the lock, to the entries'
+            cursor.nextset()
+        returned = cursor.fetchall()
+    for entry, canonical, (pk, prev, digest) in zip(entries, canonicals, returned, strict=True):
+        if digest != hashlib.sha256((prev + canonical).encode()).hexdigest():
+            raise RuntimeError(f"audit entry #{pk}: the database's hash differs from entry_hash")
+        entry.pk, entry.prev_hash, entry.hash = pk, prev, digest
+        entry._state.adding, entry._state.db = False, connection.alias
 
 
 def _stream_enqueue() -> None:

@@ -11,7 +11,7 @@ call: only the text is kept, so nothing another process changes is cached.
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import connections, router
 from django.db.models import AutoField, Model, QuerySet
@@ -303,18 +303,39 @@ class InsertsTogether:
 
     def run(self) -> None:
         """Insert the lists waiting, in one statement."""
+        statement = self.take()
+        if statement is None:
+            return
+        sql, params, written = statement
+        with connections[self.using].cursor() as cursor:
+            cursor.execute(sql, params)
+            written(cursor.fetchall() if cursor.description else [])
+
+    def take(self) -> tuple[str, list, Callable[[list], None]] | None:
+        """The lists waiting as one statement, taken off the list, for a caller that sends it with others in one round
+        trip: its text, its parameters and a function to give the rows it returned (None when no list waits)."""
         pending, self.pending = self.pending, []
+        if not pending:
+            return None
         if len(pending) == 1:
             insert, objs, params = pending[0]
-            insert.write(objs, params)
-        if len(pending) < 2:  # noqa: PLR2004
-            return
-        with connections[self.using].cursor() as cursor:
-            cursor.execute(_together_sql(tuple(p[0] for p in pending)), [v for p in pending for v in p[2]])
-            returned = cursor.fetchall()
-        start = 1
-        for k, (insert, objs, _params) in enumerate(pending):
-            end = start + len(insert.returning)
-            pk = start + next(i for i, (field, _) in enumerate(insert.returning) if field.primary_key)
-            insert.inserted(objs, [row[start:end] for row in returned if row[0] == k and row[pk] is not None])
-            start = end
+            return (
+                insert.sql,
+                params,
+                lambda rows: insert.inserted(objs, rows if insert.returning else [()] * len(objs)),
+            )
+        return (
+            _together_sql(tuple(p[0] for p in pending)),
+            [v for p in pending for v in p[2]],
+            functools.partial(_written_together, pending),
+        )
+
+
+def _written_together(pending: list, returned: list) -> None:
+    """The rows `_together_sql` returned, given back to each list's objects."""
+    start = 1
+    for k, (insert, objs, _params) in enumerate(pending):
+        end = start + len(insert.returning)
+        pk = start + next(i for i, (field, _) in enumerate(insert.returning) if field.primary_key)
+        insert.inserted(objs, [row[start:end] for row in returned if row[0] == k and row[pk] is not None])
+        start = end

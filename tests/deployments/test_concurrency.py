@@ -5,12 +5,16 @@ import threading
 import pytest
 from django.db import connection, connections
 
+from apps.audit.chain import audit_verify
+from apps.audit.models import AuditEntry
 from apps.core.exceptions import ConflictError
 from apps.deployments.models import Approval, Deployment
 from apps.deployments.services import Context, deployment_transition, deployment_update
 from apps.deployments.workflow import Status
 from tests.factories.accounts import UserFactory
-from tests.factories.deployments import DeploymentFactory
+from tests.factories.catalog import ComponentVersionFactory
+from tests.factories.deployments import DeploymentFactory, plan, soon
+from tests.factories.environments import EnvironmentFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -87,8 +91,6 @@ def test_many_threads_transitioning_the_same_deployment_move_it_once():
     d.refresh_from_db()
     assert d.status == Status.VERIFYING_COMPONENTS
     assert d.events.filter(kind="transition").count() == 1
-    from apps.audit.chain import audit_verify
-
     assert audit_verify().ok
 
 
@@ -114,3 +116,39 @@ def test_two_approvals_booking_the_same_window_cannot_both_win():
     losers = [r for r in results if isinstance(r, ConflictError)]
     assert len(winners) == 1 and len(losers) == 1 and losers[0].code == "schedule_conflict", results
     assert Deployment.objects.filter(pk__in=[a.pk, b.pk], status=Status.APPROVED).count() == 1
+
+
+def test_plans_made_at_once_each_enter_the_audit_chain_once_and_the_chain_verifies():
+    # given a manager and six other people's edits racing six plans (each plan's rows and entries go in the chain's
+    # round trip, the entries hashed by the database from the head it reads under the chain's lock)
+    manager = UserFactory(roles=["manager"])
+    version = ComponentVersionFactory()
+    environment = EnvironmentFactory()
+    drafts = [DeploymentFactory(status=Status.DRAFT) for _ in range(6)]
+
+    def planning(i):
+        return lambda: plan(
+            requester=manager,
+            service=version.component.service,
+            environment=environment,
+            versions=[version],
+            title=f"Plan {i}",
+            start=soon(24 + i),
+        )
+
+    def editing(d):
+        return lambda: deployment_update(
+            ctx=Context(actor=manager), deployment=d, data={"title": "Edited"}, expected_version=None
+        )
+
+    # when they all run at once
+    results = _run_together(*[planning(i) for i in range(6)], *[editing(d) for d in drafts])
+    # then every plan was written with its history row and its two entries, and the chain verifies
+    assert all(isinstance(r, Deployment) for r in results), results
+    planned = results[:6]
+    assert {d.title for d in planned} == {f"Plan {i}" for i in range(6)}
+    for d in planned:
+        assert d.history.filter(history_type="+").count() == 1
+        entries = AuditEntry.objects.filter(object_type="deployments.deployment", object_id=str(d.pk))
+        assert sorted(entries.values_list("action", flat=True)) == ["created", "created"]
+    assert audit_verify().ok

@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, models, router, transaction
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.accounts.models import User
-from apps.audit.chain import atomic_audited
+from apps.audit.chain import atomic_audited, audit_chain_with
 from apps.audit.history import audit_history_many, history_rows
 from apps.catalog.models import ComponentVersion
 from apps.catalog.services import component_version_get_or_create, normalise_checksum
@@ -185,7 +185,7 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
     """Insert planned deployments with everything that goes with them, a few statements for any number:
     the rows (with their reference), their history and audit entries, relations, idempotency keys, events."""
     deployments = [plan.deployment for plan in plans]
-    # the rows, their history, versions link and events: one statement on PostgreSQL, one round trip
+    # the rows, their history, versions link and events: one statement on PostgreSQL, sent with the audit chain's
     together = InsertsTogether(using=router.db_for_write(Deployment))
     ids = _reserve_ids(len(plans))
     if ids is not None:  # the reference is in the insert, so the history (and the audit trail) names it
@@ -217,7 +217,7 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
         ],
     )
     together.add(events)
-    together.run()
+    audit_chain_with(together)  # on PostgreSQL in the audit chain's round trip at the end (or before any statement)
     audit_history_many(instances=deployments, records=history, context=ctx)
     practitioners_through = Deployment.practitioners.through
     practitioners_through.objects.bulk_create(
