@@ -199,7 +199,7 @@ def analysis_for(analysis, user) -> dict:
 
     if not isinstance(analysis, dict):
         return {}
-    q = deployment_visible_q(user) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
+    q = deployment_visible_q(user)
     if q is None:
         return analysis
     failures = [row for row in analysis.get("failures") or [] if isinstance(row, dict)]

@@ -11,9 +11,8 @@ from django.db.models.functions import RowNumber
 
 from apps.catalog.models import ComponentVersion, Supplier
 from apps.core.compiled import CompiledQuery
-from apps.core.permissions import user_can
 from apps.deployments.models import Approval, Check, CheckKind, Deployment, DeploymentEvent, DeploymentStep
-from apps.deployments.selectors.visibility import deployment_visible_q_by_id
+from apps.deployments.selectors.visibility import deployment_visible_q_by_id, sees_all_deployments
 
 
 def deployment_get(*, user, pk: int) -> Deployment:
@@ -26,7 +25,7 @@ def deployment_get(*, user, pk: int) -> Deployment:
     more than PostgreSQL took to run all four."""
     if not user.is_authenticated:
         raise Deployment.DoesNotExist("Deployment matching query does not exist.")
-    queries = _page_queries(router.db_for_read(Deployment), user_can(user, "deployments.view_deployment"))
+    queries = _page_queries(router.db_for_read(Deployment), sees_all_deployments(user=user))
     found = queries["deployment"].fetch(pk=pk, user=user.pk)
     if not found:
         raise Deployment.DoesNotExist("Deployment matching query does not exist.")

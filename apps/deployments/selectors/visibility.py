@@ -1,5 +1,5 @@
-"""What each user may see of the deployments (DESIGN.md §1), written once: the filter, and the list every other read
-of many deployments starts from."""
+"""What each user may see of the deployments (DESIGN.md §1), written once: the filter, the check of one deployment,
+and the list every other read of many deployments starts from."""
 
 from django.db.models import Q, QuerySet
 
@@ -10,10 +10,20 @@ from apps.deployments.models import Deployment
 
 def deployment_visible_q(user) -> Q | None:
     """None when the user sees every deployment; otherwise the filter of what they may see (DESIGN.md §1): those of
-    the services they own, their requests, those assigned to them, and those of the suppliers they are a contact of."""
-    if user_can(user, "deployments.view_deployment"):
+    the services they own, their requests, those assigned to them, and those of the suppliers they are a contact of;
+    nothing when not signed in (`user` anonymous or None: the filter by a missing id would match the deployments of
+    services without an owner)."""
+    if not getattr(user, "is_authenticated", False):
+        return Q(pk__in=[])
+    if sees_all_deployments(user=user):
         return None
     return deployment_visible_q_by_id(user.pk)
+
+
+def sees_all_deployments(*, user) -> bool:
+    """Whether `user` sees every deployment (the global view permission: managers, practitioners, auditors), for reads
+    that need only this answer: for everyone else deployment_visible_q builds its filter (three subqueries)."""
+    return user_can(user, "deployments.view_deployment")
 
 
 def deployment_visible_q_by_id(user_id: int) -> Q:
@@ -26,6 +36,13 @@ def deployment_visible_q_by_id(user_id: int) -> Q:
         | Q(pk__in=Deployment.practitioners.through.objects.filter(user=user_id).values("deployment_id"))
         | Q(supplier_id__in=contact_suppliers(user=user_id))
     )
+
+
+def deployment_visible(*, user, deployment: Deployment) -> bool:
+    """Whether `user` may see `deployment` (a service's guard before it acts on one); no query when they see every
+    deployment or are not signed in."""
+    q = deployment_visible_q(user)
+    return q is None or Deployment.objects.filter(q, pk=deployment.pk).exists()
 
 
 def contact_suppliers(*, user) -> QuerySet:

@@ -6,7 +6,6 @@ from django.utils import timezone
 
 from apps.audit.chain import atomic_audited
 from apps.core.exceptions import ConflictError
-from apps.core.permissions import user_can
 from apps.deployments import workflow
 from apps.deployments.models import (
     Check,
@@ -19,8 +18,8 @@ from apps.deployments.models import (
     IncidentLink,
     Severity,
 )
-from apps.deployments.permissions import may_execute, may_rate, may_rate_now, may_record_check
-from apps.deployments.selectors.visibility import deployment_visible_q
+from apps.deployments.permissions import may_comment, may_execute, may_rate, may_rate_now, may_record_check
+from apps.deployments.selectors.visibility import deployment_visible
 from apps.deployments.services.events import Context, event_record
 from apps.deployments.services.kpi_rollup import rollup_kept
 
@@ -106,14 +105,9 @@ def comment_add(*, ctx: Context, deployment: Deployment, comment: str):
     comment = (comment or "").strip()
     if not comment:
         raise ValidationError({"comment": "Write a comment."})
-    if not (_may_see(ctx.actor, deployment) and user_can(ctx.actor, "deployments.add_deployment")):
+    if not (deployment_visible(user=ctx.actor, deployment=deployment) and may_comment(ctx.actor, deployment)):
         raise PermissionDenied("You may not comment on this deployment.")
     return event_record(deployment=deployment, ctx=ctx, kind=EventKind.COMMENT, comment=comment)
-
-
-def _may_see(user, deployment: Deployment) -> bool:
-    q = deployment_visible_q(user)
-    return q is None or Deployment.objects.filter(q, pk=deployment.pk).exists()
 
 
 @atomic_audited

@@ -5,7 +5,6 @@ from collections import OrderedDict
 from django.http import Http404
 from django.shortcuts import render
 
-from apps.core.permissions import user_can
 from apps.deployments import workflow
 from apps.deployments.forms import (
     CheckRecordForm,
@@ -21,6 +20,7 @@ from apps.deployments.models import CheckKind, Deployment
 from apps.deployments.permissions import (
     available_transitions,
     is_manager,
+    may_comment,
     may_edit,
     may_execute,
     may_rate_now,
@@ -117,7 +117,7 @@ def detail_context(request, deployment: Deployment, **extra) -> dict:
         "pilot_model": deployment.model if deployment.model and deployment.model.status == "pilot" else None,
         "may_confirm_pilot": manager and not pilot_confirm_refusal(deployment),
         "pilot_form": extra.pop("pilot_form", None) or PilotConfirmForm(auto_id="pilot-%s"),
-        "may_comment": user_can(user, "deployments.add_deployment"),
+        "may_comment": may_comment(user, deployment),
         "may_rate": may_rate_now(user, deployment) and not rated,
         "comment_form": extra.pop("comment_form", None) or CommentForm(auto_id="comment-%s"),
         "incident_form": extra.pop("incident_form", None) or IncidentForm(auto_id="incident-%s"),
