@@ -51,6 +51,23 @@ def test_window_preview_counts_what_the_user_may_not_see(world):
     assert preview["hidden"] == 1
 
 
+@pytest.mark.parametrize("role", ["service_owner", "product_owner"])
+def test_window_preview_lists_what_the_owners_of_its_service_may_open(world, role):
+    # given an approved deployment of the world's service inside the freeze, which its owners may open
+    inside = DeploymentFactory(
+        environment=world.env_prod,
+        service=world.service,
+        status=Status.APPROVED,
+        planned_start=world.freeze.start + dt.timedelta(hours=3),
+        planned_end=world.freeze.start + dt.timedelta(hours=5),
+    )
+    # when the service's owner (or product owner) previews the freeze
+    preview = window_preview(window=world.freeze, user=world.users[role])
+    # then it is listed, as on their register, not counted as hidden
+    assert [d.pk for d in preview["rows"][0].deployments] == [inside.pk]
+    assert preview["hidden"] == 0
+
+
 def test_linked_ids_come_in_one_query_in_the_order_all_gives(world, django_assert_num_queries):
     from tests.factories.catalog import ComponentVersionFactory
 

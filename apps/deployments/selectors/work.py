@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from apps.core.permissions import objects_for_user, user_can
+from apps.core.permissions import user_can
 from apps.deployments import workflow
 from apps.deployments.models import Deployment, IdempotencyKey
 from apps.deployments.selectors.visibility import deployment_list
@@ -84,7 +84,7 @@ def window_preview(*, window, user, weeks: int = PREVIEW_WEEKS, now: dt.datetime
         if window.environment_id is not None:
             deployments = deployments.filter(environment_id=window.environment_id)
         deployments = deployments.select_related("environment", "service").order_by("planned_start", "id")
-        visible = set(objects_for_user(user, "deployments.view_deployment", deployments).values_list("pk", flat=True))
+        visible = set(deployment_list(user=user, base=deployments, join=False).values_list("pk", flat=True))
         counted = set()
         for deployment in deployments:
             for row in rows:
