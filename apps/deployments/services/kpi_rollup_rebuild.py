@@ -253,7 +253,7 @@ def _period_sql(grain: str, dims: tuple, tables: tuple) -> str:
     )
 
 
-def _batches(grain: str, first: dt.date, last: dt.date):
+def period_batches(grain: str, first: dt.date, last: dt.date):
     """[from, to) day ranges of about a year covering first..last, each made of whole periods of `grain`."""
     year = first.year
     while True:
@@ -306,7 +306,7 @@ def period_rebuild(*, apps=global_apps) -> int:
         return 0
     for grain in ("D", "W", "M", "Y"):  # in this order: each is added up from the one before
         first = period_starts(span["a"])["W"] if grain == "W" else span["a"]
-        for a, b in _batches(grain, first, span["b"]):
+        for a, b in period_batches(grain, first, span["b"]):
             period_add(grain, a, b, apps=apps)
     if connection.vendor == "postgresql":  # millions of new rows: plan the KPIs' reads on their statistics now
         with connection.cursor() as cursor:
