@@ -18,7 +18,7 @@ from django.db import connection
 from apps.bench.shapes import ROLLED_BACK_AFTER
 from apps.deployments.models import Deployment, DeploymentDailyRollup, Feedback, IncidentLink
 from apps.deployments.services.kpi_rollup import COUNTERS, SKETCHES, period_starts
-from apps.deployments.services.kpi_rollup_rebuild import levels_refile, period_add, period_batches
+from apps.deployments.services.kpi_rollup_rebuild import SKETCH_TEXT_AGG, levels_refile, period_add_all, period_batches
 from apps.deployments.workflow import Status as S
 
 KEY = "day, e, s, m, p"
@@ -103,7 +103,7 @@ dur AS (
   SELECT {KEY}, 'restore_sketch', {_whole("%(rolled_back_after)s * interval '1 second'")} FROM fin
   WHERE {in_days} AND status = '{S.ROLLED_BACK}'),
 b AS (SELECT {KEY}, sk, {BUCKET} AS k, count(*) AS n, sum(secs) AS t FROM dur GROUP BY {KEY}, sk, k),
-k AS (SELECT {KEY}, sk, jsonb_object_agg(k, jsonb_build_array(n, t)) AS sketch FROM b GROUP BY {KEY}, sk)
+k AS (SELECT {KEY}, sk, {SKETCH_TEXT_AGG} AS sketch FROM b GROUP BY {KEY}, sk)
 INSERT INTO {daily} (day, environment_id, service_id, model_id, supplier_id, {", ".join(COUNTERS)},
   {", ".join(SKETCHES)})
 SELECT c.*, {", ".join(f"COALESCE({sk}.sketch, '{{}}')" for sk in SKETCHES)}
@@ -138,7 +138,7 @@ def _daily_range(a: dt.date, b: dt.date, lo: int, hi: int) -> int:
 
 
 def _period_add(grain: str, a: dt.date, b: dt.date) -> int:
-    period_add(grain, a, b)
+    period_add_all(grain, a, b)
     return 0
 
 
