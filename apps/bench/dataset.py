@@ -17,10 +17,25 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.utils import timezone
 
+from apps.bench import dataset_sql, rollups_sql
 from apps.bench.loader import IndexesDropped, bulk_load_session, copy_text, in_order, next_id, reset_sequence
 from apps.bench.reference import Progress, Sizes, make_reference_data
 from apps.bench.seed_rollups import DailyRows, add_deployment
-from apps.deployment_models.models import Trigger
+from apps.bench.shapes import (
+    A_COLS,
+    ACCEPTANCE,
+    BACK_OUT,
+    C_COLS,
+    D_COLS,
+    E_COLS,
+    F_COLS,
+    FINAL_MIX,
+    FINISHED_WITHIN,
+    FUTURE_MIX,
+    I_COLS,
+    ROLLED_BACK_AFTER,
+    TRIGGERS,
+)
 from apps.deployments.models import (
     Approval,
     Check,
@@ -33,18 +48,6 @@ from apps.deployments.models import (
 from apps.deployments.services.kpi_rollup import DEPLOYMENT_FIELDS, local_day
 from apps.deployments.workflow import Status
 from apps.environments.models import EnvironmentKind
-
-FINAL_MIX = [
-    (Status.COMPLETED, 88),
-    (Status.FAILED, 2),
-    (Status.ROLLED_BACK, 3),
-    (Status.CANCELLED, 5),
-    (Status.REJECTED, 2),
-]
-FUTURE_MIX = [(Status.DRAFT, 20), (Status.PENDING_APPROVAL, 30), (Status.APPROVED, 50)]
-TRIGGERS = list(Trigger.values)
-FINISHED_WITHIN = dt.timedelta(hours=8)
-ACCEPTANCE = "Smoke test passed"  # every generated deployment names one acceptance check (the evidence rules)
 
 
 def _weighted(population: list, weights: list) -> Callable[[random.Random], object]:
@@ -63,82 +66,6 @@ _FINAL, _FUTURE = _mix(FINAL_MIX), _mix(FUTURE_MIX)
 
 
 N = "\\N"
-BACK_OUT = "Redeploy the previous version from the artifact repository; verify the health checks."
-
-D_COLS = [
-    "id",
-    "reference",
-    "title",
-    "action",
-    "trigger",
-    "model_id",
-    "stage_id",
-    "service_id",
-    "environment_id",
-    "change_ref",
-    "release_ref",
-    "requester_id",
-    "manager_id",
-    "supplier_id",
-    "planned_start",
-    "planned_end",
-    "actual_start",
-    "actual_end",
-    "status",
-    "outcome",
-    "requirements",
-    "acceptance_criteria",
-    "is_rollback",
-    "handover_note",
-    "override_count",
-    "external_id",
-    "submitted_at",
-    "approved_at",
-    "version",
-    "created_at",
-    "updated_at",
-    "back_out_plan",
-    "released_at",
-    "knowledge_links",
-    "pilot_comment",
-]
-E_COLS = [
-    "id",
-    "deployment_id",
-    "at",
-    "actor_id",
-    "channel",
-    "token_name",
-    "kind",
-    "from_status",
-    "to_status",
-    "comment",
-    "data",
-]
-C_COLS = [
-    "deployment_id",
-    "kind",
-    "description",
-    "result",
-    "evidence",
-    "component_version_id",
-    "observed_checksum",
-    "required",
-    "recorded_by_id",
-    "recorded_at",
-]
-A_COLS = ["deployment_id", "user_id", "role", "decision", "comment", "at", "superseded"]
-I_COLS = [
-    "deployment_id",
-    "incident_ref",
-    "title",
-    "severity",
-    "opened_at",
-    "resolved_at",
-    "created_by_id",
-    "withdrawn_reason",
-]
-F_COLS = ["deployment_id", "user_id", "rating_lead_time", "rating_quality", "comment", "at"]
 
 
 def _t(value) -> str:
@@ -268,7 +195,7 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
             if status == Status.ROLLED_BACK:
                 ev.append(
                     (
-                        a_end + dt.timedelta(minutes=20),
+                        a_end + ROLLED_BACK_AFTER,
                         "transition",
                         Status.FAILED,
                         Status.ROLLED_BACK,
@@ -307,7 +234,7 @@ def _chunk(args: tuple[int, int, int]) -> tuple[int, dict[str, list[str]]]:
         if r["rollups"]:
             fields = (pk, status, env_pk, service_pk, model_pk, None, start, end, a_start, a_end, submitted, override)
             row = dict(zip(DEPLOYMENT_FIELDS, (*fields, released), strict=True))
-            back = a_end + dt.timedelta(minutes=20) if status == Status.ROLLED_BACK else None
+            back = a_end + ROLLED_BACK_AFTER if status == Status.ROLLED_BACK else None
             add_deployment(rollup, row, incident, rating, back)
         ev0 = r["event_id"] + i * 10
         for n, (at, kind, frm, to, actor, comment) in enumerate(ev):
@@ -331,6 +258,35 @@ def _load(out: dict[str, list[str]], counts: dict) -> None:
         counts["feedback"] += copy_text(Feedback, F_COLS, out["feedback"])
 
 
+def _load_chunks(sizes: Sizes, chunk: int, processes: int, counts: dict, progress: Progress, out) -> None:
+    """Generate the rows in Python chunks (in `processes` forked processes on PostgreSQL) and load each as it comes,
+    with the KPI daily rows the chunks hand back (their periods added up as their days are written)."""
+    daily = DailyRows()
+    jobs = [(k, lo, min(lo + chunk, sizes.deployments)) for k, lo in enumerate(range(0, sizes.deployments, chunk))]
+    forked = processes if connection.vendor == "postgresql" else 0
+    with in_order(_chunk, jobs, forked) as chunks:
+        for n, rows in chunks:
+            _load(rows, counts)
+            counts["kpi_rollup_rows"] += daily.take(rows["rollup"], rows["horizon"])
+            progress.update(n)
+    loaded_at = time.monotonic()
+    counts["kpi_rollup_rows"] += daily.close()
+    progress.close()
+    out.write(f"KPI period rows added up {time.monotonic() - loaded_at:.1f} s after the last chunk\n")
+
+
+def _load_in_sql(sizes: Sizes, chunk: int, counts: dict, progress: Progress, rollups: bool, out) -> None:
+    """Make every row in the database (`dataset_sql`), then the KPI rollups from them (`rollups_sql`)."""
+    loading_at = time.monotonic()
+    dataset_sql.load_all(dataset_sql.sql_params(_REF), sizes.deployments, counts, progress, batch=chunk)
+    progress.close()
+    out.write(f"deployments and their rows: {time.monotonic() - loading_at:.1f} s\n")
+    if rollups:
+        rollups_at = time.monotonic()
+        counts["kpi_rollup_rows"] = rollups_sql.rollups_make(_REF, sizes.deployments, dataset_sql.in_thread, out=out)
+        out.write(f"KPI daily and period rows: {time.monotonic() - rollups_at:.1f} s\n")
+
+
 def generate(
     sizes: Sizes,
     *,
@@ -340,13 +296,14 @@ def generate(
     processes: int = 1,
     reference: dict | None = None,
     bulk: bool = True,
+    engine: str | None = None,
 ) -> dict:
     """Create the data set; returns counts. Deterministic for a given seed and size (on an empty database).
 
     With `reference` (see `reference_from`) the deployments use those rows instead of new bench reference data.
     With `processes` ≥ 1 on PostgreSQL, generator processes make the next chunks while this one loads the last.
     `bulk` (PostgreSQL) skips foreign-key triggers and rebuilds the indexes after the load: for a database user
-    allowed to, and worth it only for large sets.
+    allowed to, and worth it only for large sets. `engine` "python" keeps the Python chunks on PostgreSQL too.
     """
     global _REF
     rng = random.Random(seed)  # noqa: S311 (deterministic test data, not security)
@@ -362,9 +319,7 @@ def generate(
     rollups = ref["dep_id"] == 1 and not DeploymentDailyRollup.objects.exists()
     _REF = _plain_reference(ref, sizes, seed, rollups)
     counts = dict.fromkeys(TABLES, 0)
-    daily = DailyRows()
     counts["kpi_rollup_rows"] = 0
-    jobs = [(k, lo, min(lo + chunk, sizes.deployments)) for k, lo in enumerate(range(0, sizes.deployments, chunk))]
     progress = Progress(sizes.deployments, out)
     loaded = (
         Deployment,
@@ -375,29 +330,27 @@ def generate(
         Deployment.practitioners.through,
         DeploymentDailyRollup,
     )
-    forked = processes if connection.vendor == "postgresql" else 0
-    with IndexesDropped(loaded if bulk else ()) as dropped, in_order(_chunk, jobs, forked) as chunks:
-        for n, rows in chunks:
-            _load(rows, counts)
-            counts["kpi_rollup_rows"] += daily.take(rows["rollup"], rows["horizon"])
-            progress.update(n)
-        loaded_at = time.monotonic()
-        counts["kpi_rollup_rows"] += daily.close()
-        progress.close()
-        out.write(f"KPI period rows added up {time.monotonic() - loaded_at:.1f} s after the last chunk\n")
+    # the bench's own reference data on PostgreSQL: every row made by the database (`dataset_sql`); the demo's
+    # history (whose stages have entry and exit criteria), and SQLite, go through the Python chunks
+    in_sql = connection.vendor == "postgresql" and bulk and reference is None and engine != "python"
+    with IndexesDropped(loaded if bulk else ()) as dropped:
+        if in_sql:
+            _load_in_sql(sizes, chunk, counts, progress, rollups, out)
+        else:
+            _load_chunks(sizes, chunk, processes, counts, progress, out)
         out.write(f"rebuilding {len(dropped.definitions)} indexes…\n")
         indexed_at = time.monotonic()
     out.write(f"indexes rebuilt: {time.monotonic() - indexed_at:.1f} s\n")
     for model in (Deployment, DeploymentEvent, Check, Approval, IncidentLink, Feedback):
         reset_sequence(model)
-    if connection.vendor == "postgresql" and bulk:
-        with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = DEFAULT")
-            cursor.execute("ANALYZE")
     from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
     from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 
     snapshot_at = time.monotonic()
+    if connection.vendor == "postgresql" and bulk:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")
+            cursor.execute("ANALYZE")
     counts["matrix_entries"] = matrix_snapshot_rebuild()  # the what-is-where snapshot the transitions keep
     out.write(f"statistics and what-is-where snapshot: {time.monotonic() - snapshot_at:.1f} s\n")
     if not rollups:  # the generator made them with the chunks on an empty database; otherwise rebuilt

@@ -158,18 +158,37 @@ class IndexesDropped:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(max_workers=BUILDERS) as pool:
-            for done in [pool.submit(_build, [d], close=True) for d in self.definitions]:
+            for done in [pool.submit(_build, [d], close=True) for d in _dearest_first(self.definitions)]:
                 done.result()
         return False
 
 
+def _dearest_first(definitions: list[str]) -> list[str]:
+    """The index definitions, the dearest builds first (the largest tables' indexes, GIN before B-tree, wider before
+    narrower), so the two connections end together instead of one building the last large index alone."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, pg_relation_size(oid) FROM pg_class WHERE relkind = 'r' AND relname = ANY(%s)",
+            [sorted({d.split(" ON ", 1)[1].split()[0].rsplit(".", 1)[-1].strip('"') for d in definitions})],
+        )
+        sizes = dict(cursor.fetchall())
+
+    def cost(definition: str) -> float:
+        table = definition.split(" ON ", 1)[1].split()[0].rsplit(".", 1)[-1].strip('"')
+        gin = 4 if " USING gin " in definition else 1
+        return sizes.get(table, 0) * gin * (1 + definition.split("(", 1)[1].count(","))
+
+    return sorted(definitions, key=cost, reverse=True)
+
+
 BUILDERS = 2  # the connections that rebuild the dropped indexes (the machines have two cores)
+BUILD_MEMORY = "1GB"  # each: a build sorts in memory, and a GIN index collects its entries there, before writing
 
 
 def _build(definitions: list[str], *, close: bool = False) -> None:
     try:
         with connection.cursor() as cursor:  # in a thread, its own connection
-            cursor.execute("SET maintenance_work_mem = '256MB'")
+            cursor.execute(f"SET maintenance_work_mem = '{BUILD_MEMORY}'")
             for definition in definitions:
                 cursor.execute(definition)
     finally:

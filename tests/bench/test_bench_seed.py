@@ -46,8 +46,8 @@ def models_f(name):
 def test_bench_seed_is_deterministic_for_a_seed():
     from apps.bench import dataset
 
-    call_command("bench_seed", deployments=120, chunk=50, seed=7)
-    # the generator is seeded per chunk: the same chunk comes out the same, whichever process makes it
+    call_command("bench_seed", deployments=120, chunk=50, seed=7, engine="python")
+    # the Python generator is seeded per chunk: the same chunk comes out the same, whichever process makes it
     once = dataset._chunk((1, 50, 100))
     twice = dataset._chunk((1, 50, 100))
     assert once == twice
@@ -60,6 +60,30 @@ def test_bench_seed_is_deterministic_for_a_seed():
         .values_list("reference", flat=True)
     )
     assert loaded == [line.split("\t")[1] for line in once[1]["deployments"]]
+
+
+def test_bench_seed_in_the_database_is_deterministic_for_a_seed():
+    from django.db import connection
+
+    from apps.bench import dataset, dataset_sql
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the rows are made by the database on PostgreSQL only")
+    # given the data set made by the database
+    call_command("bench_seed", deployments=120, chunk=50, seed=7)
+    params = dataset_sql.sql_params(dataset._REF)
+    # then each deployment's draws are a hash of the seed and its number: the same rows whatever batch makes them
+    once = dataset_sql.plan_rows(params, 50, 100)
+    assert once == dataset_sql.plan_rows(params, 50, 100)
+    assert once[10:20] == dataset_sql.plan_rows(params, 60, 70)
+    assert dataset_sql.plan_rows({**params, "seed": 8}, 50, 100) != once
+    # and what was loaded is what the plan makes
+    loaded = list(
+        Deployment.objects.filter(pk__gte=dataset._REF["dep_id"] + 50, pk__lt=dataset._REF["dep_id"] + 100)
+        .order_by("pk")
+        .values_list("pk", "title", "status", "planned_start", "actual_end")
+    )
+    assert loaded == [(row[1], row[21], row[12], row[2], row[17]) for row in once]
 
 
 def test_bench_seed_refuses_a_database_with_deployments():
@@ -84,7 +108,7 @@ PERIOD_ORDER = ("grain", "start", "environment_id", "model_id")
 FIGURES = (*COUNTERS, *SKETCHES)
 
 
-def _seeded_rollups_equal_a_rebuild():
+def _seeded_rollups_equal_a_rebuild(engine: str):
     from apps.bench.dataset import generate
     from apps.bench.reference import Sizes
     from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
@@ -94,7 +118,7 @@ def _seeded_rollups_equal_a_rebuild():
     sizes = Sizes(
         deployments=500, environments=8, services=2, components=4, models=2, users=30, years=0.1, days_ahead=2
     )
-    counts = generate(sizes, seed=3, chunk=9, out=io.StringIO())
+    counts = generate(sizes, seed=3, chunk=9, out=io.StringIO(), engine=engine)
     seeded = _rollup_rows()
     # then the generator's own rows cover failures, restores, ratings and days shared between chunks
     daily, period = seeded
@@ -113,9 +137,10 @@ def _seeded_rollups_equal_a_rebuild():
     assert _rollup_rows() == seeded
 
 
-def test_bench_seed_keeps_the_kpi_rollups_the_rebuild_makes():
+@pytest.mark.parametrize("engine", ["sql", "python"])  # on SQLite both are the Python chunks
+def test_bench_seed_keeps_the_kpi_rollups_the_rebuild_makes(engine):
     # inside the test's transaction the periods are added up on the loading connection
-    _seeded_rollups_equal_a_rebuild()
+    _seeded_rollups_equal_a_rebuild(engine)
 
 
 @pytest.mark.django_db(transaction=True)
@@ -130,4 +155,14 @@ def test_bench_seed_adds_up_the_periods_on_a_second_connection_to_the_same_rows(
     rows = DailyRows()
     assert rows.adder is not None
     rows.close()
-    _seeded_rollups_equal_a_rebuild()
+    _seeded_rollups_equal_a_rebuild("python")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_seed_makes_rows_and_rollups_on_two_connections_to_the_same_rows():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the rows are made by the database on PostgreSQL only")
+    # outside a transaction, batches of deployments and ranges of days go to two connections at once
+    _seeded_rollups_equal_a_rebuild("sql")

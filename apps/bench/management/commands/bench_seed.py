@@ -14,6 +14,12 @@ class Command(BaseCommand):
         parser.add_argument("--deployments", type=int, default=1_000_000)
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--chunk", type=int, default=20_000)
+        parser.add_argument(
+            "--engine",
+            choices=("sql", "python"),
+            default="sql",
+            help="On PostgreSQL, make the rows in the database (sql, the default) or in Python chunks.",
+        )
         parser.add_argument("--force", action="store_true", help="Add to a database that already has deployments.")
 
     def handle(self, *args, **options):
@@ -22,5 +28,7 @@ class Command(BaseCommand):
             raise CommandError("--deployments must be between 1 and 20,000,000.")
         if Deployment.objects.exists() and not options["force"]:
             raise CommandError("The database already has deployments; use an empty one (or --force to add).")
-        counts = generate(Sizes.scaled(n), seed=options["seed"], chunk=options["chunk"], out=self.stderr)
+        counts = generate(
+            Sizes.scaled(n), seed=options["seed"], chunk=options["chunk"], out=self.stderr, engine=options["engine"]
+        )
         self.stdout.write(self.style.SUCCESS(", ".join(f"{k}: {v:,}" for k, v in counts.items())))
