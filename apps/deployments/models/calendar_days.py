@@ -7,12 +7,13 @@ from django.db import models
 
 
 class DeploymentCalendarDay(models.Model):
-    """The deployments of one environment and status whose planned window overlaps one UTC day (planned start before
-    the day's end, planned end after its start); a deployment without a planned start or end counts on no day. The
-    keys are plain integers and strings, like the KPI rollups' (no foreign keys to check on bulk loads)."""
+    """The deployments of one environment (or of every environment: ALL, -1) and status whose planned window overlaps
+    one UTC day (planned start before the day's end, planned end after its start); a deployment without a planned
+    start or end counts on no day. The keys are plain integers and strings, like the KPI rollups' (no foreign keys to
+    check on bulk loads)."""
 
     day = models.DateField()
-    environment_id = models.PositiveIntegerField()
+    environment_id = models.IntegerField()
     status = models.CharField(max_length=24)
     deployments = models.IntegerField(default=0)
 
@@ -26,21 +27,24 @@ class DeploymentCalendarDay(models.Model):
 
 
 class DeploymentStatusCount(models.Model):
-    """How many deployments are in one of COUNTED statuses now (the approved ones: the KPIs' backlog), per
-    environment and model, and over every environment and every model (key ALL, -1; model 0: none) — so the backlog
-    of every deployment, of an environment or of a model is one row, however many deployments are approved."""
-
-    COUNTED = ("approved",)
+    """How many deployments are approved or under way now (workflow.BOOKED), per status: per environment and model
+    over every service (service ALL, -1), and per environment and service over every model (model ALL), each also
+    over every environment (environment ALL; model 0: none). The KPIs' backlog of every deployment, an environment
+    or a model is one row, and "what is where" finds the services with something on its way, and how much in each
+    cell, in rows bounded by the services and environments — however many deployments are approved."""
 
     status = models.CharField(max_length=24)
     environment_id = models.IntegerField()
     model_id = models.IntegerField()
+    service_id = models.IntegerField()
     deployments = models.IntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["status", "environment_id", "model_id"], name="status_count_one_per_key")
+            models.UniqueConstraint(
+                fields=["status", "environment_id", "model_id", "service_id"], name="status_count_one_per_key"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.status} env {self.environment_id} model {self.model_id}: {self.deployments}"
+        return f"{self.status} env {self.environment_id} model {self.model_id} svc {self.service_id}"

@@ -11,11 +11,13 @@ from collections import Counter
 from django.apps import apps as global_apps
 from django.db import connection, transaction
 
+from apps.deployments import workflow
+
 DAYS = ("deployments_deploymentcalendarday", ("day", "environment_id", "status"))
-STATUSES = ("deployments_deploymentstatuscount", ("status", "environment_id", "model_id"))
-COUNTED = ("approved",)  # DeploymentStatusCount.COUNTED (the statuses whose deployments are counted now)
-ALL = -1  # rollups.ALL: every environment, every model
-FIELDS = ("environment_id", "model_id", "status", "planned_start", "planned_end")
+STATUSES = ("deployments_deploymentstatuscount", ("status", "environment_id", "model_id", "service_id"))
+COUNTED = workflow.BOOKED  # the statuses whose deployments are counted now (DeploymentStatusCount)
+ALL = -1  # rollups.ALL: every environment, model or service
+FIELDS = ("environment_id", "model_id", "service_id", "status", "planned_start", "planned_end")
 CHUNK = 200  # rows per statement
 
 
@@ -24,22 +26,25 @@ def _utc_day(value: dt.datetime) -> dt.date:
 
 
 def calendar_days_of(*, environment_id, status, planned_start, planned_end) -> Counter:
-    """{(day, environment id, status): 1} for every UTC day the window overlaps: from the day of its start to the day
-    of the last microsecond before its end (a window ending at midnight leaves that day out, as the calendar's
-    `planned_start < day end AND planned_end > day start` does); nothing without a start or an end."""
+    """{(day, environment key, status): 1} for every UTC day the window overlaps — from the day of its start to the
+    day of the last microsecond before its end (a window ending at midnight leaves that day out, as the calendar's
+    `planned_start < day end AND planned_end > day start` does) — under its environment and ALL; nothing without a
+    start or an end."""
     if planned_start is None or planned_end is None:
         return Counter()
     first, last = _utc_day(planned_start), _utc_day(planned_end - dt.timedelta(microseconds=1))
-    return Counter({(first + dt.timedelta(days=i), environment_id, status): 1 for i in range((last - first).days + 1)})
+    days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
+    return Counter({(day, env, status): 1 for day in days for env in (environment_id, ALL)})
 
 
-def status_counts_of(*, status, environment_id, model_id) -> Counter:
-    """{(status, environment key, model key): 1} of a deployment in a COUNTED status (its environment and model, and
-    ALL of each); nothing in another status."""
+def status_counts_of(*, status, environment_id, model_id, service_id) -> Counter:
+    """{(status, environment key, model key, service key): 1} of a deployment in a COUNTED status: under its
+    environment or ALL, with its model or ALL over every service, and with its service over every model; nothing in
+    another status."""
     if status not in COUNTED:
         return Counter()
-    model = model_id or 0
-    return Counter({(status, e, m): 1 for e in (environment_id, ALL) for m in (model, ALL)})
+    keys = [(m, ALL) for m in (model_id or 0, ALL)] + [(ALL, service_id)]
+    return Counter({(status, e, m, s): 1 for e in (environment_id, ALL) for m, s in keys})
 
 
 def counts_before(deployment) -> tuple[Counter, Counter]:
@@ -47,7 +52,7 @@ def counts_before(deployment) -> tuple[Counter, Counter]:
     row = {name: getattr(deployment, name) for name in FIELDS}
     return (
         calendar_days_of(**{k: row[k] for k in ("environment_id", "status", "planned_start", "planned_end")}),
-        status_counts_of(**{k: row[k] for k in ("status", "environment_id", "model_id")}),
+        status_counts_of(**{k: row[k] for k in ("status", "environment_id", "model_id", "service_id")}),
     )
 
 
@@ -81,7 +86,7 @@ def counts_apply(table: tuple[str, tuple], diff: Counter) -> None:
     with connection.cursor() as cursor:
         for i in range(0, len(changes), CHUNK):  # one chunk but for windows of months (SQLite's 999 parameters)
             chunk = changes[i : i + CHUNK]
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            values = ", ".join([f"({', '.join(['%s'] * (len(keys) + 1))})"] * len(chunk))
             cursor.execute(
                 f"INSERT INTO {name} ({columns}, deployments) VALUES {values} "  # noqa: S608
                 f"ON CONFLICT ({columns}) DO UPDATE SET deployments = {name}.deployments + EXCLUDED.deployments",
@@ -99,18 +104,21 @@ def counts_rebuild(*, apps=global_apps) -> int:
         Day.objects.all().delete()
         StatusCount.objects.all().delete()
         statuses: Counter = Counter()
-        rows = Deployment.objects.filter(status__in=COUNTED).values_list("status", "environment_id", "model_id")
-        for status, env, model in rows.order_by().iterator(chunk_size=5000):
-            statuses.update(status_counts_of(status=status, environment_id=env, model_id=model))
+        rows = Deployment.objects.filter(status__in=COUNTED).values_list(
+            "status", "environment_id", "model_id", "service_id"
+        )
+        for status, env, model, service in rows.order_by().iterator(chunk_size=5000):
+            statuses.update(status_counts_of(status=status, environment_id=env, model_id=model, service_id=service))
         counts_apply(STATUSES, statuses)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(
                     f"INSERT INTO {DAYS[0]} (day, environment_id, status, deployments) "  # noqa: S608
-                    "SELECT g.day::date, d.environment_id, d.status, COUNT(*) "
+                    "SELECT g.day::date, e.env, d.status, COUNT(*) "
                     "FROM deployments_deployment d, generate_series("
                     "date_trunc('day', d.planned_start AT TIME ZONE 'UTC'),"
-                    " (d.planned_end - interval '1 microsecond') AT TIME ZONE 'UTC', interval '1 day') AS g(day) "
+                    " (d.planned_end - interval '1 microsecond') AT TIME ZONE 'UTC', interval '1 day') AS g(day), "
+                    f"LATERAL (VALUES (d.environment_id), ({ALL})) AS e(env) "
                     "WHERE d.planned_start IS NOT NULL AND d.planned_end IS NOT NULL "
                     "GROUP BY 1, 2, 3"
                 )

@@ -274,7 +274,8 @@ def calendar_build(*, user, params, view: str = MONTH, anchor: dt.date | None = 
         ranked = _shown_per_day(qs, all_days, per_environment=view == WEEK)
     else:
         ranked = first_per_day(qs, all_days, counts, longest, CHIPS_SHOWN)
-    chips = {d.pk: d for d in qs.filter(pk__in={pk for _, _, pk, _ in ranked})}
+    # read by their keys alone: with the range's conditions beside them PostgreSQL would walk the range's rows
+    chips = {d.pk: d for d in deployment_list(user=user).filter(pk__in={pk for _, _, pk, _ in ranked})}
     deployments = sorted(chips.values(), key=lambda d: (d.planned_start, d.pk))
     environment_filter = params.get("environment") if params else None
     environments = list(Environment.objects.filter(is_active=True).order_by("order", "name"))

@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import QuerySet, Sum
 
 from apps.deployments import workflow
-from apps.deployments.models import DeploymentCalendarDay
+from apps.deployments.models import ALL, DeploymentCalendarDay
 from apps.deployments.selectors.visibility import deployment_visible_q
 from apps.environments.models import Environment
 
@@ -40,6 +40,10 @@ def day_counts(*, user, filterset, days: list[dt.date], per_environment: bool) -
         rows = rows.filter(environment_id=data["environment"].pk)
     if data.get("environment_kind"):
         rows = rows.filter(environment_id__in=Environment.objects.filter(kind=data["environment_kind"]).values("pk"))
+    if not (per_environment or data.get("environment") or data.get("environment_kind")):
+        rows = rows.filter(environment_id=ALL)  # every environment's deployments: a row per day and status
+    else:
+        rows = rows.exclude(environment_id=ALL)
     index = {day: n for n, day in enumerate(days)}
     keys = ("day", "environment_id") if per_environment else ("day",)
     counts = {}

@@ -85,7 +85,7 @@ def kpi_backlog(
     if deployment_visible_q(user) is not None or service is not None or supplier is not None:
         return base.filter(status=Status.APPROVED).count()
     rows = DeploymentStatusCount.objects.filter(
-        status=Status.APPROVED, environment_id=ALL if environment is None else pk_of(environment)
+        status=Status.APPROVED, service_id=ALL, environment_id=ALL if environment is None else pk_of(environment)
     )
     if model is not None:
         rows = rows.filter(model_id=pk_of(model))

@@ -1,0 +1,64 @@
+"""What is on its way in "what is where", by service, read in rows bounded by the page: the services with something
+on its way and each cell's count from the counts the services keep (DeploymentStatusCount, per status, environment
+and service), and each cell's first UPCOMING_SHOWN deployments through a partial index of the deployments on their
+way (`dep_on_its_way`: service, environment, planned start), one LIMIT a cell — instead of ranking every approved
+deployment. Used where the snapshot answers (a user who sees every deployment, filtering by service, environment or
+kind of environment); apps/reports/selectors/matrix.py ranks the deployments otherwise."""
+
+from django.db.models import QuerySet, Sum, Value
+
+from apps.deployments import workflow
+from apps.deployments.models import ALL, DeploymentStatusCount
+from apps.environments.models import Environment
+
+
+def _counts(data: dict, *, per_environment: bool) -> QuerySet[DeploymentStatusCount]:
+    rows = DeploymentStatusCount.objects.filter(
+        status__in=workflow.ON_ITS_WAY, model_id=ALL, deployments__gt=0
+    ).exclude(service_id=ALL)
+    if data.get("service"):
+        rows = rows.filter(service_id=data["service"].pk)
+    if data.get("environment"):
+        rows = rows.filter(environment_id=data["environment"].pk)
+    elif data.get("environment_kind"):
+        rows = rows.filter(environment_id__in=Environment.objects.filter(kind=data["environment_kind"]).values("pk"))
+    elif not per_environment:
+        return rows.filter(environment_id=ALL)
+    return rows.exclude(environment_id=ALL)
+
+
+def upcoming_services(data: dict) -> set[int]:
+    """The services with a deployment on its way under the matrix's filters (`data`: the filter form's cleaned data)."""
+    filtered = bool(data.get("environment") or data.get("environment_kind"))
+    rows = _counts(data, per_environment=filtered).order_by().values_list("service_id", flat=True).distinct()
+    return set(rows)
+
+
+def upcoming_rows(base: QuerySet, data: dict, services: list[int], shown: int) -> list[dict]:
+    """Per (environment, service) of `services`: the first `shown` deployments on their way by planned start, each
+    row with the cell's count — the rows `matrix._upcoming` makes, for these services only. Two queries."""
+    if not services:
+        return []
+    cells = (
+        _counts(data, per_environment=True)
+        .filter(service_id__in=services)
+        .order_by()
+        .values_list("environment_id", "service_id")
+        .annotate(n=Sum("deployments"))
+    )
+    counts = {(env, service): n for env, service, n in cells if n}
+    if not counts:
+        return []
+    keys = sorted(counts)
+    parts = [
+        base.filter(status__in=workflow.ON_ITS_WAY, environment_id=env, service_id=service)
+        .annotate(cell=Value(k))
+        .order_by("planned_start", "id")
+        .values("cell", "id", "reference", "status", "planned_start")[:shown]
+        for k, (env, service) in enumerate(keys)
+    ]
+    rows = []
+    for row in parts[0].union(*parts[1:], all=True):
+        env, service = keys[row.pop("cell")]
+        rows.append({"row_key": service, "env_id": env, "count": counts[env, service], **row})
+    return rows
