@@ -45,6 +45,8 @@ class DeploymentStatusCount(models.Model):
                 fields=["status", "environment_id", "model_id", "service_id"], name="status_count_one_per_key"
             )
         ]
+        # the cells of a page of "what is where": a few services' rows, whatever the other services hold
+        indexes = [models.Index(fields=["service_id", "model_id", "environment_id"], name="status_count_service")]
 
     def __str__(self) -> str:
         return f"{self.status} env {self.environment_id} model {self.model_id} svc {self.service_id}"
