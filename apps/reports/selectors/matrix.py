@@ -252,6 +252,11 @@ def _snapshot_last(entries: QuerySet[MatrixEntry], by: str, keys: list[int]) -> 
     return [_plain(row) for row in rows]
 
 
+def _counts_answer(entries, by: str) -> bool:
+    """Whether what is on its way is read from the counts (by service, where the snapshot answers)."""
+    return entries is not None and by == SERVICE
+
+
 def matrix_build(*, user, params=None, by: str = SERVICE, page: int = 1) -> MatrixData:
     """One page of the environment × service (or component) matrix of what the user may see: a constant number of
     queries whatever its size."""
@@ -264,7 +269,7 @@ def matrix_build(*, user, params=None, by: str = SERVICE, page: int = 1) -> Matr
     entries = _snapshot_entries(filterset) if valid and deployment_visible_q(user) is None else None
     # by service, where the snapshot answers, what is on its way is read from the counts the services keep and a
     # few deployments a cell of the page (matrix_upcoming); otherwise every deployment on its way is ranked
-    counted = entries is not None and by == SERVICE
+    counted = _counts_answer(entries, by)
     data = filterset.form.cleaned_data if counted and filterset.is_bound else {}
     upcoming = [] if counted else _upcoming(base, by)
     if entries is not None:

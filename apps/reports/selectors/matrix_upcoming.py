@@ -5,10 +5,11 @@ way (`dep_on_its_way`: service, environment, planned start), one LIMIT a cell �
 deployment. Used where the snapshot answers (a user who sees every deployment, filtering by service, environment or
 kind of environment); apps/reports/selectors/matrix.py ranks the deployments otherwise."""
 
-from django.db.models import QuerySet, Sum, Value
+from django.db import connection
+from django.db.models import F, QuerySet, Sum
 
 from apps.deployments import workflow
-from apps.deployments.models import ALL, DeploymentStatusCount
+from apps.deployments.models import ALL, Deployment, DeploymentStatusCount
 from apps.environments.models import Environment
 
 
@@ -36,7 +37,7 @@ def upcoming_services(data: dict) -> set[int]:
 
 def upcoming_rows(base: QuerySet, data: dict, services: list[int], shown: int) -> list[dict]:
     """Per (environment, service) of `services`: the first `shown` deployments on their way by planned start, each
-    row with the cell's count — the rows `matrix._upcoming` makes, for these services only. Two queries."""
+    row with the cell's count — the rows `matrix._upcoming` makes, for these services only. Three queries."""
     if not services:
         return []
     cells = (
@@ -49,16 +50,18 @@ def upcoming_rows(base: QuerySet, data: dict, services: list[int], shown: int) -
     counts = {(env, service): n for env, service, n in cells if n}
     if not counts:
         return []
-    keys = sorted(counts)
-    parts = [
-        base.filter(status__in=workflow.ON_ITS_WAY, environment_id=env, service_id=service)
-        .annotate(cell=Value(k))
-        .order_by("planned_start", "id")
-        .values("cell", "id", "reference", "status", "planned_start")[:shown]
-        for k, (env, service) in enumerate(keys)
+    parts, params = [], []
+    for env, service in sorted(counts):
+        cell = base.filter(status__in=workflow.ON_ITS_WAY, environment_id=env, service_id=service)
+        sql, p = cell.order_by("planned_start", "id").values("id")[:shown].query.sql_with_params()
+        parts.append(f"SELECT r.id FROM ({sql}) r")  # noqa: S608 (the ORM's compiled SQL)
+        params.extend(p)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    found = Deployment.objects.filter(pk__in=ids).values(
+        "id", "reference", "status", "planned_start", env_id=F("environment_id"), row_key=F("service_id")
+    )
+    return [
+        {"row_key": r["row_key"], "env_id": r["env_id"], "count": counts[r["env_id"], r["row_key"]], **r} for r in found
     ]
-    rows = []
-    for row in parts[0].union(*parts[1:], all=True):
-        env, service = keys[row.pop("cell")]
-        rows.append({"row_key": service, "env_id": env, "count": counts[env, service], **row})
-    return rows
