@@ -64,34 +64,45 @@ def counts_after(deployment, before: tuple[Counter, Counter]) -> None:
         counts_apply(table, diff)
 
 
-def counts_add(deployments) -> None:
-    """Count new deployments (their creation: a draft or planned one counts on its days)."""
+def counts_of_new(deployments) -> list[tuple[str, list]]:
+    """The statements that count new deployments (their creation: a draft or planned one counts on its days), for
+    the caller to run with its inserts (planning's InsertsTogether: on PostgreSQL in the same statement)."""
     days: Counter = Counter()
     statuses: Counter = Counter()
     for deployment in deployments:
         d, s = counts_before(deployment)
         days.update(d)
         statuses.update(s)
-    counts_apply(DAYS, days)
-    counts_apply(STATUSES, statuses)
+    return counts_statements(DAYS, days) + counts_statements(STATUSES, statuses)
 
 
-def counts_apply(table: tuple[str, tuple], diff: Counter) -> None:
-    """Add `diff` ({key: n}) to the table's rows in one INSERT … ON CONFLICT statement, in key order (two writers lock
-    shared rows in the same order); a row brought to 0 stays, counting nothing."""
+def counts_statements(table: tuple[str, tuple], diff: Counter) -> list[tuple[str, list]]:
+    """(sql, params) adding `diff` ({key: n}) to the table's rows: one INSERT … ON CONFLICT statement (a chunk of
+    CHUNK keys each, for windows of months: SQLite's 999 parameters), in key order, so two writers lock shared rows
+    in the same order; a row brought to 0 stays, counting nothing."""
     name, keys = table
     changes = sorted((key, n) for key, n in diff.items() if n)
     adapt = connection.ops.adapt_datefield_value
     columns = ", ".join(keys)
-    with connection.cursor() as cursor:
-        for i in range(0, len(changes), CHUNK):  # one chunk but for windows of months (SQLite's 999 parameters)
-            chunk = changes[i : i + CHUNK]
-            values = ", ".join([f"({', '.join(['%s'] * (len(keys) + 1))})"] * len(chunk))
-            cursor.execute(
+    statements = []
+    for i in range(0, len(changes), CHUNK):
+        chunk = changes[i : i + CHUNK]
+        values = ", ".join([f"({', '.join(['%s'] * (len(keys) + 1))})"] * len(chunk))
+        statements.append(
+            (
                 f"INSERT INTO {name} ({columns}, deployments) VALUES {values} "  # noqa: S608
                 f"ON CONFLICT ({columns}) DO UPDATE SET deployments = {name}.deployments + EXCLUDED.deployments",
                 [adapt(v) if isinstance(v, dt.date) else v for key, n in chunk for v in (*key, n)],
             )
+        )
+    return statements
+
+
+def counts_apply(table: tuple[str, tuple], diff: Counter) -> None:
+    """Add `diff` to the table's rows (counts_statements)."""
+    with connection.cursor() as cursor:
+        for sql, params in counts_statements(table, diff):
+            cursor.execute(sql, params)
 
 
 def counts_rebuild(*, apps=global_apps) -> int:
