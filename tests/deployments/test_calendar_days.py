@@ -123,3 +123,14 @@ def test_a_change_writes_each_count_in_one_statement(world):
     assert _writes(cancelled.captured_queries, "deploymentcalendarday") == 1
     assert _writes(cancelled.captured_queries, "deploymentstatuscount") == 1
     assert _kept() == _recomputed()
+
+
+def test_bench_seed_counts_the_deployments_it_loads():
+    from django.core.management import call_command
+
+    # given the benchmark's data set, loaded without the services
+    call_command("bench_seed", deployments=120, chunk=50)
+    # then its counts are there, as a recomputation makes them
+    kept = _kept()
+    assert kept[0] and kept[1]
+    assert kept == _recomputed()
