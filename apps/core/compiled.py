@@ -280,11 +280,17 @@ class InsertsTogether:
     the columns each returns read back together. Each list is bound when it is added (`auto_now_add` fields and
     defaults filled in then, as its own insert would), so a list added later may be made from it. Elsewhere, and
     for a list that `bulk_create` must write or whose rows do not return their id, each list is inserted when it is
-    added (those waiting before it first)."""
+    added (those waiting before it first). A statement given to `also` (an upsert of counts) goes with them as one
+    more WITH query of their statement, or runs on its own when no list waits."""
 
     def __init__(self, *, using: str):
         self.using = using
         self.pending: list[tuple[CompiledInsert, list, list]] = []
+        self.extra: list[tuple[str, list]] = []
+
+    def also(self, sql: str, params: list) -> None:
+        """Send `sql` (a data-modifying statement that returns nothing) with the lists waiting."""
+        self.extra.append((sql, params))
 
     def add(self, objs: list[Model]) -> None:
         if not objs:
@@ -313,22 +319,33 @@ class InsertsTogether:
 
     def take(self) -> tuple[str, list, Callable[[list], None]] | None:
         """The lists waiting as one statement, taken off the list, for a caller that sends it with others in one round
-        trip: its text, its parameters and a function to give the rows it returned (None when no list waits)."""
+        trip: its text, its parameters and a function to give the rows it returned (None when no list waits: the
+        statements given to `also` are then sent on their own)."""
         pending, self.pending = self.pending, []
+        extra, self.extra = self.extra, []
         if not pending:
+            with connections[self.using].cursor() as cursor:
+                for sql, params in extra:
+                    cursor.execute(sql, params)
             return None
         if len(pending) == 1:
             insert, objs, params = pending[0]
-            return (
+            sql, written = (
                 insert.sql,
-                params,
                 lambda rows: insert.inserted(objs, rows if insert.returning else [()] * len(objs)),
             )
-        return (
-            _together_sql(tuple(p[0] for p in pending)),
-            [v for p in pending for v in p[2]],
-            functools.partial(_written_together, pending),
-        )
+        else:
+            sql, params = _together_sql(tuple(p[0] for p in pending)), [v for p in pending for v in p[2]]
+            written = functools.partial(_written_together, pending)
+        if extra:  # their own WITH queries first, so their parameters come first
+            queries = "".join(f"x{j} AS ({text}), " for j, (text, _) in enumerate(extra))
+            sql = (
+                f"WITH {queries}{sql.removeprefix('WITH ')}"
+                if sql.startswith("WITH ")
+                else f"WITH {queries[:-2]} {sql}"
+            )
+            params = [v for _, p in extra for v in p] + list(params)
+        return sql, params, written
 
 
 def _written_together(pending: list, returned: list) -> None:

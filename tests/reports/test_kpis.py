@@ -5,7 +5,11 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied
 
+from apps.deployments.models import Deployment
+from apps.deployments.services.calendar_days import counts_rebuild
+from apps.deployments.workflow import Status
 from apps.reports.selectors.kpi_drilldown import kpi_drilldown
+from apps.reports.selectors.kpi_scope import kpi_backlog, kpi_base
 from apps.reports.selectors.kpi_trend import kpi_trend
 from apps.reports.selectors.kpis import API_METRICS, METRICS, kpi_report
 from tests.factories.accounts import UserFactory
@@ -219,3 +223,28 @@ def test_monthly_trend_fills_empty_months(k):
 def test_report_takes_a_constant_number_of_queries(k, django_assert_max_num_queries):
     with django_assert_max_num_queries(11):
         kpi_report(user=k.manager, start=FIRST, end=LAST)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {},
+        {"environment": "test"},
+        {"model": "m1"},
+        {"environment": "test", "model": "m1"},
+        {"automation_level": "manual"},
+        {"environment": "prod", "automation_level": "automated"},
+        {"service": "svc_a"},
+    ],
+)
+def test_the_backlog_from_the_counts_equals_the_approved_deployments_counted(k, filters):
+    # given the data set's approved deployments and one more
+    one = Deployment.objects.filter(status=Status.COMPLETED).order_by("pk").values("pk")[:1]
+    Deployment.objects.filter(pk__in=one).update(status=Status.APPROVED)
+    counts_rebuild()  # changed outside the services that keep the counts
+    values = {key: getattr(k, value) if key != "automation_level" else value for key, value in filters.items()}
+    base = kpi_base(user=k.manager, **values)
+    # then the backlog read from the counts is the approved deployments counted
+    assert kpi_backlog(base, user=k.manager, **values) == base.filter(status=Status.APPROVED).count()
+    report = kpi_report(user=k.manager, start=FIRST, end=LAST, **values)
+    assert report["backlog"].value == base.filter(status=Status.APPROVED).count()

@@ -1,8 +1,10 @@
 """The deployments app's models, one module per part: the deployment itself, what the process records on it, its
-timeline, its step plan, the alignment ratings, the KPI rollup, the risk back-test, the "what is where" snapshot and
-the inbound calls' replay guards. Every model is exported here: `from apps.deployments.models import Deployment`."""
+timeline, its step plan, the alignment ratings, the KPI rollup, the calendar's day counts and the backlog, the risk
+back-test, the "what is where" snapshot and the inbound calls' replay guards. Every model is exported here:
+`from apps.deployments.models import Deployment`."""
 
 from apps.deployments.models.alignment import AlignmentRating, AlignmentRole
+from apps.deployments.models.calendar_days import DeploymentCalendarDay, DeploymentStatusCount
 from apps.deployments.models.deployment import (
     MAX_KNOWLEDGE_LINKS,
     Action,
@@ -57,10 +59,12 @@ __all__ = [
     "CheckResult",
     "Decision",
     "Deployment",
+    "DeploymentCalendarDay",
     "DeploymentDailyRollup",
     "DeploymentPeriodRollup",
     "DeploymentEvent",
     "DeploymentProblem",
+    "DeploymentStatusCount",
     "DeploymentStep",
     "EventKind",
     "Feedback",

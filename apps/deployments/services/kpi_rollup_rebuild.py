@@ -19,6 +19,7 @@ from django.db.models import Max, Min, Q
 from apps.deployment_models.models import AutomationLevel
 from apps.deployments import workflow
 from apps.deployments.models.rollups import level_keys
+from apps.deployments.services.calendar_days import counts_rebuild
 from apps.deployments.services.kpi_rollup import (
     ALIGNMENT_SUMS,
     BATCH,
@@ -384,9 +385,10 @@ def period_rebuild(*, apps=global_apps) -> int:
 
 
 def kpi_rollup_rebuild(*, apps=global_apps) -> int:
-    """Recompute every rollup row — daily, then week, month and year — in one transaction; returns the daily rows
-    made."""
+    """Recompute every rollup row — daily, then week, month and year, and the calendar's day counts — in one
+    transaction; returns the daily rows made."""
     with transaction.atomic():
         made = daily_rebuild(apps=apps)
         period_rebuild(apps=apps)
+        counts_rebuild(apps=apps)
     return made

@@ -21,6 +21,7 @@ from apps.deployments.models import Deployment, DeploymentStep, EventKind, Idemp
 from apps.deployments.permissions import is_manager, may_request_for_service
 from apps.deployments.risk.services import deployment_risk_apply
 from apps.deployments.selectors.work import remembered_deployments
+from apps.deployments.services.calendar_days import counts_of_new
 from apps.deployments.services.events import Context, events_build, events_recorded
 from apps.deployments.services.plans import back_out_plan_prefill, step_template_rows
 
@@ -217,6 +218,8 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
         ],
     )
     together.add(events)
+    for sql, params in counts_of_new(deployments):  # the calendar's day counts, in the rows' statement
+        together.also(sql, params)
     audit_chain_with(together)  # on PostgreSQL in the audit chain's round trip at the end (or before any statement)
     audit_history_many(instances=deployments, records=history, context=ctx)
     practitioners_through = Deployment.practitioners.through

@@ -9,6 +9,7 @@ from apps.deployments import workflow
 from apps.deployments.models import Deployment
 from apps.deployments.permissions import is_manager, may_edit, may_edit_back_out_plan
 from apps.deployments.risk.services import deployment_risk_apply
+from apps.deployments.services.calendar_days import counts_after, counts_before
 from apps.deployments.services.events import Context, event_record_edit
 from apps.deployments.services.kpi_rollup import rollup_after, rollup_before
 from apps.deployments.services.planning import (
@@ -57,6 +58,7 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     before = {f: getattr(locked, f) for f in PLAN_FIELDS[:2]}  # the window
     before_env = locked.environment_id
     counted = rollup_before(locked)  # a planned (not draft) deployment's day, service or model counts in the KPIs
+    on_days = counts_before(locked)  # its window, environment and model: the day counts, the backlog
     changed = []
     if "change_ref" in data and (data["change_ref"] or "") != locked.change_ref:
         # checked when it changes: a form sending back a reference recorded before the format was set still saves
@@ -95,6 +97,7 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
         deployment_risk_apply(deployment=locked, versions=versions, practitioners=practitioners)
     locked.save()
     rollup_after(locked, counted)
+    counts_after(locked, on_days)
     if versions_changed:
         locked.component_versions.set(versions)
         if locked.status in (workflow.Status.APPROVED, workflow.Status.PENDING_APPROVAL):

@@ -21,6 +21,7 @@ from apps.deployments.models import (
 from apps.deployments.permissions import actor_capacities, deputy_delegation, transition_refusal
 from apps.deployments.risk.policy import risk_extra_approval_reason, risk_refuses_preapproval
 from apps.deployments.risk.services import deployment_risk_apply
+from apps.deployments.services.calendar_days import counts_after, counts_before
 from apps.deployments.services.events import Context, event_record
 from apps.deployments.services.handover import handover_apply, handover_gap
 from apps.deployments.services.kpi_rollup import rollup_after, rollup_before
@@ -246,6 +247,7 @@ def deployment_transition(
         raise ValidationError({"handover_note": "The handover is written when completing, not with this action."})
     now = timezone.now()
     counted = rollup_before(locked)  # the KPI rollup follows every status change, in this transaction
+    on_days = counts_before(locked)  # and so do the calendar's day counts and the backlog
     target, overridden, data = spec.target, [], {}
     event_comment = comment
     if transition in rules.GATES:
@@ -351,6 +353,7 @@ def deployment_transition(
         notify=True,
     )
     rollup_after(locked, counted)  # after the event: a roll-back's time is the event's
+    counts_after(locked, on_days)
     after_transition(event=event, transition=transition)  # the service desk, consumers and suppliers are told
     # outbound listeners (signed webhooks) hear of it after commit, by the event's id
     outbound.publish_on_commit(f"deployment.{transition}", object_id=event.pk)

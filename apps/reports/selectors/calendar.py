@@ -18,6 +18,7 @@ from apps.deployments.models import Deployment
 from apps.deployments.selectors.visibility import deployment_list
 from apps.environments.models import Environment, FreezeWindow
 from apps.environments.windows import window_occurrences
+from apps.reports.selectors.calendar_days import day_counts, first_per_day
 
 MONTH, WEEK = "month", "week"
 MAX_EVENTS = 5000  # conflicts are looked for among at most this many planned deployments of the range
@@ -111,16 +112,25 @@ def longest_window() -> dt.timedelta:
     return max(longest or dt.timedelta(0), dt.timedelta(0))
 
 
-def calendar_deployments(*, user, params, start: dt.datetime, end: dt.datetime) -> QuerySet[Deployment]:
-    """Visible deployments planned to overlap [start, end), through the register's FilterSet (two queries: the
-    longest window, then the deployments)."""
+def _filterset(*, user, params) -> DeploymentFilterSet:
+    """The register's FilterSet over the user's deployments; ValidationError when the filters are invalid."""
     filterset = DeploymentFilterSet(params or None, queryset=deployment_list(user=user))
     if filterset.is_bound and not filterset.is_valid():
         raise ValidationError({k: [str(e) for e in v] for k, v in filterset.errors.items()})
-    qs = filterset.qs.filter(planned_start__lt=end, planned_end__gt=start, planned_start__gte=start - longest_window())
+    return filterset
+
+
+def _overlapping(filterset, params, start: dt.datetime, end: dt.datetime, longest: dt.timedelta) -> QuerySet:
+    qs = filterset.qs.filter(planned_start__lt=end, planned_end__gt=start, planned_start__gte=start - longest)
     if not (params and params.getlist("status")):
         qs = qs.exclude(status__in=workflow.HIDDEN_BY_DEFAULT)
     return qs.order_by("planned_start", "id")
+
+
+def calendar_deployments(*, user, params, start: dt.datetime, end: dt.datetime) -> QuerySet[Deployment]:
+    """Visible deployments planned to overlap [start, end), through the register's FilterSet (two queries: the
+    longest window, then the deployments)."""
+    return _overlapping(_filterset(user=user, params=params), params, start, end, longest_window())
 
 
 def calendar_freezes(*, start: dt.datetime, end: dt.datetime, environment_ids=None) -> list[Occurrence]:
@@ -254,10 +264,18 @@ def calendar_build(*, user, params, view: str = MONTH, anchor: dt.date | None = 
     anchor = anchor or today
     start, end, previous, following, title = calendar_range(view, anchor)
     start_at, end_at = _utc(start), _utc(end)
-    qs = calendar_deployments(user=user, params=params, start=start_at, end=end_at)
+    filterset, longest = _filterset(user=user, params=params), longest_window()
+    qs = _overlapping(filterset, params, start_at, end_at, longest)
     all_days = _days(start, end)
-    ranked = _shown_per_day(qs, all_days, per_environment=view == WEEK)
-    chips = {d.pk: d for d in qs.filter(pk__in={pk for _, _, pk, _ in ranked})}
+    # the day counts the services keep, and each day's first deployments; or, when those cannot answer the
+    # filters, the range's deployments counted and ranked
+    counts = day_counts(user=user, filterset=filterset, days=all_days, per_environment=view == WEEK)
+    if counts is None:
+        ranked = _shown_per_day(qs, all_days, per_environment=view == WEEK)
+    else:
+        ranked = first_per_day(qs, all_days, counts, longest, CHIPS_SHOWN)
+    # read by their keys alone: with the range's conditions beside them PostgreSQL would walk the range's rows
+    chips = {d.pk: d for d in deployment_list(user=user).filter(pk__in={pk for _, _, pk, _ in ranked})}
     deployments = sorted(chips.values(), key=lambda d: (d.planned_start, d.pk))
     environment_filter = params.get("environment") if params else None
     environments = list(Environment.objects.filter(is_active=True).order_by("order", "name"))

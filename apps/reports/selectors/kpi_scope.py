@@ -5,14 +5,15 @@ drill-downs (kpi_drilldown)."""
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from apps.catalog.models import Service
 from apps.core.permissions import user_can
 from apps.deployment_models.models import DeploymentModel
-from apps.deployments.models import Deployment
+from apps.deployments.models import ALL, Deployment, DeploymentStatusCount
 from apps.deployments.selectors.visibility import deployment_list, deployment_visible_q
+from apps.deployments.workflow import Status
 from apps.reports.permissions import VIEW_KPIS
 from apps.reports.selectors.kpi_metrics import AUTOMATION_LEVELS, COMPLETED, DEFAULT_DAYS, Period
 from apps.reports.selectors.kpi_rollup import RollupScope, level_rows
@@ -65,6 +66,34 @@ def kpi_rows(
         models=automation_models(automation_level) if automation_level else None,
         levels=level_rows((automation_level,)) if automation_level else (),
     )
+
+
+def kpi_backlog(
+    base: QuerySet[Deployment],
+    *,
+    user,
+    environment=None,
+    service=None,
+    model=None,
+    supplier=None,
+    automation_level=None,
+) -> int:
+    """The approved deployments of `base` (kpi_base with the same filters) now: for a user who sees every deployment
+    and cuts by no service or supplier, read from the counts the services keep per environment and model
+    (DeploymentStatusCount: one row, or one per model of an automation level, however many are approved); otherwise
+    counted."""
+    if deployment_visible_q(user) is not None or service is not None or supplier is not None:
+        return base.filter(status=Status.APPROVED).count()
+    rows = DeploymentStatusCount.objects.filter(
+        status=Status.APPROVED, service_id=ALL, environment_id=ALL if environment is None else pk_of(environment)
+    )
+    if model is not None:
+        rows = rows.filter(model_id=pk_of(model))
+    if automation_level:
+        rows = rows.filter(model_id__in=automation_models(automation_level).values("pk"))
+    elif model is None:
+        rows = rows.filter(model_id=ALL)
+    return rows.aggregate(n=Sum("deployments"))["n"] or 0
 
 
 def automation_models(level: str) -> QuerySet[DeploymentModel]:

@@ -11,7 +11,6 @@ from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import LEVEL_KEYS
 from apps.deployments.selectors.visibility import deployment_visible_q
-from apps.deployments.workflow import Status
 from apps.reports.findings.selectors import findings_by_severity
 from apps.reports.models import AuditFinding
 from apps.reports.permissions import VIEW_KPIS
@@ -39,6 +38,7 @@ from apps.reports.selectors.kpi_rollup import (
 from apps.reports.selectors.kpi_scope import (
     automation_models,
     findings_in_scope_q,
+    kpi_backlog,
     kpi_base,
     kpi_rows,
     pk_of,
@@ -105,7 +105,7 @@ def kpi_report(
     lead = lead_time_quantiles(scope.parts(environments=False, models=False))
     ttr = restore_median(scope.parts(models=False))
     lag = release_median(scope.parts(environments=False, models=False))
-    backlog = base.filter(status=Status.APPROVED).count()
+    backlog = kpi_backlog(base, user=user, **filters)
     rate = {"n": c["rate_n"], "total": c["rate_sum"]}
     al = {"n": c["alignment_n"], "total": c["alignment_sum"]}
     weeks = round(period.weeks, 4)
@@ -154,7 +154,7 @@ def kpi_headline(*, user, start: dt.date, end: dt.date) -> dict[str, KpiValue]:
     scope = kpi_rows(user=user, period=period)
     c = scope_totals(scope)
     lead = lead_time_quantiles(scope.parts(environments=False, models=False), (0.5,))
-    backlog = kpi_base(user=user).filter(status=Status.APPROVED).count()
+    backlog = kpi_backlog(kpi_base(user=user), user=user)
     values = [
         _value("success_rate", _pct(c["completed"], c["finished"]), c["completed"], c["finished"]),
         _value("throughput_per_week", _ratio(c["completed"], period.weeks), c["completed"], round(period.weeks, 4)),

@@ -14,6 +14,7 @@ from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Action, Deployment, MatrixEntry
 from apps.deployments.selectors.visibility import deployment_list, deployment_visible_q
 from apps.environments.models import Environment
+from apps.reports.selectors.matrix_upcoming import upcoming_rows, upcoming_services
 
 SERVICE, COMPONENT = "service", "component"
 MATRIX_FILTERS = ("service", "environment", "environment_kind", "model")
@@ -251,6 +252,11 @@ def _snapshot_last(entries: QuerySet[MatrixEntry], by: str, keys: list[int]) -> 
     return [_plain(row) for row in rows]
 
 
+def _counts_answer(entries, by: str) -> bool:
+    """Whether what is on its way is read from the counts (by service, where the snapshot answers)."""
+    return entries is not None and by == SERVICE
+
+
 def matrix_build(*, user, params=None, by: str = SERVICE, page: int = 1) -> MatrixData:
     """One page of the environment × service (or component) matrix of what the user may see: a constant number of
     queries whatever its size."""
@@ -261,7 +267,11 @@ def matrix_build(*, user, params=None, by: str = SERVICE, page: int = 1) -> Matr
     environments = list(Environment.objects.filter(is_active=True).order_by("order", "name"))
     column = {env.pk: i for i, env in enumerate(environments)}
     entries = _snapshot_entries(filterset) if valid and deployment_visible_q(user) is None else None
-    upcoming = _upcoming(base, by)
+    # by service, where the snapshot answers, what is on its way is read from the counts the services keep and a
+    # few deployments a cell of the page (matrix_upcoming); otherwise every deployment on its way is ranked
+    counted = _counts_answer(entries, by)
+    data = filterset.form.cleaned_data if counted and filterset.is_bound else {}
+    upcoming = [] if counted else _upcoming(base, by)
     if entries is not None:
         keys = _snapshot_keys(entries, by)
     else:
@@ -269,7 +279,7 @@ def matrix_build(*, user, params=None, by: str = SERVICE, page: int = 1) -> Matr
         last = _last_deployments(base, by)
         keys = {row["component_id"] if by == COMPONENT else row["service_id"] for row in current}
         keys |= {row["row_key"] for row in last}
-    keys |= {row["row_key"] for row in upcoming}
+    keys |= upcoming_services(data) if counted else {row["row_key"] for row in upcoming}
     labels = _row_labels(by, keys)
     ordered = sorted(keys, key=lambda k: (labels.get(k, ("?", ""))[1].lower(), labels.get(k, ("?", ""))[0].lower(), k))
     size = PAGE_SIZE[by]
@@ -283,7 +293,10 @@ def matrix_build(*, user, params=None, by: str = SERVICE, page: int = 1) -> Matr
     else:
         current = [r for r in current if (r["component_id"] if by == COMPONENT else r["service_id"]) in on_page]
         last = [r for r in last if r["row_key"] in on_page]
-    upcoming = [r for r in upcoming if r["row_key"] in on_page]
+    if counted:
+        upcoming = upcoming_rows(base, data, shown, UPCOMING_SHOWN)
+    else:
+        upcoming = [r for r in upcoming if r["row_key"] in on_page]
     grid: dict[int, list[Cell]] = {key: [Cell() for _ in environments] for key in shown}
     for row in current:
         if row["environment_id"] not in column:

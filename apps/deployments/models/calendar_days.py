@@ -1,0 +1,52 @@
+"""Counts kept so that a page reads rows bounded by what it shows: the calendar's day counts (per UTC day, environment
+and status, the deployments planned to overlap the day: a day's "+N more") and the deployments per status now (the
+KPIs' backlog) — kept by the services that create a deployment, change its status or re-plan it
+(apps/deployments/services/calendar_days.py) and rebuilt by `kpi_rollup_rebuild`."""
+
+from django.db import models
+
+
+class DeploymentCalendarDay(models.Model):
+    """The deployments of one environment (or of every environment: ALL, -1) and status whose planned window overlaps
+    one UTC day (planned start before the day's end, planned end after its start); a deployment without a planned
+    start or end counts on no day. The keys are plain integers and strings, like the KPI rollups' (no foreign keys to
+    check on bulk loads)."""
+
+    day = models.DateField()
+    environment_id = models.IntegerField()
+    status = models.CharField(max_length=24)
+    deployments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "environment_id", "status"], name="calendar_day_one_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} env {self.environment_id} {self.status}: {self.deployments}"
+
+
+class DeploymentStatusCount(models.Model):
+    """How many deployments are approved or under way now (workflow.BOOKED), per status: per environment and model
+    over every service (service ALL, -1), and per environment and service over every model (model ALL), each also
+    over every environment (environment ALL; model 0: none). The KPIs' backlog of every deployment, an environment
+    or a model is one row, and "what is where" finds the services with something on its way, and how much in each
+    cell, in rows bounded by the services and environments — however many deployments are approved."""
+
+    status = models.CharField(max_length=24)
+    environment_id = models.IntegerField()
+    model_id = models.IntegerField()
+    service_id = models.IntegerField()
+    deployments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status", "environment_id", "model_id", "service_id"], name="status_count_one_per_key"
+            )
+        ]
+        # the cells of a page of "what is where": a few services' rows, whatever the other services hold
+        indexes = [models.Index(fields=["service_id", "model_id", "environment_id"], name="status_count_service")]
+
+    def __str__(self) -> str:
+        return f"{self.status} env {self.environment_id} model {self.model_id} svc {self.service_id}"

@@ -1,0 +1,67 @@
+"""What is on its way in "what is where", by service, read in rows bounded by the page: the services with something
+on its way and each cell's count from the counts the services keep (DeploymentStatusCount, per status, environment
+and service), and each cell's first UPCOMING_SHOWN deployments through a partial index of the deployments on their
+way (`dep_on_its_way`: service, environment, planned start), one LIMIT a cell — instead of ranking every approved
+deployment. Used where the snapshot answers (a user who sees every deployment, filtering by service, environment or
+kind of environment); apps/reports/selectors/matrix.py ranks the deployments otherwise."""
+
+from django.db import connection
+from django.db.models import F, QuerySet, Sum
+
+from apps.deployments import workflow
+from apps.deployments.models import ALL, Deployment, DeploymentStatusCount
+from apps.environments.models import Environment
+
+
+def _counts(data: dict, *, per_environment: bool) -> QuerySet[DeploymentStatusCount]:
+    rows = DeploymentStatusCount.objects.filter(
+        status__in=workflow.ON_ITS_WAY, model_id=ALL, deployments__gt=0
+    ).exclude(service_id=ALL)
+    if data.get("service"):
+        rows = rows.filter(service_id=data["service"].pk)
+    if data.get("environment"):
+        rows = rows.filter(environment_id=data["environment"].pk)
+    elif data.get("environment_kind"):
+        rows = rows.filter(environment_id__in=Environment.objects.filter(kind=data["environment_kind"]).values("pk"))
+    elif not per_environment:
+        return rows.filter(environment_id=ALL)
+    return rows.exclude(environment_id=ALL)
+
+
+def upcoming_services(data: dict) -> set[int]:
+    """The services with a deployment on its way under the matrix's filters (`data`: the filter form's cleaned data)."""
+    filtered = bool(data.get("environment") or data.get("environment_kind"))
+    rows = _counts(data, per_environment=filtered).order_by().values_list("service_id", flat=True).distinct()
+    return set(rows)
+
+
+def upcoming_rows(base: QuerySet, data: dict, services: list[int], shown: int) -> list[dict]:
+    """Per (environment, service) of `services`: the first `shown` deployments on their way by planned start, each
+    row with the cell's count — the rows `matrix._upcoming` makes, for these services only. Three queries."""
+    if not services:
+        return []
+    cells = (
+        _counts(data, per_environment=True)
+        .filter(service_id__in=services)
+        .order_by()
+        .values_list("environment_id", "service_id")
+        .annotate(n=Sum("deployments"))
+    )
+    counts = {(env, service): n for env, service, n in cells if n}
+    if not counts:
+        return []
+    parts, params = [], []
+    for env, service in sorted(counts):
+        cell = base.filter(status__in=workflow.ON_ITS_WAY, environment_id=env, service_id=service)
+        sql, p = cell.order_by("planned_start", "id").values("id")[:shown].query.sql_with_params()
+        parts.append(f"SELECT r.id FROM ({sql}) r")  # noqa: S608 (the ORM's compiled SQL)
+        params.extend(p)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        ids = [pk for (pk,) in cursor.fetchall()]
+    found = Deployment.objects.filter(pk__in=ids).values(
+        "id", "reference", "status", "planned_start", env_id=F("environment_id"), row_key=F("service_id")
+    )
+    return [
+        {"row_key": r["row_key"], "env_id": r["env_id"], "count": counts[r["env_id"], r["row_key"]], **r} for r in found
+    ]
