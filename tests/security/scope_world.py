@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.deployments.models import IncidentLink
 from apps.deployments.services import Context, comment_add, feedback_submit, incident_link_add, problem_add
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.services import calendar_feed_token_rotate
 from apps.reviews.services import review_start
@@ -55,6 +56,7 @@ def build_scope_world():
     IncidentLink.objects.create(
         deployment=w.other_failed, incident_ref="INC-PAY-2", title="Payroll down", opened_at=ended, created_by=manager
     )
+    kpi_rollup_rebuild()  # w.other_failed was written by a factory, not by the services that keep rollups and counts
     w.review = review_start(review=w.review, actor=manager)
     w.out_of_scope = [w.other_deployment, w.other_failed]
     w.feed_keys = {role: calendar_feed_token_rotate(user=w.users[role])[1] for role in (*SCOPED, *SEES_ALL)}
