@@ -217,6 +217,24 @@ def _median_sql() -> str:
     )
 
 
+def _period_insert_sql(grain: str, period: str, ctes: list[str], empty: str) -> str:
+    """The INSERT of `grain`'s period rows that both period statements end with: the counters of `c`, each sketch of
+    `k_<sketch>` (`empty` where a key has none) and the lead time median of `med`, joined by period and key."""
+    ctes = [*ctes, f"med AS ({_median_sql()})"]
+    joins = " ".join(
+        f"LEFT JOIN {name} ON {name}.s = c.s AND {name}.e = c.e AND {name}.m = c.m"
+        for name in (*(f"k_{field}" for field in SKETCHES), "med")
+    )
+    return (
+        f"WITH {', '.join(ctes)} "  # noqa: S608
+        f"INSERT INTO {period} (grain, start, environment_id, model_id, {', '.join(COUNTERS)}, "
+        f"{', '.join(SKETCHES)}, lead_median) "
+        f"SELECT '{grain}', c.s, c.e, c.m, {', '.join(f'c.{c}' for c in COUNTERS)}, "
+        + ", ".join(f"COALESCE(k_{field}.sk, {empty})" for field in SKETCHES)
+        + f", med.median FROM c {joins}"
+    )
+
+
 def _period_sql(grain: str, dims: tuple, tables: tuple) -> str:
     """INSERT the period rows of `grain` and `dims` for the source rows (`_source`) of the days [%s, %s), in one
     statement: the counters summed, each sketch's buckets added up, and the lead time median read from the added-up
@@ -239,19 +257,7 @@ def _period_sql(grain: str, dims: tuple, tables: tuple) -> str:
     for field in SKETCHES:
         ctes.append(f"b_{field} AS ({_buckets_sql(field)})")
         ctes.append(f"k_{field} AS (SELECT s, e, m, {agg} AS sk FROM b_{field} GROUP BY s, e, m)")  # noqa: S608
-    ctes.append(f"med AS ({_median_sql()})")
-    joins = " ".join(
-        f"LEFT JOIN {name} ON {name}.s = c.s AND {name}.e = c.e AND {name}.m = c.m"
-        for name in (*(f"k_{field}" for field in SKETCHES), "med")
-    )
-    return (
-        f"WITH {', '.join(ctes)} "  # noqa: S608
-        f"INSERT INTO {period} (grain, start, environment_id, model_id, {', '.join(COUNTERS)}, "
-        f"{', '.join(SKETCHES)}, lead_median) "
-        f"SELECT '{grain}', c.s, c.e, c.m, {', '.join(f'c.{c}' for c in COUNTERS)}, "
-        + ", ".join(f"COALESCE(k_{field}.sk, {empty})" for field in SKETCHES)
-        + f", med.median FROM c {joins}"
-    )
+    return _period_insert_sql(grain, period, ctes, empty)
 
 
 # a sketch's JSON from its buckets (k, n, t): written as text and parsed once, several times faster than
@@ -302,19 +308,7 @@ def _period_all_sql(grain: str, tables: tuple) -> str:
             f"k_{field} AS (SELECT s, e, m, {SKETCH_TEXT_AGG} AS sk "  # noqa: S608
             f"FROM b_{field} GROUP BY s, e, m)"
         )
-    ctes.append(f"med AS ({_median_sql()})")
-    joins = " ".join(
-        f"LEFT JOIN {name} ON {name}.s = c.s AND {name}.e = c.e AND {name}.m = c.m"
-        for name in (*(f"k_{field}" for field in SKETCHES), "med")
-    )
-    return (
-        f"WITH {', '.join(ctes)} "  # noqa: S608
-        f"INSERT INTO {period} (grain, start, environment_id, model_id, {', '.join(COUNTERS)}, "
-        f"{', '.join(SKETCHES)}, lead_median) "
-        f"SELECT '{grain}', c.s, c.e, c.m, {', '.join(f'c.{c}' for c in COUNTERS)}, "
-        + ", ".join(f"COALESCE(k_{field}.sk, '{{}}'::jsonb)" for field in SKETCHES)
-        + f", med.median FROM c {joins}"
-    )
+    return _period_insert_sql(grain, period, ctes, "'{}'::jsonb")
 
 
 def period_add_all(grain: str, a: dt.date, b: dt.date, *, apps=global_apps) -> None:
