@@ -7,7 +7,7 @@ from apps.catalog.models import Service
 from apps.core.home import NextAction
 from apps.deployments import workflow
 from apps.deployments.selectors.visibility import deployment_list
-from apps.deployments.selectors.work import awaiting_approval, my_requests, my_work
+from apps.deployments.selectors.work import awaiting_approval_count, my_requests, my_work
 
 MAX_ITEMS = 5
 
@@ -32,7 +32,7 @@ def next_actions(user) -> list[NextAction]:
     if not user.is_authenticated:
         return []
     actions = []
-    approvals = awaiting_approval(user=user).count()
+    approvals = awaiting_approval_count(user=user)  # kept counts, not the pending deployments counted
     if approvals:
         actions.append(
             NextAction(

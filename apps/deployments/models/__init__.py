@@ -4,7 +4,11 @@ back-test, the "what is where" snapshot and the inbound calls' replay guards. Ev
 `from apps.deployments.models import Deployment`."""
 
 from apps.deployments.models.alignment import AlignmentRating, AlignmentRole
-from apps.deployments.models.calendar_days import DeploymentCalendarDay, DeploymentStatusCount
+from apps.deployments.models.calendar_days import (
+    DeploymentCalendarDay,
+    DeploymentPendingCount,
+    DeploymentStatusCount,
+)
 from apps.deployments.models.deployment import (
     MAX_KNOWLEDGE_LINKS,
     Action,
@@ -64,6 +68,7 @@ __all__ = [
     "DeploymentPeriodRollup",
     "DeploymentEvent",
     "DeploymentProblem",
+    "DeploymentPendingCount",
     "DeploymentStatusCount",
     "DeploymentStep",
     "EventKind",

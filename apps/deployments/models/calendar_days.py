@@ -1,7 +1,8 @@
 """Counts kept so that a page reads rows bounded by what it shows: the calendar's day counts (per UTC day, environment
-and status, the deployments planned to overlap the day: a day's "+N more") and the deployments per status now (the
-KPIs' backlog) — kept by the services that create a deployment, change its status or re-plan it
-(apps/deployments/services/calendar_days.py) and rebuilt by `kpi_rollup_rebuild`."""
+and status, the deployments planned to overlap the day: a day's "+N more"), the deployments per status now (the
+KPIs' backlog) and the deployments pending approval (the home page's "awaiting my approval") — kept by the services
+that create a deployment, change its status or re-plan it (apps/deployments/services/calendar_days.py) and rebuilt
+by `kpi_rollup_rebuild`."""
 
 from django.db import models
 
@@ -50,3 +51,29 @@ class DeploymentStatusCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} env {self.environment_id} model {self.model_id} svc {self.service_id}"
+
+
+class DeploymentPendingCount(models.Model):
+    """How many deployments are pending approval now, per environment, service, stage (0: none) and requester — and
+    per requester over every environment, service and stage (those three ALL, -1), and over everything (all four
+    ALL). The home page's "awaiting my approval" is read from these rows (apps/deployments/selectors/work.py): a
+    deployment manager's is the row over everything less their own requests' row; an owner's, the rows of the
+    services they own under stages that ask for their sign-off (the stage's flag and the owners read now), less
+    their own requests — rows bounded by the catalog and the requesters, however many deployments there are."""
+
+    environment_id = models.IntegerField()
+    service_id = models.IntegerField()
+    stage_id = models.IntegerField()
+    requester_id = models.IntegerField()
+    deployments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["environment_id", "service_id", "stage_id", "requester_id"], name="pending_count_one_per_key"
+            )
+        ]
+        indexes = [models.Index(fields=["service_id", "stage_id"], name="pending_count_service")]
+
+    def __str__(self) -> str:
+        return f"pending env {self.environment_id} svc {self.service_id} stage {self.stage_id} by {self.requester_id}"

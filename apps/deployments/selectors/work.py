@@ -5,25 +5,30 @@ preview)."""
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
+from apps.catalog.models import Service
 from apps.core.permissions import user_can
+from apps.deployment_models.models import ModelStage
 from apps.deployments import workflow
-from apps.deployments.models import Deployment, IdempotencyKey
-from apps.deployments.selectors.visibility import deployment_list
+from apps.deployments.models import ALL, Deployment, DeploymentPendingCount, IdempotencyKey
+from apps.deployments.selectors.visibility import deployment_list, sees_all_deployments
 from apps.environments.windows import window_occurrences
 from apps.people.selectors import delegations_in_force
 
+APPROVE = "deployments.approve_deployment"
 
-def awaiting_approval(*, user) -> QuerySet[Deployment]:
+
+def awaiting_approval(*, user, delegations: list | None = None) -> QuerySet[Deployment]:
     """Pending deployments this user could decide on (managers: all but their own; owners: their sign-offs; deputies:
-    those in the scope of a delegation in force, but the delegating manager's own requests)."""
+    those in the scope of a delegation in force, but the delegating manager's own requests). `delegations`: the
+    user's delegations in force, when the caller has read them."""
     qs = deployment_list(user=user).filter(status=workflow.Status.PENDING_APPROVAL).exclude(requester=user)
-    if user_can(user, "deployments.approve_deployment"):
+    if user_can(user, APPROVE):
         return qs.order_by("planned_start", "id")
     scope = Q(stage__requires_service_owner_approval=True, service__owners=user)
-    for delegation in delegations_in_force(deputy=user):
+    for delegation in delegations if delegations is not None else delegations_in_force(deputy=user):
         delegated = ~Q(requester_id=delegation.manager_id)
         if environments := [e.pk for e in delegation.environments.all()]:
             delegated &= Q(environment_id__in=environments)
@@ -31,6 +36,41 @@ def awaiting_approval(*, user) -> QuerySet[Deployment]:
             delegated &= Q(service_id__in=services)
         scope |= delegated
     return qs.filter(scope).distinct().order_by("planned_start", "id")
+
+
+def awaiting_approval_count(*, user) -> int:
+    """How many deployments `awaiting_approval` lists for `user`, read from the pending counts the services keep
+    (DeploymentPendingCount) rather than counted: a manager's is the count over everything less their own requests'
+    (two rows); an owner's or a deputy's, the rows their sign-offs and delegations select by service, environment,
+    stage (its sign-off flag read now) and requester, less their own requests — rows bounded by the catalog and the
+    requesters. A user who sees only part of the deployments and decides beyond their own services' sign-offs (a
+    manager or a deputy without the global view) is counted from the deployments: the rows do not know which
+    deployments they are assigned to."""
+    if not getattr(user, "is_authenticated", False):
+        return 0
+    sees_all = sees_all_deployments(user=user)
+    if user_can(user, APPROVE):
+        if not sees_all:
+            return awaiting_approval(user=user).count()
+        mine = Q(requester_id=user.pk)
+        totals = DeploymentPendingCount.objects.filter(
+            Q(requester_id=ALL) | mine, environment_id=ALL, service_id=ALL, stage_id=ALL
+        ).aggregate(every=Sum("deployments", filter=Q(requester_id=ALL)), mine=Sum("deployments", filter=mine))
+        return (totals["every"] or 0) - (totals["mine"] or 0)
+    delegations = delegations_in_force(deputy=user)
+    if delegations and not sees_all:
+        return awaiting_approval(user=user, delegations=delegations).count()
+    signoff = ModelStage.objects.filter(requires_service_owner_approval=True).values("pk")
+    scope = Q(stage_id__in=signoff, service_id__in=Service.objects.filter(owners=user).values("pk"))
+    for delegation in delegations:
+        delegated = ~Q(requester_id=delegation.manager_id)
+        if environments := [e.pk for e in delegation.environments.all()]:
+            delegated &= Q(environment_id__in=environments)
+        if services := [s.pk for s in delegation.services.all()]:
+            delegated &= Q(service_id__in=services)
+        scope |= delegated
+    rows = DeploymentPendingCount.objects.filter(scope, service_id__gte=0).exclude(requester_id=user.pk)
+    return rows.aggregate(n=Sum("deployments"))["n"] or 0
 
 
 def my_work(*, user) -> QuerySet[Deployment]:

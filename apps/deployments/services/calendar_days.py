@@ -15,9 +15,11 @@ from apps.deployments import workflow
 
 DAYS = ("deployments_deploymentcalendarday", ("day", "environment_id", "status"))
 STATUSES = ("deployments_deploymentstatuscount", ("status", "environment_id", "model_id", "service_id"))
+PENDING = ("deployments_deploymentpendingcount", ("environment_id", "service_id", "stage_id", "requester_id"))
 COUNTED = workflow.BOOKED  # the statuses whose deployments are counted now (DeploymentStatusCount)
 ALL = -1  # rollups.ALL: every environment, model or service
-FIELDS = ("environment_id", "model_id", "service_id", "status", "planned_start", "planned_end")
+FIELDS = ("environment_id", "model_id", "service_id", "stage_id", "requester_id", "status", "planned_start")
+FIELDS += ("planned_end",)
 CHUNK = 200  # rows per statement
 
 
@@ -47,18 +49,30 @@ def status_counts_of(*, status, environment_id, model_id, service_id) -> Counter
     return Counter({(status, e, m, s): 1 for e in (environment_id, ALL) for m, s in keys})
 
 
-def counts_before(deployment) -> tuple[Counter, Counter]:
+def pending_counts_of(*, status, environment_id, service_id, stage_id, requester_id) -> Counter:
+    """{(environment key, service key, stage key, requester key): 1} of a deployment pending approval: under its
+    environment, service, stage (0: none) and requester, under its requester over everything else (ALL), and over
+    everything; nothing in another status."""
+    if status != workflow.Status.PENDING_APPROVAL:
+        return Counter()
+    keys = [(environment_id, service_id, stage_id or 0, requester_id), (ALL, ALL, ALL, requester_id), (ALL,) * 4]
+    return Counter(dict.fromkeys(keys, 1))
+
+
+def counts_before(deployment) -> tuple[Counter, Counter, Counter]:
     """The counts `deployment` adds to now (as loaded): give them to `counts_after` after the change."""
     row = {name: getattr(deployment, name) for name in FIELDS}
+    pending = ("status", "environment_id", "service_id", "stage_id", "requester_id")
     return (
         calendar_days_of(**{k: row[k] for k in ("environment_id", "status", "planned_start", "planned_end")}),
         status_counts_of(**{k: row[k] for k in ("status", "environment_id", "model_id", "service_id")}),
+        pending_counts_of(**{k: row[k] for k in pending}),
     )
 
 
-def counts_after(deployment, before: tuple[Counter, Counter]) -> None:
+def counts_after(deployment, before: tuple[Counter, Counter, Counter]) -> None:
     """Apply the difference between `before` and the counts `deployment` adds to as it is now in memory."""
-    for table, now, then in zip((DAYS, STATUSES), counts_before(deployment), before, strict=True):
+    for table, now, then in zip((DAYS, STATUSES, PENDING), counts_before(deployment), before, strict=True):
         diff = Counter(now)
         diff.subtract(then)
         counts_apply(table, diff)
@@ -69,11 +83,13 @@ def counts_of_new(deployments) -> list[tuple[str, list]]:
     the caller to run with its inserts (planning's InsertsTogether: on PostgreSQL in the same statement)."""
     days: Counter = Counter()
     statuses: Counter = Counter()
+    pending: Counter = Counter()
     for deployment in deployments:
-        d, s = counts_before(deployment)
+        d, s, p = counts_before(deployment)
         days.update(d)
         statuses.update(s)
-    return counts_statements(DAYS, days) + counts_statements(STATUSES, statuses)
+        pending.update(p)
+    return counts_statements(DAYS, days) + counts_statements(STATUSES, statuses) + counts_statements(PENDING, pending)
 
 
 def counts_statements(table: tuple[str, tuple], diff: Counter) -> list[tuple[str, list]]:
@@ -105,9 +121,31 @@ def counts_apply(table: tuple[str, tuple], diff: Counter) -> None:
             cursor.execute(sql, params)
 
 
+def pending_rebuild(*, apps=global_apps) -> None:
+    """Recompute the counts of the deployments pending approval (DeploymentPendingCount) from the deployments."""
+    Pending = apps.get_model("deployments", "DeploymentPendingCount")
+    Deployment = apps.get_model("deployments", "Deployment")
+    Pending.objects.all().delete()
+    pending: Counter = Counter()
+    rows = Deployment.objects.filter(status=workflow.Status.PENDING_APPROVAL).values_list(
+        "environment_id", "service_id", "stage_id", "requester_id"
+    )
+    for env, service, stage, requester in rows.order_by().iterator(chunk_size=5000):
+        pending.update(
+            pending_counts_of(
+                status=workflow.Status.PENDING_APPROVAL,
+                environment_id=env,
+                service_id=service,
+                stage_id=stage,
+                requester_id=requester,
+            )
+        )
+    counts_apply(PENDING, pending)
+
+
 def counts_rebuild(*, apps=global_apps) -> int:
-    """Recompute every row of both tables from the deployments (the day counts on PostgreSQL by one INSERT … SELECT
-    over each window's days; elsewhere in Python, a chunk at a time). Returns the day rows made."""
+    """Recompute every row of the three tables from the deployments (the day counts on PostgreSQL by one INSERT …
+    SELECT over each window's days; elsewhere in Python, a chunk at a time). Returns the day rows made."""
     Day = apps.get_model("deployments", "DeploymentCalendarDay")
     StatusCount = apps.get_model("deployments", "DeploymentStatusCount")
     Deployment = apps.get_model("deployments", "Deployment")
@@ -121,6 +159,8 @@ def counts_rebuild(*, apps=global_apps) -> int:
         for status, env, model, service in rows.order_by().iterator(chunk_size=5000):
             statuses.update(status_counts_of(status=status, environment_id=env, model_id=model, service_id=service))
         counts_apply(STATUSES, statuses)
+        if "deploymentpendingcount" in apps.all_models["deployments"]:  # from migration 0027 on
+            pending_rebuild(apps=apps)
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute(
