@@ -1,4 +1,5 @@
-"""The KPI rollups at every level — daily, and the day, week, month and year rows — kept by the services through a
+"""The KPI rollups at every level — daily, the day, week, month and year rows, and the rows per service and
+supplier — kept by the services through a
 random sequence of transitions, edits, incident links and ratings spread over more than a year, equal a rebuild from
 the deployments; and the period rows equal the daily rows added up, with the lead time median of their own sketch."""
 
@@ -15,6 +16,7 @@ from django.utils import timezone
 from apps.core.exceptions import ConflictError
 from apps.deployments.models import (
     ALL,
+    DeploymentCutRollup,
     DeploymentDailyRollup,
     DeploymentPeriodRollup,
     RollupModelLevel,
@@ -31,6 +33,7 @@ from apps.deployments.services import (
 )
 from apps.deployments.services.kpi_rollup import (
     COUNTERS,
+    CUT_KEY,
     DAILY_KEY,
     PERIOD_KEY,
     SKETCHES,
@@ -76,6 +79,25 @@ def _periods_from_daily() -> dict:
         for key, v in added.items()
         if any(v.values())
     }
+
+
+def _cuts() -> dict:
+    return {tuple(r[:5]): r[5:] for r in DeploymentCutRollup.objects.values_list(*CUT_KEY, *FIGURES)}
+
+
+def _cuts_from_daily() -> dict:
+    """The rows per service and supplier recomputed in Python from the daily rows: per environment and model and
+    over all of either (a deployment without a supplier in no supplier's rows)."""
+    added: dict[tuple, dict] = {}
+    for row in DeploymentDailyRollup.objects.all():
+        part = {name: getattr(row, name) for name in (*COUNTERS, *SKETCHES)}
+        for cut, cut_id in (("S", row.service_id), ("U", row.supplier_id)):
+            for env in (row.environment_id, ALL):
+                for model in (row.model_id, ALL):
+                    if cut_id:
+                        merge_part(added.setdefault((cut, cut_id, env, model, row.day), {}), part)
+    empty = {name: {} if name in SKETCHES else 0 for name in FIGURES}
+    return {key: tuple(v.get(f, empty[f]) for f in FIGURES) for key, v in added.items() if any(v.values())}
 
 
 def _try(action) -> None:
@@ -153,10 +175,15 @@ def test_every_level_kept_by_the_services_equals_a_recomputation(world, clock, s
     # then the period rows are the daily rows added up, per environment and model, over all of either and per level,
     # each with the lead time median of its own sketch
     assert periods == _periods_from_daily()
+    # and the rows per service and supplier are the daily rows added up by service and by supplier
+    cuts = _cuts()
+    assert {key[0] for key in cuts} == {"S", "U"}
+    assert cuts == _cuts_from_daily()
     # and a rebuild from the deployments gives every row of every level again, to the sketches
     assert kpi_rollup_rebuild() == len(daily)
     assert _daily() == daily
     assert _periods() == periods
+    assert _cuts() == cuts
 
 
 def test_the_period_rows_are_rebuilt_from_the_daily_rows_alone(world, clock):

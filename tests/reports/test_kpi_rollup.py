@@ -1,6 +1,7 @@
 """Reading the KPI rollups: a period is covered once by whole years, months and weeks and the days at its edges, and
-every figure read through the period rows equals the figure read from the daily rows alone; the manual | automated
-split read in one grouped pass equals the report filtered by each level."""
+every figure read through the period rows equals the figure read from the daily rows alone; so does every figure of a
+cut by service, supplier or an owner's services read through the rows per service and supplier; the manual |
+automated split read in one grouped pass equals the report filtered by each level."""
 
 import datetime as dt
 import random
@@ -8,15 +9,16 @@ import random
 import pytest
 
 from apps.deployment_models.models import AutomationLevel, DeploymentModel
-from apps.deployments.models import DeploymentDailyRollup
+from apps.deployments.models import Deployment, DeploymentCutRollup, DeploymentDailyRollup
 from apps.deployments.services.kpi_rollup import next_period_start
-from apps.deployments.services.kpi_rollup_rebuild import period_rebuild
+from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild, period_rebuild
 from apps.deployments.sketch import sketch_add, sketch_of, sketch_quantiles
 from apps.reports.selectors import kpi_rollup
 from apps.reports.selectors.kpi_rollup import level_rows, period_cover, sketch_quantiles_of
 from apps.reports.selectors.kpi_trend import _as_date as kpi_trend_date
 from apps.reports.selectors.kpi_trend import kpi_trend
 from apps.reports.selectors.kpis import SPLIT_METRICS, kpi_headline, kpi_report, kpi_split
+from tests.factories.catalog import SupplierFactory
 from tests.reports.kpi_data import FIRST, LAST, build_kpi_data
 
 D = dt.date
@@ -119,6 +121,77 @@ def test_figures_read_through_the_period_rows_equal_the_daily_rows_alone(k, monk
     _daily_only(monkeypatch)
     # then every figure is the same
     assert through_periods == read()
+
+
+SERVICE_CUTS = {
+    "service": ("manager", {"service": "svc_a"}),
+    "service+environment": ("manager", {"service": "svc_a", "environment": "prod"}),
+    "service+model": ("manager", {"service": "svc_a", "model": "m1"}),
+    "service+automated": ("manager", {"service": "svc_b", "automation_level": "automated"}),
+    "supplier": ("manager", {"supplier": "acme"}),
+    "supplier+environment+manual": (
+        "manager",
+        {"supplier": "acme", "environment": "prod", "automation_level": "manual"},
+    ),
+    "owner": ("owner", {}),
+    "owner+environment": ("owner", {"environment": "test"}),
+    "owner+service": ("owner", {"service": "svc_a"}),
+    "product owner+automated": ("product_owner", {"automation_level": "automated"}),
+    "supplier+service": ("manager", {"supplier": "globex", "service": "svc_a"}),  # the daily rows: both cuts
+}
+
+
+@pytest.fixture
+def ks(k):
+    """The KPI data with two suppliers taking part in some deployments (acme in two of three, globex in the rest
+    of every other), the rollups rebuilt."""
+    k.acme, k.globex = SupplierFactory(name="Acme"), SupplierFactory(name="Globex")
+    for i, pk in enumerate(Deployment.objects.order_by("pk").values_list("pk", flat=True)):
+        supplier = k.acme if i % 3 else (k.globex if i % 2 else None)
+        Deployment.objects.filter(pk=pk).update(supplier=supplier)
+    kpi_rollup_rebuild()
+    return k
+
+
+@pytest.mark.parametrize(("start", "end"), PERIODS)
+@pytest.mark.parametrize("cut", list(SERVICE_CUTS))
+def test_figures_of_a_cut_read_through_the_rows_per_service_and_supplier_equal_the_daily_rows(
+    ks, monkeypatch, start, end, cut
+):
+    # given a cut by service, supplier or an owner's services
+    role, given = SERVICE_CUTS[cut]
+    user = getattr(ks, role)
+    filters = {key: value if key == "automation_level" else getattr(ks, value) for key, value in given.items()}
+
+    def read() -> list:
+        figures = [
+            kpi_report(user=user, start=start, end=end, **filters).values,
+            kpi_trend(user=user, start=start, end=end, bucket="week", **filters),
+            kpi_trend(user=user, start=start, end=end, bucket="month", **filters),
+        ]
+        if "automation_level" not in filters:
+            figures.append(kpi_split(user=user, start=start, end=end, **filters))
+        return figures
+
+    # when the figures are read through the rows per service or supplier, then from the daily rows alone
+    assert DeploymentCutRollup.objects.exists()
+    through_cuts = read()
+    monkeypatch.setattr(kpi_rollup.RollupScope, "by_cut", property(lambda self: False))
+    # then every figure is the same
+    assert through_cuts == read()
+    assert any(v.value for v in through_cuts[0]) or cut == "supplier+service"
+
+
+def test_a_cut_reads_one_row_a_day_whatever_the_deployments_of_the_day(ks):
+    # given the rows per service: the plain figures of a cut by service read the rows over every environment and model
+    scope = kpi_rollup.RollupScope(first=FIRST, last=LAST, service=ks.svc_a)
+    (rows,) = scope.parts(environments=False, models=False)
+    days = list(rows.values_list("day", flat=True))
+    assert days and len(days) == len(set(days))
+    # those per environment or model only where a figure needs them
+    daily = DeploymentDailyRollup.objects.filter(service_id=ks.svc_a.pk, day__gte=FIRST, day__lte=LAST)
+    (by_env,) = scope.parts(models=False)
+    assert by_env.count() <= daily.count()
 
 
 @pytest.mark.parametrize(("start", "end"), PERIODS)

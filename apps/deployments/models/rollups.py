@@ -77,6 +77,35 @@ class DeploymentDailyRollup(RollupFigures):
         return f"{self.day} env {self.environment_id} svc {self.service_id} model {self.model_id}"
 
 
+class Cut(models.TextChoices):
+    SERVICE = "S", "service"
+    SUPPLIER = "U", "supplier"
+
+
+class DeploymentCutRollup(RollupFigures):
+    """The daily rows of one day added up per service, or per supplier (deployments without one left out): per
+    environment and model, over every environment (environment_id ALL), every model (model_id ALL) and both. A KPI
+    cut by service, by supplier or by an owner's services reads these instead of the daily rows: its plain figures
+    one row per day and service (or supplier), its production figures one per day, service and production
+    environment, its agreed models' one per day, service and model — however many deployments each day holds."""
+
+    day = models.DateField()
+    cut = models.CharField(max_length=1, choices=Cut.choices)
+    cut_id = models.PositiveIntegerField()  # the service's or supplier's id
+    environment_id = models.IntegerField()  # ALL: every environment
+    model_id = models.IntegerField()  # 0: no model; ALL: every model
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cut", "cut_id", "environment_id", "model_id", "day"], name="cut_rollup_one_per_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.get_cut_display()} {self.cut_id} env {self.environment_id} model {self.model_id}"
+
+
 class Grain(models.TextChoices):
     DAY = "D", "day"
     WEEK = "W", "week"  # starting on Monday

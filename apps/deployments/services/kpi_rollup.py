@@ -197,6 +197,7 @@ def facts_of(deployment) -> Facts:
 
 DAILY_KEY = ("day", "environment_id", "service_id", "model_id", "supplier_id")
 PERIOD_KEY = ("grain", "start", "environment_id", "model_id")
+CUT_KEY = ("cut", "cut_id", "environment_id", "model_id", "day")
 
 
 def period_starts(day: dt.date) -> dict[str, dt.date]:
@@ -235,6 +236,23 @@ def period_difference(diff: dict[tuple, dict], levels: dict[int, str | None] | N
                 for m in models:
                     merge_part(periods.setdefault((grain, start, e, m), {}), part)
     return {key: d for key, d in periods.items() if any(v for v in d.values())}
+
+
+def cut_difference(diff: dict[tuple, dict]) -> dict[tuple, dict]:
+    """The daily difference `diff` carried to the cut rows (DeploymentCutRollup): each day's to its service and to
+    its supplier (none for a deployment without one), per environment and model, every environment (ALL), every
+    model (ALL) and both; keys where it adds up to nothing are left out."""
+    from apps.deployments.models import ALL, Cut
+
+    cuts: dict[tuple, dict] = {}
+    for (day, env, service, model, supplier), part in diff.items():
+        for cut, cut_id in ((Cut.SERVICE, service), (Cut.SUPPLIER, supplier)):
+            if not cut_id:
+                continue
+            for e in (env, ALL):
+                for m in (model, ALL):
+                    merge_part(cuts.setdefault((str(cut), cut_id, e, m, day), {}), part)
+    return {key: d for key, d in cuts.items() if any(v for v in d.values())}
 
 
 def lead_median(sketch: dict) -> float | None:
@@ -296,12 +314,18 @@ def _filed_levels(daily_rows: list) -> dict[int, str | None]:
 
 
 def rollup_apply(diff: dict[tuple, dict]) -> None:
-    """Add `diff` into the daily rows and into the day, week, month and year rows they add up to, locking every row
-    in one order — the daily rows by key, then the period rows by key — so two writers never deadlock, and a writer
+    """Add `diff` into the daily rows, into the day, week, month and year rows they add up to and into the rows per
+    service and supplier (the cuts), locking every row in one order — the daily rows by key, then the period rows,
+    then the cut rows — so two writers never deadlock, and a writer
     waits for the other's rows instead of counting over them; a row left with nothing in it is deleted, so the
     rollups hold exactly the rows a rebuild makes."""
     from apps.deployment_models.models import DeploymentModel
-    from apps.deployments.models import DeploymentDailyRollup, DeploymentPeriodRollup, RollupModelLevel
+    from apps.deployments.models import (
+        DeploymentCutRollup,
+        DeploymentDailyRollup,
+        DeploymentPeriodRollup,
+        RollupModelLevel,
+    )
 
     filed = {
         "_filed": Subquery(RollupModelLevel.objects.filter(model_id=OuterRef("model_id")).values("automation_level")),
@@ -310,6 +334,7 @@ def rollup_apply(diff: dict[tuple, dict]) -> None:
     with transaction.atomic():
         daily = _add_rows(DeploymentDailyRollup, DAILY_KEY, diff, annotate=filed)
         _add_rows(DeploymentPeriodRollup, PERIOD_KEY, period_difference(diff, _filed_levels(daily)))
+        _add_rows(DeploymentCutRollup, CUT_KEY, cut_difference(diff))
 
 
 def rollup_before(deployment) -> dict:

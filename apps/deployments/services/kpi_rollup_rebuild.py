@@ -8,7 +8,9 @@ demo after bulk loads), in bounded memory whatever the number of deployments:
   per grain and dimension that sums the counters, adds up each sketch's buckets with the database's JSON functions
   and reads the lead time median from the added-up buckets, so each row is written once and neither Python nor one
   statement ever holds more than a year. The level rows add up the models of each automation level, every model
-  filed under its current level (RollupModelLevel)."""
+  filed under its current level (RollupModelLevel);
+- the rows per service and supplier (the cuts) from the daily rows, a month at a time, with the services'
+  `cut_difference`."""
 
 import datetime as dt
 
@@ -30,6 +32,7 @@ from apps.deployments.services.kpi_rollup import (
     SKETCHES,
     Facts,
     contribution,
+    cut_difference,
     local_day,
     merge_part,
     next_period_start,
@@ -378,11 +381,37 @@ def period_rebuild(*, apps=global_apps) -> int:
     return Period.objects.count()
 
 
+def cut_rebuild(*, apps=global_apps) -> int:
+    """Replace the rows per service and supplier (DeploymentCutRollup) by the daily rows added up with
+    `cut_difference`, as the services add them, a month of daily rows at a time; returns the rows made."""
+    Daily = apps.get_model("deployments", "DeploymentDailyRollup")
+    Cut = apps.get_model("deployments", "DeploymentCutRollup")
+    Cut.objects.all().delete()
+    span = Daily.objects.aggregate(a=Min("day"), b=Max("day"))
+    if span["a"] is None:
+        return 0
+    key, figures = ("day", "environment_id", "service_id", "model_id", "supplier_id"), (*COUNTERS, *SKETCHES)
+    made, month = 0, span["a"].replace(day=1)
+    while month <= span["b"]:
+        following = next_period_start(month, "M")
+        rows = Daily.objects.filter(day__gte=month, day__lt=following).order_by().values_list(*key, *figures)
+        diff = {tuple(r[: len(key)]): dict(zip(figures, r[len(key) :], strict=True)) for r in rows.iterator(BATCH)}
+        cuts = [
+            Cut(**dict(zip(("cut", "cut_id", "environment_id", "model_id", "day"), k, strict=True)), **part)
+            for k, part in cut_difference(diff).items()
+        ]
+        Cut.objects.bulk_create(cuts, batch_size=BATCH)
+        made += len(cuts)
+        month = following
+    return made
+
+
 def kpi_rollup_rebuild(*, apps=global_apps) -> int:
-    """Recompute every rollup row — daily, then week, month and year, and the calendar's day counts — in one
-    transaction; returns the daily rows made."""
+    """Recompute every rollup row — daily, then week, month and year and the cuts by service and supplier, and the
+    calendar's day counts — in one transaction; returns the daily rows made."""
     with transaction.atomic():
         made = daily_rebuild(apps=apps)
         period_rebuild(apps=apps)
+        cut_rebuild(apps=apps)
         counts_rebuild(apps=apps)
     return made

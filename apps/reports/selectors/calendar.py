@@ -21,7 +21,7 @@ from apps.environments.windows import window_occurrences
 from apps.reports.selectors.calendar_days import day_counts, first_per_day
 
 MONTH, WEEK = "month", "week"
-MAX_EVENTS = 5000  # conflicts are looked for among at most this many planned deployments of the range
+MAX_EVENTS = 5000  # conflicts are looked for among at most this many planned deployments overlapping the shown ones
 CHIPS_SHOWN = 4  # deployments drawn per day (month) or per environment and day (week); "+N more" links the rest
 FEED_PAST = dt.timedelta(days=60)
 FEED_FUTURE = dt.timedelta(days=365)
@@ -184,6 +184,42 @@ def calendar_conflicts(
     return dict(found)
 
 
+def _spans(deployments: list[Deployment]) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The planned windows of the deployments still planned, overlapping ones merged: the times a partner of one of
+    them must overlap."""
+    windows = sorted(
+        (d.planned_start, d.planned_end)
+        for d in deployments
+        if d.status in workflow.PLANNED and d.planned_start is not None and d.planned_end is not None
+    )
+    spans: list[list] = []
+    for start, end in windows:
+        if spans and start < spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([start, end])
+    return [(a, b) for a, b in spans]
+
+
+def partners_of(qs: QuerySet[Deployment], shown: list[Deployment], longest: dt.timedelta) -> list[PlannedWindow]:
+    """The planned deployments of the calendar's range (`qs`, as filtered) a conflict of the shown ones can be with:
+    those overlapping one of their windows (the only ones `calendar_conflicts` could pair them with), read through the
+    planned start's index from each window's start less the longest window — so the check reads what the shown
+    deployments overlap, not the range's every planned deployment; at most MAX_EVENTS + 1 (more: truncated)."""
+    spans = _spans(shown)
+    if not spans:
+        return []
+    overlapping = Q()
+    for start, end in spans:
+        overlapping |= Q(planned_start__lt=end, planned_end__gt=start, planned_start__gte=start - longest)
+    rows = (
+        qs.filter(overlapping, status__in=workflow.PLANNED)
+        .order_by()
+        .values_list("pk", "reference", "environment_id", "planned_start", "planned_end")[: MAX_EVENTS + 1]
+    )
+    return [PlannedWindow(*row) for row in rows]
+
+
 def _components_of(deployment_ids: list[int]) -> dict[int, set[int]]:
     if not deployment_ids:
         return {}
@@ -281,12 +317,7 @@ def calendar_build(*, user, params, view: str = MONTH, anchor: dt.date | None = 
     environments = list(Environment.objects.filter(is_active=True).order_by("order", "name"))
     env_ids = [int(environment_filter)] if environment_filter and environment_filter.isdigit() else None
     freezes = calendar_freezes(start=start_at, end=end_at, environment_ids=env_ids)
-    planned = [
-        PlannedWindow(*row)
-        for row in qs.filter(status__in=workflow.PLANNED)
-        .order_by()
-        .values_list("pk", "reference", "environment_id", "planned_start", "planned_end")[: MAX_EVENTS + 1]
-    ]
+    planned = partners_of(qs, deployments, longest)
     truncated = len(planned) > MAX_EVENTS
     planned = planned[:MAX_EVENTS]
     conflicts = calendar_conflicts(deployments, freezes, planned)

@@ -12,7 +12,7 @@ from django.db.models import QuerySet, Sum
 
 from apps.deployments import workflow
 from apps.deployments.models import ALL, DeploymentCalendarDay
-from apps.deployments.selectors.visibility import deployment_visible_q
+from apps.deployments.selectors.visibility import sees_all_deployments
 from apps.environments.models import Environment
 
 COUNTED_FILTERS = ("environment", "environment_kind", "status")  # what the day counts are kept by
@@ -28,7 +28,7 @@ def day_counts(*, user, filterset, days: list[dt.date], per_environment: bool) -
     UTC day, the filters applied, cancelled and rejected ones only when a status asks for them) — or None when the
     day counts cannot answer (another filter, or a user who sees part of the deployments). Days with none are
     left out."""
-    if not days or deployment_visible_q(user) is not None:
+    if not days or not sees_all_deployments(user=user):
         return None
     data = filterset.form.cleaned_data if filterset.is_bound else {}
     if any(value for key, value in data.items() if key not in (*COUNTED_FILTERS, *IGNORED)):

@@ -16,7 +16,7 @@ from django.db.models import Model
 
 from apps.core.generations import generation
 from apps.core.permissions import user_can
-from apps.deployments.selectors.visibility import deployment_visible_q
+from apps.deployments.selectors.visibility import sees_all_deployments
 from apps.deployments.services.events import DEPLOYMENTS_GENERATION
 
 
@@ -29,7 +29,7 @@ def _part(value) -> str:
 
 
 def scope_of(user) -> str:
-    return "all" if deployment_visible_q(user) is None else f"user:{user.pk}"
+    return "all" if sees_all_deployments(user=user) else f"user:{user.pk}"
 
 
 def cached_kpi(permission: str):

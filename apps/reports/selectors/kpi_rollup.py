@@ -4,8 +4,10 @@ the same cold as cached (README "KPI rollups").
 
 A period is read from the coarsest rows that cover it (`period_cover`): whole years, then whole months, then whole
 weeks, then the days left at its edges, from the day, week, month and year rows. The period rows add up every
-service and supplier, so a cut by service, supplier or an owner's services reads the daily rows alone (each such cut
-is a small share of the deployments, found through the daily rows' indexes)."""
+service and supplier, so a cut by service, supplier or an owner's services reads the rows per day and service (or
+supplier) instead (DeploymentCutRollup: a row per day and service over every environment and model, per environment
+or per model where the figure needs them); only a cut by a supplier together with a service or an owner's services
+reads the daily rows."""
 
 import datetime as dt
 import math
@@ -21,6 +23,8 @@ from apps.deployments.models import (
     ALL,
     AUTOMATION_LEVELS,
     LEVEL_KEYS,
+    Cut,
+    DeploymentCutRollup,
     DeploymentDailyRollup,
     DeploymentPeriodRollup,
     RollupModelLevel,
@@ -126,7 +130,40 @@ class RollupScope:
 
     @property
     def daily_only(self) -> bool:
+        """Whether the period rows cannot answer (they add up every service and supplier)."""
         return self.services is not None or self.service is not None or self.supplier is not None
+
+    @property
+    def by_cut(self) -> bool:
+        """Whether the rows per service or per supplier answer: a cut by one of the two, not both."""
+        by_service = self.services is not None or self.service is not None
+        return by_service != (self.supplier is not None)
+
+    def _cuts(self, *, environments: bool, models: bool) -> QuerySet[DeploymentCutRollup]:
+        """The rows per day and service (or supplier) of the period: over every environment and model unless the
+        filters or the figure (`environments`, `models`) need the rows per environment or per model."""
+        qs = DeploymentCutRollup.objects.filter(day__gte=self.first, day__lte=self.last).order_by()
+        if self.supplier is not None:
+            qs = qs.filter(cut=Cut.SUPPLIER, cut_id=_pk(self.supplier))
+        else:
+            qs = qs.filter(cut=Cut.SERVICE)
+            if self.service is not None:
+                qs = qs.filter(cut_id=_pk(self.service))
+            if self.services is not None:
+                qs = qs.filter(cut_id__in=self.services.values("pk"))
+        if self.environment is not None:
+            qs = qs.filter(environment_id=_pk(self.environment))
+        else:
+            qs = qs.filter(environment_id__gte=0) if environments else qs.filter(environment_id=ALL)
+        if self.model is not None:
+            qs = qs.filter(model_id=_pk(self.model))
+        elif models or self.models is not None or self.levels:  # no level rows here: a level's models' own
+            qs = qs.filter(model_id__gte=0)
+        else:
+            qs = qs.filter(model_id=ALL)
+        if self.models is not None:
+            qs = qs.filter(model_id__in=self.models.values("pk"))
+        return qs
 
     def _daily(self, ranges) -> QuerySet[DeploymentDailyRollup]:
         days = Q()
@@ -179,6 +216,8 @@ class RollupScope:
         """The querysets whose rows add up to the scope: period rows for the whole periods of `grains`, daily rows
         for the rest. `environments` / `models`: rows per environment / model are needed (to tell production or
         agreed models apart); otherwise rows over every environment / model are read where the filters allow."""
+        if self.by_cut:
+            return [self._cuts(environments=environments, models=models)]
         if self.daily_only:
             return [self._daily([(self.first, self.last)])]
         periods, ranges = period_cover(self.first, self.last, grains)
@@ -247,8 +286,9 @@ def scope_totals(scope: RollupScope, group=None) -> dict:
     """Every count and sum of the KPIs over a scope's rows (as rollup_totals), each read from the fewest rows that
     tell it: the plain sums from the rows over every environment and model the filters allow, the production sums
     from the rows per environment, the agreed models' from the rows per model — three reads of a few rows each
-    instead of one of the rows per environment and model. The daily rows (a cut by service) are read once."""
-    if scope.daily_only:
+    instead of one of the rows per environment and model; so are the rows per service or supplier of a cut. The daily
+    rows (a cut by a supplier and a service) are read once."""
+    if scope.daily_only and not scope.by_cut:
         return rollup_totals(scope.parts(), group)
     reads = [
         rollup_totals(scope.parts(environments=False, models=False), group, ("all",)),

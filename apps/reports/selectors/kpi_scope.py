@@ -12,7 +12,7 @@ from apps.catalog.models import Service
 from apps.core.permissions import user_can
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import ALL, Deployment, DeploymentStatusCount
-from apps.deployments.selectors.visibility import deployment_list, deployment_visible_q
+from apps.deployments.selectors.visibility import deployment_list, sees_all_deployments
 from apps.deployments.workflow import Status
 from apps.reports.permissions import VIEW_KPIS
 from apps.reports.selectors.kpi_metrics import AUTOMATION_LEVELS, COMPLETED, DEFAULT_DAYS, Period
@@ -33,7 +33,7 @@ def kpi_base(
     if not user_can(user, VIEW_KPIS):
         raise PermissionDenied("Only deployment managers, service and product owners and auditors see KPIs.")
     qs = deployment_list(user=user, join=False)
-    if deployment_visible_q(user) is not None:
+    if not sees_all_deployments(user=user):
         qs = qs.filter(service__in=kpi_services(user=user).values("pk"))
     if environment is not None:
         qs = qs.filter(environment=environment)
@@ -58,7 +58,7 @@ def kpi_rows(
     return RollupScope(
         first=period.first,
         last=period.last,
-        services=kpi_services(user=user) if deployment_visible_q(user) is not None else None,
+        services=kpi_services(user=user) if not sees_all_deployments(user=user) else None,
         environment=environment,
         service=service,
         model=model,
@@ -82,7 +82,7 @@ def kpi_backlog(
     and cuts by no service or supplier, read from the counts the services keep per environment and model
     (DeploymentStatusCount: one row, or one per model of an automation level, however many are approved); otherwise
     counted."""
-    if deployment_visible_q(user) is not None or service is not None or supplier is not None:
+    if not sees_all_deployments(user=user) or service is not None or supplier is not None:
         return base.filter(status=Status.APPROVED).count()
     rows = DeploymentStatusCount.objects.filter(
         status=Status.APPROVED, service_id=ALL, environment_id=ALL if environment is None else pk_of(environment)
@@ -103,7 +103,7 @@ def automation_models(level: str) -> QuerySet[DeploymentModel]:
 
 def kpi_services(*, user) -> QuerySet[Service]:
     """The services whose KPIs the user may see."""
-    if deployment_visible_q(user) is None:
+    if sees_all_deployments(user=user):
         return Service.objects.all()
     return Service.objects.filter(Q(owners=user) | Q(product_owners=user)).distinct()
 
@@ -133,7 +133,7 @@ def findings_in_scope_q(
     every deployment and chose no environment, service or supplier, about the models (or the chosen model, or the
     models of the chosen automation level) and their reviews."""
     raised = Q(raised_at__gte=period.start, raised_at__lt=period.end)
-    if deployment_visible_q(user) is not None or any(f is not None for f in (environment, service, supplier)):
+    if not sees_all_deployments(user=user) or any(f is not None for f in (environment, service, supplier)):
         return raised & Q(deployment__in=base.values("pk"))
     if model is None and not automation_level:
         return raised

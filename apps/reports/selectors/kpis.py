@@ -10,7 +10,7 @@ from django.db.models import Case, CharField, Q, QuerySet, Value, When
 
 from apps.deployment_models.models import DeploymentModel
 from apps.deployments.models import LEVEL_KEYS
-from apps.deployments.selectors.visibility import deployment_visible_q
+from apps.deployments.selectors.visibility import sees_all_deployments
 from apps.reports.findings.selectors import findings_by_severity
 from apps.reports.models import AuditFinding
 from apps.reports.permissions import VIEW_KPIS
@@ -65,7 +65,7 @@ def _model_overrides(
     """Models activated in the period without a finished, evaluated pilot (a manager's override): compliance
     exceptions of the practice as a whole, so counted for users who see every deployment and cut no narrower than
     by model."""
-    if deployment_visible_q(user) is not None or any(f is not None for f in (environment, service, supplier)):
+    if not sees_all_deployments(user=user) or any(f is not None for f in (environment, service, supplier)):
         return 0
     qs = DeploymentModel.objects.filter(pilot_overridden_at__gte=period.start, pilot_overridden_at__lt=period.end)
     if automation_level:

@@ -12,7 +12,7 @@ from apps.catalog.models import Service, ServiceComponent
 from apps.deployments import workflow
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Action, Deployment, MatrixEntry
-from apps.deployments.selectors.visibility import deployment_list, deployment_visible_q
+from apps.deployments.selectors.visibility import deployment_list, sees_all_deployments
 from apps.environments.models import Environment
 from apps.reports.selectors.matrix_upcoming import upcoming_rows, upcoming_services
 
@@ -266,7 +266,7 @@ def matrix_build(*, user, params=None, by: str = SERVICE, page: int = 1) -> Matr
     base = filterset.qs if valid else filterset.queryset.none()
     environments = list(Environment.objects.filter(is_active=True).order_by("order", "name"))
     column = {env.pk: i for i, env in enumerate(environments)}
-    entries = _snapshot_entries(filterset) if valid and deployment_visible_q(user) is None else None
+    entries = _snapshot_entries(filterset) if valid and sees_all_deployments(user=user) else None
     # by service, where the snapshot answers, what is on its way is read from the counts the services keep and a
     # few deployments a cell of the page (matrix_upcoming); otherwise every deployment on its way is ranked
     counted = _counts_answer(entries, by)

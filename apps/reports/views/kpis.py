@@ -8,7 +8,7 @@ from django.views.generic import TemplateView
 
 from apps.core.permissions import user_can
 from apps.deployments.risk.backtest import risk_backtest_latest
-from apps.deployments.selectors.visibility import deployment_visible_q
+from apps.deployments.selectors.visibility import sees_all_deployments
 from apps.reports import charts
 from apps.reports.forms import KpiFilterForm
 from apps.reports.selectors.kpi_drilldown import kpi_drilldown
@@ -108,7 +108,7 @@ class KpiReportView(KpiAccessMixin, TemplateView):
             charts=trend_charts(points, bucket),
             bucket=bucket,
             # the last back-test, over every deployment: shown to those who see them all (one indexed read)
-            risk_backtest=risk_backtest_latest() if deployment_visible_q(request.user) is None else None,
+            risk_backtest=risk_backtest_latest() if sees_all_deployments(user=request.user) else None,
         )
         return self.render_to_response(ctx)
 

@@ -6,6 +6,7 @@ from apps.bench.dataset import generate
 from apps.bench.reference import Sizes
 from apps.deployments.models import Deployment
 from apps.deployments.services.calendar_days import counts_rebuild
+from apps.deployments.services.kpi_rollup_rebuild import cut_rebuild
 
 
 class Command(BaseCommand):
@@ -33,4 +34,5 @@ class Command(BaseCommand):
             Sizes.scaled(n), seed=options["seed"], chunk=options["chunk"], out=self.stderr, engine=options["engine"]
         )
         counts["calendar_day_rows"] = counts_rebuild()  # the generator loads deployments, not their days
+        counts["kpi_cut_rows"] = cut_rebuild()  # the KPI rows per service and supplier, from the daily rows
         self.stdout.write(self.style.SUCCESS(", ".join(f"{k}: {v:,}" for k, v in counts.items())))
