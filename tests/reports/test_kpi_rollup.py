@@ -179,7 +179,7 @@ def test_figures_of_a_cut_read_through_the_rows_per_service_and_supplier_equal_t
     monkeypatch.setattr(kpi_rollup.RollupScope, "by_cut", property(lambda self: False))
     # then every figure is the same
     assert through_cuts == read()
-    assert any(v.value for v in through_cuts[0]) or cut == "supplier+service"
+    assert any(v.value for v in through_cuts[0].values()) or cut == "supplier+service"
 
 
 def test_a_cut_reads_one_row_a_day_whatever_the_deployments_of_the_day(ks):

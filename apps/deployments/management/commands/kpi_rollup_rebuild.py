@@ -1,5 +1,5 @@
-"""`manage.py kpi_rollup_rebuild`: recompute the KPI rollups — daily, then day, week, month and year — from the
-deployments (after bulk loads, or a change of the server's time zone, which moves the days); with `--periods`, only
+"""`manage.py kpi_rollup_rebuild`: recompute the KPI rollups — daily, then day, week, month and year, and the rows
+per service and supplier — from the deployments (after bulk loads, or a change of the server's time zone, which moves the days); with `--periods`, only
 the period rows from the daily rows (after a model's automation level changed, to file it under its new level)."""
 
 import time
@@ -7,7 +7,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from apps.deployments.models import DeploymentDailyRollup, DeploymentPeriodRollup
+from apps.deployments.models import DeploymentCutRollup, DeploymentDailyRollup, DeploymentPeriodRollup
 from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild, period_rebuild
 
 
@@ -29,5 +29,8 @@ class Command(BaseCommand):
             made = DeploymentDailyRollup.objects.count()
         else:
             made = kpi_rollup_rebuild()
-        periods = DeploymentPeriodRollup.objects.count()
-        self.stdout.write(f"{made} daily and {periods} period rollup rows in {time.monotonic() - started:.1f} s")
+        periods, cuts = DeploymentPeriodRollup.objects.count(), DeploymentCutRollup.objects.count()
+        self.stdout.write(
+            f"{made} daily, {periods} period and {cuts} service and supplier rollup rows"
+            f" in {time.monotonic() - started:.1f} s"
+        )
