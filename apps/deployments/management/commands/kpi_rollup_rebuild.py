@@ -1,6 +1,7 @@
 """`manage.py kpi_rollup_rebuild`: recompute the KPI rollups — daily, then day, week, month and year, and the rows
-per service and supplier — from the deployments (after bulk loads, or a change of the server's time zone, which moves the days); with `--periods`, only
-the period rows from the daily rows (after a model's automation level changed, to file it under its new level)."""
+per service and supplier — from the deployments (after bulk loads, or a change of the server's time zone, which moves
+the days); with `--periods`, only the period rows from the daily rows (after a model's automation level changed, to
+file it under its new level)."""
 
 import time
 
