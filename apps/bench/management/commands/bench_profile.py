@@ -7,8 +7,8 @@ request, the SQL share, and the top entries by own time and by cumulative time.
 With `--post` the request is a JSON POST with the API token, as the benchmark's writes send it: to the bare create
 (`/bench/floor/api/create/`) a floor row, to any other path the pipeline's deployment body (`pipeline_body`), each
 request with its own title, window and component version. `--beside` then times `--requests` requests without the
-profiler, each followed by its floor's bare endpoint, and prints both medians and their ratio (in-process: no HTTP
-or gunicorn cost on either side).
+profiler, each followed by its floor's bare endpoint, and prints both medians and their ratio, in wall time and in
+this process's CPU time (in-process: no HTTP or gunicorn cost on either side).
 """
 
 import cProfile
