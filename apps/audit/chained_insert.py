@@ -13,6 +13,7 @@ import functools
 from django.db import connection
 
 from apps.audit.models import AuditEntry
+from apps.core.compiled import db_values, field_binders
 
 _CHAINED = ("prev_hash", "hash")
 
@@ -49,7 +50,13 @@ def chained_insert_sql(rows: int) -> str:
 def chained_insert_params(entries: list[AuditEntry], canonicals: list[str], genesis: str) -> list:
     """The parameters of `chained_insert_sql(len(entries))` for these entries and their canonical texts."""
     params = [genesis, *canonicals]
+    binders = _binders()
     for entry in entries:
         entry._prepare_related_fields_for_save(operation_name="bulk_create")
-        params += [field.get_db_prep_save(field.pre_save(entry, True), connection) for field in _fields()]
+        params += db_values(binders, entry, connection)
     return params
+
+
+@functools.cache
+def _binders() -> list:
+    return field_binders(_fields())

@@ -14,7 +14,20 @@ import functools
 from collections.abc import Callable, Iterable
 
 from django.db import connections, router
-from django.db.models import AutoField, Model, QuerySet
+from django.db.models import (
+    AutoField,
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DateTimeField,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    PositiveIntegerField,
+    QuerySet,
+    TextField,
+)
 from django.db.models.query import get_related_populators
 
 
@@ -63,6 +76,10 @@ class CompiledQuery:
         self.sql, self.params = sql, tuple(params)
         self.marks = Marks(params, marks, using=self.using)
         self.compiler = compiler
+        # what results_iter works out on every call: the converters of the columns, made once
+        columns = [column[0] for column in compiler.select[0 : compiler.col_count]]
+        self.converters = compiler.get_converters(columns)
+        self.composite = compiler.has_composite_fields(columns)
         self.values = queryset._fields is not None or compiler.klass_info is None
         if self.values:
             return
@@ -83,8 +100,12 @@ class CompiledQuery:
         return self.converted(rows)
 
     def converted(self, rows: list) -> list:
-        """These rows of the query with Django's converters applied."""
-        return list(self.compiler.results_iter(results=[rows], tuple_expected=True))
+        """These rows of the query with Django's converters applied (as tuples, as `results_iter` gives them)."""
+        if self.composite:
+            return list(self.compiler.results_iter(results=[rows], tuple_expected=True))
+        if not self.converters:
+            return [tuple(row) for row in rows]
+        return [tuple(row) for row in self.compiler.apply_converters(rows, self.converters)]
 
     def fetch(self, **values) -> list[Model]:
         """The rows for these values of the marks, as model instances in the query's order."""
@@ -151,11 +172,13 @@ class CompiledCrossJoin:
     as `CompiledUnion`'s: `row` gives their columns by name (no converters: counts and sums as the database gives
     them)."""
 
-    def __init__(self, querysets: list[QuerySet], *, marks: dict[str, object], using: str):
+    def __init__(self, querysets: list[QuerySet], *, marks: dict[str, object], using: str, also: str = ""):
+        """`also`: more columns of the row, as SQL without parameters (e.g. `nextval(…) AS next_id`): evaluated once,
+        the joined row being one row."""
         self.using = using
         parts = _parts(querysets, using)
         joined = " CROSS JOIN ".join(f"({part.sql}) r{i}" for i, part in enumerate(parts))
-        self.sql = f"SELECT * FROM {joined}"  # noqa: S608 (the ORM's compiled SQL)
+        self.sql = f"SELECT *{', ' + also if also else ''} FROM {joined}"  # noqa: S608 (the ORM's compiled SQL)
         self.marks = Marks([p for part in parts for p in part.params], marks, using=using)
 
     def row(self, **values) -> dict:
@@ -180,6 +203,7 @@ class CompiledInsert:
         if not fields or any(hasattr(f, "get_placeholder") for f in fields):
             raise ValueError(f"{opts.label}: its insert needs Django's compiler")
         self.fields, self.with_pk = fields, with_pk
+        self.binders = field_binders(fields)
         returning = opts.db_returning_fields if connection.features.can_return_rows_from_bulk_insert else []
         self.returning = [
             (field, [*connection.ops.get_db_converters(field.cached_col), *field.get_db_converters(connection)])
@@ -210,11 +234,7 @@ class CompiledInsert:
         params = []
         for obj in objs:
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
-            for field in self.fields:
-                value = field.pre_save(obj, True)
-                if hasattr(value, "resolve_expression"):
-                    raise ValueError(f"{field}: an expression, which the compiled insert does not bind")
-                params.append(field.get_db_prep_save(value, connection))
+            params += db_values(self.binders, obj, connection)
         return params
 
     def inserted(self, objs: list[Model], returned: list) -> None:
@@ -228,6 +248,41 @@ class CompiledInsert:
                     setattr(obj, field.attname, value)
             obj._state.adding = False
             obj._state.db = self.using
+
+
+# field classes (exactly these) whose get_db_prep_save gives back values of these types unchanged: such values are
+# bound as they are (a call chain of four methods per value was most of binding a deployment's rows)
+_AS_IS = {
+    CharField: (str, type(None)),
+    TextField: (str, type(None)),
+    BooleanField: (bool, type(None)),
+    ForeignKey: (type(None),),
+    DateTimeField: (type(None),),
+    IntegerField: (type(None),),
+    PositiveIntegerField: (type(None),),
+    BigIntegerField: (type(None),),
+}
+
+
+def field_binders(fields: list) -> list[tuple]:
+    """For `db_values`: each field with its attribute, whether its `pre_save` only reads that attribute, and the
+    types of value it binds as they are."""
+    return [(f, f.attname, type(f).pre_save is Field.pre_save, _AS_IS.get(type(f), ())) for f in fields]
+
+
+def db_values(binders: list[tuple], obj: Model, connection) -> list:
+    """The values of `obj`'s fields as an insert binds them: what `field.get_db_prep_save(field.pre_save(obj, True))`
+    gives, for each field of `field_binders`; an expression is refused."""
+    values = []
+    for field, attname, reads, as_is in binders:
+        value = getattr(obj, attname) if reads else field.pre_save(obj, True)
+        if type(value) in as_is:
+            values.append(value)
+            continue
+        if hasattr(value, "resolve_expression"):
+            raise ValueError(f"{field}: an expression, which the compiled insert does not bind")
+        values.append(field.get_db_prep_save(value, connection))
+    return values
 
 
 INSERT_ROWS = 10

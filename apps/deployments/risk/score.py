@@ -53,6 +53,8 @@ class RiskInputs:
     environment: str = ""
     environment_kind: str = ""
     practitioners: tuple = field(default_factory=tuple)  # (name, finished deployments in the environment)
+    # not an input: the deployment id taken in the same round trip when asked for (risk_inputs' `next_id`)
+    next_id: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

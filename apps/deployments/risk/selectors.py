@@ -184,10 +184,19 @@ def _marks(f: _Facts) -> dict:
     return marks
 
 
+def next_id_sql() -> str:
+    """A column giving the next value of the deployments' id sequence (PostgreSQL)."""
+    return f"nextval(pg_get_serial_sequence('{Deployment._meta.db_table}', 'id')) AS {NEXT_ID}"
+
+
+NEXT_ID = "next_deployment_id"
+
+
 @functools.lru_cache(maxsize=256)
-def _counts_query(shape: tuple, using: str) -> CompiledCrossJoin:
+def _counts_query(shape: tuple, using: str, next_id: bool = False) -> CompiledCrossJoin:
     """The counts' query for plans of one shape, built and compiled once per process and shape (the ORM took longer
-    to build and compile its parts than the database to run them)."""
+    to build and compile its parts than the database to run them); with `next_id`, its row also takes the next
+    deployment id (`NEXT_ID`)."""
     has_model, excluding, components, versions, users, windowed = shape
     ids = iter(range(-1, -(10**4), -1))
     stand_in = _Facts(
@@ -203,12 +212,13 @@ def _counts_query(shape: tuple, using: str) -> CompiledCrossJoin:
         freeze_start=_STAND_IN_WINDOW[0] if windowed else None,
         freeze_end=_STAND_IN_WINDOW[1] if windowed else None,
     )
-    return CompiledCrossJoin(_counts_parts(stand_in), marks=_marks(stand_in), using=using)
+    also = next_id_sql() if next_id else ""
+    return CompiledCrossJoin(_counts_parts(stand_in), marks=_marks(stand_in), using=using, also=also)
 
 
-def _counts(f: _Facts) -> dict:
-    """The counts for `f` in one query: each column by its aggregate's name."""
-    return _counts_query(f.shape, router.db_for_read(Deployment)).row(**_marks(f))
+def _counts(f: _Facts, *, next_id: bool = False) -> dict:
+    """The counts for `f` in one query: each column by its aggregate's name (and `NEXT_ID` with `next_id`)."""
+    return _counts_query(f.shape, router.db_for_read(Deployment), next_id).row(**_marks(f))
 
 
 def _freeze(deployment: Deployment) -> tuple[str, str]:
@@ -230,9 +240,12 @@ def risk_inputs(
     as_of: dt.datetime,
     versions: list | None = None,
     practitioners: list | None = None,
+    next_id: bool = False,
 ) -> RiskInputs:
     """What the records say about `deployment` as of `as_of`. `versions` (with their components) and
-    `practitioners` may be given when the caller holds them (a plan not yet written); otherwise they are read."""
+    `practitioners` may be given when the caller holds them (a plan not yet written); otherwise they are read.
+    With `next_id` (PostgreSQL), the counts' round trip also takes the next deployment id from the sequence, given
+    as the inputs' `next_id` (a plan about to be written needs it; one round trip instead of two)."""
     if versions is None:
         versions = list(deployment.component_versions.all())
     if practitioners is None:
@@ -260,7 +273,8 @@ def risk_inputs(
             as_of=as_of,
             freeze_start=deployment.planned_start - near if windowed else None,
             freeze_end=deployment.planned_end + near if windowed else None,
-        )
+        ),
+        next_id=next_id,
     )
     done = set() if removal else {pk for i, pk in enumerate(version_ids) if counts[f"version_{i}"]}
     experience = {pk: counts[f"practitioner_{i}"] for i, pk in enumerate(user_ids)}
@@ -290,4 +304,5 @@ def risk_inputs(
         environment=environment.name,
         environment_kind=environment.get_kind_display().lower(),
         practitioners=tuple((p.get_full_name() or p.username, experience[p.pk]) for p in practitioners),
+        next_id=counts.get(NEXT_ID),
     )

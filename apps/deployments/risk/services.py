@@ -7,6 +7,7 @@ own: the plan change that caused it is audited, and the factors stored with the 
 
 import datetime as dt
 
+from django.db import connection
 from django.utils import timezone
 
 from apps.deployments import workflow
@@ -27,12 +28,20 @@ def deployment_risk_assess(
     return risk_assess(inputs)
 
 
-def deployment_risk_apply(*, deployment: Deployment, versions=None, practitioners=None) -> Assessment:
-    """Score the deployment now and set the score on the instance (the caller saves it with the plan)."""
+def deployment_risk_apply(
+    *, deployment: Deployment, versions=None, practitioners=None, next_id: bool = False
+) -> Assessment:
+    """Score the deployment now and set the score on the instance (the caller saves it with the plan). With
+    `next_id`, a new deployment not yet written: its id is taken from the sequence in the counts' round trip and set on
+    the instance too (PostgreSQL; elsewhere the id is left to the insert)."""
     now = timezone.now()
-    assessment = deployment_risk_assess(
-        deployment=deployment, as_of=now, versions=versions, practitioners=practitioners
+    next_id = next_id and deployment.pk is None and connection.vendor == "postgresql"
+    inputs = risk_inputs(
+        deployment=deployment, as_of=now, versions=versions, practitioners=practitioners, next_id=next_id
     )
+    assessment = risk_assess(inputs)
+    if next_id:
+        deployment.pk = inputs.next_id
     deployment.risk_score = assessment.score
     deployment.risk_factors = assessment.factors_data()
     deployment.risk_scored_at = now

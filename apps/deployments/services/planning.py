@@ -165,15 +165,19 @@ def _plan(ctx: Context, data: dict, idempotency_key: str = "", *, score: bool = 
     plan_validate(deployment, versions, deployment.model)
     deployment.stage = stage_of(deployment)
     back_out_plan_prefill(deployment)
-    if score:
-        deployment_risk_apply(deployment=deployment, versions=versions, practitioners=practitioners)
+    if score:  # on PostgreSQL the id is taken in the same round trip (see _write)
+        deployment_risk_apply(deployment=deployment, versions=versions, practitioners=practitioners, next_id=True)
     return _Plan(deployment, versions, practitioners, idempotency_key)
 
 
-def _reserve_ids(count: int) -> list[int] | None:
-    """The next deployment ids from PostgreSQL's sequence (None elsewhere: the insert assigns them)."""
+def _reserve_ids(deployments: list[Deployment]) -> list[int] | None:
+    """The deployments' ids from PostgreSQL's sequence: those taken with the risk's counts (`_plan`), or the next
+    ones (None elsewhere: the insert assigns them)."""
     if connection.vendor != "postgresql":
         return None
+    if all(d.pk is not None for d in deployments):
+        return [d.pk for d in deployments]
+    count = len(deployments)
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT nextval(pg_get_serial_sequence('deployments_deployment', 'id')) FROM generate_series(1, %s)",
@@ -188,7 +192,7 @@ def _write(ctx: Context, plans: list[_Plan]) -> list[Deployment]:
     deployments = [plan.deployment for plan in plans]
     # the rows, their history, versions link and events: one statement on PostgreSQL, sent with the audit chain's
     together = InsertsTogether(using=router.db_for_write(Deployment))
-    ids = _reserve_ids(len(plans))
+    ids = _reserve_ids(deployments)
     if ids is not None:  # the reference is in the insert, so the history (and the audit trail) names it
         for deployment, pk in zip(deployments, ids, strict=True):
             deployment.pk, deployment.reference = pk, Deployment.reference_for(pk)

@@ -7,8 +7,8 @@ request, the SQL share, and the top entries by own time and by cumulative time.
 With `--post` the request is a JSON POST with the API token, as the benchmark's writes send it: to the bare create
 (`/bench/floor/api/create/`) a floor row, to any other path the pipeline's deployment body (`pipeline_body`), each
 request with its own title, window and component version. `--beside` then times `--requests` requests without the
-profiler, each followed by its floor's bare endpoint, and prints both medians and their ratio (in-process: no HTTP
-or gunicorn cost on either side).
+profiler, each followed by its floor's bare endpoint, and prints both medians and their ratio, in wall time and in
+this process's CPU time (in-process: no HTTP or gunicorn cost on either side).
 """
 
 import cProfile
@@ -107,16 +107,20 @@ class Command(BaseCommand):
     def _beside(self, client: Client, headers: dict, path: str, send, *, post: bool, n: int) -> None:
         kind = "write" if post else ("api" if headers else "page")
         floor = self._sender(client, headers, FLOOR_PATHS[kind], post=post)
-        times, floor_times = [], []
+        times, floor_times, cpu, floor_cpu = [], [], [], []
         for _ in range(n):
-            t = time.perf_counter()
+            c, t = time.process_time(), time.perf_counter()
             send()
             times.append((time.perf_counter() - t) * 1000)
-            t = time.perf_counter()
+            cpu.append((time.process_time() - c) * 1000)
+            c, t = time.process_time(), time.perf_counter()
             floor()
             floor_times.append((time.perf_counter() - t) * 1000)
+            floor_cpu.append((time.process_time() - c) * 1000)
         median, floor_median = statistics.median(times), statistics.median(floor_times)
+        cpu_median, floor_cpu_median = statistics.median(cpu), statistics.median(floor_cpu)
         self.stdout.write(
             f"beside its floor ({FLOOR_PATHS[kind]}), {n} each, no profiler: median {median:.2f} ms, floor "
-            f"{floor_median:.2f} ms, ratio {median / floor_median:.2f}×\n"
+            f"{floor_median:.2f} ms, ratio {median / floor_median:.2f}×; this process's CPU: median "
+            f"{cpu_median:.2f} ms, floor {floor_cpu_median:.2f} ms, ratio {cpu_median / floor_cpu_median:.2f}×\n"
         )
