@@ -16,6 +16,7 @@ the database for its page alone.
 """
 
 import datetime as dt
+import functools
 import re
 import string
 import time
@@ -151,10 +152,21 @@ def _profile(using: str, table: str) -> Profile:
     return kept[1]
 
 
+@functools.lru_cache(maxsize=4)
+def _joined(titles: tuple[str, ...]) -> str:
+    """The sampled titles as one text, a line break between two (made once per profile)."""
+    return "\n".join(titles)
+
+
 def _dense(profile: Profile, term: str) -> bool:
-    """Whether more than DENSE of the sampled titles hold the term."""
+    """Whether more than DENSE of the sampled titles hold the term. A term without a line break is counted first in
+    the titles joined as one text, by C: its occurrences there lie each inside one title, and every title holding it
+    has one, so a count under the share answers at once; only above it are the titles holding it counted."""
     needle = term.upper()
-    return sum(needle in title for title in profile.titles) > DENSE * max(len(profile.titles), 1)
+    limit = DENSE * max(len(profile.titles), 1)
+    if "\n" not in needle and _joined(profile.titles).count(needle) <= limit:
+        return False
+    return sum(needle in title for title in profile.titles) > limit
 
 
 def _low(top: int, width: int, periods: tuple[int, ...]) -> int:

@@ -205,3 +205,26 @@ def test_a_search_page_reads_its_page_and_count_alone(client, register, monkeypa
         assert sum("dep_search_keys" in q for q in sql) == (1 if POSTGRES else 0)
         assert not any(word in q for q in sql for word in ("EXPLAIN", "show_trgm", "pg_class"))
         assert len(response.context["deployments"]) == 3
+
+
+@pytest.mark.django_db(databases=[])
+@pytest.mark.parametrize(
+    "titles",
+    [
+        (),
+        ("SERVICE 0042 RELEASE",) * 3 + ("SERVICE 0043",) * 197,
+        ("SERVICE 0042 RELEASE",) * 2 + ("SERVICE 0043",) * 198,
+        ("AAAAAA",) + ("B",) * 99,  # overlapping occurrences in one title count once
+        ("AA\nAA",) * 2 + ("B",) * 98,  # a title with a line break of its own
+        ("SERVICE 0042 SERVICE 0042",) * 2 + ("X",) * 98,  # two occurrences in a title, one title
+    ],
+)
+@pytest.mark.parametrize("term", ["service 0042", "aaa", "aa\naa", "a", "0042", "x"])
+def test_whether_a_term_is_dense_is_the_count_of_titles_holding_it(titles, term):
+    # given a profile's sampled titles
+    profile = search.Profile(0, (0,), frozenset(), titles)
+    # when it is asked whether the term is too common for the periods
+    dense = search._dense(profile, term)
+    # then the answer is that of counting the titles that hold it, one by one
+    needle = term.upper()
+    assert dense == (sum(needle in title for title in titles) > search.DENSE * max(len(titles), 1))
