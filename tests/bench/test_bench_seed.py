@@ -166,3 +166,31 @@ def test_bench_seed_makes_rows_and_rollups_on_two_connections_to_the_same_rows()
         pytest.skip("the rows are made by the database on PostgreSQL only")
     # outside a transaction, batches of deployments and ranges of days go to two connections at once
     _seeded_rollups_equal_a_rebuild("sql")
+
+
+def test_bench_seed_adds_back_the_keys_it_builds_after_the_rollups():
+    from django.db import connection
+
+    from apps.bench.rollups_sql import KeysBuiltAfter
+    from apps.deployments.models import DeploymentDailyRollup, DeploymentPeriodRollup
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the keys are built after the load on PostgreSQL only")
+
+    def keys(model):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass "
+                "ORDER BY conname",
+                [model._meta.db_table],
+            )
+            return cursor.fetchall()
+
+    for model in (DeploymentDailyRollup, DeploymentPeriodRollup):
+        before = keys(model)
+        assert {kind for _name, kind, _definition in before} >= {"p", "u"}
+        # while the rows load, the table has neither its primary key nor its unique key
+        with KeysBuiltAfter(model):
+            assert [k for k in keys(model) if k[1] in ("p", "u")] == []
+        # and after, the same constraints as before
+        assert keys(model) == before
