@@ -13,7 +13,7 @@ import functools
 from django.db import connection
 
 from apps.audit.models import AuditEntry
-from apps.core.compiled import db_values, field_binders
+from apps.core.binding import db_values, field_binders
 
 _CHAINED = ("prev_hash", "hash")
 

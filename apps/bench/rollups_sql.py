@@ -18,8 +18,8 @@ from django.db import connection
 
 from apps.bench.shapes import ROLLED_BACK_AFTER
 from apps.deployments.models import Deployment, DeploymentDailyRollup, DeploymentPeriodRollup, Feedback, IncidentLink
-from apps.deployments.services.kpi_rollup import COUNTERS, SKETCHES, period_starts
-from apps.deployments.services.kpi_rollup_rebuild import SKETCH_TEXT_AGG, levels_refile, period_add_all, period_batches
+from apps.deployments.services.kpi_rollup import COUNTERS, SKETCH_TEXT_AGG, SKETCHES, period_starts
+from apps.deployments.services.kpi_rollup_rebuild import levels_refile, period_add_all, period_batches
 from apps.deployments.workflow import Status as S
 
 KEY = "day, e, s, m, p"

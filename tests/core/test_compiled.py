@@ -10,13 +10,12 @@ from django.db.models.functions import Upper
 from apps.audit.history import history_rows
 from apps.audit.models import AuditEntry
 from apps.catalog.models import ComponentVersion, Service
+from apps.core.binding import db_values, field_binders
 from apps.core.compiled import (
     CompiledCrossJoin,
     CompiledQuery,
     CompiledUnion,
     InsertsTogether,
-    db_values,
-    field_binders,
     insert_rows,
 )
 from apps.deployments.models import Deployment, DeploymentEvent

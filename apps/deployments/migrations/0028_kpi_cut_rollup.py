@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 def backfill(apps, schema_editor):
     """The rows per service and supplier of the daily rows already there."""
-    from apps.deployments.services.kpi_rollup_rebuild import cut_rebuild
+    from apps.deployments.services.kpi_cut_rebuild import cut_rebuild
 
     cut_rebuild(apps=apps)
 

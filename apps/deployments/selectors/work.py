@@ -27,15 +27,25 @@ def awaiting_approval(*, user, delegations: list | None = None) -> QuerySet[Depl
     qs = deployment_list(user=user).filter(status=workflow.Status.PENDING_APPROVAL).exclude(requester=user)
     if user_can(user, APPROVE):
         return qs.order_by("planned_start", "id")
-    scope = Q(stage__requires_service_owner_approval=True, service__owners=user)
-    for delegation in delegations if delegations is not None else delegations_in_force(deputy=user):
+    if delegations is None:
+        delegations = delegations_in_force(deputy=user)
+    scope = Q(stage__requires_service_owner_approval=True, service__owners=user) | _delegated_q(delegations)
+    return qs.filter(scope).distinct().order_by("planned_start", "id")
+
+
+def _delegated_q(delegations) -> Q:
+    """What a deputy may decide on under these delegations in force: each delegation's environments and services
+    (all where it names none), but the delegating manager's own requests. Its fields (environment_id, service_id,
+    requester_id) are both the deployments' and the pending counts' (DeploymentPendingCount)."""
+    scope = Q()  # none: an empty Q, which `|` leaves out
+    for delegation in delegations:
         delegated = ~Q(requester_id=delegation.manager_id)
         if environments := [e.pk for e in delegation.environments.all()]:
             delegated &= Q(environment_id__in=environments)
         if services := [s.pk for s in delegation.services.all()]:
             delegated &= Q(service_id__in=services)
         scope |= delegated
-    return qs.filter(scope).distinct().order_by("planned_start", "id")
+    return scope
 
 
 def awaiting_approval_count(*, user) -> int:
@@ -61,14 +71,8 @@ def awaiting_approval_count(*, user) -> int:
     if delegations and not sees_all:
         return awaiting_approval(user=user, delegations=delegations).count()
     signoff = ModelStage.objects.filter(requires_service_owner_approval=True).values("pk")
-    scope = Q(stage_id__in=signoff, service_id__in=Service.objects.filter(owners=user).values("pk"))
-    for delegation in delegations:
-        delegated = ~Q(requester_id=delegation.manager_id)
-        if environments := [e.pk for e in delegation.environments.all()]:
-            delegated &= Q(environment_id__in=environments)
-        if services := [s.pk for s in delegation.services.all()]:
-            delegated &= Q(service_id__in=services)
-        scope |= delegated
+    owned = Q(stage_id__in=signoff, service_id__in=Service.objects.filter(owners=user).values("pk"))
+    scope = owned | _delegated_q(delegations)
     rows = DeploymentPendingCount.objects.filter(scope, service_id__gte=0).exclude(requester_id=user.pk)
     return rows.aggregate(n=Sum("deployments"))["n"] or 0
 

@@ -18,8 +18,16 @@ STATUSES = ("deployments_deploymentstatuscount", ("status", "environment_id", "m
 PENDING = ("deployments_deploymentpendingcount", ("environment_id", "service_id", "stage_id", "requester_id"))
 COUNTED = workflow.BOOKED  # the statuses whose deployments are counted now (DeploymentStatusCount)
 ALL = -1  # rollups.ALL: every environment, model or service
-FIELDS = ("environment_id", "model_id", "service_id", "stage_id", "requester_id", "status", "planned_start")
-FIELDS += ("planned_end",)
+FIELDS = (
+    "environment_id",
+    "model_id",
+    "service_id",
+    "stage_id",
+    "requester_id",
+    "status",
+    "planned_start",
+    "planned_end",
+)
 CHUNK = 200  # rows per statement
 
 

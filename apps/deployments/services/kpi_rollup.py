@@ -19,6 +19,9 @@ from apps.deployments.sketch import sketch_add, sketch_of, sketch_quantiles
 
 S = workflow.Status
 BATCH = 5000
+# a sketch's JSON from its buckets (k, n, t): written as text and parsed once, several times faster than
+# jsonb_object_agg over many small groups
+SKETCH_TEXT_AGG = "('{' || string_agg('\"' || k || '\":[' || n || ',' || t || ']', ',') || '}')::jsonb"
 DEPLOYMENT_FIELDS = (
     "pk",
     "status",

@@ -6,7 +6,7 @@ from apps.bench.dataset import generate
 from apps.bench.reference import Sizes
 from apps.deployments.models import Deployment
 from apps.deployments.services.calendar_days import counts_rebuild
-from apps.deployments.services.kpi_rollup_rebuild import cut_rebuild
+from apps.deployments.services.kpi_cut_rebuild import cut_rebuild
 
 
 class Command(BaseCommand):
