@@ -138,3 +138,22 @@ def test_far_future_windows_are_accepted_as_plans(world):
         },
     )
     assert d.status == "draft"
+
+
+@pytest.mark.parametrize("field", ["title", "change_ref"])
+def test_a_null_character_is_refused_and_nothing_written(world, field):
+    # PostgreSQL stores no NUL in text; the forms and the API refuse it, and so does the service every channel calls
+    before = (Deployment.objects.count(), DeploymentEvent.objects.count())
+    data = {
+        "title": "Release",
+        "service": world.service,
+        "environment": world.env_test,
+        "component_versions": [world.version_1],
+        "planned_start": dt.datetime(2030, 1, 7, 10, tzinfo=dt.UTC),
+        "planned_end": dt.datetime(2030, 1, 7, 11, tzinfo=dt.UTC),
+        field: "CHG\x00123",
+    }
+    with pytest.raises(ValidationError) as refused:
+        deployment_create(ctx=Context(actor=world.users["manager"]), data=data)
+    assert field in refused.value.message_dict
+    assert (Deployment.objects.count(), DeploymentEvent.objects.count()) == before

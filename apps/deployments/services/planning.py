@@ -58,6 +58,9 @@ def plan_validate(deployment: Deployment, versions, model) -> None:
     """Refuse component versions of another service, and a model that is not active or in pilot, has no stage in
     the environment or does not apply to what is deployed."""
     errors = {}
+    for field in deployment._meta.concrete_fields:  # as the forms and the API refuse them: PostgreSQL stores no NUL
+        if isinstance(value := getattr(deployment, field.attname), str) and "\x00" in value:
+            errors[field.name] = ["Null characters are not allowed."]
     for version in versions:
         if version.component.service_id != deployment.service_id:
             errors.setdefault("component_versions", []).append(
