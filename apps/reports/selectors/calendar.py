@@ -12,13 +12,14 @@ from django.db.models import F, Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from apps.core.for_each import CompiledForEach
 from apps.deployments import workflow
 from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Deployment
 from apps.deployments.selectors.visibility import deployment_list
 from apps.environments.models import Environment, FreezeWindow
 from apps.environments.windows import window_occurrences
-from apps.reports.selectors.calendar_days import day_counts, first_per_day
+from apps.reports.selectors.calendar_days import day_counts, first_per_day, overlapping, window
 
 MONTH, WEEK = "month", "week"
 MAX_EVENTS = 5000  # conflicts are looked for among at most this many planned deployments overlapping the shown ones
@@ -209,15 +210,13 @@ def partners_of(qs: QuerySet[Deployment], shown: list[Deployment], longest: dt.t
     spans = _spans(shown)
     if not spans:
         return []
-    overlapping = Q()
-    for start, end in spans:
-        overlapping |= Q(planned_start__lt=end, planned_end__gt=start, planned_start__gte=start - longest)
-    rows = (
-        qs.filter(overlapping, status__in=workflow.PLANNED)
-        .order_by()
-        .values_list("pk", "reference", "environment_id", "planned_start", "planned_end")[: MAX_EVENTS + 1]
-    )
-    return [PlannedWindow(*row) for row in rows]
+    planned, marks = overlapping(qs.filter(status__in=workflow.PLANNED))
+    rows = planned.order_by().values_list("pk", "reference", "environment_id", "planned_start", "planned_end")
+    query = CompiledForEach(rows[: MAX_EVENTS + 1], marks=marks, using=qs.db)
+    found: dict[int, PlannedWindow] = {}
+    for _i, *row in query.rows([window(start, end, longest) for start, end in spans]):
+        found.setdefault(row[0], PlannedWindow(*row))  # a window overlapping two spans is read for each
+    return sorted(found.values(), key=lambda p: (p.planned_start, p.pk))
 
 
 def _components_of(deployment_ids: list[int]) -> dict[int, set[int]]:

@@ -7,9 +7,9 @@ calendar counts the deployments (apps/reports/selectors/calendar.py)."""
 
 import datetime as dt
 
-from django.db import connection
 from django.db.models import QuerySet, Sum
 
+from apps.core.for_each import CompiledForEach
 from apps.deployments import workflow
 from apps.deployments.models import ALL, DeploymentCalendarDay
 from apps.deployments.selectors.visibility import sees_all_deployments
@@ -57,24 +57,52 @@ def first_per_day(
     qs: QuerySet, days: list[dt.date], counts: dict[tuple, int], longest: dt.timedelta, shown: int
 ) -> list[tuple]:
     """(day index, environment id, deployment id, deployments that day) of the first `shown` deployments of `qs` by
-    planned start of each day (or environment and day) that `counts` says has any: one sub-query a day with its own
-    LIMIT, each reading through the planned start's index from the day's start less the longest planned window
-    (`longest`), so a day's rows read follow what it shows, not how many deployments it holds. One query."""
+    planned start of each day (or environment and day) that `counts` says has any: a LIMIT a day, each reading through
+    the planned start's index from the day's start less the longest planned window (`longest`), so a day's rows read
+    follow what it shows, not how many deployments it holds. One query, planned once (`CompiledForEach`)."""
     if not counts:
         return []
-    parts, params = [], []
     keys = sorted(counts)
-    for n, environment_id in keys:
-        d0, d1 = _utc(days[n]), _utc(days[n] + dt.timedelta(days=1))
-        day = qs.filter(planned_start__lt=d1, planned_end__gt=d0, planned_start__gte=d0 - longest)
-        if environment_id is not None:
-            day = day.filter(environment_id=environment_id)
-        page = day.order_by("planned_start", "id").values("id", "environment_id", "planned_start")[:shown]
-        sql, p = page.query.sql_with_params()
-        parts.append(f"SELECT %s AS n, %s AS k, r.* FROM ({sql}) r")  # noqa: S608 (the ORM's compiled SQL)
-        params.extend([n, len(parts) - 1, *p])
-    sql = " UNION ALL ".join(parts)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT n, k, planned_start, id, environment_id FROM ({sql}) t", params)  # noqa: S608
-        rows = sorted(cursor.fetchall())  # each day's (and environment's) by planned start, as the page lists them
-    return [(n, environment_id, pk, counts[keys[k]]) for n, k, _start, pk, environment_id in rows]
+    found = []
+    for by_environment in (False, True):
+        shape = [(k, key) for k, key in enumerate(keys) if (key[1] is not None) == by_environment]
+        if not shape:
+            continue
+        day, marks = overlapping(qs, by_environment=by_environment)
+        page = day.order_by("planned_start", "id").values_list("planned_start", "id", "environment_id")[:shown]
+        sets = [
+            {**window(_utc(days[n]), _utc(days[n] + dt.timedelta(days=1)), longest), ENVIRONMENT: environment_id}
+            for _k, (n, environment_id) in shape
+        ]
+        for i, start, pk, environment_id in CompiledForEach(page, marks=marks, using=qs.db).rows(sets):
+            k = shape[i][0]
+            found.append((keys[k][0], k, start, pk, environment_id))
+    found.sort()  # each day's (and environment's) by planned start, as the page lists them
+    return [(n, environment_id, pk, counts[keys[k]]) for n, k, _start, pk, environment_id in found]
+
+
+# stand-ins for a window's bounds and an environment while a query is compiled, each window's own values bound in
+# their places (nothing is planned in 1901, and no environment has a negative id)
+WINDOW_MARKS = {
+    "before": dt.datetime(1901, 2, 3, 4, 5, 6, 111, tzinfo=dt.UTC),
+    "after": dt.datetime(1901, 2, 3, 4, 5, 6, 222, tzinfo=dt.UTC),
+    "from": dt.datetime(1901, 2, 3, 4, 5, 6, 333, tzinfo=dt.UTC),
+}
+ENVIRONMENT, ENVIRONMENT_MARK = "environment", -8_000_003
+
+
+def overlapping(qs: QuerySet, *, by_environment: bool = False) -> tuple[QuerySet, dict[str, object]]:
+    """`qs` narrowed to the deployments whose planned window overlaps a window, with stand-ins for its values (see
+    `window`) and, `by_environment`, for an environment: the query `CompiledForEach` runs for each window."""
+    m = WINDOW_MARKS
+    qs = qs.filter(planned_start__lt=m["before"], planned_end__gt=m["after"], planned_start__gte=m["from"])
+    if not by_environment:
+        return qs, dict(m)
+    return qs.filter(environment_id=ENVIRONMENT_MARK), {**m, ENVIRONMENT: ENVIRONMENT_MARK}
+
+
+def window(start: dt.datetime, end: dt.datetime, longest: dt.timedelta) -> dict[str, dt.datetime]:
+    """The values of `overlapping`'s stand-ins for the window from `start` to `end`: a deployment overlapping it starts
+    before its end, ends after its start, and starts no earlier than its start less the longest planned window
+    (`longest`), so that it is read through the planned start's index."""
+    return {"before": end, "after": start, "from": start - longest}
