@@ -1,6 +1,7 @@
 """The calendar page (month, week), freezes and conflicts, iCalendar downloads and the per-user secret feed."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.db import connection
@@ -347,3 +348,13 @@ def test_conflicts_are_looked_for_among_the_deployments_overlapping_the_shown_on
         for d in Deployment.objects.filter(status__in=PLANNED, planned_start__isnull=False)
     ]
     assert cal.conflicts == calendar_selectors.calendar_conflicts(cal.deployments, cal.freezes, every)
+
+
+def test_the_filters_show_the_chosen_environment_service_and_status_selected(world):
+    # when the manager filters the calendar by an environment, a service and a status
+    params = f"environment={world.env_staging.pk}&service={world.other_service.pk}&status=verifying_components"
+    html = client_for(world.users["manager"]).get(f"/calendar/?{params}").content.decode()
+    # then exactly those options are selected, each by its whole value (not "verifying" inside another status)
+    selected = re.findall(r'<option value="([^"]*)" selected>', html)
+    assert selected == [str(world.env_staging.pk), str(world.other_service.pk), "verifying_components"]
+    assert f'<option value="{world.service.pk}">{world.service.name}</option>' in html
