@@ -34,7 +34,6 @@ from apps.deployments.models.records import (
 )
 from apps.deployments.models.risk import RiskBacktest
 from apps.deployments.models.rollups import (
-    ALL,
     AUTOMATION_LEVELS,
     LEVEL_KEYS,
     Cut,
@@ -46,6 +45,7 @@ from apps.deployments.models.rollups import (
     empty_sketch,
     level_keys,
 )
+from apps.deployments.rollup_keys import ALL
 
 __all__ = [
     "ALL",

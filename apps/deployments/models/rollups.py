@@ -113,8 +113,6 @@ class Grain(models.TextChoices):
     YEAR = "Y", "year"
 
 
-ALL = -1  # the environment or model key of a row that adds up every environment (or every model, "none" included)
-
 # The KPI filter `automation_level`: the model's level, or "automated" for partly and fully automated together.
 # Deployments without a model have no automation level and fall under none of these.
 AUTOMATION_LEVELS: dict[str, tuple[str, ...]] = {

@@ -12,12 +12,12 @@ from django.apps import apps as global_apps
 from django.db import connection, transaction
 
 from apps.deployments import workflow
+from apps.deployments.rollup_keys import ALL
 
 DAYS = ("deployments_deploymentcalendarday", ("day", "environment_id", "status"))
 STATUSES = ("deployments_deploymentstatuscount", ("status", "environment_id", "model_id", "service_id"))
 PENDING = ("deployments_deploymentpendingcount", ("environment_id", "service_id", "stage_id", "requester_id"))
 COUNTED = workflow.BOOKED  # the statuses whose deployments are counted now (DeploymentStatusCount)
-ALL = -1  # rollups.ALL: every environment, model or service
 FIELDS = (
     "environment_id",
     "model_id",

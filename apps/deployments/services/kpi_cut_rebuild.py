@@ -5,6 +5,7 @@ from django.apps import apps as global_apps
 from django.db import connection
 from django.db.models import Max, Min
 
+from apps.deployments.rollup_keys import ALL
 from apps.deployments.services.kpi_rollup import (
     BATCH,
     COUNTERS,
@@ -14,8 +15,6 @@ from apps.deployments.services.kpi_rollup import (
     cut_difference,
     next_period_start,
 )
-
-ALL = -1  # as apps.deployments.models.ALL (the historical models of a migration carry no constants)
 
 CUT_COLUMNS = ("day", "cut", "cut_id", "environment_id", "model_id")
 

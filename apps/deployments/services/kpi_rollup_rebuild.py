@@ -20,6 +20,7 @@ from django.db.models import Max, Min, Q
 from apps.deployment_models.models import AutomationLevel
 from apps.deployments import workflow
 from apps.deployments.models.rollups import level_keys
+from apps.deployments.rollup_keys import ALL
 from apps.deployments.services.calendar_days import counts_rebuild
 from apps.deployments.services.kpi_cut_rebuild import cut_rebuild
 from apps.deployments.services.kpi_rollup import (
@@ -40,7 +41,6 @@ from apps.deployments.services.kpi_rollup import (
 )
 
 S = workflow.Status
-ALL = -1  # as apps.deployments.models.ALL (the historical models of a migration carry no constants)
 
 
 def _daily_month(apps, first: dt.date, end: dt.date) -> list:
