@@ -1,14 +1,17 @@
 """The deployment calendar: month and week grids, freeze-window occurrences and conflicts."""
 
 import datetime as dt
+import operator
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import reduce
 from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -50,6 +53,7 @@ class PlannedWindow(NamedTuple):
     environment_id: int
     planned_start: dt.datetime
     planned_end: dt.datetime
+    components: frozenset | None = None  # its components' ids, when read with it
 
 
 @dataclass
@@ -121,10 +125,17 @@ def _filterset(*, user, params) -> DeploymentFilterSet:
     return filterset
 
 
-def _overlapping(filterset, params, start: dt.datetime, end: dt.datetime, longest: dt.timedelta) -> QuerySet:
-    qs = filterset.qs.filter(planned_start__lt=end, planned_end__gt=start, planned_start__gte=start - longest)
+def _filtered(filterset, params) -> QuerySet:
+    """The deployments the calendar's filters select: cancelled and rejected ones only when a status asks for them."""
+    qs = filterset.qs
     if not (params and params.getlist("status")):
         qs = qs.exclude(status__in=workflow.HIDDEN_BY_DEFAULT)
+    return qs
+
+
+def _overlapping(filterset, params, start: dt.datetime, end: dt.datetime, longest: dt.timedelta) -> QuerySet:
+    qs = _filtered(filterset, params)
+    qs = qs.filter(planned_start__lt=end, planned_end__gt=start, planned_start__gte=start - longest)
     return qs.order_by("planned_start", "id")
 
 
@@ -150,31 +161,56 @@ def _overlap(a_start, a_end, b_start, b_end) -> bool:
     return a_start < b_end and b_start < a_end
 
 
+class _ByStart:
+    """Planned deployments in order of planned start, those starting in a range found by bisection: the partners
+    of a shown deployment are the few of its environment or component whose windows can reach it, not all of them
+    (at ten million, thousands a month)."""
+
+    def __init__(self, ordered: list):
+        self.ordered, self.starts = ordered, [d.planned_start for d in ordered]
+
+    def starting(self, since: dt.datetime, before: dt.datetime) -> list:
+        return self.ordered[bisect_left(self.starts, since) : bisect_left(self.starts, before)]
+
+
 def calendar_conflicts(
-    deployments: list[Deployment], freezes: list[Occurrence], planned: list | None = None
+    deployments: list[Deployment], freezes: list[Occurrence], planned: list | None = None, components=None
 ) -> dict[int, list[str]]:
     """Conflicts of the shown deployments (DESIGN.md §2) with the planned deployments of the range (by default the
     shown ones): overlapping in an environment that allows no parallel deployments, the same component deployed in
-    overlapping windows, or planned inside a freeze. Partners are looked up per environment and per component."""
+    overlapping windows, or planned inside a freeze. Partners are looked up per environment and per component.
+    `components`: the shown planned deployments' components, when already read (`_components_of`)."""
     shown = [d for d in deployments if d.status in workflow.PLANNED]
     planned = shown if planned is None else planned
     found: dict[int, list[str]] = defaultdict(list)
-    components = _components_of(sorted({d.pk for d in shown} | {d.pk for d in planned}))
+    known: dict[int, set[int]] = dict(components or {})
+    asked = {d.pk for d in shown} if components is not None else set()
+    for b in planned:
+        if getattr(b, "components", None) is not None:  # read with the partner (partners_of)
+            known[b.pk] = set(b.components)
+            asked.add(b.pk)
+    missing = sorted(({d.pk for d in shown} | {d.pk for d in planned}) - asked)
+    components = {**known, **_components_of(missing)} if missing else known
     by_env: dict[int, list[Deployment]] = defaultdict(list)
     by_component: dict[int, list[Deployment]] = defaultdict(list)
-    for b in planned:
+    for b in sorted(planned, key=lambda d: (d.planned_start, d.pk)):
         by_env[b.environment_id].append(b)
         for component_id in components.get(b.pk, ()):
             by_component[component_id].append(b)
+    longest = max((b.planned_end - b.planned_start for b in planned), default=dt.timedelta(0))
+    envs = {key: _ByStart(group) for key, group in by_env.items()}
+    parts = {key: _ByStart(group) for key, group in by_component.items()}
     for a in shown:
         mine = components.get(a.pk, set())
-        partners = {b.pk: b for c in mine for b in by_component[c]}
-        if not a.environment.allows_parallel_deployments:
-            partners.update((b.pk, b) for b in by_env[a.environment_id])
+        serial = not a.environment.allows_parallel_deployments
+        groups = [parts[c] for c in mine if c in parts] + (
+            [envs[a.environment_id]] if serial and a.environment_id in envs else []
+        )
+        partners = {b.pk: b for group in groups for b in group.starting(a.planned_start - longest, a.planned_end)}
         for b in sorted(partners.values(), key=lambda d: (d.planned_start, d.pk)):
             if b.pk == a.pk or not _overlap(a.planned_start, a.planned_end, b.planned_start, b.planned_end):
                 continue
-            if a.environment_id == b.environment_id and not a.environment.allows_parallel_deployments:
+            if a.environment_id == b.environment_id and serial:
                 found[a.pk].append(f"Overlaps {b.reference} in {a.environment}, which allows no parallel deployments.")
             if mine & components.get(b.pk, set()):
                 found[a.pk].append(f"Deploys the same component as {b.reference} in an overlapping window.")
@@ -202,21 +238,41 @@ def _spans(deployments: list[Deployment]) -> list[tuple[dt.datetime, dt.datetime
     return [(a, b) for a, b in spans]
 
 
-def partners_of(qs: QuerySet[Deployment], shown: list[Deployment], longest: dt.timedelta) -> list[PlannedWindow]:
-    """The planned deployments of the calendar's range (`qs`, as filtered) a conflict of the shown ones can be with:
-    those overlapping one of their windows (the only ones `calendar_conflicts` could pair them with), read through the
-    planned start's index from each window's start less the longest window — so the check reads what the shown
-    deployments overlap, not the range's every planned deployment; at most MAX_EVENTS + 1 (more: truncated)."""
+def partners_of(
+    qs: QuerySet[Deployment], shown: list[Deployment], longest: dt.timedelta, components: dict | None = None
+) -> list[PlannedWindow]:
+    """The planned deployments (of `qs`, as filtered) a conflict of the shown ones can be with: those overlapping one
+    of their windows (read through the planned start's index from each window's start less the longest window) that
+    are in an environment of a shown one allowing no parallel deployments, or that deploy a component a shown one
+    deploys (`components`: theirs, `_components_of`, read here when not given) — the only ones `calendar_conflicts`
+    could pair them with. So the check reads the candidates of a conflict, not every deployment of the hours the shown
+    ones cover (thousands at ten million); at most MAX_EVENTS + 1 a window (more: truncated)."""
     spans = _spans(shown)
     if not spans:
         return []
-    planned, marks = overlapping(qs.filter(status__in=workflow.PLANNED))
-    rows = planned.order_by().values_list("pk", "reference", "environment_id", "planned_start", "planned_end")
-    query = CompiledForEach(rows[: MAX_EVENTS + 1], marks=marks, using=qs.db)
-    found: dict[int, PlannedWindow] = {}
-    for _i, *row in query.rows([window(start, end, longest) for start, end in spans]):
-        found.setdefault(row[0], PlannedWindow(*row))  # a window overlapping two spans is read for each
-    return sorted(found.values(), key=lambda p: (p.planned_start, p.pk))
+    mine = [d for d in shown if d.status in workflow.PLANNED]
+    if components is None:
+        components = _components_of(sorted(d.pk for d in mine))
+    theirs = sorted({c for ids in components.values() for c in ids})
+    serial = sorted({d.environment_id for d in mine if not d.environment.allows_parallel_deployments})
+    through = Deployment.component_versions.through
+    could = [Q(environment_id__in=serial)] if serial else []
+    if theirs:  # a list, not a sub-query: PostgreSQL would probe each candidate's component's every version
+        same = through.objects.filter(deployment_id=OuterRef("pk"), componentversion__component_id__in=theirs)
+        could.append(Q(Exists(same)))
+    if not could:
+        return []
+    planned, marks = overlapping(qs.filter(reduce(operator.or_, could), status__in=workflow.PLANNED))
+    columns = ("pk", "reference", "environment_id", "planned_start", "planned_end", "component_versions__component_id")
+    query = CompiledForEach(planned.order_by().values_list(*columns)[: MAX_EVENTS + 1], marks=marks, using=qs.db)
+    found: dict[int, tuple] = {}
+    parts: dict[int, set[int]] = defaultdict(set)
+    for _i, *row, component_id in query.rows([window(start, end, longest) for start, end in spans]):
+        found.setdefault(row[0], row)  # a window overlapping two spans is read for each; a row a component
+        if component_id is not None:
+            parts[row[0]].add(component_id)
+    partners = [PlannedWindow(*row, frozenset(parts[pk])) for pk, row in found.items()]
+    return sorted(partners, key=lambda p: (p.planned_start, p.pk))
 
 
 def _components_of(deployment_ids: list[int]) -> dict[int, set[int]]:
@@ -316,10 +372,11 @@ def calendar_build(*, user, params, view: str = MONTH, anchor: dt.date | None = 
     environments = list(Environment.objects.filter(is_active=True).order_by("order", "name"))
     env_ids = [int(environment_filter)] if environment_filter and environment_filter.isdigit() else None
     freezes = calendar_freezes(start=start_at, end=end_at, environment_ids=env_ids)
-    planned = partners_of(qs, deployments, longest)
+    components = _components_of(sorted(d.pk for d in deployments if d.status in workflow.PLANNED))
+    planned = partners_of(_filtered(filterset, params), deployments, longest, components)
     truncated = len(planned) > MAX_EVENTS
     planned = planned[:MAX_EVENTS]
-    conflicts = calendar_conflicts(deployments, freezes, planned)
+    conflicts = calendar_conflicts(deployments, freezes, planned, components)
     for d in deployments:
         d.conflicts = conflicts.get(d.pk, [])
 
@@ -345,8 +402,9 @@ def calendar_build(*, user, params, view: str = MONTH, anchor: dt.date | None = 
     ordered = [days[day] for day in all_days]
     weeks = [ordered[i : i + 7] for i in range(0, len(ordered), 7)]
     shown_envs = [e for e in environments if env_ids is None or e.pk in env_ids]
-    by_environment = [
-        (env, [rows.get(env.pk, {}).get(day.date) or Day(day.date) for day in ordered]) for env in shown_envs
+    by_environment = [  # the week's grid (a row per environment); the month's has none
+        (env, [rows.get(env.pk, {}).get(day.date) or Day(day.date) for day in ordered])
+        for env in (shown_envs if view == WEEK else [])
     ]
     return CalendarData(
         view=view,

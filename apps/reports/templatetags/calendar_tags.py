@@ -49,8 +49,9 @@ def filter_options(choices, selected) -> SafeString:
     `selected` (a value, or a list of them, as the query string gives them) selected."""
     chosen = {str(v) for v in selected} if isinstance(selected, list | tuple) else {str(selected or "")}
     options = []
-    for choice in choices:
-        value, label = (choice.pk, choice.name) if hasattr(choice, "pk") else choice
+    if hasattr(choices, "values_list"):  # a queryset: its ids and names, not its model instances (500 services)
+        choices = choices.values_list("pk", "name")
+    for value, label in choices:
         mark = " selected" if str(value) in chosen else ""
         options.append(f'<option value="{escape(str(value))}"{mark}>{escape(str(label))}</option>')
     return mark_safe("".join(options))  # noqa: S308 (every value escaped above)
