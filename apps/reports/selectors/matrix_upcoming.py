@@ -5,12 +5,14 @@ way (`dep_on_its_way`: service, environment, planned start), one LIMIT a cell â€
 deployment. Used where the snapshot answers (a user who sees every deployment, filtering by service, environment or
 kind of environment); apps/reports/selectors/matrix.py ranks the deployments otherwise."""
 
-from django.db import connection
 from django.db.models import F, QuerySet, Sum
 
+from apps.core.for_each import CompiledForEach
 from apps.deployments import workflow
 from apps.deployments.models import ALL, Deployment, DeploymentStatusCount
 from apps.environments.models import Environment
+
+_MARKS = {"environment": -8_000_011, "service": -8_000_012}  # stand-ins for a cell's ids (no row has a negative id)
 
 
 def _counts(data: dict, *, per_environment: bool) -> QuerySet[DeploymentStatusCount]:
@@ -50,15 +52,13 @@ def upcoming_rows(base: QuerySet, data: dict, services: list[int], shown: int) -
     counts = {(env, service): n for env, service, n in cells if n}
     if not counts:
         return []
-    parts, params = [], []
-    for env, service in sorted(counts):
-        cell = base.filter(status__in=workflow.ON_ITS_WAY, environment_id=env, service_id=service)
-        sql, p = cell.order_by("planned_start", "id").values("id")[:shown].query.sql_with_params()
-        parts.append(f"SELECT r.id FROM ({sql}) r")  # noqa: S608 (the ORM's compiled SQL)
-        params.extend(p)
-    with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
-        ids = [pk for (pk,) in cursor.fetchall()]
+    # each cell's first deployments: one query planned once (as a UNION ALL of a sub-query a cell, PostgreSQL spent
+    # 49 ms planning what ran in 7 at ten million)
+    m = _MARKS
+    cell = base.filter(status__in=workflow.ON_ITS_WAY, environment_id=m["environment"], service_id=m["service"])
+    page = cell.order_by("planned_start", "id").values_list("id")[:shown]
+    sets = [{"environment": env, "service": service} for env, service in sorted(counts)]
+    ids = [pk for _i, pk in CompiledForEach(page, marks=m, using=base.db).rows(sets)]
     found = Deployment.objects.filter(pk__in=ids).values(
         "id", "reference", "status", "planned_start", env_id=F("environment_id"), row_key=F("service_id")
     )
