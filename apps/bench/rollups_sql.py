@@ -17,7 +17,15 @@ from django.conf import settings
 from django.db import connection
 
 from apps.bench.shapes import ROLLED_BACK_AFTER
-from apps.deployments.models import Deployment, DeploymentDailyRollup, DeploymentPeriodRollup, Feedback, IncidentLink
+from apps.deployments.models import (
+    Deployment,
+    DeploymentCutRollup,
+    DeploymentDailyRollup,
+    DeploymentPeriodRollup,
+    Feedback,
+    IncidentLink,
+)
+from apps.deployments.services.kpi_cut_rebuild import cut_rebuild
 from apps.deployments.services.kpi_rollup import COUNTERS, SKETCH_TEXT_AGG, SKETCHES, period_starts
 from apps.deployments.services.kpi_rollup_rebuild import levels_refile, period_add_all, period_batches
 from apps.deployments.workflow import Status as S
@@ -233,3 +241,29 @@ def rollups_make(r: dict, total: int, in_thread=None, *, workers: int = 2, out=N
     finally:
         if pool is not None:
             pool.shutdown(wait=True)
+
+
+def cuts_make(in_thread=None, *, workers: int = 2, out=None) -> int:
+    """The KPI rows per service and supplier (DeploymentCutRollup) of the seeded daily rows, as `cut_rebuild` makes
+    them, its months on `workers` connections at once (`in_thread`, as `rollups_make`) and the table's keys built
+    after the rows; returns the rows made. At ten million, on one connection with the keys in place, this was the
+    last 16 minutes of the seed."""
+    if connection.vendor != "postgresql":
+        return cut_rebuild()
+    pool = None
+    if in_thread is not None and workers > 1 and not connection.in_atomic_block:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cuts")
+
+    def run_all(work, jobs: list[tuple]) -> list:
+        return [done.result() for done in [pool.submit(in_thread, work, *job) for job in jobs]]
+
+    started = time.monotonic()
+    try:
+        with KeysBuiltAfter(DeploymentCutRollup):
+            made = cut_rebuild(run_all=run_all if pool is not None else None)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+    if out is not None:
+        out.write(f"{made:,} KPI rows per service and supplier: {time.monotonic() - started:.1f} s\n")
+    return made

@@ -172,7 +172,7 @@ def test_bench_seed_adds_back_the_keys_it_builds_after_the_rollups():
     from django.db import connection
 
     from apps.bench.rollups_sql import KeysBuiltAfter
-    from apps.deployments.models import DeploymentDailyRollup, DeploymentPeriodRollup
+    from apps.deployments.models import DeploymentCutRollup, DeploymentDailyRollup, DeploymentPeriodRollup
 
     if connection.vendor != "postgresql":
         pytest.skip("the keys are built after the load on PostgreSQL only")
@@ -186,7 +186,7 @@ def test_bench_seed_adds_back_the_keys_it_builds_after_the_rollups():
             )
             return cursor.fetchall()
 
-    for model in (DeploymentDailyRollup, DeploymentPeriodRollup):
+    for model in (DeploymentDailyRollup, DeploymentPeriodRollup, DeploymentCutRollup):
         before = keys(model)
         assert {kind for _name, kind, _definition in before} >= {"p", "u"}
         # while the rows load, the table has neither its primary key nor its unique key
@@ -194,3 +194,38 @@ def test_bench_seed_adds_back_the_keys_it_builds_after_the_rollups():
             assert [k for k in keys(model) if k[1] in ("p", "u")] == []
         # and after, the same constraints as before
         assert keys(model) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bench_seed_makes_the_kpi_cuts_on_two_connections_as_the_rebuild_makes_them():
+    from django.db import connection
+
+    from apps.bench.dataset import generate
+    from apps.bench.dataset_sql import in_thread
+    from apps.bench.reference import Sizes
+    from apps.bench.rollups_sql import cuts_make
+    from apps.deployments.models import DeploymentCutRollup
+    from apps.deployments.services.kpi_cut_rebuild import cut_rebuild
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the cuts' months go to two connections on PostgreSQL only")
+    # given a data set of several months
+    sizes = Sizes(
+        deployments=500, environments=8, services=2, components=4, models=2, users=30, years=0.3, days_ahead=2
+    )
+    generate(sizes, seed=3, chunk=9, out=io.StringIO(), engine="sql")
+    fields = [f.name for f in DeploymentCutRollup._meta.concrete_fields if not f.primary_key]
+
+    def rows():
+        return list(
+            DeploymentCutRollup.objects.order_by("day", "cut", "cut_id", "environment_id", "model_id").values(*fields)
+        )
+
+    # when the seed makes the cuts, a month a job on two connections, with the table's keys built after
+    made = cuts_make(in_thread, out=io.StringIO())
+    seeded = rows()
+    # then it made rows over several months, and exactly those the rebuild makes on one connection
+    assert made == len(seeded) > 0
+    assert len({(r["day"].year, r["day"].month) for r in seeded}) > 1
+    cut_rebuild()
+    assert rows() == seeded

@@ -60,34 +60,44 @@ def _cut_sql(daily: str, cut: str) -> str:
     )
 
 
-def cut_rebuild(*, apps=global_apps) -> int:
+def _cut_month(sql: str, a, b) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"a": a, "b": b})
+
+
+def cut_rebuild(*, apps=global_apps, run_all=None) -> int:
     """Replace the rows per service and supplier (DeploymentCutRollup) by the daily rows added up as the services add
     them (`cut_difference`), a month of daily rows at a time: on PostgreSQL one INSERT … SELECT a month
-    (`_cut_sql`), elsewhere in Python. Returns the rows made."""
+    (`_cut_sql`; `run_all(work, jobs)` may run the months on several connections, as bench_seed does), elsewhere in
+    Python. Returns the rows made."""
     Daily = apps.get_model("deployments", "DeploymentDailyRollup")
     Cut = apps.get_model("deployments", "DeploymentCutRollup")
     Cut.objects.all().delete()
     span = Daily.objects.aggregate(a=Min("day"), b=Max("day"))
     if span["a"] is None:
         return 0
-    key, figures = ("day", "environment_id", "service_id", "model_id", "supplier_id"), (*COUNTERS, *SKETCHES)
-    sql = _cut_sql(Daily._meta.db_table, Cut._meta.db_table) if connection.vendor == "postgresql" else None
-    month = span["a"].replace(day=1)
+    months, month = [], span["a"].replace(day=1)
     while month <= span["b"]:
-        following = next_period_start(month, "M")
-        if sql is not None:
-            with connection.cursor() as cursor:
-                cursor.execute(sql, {"a": month, "b": following})
-        else:
-            rows = Daily.objects.filter(day__gte=month, day__lt=following).order_by().values_list(*key, *figures)
-            diff = {tuple(r[:5]): dict(zip(figures, r[5:], strict=True)) for r in rows.iterator(BATCH)}
-            cuts = [
-                Cut(**dict(zip(("cut", "cut_id", "environment_id", "model_id", "day"), k, strict=True)), **part)
-                for k, part in cut_difference(diff).items()
-            ]
-            Cut.objects.bulk_create(cuts, batch_size=BATCH)
-        month = following
+        months.append((month, next_period_start(month, "M")))
+        month = months[-1][1]
     if connection.vendor == "postgresql":
+        sql = _cut_sql(Daily._meta.db_table, Cut._meta.db_table)
+        jobs = [(sql, a, b) for a, b in months]
+        if run_all is None:
+            for job in jobs:
+                _cut_month(*job)
+        else:
+            run_all(_cut_month, jobs)
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {Cut._meta.db_table}")
+        return Cut.objects.count()
+    key, figures = ("day", "environment_id", "service_id", "model_id", "supplier_id"), (*COUNTERS, *SKETCHES)
+    for a, b in months:
+        rows = Daily.objects.filter(day__gte=a, day__lt=b).order_by().values_list(*key, *figures)
+        diff = {tuple(r[:5]): dict(zip(figures, r[5:], strict=True)) for r in rows.iterator(BATCH)}
+        cuts = [
+            Cut(**dict(zip(("cut", "cut_id", "environment_id", "model_id", "day"), k, strict=True)), **part)
+            for k, part in cut_difference(diff).items()
+        ]
+        Cut.objects.bulk_create(cuts, batch_size=BATCH)
     return Cut.objects.count()

@@ -3,10 +3,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.bench.dataset import generate
+from apps.bench.dataset_sql import in_thread
 from apps.bench.reference import Sizes
+from apps.bench.rollups_sql import cuts_make
 from apps.deployments.models import Deployment
 from apps.deployments.services.calendar_days import counts_rebuild
-from apps.deployments.services.kpi_cut_rebuild import cut_rebuild
 
 
 class Command(BaseCommand):
@@ -34,5 +35,6 @@ class Command(BaseCommand):
             Sizes.scaled(n), seed=options["seed"], chunk=options["chunk"], out=self.stderr, engine=options["engine"]
         )
         counts["calendar_day_rows"] = counts_rebuild()  # the generator loads deployments, not their days
-        counts["kpi_cut_rows"] = cut_rebuild()  # the KPI rows per service and supplier, from the daily rows
+        # the KPI rows per service and supplier, from the daily rows
+        counts["kpi_cut_rows"] = cuts_make(in_thread, out=self.stderr)
         self.stdout.write(self.style.SUCCESS(", ".join(f"{k}: {v:,}" for k, v in counts.items())))
