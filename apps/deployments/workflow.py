@@ -20,6 +20,10 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# A status value's human name, as pages draw it (a dict lookup a row; the labels made plain text once per process)
+STATUS_LABEL = {str(value): str(label) for value, label in Status.choices}
+
+
 # The status groups, each defined here once; every app imports them instead of listing statuses again.
 IN_PROGRESS = (Status.VERIFYING_COMPONENTS, Status.VERIFYING_ENVIRONMENT, Status.EXECUTING, Status.VERIFYING)
 PLANNING = (Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED)  # the plan may still change: edits, conflicts

@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.template import Context as TemplateContext
+from django.template import Template
 
 from apps.core.exceptions import ConflictError
 from apps.deployments import workflow
@@ -74,6 +76,28 @@ def test_the_table_matches_the_contract():
     }
     assert workflow.TRANSITIONS["replan"].actors == (workflow.SYSTEM,)
     assert [t.name for t in workflow.TRANSITIONS.values() if not t.by_people] == ["replan"]
+
+
+def test_each_status_has_one_label_as_plain_text_for_every_page():
+    # the register's badges, the status filter and the calendar's chips all draw these
+    assert workflow.STATUS_LABEL == {
+        "draft": "Draft",
+        "pending_approval": "Pending approval",
+        "approved": "Approved",
+        "rejected": "Rejected",
+        "verifying_components": "Verifying components",
+        "verifying_environment": "Verifying environment",
+        "executing": "Executing",
+        "verifying": "Verifying deployment",
+        "completed": "Completed",
+        "failed": "Failed",
+        "rolled_back": "Rolled back",
+        "cancelled": "Cancelled",
+    }
+    assert all(type(key) is str and type(label) is str for key, label in workflow.STATUS_LABEL.items())
+    template = Template("{% load deployments_tags %}{{ status|status_label }}")
+    rendered = template.render(TemplateContext({"status": "verifying"}))
+    assert rendered == "Verifying deployment"
 
 
 @pytest.mark.parametrize("transition", [t.name for t in workflow.people_transitions()])

@@ -11,7 +11,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from apps.core.widgets import rendered_field, rendered_form
 from apps.deployments.selectors import work as work_selectors
-from apps.deployments.workflow import Status
+from apps.deployments.workflow import STATUS_LABEL, Status
 
 register = template.Library()
 
@@ -29,7 +29,6 @@ STATUS_STYLE = {
     Status.ROLLED_BACK: "dark",
     Status.CANCELLED: "light",
 }
-STATUS_LABEL = {str(value): str(label) for value, label in Status.choices}
 
 RESULT_STYLE = {"pending": "secondary", "pass": "success", "fail": "danger", "n_a": "light"}
 

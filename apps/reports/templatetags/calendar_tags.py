@@ -9,11 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from apps.deployments.workflow import Status
+from apps.deployments.workflow import STATUS_LABEL
 
 register = template.Library()
-
-STATUS_LABEL = {str(value): str(label) for value, label in Status.choices}
 
 
 @register.simple_tag
