@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.django_db
 POSTGRES = connection.vendor == "postgresql"
 SEARCH_PAGE_QUERIES = 6  # session, user, permissions, filter choices, the page, its count
 # the trigrams the test's titles nearly all share, as the newest titles of a real register would
+FIELDS = ("id", "planned_start")  # what a row reads
 COMMON = frozenset({"rel", "ele", "lea", "eas", "ase", "ser", "erv", "rvi", "vic", "ice"})
 
 
@@ -58,7 +60,7 @@ def register(monkeypatch):
 
 def _base(term: str):
     filterset = DeploymentFilterSet({"q": term}, queryset=Deployment.objects.all())
-    return filterset.qs.values("id", "planned_start"), filterset.text_search()[0].values("id", "planned_start")
+    return filterset.qs.values(*FIELDS), filterset.text_search()[0]
 
 
 class Row:
@@ -74,7 +76,7 @@ def test_every_page_is_the_plain_querys_page(register, term):
     after, pages, fast = "", 0, 0
     while True:
         # when each page is read through the periods and by the plain query
-        page = search.search_page(base, term=term, after=after, size=3, row=Row)
+        page = search.search_page(base, term=term, after=after, size=3, row=Row, fields=FIELDS)
         plain = keyset_page(plain_qs, key="planned_start", descending=True, after=after, size=3, row=Row)
         # then both hold the same rows in the same order, and lead to the same next page
         if page is not None:
@@ -112,6 +114,58 @@ def test_the_register_lists_title_and_change_record_matches_newest_first(client,
     assert register[10].pk in seen  # its title does not hold the term: its change record does
 
 
+@pytest.mark.parametrize("role", ["manager", "product_owner"])
+def test_a_search_walks_tied_pages_of_what_the_user_may_see(client, register, monkeypatch, role):
+    from apps.deployments.views import register as pages
+
+    # given pages of 3, a user who sees every deployment or only their own requests, and eight more deployments
+    # planned at one instant whose titles hold the term, every other one requested by that user, as are four of the
+    # others (one found by its change record)
+    monkeypatch.setattr(pages, "PAGE_SIZE", 3)
+    answered = []
+
+    def search_page(*args, **kwargs):
+        answered.append(search.search_page(*args, **kwargs))
+        return answered[-1]
+
+    monkeypatch.setattr(pages, "search_page", search_page)
+    user, other = UserFactory(roles=[role]), register[1].requester
+    tied = register[22].planned_start
+    for i in range(8):
+        DeploymentFactory(
+            title=f"Tie {i} of Alpha service 0042",
+            planned_start=tied,
+            planned_end=tied + dt.timedelta(hours=2),
+            service=register[1].service,
+            environment=register[1].environment,
+            requester=user if i % 2 else other,
+            versions=[],
+        )
+    Deployment.objects.filter(pk__in=[register[i].pk for i in (1, 10, 21, 23)]).update(requester=user)
+    visible = Deployment.objects.filter(Q(title__icontains="service 0042") | Q(change_ref="service 0042"))
+    if role != "manager":
+        visible = visible.filter(requester=user)
+    expected = sorted(
+        visible.values_list("planned_start", "id"),
+        key=lambda r: (r[0] is None, r[0] or dt.datetime.min.replace(tzinfo=dt.UTC), r[1]),
+        reverse=True,
+    )
+    client.force_login(user)
+    # when they search the register and walk its pages
+    seen, url = [], reverse("deployments:deployment_list") + "?q=service+0042"
+    while url:
+        response = client.get(url)
+        seen.append([d.pk for d in response.context["deployments"]])
+        next_url = response.context["pager"]["next_url"]
+        url = reverse("deployments:deployment_list") + next_url if next_url else ""
+    # then they see what they may see and nothing else, newest first and by id within the instant, in full pages
+    assert [pk for rows in seen for pk in rows] == [pk for _, pk in expected]
+    assert all(len(rows) == 3 for rows in seen[:-1])
+    assert len(seen) == -(-len(expected) // 3)
+    # and on PostgreSQL the periods answered the pages (SQLite reads the plain query)
+    assert any(page is not None for page in answered) == POSTGRES
+
+
 def test_a_reference_or_no_trigram_is_left_to_the_plain_query(register):
     # a reference is found by its own index, and "ab" has no trigram for the keys
     for term in (register[3].reference, "ab"):
@@ -132,7 +186,7 @@ def test_deployments_planned_years_ahead_leave_the_periods_answering(register):
         )
     plain_qs, base = _base("service 0042")
     # when the first page is searched
-    page = search.search_page(base, term="service 0042", size=5, row=Row)
+    page = search.search_page(base, term="service 0042", size=5, row=Row, fields=FIELDS)
     plain = keyset_page(plain_qs, key="planned_start", descending=True, size=5, row=Row)
     # then it is the plain query's page, the far deployments first, and on PostgreSQL the periods answered it
     assert (page is not None) == POSTGRES
@@ -173,7 +227,7 @@ def test_the_common_trigrams_are_sampled_from_the_anchor_down(monkeypatch, far, 
     after, pages = "", []
     while True:
         # when the register is searched, page by page
-        page = search.search_page(base, term="service 0042", after=after, size=3, row=Row)
+        page = search.search_page(base, term="service 0042", after=after, size=3, row=Row, fields=FIELDS)
         plain = keyset_page(plain_qs, key="planned_start", descending=True, after=after, size=3, row=Row)
         # then the periods answer on PostgreSQL, with the plain query's pages: the common trigrams ("service") come
         # from the titles the periods read, not from the far deployments' alone

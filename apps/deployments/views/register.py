@@ -99,12 +99,14 @@ def _register_page(request, qs, ordering: str, search=None):
     """Keyset pages for the planned-window orders (fast at any depth), a capped offset paginator for the others;
     the count stops at COUNT_CAP so a million rows are not counted on every view, and a first page that holds every
     row is its own count. A text search in the default order — `search`, (the rows but for the text, the text) — is
-    read period by period (search.py)."""
+    read period by period (search.py), its rows' ROW_FIELDS read for the page's ids alone."""
     if ordering in KEYSET_ORDERINGS:
         after, before = request.GET.get("after", ""), request.GET.get("before", "")
         page = None
         if search is not None and search[1] and not before and KEYSET_ORDERINGS[ordering]:
-            page = search_page(search[0], term=search[1], after=after, size=PAGE_SIZE, row=RegisterRow)
+            page = search_page(
+                search[0], term=search[1], after=after, size=PAGE_SIZE, row=RegisterRow, fields=ROW_FIELDS
+            )
         if page is None:
             page = keyset_page(
                 qs,
@@ -183,8 +185,7 @@ class DeploymentListView(LoginRequiredMixin, View):
                 }
             )
         base, term = filterset.text_search()
-        search = (base.values(*ROW_FIELDS), term)
-        page, pager = _register_page(request, qs, ordering, search)
+        page, pager = _register_page(request, qs, ordering, (base, term))
         total, total_exact = pager["count"], pager["exact"]
         return render(
             request,
