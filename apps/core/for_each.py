@@ -6,7 +6,9 @@ its own, choosing among every index of the table each time: on the calendar, pla
 running (10 ms against 1). `CompiledForEach` compiles the queryset once with stand-ins (`Marks`) and, on
 PostgreSQL, joins it LATERALly onto a VALUES list of the sets — one sub-query planned once and run per set, each with
 its own ORDER BY and LIMIT. Other databases (SQLite has no LATERAL) get the UNION ALL, each sub-query bound with its
-own set.
+own set, in statements of at most UNION_MAX_SETS sub-queries: SQLite refuses a compound SELECT of more than 500 terms
+(SQLITE_MAX_COMPOUND_SELECT), and "what is where" with something on its way in each of 50 services × 20 environments
+can ask for 1,000 sets.
 """
 
 import datetime as dt
@@ -17,6 +19,7 @@ from django.db.models import QuerySet
 
 from apps.core.compiled import CompiledQuery
 
+UNION_MAX_SETS = 500  # sub-queries a UNION ALL statement holds (SQLite's default limit of a compound SELECT's terms)
 _PLACEHOLDER = re.compile(r"%%|%s")
 _CASTS = ((bool, "boolean"), (int, "bigint"), (dt.datetime, "timestamp with time zone"), (str, "text"))
 
@@ -33,7 +36,7 @@ class CompiledForEach:
     `marks` as `CompiledQuery`'s, read for each of several sets of the marks' values at once. `rows(sets)` gives
     `(i, *row)` for the rows of every set (values converted as Django converts them), `i` being the set's position in
     `sets`, in no order: a set's rows are the ones its slice selects in the queryset's order, but the statement does
-    not keep that order (sort them)."""
+    not keep that order (sort them). One statement on PostgreSQL; elsewhere one per UNION_MAX_SETS sets."""
 
     def __init__(self, queryset: QuerySet, *, marks: dict[str, object], using: str):
         if queryset._fields is None:
@@ -73,16 +76,23 @@ class CompiledForEach:
         if not sets:
             return []
         if self.postgresql:
-            sql, params = self._lateral_statement(sets)
+            statements = [self._lateral_statement(sets)]
         else:
-            parts = [f"SELECT %s AS i, r.* FROM ({self.sql}) r" for _ in sets]  # noqa: S608 (the ORM's compiled SQL)
-            sql = " UNION ALL ".join(parts)
-            params = [p for i, values in enumerate(sets) for p in (i, *self.marks.bind(values))]
+            chunks = range(0, len(sets), UNION_MAX_SETS)
+            statements = [self._union_statement(sets[first : first + UNION_MAX_SETS], first) for first in chunks]
+        rows = []
         with connections[self.using].cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                rows.extend(cursor.fetchall())
         converted = self.query.converted([row[1:] for row in rows])  # Django's converters (SQLite: text to datetime)
         return [(row[0], *values) for row, values in zip(rows, converted, strict=True)]
+
+    def _union_statement(self, sets: list[dict], first: int) -> tuple[str, list]:
+        """A sub-query a set, joined by UNION ALL; `first`: the position of the first of `sets` among all the sets."""
+        sql = " UNION ALL ".join([f"SELECT %s AS i, r.* FROM ({self.sql}) r"] * len(sets))  # noqa: S608 (the ORM's SQL)
+        params = [p for i, values in enumerate(sets, first) for p in (i, *self.marks.bind(values))]
+        return sql, params
 
     def _lateral_statement(self, sets: list[dict]) -> tuple[str, list]:
         adapt = connections[self.using].ops.adapt_datetimefield_value

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.db.models import Q
 
 from apps.core.for_each import CompiledForEach
@@ -90,3 +91,36 @@ def test_model_instances_and_missing_stand_ins_are_refused():
         CompiledForEach(Deployment.objects.filter(pk=ENVIRONMENT), marks={"pk": ENVIRONMENT}, using="default")
     with pytest.raises(ValueError, match="mark"):
         CompiledForEach(Deployment.objects.filter(pk=1).values_list("pk"), marks={"pk": ENVIRONMENT}, using="default")
+
+
+def test_more_sets_than_a_compound_select_holds_are_each_read(world, django_assert_num_queries):
+    # given deployments in hours on either side of the 500th and the 1,000th, two in one hour (one read: the first by
+    # start), one a draft (excluded by a condition of no mark), one in another environment
+    hours = (3, 499, 500, 501, 999, 1000, 1001, 1150, 1150, 1199)
+    made = [
+        DeploymentFactory(
+            environment=world.env_test,
+            status=Status.APPROVED,
+            planned_start=_at(h) + dt.timedelta(minutes=n),
+            planned_end=_at(h + 1),
+        )
+        for n, h in enumerate(hours)
+    ]
+    DeploymentFactory(environment=world.env_test, status=Status.DRAFT, planned_start=_at(700), planned_end=_at(701))
+    DeploymentFactory(environment=world.env_staging, status=Status.APPROVED, planned_start=_at(8), planned_end=_at(9))
+    query = CompiledForEach(
+        _page(START, END, ENVIRONMENT, first=1),
+        marks={"start": START, "end": END, "environment": ENVIRONMENT},
+        using="default",
+    )
+    # when 1,200 sets (an hour each, in the first environment) are read: more than SQLite takes in one compound SELECT
+    sets = [{"start": _at(h), "end": _at(h + 1), "environment": world.env_test.pk} for h in range(1_200)]
+    # in one statement on PostgreSQL; elsewhere in statements of 500 sub-queries, three
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 3):
+        rows = query.rows(sets)
+    # then each set's row is the first deployment of its hour, numbered by the set's place among all 1,200
+    by_hour = {}
+    for h, d in zip(hours, made, strict=True):
+        by_hour.setdefault(h, d)
+    expected = [(h, d.pk, d.planned_start, d.reference) for h, d in by_hour.items()]
+    assert sorted(rows) == expected
