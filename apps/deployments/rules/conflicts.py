@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from django.db import router
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from packaging.version import InvalidVersion, Version
 
 from apps.catalog.models import ServiceComponent
@@ -124,8 +124,8 @@ def plan_conflicts(
 def current_versions_in(*, environment, component_ids) -> dict[int, str | None]:
     """For each component, the version last deployed (completed, not removed) in an environment, in one query;
     components never deployed there are absent. A deployment's versions belong to its service (planning refuses
-    others), so the components' services narrow the search to an index range (dep_restore) instead of every
-    deployment that ever named the component."""
+    others), so each component's service narrows the search to an index range (dep_restore) instead of every
+    deployment that ever named the component, read from its latest end down to the first that names it."""
     component_ids = set(component_ids)
     if not component_ids:
         return {}
@@ -176,26 +176,59 @@ def _overlap_query(using: str, kind: str, booked_only: bool, excluding: bool, co
     return CompiledQuery(rows, marks=marks, using=using)
 
 
+def _outer(name: str, depth: int):
+    """`name` of the query `depth` levels out."""
+    ref = name
+    for _ in range(depth):
+        ref = OuterRef(ref)
+    return ref
+
+
+def _walk(depth: int):
+    """The completed deployments in the environment of the service of the component `depth` levels out that name
+    it. Whether one names it is a sub-query of each row, not a join: joined, PostgreSQL started from the component's
+    versions (every deployment that ever named it, in any environment) and sorted them, misjudging how many of the
+    service's deployments name one of its components."""
+    through = Deployment.component_versions.through
+    names = through.objects.filter(
+        deployment_id=OuterRef("pk"), componentversion__component_id=_outer("pk", depth + 1)
+    ).values("componentversion_id")[:1]
+    return (
+        Deployment.objects.filter(
+            service_id=_outer("service_id", depth), environment_id=_ENV, status=workflow.Status.COMPLETED
+        )
+        .alias(names=Subquery(names))
+        .filter(names__isnull=False)
+    )
+
+
 @functools.lru_cache(maxsize=64)
 def _current_versions_query(using: str, count: int) -> CompiledQuery:
-    """current_versions_in's query for `count` components, made once per process."""
+    """current_versions_in's query for `count` components, made once per process. Each component's last completed
+    deployment in the environment, in the matrix's order (latest `actual_end` first, none counting as oldest, then
+    the highest id), is found in steps that each read dep_restore in its own order, so that a component costs the
+    service's deployments there since it was last deployed (about as many as the service has components), not its
+    history: the latest end, walking back from the last deployment to the first that names the component (Limit 1);
+    the highest id at that end; and only when no deployment with an end names it, the highest id of those without
+    one (the process sets the end of every completed deployment; a row written otherwise may lack it). One walk
+    could not do: dep_restore read backwards puts no end first, and it holds no id to break ties."""
     ids, marks = _id_marks(count)
-    rows = (
-        Deployment.objects.filter(
-            environment_id=_ENV,
-            status=workflow.Status.COMPLETED,
-            service_id__in=ServiceComponent.objects.filter(pk__in=ids).values("service_id"),
-            component_versions__component_id__in=ids,
+    through = Deployment.component_versions.through
+    latest_end = _walk(3).filter(actual_end__isnull=False).order_by("-actual_end").values("actual_end")[:1]
+    ended = _walk(2).filter(actual_end=Subquery(latest_end)).order_by("-pk").values("pk")[:1]
+    unended = _walk(2).filter(actual_end__isnull=True).order_by("-pk").values("pk")[:1]
+    link = (
+        through.objects.filter(
+            componentversion__component_id=OuterRef("pk"),
+            deployment_id=Coalesce(Subquery(ended), Subquery(unended)),
         )
-        .annotate(
-            latest=Window(
-                RowNumber(),
-                partition_by=F("component_versions__component_id"),
-                order_by=[F("actual_end").desc(nulls_last=True), F("id").desc()],  # as the matrix ranks
-            )
-        )
-        .filter(latest=1)
-        .values_list("action", "component_versions__version", "component_versions__component_id")
+        .order_by("componentversion_id")  # a deployment naming two versions of it: the matrix takes the first
+        .values("pk")[:1]
+    )
+    last = ServiceComponent.objects.filter(pk__in=ids).annotate(link=Subquery(link))
+    # DISTINCT keeps the sub-query whole, its links made once a component (pulled up, each was made twice)
+    rows = through.objects.filter(pk__in=last.values("link").distinct()).values_list(
+        "deployment__action", "componentversion__version", "componentversion__component_id"
     )
     return CompiledQuery(rows, marks={**marks, "environment": _ENV}, using=using)
 
