@@ -10,6 +10,8 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
 
+from apps.core.db import prepared_cursor
+
 
 @cache
 def _permissions_sql() -> str:
@@ -53,7 +55,8 @@ class RoleModelBackend(ModelBackend):
             if user_obj.is_superuser:
                 rows = Permission.objects.values_list("content_type__app_label", "codename").order_by()
             else:
-                with connections[router.db_for_read(Permission)].cursor() as cursor:
+                # prepared: planning this small read took as long as running it, on every request
+                with prepared_cursor(connections[router.db_for_read(Permission)]) as cursor:
                     cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk])
                     rows = cursor.fetchall()
             user_obj._perm_cache = {f"{app_label}.{codename}" for app_label, codename in rows}

@@ -18,6 +18,7 @@ from django.db.models import AutoField, Model, QuerySet
 from django.db.models.query import get_related_populators
 
 from apps.core.binding import db_values, field_binders
+from apps.core.db import prepared_cursor
 
 
 class Marks:
@@ -55,11 +56,16 @@ class CompiledQuery:
     `select_related`, annotations and `values_list()`; no prefetches, known related objects (a related manager's
     queryset) or deferred fields."""
 
-    def __init__(self, queryset: QuerySet, *, marks: dict[str, object], using: str | None = None):
+    def __init__(
+        self, queryset: QuerySet, *, marks: dict[str, object], using: str | None = None, prepare: bool = False
+    ):
+        """With `prepare`, PostgreSQL prepares the text on each connection (`apps.core.db.prepared_cursor`): only for
+        a query whose best plan is the same whatever the values (a look-up by primary key)."""
         if queryset._prefetch_related_lookups or queryset._known_related_objects:
             raise ValueError("CompiledQuery reads rows of one query: no prefetch or known related objects")
         self.model = queryset.model
         self.using = using or router.db_for_read(self.model)
+        self.prepare = prepare
         compiler = queryset.query.get_compiler(using=self.using)
         sql, params = compiler.as_sql()
         self.sql, self.params = sql, tuple(params)
@@ -81,7 +87,7 @@ class CompiledQuery:
 
     def rows(self, **values) -> list:
         """The rows for these values of the marks, as tuples with Django's converters applied."""
-        with connections[self.using].cursor() as cursor:
+        with _cursor(self.using, self.prepare) as cursor:
             cursor.execute(self.sql, self.marks.bind(values))
             rows = cursor.fetchall()
         if self.compiler.has_extra_select:  # the ORDER BY's columns a DISTINCT adds, which Django drops too
@@ -116,6 +122,11 @@ class CompiledQuery:
         return result
 
 
+def _cursor(using: str, prepare: bool):
+    connection = connections[using]
+    return prepared_cursor(connection) if prepare else connection.cursor()
+
+
 def _parts(querysets, using: str) -> list[CompiledQuery]:
     parts = [CompiledQuery(queryset, marks={}, using=using) for queryset in querysets]
     if any(part.compiler.has_extra_select for part in parts):
@@ -131,8 +142,9 @@ class CompiledUnion:
     to match); a column of 1 before each query's own tells its rows from the empty row of a query that found none.
     `fetch` gives each query's rows as its `CompiledQuery` reads them (instances, or tuples for `values_list()`)."""
 
-    def __init__(self, querysets: list[QuerySet], *, marks: dict[str, object], using: str):
-        self.using = using
+    def __init__(self, querysets: list[QuerySet], *, marks: dict[str, object], using: str, prepare: bool = False):
+        """`prepare`: as `CompiledQuery`'s."""
+        self.using, self.prepare = using, prepare
         self.parts = _parts(querysets, using)
         tags = " UNION ALL ".join(f"SELECT {i}{' AS i' if i == 0 else ''}" for i in range(len(self.parts)))
         joins = "".join(
@@ -146,7 +158,7 @@ class CompiledUnion:
 
     def fetch(self, **values) -> list[list]:
         """For these values of the marks, each query's rows, in the order of the querysets."""
-        with connections[self.using].cursor() as cursor:
+        with _cursor(self.using, self.prepare) as cursor:
             cursor.execute(self.sql, self.marks.bind(values))
             rows = cursor.fetchall()
         result = []

@@ -1,16 +1,18 @@
-"""PostgreSQL connections: timestamps read by psycopg's compiled loader, and a cursor that sends several statements
-with parameters in one round trip.
+"""PostgreSQL connections: timestamps read by psycopg's compiled loader, a cursor that sends several statements
+with parameters in one round trip, and a cursor whose statements the server prepares.
 
 Django's own loader parses every `timestamptz` value in Python (a regular expression and a datetime a value), which
 was half the time of reading a page of 50 deployments (nine timestamps a row) on an idle machine."""
 
 import datetime as dt
+import sys
 
 from django.conf import settings
 
 try:
     import psycopg
     from django.db.backends.postgresql.base import Cursor as ClientBindingCursor
+    from django.db.backends.postgresql.base import ServerBindingCursor
     from django.db.backends.postgresql.psycopg_any import register_tzloader
     from psycopg.adapt import Loader
 except ImportError:  # psycopg 3 is the project's driver; without it there is nothing to speed up
@@ -84,6 +86,48 @@ elif psycopg is not None:
     _StatementsCursor = ClientBindingCursor
 
 
+if psycopg is not None:
+
+    class _PreparingCursor(ServerBindingCursor):
+        """Django's server-binding cursor, its statements prepared on the connection at their first execution (psycopg
+        keeps them by text and parameter types, and runs them by name afterwards). Django turns psycopg's preparing
+        off for the connection (`prepare_threshold` None, under which psycopg prepares nothing, even when asked): it
+        is turned on for this cursor's statements alone, with a threshold no other statement reaches."""
+
+        def execute(self, query, params=None, *, prepare=True, binary=None):
+            connection = self.connection
+            threshold = connection.prepare_threshold
+            if threshold is None:
+                connection.prepare_threshold = sys.maxsize
+            try:
+                return super().execute(query, params, prepare=prepare, binary=binary)
+            finally:
+                connection.prepare_threshold = threshold
+
+
+def prepares(connection) -> bool:
+    """Whether `connection` binds parameters on the server (PostgreSQL with `server_side_binding`), where a statement
+    may be prepared; not behind a connection pooler in transaction mode, where the settings turn that off."""
+    return (
+        psycopg is not None
+        and connection.vendor == "postgresql"
+        and connection.settings_dict["OPTIONS"].get("server_side_binding") is True
+    )
+
+
+def prepared_cursor(connection):
+    """A cursor of `connection` whose statements PostgreSQL prepares on the connection: parsed and planned at their
+    first execution, then run by name, with a generic plan once PostgreSQL finds it no dearer than planning each
+    time (Django prepares nothing: it turns psycopg's preparing off). For constant texts made once per process whose
+    best plan does not depend on the values bound: look-ups by primary key or by a user's id, where planning took
+    several times as long as running. Django logs and wraps its statements as usual. Elsewhere (SQLite, parameters
+    bound on the client) the connection's usual cursor."""
+    if not prepares(connection):
+        return connection.cursor()
+    connection.ensure_connection()
+    return _wrapped(connection, _PreparingCursor(connection.connection))
+
+
 def statements_cursor(connection):
     """A cursor of the PostgreSQL `connection` that binds parameters into the text (Django's own cursor class when
     the server does not bind them), so that one `execute` may send several statements separated by semicolons, each
@@ -91,7 +135,12 @@ def statements_cursor(connection):
     cursors bind on the server (prepared statements), where a text holds one statement. Django logs the text as one
     query, as it is one round trip. Give it texts made once per process: their split into parts is kept."""
     connection.ensure_connection()
-    cursor = _StatementsCursor(connection.connection)
+    return _wrapped(connection, _StatementsCursor(connection.connection))
+
+
+def _wrapped(connection, cursor):
+    """`cursor` (a psycopg cursor of `connection`) as Django's `create_cursor` and `_prepare_cursor` leave one: the
+    connection's time zone loader if it disagrees, Django's wrapper (its execute wrappers and query log)."""
     loader = connection.connection.adapters.get_loader(
         psycopg.postgres.types["timestamptz"].oid, psycopg.pq.Format.TEXT
     )

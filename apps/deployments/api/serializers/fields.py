@@ -90,7 +90,8 @@ _PK = -8_000_001  # the stand-in for the id a lookup binds (no row has a negativ
 
 @functools.cache
 def _lookup_query(everyone, using: str) -> CompiledQuery:
-    return CompiledQuery(everyone().filter(pk=_PK), marks={"pk": _PK}, using=using)
+    # prepared: a look-up by primary key has one best plan, and PostgreSQL took longer to plan it than to run it
+    return CompiledQuery(everyone().filter(pk=_PK), marks={"pk": _PK}, using=using, prepare=True)
 
 
 LOOKUPS_AT_ONCE = 20  # past this many ids in one body, each is looked up by its field
@@ -105,7 +106,7 @@ def _lookups_query(shape: tuple, using: str) -> CompiledUnion:
         ids = {f"{i}_{k}": next(stand_ins) for k in range(count)}
         parts.append(everyone().filter(pk__in=list(ids.values())))
         marks |= ids
-    return CompiledUnion(parts, marks=marks, using=using)
+    return CompiledUnion(parts, marks=marks, using=using, prepare=True)  # look-ups by primary key, as above
 
 
 class IdLookupsAtOnceMixin:
@@ -137,7 +138,7 @@ def _look_up_at_once(serializer, data) -> None:
             pk, key = _valid_id(raw), (child.scope, str(raw))
             if pk is not None and key not in memo:
                 wanted.setdefault(everyone, {}).setdefault(pk, []).append(key)
-    using = {router.db_for_read(everyone().model) for everyone in wanted}
+    using = {router.db_for_read(_model_of(everyone)) for everyone in wanted}
     if len(using) != 1 or sum(len(ids) for ids in wanted.values()) > LOOKUPS_AT_ONCE:
         return
     scopes = list(wanted.items())
@@ -147,6 +148,13 @@ def _look_up_at_once(serializer, data) -> None:
         for obj in found:
             for key in ids.get(obj.pk, []):
                 memo[key] = obj
+
+
+@functools.cache
+def _model_of(everyone):
+    """The model of a scope's objects, found once per process rather than by making the scope's queryset on every
+    request."""
+    return everyone().model
 
 
 def _scope(model, view_perm: str | None = None, everyone=None):
