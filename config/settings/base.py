@@ -103,8 +103,9 @@ else:
     DATABASES["default"]["OPTIONS"].setdefault(
         "options", "-c jit=off" + (f" -c random_page_cost={float(_page_cost)}" if _page_cost else "")
     )
-    # parameters bound by the server, so psycopg prepares the queries a connection repeats (planning once, not on
-    # every page); turn off behind a connection pooler in transaction mode
+    # parameters bound by the server; the queries run through `apps.core.db.prepared_cursor` (the id look-ups and the
+    # permissions read) are then prepared once a connection (Django turns psycopg's own preparing off); turn off
+    # behind a connection pooler in transaction mode
     DATABASES["default"]["OPTIONS"]["server_side_binding"] = env.bool("DATABASE_SERVER_SIDE_BINDING", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
