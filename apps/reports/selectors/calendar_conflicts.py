@@ -52,7 +52,7 @@ def calendar_conflicts(
     shown ones): overlapping in an environment that allows no parallel deployments, the same component deployed in
     overlapping windows, or planned inside a freeze (`freezes`: the range's `calendar.Occurrence`s; this module sits
     below the calendar's). Partners are looked up per environment and per component. `components`: the shown planned
-    deployments' components, when already read (`_components_of`)."""
+    deployments' components, when already read (`components_of`)."""
     shown = [d for d in deployments if d.status in workflow.PLANNED]
     planned = shown if planned is None else planned
     found: dict[int, list[str]] = defaultdict(list)
@@ -63,7 +63,7 @@ def calendar_conflicts(
             known[b.pk] = set(b.components)
             asked.add(b.pk)
     missing = sorted(({d.pk for d in shown} | {d.pk for d in planned}) - asked)
-    components = {**known, **_components_of(missing)} if missing else known
+    components = {**known, **components_of(missing)} if missing else known
     by_env: dict[int, list[Deployment]] = defaultdict(list)
     by_component: dict[int, list[Deployment]] = defaultdict(list)
     for b in sorted(planned, key=lambda d: (d.planned_start, d.pk)):
@@ -117,7 +117,7 @@ def partners_of(
     """The planned deployments (of `qs`, as filtered) a conflict of the shown ones can be with: those overlapping one
     of their windows (read through the planned start's index from each window's start less the longest window) that
     are in an environment of a shown one allowing no parallel deployments, or that deploy a component a shown one
-    deploys (`components`: theirs, `_components_of`, read here when not given) — the only ones `calendar_conflicts`
+    deploys (`components`: theirs, `components_of`, read here when not given) — the only ones `calendar_conflicts`
     could pair them with. So the check reads the candidates of a conflict, not every deployment of the hours the shown
     ones cover (thousands at ten million); at most MAX_EVENTS + 1 a window (more: truncated)."""
     spans = _spans(shown)
@@ -125,7 +125,7 @@ def partners_of(
         return []
     mine = [d for d in shown if d.status in workflow.PLANNED]
     if components is None:
-        components = _components_of(sorted(d.pk for d in mine))
+        components = components_of(sorted(d.pk for d in mine))
     theirs = sorted({c for ids in components.values() for c in ids})
     serial = sorted({d.environment_id for d in mine if not d.environment.allows_parallel_deployments})
     through = Deployment.component_versions.through
@@ -148,7 +148,7 @@ def partners_of(
     return sorted(partners, key=lambda p: (p.planned_start, p.pk))
 
 
-def _components_of(deployment_ids: list[int]) -> dict[int, set[int]]:
+def components_of(deployment_ids: list[int]) -> dict[int, set[int]]:
     if not deployment_ids:
         return {}
     through = Deployment.component_versions.through
