@@ -30,10 +30,13 @@ from apps.core.pagination import KeysetPage, keyset_page, keyset_position
 
 PERIOD = dt.timedelta(days=30)  # the period of the keys: 2592000 seconds in migration 0024's function
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-# periods that hold deployments in each try, newest first; past the last, the plain query. Periods without any are
-# not counted (deployments planned years ahead, then none until the present), but their keys are still asked, at most
-# SPAN periods a window, since a deployment may be planned in them at any time
-WINDOWS, SPAN = (8, 32), 96
+# the deployments each try's window holds, newest periods first; past the last, the plain query. A window is cut in
+# whole periods (the keys' grain), from the newest down until they hold as many deployments, so a search reads about
+# as many candidates whatever the register's density: at ten million deployments in ten years, a period holds about
+# 80,000 and the first window is one period, at one million ten. Periods without any are not counted (deployments
+# planned years ahead, then none until the present), but their keys are still asked, at most SPAN periods a window,
+# since a deployment may be planned in them at any time
+WINDOWS, SPAN = (80_000, 320_000), 96
 # the periods are counted down from the planned start of the LEAD-th newest deployment, not the newest's: a few
 # deployments planned years ahead would otherwise fill the first periods; the rows planned after it (LEAD at most,
 # and any planned since) are read by the planned-start index
@@ -55,10 +58,13 @@ WORD = re.compile(r"[A-Za-z0-9]+")
 
 class Profile(NamedTuple):
     """What the windows are cut from: the anchor's period, the periods holding deployments from it down (newest
-    first), the trigrams of more than COMMON of the sampled titles and those titles, upper-cased."""
+    first) with the deployments each holds (counted up to max(WINDOWS)), whether they reach the oldest period holding
+    any, the trigrams of more than COMMON of the sampled titles and those titles, upper-cased."""
 
     anchor: int | None
     periods: tuple[int, ...]
+    counts: tuple[int, ...]
+    complete: bool
     common: frozenset[str]
     titles: tuple[str, ...]
 
@@ -108,33 +114,48 @@ def _trigrams(using: str, term: str) -> list[str]:
 
 def _read_profile(using: str, table: str) -> Profile:
     """The profile, in one query: the anchor (the planned start of the LEAD-th newest dated row, or the oldest where
-    there are fewer), the first max(WINDOWS) periods holding deployments from its period down (one step of the
-    planned-start index each), and the newest SAMPLE / WINDOWS[0] titles of each of the first WINDOWS[0]."""
+    there are fewer), the periods holding deployments from its period down (one step of the planned-start index each)
+    with how many each holds (an index-only count, stopped at max(WINDOWS)) until they hold max(WINDOWS) or SPAN
+    periods are listed, and the newest titles of the first window's periods, SAMPLE in equal shares."""
     period = "floor(extract(epoch FROM planned_start) / 2592000)::bigint"
-    share = max(SAMPLE // WINDOWS[0], 1)
+    counted = f"""(SELECT count(*) FROM (SELECT 1 FROM "{table}" WHERE planned_start >= to_timestamp(q.n * 2592000.0)
+        AND planned_start < to_timestamp((q.n + 1) * 2592000.0) LIMIT %(most)s) c)"""  # noqa: S608
     with connections[using].cursor() as cursor:
         cursor.execute(
             f"""WITH RECURSIVE anchor(a) AS (SELECT coalesce((SELECT planned_start FROM "{table}"
-                  WHERE planned_start IS NOT NULL ORDER BY planned_start DESC OFFSET %s LIMIT 1),
+                  WHERE planned_start IS NOT NULL ORDER BY planned_start DESC OFFSET %(lead)s LIMIT 1),
                   (SELECT min(planned_start) FROM "{table}"))),
-              periods(n, i) AS (
-                SELECT floor(extract(epoch FROM a) / 2592000)::bigint, 1 FROM anchor WHERE a IS NOT NULL
+              periods(n, i, c, total) AS (
+                SELECT r.n, 1, r.c, r.c FROM (SELECT q.n, {counted} AS c
+                  FROM (SELECT floor(extract(epoch FROM a) / 2592000)::bigint AS n FROM anchor WHERE a IS NOT NULL) q) r
                 UNION ALL
-                SELECT (SELECT {period} FROM "{table}" WHERE planned_start < to_timestamp(n * 2592000.0)
-                        ORDER BY planned_start DESC LIMIT 1), i + 1
-                FROM periods WHERE n IS NOT NULL AND i < %s),
-              sample AS (SELECT upper(s.title::text) AS title FROM periods p, LATERAL (SELECT title FROM "{table}"
+                SELECT x.n, i + 1, x.c, total + x.c
+                FROM periods, LATERAL (SELECT q.n, {counted} AS c FROM (SELECT {period} AS n FROM "{table}"
+                  WHERE planned_start < to_timestamp(periods.n * 2592000.0) ORDER BY planned_start DESC LIMIT 1) q) x
+                WHERE i < %(span)s AND total < %(most)s),
+              first AS (SELECT n FROM periods WHERE total - c < %(first)s),
+              sample AS (SELECT upper(s.title::text) AS title FROM first p, LATERAL (SELECT title FROM "{table}"
                   WHERE planned_start >= to_timestamp(p.n * 2592000.0)
                     AND planned_start < to_timestamp((p.n + 1) * 2592000.0)
-                  ORDER BY planned_start DESC LIMIT %s) s WHERE p.n IS NOT NULL AND p.i <= %s)
-            SELECT (SELECT a FROM anchor), array(SELECT n FROM periods WHERE n IS NOT NULL ORDER BY i),
+                  ORDER BY planned_start DESC LIMIT (SELECT greatest(%(sample)s / count(*), 1) FROM first)) s)
+            SELECT (SELECT a FROM anchor), array(SELECT n FROM periods ORDER BY i),
+              array(SELECT c FROM periods ORDER BY i),
               array(SELECT t FROM sample, unnest(show_trgm(sample.title)) t WHERE strpos(t, ' ') = 0
-                    GROUP BY t HAVING count(*) > %s * (SELECT count(*) FROM sample)),
+                    GROUP BY t HAVING count(*) > %(common)s * (SELECT count(*) FROM sample)),
               array(SELECT title FROM sample)""",  # noqa: S608 (the table's name from the model, values bound)
-            [LEAD, max(WINDOWS), share, WINDOWS[0], COMMON],
+            {"lead": LEAD, "most": max(WINDOWS), "span": SPAN, "first": WINDOWS[0], "sample": SAMPLE, "common": COMMON},
         )
-        anchor, periods, common, titles = cursor.fetchone()
-    return Profile(None if anchor is None else _period(anchor), tuple(periods), frozenset(common), tuple(titles))
+        anchor, periods, counts, common, titles = cursor.fetchone()
+    # the walk stopped below max(WINDOWS) and SPAN only where no deployment is planned before its last period
+    complete = sum(counts) < max(WINDOWS) and len(periods) < SPAN
+    return Profile(
+        None if anchor is None else _period(anchor),
+        tuple(periods),
+        tuple(counts),
+        complete,
+        frozenset(common),
+        tuple(titles),
+    )
 
 
 def _profile(using: str, table: str) -> Profile:
@@ -170,17 +191,23 @@ def _dense(profile: Profile, term: str) -> bool:
     return sum(needle in title for title in profile.titles) > limit
 
 
-def _low(top: int, width: int, periods: tuple[int, ...]) -> int:
-    """The oldest period of a window of `width` periods holding deployments from `top` down, as far as the profile
-    knows them (to the oldest where it lists them all, counted by the calendar past them), and at most SPAN periods."""
-    below = [p for p in periods if p <= top]
-    if len(below) >= width:
-        low = below[width - 1]
-    elif below and len(periods) < max(WINDOWS):  # the profile reached the oldest period holding deployments
-        low = below[-1]
-    else:
-        low = min(top - width + 1, *below[-1:])
-    return max(low, top - SPAN + 1)
+def _low(top: int, deployments: int, profile: Profile) -> int:
+    """The oldest period of a window holding `deployments` from `top` down: the listed periods' counts as far as the
+    profile has them (to the oldest where it lists them all), past them as many periods as the listed ones' mean
+    count would fill (the calendar's periods, held or not, as a deployment may be planned in any), at most SPAN."""
+    held = 0
+    low = None
+    for n, count in zip(profile.periods, profile.counts, strict=True):
+        if n > top:
+            continue
+        held, low = held + count, n
+        if held >= deployments:
+            return max(low, top - SPAN + 1)
+    if low is not None and profile.complete:  # the profile reached the oldest period holding deployments
+        return max(low, top - SPAN + 1)
+    mean = max(sum(profile.counts) // max(len(profile.counts), 1), 1)
+    start = top if low is None else low - 1
+    return max(start - -(-(deployments - held) // mean) + 1, top - SPAN + 1)
 
 
 def _oldest(using: str, table: str) -> dt.datetime | None:
@@ -241,7 +268,7 @@ def search_page(
     holds = f'({ref} = %s OR strpos(UPPER("{table}"."title"::text), UPPER(%s)) > 0)'
     oldest = ...  # read once, and only where a window's page is not full
     for width in WINDOWS:
-        low = _low(top, width, profile.periods)
+        low = _low(top, width, profile)
         names = [str(p) for p in range(low, top + 1)]
         arms, params = [f"{ref} = %s"], [term]
         if position is None:

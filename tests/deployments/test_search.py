@@ -37,6 +37,7 @@ def register(monkeypatch):
     monkeypatch.setattr(search, "_read_profile", lambda *args: read(*args)._replace(common=COMMON))
     monkeypatch.setattr(search, "_profiles", {})  # no profile of another test's table
     monkeypatch.setattr(search, "LEAD", 4)  # the periods counted down from the fifth newest, as from the 201st
+    monkeypatch.setattr(search, "WINDOWS", (4, 12))  # windows of a few periods each, as of 80,000 deployments
     service, environment, requester = ServiceFactory(), EnvironmentFactory(), UserFactory()
     now = timezone.now().replace(microsecond=0)
     rows = []
@@ -276,9 +277,94 @@ def test_a_search_page_reads_its_page_and_count_alone(client, register, monkeypa
 @pytest.mark.parametrize("term", ["service 0042", "aaa", "aa\naa", "a", "0042", "x"])
 def test_whether_a_term_is_dense_is_the_count_of_titles_holding_it(titles, term):
     # given a profile's sampled titles
-    profile = search.Profile(0, (0,), frozenset(), titles)
+    profile = search.Profile(0, (0,), (len(titles),), True, frozenset(), titles)
     # when it is asked whether the term is too common for the periods
     dense = search._dense(profile, term)
     # then the answer is that of counting the titles that hold it, one by one
     needle = term.upper()
     assert dense == (sum(needle in title for title in titles) > search.DENSE * max(len(titles), 1))
+
+
+def _profile(periods, counts, complete):
+    return search.Profile(periods[0] if periods else None, tuple(periods), tuple(counts), complete, frozenset(), ())
+
+
+@pytest.mark.django_db(databases=[])
+@pytest.mark.parametrize(
+    ("top", "deployments", "periods", "counts", "complete", "low"),
+    [
+        # dense: the first period alone holds the window's deployments
+        (100, 80, [100, 99, 98], [90, 90, 90], False, 100),
+        # ten times sparser: ten periods hold as many
+        (100, 80, list(range(100, 88, -1)), [9] * 12, False, 92),
+        # periods without deployments are not counted, but the window spans them
+        (100, 20, [100, 95, 90], [9, 9, 9], False, 90),
+        # a position further down: counted from its period
+        (98, 80, [100, 99, 98, 97, 96], [90, 90, 50, 20, 20], False, 96),
+        # the profile lists every period holding deployments: the oldest bounds the window
+        (100, 80, [100, 99], [9, 9], True, 99),
+        # past the listed periods, as many more as their mean count would fill
+        (100, 80, [100, 99], [20, 20], False, 97),
+        # a position below every listed period: by their mean count from its own
+        (50, 60, [100, 99], [20, 20], False, 48),
+        # never more than SPAN periods
+        (200, 10_000, [200], [1], False, 200 - search.SPAN + 1),
+    ],
+)
+def test_a_window_holds_its_deployments_whatever_the_density(top, deployments, periods, counts, complete, low):
+    # given a table's profile: the periods holding deployments, newest first, and how many each holds
+    profile = _profile(periods, counts, complete)
+    # when a window of `deployments` is cut from the period `top` down
+    # then it reaches as far down as the periods (or their mean) hold that many, never past SPAN periods
+    assert search._low(top, deployments, profile) == low
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the periods answer on PostgreSQL only")
+@pytest.mark.parametrize("per_period", [1, 3])
+def test_the_profile_counts_each_periods_deployments_until_the_widest_window(monkeypatch, per_period):
+    # given deployments in eleven consecutive periods of the keys, `per_period` in each, and windows of 4 and 9
+    monkeypatch.setattr(search, "LEAD", 0)
+    monkeypatch.setattr(search, "WINDOWS", (4, 9))
+    newest = search._period(timezone.now()) - 1
+    service, environment = ServiceFactory(), EnvironmentFactory()
+    for n in range(newest - 10, newest + 1):
+        for k in range(per_period):
+            start = search.EPOCH + n * search.PERIOD + dt.timedelta(days=1 + k)
+            DeploymentFactory(
+                title=f"Release {n}-{k}",
+                planned_start=start,
+                planned_end=start + dt.timedelta(hours=1),
+                service=service,
+                environment=environment,
+                versions=[],
+            )
+    # when the profile is read
+    profile = search._read_profile("default", Deployment._meta.db_table)
+    # then it lists the periods from the newest down with their deployments, until they hold the widest window
+    listed = -(-9 // per_period)
+    assert profile.anchor == newest
+    assert profile.periods == tuple(range(newest, newest - listed, -1))
+    assert profile.counts == (per_period,) * listed
+    assert not profile.complete
+    # and its sample is the first window's periods' titles (4 deployments: four periods or two)
+    first = -(-4 // per_period)
+    assert sorted(profile.titles) == sorted(
+        f"RELEASE {n}-{k}" for n in range(newest - first + 1, newest + 1) for k in range(per_period)
+    )
+    # and so the first window is narrower where the register is denser
+    assert search._low(newest, 4, profile) == newest - first + 1
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the periods answer on PostgreSQL only")
+def test_a_profile_of_every_period_says_it_is_complete(monkeypatch):
+    # given three deployments in three periods, far fewer than a window
+    monkeypatch.setattr(search, "LEAD", 0)
+    newest = search._period(timezone.now()) - 1
+    for n in (newest, newest - 2, newest - 7):
+        start = search.EPOCH + n * search.PERIOD + dt.timedelta(days=2)
+        DeploymentFactory(planned_start=start, planned_end=start + dt.timedelta(hours=1), versions=[])
+    # when the profile is read, it lists all three periods, one deployment each, and knows it holds them all
+    profile = search._read_profile("default", Deployment._meta.db_table)
+    assert (profile.periods, profile.counts, profile.complete) == ((newest, newest - 2, newest - 7), (1, 1, 1), True)
+    # so a window stops at the oldest of them
+    assert search._low(newest, 80_000, profile) == newest - 7
