@@ -58,12 +58,12 @@ WORD = re.compile(r"[A-Za-z0-9]+")
 
 class Profile(NamedTuple):
     """What the windows are cut from: the anchor's period, the periods holding deployments from it down (newest
-    first) with the deployments each holds (counted up to max(WINDOWS)), whether they reach the oldest period holding
-    any, the trigrams of more than COMMON of the sampled titles and those titles, upper-cased."""
+    first) with the deployments each of the first window's holds (None past it), whether they reach the oldest
+    period holding any, the trigrams of more than COMMON of the sampled titles and those titles, upper-cased."""
 
     anchor: int | None
     periods: tuple[int, ...]
-    counts: tuple[int, ...]
+    counts: tuple[int | None, ...]
     complete: bool
     common: frozenset[str]
     titles: tuple[str, ...]
@@ -114,12 +114,12 @@ def _trigrams(using: str, term: str) -> list[str]:
 
 def _read_profile(using: str, table: str) -> Profile:
     """The profile, in one query: the anchor (the planned start of the LEAD-th newest dated row, or the oldest where
-    there are fewer), the periods holding deployments from its period down (one step of the planned-start index each)
-    with how many each holds (an index-only count, stopped at max(WINDOWS)) until they hold max(WINDOWS) or SPAN
-    periods are listed, and the newest titles of the first window's periods, SAMPLE in equal shares."""
+    there are fewer), the periods holding deployments from its period down, at most SPAN (one step of the
+    planned-start index each), with how many each of the first window's holds (an index-only count; past the first
+    window the periods are only listed), and the newest titles of the first window's periods, SAMPLE in equal shares."""
     period = "floor(extract(epoch FROM planned_start) / 2592000)::bigint"
     counted = f"""(SELECT count(*) FROM (SELECT 1 FROM "{table}" WHERE planned_start >= to_timestamp(q.n * 2592000.0)
-        AND planned_start < to_timestamp((q.n + 1) * 2592000.0) LIMIT %(most)s) c)"""  # noqa: S608
+        AND planned_start < to_timestamp((q.n + 1) * 2592000.0) LIMIT %(first)s) c)"""  # noqa: S608
     with connections[using].cursor() as cursor:
         cursor.execute(
             f"""WITH RECURSIVE anchor(a) AS (SELECT coalesce((SELECT planned_start FROM "{table}"
@@ -129,11 +129,12 @@ def _read_profile(using: str, table: str) -> Profile:
                 SELECT r.n, 1, r.c, r.c FROM (SELECT q.n, {counted} AS c
                   FROM (SELECT floor(extract(epoch FROM a) / 2592000)::bigint AS n FROM anchor WHERE a IS NOT NULL) q) r
                 UNION ALL
-                SELECT x.n, i + 1, x.c, total + x.c
-                FROM periods, LATERAL (SELECT q.n, {counted} AS c FROM (SELECT {period} AS n FROM "{table}"
-                  WHERE planned_start < to_timestamp(periods.n * 2592000.0) ORDER BY planned_start DESC LIMIT 1) q) x
-                WHERE i < %(span)s AND total < %(most)s),
-              first AS (SELECT n FROM periods WHERE total - c < %(first)s),
+                SELECT x.n, i + 1, x.c, total + coalesce(x.c, 0)
+                FROM periods, LATERAL (SELECT q.n, CASE WHEN periods.total < %(first)s THEN {counted} END AS c
+                  FROM (SELECT {period} AS n FROM "{table}" WHERE planned_start < to_timestamp(periods.n * 2592000.0)
+                  ORDER BY planned_start DESC LIMIT 1) q) x
+                WHERE i < %(span)s),
+              first AS (SELECT n FROM periods WHERE c IS NOT NULL),
               sample AS (SELECT upper(s.title::text) AS title FROM first p, LATERAL (SELECT title FROM "{table}"
                   WHERE planned_start >= to_timestamp(p.n * 2592000.0)
                     AND planned_start < to_timestamp((p.n + 1) * 2592000.0)
@@ -143,16 +144,14 @@ def _read_profile(using: str, table: str) -> Profile:
               array(SELECT t FROM sample, unnest(show_trgm(sample.title)) t WHERE strpos(t, ' ') = 0
                     GROUP BY t HAVING count(*) > %(common)s * (SELECT count(*) FROM sample)),
               array(SELECT title FROM sample)""",  # noqa: S608 (the table's name from the model, values bound)
-            {"lead": LEAD, "most": max(WINDOWS), "span": SPAN, "first": WINDOWS[0], "sample": SAMPLE, "common": COMMON},
+            {"lead": LEAD, "span": SPAN, "first": WINDOWS[0], "sample": SAMPLE, "common": COMMON},
         )
         anchor, periods, counts, common, titles = cursor.fetchone()
-    # the walk stopped below max(WINDOWS) and SPAN only where no deployment is planned before its last period
-    complete = sum(counts) < max(WINDOWS) and len(periods) < SPAN
     return Profile(
         None if anchor is None else _period(anchor),
         tuple(periods),
         tuple(counts),
-        complete,
+        len(periods) < SPAN,  # the walk ended before SPAN periods only where none older holds deployments
         frozenset(common),
         tuple(titles),
     )
@@ -192,20 +191,21 @@ def _dense(profile: Profile, term: str) -> bool:
 
 
 def _low(top: int, deployments: int, profile: Profile) -> int:
-    """The oldest period of a window holding `deployments` from `top` down: the listed periods' counts as far as the
-    profile has them (to the oldest where it lists them all), past them as many periods as the listed ones' mean
-    count would fill (the calendar's periods, held or not, as a deployment may be planned in any), at most SPAN."""
-    held = 0
-    low = None
+    """The oldest period of a window holding `deployments` from `top` down, at most SPAN periods: the listed periods'
+    counts as far as the profile has them, and past the counted ones the mean count of those (the listed periods
+    held at that mean, then the calendar's periods, held or not, as a deployment may be planned in any); the oldest
+    listed period where the profile lists them all."""
+    known = [c for c in profile.counts if c is not None]
+    mean = max(sum(known) // max(len(known), 1), 1)
+    held, low = 0, None
     for n, count in zip(profile.periods, profile.counts, strict=True):
         if n > top:
             continue
-        held, low = held + count, n
+        held, low = held + (mean if count is None else count), n
         if held >= deployments:
             return max(low, top - SPAN + 1)
     if low is not None and profile.complete:  # the profile reached the oldest period holding deployments
         return max(low, top - SPAN + 1)
-    mean = max(sum(profile.counts) // max(len(profile.counts), 1), 1)
     start = top if low is None else low - 1
     return max(start - -(-(deployments - held) // mean) + 1, top - SPAN + 1)
 

@@ -37,7 +37,7 @@ def register(monkeypatch):
     monkeypatch.setattr(search, "_read_profile", lambda *args: read(*args)._replace(common=COMMON))
     monkeypatch.setattr(search, "_profiles", {})  # no profile of another test's table
     monkeypatch.setattr(search, "LEAD", 4)  # the periods counted down from the fifth newest, as from the 201st
-    monkeypatch.setattr(search, "WINDOWS", (4, 12))  # windows of a few periods each, as of 80,000 deployments
+    monkeypatch.setattr(search, "WINDOWS", (8, 40))  # a few periods, then all: as 80,000 and 320,000 deployments
     service, environment, requester = ServiceFactory(), EnvironmentFactory(), UserFactory()
     now = timezone.now().replace(microsecond=0)
     rows = []
@@ -303,6 +303,10 @@ def _profile(periods, counts, complete):
         (98, 80, [100, 99, 98, 97, 96], [90, 90, 50, 20, 20], False, 96),
         # the profile lists every period holding deployments: the oldest bounds the window
         (100, 80, [100, 99], [9, 9], True, 99),
+        # past the counted periods, the listed ones at the counted ones' mean
+        (100, 80, [100, 99, 97, 90, 80], [30, 10, None, None, None], False, 90),
+        (100, 80, [100, 99, 97, 90, 80], [30, 10, None, None, None], True, 90),
+        (100, 200, [100, 99, 97], [30, 10, None], True, 97),
         # past the listed periods, as many more as their mean count would fill
         (100, 80, [100, 99], [20, 20], False, 97),
         # a position below every listed period: by their mean count from its own
@@ -321,7 +325,7 @@ def test_a_window_holds_its_deployments_whatever_the_density(top, deployments, p
 
 @pytest.mark.skipif(not POSTGRES, reason="the periods answer on PostgreSQL only")
 @pytest.mark.parametrize("per_period", [1, 3])
-def test_the_profile_counts_each_periods_deployments_until_the_widest_window(monkeypatch, per_period):
+def test_the_profile_counts_the_first_windows_periods_and_lists_the_rest(monkeypatch, per_period):
     # given deployments in eleven consecutive periods of the keys, `per_period` in each, and windows of 4 and 9
     monkeypatch.setattr(search, "LEAD", 0)
     monkeypatch.setattr(search, "WINDOWS", (4, 9))
@@ -340,31 +344,36 @@ def test_the_profile_counts_each_periods_deployments_until_the_widest_window(mon
             )
     # when the profile is read
     profile = search._read_profile("default", Deployment._meta.db_table)
-    # then it lists the periods from the newest down with their deployments, until they hold the widest window
-    listed = -(-9 // per_period)
+    # then it lists every period from the newest down, and knows it lists them all
     assert profile.anchor == newest
-    assert profile.periods == tuple(range(newest, newest - listed, -1))
-    assert profile.counts == (per_period,) * listed
-    assert not profile.complete
-    # and its sample is the first window's periods' titles (4 deployments: four periods or two)
+    assert profile.periods == tuple(range(newest, newest - 11, -1))
+    assert profile.complete
+    # and counts the deployments of those the first window needs (4 deployments: four periods or two), no more
     first = -(-4 // per_period)
+    assert profile.counts == (per_period,) * first + (None,) * (11 - first)
+    # and its sample is those periods' titles
     assert sorted(profile.titles) == sorted(
         f"RELEASE {n}-{k}" for n in range(newest - first + 1, newest + 1) for k in range(per_period)
     )
-    # and so the first window is narrower where the register is denser
+    # and so a window is narrower where the register is denser, the wider one counted at the first's density
     assert search._low(newest, 4, profile) == newest - first + 1
+    assert search._low(newest, 9, profile) == newest - -(-9 // per_period) + 1
 
 
 @pytest.mark.skipif(not POSTGRES, reason="the periods answer on PostgreSQL only")
-def test_a_profile_of_every_period_says_it_is_complete(monkeypatch):
-    # given three deployments in three periods, far fewer than a window
+def test_the_profile_lists_at_most_span_periods(monkeypatch):
+    # given deployments in six periods, two of them older than a SPAN of four
     monkeypatch.setattr(search, "LEAD", 0)
+    monkeypatch.setattr(search, "SPAN", 4)
+    monkeypatch.setattr(search, "WINDOWS", (2, 3))
     newest = search._period(timezone.now()) - 1
-    for n in (newest, newest - 2, newest - 7):
+    for n in range(newest - 5, newest + 1):
         start = search.EPOCH + n * search.PERIOD + dt.timedelta(days=2)
         DeploymentFactory(planned_start=start, planned_end=start + dt.timedelta(hours=1), versions=[])
-    # when the profile is read, it lists all three periods, one deployment each, and knows it holds them all
+    # when the profile is read, it lists the four newest, counts the first window's two, and knows more are older
     profile = search._read_profile("default", Deployment._meta.db_table)
-    assert (profile.periods, profile.counts, profile.complete) == ((newest, newest - 2, newest - 7), (1, 1, 1), True)
-    # so a window stops at the oldest of them
-    assert search._low(newest, 80_000, profile) == newest - 7
+    assert (profile.periods, profile.counts, profile.complete) == (
+        tuple(range(newest, newest - 4, -1)),
+        (1, 1, None, None),
+        False,
+    )
