@@ -8,6 +8,7 @@ from apps.deployments.models import Deployment
 from apps.deployments.services.calendar_days import counts_rebuild
 from apps.deployments.workflow import PLANNED, Status
 from apps.reports.selectors import calendar as calendar_selectors
+from apps.reports.selectors import calendar_conflicts as conflicts_selectors
 from apps.reports.selectors.calendar import calendar_build
 from apps.reports.selectors.calendar_conflicts import PlannedWindow, calendar_conflicts
 from tests.factories.deployments import DeploymentFactory
@@ -36,8 +37,9 @@ def test_conflicts_are_looked_for_among_the_deployments_overlapping_the_shown_on
     partners_of = calendar_selectors.partners_of
 
     def spy(*args):
-        read.extend(partners_of(*args))
-        return read
+        found = partners_of(*args)
+        read.extend(found[0])
+        return found
 
     monkeypatch.setattr(calendar_selectors, "partners_of", spy)  # where calendar_build calls it
     cal = calendar_build(user=w.users["manager"], params=QueryDict(""), anchor=day.date())
@@ -52,3 +54,87 @@ def test_conflicts_are_looked_for_among_the_deployments_overlapping_the_shown_on
         for d in Deployment.objects.filter(status__in=PLANNED, planned_start__isnull=False)
     ]
     assert cal.conflicts == calendar_conflicts(cal.deployments, cal.freezes, every)
+
+
+def _approved(w, day, start, end, **kwargs):
+    """An approved deployment on `day` from `start` to `end` hours (no versions unless given)."""
+    kwargs.setdefault("versions", [])
+    return DeploymentFactory(
+        status=Status.APPROVED,
+        planned_start=day + dt.timedelta(hours=start),
+        planned_end=day + dt.timedelta(hours=end),
+        **kwargs,
+    )
+
+
+def _every_planned() -> list[PlannedWindow]:
+    return [
+        PlannedWindow(d.pk, d.reference, d.environment_id, d.planned_start, d.planned_end)
+        for d in Deployment.objects.filter(status__in=PLANNED, planned_start__isnull=False)
+    ]
+
+
+def _build(w, day, monkeypatch) -> tuple:
+    """The manager's month of `day`, and the planned deployments its conflict check read."""
+    read = []
+    partners_of = calendar_selectors.partners_of
+
+    def spy(*args):
+        found = partners_of(*args)
+        read.extend(found[0])
+        return found
+
+    monkeypatch.setattr(calendar_selectors, "partners_of", spy)
+    return calendar_build(user=w.users["manager"], params=QueryDict(""), anchor=day.date()), {p.pk for p in read}
+
+
+def test_a_shown_deployments_partners_are_read_from_its_service_and_its_serial_environment(world, monkeypatch):
+    # given two drafts, then shown: A in production (no parallel deployments) deploying the shop's first version and
+    # B in test (parallel deployments) deploying the other service's; not shown: D in test deploying the shop's
+    # component again while A runs, and C in production, of a third service, overlapping B but not A
+    w = world
+    day = (w.deployment.planned_start + dt.timedelta(days=40)).replace(hour=0, minute=0, second=0, microsecond=0)
+    for minutes in (0, 10):
+        DeploymentFactory(
+            status=Status.DRAFT,
+            environment=w.env_test,
+            service=w.service,
+            versions=[],
+            planned_start=day + dt.timedelta(minutes=minutes),
+            planned_end=day + dt.timedelta(minutes=minutes + 5),
+        )
+    a = _approved(w, day, 1, 2.5, environment=w.env_prod, service=w.service, versions=[w.version_1])
+    b = _approved(w, day, 1.25, 6, environment=w.env_test, service=w.other_service, versions=[w.other_version])
+    d = _approved(w, day, 2, 3, environment=w.env_test, service=w.service, versions=[w.version_2])
+    c = _approved(w, day, 4, 5, environment=w.env_prod)
+    counts_rebuild()
+    # when the manager's calendar of that month is built
+    cal, read = _build(w, day, monkeypatch)
+    # then A conflicts with D on the component, B with nothing; C, around B's hours in A's environment, was not read
+    shown = {x.pk for x in cal.deployments}
+    assert {a.pk, b.pk} <= shown and not {c.pk, d.pk} & shown
+    assert cal.conflicts[a.pk] == [f"Deploys the same component as {d.reference} in an overlapping window."]
+    assert b.pk not in cal.conflicts
+    assert {a.pk, b.pk, d.pk} <= read and c.pk not in read
+    assert cal.conflicts == calendar_conflicts(cal.deployments, cal.freezes, _every_planned())
+    assert not cal.truncated
+
+
+def test_the_check_is_cut_only_where_one_shown_deployment_has_more_partners_than_it_reads(world, monkeypatch):
+    # given four approved deployments in production in a chain, each overlapping the one before and after
+    w = world
+    day = (w.deployment.planned_start + dt.timedelta(days=40)).replace(hour=0, minute=0, second=0, microsecond=0)
+    chain = [_approved(w, day, h, h + 1.5, environment=w.env_prod, service=w.service) for h in (1, 2, 3, 4)]
+    counts_rebuild()
+    found = {}
+    for limit in (3, 2):
+        # when the calendar reads at most `limit` rows a shown deployment (the middle two have three with themselves)
+        monkeypatch.setattr(conflicts_selectors, "MAX_EVENTS", limit)
+        monkeypatch.setattr(calendar_selectors, "MAX_EVENTS", limit, raising=False)  # where the range's were counted
+        found[limit], _read = _build(w, day, monkeypatch)
+    # then the check is cut only when one of them has more, and finds every conflict otherwise
+    whole, cut = found[3], found[2]
+    assert [x.pk for x in whole.deployments] == [x.pk for x in chain]
+    assert (whole.truncated, cut.truncated) == (False, True)
+    assert whole.conflicts == calendar_conflicts(whole.deployments, whole.freezes, _every_planned())
+    assert [len(whole.conflicts[x.pk]) for x in chain] == [1, 2, 2, 1]

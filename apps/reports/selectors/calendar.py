@@ -16,7 +16,7 @@ from apps.deployments.models import Deployment
 from apps.deployments.selectors.visibility import deployment_list
 from apps.environments.models import Environment, FreezeWindow
 from apps.environments.windows import window_occurrences
-from apps.reports.selectors.calendar_conflicts import MAX_EVENTS, calendar_conflicts, components_of, partners_of
+from apps.reports.selectors.calendar_conflicts import calendar_conflicts, partners_of
 from apps.reports.selectors.calendar_days import day_counts, first_per_day
 
 MONTH, WEEK = "month", "week"
@@ -224,11 +224,9 @@ def calendar_build(*, user, params, view: str = MONTH, anchor: dt.date | None = 
     environments = list(Environment.objects.filter(is_active=True).order_by("order", "name"))
     env_ids = [int(environment_filter)] if environment_filter and environment_filter.isdigit() else None
     freezes = calendar_freezes(start=start_at, end=end_at, environment_ids=env_ids)
-    components = components_of(sorted(d.pk for d in deployments if d.status in workflow.PLANNED))
-    planned = partners_of(_filtered(filterset, params), deployments, longest, components)
-    truncated = len(planned) > MAX_EVENTS
-    planned = planned[:MAX_EVENTS]
-    conflicts = calendar_conflicts(deployments, freezes, planned, components)
+    # the shown ones' partners, the shown ones among them with their components
+    planned, truncated = partners_of(_filtered(filterset, params), deployments, longest)
+    conflicts = calendar_conflicts(deployments, freezes, planned)
     for d in deployments:
         d.conflicts = conflicts.get(d.pk, [])
 

@@ -1,25 +1,24 @@
-"""The calendar's conflict check (DESIGN.md §2): the planned deployments a shown one can conflict with, read in one
-query, and the conflicts found among them."""
+"""The calendar's conflict check (DESIGN.md §2): the planned deployments a shown one can conflict with, read by its
+service and its environment around its own window, and the conflicts found among them."""
 
 import datetime as dt
-import operator
 from bisect import bisect_left
-from collections import defaultdict
-from functools import reduce
+from collections import Counter, defaultdict
 from typing import NamedTuple
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 
 from apps.core.for_each import CompiledForEach
 from apps.deployments import workflow
 from apps.deployments.models import Deployment
-from apps.reports.selectors.calendar_days import overlapping, window
+from apps.reports.selectors.calendar_days import ENVIRONMENT, overlapping, window
 
-MAX_EVENTS = 5000  # conflicts are looked for among at most this many planned deployments overlapping the shown ones
+MAX_EVENTS = 5000  # a shown deployment's partners are read up to this many rows (a partner and component) a query
+SERVICE, SERVICE_MARK = "service", -8_000_005  # a service's stand-in while the partners' query is compiled
 
 
 class PlannedWindow(NamedTuple):
-    """A planned deployment as the conflict check reads it (thousands per month at scale: no model instances)."""
+    """A planned deployment as the conflict check reads it (hundreds per month at scale: no model instances)."""
 
     pk: int
     reference: str
@@ -94,58 +93,53 @@ def calendar_conflicts(
     return dict(found)
 
 
-def _spans(deployments: list[Deployment]) -> list[tuple[dt.datetime, dt.datetime]]:
-    """The planned windows of the deployments still planned, overlapping ones merged: the times a partner of one of
-    them must overlap."""
-    windows = sorted(
-        (d.planned_start, d.planned_end)
-        for d in deployments
-        if d.status in workflow.PLANNED and d.planned_start is not None and d.planned_end is not None
-    )
-    spans: list[list] = []
-    for start, end in windows:
-        if spans and start < spans[-1][1]:
-            spans[-1][1] = max(spans[-1][1], end)
-        else:
-            spans.append([start, end])
-    return [(a, b) for a, b in spans]
-
-
 def partners_of(
-    qs: QuerySet[Deployment], shown: list[Deployment], longest: dt.timedelta, components: dict | None = None
-) -> list[PlannedWindow]:
-    """The planned deployments (of `qs`, as filtered) a conflict of the shown ones can be with: those overlapping one
-    of their windows (read through the planned start's index from each window's start less the longest window) that
-    are in an environment of a shown one allowing no parallel deployments, or that deploy a component a shown one
-    deploys (`components`: theirs, `components_of`, read here when not given) — the only ones `calendar_conflicts`
-    could pair them with. So the check reads the candidates of a conflict, not every deployment of the hours the shown
-    ones cover (thousands at ten million); at most MAX_EVENTS + 1 a window (more: truncated)."""
-    spans = _spans(shown)
-    if not spans:
-        return []
-    mine = [d for d in shown if d.status in workflow.PLANNED]
-    if components is None:
-        components = components_of(sorted(d.pk for d in mine))
-    theirs = sorted({c for ids in components.values() for c in ids})
-    serial = sorted({d.environment_id for d in mine if not d.environment.allows_parallel_deployments})
-    through = Deployment.component_versions.through
-    could = [Q(environment_id__in=serial)] if serial else []
-    if theirs:  # a list, not a sub-query: PostgreSQL would probe each candidate's component's every version
-        same = through.objects.filter(deployment_id=OuterRef("pk"), componentversion__component_id__in=theirs)
-        could.append(Q(Exists(same)))
-    if not could:
-        return []
-    planned, marks = overlapping(qs.filter(reduce(operator.or_, could), status__in=workflow.PLANNED))
-    columns = ("pk", "reference", "environment_id", "planned_start", "planned_end", "component_versions__component_id")
-    query = CompiledForEach(planned.order_by().values_list(*columns)[: MAX_EVENTS + 1], marks=marks, using=qs.db)
+    qs: QuerySet[Deployment], shown: list[Deployment], longest: dt.timedelta
+) -> tuple[list[PlannedWindow], bool]:
+    """The planned deployments (of `qs`, as filtered) a conflict of the shown ones can be with, and whether a shown
+    one's were cut at MAX_EVENTS rows: for each shown planned deployment, those of its service overlapping its window,
+    with their components (a deployment's versions are its service's: planning refuses others, so only these can
+    deploy one of its components), and those of its environment when that allows no parallel deployments — each read
+    through the service's or the environment's index on the planned start, from its start less the longest window
+    (`longest`). So a shown deployment costs the few its service and environment plan around it, not every deployment
+    of the hours the shown ones cover (thousands at ten million). The shown ones are among their own partners, read
+    with their components. Two queries (one when no shown one's environment is serial), each planned once."""
+    mine = [d for d in shown if d.status in workflow.PLANNED and d.planned_start is not None and d.planned_end]
+    serial = [d for d in mine if not d.environment.allows_parallel_deployments]
     found: dict[int, tuple] = {}
     parts: dict[int, set[int]] = defaultdict(set)
-    for _i, *row, component_id in query.rows([window(start, end, longest) for start, end in spans]):
-        found.setdefault(row[0], row)  # a window overlapping two spans is read for each; a row a component
-        if component_id is not None:
-            parts[row[0]].add(component_id)
+    truncated = False
+    for group, by_environment in ((mine, False), (serial, True)):
+        if not group:
+            continue
+        sets = [{**window(d.planned_start, d.planned_end, longest), **_key(d, by_environment)} for d in group]
+        read: Counter = Counter()
+        for i, *row in _partners_query(qs, by_environment).rows(sets):
+            read[i] += 1
+            component_id = None if by_environment else row.pop()  # the service's: a row a component
+            found.setdefault(row[0], row)  # a partner of two shown ones is read for each
+            if component_id is not None:
+                parts[row[0]].add(component_id)
+        truncated = truncated or any(n > MAX_EVENTS for n in read.values())
     partners = [PlannedWindow(*row, frozenset(parts[pk])) for pk, row in found.items()]
-    return sorted(partners, key=lambda p: (p.planned_start, p.pk))
+    return sorted(partners, key=lambda p: (p.planned_start, p.pk)), truncated
+
+
+def _key(deployment: Deployment, by_environment: bool) -> dict[str, int]:
+    return {ENVIRONMENT: deployment.environment_id} if by_environment else {SERVICE: deployment.service_id}
+
+
+def _partners_query(qs: QuerySet[Deployment], by_environment: bool) -> CompiledForEach:
+    """The planned deployments of `qs` overlapping a window, of an environment (`by_environment`: none of their
+    components, another service's cannot share one) or of a service (with a row per component), at most
+    MAX_EVENTS + 1 rows a window."""
+    planned, marks = overlapping(qs.filter(status__in=workflow.PLANNED), by_environment=by_environment)
+    columns = ["pk", "reference", "environment_id", "planned_start", "planned_end"]
+    if not by_environment:
+        planned, marks = planned.filter(service_id=SERVICE_MARK), {**marks, SERVICE: SERVICE_MARK}
+        columns.append("component_versions__component_id")
+    rows = planned.order_by().values_list(*columns)
+    return CompiledForEach(rows[: MAX_EVENTS + 1], marks=marks, using=qs.db)
 
 
 def components_of(deployment_ids: list[int]) -> dict[int, set[int]]:
