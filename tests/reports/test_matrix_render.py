@@ -8,7 +8,7 @@ from django.template import Context, Template
 from django.utils import timezone
 
 from apps.reports.selectors.matrix import Cell, MatrixData, MatrixRow
-from apps.reports.templatetags.matrix_tags import matrix_rows
+from apps.reports.templatetags.matrix_tags import matrix_rows, matrix_service_options
 
 # the rows as the page's template drew them before matrix_rows
 TEMPLATE_ROWS = """{% load deployments_tags %}{% for row in matrix.rows %}
@@ -84,3 +84,17 @@ def test_no_rows_draws_the_empty_row():
     # then both draw the one row saying so, across the table
     assert drawn == expected
     assert 'colspan="3"' in drawn
+
+
+@pytest.mark.parametrize("selected", ["", "12", "7", "abc"])
+def test_the_service_options_drawn_in_python_are_the_templates(selected):
+    # given services (one name to escape) and the request's service
+    services = [(7, "Payroll"), (12, 'Shop <&> "web"'), (130, "Zeta's")]
+    # when the options are drawn by matrix_service_options and by the template's loop
+    drawn = matrix_service_options(services, selected)
+    expected = Template(
+        '{% for pk, name in services %}<option value="{{ pk }}"{% if selected_service == pk|stringformat:"s" %}'
+        " selected{% endif %}>{{ name }}</option>{% endfor %}"
+    ).render(Context({"services": services, "selected_service": selected}))
+    # then they are the same
+    assert drawn == expected
