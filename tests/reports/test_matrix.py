@@ -1,5 +1,6 @@
 """What is where: the version in each environment, the last deployment, what is on its way; scope; query count."""
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -155,3 +156,37 @@ def test_the_matrix_shows_statuses_by_their_labels(rec):
     assert '<span class="badge text-bg-warning">Approved</span>' in html
     assert f"{w.completed.reference}</a> Completed" in html
     assert ">approved<" not in html and "</a> completed" not in html
+
+
+def test_the_versions_of_a_page_of_services_are_read_from_its_services_components_only(rec):
+    # given shop-web completed in test (the rec world) and payroll completed in staging
+    w = rec
+    advance(w.other_deployment, to=Status.COMPLETED, manager=UserFactory(roles=["manager"]))
+    # when the manager reads the matrix by service
+    with CaptureQueriesContext(connection) as ctx:
+        data = matrix_build(user=w.users["manager"])
+    # then the versions' query joins only the components of the page's services (not every component and version),
+    # and the versions are there
+    versions = [q["sql"] for q in ctx.captured_queries if '"catalog_componentversion"' in q["sql"]]
+    assert len(versions) == 1
+    assert '"catalog_servicecomponent"."service_id" IN' in versions[0]
+    assert [v["version"] for v in _cell(data, "Online shop", w.env_test).versions] == ["1.0.0"]
+    assert [v["version"] for v in _cell(data, "Payroll", w.other_deployment.environment).versions] == ["3.2.0"]
+
+
+@pytest.mark.parametrize("by", ["service", "component"])
+def test_past_a_number_of_rows_their_labels_are_read_without_naming_them(rec, monkeypatch, by):
+    # given payroll completed in staging: two services, two components with something to show
+    w = rec
+    advance(w.other_deployment, to=Status.COMPLETED, manager=UserFactory(roles=["manager"]))
+    by_id = matrix_build(user=w.users["manager"], by=by)
+    # when the labels are read whole past one row
+    monkeypatch.setattr(matrix, "LABELS_BY_ID", 1)
+    with CaptureQueriesContext(connection) as ctx:
+        read_all = matrix_build(user=w.users["manager"], by=by)
+    # then the rows and their labels are the same, from a query that names no rows
+    assert [(r.key, r.label, r.service) for r in read_all.rows] == [(r.key, r.label, r.service) for r in by_id.rows]
+    assert len(read_all.rows) == 2
+    table = '"catalog_servicecomponent"' if by == "component" else '"catalog_service"'
+    labels = [q["sql"] for q in ctx.captured_queries if f" FROM {table}" in q["sql"]]
+    assert labels and all(" IN (" not in sql for sql in labels)
