@@ -260,6 +260,36 @@ def test_first_deployment_of_a_version_to_this_kind_of_environment(records):
     assert (factor.value, factor.contribution) == ("1 of 2 new", 7.5)
 
 
+def test_whether_a_version_was_deployed_before_is_read_as_whether_not_how_often(records):
+    from apps.deployments.risk import selectors
+
+    # given a version completed three times in test environments, once by a removal, and a version never completed
+    r = records
+    known, new = r["version"], ComponentVersionFactory(component=r["component"], version="2.1.0")
+    for days_ago in (200, 100, 50):
+        _finished({**r, "env": EnvironmentFactory(kind=EnvironmentKind.TEST)}, days_ago=days_ago, versions=[known])
+    _finished(r, days_ago=20, versions=[new], action="remove")
+    r["plan"].component_versions.set([known, new])
+    # when the counts behind the score are read
+    facts = selectors._Facts(
+        service_id=r["service"].pk,
+        model_id=None,
+        environment_id=r["env"].pk,
+        kind=EnvironmentKind.TEST,
+        exclude_pk=r["plan"].pk,
+        component_ids=(r["component"].pk,),
+        version_ids=(known.pk, new.pk),
+        user_ids=(),
+        as_of=AS_OF,
+    )
+    counts = selectors._counts(facts)
+    # then each version's column says whether it was completed before (the first deployment found is enough), not
+    # how often, and the removal does not count
+    assert (counts["version_0"], counts["version_1"]) == (1, 0)
+    factor = _score(r["plan"])["first_to_environment_kind"]
+    assert factor.value == "1 of 2 new"
+
+
 def test_the_least_experienced_practitioner_in_the_environment_counts(records):
     # given Pat with two deployments finished in the environment this year (and one elsewhere, one two years ago),
     # and Sam with six
