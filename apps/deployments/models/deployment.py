@@ -40,6 +40,20 @@ class Channel(models.TextChoices):
     SYSTEM = "system", "System"
 
 
+HISTORY_UNINDEXED = (
+    "reference",
+    "model",
+    "stage",
+    "service",
+    "environment",
+    "requester",
+    "manager",
+    "supplier",
+    "released_by",
+    "pilot_confirmed_by",
+)
+
+
 class Deployment(models.Model):
     """Moving component versions into (or removing them from) an environment, under a deployment model."""
 
@@ -47,17 +61,22 @@ class Deployment(models.Model):
     title = models.CharField(max_length=200)
     action = models.CharField(max_length=10, choices=Action.choices, default=Action.DEPLOY)
     trigger = models.CharField(max_length=20, choices=Trigger.choices, default=Trigger.RELEASE)
+    # the foreign keys' own indexes: none where an index of Meta leads with the key (dep_model_start,
+    # dep_service_start, dep_env_start, dep_requester_start), a partial one where most rows hold none (Meta's
+    # dep_*_set): a new deployment is written into eight indexes fewer
     model = models.ForeignKey(
-        DeploymentModel, null=True, blank=True, on_delete=models.PROTECT, related_name="deployments"
+        DeploymentModel, null=True, blank=True, on_delete=models.PROTECT, related_name="deployments", db_index=False
     )
-    stage = models.ForeignKey(ModelStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="deployments")
+    stage = models.ForeignKey(
+        ModelStage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="deployments", db_index=False)
     component_versions = models.ManyToManyField(ComponentVersion, related_name="deployments", blank=True)
-    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="deployments")
+    environment = models.ForeignKey(Environment, on_delete=models.PROTECT, related_name="deployments", db_index=False)
     change_ref = models.CharField("Change record", max_length=100, blank=True)
     release_ref = models.CharField("Release record", max_length=100, blank=True)
     requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_deployments"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="requested_deployments", db_index=False
     )
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -68,7 +87,9 @@ class Deployment(models.Model):
         verbose_name="deployment manager",
     )
     practitioners = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="assigned_deployments", blank=True)
-    supplier = models.ForeignKey(Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments")
+    supplier = models.ForeignKey(
+        Supplier, null=True, blank=True, on_delete=models.SET_NULL, related_name="deployments", db_index=False
+    )
     planned_start = models.DateTimeField(null=True, blank=True)
     planned_end = models.DateTimeField(null=True, blank=True)
     actual_start = models.DateTimeField(null=True, blank=True)
@@ -89,7 +110,13 @@ class Deployment(models.Model):
     # the release to users, recorded beside the status (a completed deployment may stay "deployed, not released")
     released_at = models.DateTimeField(null=True, blank=True, editable=False)
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
     knowledge_links = models.JSONField(
         default=list, blank=True, validators=[validate_http_urls], help_text="Knowledge articles the handover links."
@@ -97,7 +124,13 @@ class Deployment(models.Model):
     override_count = models.PositiveIntegerField(default=0, editable=False)
     # Under a model in pilot, a deployment manager confirms each completed run (model testing, DESIGN.md §2)
     pilot_confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
     )
     pilot_confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
     pilot_comment = models.TextField(blank=True, editable=False)
@@ -111,7 +144,11 @@ class Deployment(models.Model):
     risk_scored_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    history = HistoricalRecords(excluded_fields=["updated_at", "risk_score", "risk_factors", "risk_scored_at"])
+    # the history is read by deployment (its id) and date alone: its copies of the keys and the reference need no index
+    history = HistoricalRecords(
+        excluded_fields=["updated_at", "risk_score", "risk_factors", "risk_scored_at"],
+        no_db_index=[*HISTORY_UNINDEXED],
+    )
 
     class Meta:
         ordering = ["-planned_start", "-id"]
@@ -137,6 +174,11 @@ class Deployment(models.Model):
             models.Index(fields=["status", "actual_end"], name="dep_status_end"),  # KPIs: finished in a period
             models.Index(fields=["service", "environment", "status", "actual_end"], name="dep_restore"),
             models.Index(fields=["-risk_score", "-id"], name="dep_risk_id"),  # the register sorted by risk
+            # the keys most deployments leave empty, for what deletes or filters by one of them
+            *(
+                models.Index(fields=[key], name=f"dep_{key}_set", condition=models.Q(**{f"{key}__isnull": False}))
+                for key in ("stage", "supplier", "released_by", "pilot_confirmed_by")
+            ),
             # conflicts: the deployments holding a window that overlaps a plan (a few thousand open among millions)
             models.Index(
                 fields=["environment", "planned_end"],
