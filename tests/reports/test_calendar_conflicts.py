@@ -120,21 +120,29 @@ def test_a_shown_deployments_partners_are_read_from_its_service_and_its_serial_e
     assert not cal.truncated
 
 
-def test_the_check_is_cut_only_where_one_shown_deployment_has_more_partners_than_it_reads(world, monkeypatch):
-    # given four approved deployments in production in a chain, each overlapping the one before and after
+def test_the_check_is_cut_only_where_one_stretch_has_more_partners_than_it_reads(world, monkeypatch):
+    # given two overlapping approved deployments in production and two in staging (neither allows parallel
+    # deployments), of two services
     w = world
     day = (w.deployment.planned_start + dt.timedelta(days=40)).replace(hour=0, minute=0, second=0, microsecond=0)
-    chain = [_approved(w, day, h, h + 1.5, environment=w.env_prod, service=w.service) for h in (1, 2, 3, 4)]
+    pairs = [
+        _approved(w, day, h, h + 1.5, environment=env, service=service)
+        for env, service in ((w.env_prod, w.service), (w.env_staging, w.other_service))
+        for h in (1, 2)
+    ]
     counts_rebuild()
     found = {}
-    for limit in (3, 2):
-        # when the calendar reads at most `limit` rows a shown deployment (the middle two have three with themselves)
+    for limit in (2, 1):
+        # when the calendar reads at most `limit` rows a stretch (each environment's and service's holds two)
         monkeypatch.setattr(conflicts_selectors, "MAX_EVENTS", limit)
         monkeypatch.setattr(calendar_selectors, "MAX_EVENTS", limit, raising=False)  # where the range's were counted
         found[limit], _read = _build(w, day, monkeypatch)
-    # then the check is cut only when one of them has more, and finds every conflict otherwise
-    whole, cut = found[3], found[2]
-    assert [x.pk for x in whole.deployments] == [x.pk for x in chain]
+    # then the check is cut only when one of them holds more, and finds every conflict otherwise
+    whole, cut = found[2], found[1]
+    assert {x.pk for x in whole.deployments} == {x.pk for x in pairs}
     assert (whole.truncated, cut.truncated) == (False, True)
     assert whole.conflicts == calendar_conflicts(whole.deployments, whole.freezes, _every_planned())
-    assert [len(whole.conflicts[x.pk]) for x in chain] == [1, 2, 2, 1]
+    assert [whole.conflicts[x.pk] for x in pairs] == [
+        [f"Overlaps {other.reference} in {other.environment}, which allows no parallel deployments."]
+        for other in (pairs[1], pairs[0], pairs[3], pairs[2])
+    ]

@@ -96,28 +96,29 @@ def calendar_conflicts(
 def partners_of(
     qs: QuerySet[Deployment], shown: list[Deployment], longest: dt.timedelta
 ) -> tuple[list[PlannedWindow], bool]:
-    """The planned deployments (of `qs`, as filtered) a conflict of the shown ones can be with, and whether a shown
-    one's were cut at MAX_EVENTS rows: for each shown planned deployment, those of its service overlapping its window,
+    """The planned deployments (of `qs`, as filtered) a conflict of the shown ones can be with, and whether some were
+    cut at MAX_EVENTS rows a stretch: for each shown planned deployment, those of its service overlapping its window,
     with their components (a deployment's versions are its service's: planning refuses others, so only these can
-    deploy one of its components), and those of its environment when that allows no parallel deployments — each read
-    through the service's or the environment's index on the planned start, from its start less the longest window
-    (`longest`). So a shown deployment costs the few its service and environment plan around it, not every deployment
-    of the hours the shown ones cover (thousands at ten million). The shown ones are among their own partners, read
-    with their components. Two queries (one when no shown one's environment is serial), each planned once."""
+    deploy one of its components), and those of its environment when that allows no parallel deployments — each
+    read through the service's or the environment's index on the planned start, from its start less the longest
+    window (`longest`), the overlapping windows of one service (or environment) read as one stretch. So a shown
+    deployment costs the few its service and environment plan around it, not every deployment of the hours the shown
+    ones cover (thousands at ten million). The shown ones are among their own partners, read with their components.
+    Two queries (one when no shown one's environment is serial), each planned once."""
     mine = [d for d in shown if d.status in workflow.PLANNED and d.planned_start is not None and d.planned_end]
     serial = [d for d in mine if not d.environment.allows_parallel_deployments]
     found: dict[int, tuple] = {}
     parts: dict[int, set[int]] = defaultdict(set)
     truncated = False
-    for group, by_environment in ((mine, False), (serial, True)):
-        if not group:
+    for group, key in ((mine, SERVICE), (serial, ENVIRONMENT)):
+        sets = [{**window(start, end, longest), key: value} for value, start, end in _stretches(group, key)]
+        if not sets:
             continue
-        sets = [{**window(d.planned_start, d.planned_end, longest), **_key(d, by_environment)} for d in group]
         read: Counter = Counter()
-        for i, *row in _partners_query(qs, by_environment).rows(sets):
+        for i, *row in _partners_query(qs, by_environment=key == ENVIRONMENT).rows(sets):
             read[i] += 1
-            component_id = None if by_environment else row.pop()  # the service's: a row a component
-            found.setdefault(row[0], row)  # a partner of two shown ones is read for each
+            component_id = row.pop() if key == SERVICE else None  # the service's: a row a component
+            found.setdefault(row[0], row)  # a partner of two stretches is read for each
             if component_id is not None:
                 parts[row[0]].add(component_id)
         truncated = truncated or any(n > MAX_EVENTS for n in read.values())
@@ -125,11 +126,22 @@ def partners_of(
     return sorted(partners, key=lambda p: (p.planned_start, p.pk)), truncated
 
 
-def _key(deployment: Deployment, by_environment: bool) -> dict[str, int]:
-    return {ENVIRONMENT: deployment.environment_id} if by_environment else {SERVICE: deployment.service_id}
+def _stretches(deployments: list[Deployment], key: str) -> list[tuple[int, dt.datetime, dt.datetime]]:
+    """(service or environment id, start, end) of the deployments' planned windows, those of one service (or
+    environment) that overlap merged: a partner of one of them overlaps its stretch, and is read once for it (an
+    environment's shown deployments of a day mostly follow each other)."""
+    attribute = "service_id" if key == SERVICE else "environment_id"
+    stretches: list[list] = []
+    for d in sorted(deployments, key=lambda d: (getattr(d, attribute), d.planned_start)):
+        value = getattr(d, attribute)
+        if stretches and stretches[-1][0] == value and d.planned_start < stretches[-1][2]:
+            stretches[-1][2] = max(stretches[-1][2], d.planned_end)
+        else:
+            stretches.append([value, d.planned_start, d.planned_end])
+    return [(value, start, end) for value, start, end in stretches]
 
 
-def _partners_query(qs: QuerySet[Deployment], by_environment: bool) -> CompiledForEach:
+def _partners_query(qs: QuerySet[Deployment], *, by_environment: bool) -> CompiledForEach:
     """The planned deployments of `qs` overlapping a window, of an environment (`by_environment`: none of their
     components, another service's cannot share one) or of a service (with a row per component), at most
     MAX_EVENTS + 1 rows a window."""
