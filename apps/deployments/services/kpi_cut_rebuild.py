@@ -23,7 +23,8 @@ def _cut_sql(daily: str, cut: str) -> str:
     """PostgreSQL: INSERT the rows per service and supplier of the daily rows of the days [%(a)s, %(b)s) in one
     statement — each daily row counted towards its service and its supplier (none without one), per environment and
     model, every environment, every model and both; the counters summed and each sketch's buckets added up, as
-    `cut_difference` adds them."""
+    `cut_difference` adds them. Most rows add up a single daily row (a service's day in one environment and model):
+    those take its sketches as they are, and only the rows of several have their buckets added up."""
     key = "s.day, s.cut, s.cut_id, s.e, s.m"
     ctes = [
         "src AS (SELECT d.day, c.cut, c.cut_id, f.e, f.m, "  # noqa: S608 (table names and constants only)
@@ -33,14 +34,21 @@ def _cut_sql(daily: str, cut: str) -> str:
         f"CROSS JOIN LATERAL (VALUES (d.environment_id, d.model_id), ({ALL}, d.model_id), "
         f"(d.environment_id, {ALL}), ({ALL}, {ALL})) AS f (e, m) "
         "WHERE d.day >= %(a)s AND d.day < %(b)s AND c.cut_id <> 0)",
-        f"c AS (SELECT {key}, "  # noqa: S608
+        f"c AS (SELECT {key}, count(*) AS rows, "  # noqa: S608
         + ", ".join(f"SUM(s.{c}) AS {c}" for c in COUNTERS)
+        + ", "
+        + ", ".join(f"(array_agg(s.{field}))[1] AS one_{field}" for field in SKETCHES)
         + f" FROM src AS s GROUP BY {key})",
+        # the daily rows of the rows that add up several
+        f"many AS (SELECT {key}, "  # noqa: S608
+        + ", ".join(f"s.{name}" for name in (*(SKETCH_COUNTS[f] for f in SKETCHES), *SKETCHES))
+        + " FROM src AS s JOIN c AS r ON (r.day, r.cut, r.cut_id, r.e, r.m) = (s.day, s.cut, s.cut_id, s.e, s.m) "
+        "AND r.rows > 1)",
     ]
     for field in SKETCHES:
         ctes.append(
             f"b_{field} AS (SELECT {key}, j.key AS k, SUM((j.value->>0)::bigint)::bigint AS n, "  # noqa: S608
-            f"SUM((j.value->>1)::bigint)::bigint AS t FROM src AS s, jsonb_each(s.{field}) AS j "
+            f"SUM((j.value->>1)::bigint)::bigint AS t FROM many AS s, jsonb_each(s.{field}) AS j "
             f"WHERE s.{SKETCH_COUNTS[field]} > 0 GROUP BY {key}, j.key)"
         )
         ctes.append(
@@ -51,12 +59,17 @@ def _cut_sql(daily: str, cut: str) -> str:
         "= (c.day, c.cut, c.cut_id, c.e, c.m)"
         for field in SKETCHES
     )
+    # a single daily row's sketch is its own (the added-up buckets of a row with none counted are none)
+    sketches = ", ".join(
+        f"CASE WHEN c.rows = 1 THEN CASE WHEN c.{SKETCH_COUNTS[field]} > 0 THEN c.one_{field} ELSE '{{}}'::jsonb END "
+        f"ELSE COALESCE(k_{field}.sk, '{{}}'::jsonb) END"
+        for field in SKETCHES
+    )
     return (
         f"WITH {', '.join(ctes)} "  # noqa: S608
         f"INSERT INTO {cut} ({', '.join(CUT_COLUMNS)}, {', '.join(COUNTERS)}, {', '.join(SKETCHES)}) "
-        f"SELECT c.day, c.cut, c.cut_id, c.e, c.m, {', '.join(f'c.{name}' for name in COUNTERS)}, "
-        + ", ".join(f"COALESCE(k_{field}.sk, '{{}}'::jsonb)" for field in SKETCHES)
-        + f" FROM c {joins}"
+        f"SELECT c.day, c.cut, c.cut_id, c.e, c.m, {', '.join(f'c.{name}' for name in COUNTERS)}, {sketches} "
+        f"FROM c {joins}"
     )
 
 

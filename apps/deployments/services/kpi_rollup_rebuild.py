@@ -265,9 +265,11 @@ def _period_sql(grain: str, dims: tuple, tables: tuple) -> str:
 
 def _period_all_sql(grain: str, tables: tuple) -> str:
     """PostgreSQL: INSERT the period rows of `grain` of every dimension at once for the source rows per environment
-    and model of the days [%(a)s, %(b)s) — each source row and each sketch read once, then counted towards its own
-    key, every environment, every model, both, and its model's level rows (a bulk load's `period_add`; the rebuild
-    keeps one statement a dimension, so a test compares the two)."""
+    and model of the days [%(a)s, %(b)s) — each source row and each sketch read once and added up per period,
+    environment and model first, then those sums counted towards their own key, every environment, every model, both,
+    and their model's level rows (a bulk load's `period_add`; the rebuild keeps one statement a dimension, so a test
+    compares the two). Adding up before fanning out: a week's or a month's day rows, and a busy day's rows per
+    service and supplier, are fanned out six times as a few sums instead of as each row."""
     _daily, period, filed = tables
     source, day, where, _env, _model = _source(grain, ("environment_id", "model_id"), tables)
     fans = {
@@ -281,17 +283,19 @@ def _period_all_sql(grain: str, tables: tuple) -> str:
         + f" FROM {source} WHERE {where} AND d.{day} >= %(a)s AND d.{day} < %(b)s)",
         f"lvmap AS (SELECT fl.model_id AS m0, lv.k AS lk FROM {filed} AS fl "  # noqa: S608
         f"JOIN ({_levels_sql()}) AS lv ON lv.level = fl.automation_level)",
+        f"c0 AS (SELECT x.s, x.e0, x.m0, {sums} FROM base AS x GROUP BY x.s, x.e0, x.m0)",  # noqa: S608
         "c AS ("  # noqa: S608
         + " UNION ALL ".join(
-            f"SELECT x.s, f.e, f.m, {sums} FROM base AS x {fan} GROUP BY x.s, f.e, f.m"  # noqa: S608
+            f"SELECT x.s, f.e, f.m, {sums} FROM c0 AS x {fan} GROUP BY x.s, f.e, f.m"  # noqa: S608
             for fan in fans.values()
         )
         + ")",
     ]
     for field in SKETCHES:
         ctes.append(
-            f"j_{field} AS (SELECT b.s, b.e0, b.m0, j.key AS k, (j.value->>0)::bigint AS n, "  # noqa: S608
-            f"(j.value->>1)::bigint AS t FROM base AS b, jsonb_each(b.{field}) AS j WHERE b.{SKETCH_COUNTS[field]} > 0)"
+            f"j_{field} AS (SELECT b.s, b.e0, b.m0, j.key AS k, SUM((j.value->>0)::bigint)::bigint AS n, "  # noqa: S608
+            f"SUM((j.value->>1)::bigint)::bigint AS t FROM base AS b, jsonb_each(b.{field}) AS j "
+            f"WHERE b.{SKETCH_COUNTS[field]} > 0 GROUP BY b.s, b.e0, b.m0, j.key)"
         )
         ctes.append(
             f"b_{field} AS ("  # noqa: S608
