@@ -23,19 +23,23 @@ from apps.core.db import prepared_cursor
 
 class Marks:
     """Where the stand-ins of `marks` (name → a stand-in value) stand among the `params` of a compiled text, so that
-    each call puts its own values there. A datetime goes to the database as the backend adapts it (SQLite: as
-    text), so its stand-in is looked for adapted alike. Each stand-in must be found at least once."""
+    each call puts its own values there. A datetime or a date goes to the database as the backend adapts it (SQLite:
+    as text), so its stand-in is looked for adapted alike; an integer is found also where the backend typed it
+    (psycopg's `Int4`, for an IntegerField's value on PostgreSQL), and each call's value is typed alike there. Each
+    stand-in must be found at least once."""
 
     def __init__(self, params, marks: dict[str, object], *, using: str):
         ops = connections[using].ops
         self.params = tuple(params)
         self.adapt = {
-            name: ops.adapt_datetimefield_value for name, mark in marks.items() if isinstance(mark, dt.datetime)
+            name: ops.adapt_datetimefield_value if isinstance(mark, dt.datetime) else ops.adapt_datefield_value
+            for name, mark in marks.items()
+            if isinstance(mark, dt.date)  # a datetime is a date too
         }
         self.slots = {}
         for name, mark in marks.items():
             mark = self.adapt[name](mark) if name in self.adapt else mark
-            self.slots[name] = [i for i, p in enumerate(self.params) if type(p) is type(mark) and p == mark]
+            self.slots[name] = [i for i, p in enumerate(self.params) if _same(p, mark)]
         if not all(self.slots.values()):
             raise ValueError(f"a mark was not found in the query's parameters: {self.slots}")
 
@@ -45,8 +49,16 @@ class Marks:
         for name, slots in self.slots.items():
             value = self.adapt[name](values[name]) if name in self.adapt else values[name]
             for i in slots:
-                params[i] = value
+                typed = type(self.params[i])
+                params[i] = typed(value) if typed is not int and isinstance(value, int) else value
         return params
+
+
+def _same(param, mark) -> bool:
+    """Whether `param` is the stand-in `mark`: of its type (an integer: of a subclass of int too, not a bool)."""
+    if type(mark) is int:
+        return isinstance(param, int) and not isinstance(param, bool) and param == mark
+    return type(param) is type(mark) and param == mark
 
 
 class CompiledQuery:

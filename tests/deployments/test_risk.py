@@ -8,6 +8,7 @@ import pytest
 from apps.deployments.risk.score import FACTORS, RiskInputs, risk_assess
 from apps.deployments.risk.selectors import risk_inputs
 from apps.deployments.risk.services import deployment_risk_assess
+from apps.deployments.services.practitioner_counts import practitioner_counts_rebuild
 from apps.deployments.workflow import Status
 from apps.environments.models import EnvironmentKind
 from tests.factories.accounts import UserFactory
@@ -302,6 +303,7 @@ def test_the_least_experienced_practitioner_in_the_environment_counts(records):
     _finished(r, days_ago=800, practitioners=[pat])
     for days in range(1, 7):
         _finished(r, days_ago=days * 7, practitioners=[sam])
+    practitioner_counts_rebuild()  # the rows were written as they are, not through the transitions that keep the counts
     r["plan"].practitioners.set([pat, sam])
     # then Pat's two of five give 60 % of 15 points
     factor = _score(r["plan"])["practitioner_experience"]

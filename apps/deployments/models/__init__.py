@@ -1,12 +1,13 @@
 """The deployments app's models, one module per part: the deployment itself, what the process records on it, its
-timeline, its step plan, the alignment ratings, the KPI rollup, the calendar's day counts and the backlog, the risk
-back-test, the "what is where" snapshot and the inbound calls' replay guards. Every model is exported here:
-`from apps.deployments.models import Deployment`."""
+timeline, its step plan, the alignment ratings, the KPI rollup, the calendar's day counts, the backlog and the
+practitioners' finished deployments, the risk back-test, the "what is where" snapshot and the inbound calls' replay
+guards. Every model is exported here: `from apps.deployments.models import Deployment`."""
 
 from apps.deployments.models.alignment import AlignmentRating, AlignmentRole
 from apps.deployments.models.calendar_days import (
     DeploymentCalendarDay,
     DeploymentPendingCount,
+    DeploymentPractitionerCount,
     DeploymentStatusCount,
 )
 from apps.deployments.models.deployment import (
@@ -73,6 +74,7 @@ __all__ = [
     "DeploymentEvent",
     "DeploymentProblem",
     "DeploymentPendingCount",
+    "DeploymentPractitionerCount",
     "DeploymentStatusCount",
     "DeploymentStep",
     "EventKind",

@@ -1,8 +1,9 @@
 """Counts kept so that a page reads rows bounded by what it shows: the calendar's day counts (per UTC day, environment
 and status, the deployments planned to overlap the day: a day's "+N more"), the deployments per status now (the
-KPIs' backlog) and the deployments pending approval (the home page's "awaiting my approval") — kept by the services
-that create a deployment, change its status or re-plan it (apps/deployments/services/calendar_days.py) and rebuilt
-by `kpi_rollup_rebuild`."""
+KPIs' backlog), the deployments pending approval (the home page's "awaiting my approval") — kept by the services
+that create a deployment, change its status or re-plan it (apps/deployments/services/calendar_days.py) — and the
+practitioners' finished deployments per environment and day (the risk's experience factor;
+apps/deployments/services/practitioner_counts.py); all rebuilt by `kpi_rollup_rebuild`."""
 
 from django.db import models
 
@@ -77,3 +78,25 @@ class DeploymentPendingCount(models.Model):
 
     def __str__(self) -> str:
         return f"pending env {self.environment_id} svc {self.service_id} stage {self.stage_id} by {self.requester_id}"
+
+
+class DeploymentPractitionerCount(models.Model):
+    """How many deployments a practitioner (user) was assigned to that finished (workflow.FINISHED) in one
+    environment on one UTC day (by actual end). The risk's experience factor adds up a year of a practitioner's days
+    (at most 365 rows per practitioner, however many deployments there are) and counts only the two days the year's
+    bounds cut through from the deployments (apps/deployments/risk/selectors.py). Plain integer keys, like the
+    others'. The unique key's index (practitioner, environment, day) is the one the read walks: a practitioner's
+    days in an environment, in order."""
+
+    user_id = models.IntegerField()
+    environment_id = models.IntegerField()
+    day = models.DateField()
+    deployments = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user_id", "environment_id", "day"], name="practitioner_count_one_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"user {self.user_id} env {self.environment_id} {self.day}: {self.deployments}"

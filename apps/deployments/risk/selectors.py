@@ -1,21 +1,22 @@
 """The record reads behind a risk score, as of one moment: only what had finished (or was opened) before it counts,
 so a historical deployment is scored on what was known when it was planned. Three queries at most, whatever the
 history holds: the counts (failure rates, the components' incidents, the versions done, the practitioners'
-experience, the freeze windows near) in one, each of its parts narrowed by an indexed column (model, service,
-environment) and the window's dates; the freezes' occurrences when a freeze window is near; the maintenance windows
-when the environment requires one."""
+experience — its whole days from the counts kept per practitioner, environment and day, the two days the year's
+bounds cut through from the deployments —, the freeze windows near) in one, each of its parts narrowed by an indexed
+column (model, service, environment, practitioner) and the window's dates; the freezes' occurrences when a freeze
+window is near; the maintenance windows when the environment requires one."""
 
 import datetime as dt
 import functools
 from dataclasses import dataclass
 
 from django.db import router
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Sum, Value
 
 from apps.catalog.models import ComponentVersion
 from apps.core.compiled import CompiledCrossJoin
 from apps.deployments import workflow
-from apps.deployments.models import Action, Deployment
+from apps.deployments.models import Action, Deployment, DeploymentPractitionerCount
 from apps.deployments.risk.score import EXPERIENCE_DAYS, NEAR_FREEZE_HOURS, WINDOW_DAYS, RiskInputs
 from apps.environments.selectors import freeze_conflicts, freeze_windows_during, maintenance_window_covers
 
@@ -120,22 +121,60 @@ def _versions_done(f: _Facts):
     )
 
 
+def _experience_bounds(as_of: dt.datetime) -> dict:
+    """The year before `as_of` cut at UTC midnights: its first and last days (those of its bounds), the end of the
+    first and the start of the last. The days strictly between are whole days of the year."""
+    year_ago = as_of - dt.timedelta(days=EXPERIENCE_DAYS)
+    first_day, last_day = year_ago.astimezone(dt.UTC).date(), as_of.astimezone(dt.UTC).date()
+    midnight = dt.time(tzinfo=dt.UTC)
+    return {
+        "year_ago": year_ago,
+        "first_day": first_day,
+        "first_day_end": dt.datetime.combine(first_day + dt.timedelta(days=1), midnight),
+        "last_day": last_day,
+        "last_day_start": dt.datetime.combine(last_day, midnight),
+    }
+
+
 def _experience(f: _Facts):
     """Per practitioner (a column `practitioner_<i>` for the i-th of `user_ids`): deployments finished in the
-    environment over the past year before `as_of` (None without practitioners)."""
+    environment on the whole days of the past year before `as_of`, from the kept counts (a row per practitioner and
+    day, at most 365 each, however many deployments there are); `_experience_edges` adds the two days the year's
+    bounds cut through (None without practitioners)."""
     if not f.user_ids:
         return None
-    through = Deployment.practitioners.through
-    done = through.objects.filter(
+    bounds = _experience_bounds(f.as_of)
+    kept = DeploymentPractitionerCount.objects.filter(
+        user_id__in=f.user_ids,
+        environment_id=f.environment_id,
+        day__gt=bounds["first_day"],
+        day__lt=bounds["last_day"],
+    )
+    return _one_row(
+        kept,
+        **{f"practitioner_{i}": Sum("deployments", filter=Q(user_id=pk)) for i, pk in enumerate(f.user_ids)},
+    )
+
+
+def _experience_edges(f: _Facts):
+    """Per practitioner (`practitioner_edge_<i>`): deployments finished in the environment from the year's start to
+    the end of its first day, and from the start of `as_of`'s day to `as_of`, counted from the deployments (two
+    days' worth), so that with `_experience` the count is exactly that of the year before `as_of`, to the
+    microsecond (None without practitioners)."""
+    if not f.user_ids:
+        return None
+    bounds = _experience_bounds(f.as_of)
+    end = "deployment__actual_end"
+    done = Deployment.practitioners.through.objects.filter(
+        Q(**{f"{end}__gte": bounds["year_ago"], f"{end}__lt": bounds["first_day_end"]})
+        | Q(**{f"{end}__gte": bounds["last_day_start"], f"{end}__lt": f.as_of}),
         user_id__in=f.user_ids,
         deployment__environment_id=f.environment_id,
         deployment__status__in=FINISHED,
-        deployment__actual_end__gte=f.as_of - dt.timedelta(days=EXPERIENCE_DAYS),
-        deployment__actual_end__lt=f.as_of,
     )
     return _one_row(
         done,
-        **{f"practitioner_{i}": Count("deployment_id", filter=Q(user_id=pk)) for i, pk in enumerate(f.user_ids)},
+        **{f"practitioner_edge_{i}": Count("deployment_id", filter=Q(user_id=pk)) for i, pk in enumerate(f.user_ids)},
     )
 
 
@@ -150,7 +189,8 @@ def _freeze_windows(f: _Facts):
 
 def _counts_parts(f: _Facts) -> list:
     """The one-row aggregates behind the score: the service's and the model's failure counts, the components'
-    record, the versions done, the practitioners' experience and the freeze windows near (those that apply)."""
+    record, the versions done, the practitioners' experience (whole days kept, the two edge days counted) and the
+    freeze windows near (those that apply)."""
     parts = [
         _failure_counts(_known(Deployment.objects.filter(service_id=f.service_id), f.as_of, f.exclude_pk), "service"),
         _failure_counts(_known(Deployment.objects.filter(model_id=f.model_id), f.as_of, f.exclude_pk), "model")
@@ -159,14 +199,16 @@ def _counts_parts(f: _Facts) -> list:
         _component_record(f),
         _versions_done(f),
         _experience(f),
+        _experience_edges(f),
         _freeze_windows(f),
     ]
     return [part for part in parts if part is not None]
 
 
 # the stand-ins the counts' query is compiled with (CompiledCrossJoin's marks): values unlike any constant of the query
-# (negative ids, as no row has, small enough for any integer column; a kind no environment has; moments in 1970)
-_STAND_IN_AS_OF = dt.datetime(1970, 1, 10, tzinfo=dt.UTC)
+# (negative ids, as no row has, small enough for any integer column; a kind no environment has; moments in 1970 —
+# `as_of` at noon, so that neither it nor the year before it falls on the midnights the experience's days are cut at)
+_STAND_IN_AS_OF = dt.datetime(1970, 1, 10, 12, tzinfo=dt.UTC)
 _STAND_IN_WINDOW = (dt.datetime(1970, 2, 1, tzinfo=dt.UTC), dt.datetime(1970, 3, 1, tzinfo=dt.UTC))
 _STAND_IN_KIND = "(placeholder kind)"
 
@@ -182,7 +224,7 @@ def _marks(f: _Facts) -> dict:
     if f.version_ids:
         marks |= {"kind": f.kind, **{f"version_{i}": pk for i, pk in enumerate(f.version_ids)}}
     if f.user_ids:
-        marks |= {"environment": f.environment_id, "year_ago": f.as_of - dt.timedelta(days=EXPERIENCE_DAYS)}
+        marks |= {"environment": f.environment_id, **_experience_bounds(f.as_of)}
         marks |= {f"user_{i}": pk for i, pk in enumerate(f.user_ids)}
     if f.freeze_start is not None:
         marks |= {"environment": f.environment_id, "freeze_start": f.freeze_start, "freeze_end": f.freeze_end}
@@ -282,7 +324,9 @@ def risk_inputs(
         next_id=next_id,
     )
     done = set() if removal else {pk for i, pk in enumerate(version_ids) if counts[f"version_{i}"]}
-    experience = {pk: counts[f"practitioner_{i}"] for i, pk in enumerate(user_ids)}
+    experience = {
+        pk: (counts[f"practitioner_{i}"] or 0) + counts[f"practitioner_edge_{i}"] for i, pk in enumerate(user_ids)
+    }
     environment = deployment.environment
     # the freezes' occurrences are worked out only when a freeze window is near (most plans have none)
     freeze, freeze_name = _freeze(deployment) if windowed and counts["freeze_windows"] else ("", "")

@@ -39,6 +39,7 @@ from apps.deployments.services.kpi_rollup import (
     next_period_start,
     period_starts,
 )
+from apps.deployments.services.practitioner_counts import practitioner_counts_rebuild
 
 S = workflow.Status
 
@@ -381,11 +382,13 @@ def period_rebuild(*, apps=global_apps) -> int:
 
 
 def kpi_rollup_rebuild(*, apps=global_apps) -> int:
-    """Recompute every rollup row — daily, then week, month and year and the cuts by service and supplier, and the
-    calendar's day counts — in one transaction; returns the daily rows made."""
+    """Recompute every rollup row — daily, then week, month and year and the cuts by service and supplier, the
+    calendar's day counts and the practitioners' finished deployments — in one transaction; returns the daily rows
+    made."""
     with transaction.atomic():
         made = daily_rebuild(apps=apps)
         period_rebuild(apps=apps)
         cut_rebuild(apps=apps)
         counts_rebuild(apps=apps)
+        practitioner_counts_rebuild(apps=apps)
     return made

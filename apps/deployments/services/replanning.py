@@ -20,6 +20,12 @@ from apps.deployments.services.planning import (
     stage_of,
 )
 from apps.deployments.services.plans import back_out_plan_prefill, steps_from_stage
+from apps.deployments.services.practitioner_counts import (
+    practitioner_counts_after,
+    practitioner_counts_enter,
+    practitioner_counts_leave,
+    practitioner_key,
+)
 from apps.deployments.services.transitions import deployment_transition
 
 PLAN_FIELDS = ("planned_start", "planned_end", "environment", "component_versions")
@@ -59,6 +65,7 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     before_env = locked.environment_id
     counted = rollup_before(locked)  # a planned (not draft) deployment's day, service or model counts in the KPIs
     on_days = counts_before(locked)  # its window, environment and model: the day counts, the backlog
+    experience = practitioner_key(locked)  # a finished one's environment and practitioners: their experience
     changed = []
     if "change_ref" in data and (data["change_ref"] or "") != locked.change_ref:
         # checked when it changes: a form sending back a reference recorded before the format was set still saves
@@ -98,6 +105,10 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     locked.save()
     rollup_after(locked, counted)
     counts_after(locked, on_days)
+    if practitioners_changed:  # out where it counted with the practitioners it had, in where it counts with the new
+        practitioner_counts_leave(locked, experience)
+    else:
+        practitioner_counts_after(locked, experience)
     if versions_changed:
         locked.component_versions.set(versions)
         if locked.status in (workflow.Status.APPROVED, workflow.Status.PENDING_APPROVAL):
@@ -107,6 +118,7 @@ def deployment_update(*, ctx: Context, deployment: Deployment, data: dict, expec
     if practitioners_changed:
         locked.practitioners.set(practitioners)
         practitioner_permissions_sync(locked, before_practitioners, practitioners)
+        practitioner_counts_enter(locked)
     fields = (
         changed
         + (["component_versions"] if versions_changed else [])

@@ -27,6 +27,7 @@ from apps.deployments.services.handover import handover_apply, handover_gap
 from apps.deployments.services.kpi_rollup import rollup_after, rollup_before
 from apps.deployments.services.matrix_snapshot import matrix_record_final
 from apps.deployments.services.notices import after_transition
+from apps.deployments.services.practitioner_counts import practitioner_counts_after, practitioner_key
 from apps.environments.models import Environment
 
 S = workflow.Status
@@ -248,6 +249,7 @@ def deployment_transition(
     now = timezone.now()
     counted = rollup_before(locked)  # the KPI rollup follows every status change, in this transaction
     on_days = counts_before(locked)  # and so do the calendar's day counts and the backlog
+    experience = practitioner_key(locked)  # and the practitioners' finished deployments (the risk's experience)
     target, overridden, data = spec.target, [], {}
     event_comment = comment
     if transition in rules.GATES:
@@ -354,6 +356,7 @@ def deployment_transition(
     )
     rollup_after(locked, counted)  # after the event: a roll-back's time is the event's
     counts_after(locked, on_days)
+    practitioner_counts_after(locked, experience)
     after_transition(event=event, transition=transition)  # the service desk, consumers and suppliers are told
     # outbound listeners (signed webhooks) hear of it after commit, by the event's id
     outbound.publish_on_commit(f"deployment.{transition}", object_id=event.pk)
