@@ -4,9 +4,10 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db.models import Sum
 
 from apps.catalog.models import Service
-from apps.deployments.models import Deployment, DeploymentEvent
+from apps.deployments.models import Deployment, DeploymentEvent, DeploymentPractitionerCount
 from apps.deployments.services.kpi_rollup import COUNTERS, SKETCHES
 from apps.environments.models import Environment
 
@@ -25,6 +26,10 @@ def test_bench_seed_generates_a_consistent_data_set():
     assert DeploymentEvent.objects.count() >= 300
     assert set(Deployment.objects.values_list("status", flat=True)) >= {"completed", "approved"}
     assert not Deployment.objects.filter(planned_end__lte=models_f("planned_start")).exists()
+    # the practitioners' finished deployments are counted as the risk reads them (one a finished deployment here)
+    finished = Deployment.objects.filter(status__in=("completed", "failed", "rolled_back"))
+    kept = DeploymentPractitionerCount.objects.aggregate(n=Sum("deployments"))["n"]
+    assert kept == Deployment.practitioners.through.objects.filter(deployment__in=finished).count() > 0
 
 
 def test_bench_seed_stores_json_columns_as_json_on_every_database():

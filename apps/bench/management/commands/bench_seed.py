@@ -1,5 +1,7 @@
 """`manage.py bench_seed --deployments N`: generate the DESIGN.md §7 benchmark data set."""
 
+import time
+
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.bench.dataset import generate
@@ -8,6 +10,7 @@ from apps.bench.reference import Sizes
 from apps.bench.rollups_sql import cuts_make
 from apps.deployments.models import Deployment
 from apps.deployments.services.calendar_days import counts_rebuild
+from apps.deployments.services.practitioner_counts import practitioner_counts_rebuild
 
 
 class Command(BaseCommand):
@@ -35,6 +38,9 @@ class Command(BaseCommand):
             Sizes.scaled(n), seed=options["seed"], chunk=options["chunk"], out=self.stderr, engine=options["engine"]
         )
         counts["calendar_day_rows"] = counts_rebuild()  # the generator loads deployments, not their days
+        started = time.monotonic()
+        counts["practitioner_count_rows"] = practitioner_counts_rebuild()  # nor the practitioners' finished ones
+        self.stderr.write(f"calendar and practitioner counts: {time.monotonic() - started:.1f} s\n")
         # the KPI rows per service and supplier, from the daily rows
         counts["kpi_cut_rows"] = cuts_make(in_thread, out=self.stderr)
         self.stdout.write(self.style.SUCCESS(", ".join(f"{k}: {v:,}" for k, v in counts.items())))
