@@ -1,7 +1,6 @@
 """The KPI rollups of a data set generated in the database (`dataset_sql`), computed by PostgreSQL from the loaded
 rows: the daily rows by one GROUP BY a range of days (over the deployments, their incident links and ratings), then
-the day rows in the same statement from the same sums, then the week, month and year rows by the `period_add` of the
-rebuild — ranges on two connections at once.
+the day, week, month and year rows by the same `period_add` the rebuild uses — ranges on two connections at once.
 
 Each figure is `kpi_rollup.contribution`'s, written in SQL: durations rounded to whole seconds half to even (as
 Python's `round`) and filed in the sketch's bucket ⌈log_γ s − 10⁻⁹⌉ (the same `log` of the same doubles). One fact
@@ -12,6 +11,7 @@ rows equal a rebuild from the loaded rows."""
 import datetime as dt
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 from django.conf import settings
 from django.db import connection
@@ -27,13 +27,7 @@ from apps.deployments.models import (
 )
 from apps.deployments.services.kpi_cut_rebuild import cut_rebuild
 from apps.deployments.services.kpi_rollup import COUNTERS, SKETCH_TEXT_AGG, SKETCHES, period_starts
-from apps.deployments.services.kpi_rollup_rebuild import (
-    kpi_tables,
-    levels_refile,
-    period_add_all,
-    period_batches,
-    period_fanned,
-)
+from apps.deployments.services.kpi_rollup_rebuild import levels_refile, period_add_all, period_batches
 from apps.deployments.workflow import Status as S
 
 KEY = "day, e, s, m, p"
@@ -52,8 +46,8 @@ BUCKET = "CASE WHEN secs < 1 THEN '0' ELSE ceil(ln(secs::float8) / ln(1.005::flo
 
 
 def _join(sketch: str) -> str:
-    on = " AND ".join(f"{sketch}.{c} = dc.{c}" for c in ("day", "e", "s", "m", "p"))
-    return f"LEFT JOIN dk AS {sketch} ON {on} AND {sketch}.sk = '{sketch}'"
+    on = " AND ".join(f"{sketch}.{c} = c.{c}" for c in ("day", "e", "s", "m", "p"))
+    return f"LEFT JOIN k AS {sketch} ON {on} AND {sketch}.sk = '{sketch}'"
 
 
 def _q(model) -> str:
@@ -61,8 +55,6 @@ def _q(model) -> str:
 
 
 def _daily_sql() -> str:
-    """PostgreSQL: the daily rows of the deployments [%(lo)s, %(hi)s) on the days [%(a)s, %(b)s) and, in the same
-    statement, their day rows (the period rows of grain D); selects how many of each it made."""
     dep, inc, fb = (connection.ops.quote_name(m._meta.db_table) for m in (Deployment, IncidentLink, Feedback))
     daily = connection.ops.quote_name(DeploymentDailyRollup._meta.db_table)
     done, failed = f"('{S.COMPLETED}', '{S.FAILED}', '{S.ROLLED_BACK}')", f"('{S.FAILED}', '{S.ROLLED_BACK}')"
@@ -89,15 +81,6 @@ def _daily_sql() -> str:
     fin_cols = ", ".join(f"{counted.get(c, '0')} AS {c}" for c in COUNTERS)
     plan_cols = ", ".join(f"{planned.get(c, '0')} AS {c}" for c in COUNTERS)
     in_days = "day >= %(a)s AND day < %(b)s"
-    # the day rows (DeploymentPeriodRollup, grain D) from the same sums, before any sketch is written as JSON: the
-    # counters and each sketch's buckets per day, environment and model, then fanned out as `period_fanned` does
-    buckets = [
-        f"j_{field} AS (SELECT day AS s, e AS e0, m AS m0, k, SUM(n)::bigint AS n, SUM(t)::bigint AS t FROM db "  # noqa: S608
-        f"WHERE sk = '{field}' GROUP BY day, e, m, k)"
-        for field in SKETCHES
-    ]
-    fanned, days_insert = period_fanned("D", kpi_tables())
-    days_ctes = ", ".join([*buckets, *fanned])
     return f"""
 WITH dep AS (
   SELECT id, status, environment_id AS e, service_id AS s, COALESCE(model_id, 0) AS m, COALESCE(supplier_id, 0) AS p,
@@ -119,7 +102,7 @@ parts AS (
   UNION ALL
   SELECT (planned_start {local} AS day, e, s, m, p, {plan_cols} FROM dep
   WHERE planned_start IS NOT NULL AND (planned_start {local} >= %(a)s AND (planned_start {local} < %(b)s),
-dc AS (SELECT {KEY}, {", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)} FROM parts GROUP BY {KEY}),
+c AS (SELECT {KEY}, {", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)} FROM parts GROUP BY {KEY}),
 dur AS (
   SELECT {KEY}, 'lead_sketch' AS sk, {_whole("actual_end - submitted_at")} AS secs FROM fin
   WHERE {in_days} AND status = '{S.COMPLETED}' AND submitted_at IS NOT NULL
@@ -132,16 +115,12 @@ dur AS (
   UNION ALL
   SELECT {KEY}, 'restore_sketch', {_whole("%(rolled_back_after)s * interval '1 second'")} FROM fin
   WHERE {in_days} AND status = '{S.ROLLED_BACK}'),
-db AS (SELECT {KEY}, sk, {BUCKET} AS k, count(*) AS n, sum(secs) AS t FROM dur GROUP BY {KEY}, sk, k),
-dk AS (SELECT {KEY}, sk, {SKETCH_TEXT_AGG} AS sketch FROM db GROUP BY {KEY}, sk),
-daily_made AS (INSERT INTO {daily} (day, environment_id, service_id, model_id, supplier_id, {", ".join(COUNTERS)},
+b AS (SELECT {KEY}, sk, {BUCKET} AS k, count(*) AS n, sum(secs) AS t FROM dur GROUP BY {KEY}, sk, k),
+k AS (SELECT {KEY}, sk, {SKETCH_TEXT_AGG} AS sketch FROM b GROUP BY {KEY}, sk)
+INSERT INTO {daily} (day, environment_id, service_id, model_id, supplier_id, {", ".join(COUNTERS)},
   {", ".join(SKETCHES)})
-SELECT dc.*, {", ".join(f"COALESCE({sk}.sketch, '{{}}')" for sk in SKETCHES)}
-FROM dc {" ".join(_join(sk) for sk in SKETCHES)} RETURNING 1),
-c0 AS (SELECT day AS s, e AS e0, m AS m0, {", ".join(f"SUM({c}) AS {c}" for c in COUNTERS)} FROM dc GROUP BY day, e, m),
-{days_ctes},
-period_made AS ({days_insert} RETURNING 1)
-SELECT (SELECT count(*) FROM daily_made), (SELECT count(*) FROM period_made)
+SELECT c.*, {", ".join(f"COALESCE({sk}.sketch, '{{}}')" for sk in SKETCHES)}
+FROM c {" ".join(_join(sk) for sk in SKETCHES)}
 """  # noqa: S608 (SQL of this module, names of models, constants)
 
 
@@ -172,7 +151,7 @@ def _daily_range(a: dt.date, b: dt.date, lo: int, hi: int) -> int:
         cursor.execute("SET enable_nestloop = off")
         try:
             cursor.execute(_daily_sql(), values)
-            return cursor.fetchone()[0]
+            return cursor.rowcount
         finally:
             cursor.execute("RESET enable_nestloop")
 
@@ -237,25 +216,26 @@ def rollups_make(r: dict, total: int, in_thread=None, *, workers: int = 2, out=N
         with connection.cursor() as cursor:
             # freshly loaded, the tables look empty to the planner until autovacuum has analyzed them
             cursor.execute(f"ANALYZE {', '.join(_q(m) for m in (Deployment, IncidentLink, Feedback))}")
-        levels_refile()  # the day rows are made with the daily rows, under the levels the models are filed under
         started = time.monotonic()
-        # the weeks and months read the day rows by their key, the day rows nothing: built after both
-        with KeysBuiltAfter(DeploymentDailyRollup), KeysBuiltAfter(DeploymentPeriodRollup):
+        with KeysBuiltAfter(DeploymentDailyRollup):  # the day rows read the daily rows by their key: built first
             made = sum(run_all(_daily_range, _day_ranges(r, total)))
-        log(f"{made:,} daily rows and their day rows", started)
+        log(f"{made:,} daily rows", started)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT MIN(day), MAX(day) FROM {daily}")  # noqa: S608 (a model's table)
             span = cursor.fetchone()
         if span[0] is None:
             return made
+        levels_refile()
         # in this order: each grain is added up from the one before (a week and a month from days, a year from months)
-        for grains in (("W", "M"), ("Y",)):
+        for grains in (("D",), ("W", "M"), ("Y",)):
             jobs = []
             for grain in grains:
                 first = period_starts(span[0])["W"] if grain == "W" else span[0]
                 jobs += [(grain, a, b) for a, b in period_batches(grain, first, span[1])]
             started = time.monotonic()
-            run_all(_period_add, jobs)
+            # the day rows are read from the daily rows; the weeks and months read the day rows by their key
+            with KeysBuiltAfter(DeploymentPeriodRollup) if grains == ("D",) else nullcontext():
+                run_all(_period_add, jobs)
             log(f"period rows of grain {' and '.join(grains)}", started)
         return made
     finally:

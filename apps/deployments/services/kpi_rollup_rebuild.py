@@ -221,27 +221,22 @@ def _median_sql() -> str:
     )
 
 
-def _period_insert_parts(grain: str, period: str, ctes: list[str], empty: str) -> tuple[list[str], str]:
-    """(the CTEs, the INSERT) of `grain`'s period rows that every period statement ends with: the counters of `c`,
-    each sketch of `k_<sketch>` (`empty` where a key has none) and the lead time median of `med`, joined by period
-    and key."""
+def _period_insert_sql(grain: str, period: str, ctes: list[str], empty: str) -> str:
+    """The INSERT of `grain`'s period rows that both period statements end with: the counters of `c`, each sketch of
+    `k_<sketch>` (`empty` where a key has none) and the lead time median of `med`, joined by period and key."""
+    ctes = [*ctes, f"med AS ({_median_sql()})"]
     joins = " ".join(
         f"LEFT JOIN {name} ON {name}.s = c.s AND {name}.e = c.e AND {name}.m = c.m"
         for name in (*(f"k_{field}" for field in SKETCHES), "med")
     )
-    insert = (
-        f"INSERT INTO {period} (grain, start, environment_id, model_id, {', '.join(COUNTERS)}, "  # noqa: S608
+    return (
+        f"WITH {', '.join(ctes)} "  # noqa: S608
+        f"INSERT INTO {period} (grain, start, environment_id, model_id, {', '.join(COUNTERS)}, "
         f"{', '.join(SKETCHES)}, lead_median) "
         f"SELECT '{grain}', c.s, c.e, c.m, {', '.join(f'c.{c}' for c in COUNTERS)}, "
         + ", ".join(f"COALESCE(k_{field}.sk, {empty})" for field in SKETCHES)
         + f", med.median FROM c {joins}"
     )
-    return [*ctes, f"med AS ({_median_sql()})"], insert
-
-
-def _period_insert_sql(grain: str, period: str, ctes: list[str], empty: str) -> str:
-    ctes, insert = _period_insert_parts(grain, period, ctes, empty)
-    return f"WITH {', '.join(ctes)} {insert}"
 
 
 def _period_sql(grain: str, dims: tuple, tables: tuple) -> str:
@@ -276,39 +271,20 @@ def _period_all_sql(grain: str, tables: tuple) -> str:
     and their model's level rows (a bulk load's `period_add`; the rebuild keeps one statement a dimension, so a test
     compares the two). Adding up before fanning out: a week's or a month's day rows, and a busy day's rows per
     service and supplier, are fanned out six times as a few sums instead of as each row."""
-    source, day, where, _env, _model = _source(grain, ("environment_id", "model_id"), tables)
-    ctes = [
-        f"base AS (SELECT {_trunc(grain, f'd.{day}')} AS s, d.environment_id AS e0, d.model_id AS m0, "  # noqa: S608
-        + ", ".join(f"d.{c}" for c in (*COUNTERS, *SKETCHES))
-        + f" FROM {source} WHERE {where} AND d.{day} >= %(a)s AND d.{day} < %(b)s)",
-        "c0 AS (SELECT x.s, x.e0, x.m0, "  # noqa: S608
-        + ", ".join(f"SUM(x.{c}) AS {c}" for c in COUNTERS)
-        + " FROM base AS x GROUP BY x.s, x.e0, x.m0)",
-    ]
-    for field in SKETCHES:
-        ctes.append(
-            f"j_{field} AS (SELECT b.s, b.e0, b.m0, j.key AS k, SUM((j.value->>0)::bigint)::bigint AS n, "  # noqa: S608
-            f"SUM((j.value->>1)::bigint)::bigint AS t FROM base AS b, jsonb_each(b.{field}) AS j "
-            f"WHERE b.{SKETCH_COUNTS[field]} > 0 GROUP BY b.s, b.e0, b.m0, j.key)"
-        )
-    fanned, insert = period_fanned(grain, tables)
-    return f"WITH {', '.join([*ctes, *fanned])} {insert}"
-
-
-def period_fanned(grain: str, tables: tuple) -> tuple[list[str], str]:
-    """PostgreSQL: (the CTEs, the INSERT) of the period rows of `grain` from the sums per period, environment and
-    model that the caller's CTEs hold: `c0` (s, e0, m0, each counter) and, per sketch, `j_<sketch>` (s, e0, m0, k, n,
-    t: a bucket's count and total) — each counted towards its own key, every environment, every model, both, and its
-    model's level rows, the sketches' buckets added up and the lead time median read from them."""
     _daily, period, filed = tables
+    source, day, where, _env, _model = _source(grain, ("environment_id", "model_id"), tables)
     fans = {
         "": "CROSS JOIN LATERAL (VALUES (x.e0, x.m0), (-1, x.m0), (x.e0, -1), (-1, -1)) AS f (e, m)",
         "lv": "JOIN lvmap AS lm ON lm.m0 = x.m0 CROSS JOIN LATERAL (VALUES (x.e0, lm.lk), (-1, lm.lk)) AS f (e, m)",
     }
     sums = ", ".join(f"SUM(x.{c}) AS {c}" for c in COUNTERS)
     ctes = [
+        f"base AS (SELECT {_trunc(grain, f'd.{day}')} AS s, d.environment_id AS e0, d.model_id AS m0, "  # noqa: S608
+        + ", ".join(f"d.{c}" for c in (*COUNTERS, *SKETCHES))
+        + f" FROM {source} WHERE {where} AND d.{day} >= %(a)s AND d.{day} < %(b)s)",
         f"lvmap AS (SELECT fl.model_id AS m0, lv.k AS lk FROM {filed} AS fl "  # noqa: S608
         f"JOIN ({_levels_sql()}) AS lv ON lv.level = fl.automation_level)",
+        f"c0 AS (SELECT x.s, x.e0, x.m0, {sums} FROM base AS x GROUP BY x.s, x.e0, x.m0)",  # noqa: S608
         "c AS ("  # noqa: S608
         + " UNION ALL ".join(
             f"SELECT x.s, f.e, f.m, {sums} FROM c0 AS x {fan} GROUP BY x.s, f.e, f.m"  # noqa: S608
@@ -317,6 +293,11 @@ def period_fanned(grain: str, tables: tuple) -> tuple[list[str], str]:
         + ")",
     ]
     for field in SKETCHES:
+        ctes.append(
+            f"j_{field} AS (SELECT b.s, b.e0, b.m0, j.key AS k, SUM((j.value->>0)::bigint)::bigint AS n, "  # noqa: S608
+            f"SUM((j.value->>1)::bigint)::bigint AS t FROM base AS b, jsonb_each(b.{field}) AS j "
+            f"WHERE b.{SKETCH_COUNTS[field]} > 0 GROUP BY b.s, b.e0, b.m0, j.key)"
+        )
         ctes.append(
             f"b_{field} AS ("  # noqa: S608
             + " UNION ALL ".join(
@@ -330,13 +311,13 @@ def period_fanned(grain: str, tables: tuple) -> tuple[list[str], str]:
             f"k_{field} AS (SELECT s, e, m, {SKETCH_TEXT_AGG} AS sk "  # noqa: S608
             f"FROM b_{field} GROUP BY s, e, m)"
         )
-    return _period_insert_parts(grain, period, ctes, "'{}'::jsonb")
+    return _period_insert_sql(grain, period, ctes, "'{}'::jsonb")
 
 
 def period_add_all(grain: str, a: dt.date, b: dt.date, *, apps=global_apps) -> None:
     """`period_add` in one statement on PostgreSQL (`_period_all_sql`): the same rows, each source row read once."""
     with connection.cursor() as cursor:
-        cursor.execute(_period_all_sql(grain, kpi_tables(apps)), {"a": a, "b": b})
+        cursor.execute(_period_all_sql(grain, _tables(apps)), {"a": a, "b": b})
 
 
 def period_batches(grain: str, first: dt.date, last: dt.date):
@@ -363,8 +344,7 @@ def levels_refile(*, apps=global_apps) -> None:
     )
 
 
-def kpi_tables(apps=global_apps) -> tuple[str, str, str]:
-    """The tables of the daily rows, the period rows and the models' filed levels."""
+def _tables(apps) -> tuple[str, str, str]:
     return tuple(
         apps.get_model("deployments", name)._meta.db_table
         for name in ("DeploymentDailyRollup", "DeploymentPeriodRollup", "RollupModelLevel")
@@ -375,7 +355,7 @@ def period_add(grain: str, a: dt.date, b: dt.date, *, apps=global_apps) -> None:
     """Make the rows of `grain` for the whole periods in the days [a, b), which have none yet, with their lead time
     medians: the day rows from the daily rows, the weeks' and months' from the day rows, a year's from its months'
     (which must be made first), the level rows under the levels the models are filed under (`levels_refile`)."""
-    tables = kpi_tables(apps)
+    tables = _tables(apps)
     with connection.cursor() as cursor:
         for dims in DIMENSIONS:  # in this order: the rows per environment and model first, the others add them up
             cursor.execute(_period_sql(grain, dims, tables), [a, b])
@@ -397,7 +377,7 @@ def period_rebuild(*, apps=global_apps) -> int:
             period_add(grain, a, b, apps=apps)
     if connection.vendor == "postgresql":  # millions of new rows: plan the KPIs' reads on their statistics now
         with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {kpi_tables(apps)[1]}")
+            cursor.execute(f"ANALYZE {_tables(apps)[1]}")
     return Period.objects.count()
 
 
