@@ -1,11 +1,17 @@
-"""The what-is-where snapshot stays right through complete, fail, roll-back and removal, and the matrix read from
-it shows the same cells as the matrix ranked from the deployments."""
+"""The what-is-where snapshot stays right through complete, fail, roll-back, release and removal — its links and its
+copies of what the page shows of the deployments — and the matrix read from it shows the same cells as the matrix
+ranked from the deployments."""
+
+from importlib import import_module
+from types import SimpleNamespace
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
+from django.db import connection
 
 from apps.deployments.models import Action, MatrixEntry
-from apps.deployments.services import Context, deployment_transition
+from apps.deployments.services import Context, deployment_release, deployment_transition
 from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.selectors import matrix
@@ -23,12 +29,12 @@ def rec(world):
     return world
 
 
-def _snapshot() -> set[tuple]:
-    return set(
-        MatrixEntry.objects.values_list(
-            "environment_id", "service_id", "component_id", "current_id", "current_version_id", "last_id"
-        )
-    )
+LINKS = ("environment_id", "service_id", "component_id", "current_id", "current_version_id", "last_id")
+COPIES = ("current_reference", "current_at", "current_released_at", "last_reference", "last_at", "last_status")
+
+
+def _snapshot(fields=LINKS + COPIES) -> set[tuple]:
+    return set(MatrixEntry.objects.values_list(*fields))
 
 
 def _cells(data) -> list:
@@ -95,3 +101,72 @@ def test_the_demo_data_leaves_a_snapshot_equal_to_a_rebuild():
     matrix_snapshot_rebuild()
     # then the demo already left it right
     assert seeded and _snapshot() == seeded
+
+
+def _mixed_history(w):
+    """Through the services: 1.0.0 completed in test (rec) and released after 1.1.0 superseded it, 1.1.0 released;
+    payroll deployed then removed; a deployment failed and rolled back in staging. Returns (newer, rolled back)."""
+    manager, boss = w.users["manager"], UserFactory(roles=["manager"])
+    ctx = Context(actor=boss, channel="web")
+    newer = plan(requester=manager, service=w.service, environment=w.env_test, versions=[w.version_2], start=soon(20))
+    advance(newer, to=Status.COMPLETED, manager=boss)
+    deployment_release(ctx=ctx, deployment=newer, release_ref="REL-2")
+    deployment_release(ctx=ctx, deployment=w.completed, release_ref="REL-1")  # no longer current anywhere
+    payroll = plan(
+        requester=manager, service=w.other_service, environment=w.env_test, versions=[w.other_version], start=soon(22)
+    )
+    advance(payroll, to=Status.COMPLETED, manager=boss)
+    removal = plan(
+        requester=manager,
+        service=w.other_service,
+        environment=w.env_test,
+        versions=[w.other_version],
+        start=soon(24),
+        action=Action.REMOVE,
+    )
+    advance(removal, to=Status.COMPLETED, manager=boss)
+    failing = plan(
+        requester=manager, service=w.service, environment=w.env_staging, versions=[w.version_2], start=soon(26)
+    )
+    advance(failing, to=Status.VERIFYING, manager=boss)
+    failing = deployment_transition(ctx=ctx, deployment=failing, transition="fail", comment="smoke test red")
+    rolled_back = deployment_transition(ctx=ctx, deployment=failing, transition="roll-back", comment="back")
+    return newer, rolled_back
+
+
+def test_the_copies_of_what_the_page_shows_equal_a_rebuild_after_releases_and_a_roll_back(rec):
+    # given a mixed history written through the services
+    w = rec
+    newer, rolled_back = _mixed_history(w)
+    kept = _snapshot()
+    # when the snapshot is rebuilt from the deployments
+    matrix_snapshot_rebuild()
+    # then the copies the services kept are the rebuild's: the release of the version in place, the roll-back's status
+    assert _snapshot() == kept
+    test_web = MatrixEntry.objects.get(environment=w.env_test, component=w.version_2.component)
+    newer.refresh_from_db()
+    assert (test_web.current_reference, test_web.current_at, test_web.current_released_at) == (
+        newer.reference,
+        newer.actual_end,
+        newer.released_at,
+    )
+    assert newer.released_at is not None
+    staging = MatrixEntry.objects.get(environment=w.env_staging, service=w.service, component=None)
+    assert (staging.last_reference, staging.last_at, staging.last_status) == (
+        rolled_back.reference,
+        rolled_back.actual_end,
+        Status.ROLLED_BACK,
+    )
+
+
+def test_migration_0031_fills_the_copies_of_an_upgraded_database(rec):
+    # given the mixed history, and the copies empty as the columns migration 0031 adds are
+    _mixed_history(rec)
+    kept = _snapshot()
+    MatrixEntry.objects.update(current_reference=None, current_released_at=None, last_reference=None, last_status="")
+    # when the migration's fill runs
+    fill = import_module("apps.deployments.migrations.0031_matrix_shown").fill
+    fill(django_apps, SimpleNamespace(connection=connection))
+    # then the copies are those the services kept, the links untouched
+    assert _snapshot() == kept
+    assert MatrixEntry.objects.exclude(last_id=None).filter(last_status="").count() == 0

@@ -190,3 +190,27 @@ def test_past_a_number_of_rows_their_labels_are_read_without_naming_them(rec, mo
     table = '"catalog_servicecomponent"' if by == "component" else '"catalog_service"'
     labels = [q["sql"] for q in ctx.captured_queries if f" FROM {table}" in q["sql"]]
     assert labels and all(" IN (" not in sql for sql in labels)
+
+
+@pytest.mark.parametrize("by", ["service", "component"])
+def test_the_snapshot_parts_read_no_deployment(rec, by):
+    # given shop-web completed in test and payroll completed in staging: versions and last deployments to show
+    w = rec
+    advance(w.other_deployment, to=Status.COMPLETED, manager=UserFactory(roles=["manager"]))
+    # when the manager, who sees every deployment, reads the matrix
+    with CaptureQueriesContext(connection) as ctx:
+        data = matrix_build(user=w.users["manager"], by=by)
+    # then its rows, versions and last deployments come from the snapshot's entries and their copies alone
+    snapshot = [q["sql"] for q in ctx.captured_queries if 'FROM "reports_matrixentry"' in q["sql"]]
+    assert len(snapshot) == 3  # the rows, the versions of the page, its last deployments
+    assert [sql for sql in snapshot if '"deployments_deployment"' in sql] == []
+    label = "shop-web" if by == "component" else "Online shop"
+    cell = _cell(data, label, w.env_test)
+    assert [(v["version"], v["reference"], v["at"]) for v in cell.versions] == [
+        ("1.0.0", w.completed.reference, w.completed.actual_end)
+    ]
+    assert (cell.last["reference"], cell.last["status"], cell.last["at"]) == (
+        w.completed.reference,
+        Status.COMPLETED,
+        w.completed.actual_end,
+    )

@@ -12,6 +12,7 @@ from apps.deployments.models import MAX_STEP_MINUTES, Deployment, DeploymentStep
 from apps.deployments.permissions import may_execute, may_release
 from apps.deployments.services.events import Context, event_record
 from apps.deployments.services.kpi_rollup import rollup_after, rollup_before
+from apps.deployments.services.matrix_snapshot import matrix_record_shown
 
 RELEASED = "deployment.released"  # the outbound (webhook) event of a release
 STEP_EDITABLE = workflow.PLANNING  # the plan's steps change until the deployment starts
@@ -64,6 +65,7 @@ def deployment_release(*, ctx: Context, deployment: Deployment, release_ref: str
     locked.version += 1
     locked.save(update_fields=["released_at", "released_by", "release_ref", "version", "updated_at"])
     rollup_after(locked, counted)
+    matrix_record_shown(deployment=locked)  # "what is where" shows the version as released from now on
     event = event_record(
         deployment=locked,
         ctx=ctx,
