@@ -133,3 +133,26 @@ def test_the_check_is_cut_only_where_one_stretch_has_more_partners_than_it_reads
         [f"Overlaps {other.reference} in {other.environment}, which allows no parallel deployments."]
         for other in (pairs[1], pairs[0], pairs[3], pairs[2])
     ]
+
+
+def test_a_serial_environments_partners_are_read_by_their_planned_end_below_the_stretchs_end_plus_the_longest(
+    world, monkeypatch
+):
+    # given in production (no parallel deployments) A from 1:00 to 2:00 and B, the longest window (10 hours),
+    # starting a minute before A ends, of another service
+    w = world
+    day = (w.deployment.planned_start + dt.timedelta(days=40)).replace(hour=0, minute=0, second=0, microsecond=0)
+    a = _approved(w, day, 1, 2, environment=w.env_prod, service=w.service)
+    b = _approved(w, day, 2 - 1 / 60, 12 - 1 / 60, environment=w.env_prod, service=w.other_service)
+    counts_rebuild()
+    # when the manager's calendar of that month is built
+    cal, read = _build(w, day, monkeypatch)
+    # then the environment's statement bounds the planned end as well (so that PostgreSQL reads the planned windows'
+    # index by environment and end), the service's does not, and B, ending just before that bound, is A's conflict
+    by_environment = conflicts_selectors._partners_query(Deployment.objects.all(), by_environment=True)
+    by_service = conflicts_selectors._partners_query(Deployment.objects.all(), by_environment=False)
+    assert conflicts_selectors.UNTIL in by_environment.names and conflicts_selectors.UNTIL not in by_service.names
+    assert by_environment.sql.count('"planned_end" <') == 1 and '"planned_end" <' not in by_service.sql
+    assert b.pk in read
+    assert cal.conflicts[a.pk] == [f"Overlaps {b.reference} in {a.environment}, which allows no parallel deployments."]
+    assert cal.conflicts == calendar_conflicts(cal.deployments, cal.freezes, _every_planned())

@@ -15,6 +15,9 @@ from apps.reports.selectors.calendar_days import ENVIRONMENT, overlapping, windo
 
 MAX_EVENTS = 5000  # a shown deployment's partners are read up to this many rows (a partner and component) a query
 SERVICE, SERVICE_MARK = "service", -8_000_005  # a service's stand-in while the partners' query is compiled
+# an environment's partners end before the stretch's end plus the longest window: bounded by their planned end too,
+# they are read through the planned windows' own index (dep_planned_env_end: one descent a stretch, not one a status)
+UNTIL, UNTIL_MARK = "until", dt.datetime(1901, 2, 3, 4, 5, 6, 444, tzinfo=dt.UTC)
 
 
 class PlannedWindow(NamedTuple):
@@ -111,7 +114,10 @@ def partners_of(
     parts: dict[int, set[int]] = defaultdict(set)
     truncated = False
     for group, key in ((mine, SERVICE), (serial, ENVIRONMENT)):
-        sets = [{**window(start, end, longest), key: value} for value, start, end in _stretches(group, key)]
+        sets = [
+            {**window(start, end, longest), key: value, **({UNTIL: end + longest} if key == ENVIRONMENT else {})}
+            for value, start, end in _stretches(group, key)
+        ]
         if not sets:
             continue
         read: Counter = Counter()
@@ -143,11 +149,13 @@ def _stretches(deployments: list[Deployment], key: str) -> list[tuple[int, dt.da
 
 def _partners_query(qs: QuerySet[Deployment], *, by_environment: bool) -> CompiledForEach:
     """The planned deployments of `qs` overlapping a window, of an environment (`by_environment`: none of their
-    components, another service's cannot share one) or of a service (with a row per component), at most
-    MAX_EVENTS + 1 rows a window."""
+    components, another service's cannot share one; their planned end also below the window's end plus the longest
+    window, `UNTIL`) or of a service (with a row per component), at most MAX_EVENTS + 1 rows a window."""
     planned, marks = overlapping(qs.filter(status__in=workflow.PLANNED), by_environment=by_environment)
     columns = ["pk", "reference", "environment_id", "planned_start", "planned_end"]
-    if not by_environment:
+    if by_environment:
+        planned, marks = planned.filter(planned_end__lt=UNTIL_MARK), {**marks, UNTIL: UNTIL_MARK}
+    else:
         planned, marks = planned.filter(service_id=SERVICE_MARK), {**marks, SERVICE: SERVICE_MARK}
         columns.append("component_versions__component_id")
     rows = planned.order_by().values_list(*columns)
