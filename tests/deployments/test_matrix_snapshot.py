@@ -48,29 +48,8 @@ def test_the_snapshot_follows_complete_removal_fail_and_roll_back(rec, monkeypat
     # given shop-web 1.0.0 completed in test (rec), 1.1.0 completed after it, payroll deployed then removed,
     # and a failed deployment rolled back in staging
     w = rec
-    manager, boss = w.users["manager"], UserFactory(roles=["manager"])
-    newer = plan(requester=manager, service=w.service, environment=w.env_test, versions=[w.version_2], start=soon(20))
-    advance(newer, to=Status.COMPLETED, manager=boss)
-    payroll = plan(
-        requester=manager, service=w.other_service, environment=w.env_test, versions=[w.other_version], start=soon(22)
-    )
-    advance(payroll, to=Status.COMPLETED, manager=boss)
-    removal = plan(
-        requester=manager,
-        service=w.other_service,
-        environment=w.env_test,
-        versions=[w.other_version],
-        start=soon(24),
-        action=Action.REMOVE,
-    )
-    advance(removal, to=Status.COMPLETED, manager=boss)
-    failing = plan(
-        requester=manager, service=w.service, environment=w.env_staging, versions=[w.version_2], start=soon(26)
-    )
-    advance(failing, to=Status.VERIFYING, manager=boss)
-    ctx = Context(actor=boss, channel="web")
-    failing = deployment_transition(ctx=ctx, deployment=failing, transition="fail", comment="smoke test red")
-    deployment_transition(ctx=ctx, deployment=failing, transition="roll-back", comment="back to 1.0.0")
+    manager = w.users["manager"]
+    newer, failing, removal = _mixed_history(w, releases=False)
     kept = _snapshot()
     by_component = matrix_build(user=manager, by="component")
     by_service = matrix_build(user=manager, by="service")
@@ -103,15 +82,17 @@ def test_the_demo_data_leaves_a_snapshot_equal_to_a_rebuild():
     assert seeded and _snapshot() == seeded
 
 
-def _mixed_history(w):
+def _mixed_history(w, *, releases: bool = True):
     """Through the services: 1.0.0 completed in test (rec) and released after 1.1.0 superseded it, 1.1.0 released;
-    payroll deployed then removed; a deployment failed and rolled back in staging. Returns (newer, rolled back)."""
+    payroll deployed then removed; a deployment failed and rolled back in staging (without `releases`, none released).
+    Returns (newer, rolled back, removal)."""
     manager, boss = w.users["manager"], UserFactory(roles=["manager"])
     ctx = Context(actor=boss, channel="web")
     newer = plan(requester=manager, service=w.service, environment=w.env_test, versions=[w.version_2], start=soon(20))
     advance(newer, to=Status.COMPLETED, manager=boss)
-    deployment_release(ctx=ctx, deployment=newer, release_ref="REL-2")
-    deployment_release(ctx=ctx, deployment=w.completed, release_ref="REL-1")  # no longer current anywhere
+    if releases:
+        deployment_release(ctx=ctx, deployment=newer, release_ref="REL-2")
+        deployment_release(ctx=ctx, deployment=w.completed, release_ref="REL-1")  # no longer current anywhere
     payroll = plan(
         requester=manager, service=w.other_service, environment=w.env_test, versions=[w.other_version], start=soon(22)
     )
@@ -131,13 +112,13 @@ def _mixed_history(w):
     advance(failing, to=Status.VERIFYING, manager=boss)
     failing = deployment_transition(ctx=ctx, deployment=failing, transition="fail", comment="smoke test red")
     rolled_back = deployment_transition(ctx=ctx, deployment=failing, transition="roll-back", comment="back")
-    return newer, rolled_back
+    return newer, rolled_back, removal
 
 
 def test_the_copies_of_what_the_page_shows_equal_a_rebuild_after_releases_and_a_roll_back(rec):
     # given a mixed history written through the services
     w = rec
-    newer, rolled_back = _mixed_history(w)
+    newer, rolled_back, _removal = _mixed_history(w)
     kept = _snapshot()
     # when the snapshot is rebuilt from the deployments
     matrix_snapshot_rebuild()
