@@ -10,14 +10,14 @@ from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db import connection
 
-from apps.deployments.models import Action, MatrixEntry
+from apps.deployments.models import MatrixEntry
 from apps.deployments.services import Context, deployment_release, deployment_transition
 from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 from apps.deployments.workflow import Status
 from apps.reports.selectors import matrix
 from apps.reports.selectors.matrix import matrix_build
 from tests.factories.accounts import UserFactory
-from tests.factories.deployments import advance, plan, soon
+from tests.factories.deployments import advance, plan, soon, supersede_and_remove
 
 
 @pytest.fixture
@@ -88,24 +88,10 @@ def _mixed_history(w, *, releases: bool = True):
     Returns (newer, rolled back, removal)."""
     manager, boss = w.users["manager"], UserFactory(roles=["manager"])
     ctx = Context(actor=boss, channel="web")
-    newer = plan(requester=manager, service=w.service, environment=w.env_test, versions=[w.version_2], start=soon(20))
-    advance(newer, to=Status.COMPLETED, manager=boss)
+    newer, removal = supersede_and_remove(w, manager=manager, boss=boss)
     if releases:
         deployment_release(ctx=ctx, deployment=newer, release_ref="REL-2")
         deployment_release(ctx=ctx, deployment=w.completed, release_ref="REL-1")  # no longer current anywhere
-    payroll = plan(
-        requester=manager, service=w.other_service, environment=w.env_test, versions=[w.other_version], start=soon(22)
-    )
-    advance(payroll, to=Status.COMPLETED, manager=boss)
-    removal = plan(
-        requester=manager,
-        service=w.other_service,
-        environment=w.env_test,
-        versions=[w.other_version],
-        start=soon(24),
-        action=Action.REMOVE,
-    )
-    advance(removal, to=Status.COMPLETED, manager=boss)
     failing = plan(
         requester=manager, service=w.service, environment=w.env_staging, versions=[w.version_2], start=soon(26)
     )

@@ -77,9 +77,10 @@ def test_the_counts_kept_by_the_services_equal_a_recomputation_and_a_rebuild(wor
     clock.at += dt.timedelta(days=2)
     failed = advance(planned(w.env_test, [pat, sam], 7), to=Status.EXECUTING, manager=boss)
     deployment_transition(ctx=ctx, deployment=failed, transition="fail", comment="red")
-    # and a re-assignment of a finished deployment, refused
+    # and a re-assignment of a finished deployment, refused, leaving its practitioners as they were
     with pytest.raises((ConflictError, PermissionDenied)):
         _reassign(both, boss, [sam])
+    assert set(both.practitioners.values_list("pk", flat=True)) == {pat.pk, sam.pk}
     # then the kept counts are those recomputed from the deployments
     kept = _kept()
     assert kept == _recomputed()

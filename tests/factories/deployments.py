@@ -147,3 +147,24 @@ def advance(deployment, *, to: str, manager, practitioner=None, approvers=()):
             deployment_transition(ctx=Context(actor=actor_exec), deployment=deployment, transition=name)
     deployment.refresh_from_db()
     return deployment
+
+
+def supersede_and_remove(w, *, manager, boss):
+    """In the shared `world`: shop-web 1.1.0 completed in test after the world's 1.0.0, and payroll-batch deployed then
+    removed from test, through the services (`boss` approving what `manager` requests). Returns (newer, removal)."""
+    newer = plan(requester=manager, service=w.service, environment=w.env_test, versions=[w.version_2], start=soon(20))
+    advance(newer, to=Status.COMPLETED, manager=boss)
+    payroll = plan(
+        requester=manager, service=w.other_service, environment=w.env_test, versions=[w.other_version], start=soon(22)
+    )
+    advance(payroll, to=Status.COMPLETED, manager=boss)
+    removal = plan(
+        requester=manager,
+        service=w.other_service,
+        environment=w.env_test,
+        versions=[w.other_version],
+        start=soon(24),
+        action=Action.REMOVE,
+    )
+    advance(removal, to=Status.COMPLETED, manager=boss)
+    return newer, removal

@@ -5,12 +5,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.catalog.services import component_version_create
-from apps.deployments.models import Action
 from apps.deployments.workflow import Status
 from apps.reports.selectors import matrix
 from apps.reports.selectors.matrix import matrix_build
 from tests.factories.accounts import UserFactory
-from tests.factories.deployments import advance, plan, soon
+from tests.factories.deployments import advance, plan, soon, supersede_and_remove
 from tests.reports.helpers import client_for
 
 
@@ -51,21 +50,7 @@ def test_a_later_version_replaces_the_earlier_and_a_removal_clears_it(rec):
     # given 1.1.0 completed in test after 1.0.0, and payroll deployed then removed from test
     w = rec
     manager, boss = w.users["manager"], UserFactory(roles=["manager"])  # the requester cannot approve
-    newer = plan(requester=manager, service=w.service, environment=w.env_test, versions=[w.version_2], start=soon(20))
-    advance(newer, to=Status.COMPLETED, manager=boss)
-    payroll = plan(
-        requester=manager, service=w.other_service, environment=w.env_test, versions=[w.other_version], start=soon(22)
-    )
-    advance(payroll, to=Status.COMPLETED, manager=boss)
-    removal = plan(
-        requester=manager,
-        service=w.other_service,
-        environment=w.env_test,
-        versions=[w.other_version],
-        start=soon(24),
-        action=Action.REMOVE,
-    )
-    advance(removal, to=Status.COMPLETED, manager=boss)
+    _newer, removal = supersede_and_remove(w, manager=manager, boss=boss)
     # when the matrix is built by component
     data = matrix_build(user=manager, by="component")
     # then shop-web is at 1.1.0 in test and payroll-batch is nowhere
