@@ -14,10 +14,12 @@ from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Deployment
 from apps.deployments.services import Context, deployment_transition
 from apps.deployments.services.calendar_days import counts_rebuild
+from apps.deployments.workflow import Status
 from apps.reports.models import CalendarFeedToken
 from apps.reports.selectors.calendar import CHIPS_SHOWN, calendar_build
+from apps.reports.templatetags.calendar_tags import REASONS_SHOWN
 from tests.factories.accounts import token_for
-from tests.factories.deployments import plan
+from tests.factories.deployments import DeploymentFactory, plan
 from tests.reports.helpers import client_for, many_deployments
 
 
@@ -128,6 +130,38 @@ def test_freezes_are_shown_and_deployments_inside_them_conflict(world):
         assert "Quarter close" in reasons
         assert "same component" in reasons
     assert 'data-testid="calendar-conflict"' in response.content.decode()
+
+
+def test_a_chip_lists_its_first_conflicts_and_counts_the_rest(world):
+    # given eight approved deployments of one service at the same hour in production (no parallel deployments)
+    w = world
+    day = (w.deployment.planned_start + dt.timedelta(days=40)).replace(hour=0, minute=0, second=0, microsecond=0)
+    made = [
+        DeploymentFactory(
+            status=Status.APPROVED,
+            environment=w.env_prod,
+            service=w.service,
+            versions=[],
+            planned_start=day + dt.timedelta(hours=9, minutes=n),
+            planned_end=day + dt.timedelta(hours=11),
+            title=f"Crowded {n}",
+        )
+        for n in range(8)
+    ]
+    counts_rebuild()  # written by factory: the day counts recomputed
+    # when the manager opens that month
+    response = client_for(w.users["manager"]).get(f"/calendar/?date={day:%Y-%m-%d}")
+    cal, page = response.context["cal"], response.content.decode()
+    # then each shown one conflicts with the seven others, and its chip's title lists the first REASONS_SHOWN of them
+    # and how many more there are
+    shown = [d for d in cal.deployments if d.pk in {m.pk for m in made}]
+    assert len(shown) == CHIPS_SHOWN
+    for d in shown:
+        assert len(cal.conflicts[d.pk]) == 7
+        title = re.search(rf'data-reference="{d.reference}" title="([^"]*)"', page).group(1)
+        listed = title.split("&#10;")[1:]
+        assert listed[:REASONS_SHOWN] == [f"⚠ {reason}" for reason in cal.conflicts[d.pk][:REASONS_SHOWN]]
+        assert listed[REASONS_SHOWN:] == [f"⚠ … and {7 - REASONS_SHOWN} more: see the deployment&#x27;s page"]
 
 
 def test_a_bad_date_or_filter_is_a_400_not_a_500(world):

@@ -13,17 +13,24 @@ from apps.deployments.workflow import STATUS_LABEL
 
 register = template.Library()
 
+# the conflicts a chip's title lists; past them it says how many more there are (a busy environment's deployment can
+# overlap dozens at a time, and a tooltip of dozens of lines is read by no one: the deployment's page lists them all)
+REASONS_SHOWN = 4
+
 
 @register.simple_tag
 def calendar_chips(deployments, show_env: bool) -> SafeString:
     """A day's deployments as the calendar draws them: a link each, with its time, reference and title, its
-    environment (`show_env`), and a warning and the reasons (in its title) when it conflicts."""
+    environment (`show_env`), and a warning and the reasons (in its title, the first REASONS_SHOWN and how many more)
+    when it conflicts."""
     before, after = reverse("deployments:deployment_detail", args=[0]).rsplit("0", 1)  # one reverse, not one a chip
     chips = []
     for d in deployments:
         reference, title, environment = escape(d.reference), escape(d.title), escape(d.environment.name)
         conflicts = getattr(d, "conflicts", None) or []
-        reasons = "".join(f"&#10;⚠ {escape(str(c))}" for c in conflicts)
+        reasons = "".join(f"&#10;⚠ {escape(str(c))}" for c in conflicts[:REASONS_SHOWN])
+        if len(conflicts) > REASONS_SHOWN:
+            reasons += f"&#10;⚠ … and {len(conflicts) - REASONS_SHOWN} more: see the deployment&#x27;s page"
         status = escape(STATUS_LABEL.get(d.status, d.status))
         at = f"{timezone.localtime(d.planned_start):%H:%M}" if d.planned_start else ""
         chips.append(
