@@ -193,6 +193,41 @@ def test_month_view_queries_do_not_grow_with_deployments(world):
     assert len(many.captured_queries) == len(few.captured_queries)
 
 
+def test_month_view_queries_do_not_grow_with_the_planned_deployments_shown(world):
+    # given one approved deployment in production (no parallel deployments) in a month
+    w = world
+    later = w.deployment.planned_start + dt.timedelta(days=40)
+    day = later.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+    def approved(n: int, environment) -> Deployment:
+        at = day + dt.timedelta(days=n % 20, hours=n % 7)
+        return DeploymentFactory(
+            status=Status.APPROVED,
+            environment=environment,
+            service=w.service if n % 2 else w.other_service,
+            planned_start=at,
+            planned_end=at + dt.timedelta(hours=2),
+        )
+
+    approved(0, w.env_prod)
+    counts_rebuild()  # written by factory: the day counts recomputed
+    client = client_for(w.users["manager"])
+    url = f"/calendar/?date={day:%Y-%m-%d}"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    # when thirty more are planned that month, in production and in test, of both services
+    for n in range(1, 31):
+        approved(n, w.env_prod if n % 3 else w.env_test)
+    counts_rebuild()
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    # then the page shows them, checked for conflicts, in as many queries as it showed one
+    cal = response.context["cal"]
+    assert len(cal.deployments) > 20 and cal.conflicts
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
 def day_of(deployment) -> dt.date:
     return deployment.planned_start.astimezone(dt.UTC).date()
 
