@@ -1,14 +1,14 @@
 """One query run for each of many sets of values, in one statement that the database plans once.
 
 A page that shows the first few rows of each of 35 days (or the rows overlapping each of 100 windows) would send one
-query a day, or one statement of 35 sub-queries joined by UNION ALL. PostgreSQL plans each of those sub-queries on
-its own, choosing among every index of the table each time: on the calendar, planning took ten times longer than
-running (10 ms against 1). `CompiledForEach` compiles the queryset once with stand-ins (`Marks`) and, on
-PostgreSQL, joins it LATERALly onto a VALUES list of the sets — one sub-query planned once and run per set, each with
-its own ORDER BY and LIMIT. Other databases (SQLite has no LATERAL) get the UNION ALL, each sub-query bound with its
-own set, in statements of at most UNION_MAX_SETS sub-queries: SQLite refuses a compound SELECT of more than 500 terms
-(SQLITE_MAX_COMPOUND_SELECT), and "what is where" with something on its way in each of 50 services × 20 environments
-can ask for 1,000 sets.
+query a day, or one statement of 35 sub-queries joined by UNION ALL. PostgreSQL plans each of those sub-queries on its
+own, choosing among every index of the table each time: on the calendar, planning took ten times longer than running (10
+ms against 1). `CompiledForEach` compiles the queryset once with stand-ins (`Marks`) and, on PostgreSQL, joins it
+LATERALly onto the sets, unnested from an array a mark — one sub-query planned once and run per set, each with its own
+ORDER BY and LIMIT. Other databases (SQLite has no LATERAL) get the UNION ALL, each sub-query bound with its own set, in
+statements of at most UNION_MAX_SETS sub-queries: SQLite refuses a compound SELECT of more than 500 terms
+(SQLITE_MAX_COMPOUND_SELECT), and "what is where" with something on its way in each of 50 services × 20 environments can
+ask for 1,000 sets.
 """
 
 import datetime as dt
@@ -51,7 +51,7 @@ class CompiledForEach:
             self.lateral, self.params = self._lateral(marks)
 
     def _lateral(self, marks: dict[str, object]) -> tuple[str, list]:
-        """The query's text with each mark's placeholder replaced by its column of the VALUES row, and the parameters
+        """The query's text with each mark's placeholder replaced by its column of the unnested sets, and the parameters
         left in it (those of no mark)."""
         slot_of = {i: n for n, name in enumerate(self.names) for i in self.marks.slots[name]}
         params, counter = [], iter(range(len(self.marks.params)))
@@ -95,17 +95,15 @@ class CompiledForEach:
         return sql, params
 
     def _lateral_statement(self, sets: list[dict]) -> tuple[str, list]:
+        """The sets as one array a mark (and their positions), unnested side by side: a statement of a constant text
+        and as many parameters whatever the number of sets (a VALUES row a set made its text grow with them, and the
+        driver parsed every one of its placeholders again on every read, its cache holding only short statements)."""
         adapt = connections[self.using].ops.adapt_datetimefield_value
-        row = "(" + ", ".join(["%s::integer", *(f"%s::{cast}" for cast in self.casts)]) + ")"
+        arrays = [list(range(len(sets)))]
+        for name in self.names:
+            convert = adapt if name in self.marks.adapt else None
+            arrays.append([convert(s[name]) if convert else s[name] for s in sets])
+        unnested = ", ".join(["%s::integer[]", *(f"%s::{cast}[]" for cast in self.casts)])
         columns = ", ".join(["i", *(f"m{n}" for n in range(len(self.names)))])
-        values_params = []
-        for i, values in enumerate(sets):
-            values_params.append(i)
-            for name in self.names:
-                value = values[name]
-                values_params.append(adapt(value) if name in self.marks.adapt else value)
-        sql = (
-            f"SELECT v.i, r.* FROM (VALUES {', '.join([row] * len(sets))}) v({columns})"  # noqa: S608
-            f" CROSS JOIN LATERAL ({self.lateral}) r"
-        )
-        return sql, [*values_params, *self.params]
+        sql = f"SELECT v.i, r.* FROM unnest({unnested}) AS v({columns}) CROSS JOIN LATERAL ({self.lateral}) r"  # noqa: S608
+        return sql, [*arrays, *self.params]

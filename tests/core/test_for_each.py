@@ -124,3 +124,24 @@ def test_more_sets_than_a_compound_select_holds_are_each_read(world, django_asse
         by_hour.setdefault(h, d)
     expected = [(h, d.pk, d.planned_start, d.reference) for h, d in by_hour.items()]
     assert sorted(rows) == expected
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the LATERAL statement is PostgreSQL's")
+def test_the_statement_is_one_text_whatever_the_number_of_sets(world):
+    # given the query compiled once
+    query = CompiledForEach(
+        _page(START, END, ENVIRONMENT, first=2),
+        marks={"start": START, "end": END, "environment": ENVIRONMENT},
+        using="default",
+    )
+
+    def sets(n: int) -> list[dict]:
+        return [{"start": _at(i), "end": _at(i + 1), "environment": world.env_test.pk} for i in range(n)]
+
+    # when the statements for 3 and for 300 sets are made
+    (few, few_params), (many, many_params) = query._lateral_statement(sets(3)), query._lateral_statement(sets(300))
+    # then their text and their number of parameters are the same (the driver parses a text once, and keeps only
+    # short ones), each mark's values in one array
+    assert few == many and len(few) < 4096
+    assert len(few_params) == len(many_params)
+    assert many_params[0] == list(range(300)) and many_params[3] == [world.env_test.pk] * 300
