@@ -97,13 +97,32 @@ class CompiledForEach:
     def _lateral_statement(self, sets: list[dict]) -> tuple[str, list]:
         """The sets as one array a mark (and their positions), unnested side by side: a statement of a constant text
         and as many parameters whatever the number of sets (a VALUES row a set made its text grow with them, and the
-        driver parsed every one of its placeholders again on every read, its cache holding only short statements)."""
+        driver parsed every one of its placeholders again on every read, its cache holding only short statements).
+        Arrays of integers, booleans and datetimes go as array literals (`_array_text`), which the database casts."""
         adapt = connections[self.using].ops.adapt_datetimefield_value
-        arrays = [list(range(len(sets)))]
+        arrays = [_array_text(range(len(sets)))]
         for name in self.names:
             convert = adapt if name in self.marks.adapt else None
-            arrays.append([convert(s[name]) if convert else s[name] for s in sets])
+            values = [convert(s[name]) if convert else s[name] for s in sets]
+            arrays.append(_array_text(values) or values)
         unnested = ", ".join(["%s::integer[]", *(f"%s::{cast}[]" for cast in self.casts)])
         columns = ", ".join(["i", *(f"m{n}" for n in range(len(self.names)))])
         sql = f"SELECT v.i, r.* FROM unnest({unnested}) AS v({columns}) CROSS JOIN LATERAL ({self.lateral}) r"  # noqa: S608
         return sql, [*arrays, *self.params]
+
+
+def _array_text(values) -> str | None:
+    """PostgreSQL's text of an array of integers, booleans, datetimes (ISO 8601, their offset kept) and nulls — none
+    of which needs quoting —, or None for values of another type: the driver dumps a list element by element, each
+    escaped by a regular expression, which cost more than the query it fed (a few hundred datetimes on the calendar)."""
+    text = []
+    for value in values:
+        if value is None:
+            text.append("NULL")
+        elif isinstance(value, bool):
+            text.append("t" if value else "f")
+        elif isinstance(value, int | dt.datetime):
+            text.append(value.isoformat() if isinstance(value, dt.datetime) else str(value))
+        else:
+            return None
+    return "{" + ",".join(text) + "}"

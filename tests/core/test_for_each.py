@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.db.models import Q
 
-from apps.core.for_each import CompiledForEach
+from apps.core.for_each import CompiledForEach, _array_text
 from apps.deployments.models import Deployment
 from apps.deployments.workflow import Status
 from tests.factories.deployments import DeploymentFactory
@@ -141,7 +141,26 @@ def test_the_statement_is_one_text_whatever_the_number_of_sets(world):
     # when the statements for 3 and for 300 sets are made
     (few, few_params), (many, many_params) = query._lateral_statement(sets(3)), query._lateral_statement(sets(300))
     # then their text and their number of parameters are the same (the driver parses a text once, and keeps only
-    # short ones), each mark's values in one array
+    # short ones), each mark's values in one array's text
     assert few == many and len(few) < 4096
     assert len(few_params) == len(many_params)
-    assert many_params[0] == list(range(300)) and many_params[3] == [world.env_test.pk] * 300
+    assert many_params[0] == "{" + ",".join(str(i) for i in range(300)) + "}"
+    assert many_params[1].startswith("{" + _at(0).isoformat() + ",")
+    assert many_params[3] == "{" + ",".join([str(world.env_test.pk)] * 300) + "}"
+
+
+def test_an_array_text_is_what_the_database_reads_back():
+    # given integers, booleans, aware datetimes (UTC and another offset) and nulls, as array texts
+    moments = [START, dt.datetime(2031, 3, 1, 23, 30, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=-5))), None]
+    with connection.cursor() as cursor:
+        # when the database casts them
+        if connection.vendor != "postgresql":
+            pytest.skip("array texts are PostgreSQL's")
+        cursor.execute(
+            "SELECT %s::bigint[], %s::boolean[], %s::timestamp with time zone[]",
+            [_array_text([1, -2, None, 10**12]), _array_text([True, False, None]), _array_text(moments)],
+        )
+        # then it reads the same values
+        assert cursor.fetchone() == ([1, -2, None, 10**12], [True, False, None], moments)
+    # and a value of another type has no array text
+    assert _array_text(["text"]) is None
