@@ -14,9 +14,10 @@ from apps.deployments.filters import DeploymentFilterSet
 from apps.deployments.models import Deployment
 from apps.deployments.services import Context, deployment_transition
 from apps.deployments.services.calendar_days import counts_rebuild
-from apps.deployments.workflow import Status
+from apps.deployments.workflow import PLANNED, Status
 from apps.reports.models import CalendarFeedToken
 from apps.reports.selectors.calendar import CHIPS_SHOWN, calendar_build
+from apps.reports.selectors.calendar_conflicts import OVERLAPS_LISTED, PlannedWindow, calendar_conflicts
 from apps.reports.templatetags.calendar_tags import REASONS_SHOWN
 from tests.factories.accounts import token_for
 from tests.factories.deployments import DeploymentFactory, plan
@@ -133,7 +134,8 @@ def test_freezes_are_shown_and_deployments_inside_them_conflict(world):
 
 
 def test_a_chip_lists_its_first_conflicts_and_counts_the_rest(world):
-    # given eight approved deployments of one service at the same hour in production (no parallel deployments)
+    # given eight approved deployments of one component version at the same hour in production (no parallel
+    # deployments)
     w = world
     day = (w.deployment.planned_start + dt.timedelta(days=40)).replace(hour=0, minute=0, second=0, microsecond=0)
     made = [
@@ -141,7 +143,7 @@ def test_a_chip_lists_its_first_conflicts_and_counts_the_rest(world):
             status=Status.APPROVED,
             environment=w.env_prod,
             service=w.service,
-            versions=[],
+            versions=[w.version_1],
             planned_start=day + dt.timedelta(hours=9, minutes=n),
             planned_end=day + dt.timedelta(hours=11),
             title=f"Crowded {n}",
@@ -152,16 +154,34 @@ def test_a_chip_lists_its_first_conflicts_and_counts_the_rest(world):
     # when the manager opens that month
     response = client_for(w.users["manager"]).get(f"/calendar/?date={day:%Y-%m-%d}")
     cal, page = response.context["cal"], response.content.decode()
-    # then each shown one conflicts with the seven others, and its chip's title lists the first REASONS_SHOWN of them
-    # and how many more there are
     shown = [d for d in cal.deployments if d.pk in {m.pk for m in made}]
     assert len(shown) == CHIPS_SHOWN
     for d in shown:
-        assert len(cal.conflicts[d.pk]) == 7
+        # then each shown one lists its first three overlaps in production by reference and counts the other four, and
+        # lists the seven that deploy its component
+        others = [m for m in made if m.pk != d.pk]
+        reasons = cal.conflicts[d.pk]
+        overlaps = [r for r in reasons if r.startswith("Overlaps DEP-")]
+        assert overlaps == [
+            f"Overlaps {m.reference} in Production, which allows no parallel deployments."
+            for m in others[:OVERLAPS_LISTED]
+        ]
+        assert reasons[-1] == "Overlaps 4 more deployments in Production, which allows no parallel deployments."
+        assert [r for r in reasons if "same component" in r] == [
+            f"Deploys the same component as {m.reference} in an overlapping window." for m in others
+        ]
+        assert len(reasons) == 3 + 1 + 7
+        # and its chip's title shows the first REASONS_SHOWN of them and how many more there are
         title = re.search(rf'data-reference="{d.reference}" title="([^"]*)"', page).group(1)
         listed = title.split("&#10;")[1:]
-        assert listed[:REASONS_SHOWN] == [f"⚠ {reason}" for reason in cal.conflicts[d.pk][:REASONS_SHOWN]]
-        assert listed[REASONS_SHOWN:] == [f"⚠ … and {7 - REASONS_SHOWN} more: see the deployment&#x27;s page"]
+        assert listed[:REASONS_SHOWN] == [f"⚠ {reason}" for reason in reasons[:REASONS_SHOWN]]
+        assert listed[REASONS_SHOWN:] == [f"⚠ … and {11 - REASONS_SHOWN} more: see the deployment&#x27;s page"]
+    # and the page's reads of the overlaps find what the check finds among every planned deployment
+    planned = [
+        PlannedWindow(m.pk, m.reference, m.environment_id, m.planned_start, m.planned_end)
+        for m in Deployment.objects.filter(status__in=PLANNED)
+    ]
+    assert cal.conflicts == calendar_conflicts(cal.deployments, cal.freezes, planned)
 
 
 def test_a_bad_date_or_filter_is_a_400_not_a_500(world):

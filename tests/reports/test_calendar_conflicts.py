@@ -149,8 +149,8 @@ def test_a_serial_environments_partners_are_read_by_their_planned_end_below_the_
     cal, read = _build(w, day, monkeypatch)
     # then the environment's statement bounds the planned end as well (so that PostgreSQL reads the planned windows'
     # index by environment and end), the service's does not, and B, ending just before that bound, is A's conflict
-    by_environment = conflicts_selectors._partners_query(Deployment.objects.all(), by_environment=True)
-    by_service = conflicts_selectors._partners_query(Deployment.objects.all(), by_environment=False)
+    by_environment = conflicts_selectors._overlaps_query(Deployment.objects.all())
+    by_service = conflicts_selectors._partners_query(Deployment.objects.all())
     assert conflicts_selectors.UNTIL in by_environment.names and conflicts_selectors.UNTIL not in by_service.names
     assert by_environment.sql.count('"planned_end" <') == 1 and '"planned_end" <' not in by_service.sql
     assert b.pk in read

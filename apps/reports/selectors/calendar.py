@@ -239,8 +239,8 @@ def calendar_build(*, user, params, view: str = MONTH, anchor: dt.date | None = 
     env_ids = [int(environment_filter)] if environment_filter and environment_filter.isdigit() else None
     freezes = calendar_freezes(start=start_at, end=end_at, environment_ids=env_ids)
     # the shown ones' partners, the shown ones among them with their components
-    planned, truncated = partners_of(_filtered(filterset, params), deployments, longest)
-    conflicts = calendar_conflicts(deployments, freezes, planned)
+    planned, truncated, overlaps = partners_of(_filtered(filterset, params), deployments, longest)
+    conflicts = calendar_conflicts(deployments, freezes, planned, overlaps=overlaps)
     for d in deployments:
         d.conflicts = conflicts.get(d.pk, [])
 

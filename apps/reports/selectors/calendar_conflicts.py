@@ -1,12 +1,15 @@
 """The calendar's conflict check (DESIGN.md §2): the planned deployments a shown one can conflict with, read by its
-service and its environment around its own window, and the conflicts found among them."""
+service and its environment around its own window, and the conflicts found among them. A shown deployment's overlaps
+in an environment that allows no parallel deployments are listed up to OVERLAPS_LISTED, the rest counted in one
+reason ("Overlaps 37 more deployments in …"): in a busy environment a deployment overlaps dozens, which grow with the
+deployments an hour, and the page lists what a person reads (the deployment's page lists them all)."""
 
 import datetime as dt
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from typing import NamedTuple
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 
 from apps.core.for_each import CompiledForEach
 from apps.deployments import workflow
@@ -14,6 +17,8 @@ from apps.deployments.models import Deployment
 from apps.reports.selectors.calendar_days import ENVIRONMENT, overlapping, window
 
 MAX_EVENTS = 5000  # a shown deployment's partners are read up to this many rows (a partner and component) a query
+OVERLAPS_LISTED = 3  # a shown deployment's overlaps in its serial environment listed by reference; the rest counted
+SHOWN, SHOWN_MARK = "shown", -8_000_006  # the shown deployment's id, left out of its own overlaps
 SERVICE, SERVICE_MARK = "service", -8_000_005  # a service's stand-in while the partners' query is compiled
 # an environment's partners end before the stretch's end plus the longest window: bounded by their planned end too,
 # they are read through the planned windows' own index (dep_planned_env_end: one descent a stretch, not one a status)
@@ -29,6 +34,14 @@ class PlannedWindow(NamedTuple):
     planned_start: dt.datetime
     planned_end: dt.datetime
     components: frozenset | None = None  # its components' ids, when read with it
+
+
+class Overlaps(NamedTuple):
+    """A shown deployment's overlaps in its serial environment: the first OVERLAPS_LISTED by planned start, and how
+    many more there are."""
+
+    listed: list[PlannedWindow]
+    more: int
 
 
 def _overlap(a_start, a_end, b_start, b_end) -> bool:
@@ -48,13 +61,15 @@ class _ByStart:
 
 
 def calendar_conflicts(
-    deployments: list[Deployment], freezes: list, planned: list | None = None, components=None
+    deployments: list[Deployment], freezes: list, planned: list | None = None, components=None, overlaps=None
 ) -> dict[int, list[str]]:
     """Conflicts of the shown deployments (DESIGN.md §2) with the planned deployments of the range (by default the
-    shown ones): overlapping in an environment that allows no parallel deployments, the same component deployed in
-    overlapping windows, or planned inside a freeze (`freezes`: the range's `calendar.Occurrence`s; this module sits
-    below the calendar's). Partners are looked up per environment and per component. `components`: the shown planned
-    deployments' components, when already read (`components_of`)."""
+    shown ones): overlapping in an environment that allows no parallel deployments (the first OVERLAPS_LISTED by
+    planned start, then how many more), the same component deployed in overlapping windows, or planned inside a freeze
+    (`freezes`: the range's `calendar.Occurrence`s; this module sits below the calendar's). Partners are looked up per
+    environment and per component. `components`: the shown planned deployments' components, when already read
+    (`components_of`); `overlaps`: their overlaps in their serial environments, when read (`partners_of`), otherwise
+    found among `planned`."""
     shown = [d for d in deployments if d.status in workflow.PLANNED]
     planned = shown if planned is None else planned
     found: dict[int, list[str]] = defaultdict(list)
@@ -78,17 +93,32 @@ def calendar_conflicts(
     for a in shown:
         mine = components.get(a.pk, set())
         serial = not a.environment.allows_parallel_deployments
-        groups = [parts[c] for c in mine if c in parts] + (
-            [envs[a.environment_id]] if serial and a.environment_id in envs else []
-        )
+        read = overlaps.get(a.pk) if serial and overlaps is not None else None
+        groups = [parts[c] for c in mine if c in parts]
+        if serial and read is None and a.environment_id in envs:
+            groups.append(envs[a.environment_id])
         partners = {b.pk: b for group in groups for b in group.starting(a.planned_start - longest, a.planned_end)}
-        for b in sorted(partners.values(), key=lambda d: (d.planned_start, d.pk)):
-            if b.pk == a.pk or not _overlap(a.planned_start, a.planned_end, b.planned_start, b.planned_end):
-                continue
-            if a.environment_id == b.environment_id and serial:
+        overlapping = sorted(
+            (
+                b
+                for b in partners.values()
+                if b.pk != a.pk and _overlap(a.planned_start, a.planned_end, b.planned_start, b.planned_end)
+            ),
+            key=lambda d: (d.planned_start, d.pk),
+        )
+        if serial and read is None:
+            in_env = [b for b in overlapping if b.environment_id == a.environment_id]
+            read = Overlaps(in_env[:OVERLAPS_LISTED], max(len(in_env) - OVERLAPS_LISTED, 0))
+        listed = {b.pk for b in read.listed} if read else set()
+        ordered = {b.pk: b for b in (*overlapping, *(read.listed if read else ()))}
+        for b in sorted(ordered.values(), key=lambda d: (d.planned_start, d.pk)):
+            if b.pk in listed:
                 found[a.pk].append(f"Overlaps {b.reference} in {a.environment}, which allows no parallel deployments.")
             if mine & components.get(b.pk, set()):
                 found[a.pk].append(f"Deploys the same component as {b.reference} in an overlapping window.")
+        if read and read.more:
+            more = f"{read.more} more deployment{'s' if read.more > 1 else ''}"
+            found[a.pk].append(f"Overlaps {more} in {a.environment}, which allows no parallel deployments.")
         for occ in freezes:
             applies = occ.window.environment_id in (None, a.environment_id)
             if applies and _overlap(a.planned_start, a.planned_end, occ.start, occ.end):
@@ -98,38 +128,47 @@ def calendar_conflicts(
 
 def partners_of(
     qs: QuerySet[Deployment], shown: list[Deployment], longest: dt.timedelta
-) -> tuple[list[PlannedWindow], bool]:
-    """The planned deployments (of `qs`, as filtered) a conflict of the shown ones can be with, and whether some were
-    cut at MAX_EVENTS rows a stretch: for each shown planned deployment, those of its service overlapping its window,
-    with their components (a deployment's versions are its service's: planning refuses others, so only these can
-    deploy one of its components), and those of its environment when that allows no parallel deployments — each
-    read through the service's or the environment's index on the planned start, from its start less the longest
-    window (`longest`), the overlapping windows of one service (or environment) read as one stretch. So a shown
-    deployment costs the few its service and environment plan around it, not every deployment of the hours the shown
-    ones cover (thousands at ten million). The shown ones are among their own partners, read with their components.
-    Two queries (one when no shown one's environment is serial), each planned once."""
+) -> tuple[list[PlannedWindow], bool, dict[int, Overlaps]]:
+    """The planned deployments (of `qs`, as filtered) a conflict of the shown ones can be with, whether some were cut
+    at MAX_EVENTS rows a stretch, and the shown ones' overlaps in their serial environments. For each shown planned
+    deployment: those of its service overlapping its window, with their components (a deployment's versions are its
+    service's: planning refuses others, so only these can deploy one of its components), read through the service's
+    index on the planned start, from its start less the longest window (`longest`), the overlapping windows of one
+    service read as one stretch; and, when its environment allows no parallel deployments, the first OVERLAPS_LISTED
+    of that environment overlapping it, by planned start, with how many there are (`Overlaps`; the rows read do not
+    grow with the deployments an hour, only the count does). So a shown deployment costs the few its service plans
+    around it and a few of its environment, not every deployment of the hours the shown ones cover (thousands at ten
+    million). The shown ones are among their own partners, read with their components; the listed overlaps are
+    partners too. Two queries (one when no shown one's environment is serial), each planned once."""
     mine = [d for d in shown if d.status in workflow.PLANNED and d.planned_start is not None and d.planned_end]
-    serial = [d for d in mine if not d.environment.allows_parallel_deployments]
     found: dict[int, tuple] = {}
     parts: dict[int, set[int]] = defaultdict(set)
-    truncated = False
-    for group, key in ((mine, SERVICE), (serial, ENVIRONMENT)):
-        sets = [
-            {**window(start, end, longest), key: value, **({UNTIL: end + longest} if key == ENVIRONMENT else {})}
-            for value, start, end in _stretches(group, key)
-        ]
-        if not sets:
-            continue
-        read: Counter = Counter()
-        for i, *row in _partners_query(qs, by_environment=key == ENVIRONMENT).rows(sets):
-            read[i] += 1
-            component_id = row.pop() if key == SERVICE else None  # the service's: a row a component
-            found.setdefault(row[0], row)  # a partner of two stretches is read for each
-            if component_id is not None:
-                parts[row[0]].add(component_id)
-        truncated = truncated or any(n > MAX_EVENTS for n in read.values())
+    sets = [{**window(start, end, longest), SERVICE: value} for value, start, end in _stretches(mine, SERVICE)]
+    read: Counter = Counter()
+    for i, *row in _partners_query(qs).rows(sets) if sets else ():
+        read[i] += 1
+        component_id = row.pop()  # a row a component
+        found.setdefault(row[0], row)  # a partner of two stretches is read for each
+        if component_id is not None:
+            parts[row[0]].add(component_id)
+    truncated = any(n > MAX_EVENTS for n in read.values())
+    serial = [d for d in mine if not d.environment.allows_parallel_deployments]
+    overlaps: dict[int, Overlaps] = {d.pk: Overlaps([], 0) for d in serial}
+    sets = [
+        {**window(d.planned_start, d.planned_end, longest), ENVIRONMENT: d.environment_id, SHOWN: d.pk}
+        | {UNTIL: d.planned_end + longest}
+        for d in serial
+    ]
+    for i, *row, total in _overlaps_query(qs).rows(sets) if sets else ():
+        pk = serial[i].pk
+        partner = PlannedWindow(*row)
+        overlaps[pk].listed.append(partner)
+        overlaps[pk] = Overlaps(overlaps[pk].listed, total - len(overlaps[pk].listed))
+        found.setdefault(partner.pk, row)
+    for item in overlaps.values():
+        item.listed.sort(key=lambda p: (p.planned_start, p.pk))
     partners = [PlannedWindow(*row, frozenset(parts[pk])) for pk, row in found.items()]
-    return sorted(partners, key=lambda p: (p.planned_start, p.pk)), truncated
+    return sorted(partners, key=lambda p: (p.planned_start, p.pk)), truncated, overlaps
 
 
 def _stretches(deployments: list[Deployment], key: str) -> list[tuple[int, dt.datetime, dt.datetime]]:
@@ -147,19 +186,30 @@ def _stretches(deployments: list[Deployment], key: str) -> list[tuple[int, dt.da
     return [(value, start, end) for value, start, end in stretches]
 
 
-def _partners_query(qs: QuerySet[Deployment], *, by_environment: bool) -> CompiledForEach:
-    """The planned deployments of `qs` overlapping a window, of an environment (`by_environment`: none of their
-    components, another service's cannot share one; their planned end also below the window's end plus the longest
-    window, `UNTIL`) or of a service (with a row per component), at most MAX_EVENTS + 1 rows a window."""
-    planned, marks = overlapping(qs.filter(status__in=workflow.PLANNED), by_environment=by_environment)
-    columns = ["pk", "reference", "environment_id", "planned_start", "planned_end"]
-    if by_environment:
-        planned, marks = planned.filter(planned_end__lt=UNTIL_MARK), {**marks, UNTIL: UNTIL_MARK}
-    else:
-        planned, marks = planned.filter(service_id=SERVICE_MARK), {**marks, SERVICE: SERVICE_MARK}
-        columns.append("component_versions__component_id")
+def _partners_query(qs: QuerySet[Deployment]) -> CompiledForEach:
+    """The planned deployments of `qs` of a service overlapping a window, a row per component, at most MAX_EVENTS + 1
+    rows a window."""
+    planned, marks = overlapping(qs.filter(status__in=workflow.PLANNED))
+    planned, marks = planned.filter(service_id=SERVICE_MARK), {**marks, SERVICE: SERVICE_MARK}
+    columns = ["pk", "reference", "environment_id", "planned_start", "planned_end", "component_versions__component_id"]
     rows = planned.order_by().values_list(*columns)
     return CompiledForEach(rows[: MAX_EVENTS + 1], marks=marks, using=qs.db)
+
+
+def _overlaps_query(qs: QuerySet[Deployment]) -> CompiledForEach:
+    """The planned deployments of `qs` of an environment overlapping a shown deployment's window, other than it: the
+    first OVERLAPS_LISTED by planned start, each with how many there are (a window count, taken before the limit).
+    Their planned end is also below the window's end plus the longest window (`UNTIL`), so they are read through the
+    planned windows' own index (dep_planned_env_end: one descent a window, not one a status)."""
+    planned, marks = overlapping(qs.filter(status__in=workflow.PLANNED), by_environment=True)
+    planned = planned.filter(planned_end__lt=UNTIL_MARK).exclude(pk=SHOWN_MARK)
+    marks = {**marks, UNTIL: UNTIL_MARK, SHOWN: SHOWN_MARK}
+    rows = (
+        planned.annotate(total=Window(Count("pk")))
+        .order_by("planned_start", "pk")
+        .values_list("pk", "reference", "environment_id", "planned_start", "planned_end", "total")
+    )
+    return CompiledForEach(rows[:OVERLAPS_LISTED], marks=marks, using=qs.db)
 
 
 def components_of(deployment_ids: list[int]) -> dict[int, set[int]]:
