@@ -155,8 +155,12 @@ def partners_of(
     serial = [d for d in mine if not d.environment.allows_parallel_deployments]
     overlaps: dict[int, Overlaps] = {d.pk: Overlaps([], 0) for d in serial}
     sets = [
-        {**window(d.planned_start, d.planned_end, longest), ENVIRONMENT: d.environment_id, SHOWN: d.pk}
-        | {UNTIL: d.planned_end + longest}
+        {
+            **window(d.planned_start, d.planned_end, longest),
+            ENVIRONMENT: d.environment_id,
+            SHOWN: d.pk,
+            UNTIL: d.planned_end + longest,
+        }
         for d in serial
     ]
     for i, *row, total in _overlaps_query(qs).rows(sets) if sets else ():
