@@ -2,7 +2,7 @@
 service and its environment around its own window, and the conflicts found among them. A shown deployment's overlaps
 in an environment that allows no parallel deployments are listed up to OVERLAPS_LISTED, the rest counted in one
 reason ("Overlaps 37 more deployments in …"): in a busy environment a deployment overlaps dozens, which grow with the
-deployments an hour, and the page lists what a person reads (the deployment's page lists them all)."""
+deployments an hour, and the page lists what a person reads (a deployment's readiness panel names every booked one)."""
 
 import datetime as dt
 from bisect import bisect_left

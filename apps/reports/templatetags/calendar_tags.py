@@ -13,8 +13,8 @@ from apps.deployments.workflow import STATUS_LABEL
 
 register = template.Library()
 
-# the conflicts a chip's title lists; past them it says how many more there are (a busy environment's deployment can
-# overlap dozens at a time, and a tooltip of dozens of lines is read by no one: the deployment's page lists them all)
+# the conflicts a chip's title lists; past them it says how many more there are (a tooltip of dozens of lines is read
+# by no one: a deployment's readiness panel names every booked overlap)
 REASONS_SHOWN = 4
 
 
