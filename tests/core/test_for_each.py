@@ -149,13 +149,12 @@ def test_the_statement_is_one_text_whatever_the_number_of_sets(world):
     assert many_params[3] == "{" + ",".join([str(world.env_test.pk)] * 300) + "}"
 
 
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="array texts are PostgreSQL's")
 def test_an_array_text_is_what_the_database_reads_back():
     # given integers, booleans, aware datetimes (UTC and another offset) and nulls, as array texts
     moments = [START, dt.datetime(2031, 3, 1, 23, 30, 0, 5, tzinfo=dt.timezone(dt.timedelta(hours=-5))), None]
     with connection.cursor() as cursor:
         # when the database casts them
-        if connection.vendor != "postgresql":
-            pytest.skip("array texts are PostgreSQL's")
         cursor.execute(
             "SELECT %s::bigint[], %s::boolean[], %s::timestamp with time zone[]",
             [_array_text([1, -2, None, 10**12]), _array_text([True, False, None]), _array_text(moments)],

@@ -20,8 +20,9 @@ MAX_EVENTS = 5000  # a shown deployment's partners are read up to this many rows
 OVERLAPS_LISTED = 3  # a shown deployment's overlaps in its serial environment listed by reference; the rest counted
 SHOWN, SHOWN_MARK = "shown", -8_000_006  # the shown deployment's id, left out of its own overlaps
 SERVICE, SERVICE_MARK = "service", -8_000_005  # a service's stand-in while the partners' query is compiled
-# an environment's partners end before the stretch's end plus the longest window: bounded by their planned end too,
-# they are read through the planned windows' own index (dep_planned_env_end: one descent a stretch, not one a status)
+# a shown deployment's overlaps in its environment end before its end plus the longest window: bounded by their planned
+# end too, they are read through the planned windows' own index (dep_planned_env_end: one descent a deployment, not one
+# a status)
 UNTIL, UNTIL_MARK = "until", dt.datetime(1901, 2, 3, 4, 5, 6, 444, tzinfo=dt.UTC)
 
 
@@ -143,7 +144,7 @@ def partners_of(
     mine = [d for d in shown if d.status in workflow.PLANNED and d.planned_start is not None and d.planned_end]
     found: dict[int, tuple] = {}
     parts: dict[int, set[int]] = defaultdict(set)
-    sets = [{**window(start, end, longest), SERVICE: value} for value, start, end in _stretches(mine, SERVICE)]
+    sets = [{**window(start, end, longest), SERVICE: value} for value, start, end in _stretches(mine)]
     read: Counter = Counter()
     for i, *row in _partners_query(qs).rows(sets) if sets else ():
         read[i] += 1
@@ -175,18 +176,15 @@ def partners_of(
     return sorted(partners, key=lambda p: (p.planned_start, p.pk)), truncated, overlaps
 
 
-def _stretches(deployments: list[Deployment], key: str) -> list[tuple[int, dt.datetime, dt.datetime]]:
-    """(service or environment id, start, end) of the deployments' planned windows, those of one service (or
-    environment) that overlap merged: a partner of one of them overlaps its stretch, and is read once for it (an
-    environment's shown deployments of a day mostly follow each other)."""
-    attribute = "service_id" if key == SERVICE else "environment_id"
+def _stretches(deployments: list[Deployment]) -> list[tuple[int, dt.datetime, dt.datetime]]:
+    """(service id, start, end) of the deployments' planned windows, those of one service that overlap merged: a
+    partner of one of them overlaps its stretch, and is read once for it."""
     stretches: list[list] = []
-    for d in sorted(deployments, key=lambda d: (getattr(d, attribute), d.planned_start)):
-        value = getattr(d, attribute)
-        if stretches and stretches[-1][0] == value and d.planned_start < stretches[-1][2]:
+    for d in sorted(deployments, key=lambda d: (d.service_id, d.planned_start)):
+        if stretches and stretches[-1][0] == d.service_id and d.planned_start < stretches[-1][2]:
             stretches[-1][2] = max(stretches[-1][2], d.planned_end)
         else:
-            stretches.append([value, d.planned_start, d.planned_end])
+            stretches.append([d.service_id, d.planned_start, d.planned_end])
     return [(value, start, end) for value, start, end in stretches]
 
 
