@@ -350,12 +350,15 @@ def generate(
     if connection.vendor == "postgresql" and bulk:
         with connection.cursor() as cursor:
             cursor.execute("SET session_replication_role = DEFAULT")
+            # the load committed asynchronously (`bulk_session`): VACUUM marks a page all-visible only once its rows'
+            # commits are flushed, so ANALYZE's own commits, synchronous again, flush them first
+            cursor.execute("RESET synchronous_commit")
+            cursor.execute("ANALYZE")
             if not connection.in_atomic_block:  # VACUUM runs only outside a transaction
                 # the register, its exports and counts read these by index-only scans, which fetch every row from the
                 # table until a VACUUM has marked its pages all-visible (what autovacuum does on a server it runs on)
                 vacuumed = (Deployment, Deployment.component_versions.through, Deployment.practitioners.through)
                 cursor.execute(f"VACUUM {', '.join(connection.ops.quote_name(m._meta.db_table) for m in vacuumed)}")
-            cursor.execute("ANALYZE")
     counts["matrix_entries"] = matrix_snapshot_rebuild()  # the what-is-where snapshot the transitions keep
     out.write(f"vacuum, statistics and what-is-where snapshot: {time.monotonic() - snapshot_at:.1f} s\n")
     if not rollups:  # the generator made them with the chunks on an empty database; otherwise rebuilt
