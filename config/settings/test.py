@@ -31,7 +31,7 @@ if _REDIS_URL:
     _db = 12 + int(_worker[2:] or 0) if _worker.startswith("gw") else 12
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "apps.core.cache.RedisCache",
             "LOCATION": urlsplit(_REDIS_URL)._replace(path=f"/{_db}").geturl(),
         }
     }

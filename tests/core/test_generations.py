@@ -1,9 +1,11 @@
 """Data generations: a bump after the commit moves the shared counter on by one, starting at 1, in one cache command
-with Redis."""
+with Redis; a read kept per process under a generation is made again once it moves; the register's reference rows
+move theirs however they change; the Redis cache keeps one client per pool."""
 
 import pytest
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
 from django.core.cache.backends.redis import RedisCache
+from django.db import transaction
 
 from apps.core.generations import generation, generation_bump_on_commit
 
@@ -55,3 +57,133 @@ def test_with_redis_a_bump_is_one_command(db, django_capture_on_commit_callbacks
     assert commands == ["INCRBY"]  # redis-py sends INCR as INCRBY 1
     monkeypatch.undo()
     assert generation(NAME) == 1
+
+
+# --- what a process keeps under a generation (remembered_while) -----------------------------------------------------
+
+
+@pytest.fixture
+def shared(monkeypatch):
+    """The generations as every process would share them: with Redis they are; with the tests' local cache, this one
+    process is every process."""
+    from apps.core import generations
+
+    monkeypatch.setattr(generations, "generations_shared", lambda: True)
+
+
+def _counting_read():
+    from apps.core.generations import remembered_while
+
+    calls = []
+
+    @remembered_while(NAME)
+    def read():
+        calls.append(1)
+        return [len(calls)]
+
+    return read, calls
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_is_kept_until_its_generation_moves_on(shared):
+    read, calls = _counting_read()
+    # given a read made once
+    first = read()
+    # when it is asked again with nothing changed, it is not made again
+    assert read() is first and len(calls) == 1
+    # when a change commits (on any node: the counter is in the shared cache), it is made again, then kept again
+    with transaction.atomic():
+        generation_bump_on_commit(NAME)
+        assert read() == [2]  # inside a transaction: read afresh, not kept (it may see its own changes)
+    assert read() == [3] and read() == [3] and len(calls) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_read_kept_before_the_shared_cache_was_emptied_is_made_again(shared):
+    read, calls = _counting_read()
+    read()
+    # when Redis lost its keys (a restart) and one change then moved the counter from nothing to 1
+    cache.clear()
+    assert read() == [2]  # the counter started afresh at a random value, never one kept before
+    started = generation(NAME)
+    assert started > 2**32
+    cache.clear()
+    with transaction.atomic():
+        generation_bump_on_commit(NAME)
+    # then what was kept under the earlier start is not taken for the new counter's
+    assert generation(NAME) == 1 and read() == [3]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_shared_generations_every_read_is_made(monkeypatch):
+    from apps.core import generations
+
+    monkeypatch.setattr(generations, "generations_shared", lambda: False)
+    read, calls = _counting_read()
+    assert [read(), read()] == [[1], [2]]
+
+
+def test_the_generations_are_shared_exactly_when_the_cache_is_redis():
+    from apps.core.generations import generations_shared
+
+    assert generations_shared() == isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache)
+
+
+# --- the reference rows move their generation (bump_on_change) -----------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_saving_or_deleting_reference_rows_moves_their_generation_after_the_commit():
+    from apps.core.generations import REFERENCE_GENERATION
+    from apps.environments.models import Environment
+    from tests.factories.accounts import UserFactory
+    from tests.factories.catalog import ServiceFactory, SupplierFactory
+    from tests.factories.deployment_models import DeploymentModelFactory
+    from tests.factories.environments import EnvironmentFactory
+
+    def moved(change) -> bool:
+        before = generation(REFERENCE_GENERATION)
+        change()
+        return generation(REFERENCE_GENERATION) > before
+
+    # every list of the register: a service, a supplier, a model, an environment, a person
+    assert moved(lambda: ServiceFactory(name="Ledger"))
+    assert moved(lambda: SupplierFactory(name="Acme"))
+    assert moved(lambda: DeploymentModelFactory(name="Blue-green"))
+    assert moved(lambda: EnvironmentFactory(name="Lab", slug="lab"))
+    person = UserFactory()
+    assert moved(lambda: setattr(person, "first_name", "Ada") or person.save(update_fields=["first_name"]))
+    # a bulk delete (the admin's "delete selected") and a cascade are seen as well as a service's save
+    assert moved(lambda: Environment.objects.filter(slug="lab").delete())
+    # a sign-in's last_login changes no list: no move
+    assert not moved(lambda: person.save(update_fields=["last_login"]))
+    # inside a transaction nothing moves until it commits
+    with transaction.atomic():
+        before = generation(REFERENCE_GENERATION)
+        ServiceFactory(name="Payroll")
+        assert generation(REFERENCE_GENERATION) == before
+    assert generation(REFERENCE_GENERATION) > before
+
+
+# --- the cache's Redis client (apps/core/cache.py) ----------------------------------------------------------------
+
+
+def test_the_redis_cache_keeps_one_client_per_pool_and_reads_what_djangos_own_wrote():
+    shared = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(shared, RedisCache):
+        pytest.skip("the cache is not Redis (REDIS_URL unset)")
+    from django.core.cache.backends import redis as django_redis
+
+    from apps.core.cache import RedisCache as OurRedisCache
+
+    assert isinstance(shared, OurRedisCache)
+    # one client for every command on a pool, not one a command
+    assert shared._cache.get_client("a") is shared._cache.get_client("b")
+    assert shared._cache.get_client(write=True) is shared._cache.get_client(write=True)
+    # the same keys and values as Django's own backend on the same server
+    stock = django_redis.RedisCache(shared._servers[0], {})
+    stock.set("test-generations-value", {"n": 1, "s": "é"}, 30)
+    shared.set("test-generations-count", 41, 30)
+    assert shared.get("test-generations-value") == {"n": 1, "s": "é"}
+    assert stock.incr("test-generations-count") == 42 and shared.get("test-generations-count") == 42
+    shared.delete_many(["test-generations-value", "test-generations-count"])

@@ -9,6 +9,7 @@ import datetime as dt
 import email
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -197,6 +198,30 @@ def _export_rows(url: str, token: str, environment: int) -> int:
     return len([line for line in response.text.splitlines() if line.strip()]) - 1  # less the header
 
 
+def _signed_in(url: str, username: str) -> requests.Session:
+    """A browser's session on one node, signed in through the login form."""
+    browser = requests.Session()
+    browser.get(f"{url}/accounts/login/", timeout=30)
+    signed = browser.post(
+        f"{url}/accounts/login/",
+        data={"username": username, "password": "x-pw-12345", "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
+        headers={"Referer": f"{url}/"},
+        timeout=30,
+    )
+    assert "sessionid" in browser.cookies, signed.status_code
+    return browser
+
+
+def _register_environments(browser: requests.Session, url: str) -> list[str]:
+    """The names the register's environment filter offers."""
+    page = browser.get(f"{url}/deployments/", timeout=30)
+    assert page.status_code == 200, page.status_code
+    html = page.text
+    start = html.index('name="environment"')
+    select = html[start : html.index("</select>", start)]
+    return re.findall(r'<option value="\d+"[^>]*>([^<]*)</option>', select)
+
+
 def _mails(folder: Path) -> list[tuple[str, str]]:
     """(Message-ID, subject) of every message written to the folder, resends included."""
     found = []
@@ -263,12 +288,17 @@ def test_two_nodes_lose_nothing_duplicate_nothing_and_agree_at_once(tmp_path):
         # --- a change made on one node is seen on the other at once ---------------------------------------------
         kpis_b = nodes.call(1, "GET", "/api/v1/kpis/", manager).json()  # node B computes and caches its figures
         rows_b = _export_rows(url_b, manager, ids["environment"])  # node B's register, as exported
+        browser_b = _signed_in(url_b, "manager")
+        shown = [_register_environments(browser_b, url_b) for _ in range(4)]  # each of its workers keeps its lists
+        assert all("Test" in names and "Perf lab" not in names for names in shown), shown
         created = nodes.call(
             0, "POST", "/api/v1/environments/", manager, json={"name": "Perf lab", "kind": "test"}
         )  # on node A
         assert created.status_code == 201, created.text
         page_b = requests.get(f"{url_b}/api/v1/environments/?limit=200", headers={"Authorization": f"Token {manager}"})
         assert "Perf lab" in [e["name"] for e in page_b.json()["results"]]
+        # node B's register shows it in its environment filter at once, on every worker, whatever each one kept
+        assert all("Perf lab" in _register_environments(browser_b, url_b) for _ in range(4))
 
         # --- a mixed load on both nodes; midway one server and one cluster are killed -------------------------
         finished = []

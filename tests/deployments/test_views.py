@@ -183,6 +183,39 @@ def test_register_filter_options_follow_the_reference_data(client, world):
     assert f'<option value="{world.service.pk}" selected>Shop renamed</option>' in html
 
 
+@pytest.mark.django_db(transaction=True)
+def test_register_filter_lists_are_read_again_only_after_a_change(client, world, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.core import generations
+    from tests.factories.catalog import ServiceFactory
+
+    # given generations every process shares (Redis; here the one test process is every process)
+    monkeypatch.setattr(generations, "generations_shared", lambda: True)
+    client_for(client, world.users["manager"])
+    url = reverse("deployments:deployment_list")
+
+    def lists_read(query: str = "") -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            html = client.get(url + query).content.decode()
+        return sum('"c_kind"' in q["sql"] for q in queries.captured_queries), html
+
+    assert lists_read()[0] == 1
+    # when the register is shown again with nothing changed, the lists are not read again
+    assert lists_read("?status=draft")[0] == 0
+    # when a service is added and another renamed (each committed, as on another node)
+    added = ServiceFactory(name="Zeta ledger")
+    world.service.name = "Shop renamed"
+    world.service.save()
+    # then the next page reads them again and shows both, then keeps them
+    read, html = lists_read(f"?service={world.service.pk}")
+    assert read == 1
+    assert f'<option value="{added.pk}">Zeta ledger</option>' in html
+    assert f'<option value="{world.service.pk}" selected>Shop renamed</option>' in html
+    assert lists_read()[0] == 0
+
+
 def test_register_filter_fields_are_drawn_once_per_value(client, world, monkeypatch):
     from collections import OrderedDict
 
