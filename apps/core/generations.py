@@ -42,17 +42,21 @@ def generation_bump_on_commit(name: str) -> None:
 
 
 def _bump(name: str) -> None:
+    _advance(name, 1)
+
+
+def _advance(name: str, by: int) -> int:
+    """Add `by` to the counter of `name` (a missing one counts from 0) and give its new value."""
     key = _key(name)
     shared = caches[DEFAULT_CACHE_ALIAS]
     if isinstance(shared, RedisCache):
-        # one command: Redis's INCR(BY) starts a missing key at 1, with no expiry, as `add` below does (Django's `incr`
-        # asks EXISTS first, a second round trip); the cache stores an int as Redis's own integer, which INCR takes
-        shared._cache.get_client(write=True).incr(shared.make_and_validate_key(key))
-        return
+        # one command: Redis's INCRBY starts a missing key at 0, with no expiry (Django's `incr` asks EXISTS first, a
+        # second round trip); the cache stores an int as Redis's own integer, which INCRBY takes
+        return shared._cache.get_client(write=True).incr(shared.make_and_validate_key(key), by)
     try:
-        cache.incr(key)
+        return cache.incr(key, by)
     except ValueError:  # not there yet (or evicted): start it, never going back to a value already used for long
-        cache.add(key, 1, timeout=None) or cache.incr(key)
+        return by if cache.add(key, by, timeout=None) else cache.incr(key, by)
 
 
 def generations_shared() -> bool:
@@ -60,13 +64,18 @@ def generations_shared() -> bool:
     return isinstance(caches[DEFAULT_CACHE_ALIAS], RedisCache)
 
 
+# a counter that a reader started is at least this; one below it was only ever bumped from nothing
+STARTED = 2**32
+
+
 def _current_or_started(name: str) -> int:
-    """The counter of `name`, started when the cache holds none. It starts at a random value, not at 0 or 1: after
-    the shared cache was emptied (a restart of Redis), a value some process kept from before must not come back."""
+    """The counter of `name`, moved on by a random amount of at least STARTED when no reader started it yet. A value
+    some process kept something under must never come back: after the shared cache was emptied (a restart of Redis),
+    a counter bumped from nothing counts 1, 2, … again, which a process may have kept from before."""
     found = _read(name)
-    if found is None:
-        cache.add(_key(name), secrets.randbelow(2**61) + 2**32, timeout=None)  # a racing process's start wins
-        found = _read(name) or 0
+    if found is None or found < STARTED:
+        # two readers racing here each add theirs: the first one's reader then reads once more
+        found = _advance(name, STARTED + secrets.randbelow(2**61))
     return found
 
 
@@ -93,7 +102,6 @@ def remembered_while(name: str) -> Callable:
             kept[0] = (now, value)
             return value
 
-        remembered.forget = lambda: kept.__setitem__(0, None)
         return remembered
 
     return decorate
