@@ -27,9 +27,10 @@ from tests.integrations.conftest import _start as start_receiver
 
 ROOT = Path(settings.BASE_DIR)
 # the nodes' own database, named after the test run's (runs against different databases keep apart), and their Redis
-# database (broker and cache), on REDIS_URL's server: 12, or DEPLOYDESK_TWO_NODES_REDIS_DB (your own on a shared one)
+# database (broker and cache), on REDIS_URL's server: 11, or DEPLOYDESK_TWO_NODES_REDIS_DB (your own on a shared one).
+# Not 12 and up: those are the test workers' caches (config/settings/test.py), which each test empties as it starts
 DB_SUFFIX = "_two_nodes"
-REDIS_DB = int(os.environ.get("DEPLOYDESK_TWO_NODES_REDIS_DB", "12"))
+REDIS_DB = int(os.environ.get("DEPLOYDESK_TWO_NODES_REDIS_DB", "11"))
 PLANS = 40  # deployments planned by the pipeline clients
 KILL_AFTER = 16  # plans finished before one server and one cluster are killed
 DELIVERIES = PLANS + PLANS - PLANS // 5  # the webhook hears of every submit and approval (every fifth is rejected)
