@@ -99,11 +99,15 @@ def count_queries(user: User, path: str, headers: dict | None = None) -> int:
     return len(ctx.captured_queries)
 
 
+# the benchmark's own user, made by `bench_user` and signed in by `login` (a bench database only)
+BENCH_USER, BENCH_PASSWORD = "bench-runner", "bench-runner-password"  # noqa: S105
+
+
 def bench_user() -> tuple[User, str]:
     from django.contrib.auth.models import Group
 
-    user, _ = User.objects.get_or_create(username="bench-runner", defaults={"email": "bench-runner@bench.example"})
-    user.set_password("bench-runner-password")
+    user, _ = User.objects.get_or_create(username=BENCH_USER, defaults={"email": "bench-runner@bench.example"})
+    user.set_password(BENCH_PASSWORD)
     user.is_service_account = True
     user.save()
     user.groups.add(Group.objects.get(name=roles.MANAGER))
@@ -111,18 +115,20 @@ def bench_user() -> tuple[User, str]:
     return user, api_token_create(user=user, name=name)[1]
 
 
-def login(base: str) -> requests.Session:
+def login(base: str, username: str = BENCH_USER, password: str = BENCH_PASSWORD) -> requests.Session:
+    """A browser's session on the server at `base`, signed in through the login form (the benchmark's user unless
+    told)."""
     s = requests.Session()
     r = s.get(base + "/accounts/login/", timeout=30)
     token = s.cookies.get("csrftoken") or ""
     r = s.post(
         base + "/accounts/login/",
-        data={"username": "bench-runner", "password": "bench-runner-password", "csrfmiddlewaretoken": token},
+        data={"username": username, "password": password, "csrfmiddlewaretoken": token},
         headers={"Referer": base + "/"},
         timeout=30,
     )
     if "sessionid" not in s.cookies:
-        raise RuntimeError(f"could not sign in to the benchmark server ({r.status_code})")
+        raise RuntimeError(f"could not sign in to {base} as {username} ({r.status_code})")
     return s
 
 

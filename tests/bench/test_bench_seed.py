@@ -238,7 +238,7 @@ def test_bench_seed_makes_the_kpi_cuts_on_two_connections_as_the_rebuild_makes_t
 
 @pytest.mark.django_db(transaction=True)
 def test_bench_seed_vacuums_what_the_register_reads_by_index_only_scans():
-    from django.db import connection
+    from django.db import connection, transaction
 
     from apps.bench.dataset import generate
     from apps.bench.reference import Sizes
@@ -266,13 +266,11 @@ def test_bench_seed_vacuums_what_the_register_reads_by_index_only_scans():
     # inserts added ahead and never filled stay outside the visibility map, but no index entry leads to them.
     after = vacuums()
     assert all(after[t] > before.get(t, 0) for t in tables), (before, after)
-    with connection.cursor() as cursor:
-        cursor.execute("SET enable_seqscan = off")
-        cursor.execute("SET enable_bitmapscan = off")
+    with transaction.atomic(), connection.cursor() as cursor:  # the planner's settings end with it
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
         for table in tables:
             quoted = connection.ops.quote_name(table)
             cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) SELECT id FROM {quoted}")
             plan = cursor.fetchone()[0][0]["Plan"]
             assert (plan["Node Type"], plan["Actual Rows"] > 0, plan["Heap Fetches"]) == ("Index Only Scan", True, 0)
-        cursor.execute("RESET enable_seqscan")
-        cursor.execute("RESET enable_bitmapscan")

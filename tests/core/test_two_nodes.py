@@ -23,6 +23,7 @@ import pytest
 import requests
 from django.conf import settings
 
+from apps.bench.measure import login
 from tests.integrations.conftest import _start as start_receiver
 
 ROOT = Path(settings.BASE_DIR)
@@ -199,20 +200,6 @@ def _export_rows(url: str, token: str, environment: int) -> int:
     return len([line for line in response.text.splitlines() if line.strip()]) - 1  # less the header
 
 
-def _signed_in(url: str, username: str) -> requests.Session:
-    """A browser's session on one node, signed in through the login form."""
-    browser = requests.Session()
-    browser.get(f"{url}/accounts/login/", timeout=30)
-    signed = browser.post(
-        f"{url}/accounts/login/",
-        data={"username": username, "password": "x-pw-12345", "csrfmiddlewaretoken": browser.cookies["csrftoken"]},
-        headers={"Referer": f"{url}/"},
-        timeout=30,
-    )
-    assert "sessionid" in browser.cookies, signed.status_code
-    return browser
-
-
 def _register_environments(browser: requests.Session, url: str) -> list[str]:
     """The names the register's environment filter offers."""
     page = browser.get(f"{url}/deployments/", timeout=30)
@@ -289,7 +276,7 @@ def test_two_nodes_lose_nothing_duplicate_nothing_and_agree_at_once(tmp_path):
         # --- a change made on one node is seen on the other at once ---------------------------------------------
         kpis_b = nodes.call(1, "GET", "/api/v1/kpis/", manager).json()  # node B computes and caches its figures
         rows_b = _export_rows(url_b, manager, ids["environment"])  # node B's register, as exported
-        browser_b = _signed_in(url_b, "manager")
+        browser_b = login(url_b, "manager", "x-pw-12345")  # through the login form
         shown = [_register_environments(browser_b, url_b) for _ in range(4)]  # each of its workers keeps its lists
         assert all("Test" in names and "Perf lab" not in names for names in shown), shown
         created = nodes.call(
