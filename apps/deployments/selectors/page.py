@@ -77,19 +77,26 @@ def _page_queries(using: str, sees_all: bool) -> dict[str, CompiledQuery]:
     )
     marks = {"pk": _PK} if sees_all else {"pk": _PK, "user": _USER}
     return {
-        "deployment": CompiledQuery(deployment, marks=marks, using=using),
+        "deployment": CompiledQuery(deployment, marks=marks, using=using, prepare=True),
         "people": CompiledQuery(
-            get_user_model().objects.filter(pk__in=[_PK, _OTHER]), marks={"a": _PK, "b": _OTHER}, using=using
+            get_user_model().objects.filter(pk__in=[_PK, _OTHER]),
+            marks={"a": _PK, "b": _OTHER},
+            using=using,
+            prepare=True,
         ),
-        "supplier": CompiledQuery(Supplier.objects.filter(pk=_PK), marks={"pk": _PK}, using=using),
+        "supplier": CompiledQuery(Supplier.objects.filter(pk=_PK), marks={"pk": _PK}, using=using, prepare=True),
         # as the prefetches of `.all()` read them: in the related model's order
         "component_versions": CompiledQuery(
             ComponentVersion.objects.select_related("component").filter(deployments__in=[_PK]),
             marks={"pk": _PK},
             using=using,
+            prepare=True,
         ),
         "practitioners": CompiledQuery(
-            get_user_model().objects.filter(assigned_deployments__in=[_PK]), marks={"pk": _PK}, using=using
+            get_user_model().objects.filter(assigned_deployments__in=[_PK]),
+            marks={"pk": _PK},
+            using=using,
+            prepare=True,
         ),
     }
 
@@ -134,7 +141,8 @@ def _page_list(name: str, queryset: QuerySet) -> QuerySet:
 @functools.cache
 def _page_list_query(using: str, name: str) -> CompiledQuery:
     related = Deployment._meta.get_field(name).related_model
-    return CompiledQuery(_page_list(name, related.objects.filter(deployment=_PK)), marks={"pk": _PK}, using=using)
+    query = _page_list(name, related.objects.filter(deployment=_PK))
+    return CompiledQuery(query, marks={"pk": _PK}, using=using, prepare=True)
 
 
 LINKED = ("component_versions", "practitioners")
