@@ -1,10 +1,16 @@
 """Reads of the deployments app that other pages show: the planned deployments a window meets (its preview)."""
 
 import datetime as dt
+import itertools
+import re
 
 import pytest
+from django.db import connection
 
-from apps.deployments.selectors.page import deployment_linked_ids
+from apps.core.db import prepares
+from apps.deployments.models import Deployment
+from apps.deployments.selectors.page import PAGE_LISTS, _page_list_query, _page_queries, deployment_linked_ids
+from apps.deployments.selectors.visibility import sees_all_deployments
 from apps.deployments.selectors.work import window_preview
 from apps.deployments.workflow import Status
 from tests.factories.accounts import UserFactory
@@ -95,3 +101,47 @@ def test_linked_ids_come_in_one_query_in_the_order_all_gives(world, django_asser
     # and no deployments read nothing
     with django_assert_num_queries(0):
         deployment_linked_ids(deployments=[])
+
+
+def _planned(sql: str) -> int | None:
+    """How many plans PostgreSQL made for the statement of this text prepared on the connection (None: not prepared):
+    the text as psycopg sends it, its parameters numbered."""
+    numbers = itertools.count(1)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement = %s",
+            [re.sub("%%|%s", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+@pytest.mark.parametrize("role", ["manager", "practitioner"])
+def test_a_deployment_pages_look_ups_are_prepared_once_and_read_the_same_page(world, client, role):
+    """PostgreSQL spent longer planning the deployment's query (its eight EXISTS and five joins) than running it: the
+    page's look-ups by primary key are prepared on the connection once and planned by name afterwards."""
+    if not prepares(connection):
+        pytest.skip("statements are prepared on PostgreSQL connections that bind on the server")
+    # given the world's approved deployment (its manager, practitioner, supplier, versions, approval and timeline),
+    # seen by a manager, who sees every deployment, and by its practitioner, through the visibility filter
+    user, deployment = world.users[role], world.deployment
+    Deployment.objects.filter(pk=deployment.pk).update(manager=world.users["manager"])  # its people are read apart
+    client.force_login(user)
+    queries = _page_queries("default", sees_all_deployments(user=user))
+    lists = [name for name in PAGE_LISTS if getattr(deployment, name).exists()]
+    texts = {name: queries[name].sql for name in ("deployment", "people", "supplier", "component_versions")}
+    texts |= {"practitioners": queries["practitioners"].sql}
+    texts |= {name: _page_list_query("default", name).sql for name in lists}
+    before = {name: _planned(sql) or 0 for name, sql in texts.items()}  # the connection outlives a test
+    # when its page is opened three times
+    pages = [client.get(f"/deployments/{deployment.pk}/") for _ in range(3)]
+    # then each is the same page, naming the deployment, its practitioner and its supplier
+    assert {page.status_code for page in pages} == {200}
+    without_tokens = {re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"", page.content) for page in pages}
+    assert len(without_tokens) == 1
+    for shown in (deployment.reference, world.users["practitioner"].username, world.supplier.name):
+        assert shown.encode() in pages[0].content
+    # and the deployment's query (with the user's visibility filter where they see only part), its people, supplier,
+    # versions and practitioners, and each list it has rows in, are prepared statements, planned for each view
+    assert {"approvals", "events"} <= set(lists)
+    assert {name: _planned(sql) for name, sql in texts.items()} == {name: n + 3 for name, n in before.items()}
