@@ -6,6 +6,7 @@ import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db import router
 from django.db.models import OuterRef, Subquery
 from django.db.models.functions import Coalesce
@@ -15,6 +16,7 @@ from apps.catalog.models import ServiceComponent
 from apps.core.compiled import CompiledQuery
 from apps.deployments import workflow
 from apps.deployments.models import Action, Deployment
+from apps.environments.models import Environment
 from apps.environments.selectors import freeze_conflicts, maintenance_window_covers
 
 
@@ -164,16 +166,28 @@ def _overlap_query(using: str, kind: str, booked_only: bool, excluding: bool, co
     elif kind == "components":
         rows = (
             overlapping.filter(component_versions__component_id__in=ids)
-            .values_list("reference", "environment__name", "component_versions__component__name")
+            .annotate(
+                environment_name=_name_of(Environment, "environment_id"),
+                component_name=_name_of(ServiceComponent, "component_versions__component_id"),
+            )
+            .values_list("reference", "environment_name", "component_name")
             .distinct()[:20]
         )
     else:
         rows = (
             overlapping.filter(practitioners__in=ids)
-            .values_list("reference", "practitioners__username")
+            .annotate(username=_name_of(get_user_model(), "practitioners", "username"))
+            .values_list("reference", "username")
             .distinct()[:20]
         )
     return CompiledQuery(rows, marks=marks, using=using)
+
+
+def _name_of(model, column: str, field: str = "name") -> Subquery:
+    """The `field` of the `model` row whose id is `column` of the outer query, as a sub-query of the row: a join
+    more would make PostgreSQL weigh every order of five tables (and the deployments' indexes with each), which took
+    longer to plan than the overlaps took to find."""
+    return Subquery(model.objects.filter(pk=OuterRef(column)).order_by().values(field)[:1])
 
 
 def _outer(name: str, depth: int):
