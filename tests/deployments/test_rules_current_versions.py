@@ -2,11 +2,16 @@
 matrix's: latest end first, none counting as oldest, then the highest id), read in one query."""
 
 import datetime as dt
+import itertools
+import re
 
 import pytest
+from django.db import connection
 
+from apps.core.db import prepares
 from apps.deployments import rules
 from apps.deployments.models import Action
+from apps.deployments.rules.conflicts import _current_versions_query
 from apps.deployments.workflow import Status
 from tests.factories.catalog import ComponentFactory, ComponentVersionFactory
 from tests.factories.deployments import DeploymentFactory, soon
@@ -156,3 +161,44 @@ def test_the_versions_of_several_components_and_services_are_read_in_one_query(w
     # then each has its case's version, the two named together 1.0, and the one never deployed none
     expected = {c.pk: e for c, (_p, _s, e) in zip(components, CASES, strict=True) if e != "absent"}
     assert current == {**expected, web.pk: "1.0", api.pk: "1.0"}
+
+
+def _generic_plans(text: str) -> int:
+    """How many times PostgreSQL ran the statement of this text prepared on the connection by its generic plan."""
+    numbers = itertools.count(1)
+    numbered = re.sub("%%|%s", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", text)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT generic_plans FROM pg_prepared_statements WHERE statement = %s", [numbered])
+        row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def test_the_prepared_query_answers_every_case_by_postgresqls_generic_plan(world):
+    """The query is prepared on each connection (its conditions are equalities): PostgreSQL may run it by one generic
+    plan for any values, which must answer each case as the plan made for its values does."""
+    # given every case's history on a component of its own
+    components = []
+    for _pinned, steps, _expected in CASES:
+        component = ComponentFactory(service=world.service)
+        _history(world, component, steps)
+        components.append(component)
+    text = _current_versions_query("default", 1).sql
+    generic_before = _generic_plans(text) if prepares(connection) else 0
+    for mode in ("force_custom_plan", "force_generic_plan"):
+        if prepares(connection):
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET plan_cache_mode = {mode}")
+        try:
+            # when each component's version in place is read on its own, by the plan for its values, then by the
+            # generic plan
+            for component, (pinned, _steps, expected) in zip(components, CASES, strict=True):
+                current = rules.current_versions_in(environment=world.env_test, component_ids=[component.pk])
+                # then each answer is the case's
+                assert current == ({} if expected == "absent" else {component.pk: expected}), (mode, pinned)
+        finally:
+            if prepares(connection):
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET plan_cache_mode")
+    if prepares(connection):
+        # and on PostgreSQL the statement was prepared, and run by its generic plan for the second round
+        assert _generic_plans(text) == generic_before + len(CASES)
