@@ -15,6 +15,7 @@ from apps.deployments.api.serializers.deployments import (
     DeploymentUpdateInputSerializer,
 )
 from apps.environments.models import Environment
+from tests.prepared import plans_of
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +24,8 @@ SERVICE_NAME = "SELECT name FROM catalog_service WHERE id = %s"
 
 
 def _prepared(text: str) -> list[tuple]:
-    """The statements prepared on the connection whose text is `text` (PostgreSQL's $n for %s): (plans made)."""
-    numbered = text.replace("%s", "$1")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement = %s", [numbered]
-        )
-        return cursor.fetchall()
+    """The statements prepared on the connection whose text is `text`: (plans made)."""
+    return plans_of(text)
 
 
 def _postgresql_only():

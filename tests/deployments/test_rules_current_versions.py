@@ -2,8 +2,6 @@
 matrix's: latest end first, none counting as oldest, then the highest id), read in one query."""
 
 import datetime as dt
-import itertools
-import re
 
 import pytest
 from django.db import connection
@@ -15,6 +13,7 @@ from apps.deployments.rules.conflicts import _current_versions_query
 from apps.deployments.workflow import Status
 from tests.factories.catalog import ComponentFactory, ComponentVersionFactory
 from tests.factories.deployments import DeploymentFactory, soon
+from tests.prepared import plans_of
 
 pytestmark = pytest.mark.django_db
 
@@ -165,12 +164,8 @@ def test_the_versions_of_several_components_and_services_are_read_in_one_query(w
 
 def _generic_plans(text: str) -> int:
     """How many times PostgreSQL ran the statement of this text prepared on the connection by its generic plan."""
-    numbers = itertools.count(1)
-    numbered = re.sub("%%|%s", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", text)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT generic_plans FROM pg_prepared_statements WHERE statement = %s", [numbered])
-        row = cursor.fetchone()
-    return row[0] if row else 0
+    rows = plans_of(text, "generic_plans")
+    return rows[0][0] if rows else 0
 
 
 def test_the_prepared_query_answers_every_case_by_postgresqls_generic_plan(world):

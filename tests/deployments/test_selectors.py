@@ -1,7 +1,6 @@
 """Reads of the deployments app that other pages show: the planned deployments a window meets (its preview)."""
 
 import datetime as dt
-import itertools
 import re
 
 import pytest
@@ -15,6 +14,7 @@ from apps.deployments.selectors.work import window_preview
 from apps.deployments.workflow import Status
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import DeploymentFactory
+from tests.prepared import plans_of
 
 pytestmark = pytest.mark.django_db
 
@@ -104,29 +104,23 @@ def test_linked_ids_come_in_one_query_in_the_order_all_gives(world, django_asser
 
 
 def _planned(sql: str) -> int | None:
-    """How many plans PostgreSQL made for the statement of this text prepared on the connection (None: not prepared):
-    the text as psycopg sends it, its parameters numbered."""
-    numbers = itertools.count(1)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT generic_plans + custom_plans FROM pg_prepared_statements WHERE statement = %s",
-            [re.sub("%%|%s", lambda m: "%" if m[0] == "%%" else f"${next(numbers)}", sql)],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+    """How many plans PostgreSQL made for the statement of this text prepared on the connection (None: not prepared)."""
+    rows = plans_of(sql)
+    return rows[0][0] if rows else None
 
 
-@pytest.mark.parametrize("role", ["manager", "practitioner"])
+@pytest.mark.parametrize("role", ["manager", "service_owner"])
 def test_a_deployment_pages_look_ups_are_prepared_once_and_read_the_same_page(world, client, role):
     """PostgreSQL spent longer planning the deployment's query (its eight EXISTS and five joins) than running it: the
     page's look-ups by primary key are prepared on the connection once and planned by name afterwards."""
     if not prepares(connection):
         pytest.skip("statements are prepared on PostgreSQL connections that bind on the server")
     # given the world's approved deployment (its manager, practitioner, supplier, versions, approval and timeline),
-    # seen by a manager, who sees every deployment, and by its practitioner, through the visibility filter
+    # seen by a manager, who sees every deployment, and by its service's owner, through the visibility filter
     user, deployment = world.users[role], world.deployment
     Deployment.objects.filter(pk=deployment.pk).update(manager=world.users["manager"])  # its people are read apart
     client.force_login(user)
+    assert sees_all_deployments(user=user) is (role == "manager")  # the two texts of the deployment's query
     queries = _page_queries("default", sees_all_deployments(user=user))
     lists = [name for name in PAGE_LISTS if getattr(deployment, name).exists()]
     texts = {name: queries[name].sql for name in ("deployment", "people", "supplier", "component_versions")}
