@@ -2,13 +2,17 @@
 a cell equals the deployments on their way ranked one by one, with the filters the snapshot answers; its queries do
 not grow with the deployments on their way."""
 
+import json
+
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from apps.deployments.workflow import Status
+from apps.deployments.models import Deployment
+from apps.deployments.workflow import ON_ITS_WAY, Status
 from apps.reports.selectors import matrix
+from apps.reports.selectors.matrix_upcoming import upcoming_rows
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import advance, plan, soon
 
@@ -76,3 +80,52 @@ def test_the_matrix_queries_do_not_grow_with_what_is_on_its_way(rec):
     few = queries()
     _on_their_way(w, 10, first=40)
     assert queries() == few
+
+
+def test_a_pages_cells_are_read_with_what_they_show_in_two_queries(rec, django_assert_num_queries):
+    # given deployments on their way in four cells
+    w = rec
+    _on_their_way(w, 14)
+    services = sorted({w.service.pk, w.other_service.pk})
+    # when the rows of the page's services are read
+    with django_assert_num_queries(2):  # the cells' counts, then every cell's first deployments
+        rows = upcoming_rows(Deployment.objects.all(), {}, services, matrix.UPCOMING_SHOWN)
+    # then each row is the deployment's own, with its cell's count
+    deployments = Deployment.objects.in_bulk([r["id"] for r in rows])
+    assert len(rows) == 4 * matrix.UPCOMING_SHOWN - 1  # one cell holds two, the others at least as many as a cell shows
+    for r in rows:
+        d = deployments[r["id"]]
+        assert (r["reference"], r["status"], r["planned_start"]) == (d.reference, d.status, d.planned_start)
+        assert (r["env_id"], r["row_key"]) == (d.environment_id, d.service_id)
+        assert (
+            r["count"]
+            == Deployment.objects.filter(
+                status__in=ON_ITS_WAY, environment_id=d.environment_id, service_id=d.service_id
+            ).count()
+        )
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plans")
+def test_on_postgresql_the_cells_deployments_are_read_from_their_index_alone(rec):
+    # given deployments on their way
+    w = rec
+    _on_their_way(w, 14)
+    with CaptureQueriesContext(connection) as ctx:
+        upcoming_rows(Deployment.objects.all(), {}, [w.service.pk, w.other_service.pk], matrix.UPCOMING_SHOWN)
+    sql = ctx.captured_queries[-1]["sql"]
+    # when PostgreSQL plans the cells' statement with the index as its only way in (the test's table is small enough
+    # that a sequential scan would otherwise win)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+
+    def scans(node) -> list[tuple[str, str]]:
+        own = [(node["Node Type"], node.get("Index Name", ""))] if node.get("Relation Name") else []
+        return own + [s for child in node.get("Plans", []) for s in scans(child)]
+
+    # then the deployments are read by an index-only scan of the index of the deployments on their way: what a cell
+    # shows of them is in the index
+    read = [s for s in scans(plan[0]["Plan"]) if s[1].startswith("dep_") or s[0] == "Seq Scan"]
+    assert read == [("Index Only Scan", "dep_on_its_way")]
