@@ -13,6 +13,8 @@ import random
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -287,6 +289,26 @@ def _load_in_sql(sizes: Sizes, chunk: int, counts: dict, progress: Progress, rol
         out.write(f"KPI daily and period rows: {time.monotonic() - rollups_at:.1f} s\n")
 
 
+def _statistics_and_snapshot(counts: dict, bulk: bool) -> None:
+    """After the load: the planner's statistics, the VACUUM the index-only scans need, and the what-is-where
+    snapshot."""
+    from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
+
+    if connection.vendor == "postgresql" and bulk:
+        with connection.cursor() as cursor:
+            cursor.execute("SET session_replication_role = DEFAULT")
+            # the load committed asynchronously (`bulk_session`): VACUUM marks a page all-visible only once its rows'
+            # commits are flushed, so ANALYZE's own commits, synchronous again, flush them first
+            cursor.execute("RESET synchronous_commit")
+            cursor.execute("ANALYZE")
+            if not connection.in_atomic_block:  # VACUUM runs only outside a transaction
+                # the register, its exports and counts read these by index-only scans, which fetch every row from the
+                # table until a VACUUM has marked its pages all-visible (what autovacuum does on a server it runs on)
+                vacuumed = (Deployment, Deployment.component_versions.through, Deployment.practitioners.through)
+                cursor.execute(f"VACUUM {', '.join(connection.ops.quote_name(m._meta.db_table) for m in vacuumed)}")
+    counts["matrix_entries"] = matrix_snapshot_rebuild()  # the what-is-where snapshot the transitions keep
+
+
 def generate(
     sizes: Sizes,
     *,
@@ -297,6 +319,7 @@ def generate(
     reference: dict | None = None,
     bulk: bool = True,
     engine: str | None = None,
+    beside: Callable[[], dict] | None = None,
 ) -> dict:
     """Create the data set; returns counts. Deterministic for a given seed and size (on an empty database).
 
@@ -304,6 +327,9 @@ def generate(
     With `processes` ≥ 1 on PostgreSQL, generator processes make the next chunks while this one loads the last.
     `bulk` (PostgreSQL) skips foreign-key triggers and rebuilds the indexes after the load: for a database user
     allowed to, and worth it only for large sets. `engine` "python" keeps the Python chunks on PostgreSQL too.
+    `beside` (counts of more rows it makes, added to the result) runs once the rows and their indexes are in: on a
+    connection of its own while this one analyzes, vacuums and makes the what-is-where snapshot (each of those is
+    one statement on one core at a time), or after them inside a transaction or on another database.
     """
     global _REF
     rng = random.Random(seed)  # noqa: S311 (deterministic test data, not security)
@@ -344,23 +370,17 @@ def generate(
     for model in (Deployment, DeploymentEvent, Check, Approval, IncidentLink, Feedback):
         reset_sequence(model)
     from apps.deployments.services.kpi_rollup_rebuild import kpi_rollup_rebuild
-    from apps.deployments.services.matrix_snapshot import matrix_snapshot_rebuild
 
     snapshot_at = time.monotonic()
-    if connection.vendor == "postgresql" and bulk:
-        with connection.cursor() as cursor:
-            cursor.execute("SET session_replication_role = DEFAULT")
-            # the load committed asynchronously (`bulk_session`): VACUUM marks a page all-visible only once its rows'
-            # commits are flushed, so ANALYZE's own commits, synchronous again, flush them first
-            cursor.execute("RESET synchronous_commit")
-            cursor.execute("ANALYZE")
-            if not connection.in_atomic_block:  # VACUUM runs only outside a transaction
-                # the register, its exports and counts read these by index-only scans, which fetch every row from the
-                # table until a VACUUM has marked its pages all-visible (what autovacuum does on a server it runs on)
-                vacuumed = (Deployment, Deployment.component_versions.through, Deployment.practitioners.through)
-                cursor.execute(f"VACUUM {', '.join(connection.ops.quote_name(m._meta.db_table) for m in vacuumed)}")
-    counts["matrix_entries"] = matrix_snapshot_rebuild()  # the what-is-where snapshot the transitions keep
-    out.write(f"vacuum, statistics and what-is-where snapshot: {time.monotonic() - snapshot_at:.1f} s\n")
+    two = connection.vendor == "postgresql" and bulk and not connection.in_atomic_block
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="beside") if beside and two else nullcontext() as pool:
+        besides = pool.submit(dataset_sql.in_thread, beside) if pool is not None else None
+        _statistics_and_snapshot(counts, bulk)
+        out.write(f"vacuum, statistics and what-is-where snapshot: {time.monotonic() - snapshot_at:.1f} s\n")
+        if besides is not None:
+            counts |= besides.result()
+        elif beside is not None:
+            counts |= beside()
     if not rollups:  # the generator made them with the chunks on an empty database; otherwise rebuilt
         counts["kpi_rollup_rows"] = kpi_rollup_rebuild()
     counts["seconds"] = round(time.monotonic() - t0, 1)

@@ -32,6 +32,41 @@ def test_bench_seed_generates_a_consistent_data_set():
     assert kept == Deployment.practitioners.through.objects.filter(deployment__in=finished).count() > 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_bench_seed_makes_the_calendar_and_practitioner_counts_beside_the_snapshot_as_a_rebuild_makes_them():
+    from django.db import connection
+
+    from apps.deployments.models import DeploymentCalendarDay, DeploymentStatusCount, MatrixEntry
+    from apps.deployments.services.calendar_days import counts_rebuild
+    from apps.deployments.services.practitioner_counts import practitioner_counts_rebuild
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the counts are made on a second connection on PostgreSQL only")
+
+    def counted() -> tuple:
+        return tuple(
+            sorted(m.objects.values_list(*fields))
+            for m, fields in (
+                (DeploymentCalendarDay, ("day", "environment_id", "status", "deployments")),
+                (DeploymentStatusCount, ("status", "environment_id", "service_id", "model_id", "deployments")),
+                (DeploymentPractitionerCount, ("user_id", "environment_id", "day", "deployments")),
+            )
+        )
+
+    # when the data set is seeded outside a transaction (as `manage.py bench_seed` runs), its counts on a connection
+    # of their own while the seeding one makes the statistics and the what-is-where snapshot
+    out = io.StringIO()
+    call_command("bench_seed", deployments=300, chunk=100, stdout=out, stderr=io.StringIO())
+    seeded = counted()
+    # then both are made, and the counts are exactly what the rebuilds make from the seeded deployments
+    assert all(seeded) and MatrixEntry.objects.exists()
+    assert f"calendar_day_rows: {len(seeded[0]):,}" in out.getvalue()
+    assert f"practitioner_count_rows: {len(seeded[2]):,}" in out.getvalue()
+    counts_rebuild()
+    practitioner_counts_rebuild()
+    assert counted() == seeded
+
+
 def test_bench_seed_stores_json_columns_as_json_on_every_database():
     # given the data set loaded (COPY text on PostgreSQL, parsed back and inserted elsewhere)
     call_command("bench_seed", deployments=60, chunk=30)
@@ -199,6 +234,38 @@ def test_bench_seed_adds_back_the_keys_it_builds_after_the_rollups():
             assert [k for k in keys(model) if k[1] in ("p", "u")] == []
         # and after, the same constraints as before
         assert keys(model) == before
+
+
+def test_bench_seed_loads_without_the_plain_indexes_keeps_the_partial_ones_and_builds_the_same_back():
+    from django.db import connection
+
+    from apps.bench.loader import IndexesDropped
+    from apps.deployments.models import Check
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the indexes are dropped for the load on PostgreSQL only")
+    tables = [Deployment._meta.db_table, Check._meta.db_table]
+
+    def indexes() -> dict[str, tuple[str, str]]:
+        """Each index by name: its definition, and what it is ("key" of a constraint, "partial" or "plain")."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.relname, pg_get_indexdef(i.indexrelid), CASE WHEN EXISTS (SELECT 1 FROM pg_constraint k "
+                "WHERE k.conindid = i.indexrelid) THEN 'key' WHEN i.indpred IS NOT NULL THEN 'partial' ELSE 'plain' "
+                "END FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = ANY(%s::regclass[])",
+                [tables],
+            )
+            return {name: (definition, kind) for name, definition, kind in cursor.fetchall()}
+
+    before = indexes()
+    kept = {name for name, (_definition, kind) in before.items() if kind != "plain"}
+    assert {"dep_on_its_way", "dep_planned_env_end", "check_unpassed_required"} <= kept
+    # while the rows load, the tables keep their constraints' indexes and their partial ones, and no other
+    with IndexesDropped([Deployment, Check]) as dropped:
+        assert set(indexes()) == kept
+        assert len(dropped.definitions) == len(before) - len(kept) > 20
+    # and after, the same indexes as before, by the same definitions
+    assert indexes() == before
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,6 +3,7 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from apps.bench.dataset import generate
 from apps.bench.dataset_sql import in_thread
@@ -35,12 +36,24 @@ class Command(BaseCommand):
         if Deployment.objects.exists() and not options["force"]:
             raise CommandError("The database already has deployments; use an empty one (or --force to add).")
         counts = generate(
-            Sizes.scaled(n), seed=options["seed"], chunk=options["chunk"], out=self.stderr, engine=options["engine"]
+            Sizes.scaled(n),
+            seed=options["seed"],
+            chunk=options["chunk"],
+            out=self.stderr,
+            engine=options["engine"],
+            beside=self._counts,
         )
-        counts["calendar_day_rows"] = counts_rebuild()  # the generator loads deployments, not their days
-        started = time.monotonic()
-        counts["practitioner_count_rows"] = practitioner_counts_rebuild()  # nor the practitioners' finished ones
-        self.stderr.write(f"calendar and practitioner counts: {time.monotonic() - started:.1f} s\n")
         # the KPI rows per service and supplier, from the daily rows
         counts["kpi_cut_rows"] = cuts_make(in_thread, out=self.stderr)
         self.stdout.write(self.style.SUCCESS(", ".join(f"{k}: {v:,}" for k, v in counts.items())))
+
+    def _counts(self) -> dict:
+        """The calendar's and the practitioners' counts of the loaded deployments (the generator loads deployments,
+        not their days nor the practitioners' finished ones), beside the generator's statistics and snapshot."""
+        started = time.monotonic()
+        if connection.vendor == "postgresql":  # the links' table, freshly loaded, may not be analyzed yet
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(Deployment.practitioners.through._meta.db_table)}")
+        counts = {"calendar_day_rows": counts_rebuild(), "practitioner_count_rows": practitioner_counts_rebuild()}
+        self.stderr.write(f"calendar and practitioner counts: {time.monotonic() - started:.1f} s\n")
+        return counts
