@@ -1,11 +1,14 @@
 """The rules that look at the rest of the world, read in a constant number of queries however many versions."""
 
 import datetime as dt
+import json
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from apps.deployments import rules
-from apps.deployments.models import Action
+from apps.deployments.models import Action, Deployment
 from apps.deployments.selectors.page import deployment_get
 from apps.deployments.workflow import Status
 from tests.factories.catalog import ComponentVersionFactory
@@ -92,3 +95,78 @@ def test_conflicts_and_gaps_read_a_constant_number_of_queries(world, django_asse
     # and the promotion gaps read the previous stage and the versions completed there
     with django_assert_num_queries(2):
         assert len(rules.promotion_gaps(d)) == versions
+
+
+def _booked(w, environment, versions, start, hours: float, **extra):
+    return DeploymentFactory(
+        service=w.service,
+        environment=environment,
+        status=Status.APPROVED,
+        versions=versions,
+        planned_start=start,
+        planned_end=start + dt.timedelta(hours=hours),
+        **extra,
+    )
+
+
+def test_a_booking_that_started_long_before_a_plan_still_overlaps_it(world):
+    # given a three-day booking of production, with shop-web and a practitioner, started two days before a plan's
+    # window, and another that ended just before it
+    p = world.users["practitioner"]
+    start = soon(10)
+    long = _booked(world, world.env_prod, [world.version_1], start - dt.timedelta(days=2), 72, practitioners=[p])
+    _booked(world, world.env_prod, [world.version_1], start - dt.timedelta(hours=5), 5, practitioners=[p])
+    # when the plan's conflicts are read
+    conflicts = rules.plan_conflicts(
+        environment=world.env_prod,
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        versions=[world.version_2],
+        practitioners=[p],
+    )
+    # then the long booking holds the environment, the component and the practitioner, and the other none of them
+    assert sorted((c.code, c.other) for c in conflicts if c.other) == [
+        ("component_busy", long.reference),
+        ("environment_busy", long.reference),
+        ("practitioner_busy", long.reference),
+    ]
+    # and a booking made longer a moment ago is found at once (the longest window is read with the overlaps)
+    earlier = _booked(world, world.env_staging, [world.version_1], start - dt.timedelta(days=9), 24 * 9 + 0.5)
+    conflicts = rules.plan_conflicts(
+        environment=world.env_test, start=start, end=start + dt.timedelta(hours=1), versions=[world.version_2]
+    )
+    assert {c.other for c in conflicts if c.code == "component_busy"} == {long.reference, earlier.reference}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plans")
+def test_on_postgresql_the_overlaps_of_a_plan_read_the_bookings_of_its_window_not_every_booking(world):
+    # given bookings of two hours, one a day over the forty days before a plan's window and the forty after it, and
+    # one in it: by either end of the window alone an index would read forty of them
+    start = soon(3)
+    for day in (*range(-40, 0), *range(1, 41)):
+        _booked(world, world.env_test, [world.version_1], start + dt.timedelta(days=day), 2)
+    inside = _booked(world, world.env_staging, [world.version_1], start, 2)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {Deployment._meta.db_table}")
+    with CaptureQueriesContext(connection) as ctx:
+        found = rules.plan_conflicts(
+            environment=world.env_test, start=start, end=start + dt.timedelta(hours=1), versions=[world.version_2]
+        )
+    assert [c.other for c in found if c.code == "component_busy"] == [inside.reference]
+    overlaps = [q["sql"] for q in ctx.captured_queries if "catalog_servicecomponent" in q["sql"]]
+    # when PostgreSQL runs the components' overlaps by an index (a table this small it would otherwise read whole)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {overlaps[0]}")
+        plan = cursor.fetchone()[0]
+    plan = plan if isinstance(plan, list) else json.loads(plan)
+
+    def read(node) -> int:
+        """The bookings the plan read (returned or filtered out), besides the longest window's one index entry."""
+        own = 0
+        if node.get("Relation Name") == Deployment._meta.db_table and node.get("Index Name") != "dep_window_length":
+            own = (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
+        return own + sum(read(child) for child in node.get("Plans", []))
+
+    # then it reads the bookings that start within the longest window before the plan's start, and none other
+    assert read(plan[0]["Plan"]) == 1, plan

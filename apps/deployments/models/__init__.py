@@ -16,6 +16,7 @@ from apps.deployments.models.deployment import (
     Channel,
     Deployment,
     validate_http_urls,
+    window_length,
 )
 from apps.deployments.models.events import AppendOnlyError, DeploymentEvent, EventKind
 from apps.deployments.models.inbound import HookDelivery, HookSource, IdempotencyKey
@@ -91,5 +92,6 @@ __all__ = [
     "StepStatus",
     "empty_sketch",
     "level_keys",
+    "window_length",
     "validate_http_urls",
 ]

@@ -54,6 +54,12 @@ HISTORY_UNINDEXED = (
 )
 
 
+def window_length() -> models.Expression:
+    """A deployment's planned window's length, as the index of migration 0023 (`dep_window_length`) holds it: the
+    longest one, `Max(window_length())`, is read from that index alone."""
+    return models.F("planned_end") - models.F("planned_start")
+
+
 class Deployment(models.Model):
     """Moving component versions into (or removing them from) an environment, under a deployment model."""
 

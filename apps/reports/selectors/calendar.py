@@ -6,13 +6,13 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.db.models import F, Max, Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from apps.deployments import workflow
 from apps.deployments.filters import DeploymentFilterSet
-from apps.deployments.models import Deployment
+from apps.deployments.models import Deployment, window_length
 from apps.deployments.selectors.visibility import deployment_list
 from apps.environments.models import Environment, FreezeWindow
 from apps.environments.windows import window_occurrences
@@ -109,7 +109,7 @@ def longest_window() -> dt.timedelta:
     """The longest planned window of any deployment (zero when none is longer): read from an index on PostgreSQL
     (migration 0023), so the deployments overlapping a range are those planned to start between the range's start,
     less this, and its end — read through the planned start's index instead of every row ever planned before."""
-    longest = Deployment.objects.aggregate(longest=Max(F("planned_end") - F("planned_start")))["longest"]
+    longest = Deployment.objects.aggregate(longest=Max(window_length()))["longest"]
     return max(longest or dt.timedelta(0), dt.timedelta(0))
 
 

@@ -59,7 +59,7 @@ def upcoming_rows(base: QuerySet, data: dict, services: list[int], shown: int) -
     m = _MARKS
     cell = base.filter(status__in=workflow.ON_ITS_WAY, environment_id=m["environment"], service_id=m["service"])
     page = cell.order_by("planned_start", "id").values_list("id", "reference", "status", "planned_start")[:shown]
-    sets = [(env, service) for env, service in sorted(counts)]
+    sets = sorted(counts)  # (environment, service) of each cell
     found = CompiledForEach(page, marks=m, using=base.db).rows(
         [{"environment": env, "service": service} for env, service in sets]
     )
