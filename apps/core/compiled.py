@@ -185,17 +185,19 @@ class CompiledCrossJoin:
     as `CompiledUnion`'s: `row` gives their columns by name (no converters: counts and sums as the database gives
     them)."""
 
-    def __init__(self, querysets: list[QuerySet], *, marks: dict[str, object], using: str, also: str = ""):
+    def __init__(
+        self, querysets: list[QuerySet], *, marks: dict[str, object], using: str, also: str = "", prepare: bool = False
+    ):
         """`also`: more columns of the row, as SQL without parameters (e.g. `nextval(…) AS next_id`): evaluated once,
-        the joined row being one row."""
-        self.using = using
+        the joined row being one row. `prepare` as `CompiledQuery`'s."""
+        self.using, self.prepare = using, prepare
         parts = _parts(querysets, using)
         joined = " CROSS JOIN ".join(f"({part.sql}) r{i}" for i, part in enumerate(parts))
         self.sql = f"SELECT *{', ' + also if also else ''} FROM {joined}"  # noqa: S608 (the ORM's compiled SQL)
         self.marks = Marks([p for part in parts for p in part.params], marks, using=using)
 
     def row(self, **values) -> dict:
-        with connections[self.using].cursor() as cursor:
+        with _cursor(self.using, self.prepare) as cursor:
             cursor.execute(self.sql, self.marks.bind(values))
             return dict(zip([column[0] for column in cursor.description], cursor.fetchone(), strict=True))
 

@@ -4,7 +4,9 @@ the bounds of the score, and the queries it costs."""
 import datetime as dt
 
 import pytest
+from django.db import connection
 
+from apps.core.db import prepares
 from apps.deployments.risk.score import FACTORS, RiskInputs, risk_assess
 from apps.deployments.risk.selectors import risk_inputs
 from apps.deployments.risk.services import deployment_risk_assess
@@ -16,6 +18,7 @@ from tests.factories.catalog import ComponentFactory, ComponentVersionFactory, S
 from tests.factories.deployment_models import DeploymentModelFactory
 from tests.factories.deployments import DeploymentFactory
 from tests.factories.environments import EnvironmentFactory, FreezeWindowFactory, MaintenanceWindowFactory
+from tests.prepared import plans_of
 
 AS_OF = dt.datetime(2030, 3, 1, 10, 0, tzinfo=dt.UTC)
 
@@ -326,3 +329,112 @@ def test_scoring_a_plan_costs_a_bounded_number_of_queries_however_long_the_histo
     with django_assert_num_queries(2):
         inputs = risk_inputs(deployment=plan, as_of=AS_OF, versions=versions, practitioners=practitioners)
     assert inputs.component_incidents == 29
+
+
+def test_a_deployment_with_two_versions_of_the_components_counts_once_and_its_incidents_once_each(records):
+    # given a recent deployment with two versions of the plan's component and two standing incidents, and one with a
+    # version of another component of the service
+    r = records
+    a, b = (ComponentVersionFactory(component=r["component"], version=v) for v in ("1.8.0", "1.9.0"))
+    both = _finished(r, days_ago=10, versions=[a, b])
+    for ref in ("INC1", "INC2"):
+        both.incidents.create(incident_ref=ref, opened_at=AS_OF - dt.timedelta(days=9))
+    _finished(r, days_ago=12).incidents.create(incident_ref="INC3", opened_at=AS_OF - dt.timedelta(days=11))
+    # when the plan is scored
+    inputs = risk_inputs(deployment=r["plan"], as_of=AS_OF)
+    # then one deployment and its two incidents count, as whole numbers
+    assert (inputs.component_deployments, inputs.component_incidents) == (1, 2)
+    assert isinstance(inputs.component_incidents, int)
+
+
+def _history_of_every_count(r) -> list:
+    """Records behind every count of the score, and plans of several shapes to score against them."""
+    other_test = EnvironmentFactory(kind=EnvironmentKind.TEST)
+    known, new = r["version"], ComponentVersionFactory(component=r["component"], version="2.1.0")
+    _finished({**r, "env": other_test}, days_ago=200, versions=[known])
+    _finished(r, days_ago=10, status=Status.FAILED, versions=[new])
+    for days in (20, 30, 40):
+        d = _finished(r, days_ago=days, versions=[known])
+        d.incidents.create(incident_ref=f"INC{days}", opened_at=d.actual_end)
+    _finished(r, days_ago=50, status=Status.ROLLED_BACK)
+    _finished({**r, "model": None}, days_ago=60)
+    FreezeWindowFactory(
+        environment=r["env"], start=AS_OF + dt.timedelta(days=3, hours=3), end=AS_OF + dt.timedelta(days=4)
+    )
+    second = DeploymentFactory(
+        service=r["service"],
+        environment=other_test,
+        model=None,
+        planned_start=AS_OF + dt.timedelta(days=30),
+        versions=[known, new],
+    )
+    unwindowed = DeploymentFactory(service=r["service"], environment=r["env"], model=r["model"], versions=[new])
+    unwindowed.planned_start = unwindowed.planned_end = None
+    return [r["plan"], second, unwindowed]
+
+
+def test_the_prepared_counts_answer_as_the_plan_made_for_their_values_does(records):
+    """The counts' statement is prepared on each connection for plans without practitioners: PostgreSQL may run it by
+    one generic plan for any values, which must answer as the plan made for each plan's values does."""
+    from apps.deployments.risk import selectors
+
+    # given records behind every count and plans of three shapes (a model or none, one or two versions, a window or
+    # none)
+    plans = _history_of_every_count(records)
+    answers = {}
+    for mode in ("force_custom_plan", "force_generic_plan"):
+        if prepares(connection):
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET plan_cache_mode = {mode}")
+        try:
+            # when each plan's records are read by the plan for its values, then by the generic plan
+            answers[mode] = [risk_inputs(deployment=plan, as_of=AS_OF) for plan in plans]
+        finally:
+            if prepares(connection):
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET plan_cache_mode")
+    # then both read the same, and the records are there to be read
+    assert answers["force_custom_plan"] == answers["force_generic_plan"]
+    first = answers["force_custom_plan"][0]
+    assert (first.service_finished, first.service_failed, first.model_finished, first.model_failed) == (6, 2, 5, 2)
+    assert (first.component_deployments, first.component_incidents, first.new_versions, first.freeze) == (
+        4,
+        3,
+        0,
+        "near",
+    )
+    if prepares(connection):
+        # and on PostgreSQL each shape's statement was prepared and run by its generic plan the second time
+        for plan in plans:
+            facts_shape = _shape_of(selectors, plan)
+            text = selectors._counts_query(facts_shape, "default").sql
+            assert plans_of(text, "generic_plans") == [(1,)]
+
+
+def _shape_of(selectors, plan) -> tuple:
+    versions = list(plan.component_versions.all())
+    windowed = bool(plan.planned_start and plan.planned_end and plan.planned_end > plan.planned_start)
+    return (
+        plan.model_id is not None,
+        True,
+        len({v.component_id for v in versions}),
+        len(versions),
+        0,
+        windowed,
+    )
+
+
+@pytest.mark.skipif("not prepares(connection)", reason="statements are prepared on PostgreSQL only")
+def test_the_counts_of_a_plan_with_practitioners_are_planned_for_their_values(records):
+    # given a plan with a practitioner
+    r = records
+    pat = UserFactory(username="pat")
+    r["plan"].practitioners.set([pat])
+    # when it is scored
+    risk_inputs(deployment=r["plan"], as_of=AS_OF)
+    # then its counts' statement is not prepared: a generic plan of the experience's edge days would read the
+    # environment's whole index
+    from apps.deployments.risk import selectors
+
+    shape = (True, True, 1, 1, 1, True)
+    assert plans_of(selectors._counts_query(shape, "default").sql) == []
