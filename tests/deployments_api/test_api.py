@@ -196,14 +196,14 @@ def test_one_post_plans_a_deployment_in_a_fixed_number_of_queries(world, client_
     # given a deployment manager's token, as a pipeline's (the benchmark's writes)
     client = client_for("manager")
     client.post(BASE, _new(world, title="warm-up"), format="json")
-    # then on SQLite a POST is 14 statements: the token, permissions; the service, versions and environment in one; a
-    # savepoint (the test's transaction holds the service's); the risk's counts (one query; no freeze window is near);
-    # the row, its reference written after, its history, versions link and event; the calendar's day counts; the audit
-    # chain's head and entry; the savepoint's release. On PostgreSQL, 7 round trips (each one execute, as Django
-    # counts): the token; the permissions; the ids; the savepoint; the risk's counts with the id taken from the
-    # sequence; the row, its history, versions link, event and day counts with the audit chain's lock and entries
-    # (hashed by the database from the head it reads under the lock); the release
-    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 14):
+    # then on SQLite a POST is 13 statements: the token with its user's permissions; the service, versions and
+    # environment in one; a savepoint (the test's transaction holds the service's); the risk's counts (one query; no
+    # freeze window is near); the row, its reference written after, its history, versions link and event; the
+    # calendar's day counts; the audit chain's head and entry; the savepoint's release. On PostgreSQL, 6 round trips
+    # (each one execute, as Django counts): the token with the permissions; the ids; the savepoint; the risk's counts
+    # with the id taken from the sequence; the row, its history, versions link, event and day counts with the audit
+    # chain's lock and entries (hashed by the database from the head it reads under the lock); the release
+    with django_assert_num_queries(6 if connection.vendor == "postgresql" else 13):
         response = client.post(BASE, _new(world), format="json")
     assert response.status_code == 201
 
