@@ -381,6 +381,9 @@ def test_the_prepared_counts_answer_as_the_plan_made_for_their_values_does(recor
     # given records behind every count and plans of three shapes (a model or none, one or two versions, a window or
     # none)
     plans = _history_of_every_count(records)
+    texts = [selectors._counts_query(_shape_of(plan), "default").sql for plan in plans]
+    # the connection outlives the test: other tests may have run these statements before
+    generic_before = [_generic_plans(text) for text in texts] if prepares(connection) else []
     answers = {}
     for mode in ("force_custom_plan", "force_generic_plan"):
         if prepares(connection):
@@ -404,14 +407,21 @@ def test_the_prepared_counts_answer_as_the_plan_made_for_their_values_does(recor
         "near",
     )
     if prepares(connection):
-        # and on PostgreSQL each shape's statement was prepared and run by its generic plan the second time
-        for plan in plans:
-            facts_shape = _shape_of(selectors, plan)
-            text = selectors._counts_query(facts_shape, "default").sql
-            assert plans_of(text, "generic_plans") == [(1,)]
+        # and on PostgreSQL each shape's statement (three shapes, three statements) was prepared and run by its
+        # generic plan the second time
+        assert len(set(texts)) == 3
+        assert [_generic_plans(text) for text in texts] == [n + 1 for n in generic_before]
 
 
-def _shape_of(selectors, plan) -> tuple:
+def _generic_plans(text: str) -> int:
+    """How many times PostgreSQL ran the statement of this text prepared on the connection by its generic plan (none
+    when it is not prepared)."""
+    rows = plans_of(text, "generic_plans")
+    return rows[0][0] if rows else 0
+
+
+def _shape_of(plan) -> tuple:
+    """The shape of the counts' statement that scoring `plan` (without practitioners) runs."""
     versions = list(plan.component_versions.all())
     windowed = bool(plan.planned_start and plan.planned_end and plan.planned_end > plan.planned_start)
     return (
