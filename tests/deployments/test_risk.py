@@ -374,8 +374,8 @@ def _history_of_every_count(r) -> list:
 
 
 def test_the_prepared_counts_answer_as_the_plan_made_for_their_values_does(records):
-    """The counts' statement is prepared on each connection for plans without practitioners: PostgreSQL may run it by
-    one generic plan for any values, which must answer as the plan made for each plan's values does."""
+    """The counts' statement is prepared on each connection: PostgreSQL may run it by one generic plan for any values,
+    which must answer as the plan made for each plan's values does."""
     from apps.deployments.risk import selectors
 
     # given records behind every count and plans of three shapes (a model or none, one or two versions, a window or
@@ -384,18 +384,8 @@ def test_the_prepared_counts_answer_as_the_plan_made_for_their_values_does(recor
     texts = [selectors._counts_query(_shape_of(plan), "default").sql for plan in plans]
     # the connection outlives the test: other tests may have run these statements before
     generic_before = [_generic_plans(text) for text in texts] if prepares(connection) else []
-    answers = {}
-    for mode in ("force_custom_plan", "force_generic_plan"):
-        if prepares(connection):
-            with connection.cursor() as cursor:
-                cursor.execute(f"SET plan_cache_mode = {mode}")
-        try:
-            # when each plan's records are read by the plan for its values, then by the generic plan
-            answers[mode] = [risk_inputs(deployment=plan, as_of=AS_OF) for plan in plans]
-        finally:
-            if prepares(connection):
-                with connection.cursor() as cursor:
-                    cursor.execute("RESET plan_cache_mode")
+    # when each plan's records are read by the plan for its values, then by the generic plan
+    answers = _by_either_plan(plans)
     # then both read the same, and the records are there to be read
     assert answers["force_custom_plan"] == answers["force_generic_plan"]
     first = answers["force_custom_plan"][0]
@@ -411,6 +401,23 @@ def test_the_prepared_counts_answer_as_the_plan_made_for_their_values_does(recor
         # generic plan the second time
         assert len(set(texts)) == 3
         assert [_generic_plans(text) for text in texts] == [n + 1 for n in generic_before]
+
+
+def _by_either_plan(plans) -> dict:
+    """The risk inputs of `plans` as of AS_OF, read by plans made for their values (`force_custom_plan`), then by the
+    prepared statements' generic plans (`force_generic_plan`); the same reading twice where nothing is prepared."""
+    answers = {}
+    for mode in ("force_custom_plan", "force_generic_plan"):
+        if prepares(connection):
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET plan_cache_mode = {mode}")
+        try:
+            answers[mode] = [risk_inputs(deployment=plan, as_of=AS_OF) for plan in plans]
+        finally:
+            if prepares(connection):
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET plan_cache_mode")
+    return answers
 
 
 def _generic_plans(text: str) -> int:
@@ -434,17 +441,29 @@ def _shape_of(plan) -> tuple:
     )
 
 
-@pytest.mark.skipif("not prepares(connection)", reason="statements are prepared on PostgreSQL only")
-def test_the_counts_of_a_plan_with_practitioners_are_planned_for_their_values(records):
-    # given a plan with a practitioner
-    r = records
-    pat = UserFactory(username="pat")
-    r["plan"].practitioners.set([pat])
-    # when it is scored
-    risk_inputs(deployment=r["plan"], as_of=AS_OF)
-    # then its counts' statement is not prepared: a generic plan of the experience's edge days would read the
-    # environment's whole index
+def test_a_plan_with_practitioners_reads_their_experience_by_either_plan(records):
+    """With practitioners, the counts' statement is prepared too: its generic plan finds the experience's edge days by
+    their ends, as the plan for the values does, and counts the same."""
     from apps.deployments.risk import selectors
 
+    # given a practitioner's deployments finished in the plan's environment on the year's first day (after the moment
+    # a year before AS_OF), inside the year, on AS_OF's day before it, and just before the year (not counted)
+    r = records
+    pat = UserFactory(username="pat", first_name="Pat", last_name="Doe")
+    year_ago = AS_OF - dt.timedelta(days=365)
+    for ended in (year_ago + dt.timedelta(hours=2), AS_OF - dt.timedelta(days=100), AS_OF - dt.timedelta(hours=3)):
+        _finished(r, days_ago=(AS_OF - ended).total_seconds() / 86400 + 2 / 24, practitioners=[pat])
+    _finished(r, days_ago=(AS_OF - year_ago).total_seconds() / 86400 + 1 / 24 + 2 / 24, practitioners=[pat])
+    practitioner_counts_rebuild()
+    r["plan"].practitioners.set([pat])
     shape = (True, True, 1, 1, 1, True)
-    assert plans_of(selectors._counts_query(shape, "default").sql) == []
+    text = selectors._counts_query(shape, "default").sql
+    generic_before = _generic_plans(text) if prepares(connection) else 0
+    # when the plan is scored by the plan for its values, then by the generic plan
+    answers = _by_either_plan([r["plan"]])
+    # then both count the practitioner's three deployments of the year
+    assert answers["force_custom_plan"] == answers["force_generic_plan"]
+    assert answers["force_custom_plan"][0].practitioners == (("Pat Doe", 3),)
+    if prepares(connection):
+        # and on PostgreSQL the statement was prepared and run by its generic plan the second time
+        assert _generic_plans(text) == generic_before + 1
