@@ -104,14 +104,28 @@ def test_a_tokens_user_without_permissions_holds_none(django_assert_num_queries)
     assert authenticated._perm_cache == set()
 
 
-def test_a_permission_taken_away_is_seen_by_the_tokens_next_call(api_client):
+def test_a_permission_taken_away_is_seen_by_the_tokens_next_call(api_client, world):
     from django.contrib.auth.models import Group
 
-    # given a manager's token that may list the audit trail's deployments
+    from apps.deployments.models import Deployment
+    from tests.deployments_api.conftest import window
+
+    # given a manager's token that plans a deployment
     user = UserFactory(roles=["manager"], is_service_account=True)
     _, key = api_token_create(user=user, name="ci")
-    assert api_client.post("/api/v1/deployments/", {}, HTTP_AUTHORIZATION=f"Token {key}").status_code == 400
+    body = {
+        "title": "Shop 1.1.0 to test",
+        "service": world.service.pk,
+        "environment": world.env_test.pk,
+        "component_versions": [world.version_2.pk],
+        **window(24 * 30),
+    }
+    post = lambda: api_client.post("/api/v1/deployments/", body, format="json", HTTP_AUTHORIZATION=f"Token {key}")  # noqa: E731
+    assert post().status_code == 201
+    planned = Deployment.objects.count()
     # when their role is taken away
     user.groups.remove(*Group.objects.filter(user=user))
-    # then the next call is refused: the permissions are read with the token on every call, not kept between them
-    assert api_client.post("/api/v1/deployments/", {}, HTTP_AUTHORIZATION=f"Token {key}").status_code == 403
+    # then the next call is refused and plans nothing: the permissions are read with the token on every call, not
+    # kept between them
+    assert post().status_code == 403
+    assert Deployment.objects.count() == planned
