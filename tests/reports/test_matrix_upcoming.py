@@ -2,10 +2,8 @@
 a cell equals the deployments on their way ranked one by one, with the filters the snapshot answers; its queries do
 not grow with the deployments on their way."""
 
-import json
-
 import pytest
-from django.db import connection, transaction
+from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
@@ -15,6 +13,7 @@ from apps.reports.selectors import matrix
 from apps.reports.selectors.matrix_upcoming import upcoming_rows
 from tests.factories.accounts import UserFactory
 from tests.factories.deployments import advance, plan, soon
+from tests.plans import scans_by
 
 pytestmark = pytest.mark.django_db
 
@@ -113,28 +112,10 @@ def test_on_postgresql_the_cells_deployments_are_read_from_their_index_alone(rec
     with CaptureQueriesContext(connection) as ctx:
         upcoming_rows(Deployment.objects.all(), {}, [w.service.pk, w.other_service.pk], matrix.UPCOMING_SHOWN)
     sql = ctx.captured_queries[-1]["sql"]
-    # when PostgreSQL plans the cells' statement with that index as its only way in: the table's other indexes dropped
-    # inside the test's transaction (on a table this small the planner's choice among them is a toss-up), and no
-    # sequential or bitmap scan
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass "
-            "AND c.relname <> 'dep_on_its_way' AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = c.oid)",
-            [Deployment._meta.db_table],
-        )
-        for (name,) in cursor.fetchall():
-            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
-        cursor.execute("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
-        plan = cursor.fetchone()[0]
-        transaction.set_rollback(True)
-    plan = plan if isinstance(plan, list) else json.loads(plan)
-
-    def scans(node) -> list[tuple[str, str]]:
-        own = [(node["Node Type"], node.get("Index Name", ""))] if node.get("Relation Name") else []
-        return own + [s for child in node.get("Plans", []) for s in scans(child)]
-
+    # when PostgreSQL plans the cells' statement with that index as its only way in (the table's other indexes
+    # dropped inside the test's transaction, no sequential or bitmap scan)
+    scans = scans_by(sql, None, table=Deployment._meta.db_table, indexes=("dep_on_its_way",))
     # then the deployments are read by an index-only scan of the index of the deployments on their way: what a cell
     # shows of them is in the index
-    read = [s for s in scans(plan[0]["Plan"]) if s[1].startswith("dep_") or s[0] == "Seq Scan"]
+    read = [(kind, name) for kind, _table, name in scans if name.startswith("dep_") or kind == "Seq Scan"]
     assert read == [("Index Only Scan", "dep_on_its_way")]

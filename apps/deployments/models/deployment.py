@@ -194,6 +194,16 @@ class Deployment(models.Model):
                 condition=models.Q(status__in=PLANNED),
                 name="dep_planned_env_end",
             ),
+            # conflicts in any environment: the planned deployments starting in a window (a plan's components' and
+            # practitioners' overlaps name no environment), covering what their overlaps read of each, so that the
+            # bookings of the window that end before it are passed over in the index, not read a row each (PostgreSQL;
+            # elsewhere the include is left out)
+            models.Index(
+                fields=["planned_start"],
+                include=["planned_end", "status", "id", "environment", "reference"],
+                condition=models.Q(status__in=PLANNED),
+                name="dep_planned_start",
+            ),
             # "what is where": a cell's first deployments on their way, soonest first (a few thousand among millions),
             # covering what a cell shows of them (their reference and status), so that a page's cells read no row
             # (PostgreSQL; elsewhere the include is left out)
