@@ -11,6 +11,11 @@ from django.db import connection, transaction
 def scans_by(sql: str, params, *, table: str, indexes: tuple[str, ...]) -> list[tuple[str, str, str]]:
     """(node type, relation, index) of each scan of the plan of `sql`, with `indexes` the only ways into `table` besides
     its constraints' indexes."""
+    return [scan[:3] for scan in scans_with_conditions(sql, params, table=table, indexes=indexes)]
+
+
+def scans_with_conditions(sql: str, params, *, table: str, indexes: tuple[str, ...]) -> list[tuple[str, str, str, str]]:
+    """`scans_by`'s scans, each with the condition it reads its index by ("" for none)."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass "
@@ -25,10 +30,10 @@ def scans_by(sql: str, params, *, table: str, indexes: tuple[str, ...]) -> list[
         transaction.set_rollback(True)
     plan = plan if isinstance(plan, list) else json.loads(plan)
 
-    def scans(node) -> list[tuple[str, str, str]]:
+    def scans(node) -> list[tuple[str, str, str, str]]:
         own = []
         if "Relation Name" in node:
-            own = [(node["Node Type"], node["Relation Name"], node.get("Index Name", ""))]
+            own = [(node["Node Type"], node["Relation Name"], node.get("Index Name", ""), node.get("Index Cond", ""))]
         return own + [s for child in node.get("Plans", []) for s in scans(child)]
 
     return scans(plan[0]["Plan"])

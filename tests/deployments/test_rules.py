@@ -13,7 +13,7 @@ from apps.deployments.selectors.page import deployment_get
 from apps.deployments.workflow import Status
 from tests.factories.catalog import ComponentVersionFactory
 from tests.factories.deployments import DeploymentFactory, soon
-from tests.plans import scans_by
+from tests.plans import scans_by, scans_with_conditions
 
 pytestmark = pytest.mark.django_db
 
@@ -174,14 +174,15 @@ def test_on_postgresql_the_overlaps_of_a_plan_read_the_bookings_of_its_window_no
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="reads PostgreSQL's plans")
-def test_on_postgresql_a_plans_overlaps_in_any_environment_pass_over_the_bookings_that_end_before_it_in_an_index(world):
-    # given bookings starting within the longest window before a plan's: one overlapping it, with shop-web and a
-    # practitioner, and three that end before it
+def test_on_postgresql_a_plans_overlaps_pass_over_the_bookings_that_end_before_it_in_an_index(world):
+    # given bookings starting within the longest window before a plan's in production (which allows no parallel
+    # deployments): one overlapping it, with shop-web and a practitioner, and three that end before it
     p = world.users["practitioner"]
+    assert not world.env_prod.allows_parallel_deployments
     start = soon(3)
-    inside = _booked(world, world.env_test, [world.version_1], start - dt.timedelta(hours=1), 2, practitioners=[p])
+    inside = _booked(world, world.env_prod, [world.version_1], start - dt.timedelta(hours=1), 2, practitioners=[p])
     for hours in (3, 2.5, 1.5):
-        _booked(world, world.env_staging, [world.version_1], start - dt.timedelta(hours=hours), 1, practitioners=[p])
+        _booked(world, world.env_prod, [world.version_1], start - dt.timedelta(hours=hours), 1, practitioners=[p])
     with CaptureQueriesContext(connection) as ctx:
         found = rules.plan_conflicts(
             environment=world.env_prod,
@@ -192,19 +193,27 @@ def test_on_postgresql_a_plans_overlaps_in_any_environment_pass_over_the_booking
         )
     assert sorted((c.code, c.other) for c in found if c.other) == [
         ("component_busy", inside.reference),
+        ("environment_busy", inside.reference),
         ("practitioner_busy", inside.reference),
     ]
-    overlaps = [  # the components' and the practitioners' (the environment's names it)
-        q["sql"]
-        for q in ctx.captured_queries
-        if '"planned_end" >' in q["sql"] and ("catalog_servicecomponent" in q["sql"] or "accounts_user" in q["sql"])
-    ]
-    assert len(overlaps) == 2
+    overlaps = [q["sql"] for q in ctx.captured_queries if '"planned_start" <' in q["sql"]]
+    assert len(overlaps) == 3  # the environment's, the components' and the practitioners'
     for sql in overlaps:
-        # when PostgreSQL plans the overlaps with the planned deployments' index by their start as its way in (and
-        # the windows' lengths' for the longest)
-        scans = scans_by(sql, None, table=Deployment._meta.db_table, indexes=("dep_planned_start", "dep_window_length"))
-        # then the bookings are read from that index alone: whether one ends after the plan's start is answered there,
-        # and the longest window from its own index
+        # when PostgreSQL plans each with the planned deployments' index by their start as its way in (and the
+        # windows' lengths' for the longest), or the environment's planned windows by their end
+        scans = scans_by(
+            sql,
+            None,
+            table=Deployment._meta.db_table,
+            indexes=("dep_planned_start", "dep_window_length", "dep_planned_env_end"),
+        )
+        # then the bookings are read from the index by their start alone: whether one ends after the plan's start is
+        # answered there (never by the end's index), and the longest window from its own index
         read = [(kind, name) for kind, table, name in scans if table == Deployment._meta.db_table]
         assert sorted(read) == [("Index Only Scan", "dep_planned_start"), ("Index Scan", "dep_window_length")], read
+        # and even when the environment's planned windows by their end were the only way in, their end would not be
+        # read by it: PostgreSQL cannot tell that nearly every planned deployment is still to end
+        scans = scans_with_conditions(
+            sql, None, table=Deployment._meta.db_table, indexes=("dep_window_length", "dep_planned_env_end")
+        )
+        assert [s for s in scans if "planned_end" in s[3] and s[2] != "dep_window_length"] == []

@@ -1,6 +1,6 @@
-# The planned deployments by their start, covering what a plan's components' and practitioners' overlaps read of each
-# (they name no environment): the bookings starting in a window that end before it are passed over in the index
-# (PostgreSQL; on SQLite the index holds the start alone).
+# The planned deployments by their start, covering what a plan's overlaps read of each (the environment's, the components'
+# and the practitioners'): the bookings of the window that end before it are passed over in the index (PostgreSQL; on
+# SQLite the index holds the start alone).
 
 from django.db import migrations, models
 
@@ -26,7 +26,7 @@ class Migration(migrations.Migration):
                     )
                 ),
                 fields=["planned_start"],
-                include=("planned_end", "status", "id", "environment", "reference"),
+                include=("planned_end", "status", "id", "environment", "reference", "title"),
                 name="dep_planned_start",
             ),
         ),

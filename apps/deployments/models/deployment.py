@@ -185,7 +185,7 @@ class Deployment(models.Model):
                 models.Index(fields=[key], name=f"dep_{key}_set", condition=models.Q(**{f"{key}__isnull": False}))
                 for key in ("stage", "supplier", "released_by", "pilot_confirmed_by")
             ),
-            # conflicts: the deployments holding a window that overlaps a plan (a few thousand open among millions);
+            # the calendar's conflicts: the deployments holding a window (a few thousand among millions), by their end;
             # covering what the calendar reads of a shown deployment's overlaps in its environment (their start, id and
             # reference), so that counting them reads no row (PostgreSQL; elsewhere the include is left out)
             models.Index(
@@ -194,13 +194,12 @@ class Deployment(models.Model):
                 condition=models.Q(status__in=PLANNED),
                 name="dep_planned_env_end",
             ),
-            # conflicts in any environment: the planned deployments starting in a window (a plan's components' and
-            # practitioners' overlaps name no environment), covering what their overlaps read of each, so that the
-            # bookings of the window that end before it are passed over in the index, not read a row each (PostgreSQL;
-            # elsewhere the include is left out)
+            # a plan's overlaps: the planned deployments starting in its window (less the longest window), covering
+            # what the overlaps read of each, so that the bookings that end before the window are passed over in the
+            # index, not read a row each (PostgreSQL; elsewhere the include is left out)
             models.Index(
                 fields=["planned_start"],
-                include=["planned_end", "status", "id", "environment", "reference"],
+                include=["planned_end", "status", "id", "environment", "reference", "title"],
                 condition=models.Q(status__in=PLANNED),
                 name="dep_planned_start",
             ),
