@@ -185,7 +185,7 @@ class Deployment(models.Model):
                 models.Index(fields=[key], name=f"dep_{key}_set", condition=models.Q(**{f"{key}__isnull": False}))
                 for key in ("stage", "supplier", "released_by", "pilot_confirmed_by")
             ),
-            # the calendar's conflicts: the deployments holding a window (a few thousand among millions), by their end;
+            # conflicts: the deployments holding a window that overlaps a plan (a few thousand open among millions);
             # covering what the calendar reads of a shown deployment's overlaps in its environment (their start, id and
             # reference), so that counting them reads no row (PostgreSQL; elsewhere the include is left out)
             models.Index(
@@ -193,15 +193,6 @@ class Deployment(models.Model):
                 include=["planned_start", "id", "reference"],
                 condition=models.Q(status__in=PLANNED),
                 name="dep_planned_env_end",
-            ),
-            # a plan's overlaps: the planned deployments starting in its window (less the longest window), covering
-            # what the overlaps read of each, so that the bookings that end before the window are passed over in the
-            # index, not read a row each (PostgreSQL; elsewhere the include is left out)
-            models.Index(
-                fields=["planned_start"],
-                include=["planned_end", "status", "id", "environment", "reference", "title"],
-                condition=models.Q(status__in=PLANNED),
-                name="dep_planned_start",
             ),
             # "what is where": a cell's first deployments on their way, soonest first (a few thousand among millions),
             # covering what a cell shows of them (their reference and status), so that a page's cells read no row
