@@ -1,7 +1,7 @@
-"""How PostgreSQL would run a statement of the test's when one index of a table is its way in: the table's other
-indexes (but those of its constraints) dropped inside a rolled-back savepoint, and no sequential or bitmap scan. On a
-table as small as a test's, the planner's choice among indexes is a toss-up; this asks whether the one meant for the
-statement serves it, and how."""
+"""How PostgreSQL would run a statement of the test's when the indexes named are a table's only ways in: the table's
+other indexes (but those of its constraints) dropped inside a rolled-back savepoint, and no sequential or bitmap scan.
+On a table as small as a test's, the planner's choice among indexes is a toss-up; this asks whether the ones meant for
+the statement serve it, and how."""
 
 import json
 
