@@ -1,6 +1,6 @@
 """The REST API v1: one router; each app registers its resources in its api/urls.py."""
 
-from django.urls import include, path
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api.views import MeView
@@ -37,5 +37,5 @@ for module in APP_APIS:
 urlpatterns = [
     path("me/", MeView.as_view(), name="me"),
     *extra,
-    path("", include(router.urls)),
+    *router.urls,  # in the list itself, not included: config.urls resolves them by first segment
 ]
