@@ -25,8 +25,15 @@ class AuditEntry(models.Model):
     """One change to one record: who, when, through which channel, what changed; `hash` chains to the previous."""
 
     at = models.DateTimeField(db_index=True)
+    # the id the entry's hash covers, kept as it was written: no constraint, and deleting the user changes nothing
+    # here (a SET NULL would rewrite hashed entries and break the chain); `actor_name` says who it was
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
     )
     actor_name = models.CharField(max_length=150, blank=True)
     channel = models.CharField(max_length=10)

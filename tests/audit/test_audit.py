@@ -194,3 +194,28 @@ def test_the_audit_page_shows_statuses_by_their_labels(world):
     # then the status change reads by its labels, never its codes; other values as they are
     lines = {e.pk: e.change_lines for e in response.context["entries"]}
     assert lines[entry.pk] == ["kind: transition", "status: Approved → Verifying components"]
+
+
+def test_deleting_a_user_in_the_admin_keeps_their_entries_and_the_chain(world, api_client):
+    # given a user whose work the trail records
+    from tests.factories.accounts import UserFactory
+
+    leaver = UserFactory(username="leaver")
+    entry = audit_append(
+        actor=leaver, channel="web", action="note", object_type="test.thing", object_id=1, object_repr="their work"
+    )
+    # when an administrator deletes the user in the admin
+    admin = client_for(world.users["admin"])
+    response = admin.post(f"/admin/accounts/user/{leaver.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not type(leaver).objects.filter(pk=leaver.pk).exists()
+    # then their entry still names them by the id and name it was hashed with, and the chain verifies
+    kept = AuditEntry.objects.get(pk=entry.pk)
+    assert (kept.actor_id, kept.actor_name) == (leaver.pk, "leaver")
+    call_command("verify_audit_trail")
+    # and the trail still shows it, on the page, in the API and in the admin
+    assert "their work" in client_for(world.users["auditor"]).get("/audit/?object_type=test.thing").content.decode()
+    api_client.force_authenticate(world.users["auditor"])
+    listed = api_client.get("/api/v1/audit-entries/?object_type=test.thing").json()["results"]
+    assert [(r["id"], r["actor"], r["actor_name"]) for r in listed] == [(entry.pk, leaver.pk, "leaver")]
+    assert admin.get(f"/admin/audit/auditentry/{entry.pk}/change/").status_code == 200
