@@ -52,7 +52,7 @@ def first_segment(pattern) -> str | None:
 class SegmentResolver(URLResolver):
     """A URLResolver that tries, for each path, only the patterns that may match its first segment, in their order:
     the same match as trying all of them (the ones left out name another first segment), found in a dictionary
-    rather than by matching every pattern in turn — the API has a few hundred (`by_first_segment`).
+    rather than by matching every pattern in turn — the API has some 150 (`by_first_segment`).
 
     Each first segment has a resolver of its own over its patterns (with those that name no first segment, at their
     places); reversing reads the whole list, as any resolver's does. A 404's `tried` lists only the patterns of the

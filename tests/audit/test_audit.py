@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from apps.audit.chain import audit_append
 from apps.audit.models import AuditEntry
+from tests.factories.accounts import UserFactory
 from tests.reports.helpers import client_for
 
 
@@ -198,8 +199,6 @@ def test_the_audit_page_shows_statuses_by_their_labels(world):
 
 def test_deleting_a_user_in_the_admin_keeps_their_entries_and_the_chain(world, api_client):
     # given a user whose work the trail records
-    from tests.factories.accounts import UserFactory
-
     leaver = UserFactory(username="leaver")
     entry = audit_append(
         actor=leaver, channel="web", action="note", object_type="test.thing", object_id=1, object_repr="their work"

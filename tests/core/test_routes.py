@@ -1,9 +1,12 @@
 """Tests of apps/core/routes.py: the addresses and names of a resource's standard pages."""
 
 import pytest
+from django.urls import Resolver404, get_resolver, include, path, re_path
+from django.urls.resolvers import URLResolver
+from django.utils.regex_helper import normalize
 from django.views.generic import View
 
-from apps.core.routes import resource_pages
+from apps.core.routes import SegmentResolver, first_segment, resource_pages
 
 
 class ListPage(View):
@@ -65,27 +68,22 @@ def test_a_page_that_is_not_a_standard_one_is_refused():
 def _example_paths(resolver, prefix="") -> list[str]:
     """Paths that each route of `resolver` (and its includes) answers, with every parameter 12 (or json for a
     format), and near misses of each: another first segment, a missing slash, a segment made longer."""
-    from django.urls.resolvers import URLResolver
-    from django.utils.regex_helper import normalize
-
     paths = []
     for pattern in resolver.url_patterns:
         regex = pattern.pattern.regex.pattern
         for text, params in normalize(regex):
             values = {p: "json" if p == "format" else "12" for p in params}
-            path = prefix + text % values
+            url = prefix + text % values
             if isinstance(pattern, URLResolver):
-                paths += _example_paths(pattern, path)
+                paths += _example_paths(pattern, url)
             else:
-                paths += [path, path.rstrip("/"), path.replace("/", "x/", 1), "zz" + path, path + "extra/"]
+                paths += [url, url.rstrip("/"), url.replace("/", "x/", 1), "zz" + url, url + "extra/"]
     return paths
 
 
-def _answer(resolver, path):
-    from django.urls import Resolver404
-
+def _answer(resolver, url):
     try:
-        match = resolver.resolve(path)
+        match = resolver.resolve(url)
     except Resolver404:
         return "404"
     return (match.func, match.args, match.kwargs, match.url_name, match.route, match.app_names, match.namespaces)
@@ -93,11 +91,6 @@ def _answer(resolver, path):
 
 def test_the_api_resolved_by_first_segment_answers_every_path_as_trying_every_route():
     # given the API's routes under /api/v1/, resolved by first segment, and the same routes tried one by one
-    from django.urls import get_resolver
-    from django.urls.resolvers import URLResolver
-
-    from apps.core.routes import SegmentResolver
-
     api = next(p for p in get_resolver().url_patterns if str(p.pattern) == "api/v1/")
     assert isinstance(api, SegmentResolver)
     plain = URLResolver(api.pattern, api.urlconf_name, api.default_kwargs, api.app_name, api.namespace)
@@ -105,8 +98,8 @@ def test_the_api_resolved_by_first_segment_answers_every_path_as_trying_every_ro
     assert len(paths) > 500
     # when each path is resolved both ways
     # then each resolves to the same view with the same arguments, name and route, or to 404 both ways
-    for path in paths:
-        assert _answer(api, path) == _answer(plain, path), path
+    for url in paths:
+        assert _answer(api, url) == _answer(plain, url), url
     # and the paths were resolved by a dictionary of first segments, the deployments' among them
     assert "deployments" in api._by_segment and len(api._by_segment) > 20
 
@@ -128,10 +121,6 @@ def test_the_api_resolved_by_first_segment_answers_every_path_as_trying_every_ro
     ],
 )
 def test_a_regex_route_names_its_first_segment_only_when_every_path_it_matches_begins_with_it(route, segment):
-    from django.urls import re_path
-
-    from apps.core.routes import first_segment
-
     assert first_segment(re_path(route, ListPage.as_view())) == segment
 
 
@@ -146,9 +135,5 @@ def test_a_regex_route_names_its_first_segment_only_when_every_path_it_matches_b
     ],
 )
 def test_a_route_names_its_first_segment_only_when_every_path_it_matches_begins_with_it(route, endpoint, segment):
-    from django.urls import include, path
-
-    from apps.core.routes import first_segment
-
     pattern = path(route, ListPage.as_view()) if endpoint else path(route, include([]))
     assert first_segment(pattern) == segment
